@@ -1,0 +1,206 @@
+"""Domain objects shared by every layer: papers, channels, subscriptions, digests, replies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+HF_PAPER_URL = "https://huggingface.co/papers/{id}"
+ARXIV_ABS_URL = "https://arxiv.org/abs/{id}"
+ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
+
+CONSOLE_CHANNEL_KEY = "console:local:terminal"
+
+
+@dataclass(frozen=True)
+class Paper:
+    """One paper as it appeared on Hugging Face Daily Papers."""
+
+    id: str
+    title: str
+    summary: str
+    authors: tuple[str, ...]
+    upvotes: int
+    comments: int
+    day: date
+    published_at: datetime | None = None
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    organization: str | None = None
+    thumbnail: str | None = None
+
+    @property
+    def url(self) -> str:
+        """The paper's Hugging Face page."""
+        return HF_PAPER_URL.format(id=self.id)
+
+    @property
+    def arxiv_url(self) -> str:
+        """The paper's arXiv abstract page."""
+        return ARXIV_ABS_URL.format(id=self.id)
+
+    @property
+    def pdf_url(self) -> str:
+        """The paper's arXiv PDF."""
+        return ARXIV_PDF_URL.format(id=self.id)
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict for `--json` output."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "upvotes": self.upvotes,
+            "comments": self.comments,
+            "day": self.day.isoformat(),
+            "url": self.url,
+            "arxiv_url": self.arxiv_url,
+            "authors": list(self.authors),
+            "summary": self.summary,
+            "ai_summary": self.ai_summary,
+            "ai_keywords": list(self.ai_keywords),
+            "github_repo": self.github_repo,
+            "github_stars": self.github_stars,
+            "project_page": self.project_page,
+            "organization": self.organization,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class ChannelRef:
+    """Where a message goes: a channel on a platform, inside a workspace (team or guild)."""
+
+    platform: str
+    workspace: str
+    channel: str
+
+    @property
+    def key(self) -> str:
+        """The stable `platform:workspace:channel` key used in storage and the CLI."""
+        return f"{self.platform}:{self.workspace}:{self.channel}"
+
+    @classmethod
+    def parse(cls, key: str) -> ChannelRef:
+        """Parse a `platform:workspace:channel` key; raise ValueError when it is malformed."""
+        parts = key.split(":")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            raise ValueError(
+                f"channel key {key!r} must look like platform:workspace:channel, "
+                f"e.g. {CONSOLE_CHANNEL_KEY}"
+            )
+        return cls(*(p.strip() for p in parts))
+
+
+class WeekendPolicy(StrEnum):
+    """What a digest does on a day without Daily Papers."""
+
+    SKIP = "skip"
+    NOTICE = "notice"
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    """A channel's digest settings and delivery health."""
+
+    channel: ChannelRef
+    digest_enabled: bool = False
+    digest_time: str = "09:00"
+    timezone: str = "UTC"
+    size: int = 10
+    min_upvotes: int = 0
+    weekends: WeekendPolicy = WeekendPolicy.SKIP
+    paused: bool = False
+    paused_reason: str | None = None
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel's standing keyword alert."""
+
+    id: int
+    channel: ChannelRef
+    query: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A paper found by a search, with a snippet around the match."""
+
+    paper: Paper
+    snippet: str | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The top papers of one or more Daily Papers days, ready to post to one channel."""
+
+    channel: ChannelRef
+    days: tuple[date, ...]
+    papers: tuple[Paper, ...]
+    notice: str | None = None
+
+    @property
+    def day(self) -> date:
+        """The newest day the digest covers (its ledger reference)."""
+        return self.days[-1]
+
+    @property
+    def is_catch_up(self) -> bool:
+        """True when the digest covers days missed during downtime."""
+        return len(self.days) > 1
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A new paper that matched one or more of a channel's subscriptions."""
+
+    channel: ChannelRef
+    paper: Paper
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """Who ran a command, and where."""
+
+    channel: ChannelRef
+    user: str
+    is_admin: bool = True
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A platform-neutral answer to a command; adapters render it."""
+
+    text: str
+    hits: tuple[SearchHit, ...] = ()
+    ephemeral: bool = True
+    ok: bool = True
+    title: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """A JSON-ready dict for `--json` output."""
+        return {
+            "ok": self.ok,
+            "title": self.title,
+            "text": self.text,
+            "ephemeral": self.ephemeral,
+            "papers": [
+                {**h.paper.as_json(), "snippet": h.snippet} for h in self.hits
+            ],
+            **({"extra": self.extra} if self.extra else {}),
+        }
+
+# One tokenizer for both paths: SQLite FTS5 indexes with it (search) and bot.text tokenizes with
+# it (alert matching), so a query finds in search exactly what it would alert on.
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"

@@ -1,0 +1,139 @@
+"""Schema migrations for paperboy's SQLite file, applied in order and recorded in `migrations`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import sqlite_utils
+
+from bot.domain import FTS_TOKENIZE
+
+log = logging.getLogger(__name__)
+
+# Columns of `papers` indexed by FTS5, in FTS column order; bm25 weights follow this order.
+FTS_COLUMNS = ("title", "summary", "authors_text", "keywords_text")
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        f"""
+        CREATE TABLE papers (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '',
+            authors TEXT NOT NULL DEFAULT '[]',
+            authors_text TEXT NOT NULL DEFAULT '',
+            keywords TEXT NOT NULL DEFAULT '[]',
+            keywords_text TEXT NOT NULL DEFAULT '',
+            upvotes INTEGER NOT NULL DEFAULT 0,
+            comments INTEGER NOT NULL DEFAULT 0,
+            day TEXT NOT NULL,
+            published_at TEXT,
+            ai_summary TEXT,
+            github_repo TEXT,
+            github_stars INTEGER,
+            project_page TEXT,
+            organization TEXT,
+            thumbnail TEXT,
+            first_seen TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX papers_day ON papers(day, upvotes DESC, comments DESC);
+        CREATE INDEX papers_first_seen ON papers(first_seen);
+
+        CREATE VIRTUAL TABLE papers_fts USING fts5(
+            {", ".join(FTS_COLUMNS)},
+            content='papers', content_rowid='pk', tokenize='{FTS_TOKENIZE}'
+        );
+        CREATE TRIGGER papers_ai AFTER INSERT ON papers BEGIN
+            INSERT INTO papers_fts(rowid, {", ".join(FTS_COLUMNS)})
+            VALUES (new.pk, {", ".join("new." + c for c in FTS_COLUMNS)});
+        END;
+        CREATE TRIGGER papers_ad AFTER DELETE ON papers BEGIN
+            INSERT INTO papers_fts(papers_fts, rowid, {", ".join(FTS_COLUMNS)})
+            VALUES ('delete', old.pk, {", ".join("old." + c for c in FTS_COLUMNS)});
+        END;
+        CREATE TRIGGER papers_au AFTER UPDATE OF {", ".join(FTS_COLUMNS)} ON papers BEGIN
+            INSERT INTO papers_fts(papers_fts, rowid, {", ".join(FTS_COLUMNS)})
+            VALUES ('delete', old.pk, {", ".join("old." + c for c in FTS_COLUMNS)});
+            INSERT INTO papers_fts(rowid, {", ".join(FTS_COLUMNS)})
+            VALUES (new.pk, {", ".join("new." + c for c in FTS_COLUMNS)});
+        END;
+
+        CREATE TABLE channels (
+            key TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            digest_enabled INTEGER NOT NULL DEFAULT 0,
+            digest_time TEXT NOT NULL DEFAULT '09:00',
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            size INTEGER NOT NULL DEFAULT 10,
+            min_upvotes INTEGER NOT NULL DEFAULT 0,
+            weekends TEXT NOT NULL DEFAULT 'skip',
+            paused INTEGER NOT NULL DEFAULT 0,
+            paused_reason TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY,
+            channel_key TEXT NOT NULL REFERENCES channels(key),
+            query TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (channel_key, query)
+        );
+
+        CREATE TABLE deliveries (
+            channel_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            state TEXT NOT NULL,
+            message_id TEXT,
+            error TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            claimed_at TEXT NOT NULL,
+            sent_at TEXT,
+            PRIMARY KEY (channel_key, kind, ref)
+        );
+
+        CREATE TABLE polls (
+            day TEXT PRIMARY KEY,
+            fetched_at TEXT NOT NULL,
+            papers INTEGER NOT NULL
+        );
+
+        CREATE TABLE meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+def migrate(db: sqlite_utils.Database) -> list[str]:
+    """Apply pending migrations in order; return the names applied."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row[0] for row in db.execute("SELECT name FROM migrations").fetchall()}
+    applied = []
+    for name, step in MIGRATIONS:
+        if name in done:
+            continue
+        with db.conn:
+            step(db)
+            db.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))", [name]
+            )
+        log.info("applied migration %s", name)
+        applied.append(name)
+    return applied
