@@ -72,6 +72,14 @@ class Paper:
 
 
 @dataclass(frozen=True)
+class UpsertResult:
+    """What storing a batch of papers changed: papers seen for the first time, counts moved."""
+
+    new: tuple[Paper, ...]
+    updated: int
+
+
+@dataclass(frozen=True)
 class ChannelRef:
     """Where a message goes: a channel on a platform, inside a workspace (team or guild)."""
 
@@ -174,7 +182,7 @@ class Invocation:
 
     channel: ChannelRef
     user: str
-    is_admin: bool = True
+    can_manage: bool = True  # may change the channel's digest and subscriptions
 
 
 @dataclass(frozen=True)

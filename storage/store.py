@@ -4,29 +4,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
-from bot.domain import Paper
+from bot.domain import ChannelRef, ChannelSettings, Paper, SearchHit, Subscription, UpsertResult
+from bot.query import Query
+from storage.channels import channel_to_row, row_to_channel
 from storage.papers import paper_to_row, row_to_paper
 from storage.schema import migrate
+from storage.search import search as search_papers
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class UpsertResult:
-    """What an upsert changed: papers seen for the first time, and papers whose counts moved."""
-
-    new: tuple[Paper, ...]
-    updated: int
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+# A claim older than this without a confirmation belongs to a process that died mid-send.
+CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
 class Store:
@@ -49,7 +43,7 @@ class Store:
 
     def upsert_papers(self, papers: Iterable[Paper], now: datetime | None = None) -> UpsertResult:
         """Insert new papers and refresh counts of known ones; keep each paper's first day."""
-        stamp = (now or datetime.now(UTC)).isoformat(timespec="seconds")
+        stamp = _stamp(now)
         new: list[Paper] = []
         updated = 0
         with self.db.conn:
@@ -98,3 +92,191 @@ class Store:
     def count_papers(self) -> int:
         """How many papers are stored."""
         return int(self.db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def recent_days(self, count: int) -> list[date]:
+        """The newest `count` Daily Papers days that have stored papers, newest first."""
+        rows = self.db.execute(
+            "SELECT DISTINCT day FROM papers ORDER BY day DESC LIMIT ?", [count]
+        ).fetchall()
+        return [date.fromisoformat(r[0]) for r in rows]
+
+    def search(self, query: Query, limit: int = 10, offset: int = 0) -> list[SearchHit]:
+        """Ranked full-text search over stored papers."""
+        return search_papers(self.db, query, limit=limit, offset=offset)
+
+    # --- channels -----------------------------------------------------------------------
+
+    def channel(self, ref: ChannelRef) -> ChannelSettings | None:
+        """A channel's settings, or None when paperboy has never seen it."""
+        rows = list(self.db.query("SELECT * FROM channels WHERE key = ?", [ref.key]))
+        return row_to_channel(rows[0]) if rows else None
+
+    def save_channel(self, settings: ChannelSettings) -> None:
+        """Create or update a channel's settings."""
+        row = channel_to_row(settings)
+        with self.db.conn:
+            self.db.execute(
+                f"INSERT INTO channels ({', '.join(row)}, created_at) "
+                f"VALUES ({', '.join('?' for _ in row)}, ?) "
+                f"ON CONFLICT(key) DO UPDATE SET "
+                + ", ".join(f"{col} = excluded.{col}" for col in row if col != "key"),
+                [*row.values(), _stamp(None)],
+            )
+
+    def channels(self, *, digest_enabled: bool | None = None) -> list[ChannelSettings]:
+        """All known channels, optionally only those with digests on (or off)."""
+        if digest_enabled is None:
+            rows = self.db.query("SELECT * FROM channels ORDER BY key")
+        else:
+            rows = self.db.query(
+                "SELECT * FROM channels WHERE digest_enabled = ? ORDER BY key",
+                [int(digest_enabled)],
+            )
+        return [row_to_channel(r) for r in rows]
+
+    # --- subscriptions ------------------------------------------------------------------
+
+    def add_subscription(
+        self, ref: ChannelRef, query: str, created_by: str, now: datetime
+    ) -> Subscription | None:
+        """Add a subscription; None when the channel already has this exact query."""
+        with self.db.conn:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO subscriptions (channel_key, query, created_by, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                [ref.key, query, created_by, _stamp(now)],
+            )
+        if cursor.rowcount == 0:
+            return None
+        return Subscription(
+            id=int(cursor.lastrowid or 0), channel=ref, query=query, created_by=created_by,
+            created_at=now,
+        )
+
+    def remove_subscription(self, ref: ChannelRef, id_or_query: str) -> Subscription | None:
+        """Remove a channel's subscription by id or exact query; None when not found."""
+        target = id_or_query.strip()
+        for sub in self.subscriptions(ref):
+            if (target.isdigit() and sub.id == int(target)) or sub.query == target:
+                with self.db.conn:
+                    self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub.id])
+                return sub
+        return None
+
+    def subscriptions(self, ref: ChannelRef | None = None) -> list[Subscription]:
+        """Subscriptions of one channel, or of all channels, oldest first."""
+        if ref is None:
+            rows = self.db.query("SELECT * FROM subscriptions ORDER BY id")
+        else:
+            rows = self.db.query(
+                "SELECT * FROM subscriptions WHERE channel_key = ? ORDER BY id", [ref.key]
+            )
+        return [
+            Subscription(
+                id=r["id"],
+                channel=ChannelRef.parse(r["channel_key"]),
+                query=r["query"],
+                created_by=r["created_by"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+            )
+            for r in rows
+        ]
+
+    # --- deliveries ledger --------------------------------------------------------------
+
+    def claim_delivery(self, ref: ChannelRef, kind: str, key: str, now: datetime) -> bool:
+        """Claim a post before sending; False when it was already sent or is being sent."""
+        stale = _stamp(now - CLAIM_TIMEOUT)
+        with self.db.conn:
+            inserted = self.db.execute(
+                "INSERT OR IGNORE INTO deliveries "
+                "(channel_key, kind, ref, state, attempts, claimed_at) "
+                "VALUES (?, ?, ?, 'claimed', 1, ?)",
+                [ref.key, kind, key, _stamp(now)],
+            ).rowcount
+            if inserted:
+                return True
+            # A failed post is retried; a claim left by a process that died mid-send is taken
+            # over once it is older than CLAIM_TIMEOUT.
+            retaken = self.db.execute(
+                "UPDATE deliveries SET state = 'claimed', attempts = attempts + 1, "
+                "claimed_at = ?, error = NULL "
+                "WHERE channel_key = ? AND kind = ? AND ref = ? "
+                "AND (state = 'failed' OR (state = 'claimed' AND claimed_at < ?))",
+                [_stamp(now), ref.key, kind, key, stale],
+            ).rowcount
+        return bool(retaken)
+
+    def confirm_delivery(
+        self, ref: ChannelRef, kind: str, key: str, message_id: str, now: datetime
+    ) -> None:
+        """Mark a claimed post as sent, with the platform message id."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL "
+                "WHERE channel_key = ? AND kind = ? AND ref = ?",
+                [message_id, _stamp(now), ref.key, kind, key],
+            )
+
+    def fail_delivery(self, ref: ChannelRef, kind: str, key: str, error: str) -> None:
+        """Release a claim after a failed send so a later run retries it."""
+        with self.db.conn:
+            self.db.execute(
+                "UPDATE deliveries SET state = 'failed', error = ? "
+                "WHERE channel_key = ? AND kind = ? AND ref = ? AND state = 'claimed'",
+                [error[:500], ref.key, kind, key],
+            )
+
+    def delivered(self, ref: ChannelRef, kind: str) -> list[str]:
+        """Keys of the posts of a kind that reached a channel, in key order."""
+        rows = self.db.execute(
+            "SELECT ref FROM deliveries WHERE channel_key = ? AND kind = ? AND state = 'sent' "
+            "ORDER BY ref",
+            [ref.key, kind],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def pending_deliveries(self, kind: str, now: datetime) -> list[tuple[ChannelRef, str]]:
+        """(channel, key) of posts of a kind that failed or were abandoned mid-send."""
+        rows = self.db.execute(
+            "SELECT channel_key, ref FROM deliveries WHERE kind = ? "
+            "AND (state = 'failed' OR (state = 'claimed' AND claimed_at < ?)) "
+            "ORDER BY claimed_at",
+            [kind, _stamp(now - CLAIM_TIMEOUT)],
+        ).fetchall()
+        return [(ChannelRef.parse(r[0]), r[1]) for r in rows]
+
+    def delivery(self, ref: ChannelRef, kind: str, key: str) -> dict[str, Any] | None:
+        """One ledger row as a dict (for status and tests)."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM deliveries WHERE channel_key = ? AND kind = ? AND ref = ?",
+                [ref.key, kind, key],
+            )
+        )
+        return rows[0] if rows else None
+
+    # --- polls --------------------------------------------------------------------------
+
+    def record_poll(self, day: date, papers: int, now: datetime) -> None:
+        """Remember a successful fetch of a day."""
+        with self.db.conn:
+            self.db.execute(
+                "INSERT INTO polls (day, fetched_at, papers) VALUES (?, ?, ?) "
+                "ON CONFLICT(day) DO UPDATE SET fetched_at = excluded.fetched_at, "
+                "papers = excluded.papers",
+                [day.isoformat(), _stamp(now), papers],
+            )
+
+    def last_poll(self) -> datetime | None:
+        """When the feed was last fetched successfully."""
+        row = self.db.execute("SELECT max(fetched_at) FROM polls").fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def polled_days(self) -> set[date]:
+        """Days that have been fetched successfully at least once."""
+        return {date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM polls")}
+
+
+def _stamp(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,41 @@
+"""Keyword alerts: match newly seen papers against every channel's subscriptions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from functools import lru_cache
+
+from bot.domain import Alert, ChannelRef, Paper, Subscription
+from bot.query import PaperText, Query, QueryError, matches, parse
+
+log = logging.getLogger(__name__)
+
+ALERT_KIND = "alert"
+MAX_SUBSCRIPTIONS_PER_CHANNEL = 50
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str) -> Query | None:
+    try:
+        return parse(text)
+    except QueryError as exc:  # stored before a grammar change, perhaps: skip, don't crash
+        log.warning("skipping subscription with an unreadable query %r: %s", text, exc)
+        return None
+
+
+def match_alerts(subscriptions: Iterable[Subscription], papers: Iterable[Paper]) -> list[Alert]:
+    """One Alert per (channel, paper) that matched, naming every matching subscription."""
+    by_channel: dict[ChannelRef, list[tuple[str, Query]]] = {}
+    for sub in subscriptions:
+        query = _compiled(sub.query)
+        if query is not None:
+            by_channel.setdefault(sub.channel, []).append((sub.query, query))
+    alerts: list[Alert] = []
+    for paper in papers:
+        text = PaperText.of(paper)
+        for channel, queries in by_channel.items():
+            matched = tuple(raw for raw, q in queries if matches(q, text, paper))
+            if matched:
+                alerts.append(Alert(channel=channel, paper=paper, matched=matched))
+    return alerts

@@ -1,0 +1,233 @@
+"""The command table: names, arguments and help for every `/papers` command, and its parser."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from bot.schedule import parse_hhmm, parse_timezone
+
+# Slack allows slash-command text of a few thousand characters; anything longer than this is
+# not a command a person typed, and is refused before any work is done.
+MAX_COMMAND_LENGTH = 2000
+COMMAND_PREFIX = "/papers"
+
+
+class ArgKind(StrEnum):
+    """How an argument is read from the command text."""
+
+    TEXT = "text"  # the rest of the line, verbatim
+    WORD = "word"
+    INT = "int"
+    TIME = "time"
+    TIMEZONE = "timezone"
+    CHOICE = "choice"
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument of a command."""
+
+    name: str
+    help: str
+    kind: ArgKind = ArgKind.WORD
+    required: bool = True
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+    @property
+    def usage(self) -> str:
+        """The argument as it appears in a usage line."""
+        label = "|".join(self.choices) if self.choices else self.name
+        return f"<{label}>" if self.required else f"[{label}]"
+
+    def convert(self, word: str) -> Any:
+        """Convert a word to this argument's value; raise ValueError with a readable reason."""
+        if self.kind is ArgKind.INT:
+            try:
+                value = int(word)
+            except ValueError:
+                raise ValueError(f"{self.name} must be a whole number, not {word!r}") from None
+            low, high = self.minimum, self.maximum
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise ValueError(f"{self.name} must be between {low} and {high}, not {value}")
+            return value
+        if self.kind is ArgKind.TIME:
+            parse_hhmm(word)
+            return f"{parse_hhmm(word):%H:%M}"
+        if self.kind is ArgKind.TIMEZONE:
+            return str(parse_timezone(word))
+        if self.kind is ArgKind.CHOICE:
+            if word.lower() not in self.choices:
+                raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}")
+            return word.lower()
+        return word
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One command: its words, arguments and help."""
+
+    path: tuple[str, ...]
+    help: str
+    args: tuple[Arg, ...] = ()
+    manages: bool = False  # changes what a channel receives: platforms may restrict it
+    personal: bool = True  # the answer is for the caller only (ephemeral)
+    examples: tuple[str, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        """The command's words joined by spaces, e.g. `digest on`."""
+        return " ".join(self.path)
+
+    @property
+    def usage(self) -> str:
+        """The full usage line, e.g. `digest on [HH:MM] [time zone]`."""
+        return " ".join([self.name, *(a.usage for a in self.args)])
+
+
+QUERY_HELP = (
+    'words, "phrases", OR, -exclude, (groups), title: abstract: author: upvotes:>=N has:code'
+)
+
+COMMANDS: tuple[CommandSpec, ...] = (
+    CommandSpec(("help",), "Show the commands, or help for one command.",
+                (Arg("command", "A command name, e.g. search", ArgKind.TEXT, required=False),)),
+    CommandSpec(("today",), "Today's top papers on Hugging Face Daily Papers.",
+                (Arg("count", "How many papers (1-25)", ArgKind.INT, False, 1, 25),),
+                personal=False, examples=("today", "today 5")),
+    CommandSpec(("search",), "Search every paper paperboy has stored.",
+                (Arg("query", QUERY_HELP, ArgKind.TEXT),),
+                examples=('search diffusion "video generation" -survey', "search author:Hinton")),
+    CommandSpec(("paper",), "Show one paper by its arXiv id.",
+                (Arg("id", "arXiv id, e.g. 2410.17243", ArgKind.WORD),),
+                personal=False, examples=("paper 2410.17243",)),
+    CommandSpec(("subscribe",), "Alert this channel when a new paper matches a query.",
+                (Arg("query", QUERY_HELP, ArgKind.TEXT),), manages=True,
+                examples=('subscribe "state space model" OR mamba',)),
+    CommandSpec(("unsubscribe",), "Stop an alert, by its number or its exact query.",
+                (Arg("subscription", "The number shown by `subscriptions`, or the query",
+                     ArgKind.TEXT),), manages=True, examples=("unsubscribe 3",)),
+    CommandSpec(("subscriptions",), "List this channel's alerts."),
+    CommandSpec(("digest", "on"), "Post a daily digest here, at a time and time zone.",
+                (Arg("time", "24-hour HH:MM", ArgKind.TIME, required=False),
+                 Arg("timezone", "IANA time zone, e.g. Europe/Paris", ArgKind.TIMEZONE,
+                     required=False)),
+                manages=True, examples=("digest on 09:00 Europe/Paris",)),
+    CommandSpec(("digest", "off"), "Stop this channel's daily digest.", manages=True),
+    CommandSpec(("digest", "show"), "Show this channel's digest settings."),
+    CommandSpec(("digest", "size"), "How many papers the digest lists.",
+                (Arg("count", "1-25", ArgKind.INT, True, 1, 25),), manages=True),
+    CommandSpec(("digest", "min-upvotes"), "Leave out papers with fewer upvotes.",
+                (Arg("count", "0-10000", ArgKind.INT, True, 0, 10000),), manages=True),
+    CommandSpec(("digest", "weekends"), "On days without papers: stay quiet, or say so.",
+                (Arg("policy", "skip or notice", ArgKind.CHOICE, choices=("skip", "notice")),),
+                manages=True),
+    CommandSpec(("alerts", "test"), "Dry run: which papers of the last 7 days a query matches.",
+                (Arg("query", QUERY_HELP, ArgKind.TEXT),), examples=("alerts test mamba",)),
+    CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
+)
+
+
+class CommandError(ValueError):
+    """A command that cannot be run as typed; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    """A command from the table with its converted arguments."""
+
+    spec: CommandSpec
+    args: dict[str, Any]
+
+
+def find(path: tuple[str, ...]) -> CommandSpec | None:
+    """The command with exactly these words."""
+    return next((spec for spec in COMMANDS if spec.path == path), None)
+
+
+def groups() -> dict[str, list[CommandSpec]]:
+    """Commands grouped by their first word, in table order."""
+    grouped: dict[str, list[CommandSpec]] = {}
+    for spec in COMMANDS:
+        grouped.setdefault(spec.path[0], []).append(spec)
+    return grouped
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" Did you mean `{close[0]}`?" if close else ""
+
+
+def _split_first(text: str) -> tuple[str, str]:
+    parts = text.split(maxsplit=1)
+    if not parts:
+        return "", ""
+    return parts[0], parts[1] if len(parts) > 1 else ""
+
+
+def parse(text: str) -> ParsedCommand:
+    """Parse command text (with or without the `/papers` prefix); raise CommandError."""
+    if len(text) > MAX_COMMAND_LENGTH:
+        raise CommandError(
+            f"That command is {len(text):,} characters long; the limit is {MAX_COMMAND_LENGTH:,}."
+        )
+    rest = text.strip()
+    if rest.lower() == COMMAND_PREFIX or rest.lower().startswith(COMMAND_PREFIX + " "):
+        rest = rest[len(COMMAND_PREFIX):].strip()
+    word, rest = _split_first(rest)
+    word = word.lower()
+    if not word:
+        return ParsedCommand(find(("help",)) or COMMANDS[0], {})
+    grouped = groups()
+    if word not in grouped:
+        raise CommandError(f"Unknown command `{word}`.{_suggest(word, list(grouped))} "
+                           "Try `/papers help`.")
+    specs = grouped[word]
+    spec = specs[0]
+    if len(spec.path) > 1:
+        sub, rest = _split_first(rest)
+        sub = sub.lower()
+        subs = [s.path[1] for s in specs]
+        match = next((s for s in specs if s.path[1] == sub), None)
+        if match is None:
+            hint = _suggest(sub, subs) if sub else ""
+            raise CommandError(f"`{word}` needs one of: {', '.join(subs)}.{hint}")
+        spec = match
+    return ParsedCommand(spec, _parse_args(spec, rest))
+
+
+def _parse_args(spec: CommandSpec, rest: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    skipped: ValueError | None = None
+    for arg in spec.args:
+        if arg.kind is ArgKind.TEXT:
+            if rest.strip():
+                values[arg.name] = rest.strip()
+            elif arg.required:
+                raise CommandError(f"`{spec.name}` needs {arg.usage}: {arg.help}. "
+                                   f"Usage: `{spec.usage}`")
+            rest = ""
+            continue
+        word, remainder = _split_first(rest)
+        if not word:
+            if arg.required:
+                raise CommandError(f"`{spec.name}` needs {arg.usage}. Usage: `{spec.usage}`")
+            continue
+        try:
+            values[arg.name] = arg.convert(word)
+        except ValueError as exc:
+            # An optional argument that does not fit lets the next argument try the word.
+            if arg.required:
+                raise CommandError(f"{exc}. Usage: `{spec.usage}`") from None
+            skipped = exc
+            continue
+        rest = remainder
+    if rest.strip() and skipped is not None:
+        raise CommandError(f"{skipped}. Usage: `{spec.usage}`")
+    if rest.strip():
+        raise CommandError(f"Unexpected `{rest.strip()[:60]}`. Usage: `{spec.usage}`")
+    return values

@@ -1,0 +1,213 @@
+"""The Hugging Face Daily Papers client: paging, retries, rate limits (reference/hf-feed.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random as _random
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
+from importlib.metadata import PackageNotFoundError, version
+from types import TracebackType
+
+import httpx
+
+from bot.domain import Paper
+from bot.feed_parse import FeedError, fold, normalize_id, parse_entries
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://huggingface.co"
+DAILY_PAPERS_PATH = "/api/daily_papers"
+PAGE_SIZE = 100  # the API's maximum `limit` (§1.1); its default of 50 silently truncates (§5.1)
+MAX_PAGES = 20  # safety cap: 2,000 papers a day is ~30x the busiest day seen
+BACKOFF_BASE = 2.0  # seconds; 5xx/timeouts back off 2, 4, 8 … (§6), with full jitter
+BACKOFF_CAP = 300.0  # "up to 5 minutes" (§6)
+RATE_LIMIT_DEFAULT_WAIT = 60.0  # a 429 without RateLimit or Retry-After headers
+RATE_LIMIT_MAX_WAIT = 300.0  # one 5-minute HF rate-limit window (§2.4); longer asks re-ask
+RATE_LIMIT_MIN_WAIT = 1.0  # never spin on `t=0`
+NOT_YET_STATUSES = frozenset({400, 404, 422})  # how HF may refuse a future date (§5.9)
+_RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_T_PARAM = re.compile(r";\s*t\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+
+
+def user_agent() -> str:
+    """The descriptive User-Agent paperboy sends to Hugging Face."""
+    try:
+        release = version("paperboy-bot")
+    except PackageNotFoundError:
+        release = "0.1.0"
+    return f"paperboy/{release} (+https://github.com/paperboy-bot/paperboy)"
+
+
+def rate_limit_wait(headers: Mapping[str, str], now: datetime) -> float:
+    """Seconds a 429 asks us to wait: `RateLimit: …;t=N`, then `Retry-After`, else 60 s."""
+    waits = _ratelimit_t(headers.get("ratelimit", ""))
+    if waits is None:
+        waits = _retry_after(headers.get("retry-after", ""), now)
+    if waits is None:
+        return RATE_LIMIT_DEFAULT_WAIT
+    return min(max(waits, RATE_LIMIT_MIN_WAIT), RATE_LIMIT_MAX_WAIT)
+
+
+def _ratelimit_t(value: str) -> float | None:
+    """`t=` of the IETF draft `RateLimit` header, preferring HF's "api" policy."""
+    found: dict[str, float] = {}
+    for item in value.split(","):
+        match = _T_PARAM.search(item)
+        if match:
+            found[item.split(";", 1)[0].strip().strip('"')] = float(match.group(1))
+    return found.get("api", max(found.values(), default=0.0)) if found else None
+
+
+def _retry_after(value: str, now: datetime) -> float | None:
+    """`Retry-After` as delta-seconds or an HTTP-date."""
+    value = value.strip()
+    if not value:
+        return None
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+class FeedClient:
+    """Fetches whole Daily Papers days from the Hugging Face API."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        token: str | None = None,
+        timeout: float = 30.0,
+        max_attempts: int = 5,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+        *,
+        max_rate_limit_waits: int = 5,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if max_attempts < 1 or max_rate_limit_waits < 0:
+            raise ValueError("max_attempts must be >= 1 and max_rate_limit_waits >= 0")
+        self._url = base_url.rstrip("/") + DAILY_PAPERS_PATH
+        self._headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+        if token:
+            self._headers["Authorization"] = f"Bearer {token}"
+        self._timeout = timeout
+        self._max_attempts = max_attempts
+        self._max_rate_limit_waits = max_rate_limit_waits
+        self._sleep = sleep
+        self._random = random
+        self._clock = clock
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(transport=transport, follow_redirects=True)
+
+    async def __aenter__(self) -> FeedClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this FeedClient created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def fetch_day(self, day: date) -> list[Paper]:
+        """Every paper of one Daily Papers day, paging until a short page; [] for future days."""
+        if isinstance(day, datetime):
+            day = day.date()
+        papers: dict[str, Paper] = {}
+        for page in range(MAX_PAGES):
+            result = await self._fetch_page(day, page)
+            if result is None:
+                return []
+            size, parsed = result
+            for paper in parsed:
+                papers.setdefault(paper.id, paper)  # a paper can slide across a page boundary
+            if size < PAGE_SIZE:
+                return list(papers.values())
+        log.warning("Daily Papers %s: stopped after %d pages of %d", day, MAX_PAGES, PAGE_SIZE)
+        return list(papers.values())
+
+    async def _fetch_page(self, day: date, page: int) -> tuple[int, list[Paper]] | None:
+        """(raw entry count, papers) of one page, None when HF says the day is not there yet."""
+        params = {"date": day.isoformat(), "limit": str(PAGE_SIZE), "p": str(page)}
+        where = f"{self._url}?date={day.isoformat()}&p={page}"
+        failures = rate_limited = 0
+        while True:
+            try:
+                response = await self._client.get(
+                    self._url, params=params, headers=self._headers, timeout=self._timeout
+                )
+            except _RETRYABLE as exc:
+                failures += 1
+                reason = f"{type(exc).__name__}: {fold(str(exc))[:200]}".rstrip(": ")
+            except httpx.HTTPError as exc:
+                raise FeedError(f"GET {where}: {type(exc).__name__}: {fold(str(exc))}") from exc
+            else:
+                status = response.status_code
+                if status == 429:
+                    rate_limited += 1
+                    if rate_limited > self._max_rate_limit_waits:
+                        raise FeedError(f"GET {where}: still HTTP 429 after {rate_limited} waits")
+                    wait = rate_limit_wait(response.headers, self._clock())
+                    log.warning("GET %s: 429 rate limited, waiting %.0f s", where, wait)
+                    await self._sleep(wait)
+                    continue
+                if status < 500:
+                    return self._read(response, day, where)
+                failures += 1
+                reason = f"HTTP {status}"
+            if failures >= self._max_attempts:
+                raise FeedError(f"GET {where}: gave up after {failures} attempts, last: {reason}")
+            delay = min(max(self._random(), 0.0), 1.0) * min(
+                BACKOFF_CAP, BACKOFF_BASE * 2 ** (failures - 1)
+            )
+            log.warning("GET %s: %s; retry %d in %.1f s", where, reason, failures, delay)
+            await self._sleep(delay)
+
+    def _read(
+        self, response: httpx.Response, day: date, where: str
+    ) -> tuple[int, list[Paper]] | None:
+        status = response.status_code
+        if status in NOT_YET_STATUSES and day > self._clock().astimezone(UTC).date():
+            log.info("Daily Papers %s is in the future (HTTP %d): no papers yet", day, status)
+            return None
+        if not 200 <= status < 300:
+            hint = " (check HF_TOKEN)" if status in (401, 403) else ""
+            detail = fold(response.text)[:200]
+            raise FeedError(f"GET {where}: HTTP {status}{hint}: {detail or '(empty body)'}")
+        try:
+            data = json.loads(response.content)
+            return (len(data) if isinstance(data, list) else 0), parse_entries(data, day)
+        except (ValueError, RecursionError, FeedError) as exc:
+            message = fold(str(exc))[:300] or type(exc).__name__
+            log.error("rejecting Daily Papers response from %s: %s", where, message)
+            raise FeedError(f"GET {where}: malformed response: {message}") from exc
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "FeedClient",
+    "FeedError",
+    "fold",
+    "normalize_id",
+    "parse_entries",
+    "rate_limit_wait",
+    "user_agent",
+]

@@ -1,0 +1,181 @@
+"""Turn raw `/api/daily_papers` JSON into `Paper`s: both the 2024 and the 2026 payload shapes.
+
+Two kinds of bad input, treated differently (reference/hf-feed.md §2, §5):
+
+- Schema violations (the body is not a list, an entry or its `paper` is not an object, an entry
+  has no string `paper.id` or no title, a required number is not a number) reject the whole
+  response with `FeedError`: half a day is worse than a retry on the next poll.
+- Data we cannot use (an id that is not an arXiv id, a hidden author, an optional field of the
+  wrong type) is skipped, with a warning for ids; unknown keys are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+
+from bot.domain import Paper
+
+log = logging.getLogger(__name__)
+
+# New-style ids as the HF index accepts them (SKILL.md "Index a paper"), and pre-2007 ids
+# (arXiv `arxiv_identifier.md`). ASCII only: `\d` would also match e.g. Arabic-Indic digits.
+NEW_STYLE_ID = re.compile(r"[0-9]{4}\.[0-9]{4,5}", re.ASCII)
+OLD_STYLE_ID = re.compile(r"[a-z\-]+(\.[A-Z]{2})?/[0-9]{7}", re.ASCII)
+_ID_PREFIX = re.compile(r"^(arxiv:|oai:arxiv\.org:|https?://(www\.)?arxiv\.org/(abs|pdf)/)", re.I)
+_VERSION_SUFFIX = re.compile(r"v[0-9]+$", re.ASCII)
+
+
+class FeedError(Exception):
+    """The Daily Papers feed failed or answered something paperboy cannot use."""
+
+
+def fold(text: str) -> str:
+    """Collapse arXiv hard wraps and whitespace runs into single spaces."""
+    return " ".join(text.split())
+
+
+def normalize_id(raw: str) -> str | None:
+    """A versionless arXiv id (`arXiv:2410.17243v2` → `2410.17243`), or None if it is not one."""
+    candidate = _VERSION_SUFFIX.sub("", _ID_PREFIX.sub("", raw.strip()))
+    if NEW_STYLE_ID.fullmatch(candidate) or OLD_STYLE_ID.fullmatch(candidate):
+        return candidate
+    return None
+
+
+def parse_entries(data: object, day: date) -> list[Paper]:
+    """Parse one `/api/daily_papers` response body; raise FeedError when it breaks the schema."""
+    if not isinstance(data, list):
+        raise FeedError(f"expected a JSON array of entries, got {_kind(data)}")
+    papers: list[Paper] = []
+    for index, entry in enumerate(data):
+        paper = _parse_entry(entry, day, index)
+        if paper is not None:
+            papers.append(paper)
+    return papers
+
+
+def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
+    where = f"entry {index}"
+    if not isinstance(entry, dict):
+        raise FeedError(f"{where}: expected an object, got {_kind(entry)}")
+    inner = entry.get("paper")
+    if not isinstance(inner, dict):
+        raise FeedError(f"{where}: `paper` is {_kind(inner)}, expected an object")
+    raw_id = inner.get("id")
+    if not isinstance(raw_id, str):
+        # A number here is a schema break, and a float round-trip loses digits (§5.5).
+        raise FeedError(f"{where}: `paper.id` is {_kind(raw_id)}, expected a string")
+    where = f"entry {index} ({raw_id[:40]!r})"
+    paper_id = normalize_id(raw_id)
+    if paper_id is None:
+        log.warning("skipping Daily Papers %s: not an arXiv id", where)
+        return None
+    title = _text(entry.get("title")) or _text(inner.get("title"))
+    if not title:
+        raise FeedError(f"{where}: no title")
+    return Paper(
+        id=paper_id,
+        title=title,
+        summary=_text(inner.get("summary")) or _text(entry.get("summary")) or "",
+        authors=_authors(inner.get("authors"), where),
+        upvotes=_count(inner.get("upvotes"), f"{where}: `paper.upvotes`"),
+        comments=_count(entry.get("numComments"), f"{where}: `numComments`"),
+        # The Daily Papers day is the day we asked for. HF's `date=` filter is authoritative
+        # (it matches `paper.submittedOnDailyAt`, §1.1), the 2024 shape has no such field and its
+        # top-level `publishedAt` changed meaning by 2026 (§2.1), and the ~0.1% of papers listed
+        # on two days (§5.4) belong to both: storage decides which day wins.
+        day=day,
+        published_at=_timestamp(inner.get("publishedAt")),
+        ai_summary=_text(inner.get("ai_summary")),
+        ai_keywords=_keywords(inner.get("ai_keywords")),
+        github_repo=_text(inner.get("githubRepo")),
+        github_stars=_optional_count(inner.get("githubStars")),
+        project_page=_text(inner.get("projectPage")),
+        organization=_organization(inner.get("organization"))
+        or _organization(entry.get("organization")),
+        thumbnail=_text(entry.get("thumbnail")),
+    )
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _text(value: object) -> str | None:
+    """Folded text, or None when absent, not a string or blank."""
+    if not isinstance(value, str):
+        return None
+    return fold(value) or None
+
+
+def _optional_count(value: object) -> int | None:
+    """An integer from a JSON number or numeric string (the OpenAPI spec says `number`)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _count(value: object, what: str) -> int:
+    """A required count: missing or null is 0, anything non-numeric breaks the schema."""
+    if value is None:
+        return 0
+    number = _optional_count(value)
+    if number is None:
+        shown = f" {value[:40]!r}" if isinstance(value, str) else ""
+        raise FeedError(f"{what} is {_kind(value)}{shown}, expected a number")
+    return number
+
+
+def _authors(value: object, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise FeedError(f"{where}: `paper.authors` is {_kind(value)}, expected an array")
+    names: list[str] = []
+    for author in value:
+        if not isinstance(author, dict):
+            raise FeedError(f"{where}: an author is {_kind(author)}, expected an object")
+        if author.get("hidden") is True:
+            continue
+        name = _text(author.get("name"))
+        if name:
+            names.append(name)
+    return tuple(names)
+
+
+def _keywords(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    return tuple(k for k in (_text(item) for item in value) if k)
+
+
+def _organization(value: object) -> str | None:
+    if not isinstance(value, Mapping):
+        return None
+    return _text(value.get("fullname")) or _text(value.get("name"))
+
+
+def _timestamp(value: object) -> datetime | None:
+    """An aware UTC datetime from an ISO-8601 string (`Z` or offset); naive means UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+__all__ = ["FeedError", "fold", "normalize_id", "parse_entries"]

@@ -1,0 +1,290 @@
+"""Command handlers: turn a parsed `/papers` command into a platform-neutral Reply."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from bot.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
+from bot.commands import COMMANDS, QUERY_HELP, CommandError, ParsedCommand, parse
+from bot.domain import (
+    ChannelRef,
+    Invocation,
+    Paper,
+    Reply,
+    SearchHit,
+    Subscription,
+    WeekendPolicy,
+)
+from bot.feed_parse import normalize_id
+from bot.query import QueryError
+from bot.query import parse as parse_query
+from bot.schedule import next_run
+from bot.service import Paperboy
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 10
+ALERT_TEST_DAYS = 7
+ALERT_TEST_SHOWN = 10
+# A stand-in channel for dry-running one query through the real alert matcher.
+_PROBE = ChannelRef("probe", "probe", "probe")
+
+Handler = Callable[["Handlers", dict[str, Any], Invocation], Reply]
+
+
+def error(text: str) -> Reply:
+    """A reply that tells the caller what went wrong."""
+    return Reply(text=text, ok=False)
+
+
+class Handlers:
+    """Runs commands from the command table against the core."""
+
+    def __init__(self, core: Paperboy) -> None:
+        self.core = core
+        self.repo = core.repo
+
+    async def handle(self, text: str, inv: Invocation) -> Reply:
+        """Parse and run command text as typed by a user; never raises for bad input."""
+        try:
+            parsed = parse(text)
+        except CommandError as exc:
+            return error(str(exc))
+        return await self.run(parsed, inv)
+
+    async def run(self, parsed: ParsedCommand, inv: Invocation) -> Reply:
+        """Run an already parsed command (Discord options arrive parsed)."""
+        spec = parsed.spec
+        if spec.manages and not inv.can_manage:
+            return error(
+                f"Sorry, `{spec.name}` changes what this channel receives, and you don't have "
+                "permission to manage this channel. Ask a channel manager or a workspace admin."
+            )
+        try:
+            reply = _HANDLERS[spec.path](self, parsed.args, inv)
+        except (QueryError, CommandError, ValueError) as exc:
+            return error(str(exc))
+        if spec.manages and reply.ok:
+            self._resume_if_paused(inv)
+        return replace(reply, ephemeral=spec.personal) if reply.ok else reply
+
+    def _resume_if_paused(self, inv: Invocation) -> None:
+        settings = self.core.settings(inv.channel)
+        if settings.paused:
+            log.info("resuming paused channel %s after a command from it", inv.channel.key)
+            self.core.save_settings(replace(settings, paused=False, failures=0,
+                                            paused_reason=None))
+
+    # --- papers ---------------------------------------------------------------------------
+
+    def help(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """List commands, or explain one."""
+        wanted = str(args.get("command", "")).lower().split()
+        if wanted:
+            specs = [s for s in COMMANDS if list(s.path[: len(wanted)]) == wanted[:2]]
+            if not specs:
+                return error(f"No command `{' '.join(wanted)}`. Try `/papers help`.")
+            lines = []
+            for spec in specs:
+                lines.append(f"`/papers {spec.usage}`: {spec.help}")
+                lines.extend(f"  {a.name}: {a.help}" for a in spec.args)
+                lines.extend(f"  e.g. `/papers {e}`" for e in spec.examples)
+            return Reply(text="\n".join(lines), title=f"Help: {' '.join(wanted)}")
+        lines = [f"`/papers {spec.usage}`: {spec.help}" for spec in COMMANDS]
+        lines.append(f"Queries: {QUERY_HELP}.")
+        return Reply(text="\n".join(lines), title="paperboy commands")
+
+    def today(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Top papers of the newest stored Daily Papers day."""
+        days = self.repo.recent_days(1)
+        if not days:
+            return Reply(text="No papers stored yet. The first poll of the feed will fill "
+                              "this in; `paperboy fetch` does it now.")
+        count = int(args.get("count") or self.core.settings(inv.channel).size)
+        papers = self.repo.papers_on(days, limit=count)
+        return Reply(
+            text=f"Top {len(papers)} of Daily Papers for {days[0]:%A %d %B %Y}",
+            title=f"Daily Papers · {days[0]:%a %d %b %Y}",
+            hits=tuple(SearchHit(p) for p in papers),
+        )
+
+    def search(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Ranked search over stored papers."""
+        query = parse_query(args["query"])
+        hits = self.repo.search(query, limit=SEARCH_LIMIT)
+        if not hits:
+            return Reply(text=f"No stored paper matches `{args['query']}` "
+                              f"({self.repo.count_papers():,} papers searched).")
+        return Reply(text=f"Top {len(hits)} results for `{args['query']}`",
+                     title="Search results", hits=tuple(hits))
+
+    def paper(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """One paper by arXiv id."""
+        raw = str(args["id"])
+        paper_id = normalize_id(raw)
+        if paper_id is None:
+            return error(f"`{raw[:40]}` is not an arXiv id; they look like 2410.17243.")
+        paper = self.repo.get_paper(paper_id)
+        if paper is None:
+            return error(f"paperboy has not stored {paper_id}: it only knows papers that "
+                         "appeared on Daily Papers. Try `/papers search` instead.")
+        return Reply(text=paper.title, title=paper.title, hits=(SearchHit(paper),))
+
+    # --- alerts ---------------------------------------------------------------------------
+
+    def subscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Add a keyword alert to the channel."""
+        text = " ".join(str(args["query"]).split())
+        parse_query(text)
+        existing = self.repo.subscriptions(inv.channel)
+        duplicate = next((s for s in existing if s.query == text), None)
+        if duplicate is not None:
+            return error(f"This channel already has that alert (#{duplicate.id}).")
+        if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
+            return error(f"This channel has {len(existing)} alerts, the most it can have. "
+                         "Remove one with `/papers unsubscribe <number>` first.")
+        self.repo.save_channel(self.core.settings(inv.channel))
+        sub = self.repo.add_subscription(inv.channel, text, inv.user, self.core.clock())
+        if sub is None:
+            return error("This channel already has that alert.")
+        recent = self._recent_matches(text)
+        return Reply(text=f"Alert #{sub.id} added: `{text}`. This channel gets a post whenever "
+                          f"a new paper matches ({len(recent)} in the last {ALERT_TEST_DAYS} "
+                          "stored days would have).")
+
+    def unsubscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Remove an alert by number or exact query."""
+        target = str(args["subscription"]).strip().lstrip("#")
+        removed = self.repo.remove_subscription(inv.channel, " ".join(target.split()))
+        if removed is None:
+            return error(f"No alert `{target[:80]}` in this channel. "
+                         "`/papers subscriptions` lists them with their numbers.")
+        return Reply(text=f"Alert #{removed.id} removed: `{removed.query}`.")
+
+    def subscriptions(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """List the channel's alerts."""
+        subs = self.repo.subscriptions(inv.channel)
+        if not subs:
+            return Reply(text="This channel has no alerts. Add one with "
+                              "`/papers subscribe <query>`.")
+        return Reply(text="\n".join(_describe(s) for s in subs),
+                     title=f"{len(subs)} alert{'s' if len(subs) != 1 else ''} in this channel")
+
+    def alerts_test(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Dry run of a query over the last stored days."""
+        matched = self._recent_matches(args["query"])
+        shown = tuple(SearchHit(p) for p in matched[:ALERT_TEST_SHOWN])
+        if not matched:
+            return Reply(text=f"`{args['query']}` would not have matched any paper in the last "
+                              f"{ALERT_TEST_DAYS} stored days.")
+        return Reply(text=f"`{args['query']}` would have alerted on {len(matched)} paper"
+                          f"{'s' if len(matched) != 1 else ''} in the last {ALERT_TEST_DAYS} "
+                          "stored days" + (f"; the top {len(shown)}:" if len(matched) > len(shown)
+                                           else ":"),
+                     title="Alert dry run", hits=shown)
+
+    def _recent_matches(self, text: str) -> list[Paper]:
+        parse_query(text)  # a bad query is an error here, not a silently skipped alert
+        days = self.repo.recent_days(ALERT_TEST_DAYS)
+        papers = self.repo.papers_on(days, limit=10_000)
+        probe = [Subscription(0, _PROBE, text, "", self.core.clock())]
+        return [a.paper for a in match_alerts(probe, papers)]
+
+    # --- digest settings ------------------------------------------------------------------
+
+    def digest_on(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Turn the digest on, optionally at a time and zone."""
+        settings = self.core.settings(inv.channel)
+        settings = replace(
+            settings,
+            digest_enabled=True,
+            digest_time=args.get("time", settings.digest_time),
+            timezone=args.get("timezone", settings.timezone),
+        )
+        self.core.save_settings(settings)
+        return Reply(text="Daily digest on. " + self._digest_summary(inv))
+
+    def digest_off(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Turn the digest off."""
+        self.core.save_settings(replace(self.core.settings(inv.channel), digest_enabled=False))
+        return Reply(text="Daily digest off. Turn it back on with `/papers digest on`.")
+
+    def digest_show(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Show the digest settings."""
+        return Reply(text=self._digest_summary(inv), title="Digest settings")
+
+    def digest_size(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set how many papers the digest lists."""
+        return self._update(inv, size=args["count"])
+
+    def digest_min_upvotes(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set the digest's upvote floor."""
+        return self._update(inv, min_upvotes=args["count"])
+
+    def digest_weekends(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set what happens on days without papers."""
+        return self._update(inv, weekends=WeekendPolicy(args["policy"]))
+
+    def _update(self, inv: Invocation, **changes: Any) -> Reply:
+        self.core.save_settings(replace(self.core.settings(inv.channel), **changes))
+        return Reply(text="Saved. " + self._digest_summary(inv))
+
+    def _digest_summary(self, inv: Invocation) -> str:
+        s = self.core.settings(inv.channel)
+        floor = f", at least {s.min_upvotes} upvotes" if s.min_upvotes else ""
+        weekends = "a notice" if s.weekends.value == "notice" else "nothing"
+        state = "on" if s.digest_enabled else "off"
+        text = (f"Digest {state}: top {s.size} papers{floor} at {s.digest_time} {s.timezone}; "
+                f"days without papers get {weekends}.")
+        if s.digest_enabled:
+            when = next_run(s.digest_time, s.timezone, self.core.clock())
+            text += f" Next: {when:%a %d %b %H:%M %Z}."
+        return text
+
+    # --- status ---------------------------------------------------------------------------
+
+    def status(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Health of the feed, the archive and this channel."""
+        last = self.repo.last_poll()
+        lines = [
+            f"Last successful poll: {last:%Y-%m-%d %H:%M UTC}" if last
+            else "Last successful poll: never",
+            f"Papers stored: {self.repo.count_papers():,}",
+            self._digest_summary(inv),
+            f"Alerts in this channel: {len(self.repo.subscriptions(inv.channel))}",
+        ]
+        paused = [c for c in self.repo.channels() if c.paused]
+        if paused:
+            lines.append(f"Paused channels ({len(paused)}):")
+            lines.extend(f"  {c.channel.key}: {c.paused_reason}" for c in paused)
+        else:
+            lines.append("Paused channels: none")
+        return Reply(text="\n".join(lines), title="paperboy status",
+                     extra={"paused": [c.channel.key for c in paused]})
+
+
+def _describe(sub: Subscription) -> str:
+    return f"#{sub.id} `{sub.query}` (by {sub.created_by}, {sub.created_at:%Y-%m-%d})"
+
+
+_HANDLERS: dict[tuple[str, ...], Handler] = {
+    ("help",): Handlers.help,
+    ("today",): Handlers.today,
+    ("search",): Handlers.search,
+    ("paper",): Handlers.paper,
+    ("subscribe",): Handlers.subscribe,
+    ("unsubscribe",): Handlers.unsubscribe,
+    ("subscriptions",): Handlers.subscriptions,
+    ("digest", "on"): Handlers.digest_on,
+    ("digest", "off"): Handlers.digest_off,
+    ("digest", "show"): Handlers.digest_show,
+    ("digest", "size"): Handlers.digest_size,
+    ("digest", "min-upvotes"): Handlers.digest_min_upvotes,
+    ("digest", "weekends"): Handlers.digest_weekends,
+    ("alerts", "test"): Handlers.alerts_test,
+    ("status",): Handlers.status,
+}
+assert set(_HANDLERS) == {spec.path for spec in COMMANDS}, "every command needs a handler"

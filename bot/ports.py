@@ -1,0 +1,141 @@
+"""What the core needs from the outside: a repository, a feed and publishers (structural types)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from bot.domain import (
+    Alert,
+    ChannelRef,
+    ChannelSettings,
+    Digest,
+    Paper,
+    SearchHit,
+    Subscription,
+    UpsertResult,
+)
+
+if TYPE_CHECKING:
+    from bot.query import Query
+
+
+class DeliveryError(Exception):
+    """A post could not be delivered; `permanent` means the channel is gone or forbids us."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Publisher(Protocol):
+    """An adapter's outbound side: posts digests and alerts to one platform."""
+
+    platform: str
+
+    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
+        """Post a digest; return the platform message id. Raise DeliveryError on failure."""
+        ...
+
+    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
+        """Post an alert; return the platform message id. Raise DeliveryError on failure."""
+        ...
+
+
+class Feed(Protocol):
+    """The Daily Papers source."""
+
+    async def fetch_day(self, day: date) -> list[Paper]:
+        """Every paper of one Daily Papers day."""
+        ...
+
+
+class Repository(Protocol):
+    """Persistent state: papers, channels, subscriptions, the deliveries ledger, polls."""
+
+    def upsert_papers(self, papers: Iterable[Paper], now: datetime | None = None) -> UpsertResult:
+        """Store papers; report which were new."""
+        ...
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        """One paper by id."""
+        ...
+
+    def papers_on(
+        self, days: Iterable[date], min_upvotes: int = 0, limit: int = 100
+    ) -> list[Paper]:
+        """Top papers of some days."""
+        ...
+
+    def recent_days(self, count: int) -> list[date]:
+        """The newest `count` Daily Papers days that have stored papers, newest first."""
+        ...
+
+    def count_papers(self) -> int:
+        """How many papers are stored."""
+        ...
+
+    def search(self, query: Query, limit: int = 10, offset: int = 0) -> list[SearchHit]:
+        """Ranked search over stored papers."""
+        ...
+
+    def channel(self, ref: ChannelRef) -> ChannelSettings | None:
+        """A channel's settings, or None when paperboy has never seen it."""
+        ...
+
+    def save_channel(self, settings: ChannelSettings) -> None:
+        """Create or update a channel's settings."""
+        ...
+
+    def channels(self, *, digest_enabled: bool | None = None) -> list[ChannelSettings]:
+        """All known channels, optionally only those with digests on (or off)."""
+        ...
+
+    def add_subscription(
+        self, ref: ChannelRef, query: str, created_by: str, now: datetime
+    ) -> Subscription | None:
+        """Add a subscription; None when the channel already has this exact query."""
+        ...
+
+    def remove_subscription(self, ref: ChannelRef, id_or_query: str) -> Subscription | None:
+        """Remove a channel's subscription by id or exact query; None when not found."""
+        ...
+
+    def subscriptions(self, ref: ChannelRef | None = None) -> list[Subscription]:
+        """Subscriptions of one channel, or of all channels."""
+        ...
+
+    def claim_delivery(self, ref: ChannelRef, kind: str, key: str, now: datetime) -> bool:
+        """Claim a post before sending; False when it was already sent or is being sent."""
+        ...
+
+    def confirm_delivery(
+        self, ref: ChannelRef, kind: str, key: str, message_id: str, now: datetime
+    ) -> None:
+        """Mark a claimed post as sent, with the platform message id."""
+        ...
+
+    def fail_delivery(self, ref: ChannelRef, kind: str, key: str, error: str) -> None:
+        """Release a claim after a failed send so a later run retries it."""
+        ...
+
+    def delivered(self, ref: ChannelRef, kind: str) -> Sequence[str]:
+        """Keys of the posts of a kind that reached a channel."""
+        ...
+
+    def pending_deliveries(self, kind: str, now: datetime) -> list[tuple[ChannelRef, str]]:
+        """Posts of a kind that failed or were abandoned mid-send, to retry."""
+        ...
+
+    def record_poll(self, day: date, papers: int, now: datetime) -> None:
+        """Remember a successful fetch of a day."""
+        ...
+
+    def last_poll(self) -> datetime | None:
+        """When the feed was last fetched successfully."""
+        ...
+
+    def polled_days(self) -> set[date]:
+        """Days that have been fetched successfully at least once."""
+        ...

@@ -1,0 +1,83 @@
+"""Calendar rules for digests: which Daily Papers day a digest covers, and when it next runs."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+# Most of a day's papers are submitted 00:00-09:00 UTC (reference/hf-feed.md §4.3). A digest
+# posted before this hour (UTC) covers the previous day, whose list is complete, rather than a
+# day that has barely started.
+DAY_READY_HOUR_UTC = 12
+# After downtime a digest catches up on at most this many missed days, in one post.
+MAX_CATCH_UP_DAYS = 7
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_hhmm(text: str) -> time:
+    """Parse a 24-hour `HH:MM`; raise ValueError with a readable message otherwise."""
+    match = _HHMM.match(text.strip())
+    if not match:
+        raise ValueError(f"{text!r} is not a time; use 24-hour HH:MM, e.g. 09:30")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_timezone(name: str) -> ZoneInfo:
+    """An IANA time zone by name (case-insensitive); raise ValueError when unknown."""
+    cleaned = name.strip()
+    if cleaned.upper() in {"UTC", "GMT", "Z"}:
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(cleaned)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    lowered = cleaned.lower()
+    for candidate in available_timezones():
+        if candidate.lower() == lowered:
+            return ZoneInfo(candidate)
+    raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris")
+
+
+def looks_like_timezone(text: str) -> bool:
+    """True when text names a known time zone."""
+    try:
+        parse_timezone(text)
+    except ValueError:
+        return False
+    return True
+
+
+def target_day(now: datetime) -> date:
+    """The Daily Papers day that a digest posted at `now` covers."""
+    utc_now = now.astimezone(UTC)
+    if utc_now.hour >= DAY_READY_HOUR_UTC:
+        return utc_now.date()
+    return utc_now.date() - timedelta(days=1)
+
+
+def days_to_cover(target: date, last_sent: date | None) -> list[date]:
+    """Days a digest for `target` should cover, given the newest day already posted."""
+    if last_sent is not None and last_sent >= target:
+        return []
+    if last_sent is None:
+        return [target]
+    first = max(last_sent + timedelta(days=1), target - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    return [first + timedelta(days=i) for i in range((target - first).days + 1)]
+
+
+def is_weekend(day: date) -> bool:
+    """Saturday or Sunday, when Daily Papers is normally empty."""
+    return day.weekday() >= 5
+
+
+def next_run(digest_time: str, timezone: str, now: datetime) -> datetime:
+    """The next moment (aware, in the channel's zone) that `digest_time` occurs after `now`."""
+    zone = parse_timezone(timezone)
+    at = parse_hhmm(digest_time)
+    local_now = now.astimezone(zone)
+    candidate = datetime.combine(local_now.date(), at, tzinfo=zone)
+    if candidate <= local_now:
+        candidate = datetime.combine(local_now.date() + timedelta(days=1), at, tzinfo=zone)
+    return candidate

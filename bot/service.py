@@ -1,0 +1,169 @@
+"""Use cases: poll the feed, store papers, fan out alerts, post digests through the ledger."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.alerts import ALERT_KIND, match_alerts
+from bot.delivery import Deliverer, Outcome
+from bot.digests import DIGEST_KIND, build_digest, due_days
+from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, Paper
+from bot.feed import FeedError
+from bot.ports import Feed, Publisher, Repository
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Settings a channel starts with."""
+
+    digest_time: str = "09:00"
+    timezone: str = "UTC"
+
+
+@dataclass
+class PollReport:
+    """What one poll did."""
+
+    days: list[date]
+    fetched: int = 0
+    new: list[Paper] = field(default_factory=list)
+    updated: int = 0
+    alerts: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+class Paperboy:
+    """The core: everything paperboy does, independent of any chat platform."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        feed: Feed,
+        publishers: Mapping[str, Publisher] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        defaults: Defaults | None = None,
+    ) -> None:
+        self.repo = repo
+        self.feed = feed
+        self.publishers: dict[str, Publisher] = dict(publishers or {})
+        self.clock = clock
+        self.defaults = defaults or Defaults()
+        self.deliverer = Deliverer(repo, self.publishers, clock)
+        # Called after a channel's digest settings change, so the scheduler can rebuild jobs.
+        self.on_settings_changed: Callable[[ChannelSettings], None] | None = None
+
+    # --- channels -------------------------------------------------------------------------
+
+    def settings(self, ref: ChannelRef) -> ChannelSettings:
+        """A channel's settings, or the defaults for a channel paperboy has not seen."""
+        return self.repo.channel(ref) or ChannelSettings(
+            channel=ref, digest_time=self.defaults.digest_time, timezone=self.defaults.timezone
+        )
+
+    def save_settings(self, settings: ChannelSettings) -> None:
+        """Store a channel's settings and tell the scheduler."""
+        self.repo.save_channel(settings)
+        if self.on_settings_changed is not None:
+            self.on_settings_changed(settings)
+
+    # --- polling and alerts ---------------------------------------------------------------
+
+    def default_poll_days(self) -> list[date]:
+        """Today and yesterday (UTC): around midnight UTC both are still filling up."""
+        today = self.clock().astimezone(UTC).date()
+        return [today - timedelta(days=1), today]
+
+    async def poll(self, days: Sequence[date] | None = None, *, alerts: bool = True) -> PollReport:
+        """Fetch days from the feed, store them, and alert on papers seen for the first time."""
+        report = PollReport(days=list(days or self.default_poll_days()))
+        for day in report.days:
+            try:
+                papers = await self.feed.fetch_day(day)
+            except FeedError as exc:
+                log.error("fetching Daily Papers for %s failed: %s", day, exc)
+                report.errors.append(f"{day}: {exc}")
+                continue
+            result = self.repo.upsert_papers(papers, self.clock())
+            self.repo.record_poll(day, len(papers), self.clock())
+            report.fetched += len(papers)
+            report.new.extend(result.new)
+            report.updated += result.updated
+        if alerts:
+            report.alerts = await self.retry_alerts()
+            report.alerts.update(await self.send_alerts(report.new))
+        return report
+
+    async def send_alerts(self, papers: Sequence[Paper]) -> Counter[str]:
+        """Post one alert per (channel, paper) matched by the channel's subscriptions."""
+        outcomes: Counter[str] = Counter()
+        if not papers:
+            return outcomes
+        for alert in match_alerts(self.repo.subscriptions(), papers):
+            outcomes[(await self._deliver_alert(alert)).value] += 1
+        return outcomes
+
+    async def _deliver_alert(self, alert: Alert) -> Outcome:
+        async def send(publisher: Publisher) -> str:
+            return await publisher.send_alert(alert.channel, alert)
+
+        return await self.deliverer.deliver(alert.channel, ALERT_KIND, alert.paper.id, send)
+
+    async def retry_alerts(self) -> Counter[str]:
+        """Retry alerts whose earlier post failed or was cut short by a crash."""
+        outcomes: Counter[str] = Counter()
+        for channel, paper_id in self.repo.pending_deliveries(ALERT_KIND, self.clock()):
+            paper = self.repo.get_paper(paper_id)
+            if paper is None:
+                continue
+            for alert in match_alerts(self.repo.subscriptions(channel), [paper]):
+                outcomes[(await self._deliver_alert(alert)).value] += 1
+        return outcomes
+
+    # --- digests --------------------------------------------------------------------------
+
+    def digest_for(
+        self, ref: ChannelRef, day: date | None = None, top: int | None = None
+    ) -> Digest | None:
+        """The digest a channel gets now (or for a given day), without sending it."""
+        settings = self.settings(ref)
+        days = [day] if day else due_days(self.repo, settings, self.clock())
+        return build_digest(self.repo, settings, days, top=top, polled=self.repo.polled_days())
+
+    async def run_digest(self, ref: ChannelRef) -> Outcome | None:
+        """The scheduled digest job for one channel: make sure the days are fetched, then post."""
+        settings = self.settings(ref)
+        days = due_days(self.repo, settings, self.clock())
+        missing = [d for d in days if d not in self.repo.polled_days()]
+        if missing:
+            await self.poll(missing)
+        return await self.send_digest(ref)
+
+    async def send_digest(
+        self, ref: ChannelRef, day: date | None = None, top: int | None = None
+    ) -> Outcome | None:
+        """Post a channel's digest through the ledger; None when there is nothing to post."""
+        digest = self.digest_for(ref, day, top)
+        if digest is None:
+            return None
+        async def send(publisher: Publisher) -> str:
+            return await publisher.send_digest(ref, digest)
+
+        return await self.deliverer.deliver(ref, DIGEST_KIND, digest.day.isoformat(), send)
+
+    async def send_due_digests(self) -> dict[str, Outcome | None]:
+        """Post every enabled channel's digest that is due now (catch-up after downtime)."""
+        results: dict[str, Outcome | None] = {}
+        for settings in self.repo.channels(digest_enabled=True):
+            results[settings.channel.key] = await self.run_digest(settings.channel)
+        return results

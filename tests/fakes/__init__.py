@@ -1,0 +1,1 @@
+"""Local strict fakes of the remote services paperboy talks to."""
