@@ -32,8 +32,10 @@ def match_alerts(subscriptions: Iterable[Subscription], papers: Iterable[Paper])
         if query is not None:
             by_channel.setdefault(sub.channel, []).append((sub.query, query))
     alerts: list[Alert] = []
-    for paper in papers:
-        text = PaperText.of(paper)
+    paper_list = list(papers)
+    if not by_channel or not paper_list:
+        return alerts
+    for paper, text in zip(paper_list, PaperText.many(paper_list), strict=True):
         for channel, queries in by_channel.items():
             matched = tuple(raw for raw, q in queries if matches(q, text, paper))
             if matched:

@@ -223,7 +223,7 @@ def _parse_args(spec: CommandSpec, rest: str) -> dict[str, Any]:
             # An optional argument that does not fit lets the next argument try the word.
             if arg.required:
                 raise CommandError(f"{exc}. Usage: `{spec.usage}`") from None
-            skipped = exc
+            skipped = skipped or exc
             continue
         rest = remainder
     if rest.strip() and skipped is not None:

@@ -1,4 +1,4 @@
-"""Configuration: every environment variable paperboy reads, declared once with a default and help."""
+"""Configuration: every environment variable paperboy reads, with its default and help."""
 
 from __future__ import annotations
 

@@ -205,7 +205,7 @@ class Handlers:
             timezone=args.get("timezone", settings.timezone),
         )
         self.core.save_settings(settings)
-        return Reply(text="Daily digest on. " + self._digest_summary(inv))
+        return Reply(text=self._digest_summary(inv))
 
     def digest_off(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Turn the digest off."""

@@ -81,3 +81,8 @@ def next_run(digest_time: str, timezone: str, now: datetime) -> datetime:
     if candidate <= local_now:
         candidate = datetime.combine(local_now.date() + timedelta(days=1), at, tzinfo=zone)
     return candidate
+
+
+def previous_run(digest_time: str, timezone: str, now: datetime) -> datetime:
+    """The last moment (aware) at or before `now` that `digest_time` occurred in the zone."""
+    return next_run(digest_time, timezone, now) - timedelta(days=1)

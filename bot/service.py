@@ -14,6 +14,7 @@ from bot.digests import DIGEST_KIND, build_digest, due_days
 from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, Paper
 from bot.feed import FeedError
 from bot.ports import Feed, Publisher, Repository
+from bot.schedule import previous_run
 
 log = logging.getLogger(__name__)
 
@@ -133,27 +134,35 @@ class Paperboy:
     # --- digests --------------------------------------------------------------------------
 
     def digest_for(
-        self, ref: ChannelRef, day: date | None = None, top: int | None = None
+        self,
+        ref: ChannelRef,
+        day: date | None = None,
+        top: int | None = None,
+        at: datetime | None = None,
     ) -> Digest | None:
-        """The digest a channel gets now (or for a given day), without sending it."""
+        """The digest a channel gets at `at` (default now) or for one day, without sending it."""
         settings = self.settings(ref)
-        days = [day] if day else due_days(self.repo, settings, self.clock())
+        days = [day] if day else due_days(self.repo, settings, at or self.clock())
         return build_digest(self.repo, settings, days, top=top, polled=self.repo.polled_days())
 
-    async def run_digest(self, ref: ChannelRef) -> Outcome | None:
-        """The scheduled digest job for one channel: make sure the days are fetched, then post."""
+    async def run_digest(self, ref: ChannelRef, at: datetime | None = None) -> Outcome | None:
+        """The digest job of one channel, as scheduled for `at` (default now): fetch, post."""
         settings = self.settings(ref)
-        days = due_days(self.repo, settings, self.clock())
+        days = due_days(self.repo, settings, at or self.clock())
         missing = [d for d in days if d not in self.repo.polled_days()]
         if missing:
             await self.poll(missing)
-        return await self.send_digest(ref)
+        return await self.send_digest(ref, at=at)
 
     async def send_digest(
-        self, ref: ChannelRef, day: date | None = None, top: int | None = None
+        self,
+        ref: ChannelRef,
+        day: date | None = None,
+        top: int | None = None,
+        at: datetime | None = None,
     ) -> Outcome | None:
         """Post a channel's digest through the ledger; None when there is nothing to post."""
-        digest = self.digest_for(ref, day, top)
+        digest = self.digest_for(ref, day, top, at)
         if digest is None:
             return None
         async def send(publisher: Publisher) -> str:
@@ -161,9 +170,11 @@ class Paperboy:
 
         return await self.deliverer.deliver(ref, DIGEST_KIND, digest.day.isoformat(), send)
 
-    async def send_due_digests(self) -> dict[str, Outcome | None]:
-        """Post every enabled channel's digest that is due now (catch-up after downtime)."""
+    async def catch_up(self) -> dict[str, Outcome | None]:
+        """After a start: post each enabled channel's digest whose last run was missed."""
         results: dict[str, Outcome | None] = {}
+        now = self.clock()
         for settings in self.repo.channels(digest_enabled=True):
-            results[settings.channel.key] = await self.run_digest(settings.channel)
+            missed = previous_run(settings.digest_time, settings.timezone, now)
+            results[settings.channel.key] = await self.run_digest(settings.channel, at=missed)
         return results

@@ -134,6 +134,6 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             db.execute(
                 "INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))", [name]
             )
-        log.info("applied migration %s", name)
+        log.debug("applied migration %s", name)
         applied.append(name)
     return applied

@@ -76,7 +76,9 @@ class Store:
         rows = list(self.db.query("SELECT * FROM papers WHERE id = ?", [paper_id]))
         return row_to_paper(rows[0]) if rows else None
 
-    def papers_on(self, days: Iterable[date], min_upvotes: int = 0, limit: int = 100) -> list[Paper]:
+    def papers_on(
+        self, days: Iterable[date], min_upvotes: int = 0, limit: int = 100
+    ) -> list[Paper]:
         """Top papers of the given Daily Papers days by upvotes, ties broken by comments."""
         day_list = [d.isoformat() for d in days]
         if not day_list:

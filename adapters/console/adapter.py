@@ -1,0 +1,80 @@
+"""The console adapter: posts to the terminal and reads `/papers` commands from stdin."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+from rich.console import Console
+
+from adapters.console.render import render_alert, render_digest, render_reply
+from bot.domain import CONSOLE_CHANNEL_KEY, Alert, ChannelRef, Digest, Invocation, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "console"
+CONSOLE_CHANNEL = ChannelRef.parse(CONSOLE_CHANNEL_KEY)
+
+CommandRunner = Callable[[str, Invocation], Awaitable[Reply]]
+
+
+class ConsolePublisher:
+    """Prints digests and alerts with rich; message ids count up from 1."""
+
+    platform = PLATFORM
+
+    def __init__(self, console: Console | None = None) -> None:
+        self.console = console or Console()
+        self._ids = itertools.count(1)
+
+    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
+        """Print a digest."""
+        self.console.print(render_digest(digest))
+        return str(next(self._ids))
+
+    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
+        """Print an alert."""
+        self.console.print(render_alert(alert))
+        return str(next(self._ids))
+
+    def show(self, reply: Reply) -> None:
+        """Print a command's reply."""
+        self.console.print(render_reply(reply))
+
+
+def _pump_lines(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
+    for line in iter(stream.readline, ""):
+        loop.call_soon_threadsafe(queue.put_nowait, line)
+    loop.call_soon_threadsafe(queue.put_nowait, "")
+
+
+async def read_commands(
+    run: CommandRunner,
+    publisher: ConsolePublisher,
+    stdin: TextIO | None = None,
+    user: str = "console",
+) -> None:
+    """Handle lines typed on stdin as commands in the console channel, until stdin closes."""
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    # A daemon thread, so a blocked read never holds up shutdown.
+    threading.Thread(
+        target=_pump_lines,
+        args=(stdin or sys.stdin, asyncio.get_running_loop(), queue),
+        name="paperboy-stdin",
+        daemon=True,
+    ).start()
+    while True:
+        line = await queue.get()
+        if not line:
+            log.info("stdin closed; paperboy keeps running and only prints")
+            return
+        text = line.strip()
+        if not text:
+            continue
+        reply = await run(text, Invocation(channel=CONSOLE_CHANNEL, user=user))
+        publisher.show(reply)

@@ -1,0 +1,88 @@
+"""Pure renderers from domain objects to rich renderables for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.text import Text
+
+from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+
+SUMMARY_CHARS = 300
+FIRST_AUTHORS = 3
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten text to `limit` characters at a word boundary, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
+    """The first few authors, then `et al.`."""
+    names = list(paper.authors[:first])
+    if len(paper.authors) > first:
+        names.append("et al.")
+    return ", ".join(names)
+
+
+def paper_text(paper: Paper, rank: int | None = None, snippet: str | None = None) -> Text:
+    """One paper as a few lines of styled text (user content is never parsed as markup)."""
+    text = Text()
+    if rank is not None:
+        text.append(f"{rank}. ", style="bold")
+    text.append(paper.title, style=f"bold link {paper.url}")
+    text.append(f"  ▲ {paper.upvotes}  💬 {paper.comments}", style="cyan")
+    byline = authors_line(paper)
+    if paper.organization:
+        byline = f"{byline} · {paper.organization}" if byline else paper.organization
+    if byline:
+        text.append(f"\n   {byline}", style="dim")
+    body = snippet or paper.ai_summary or clip(paper.summary, SUMMARY_CHARS)
+    if body:
+        text.append(f"\n   {clip(body, SUMMARY_CHARS)}")
+    links = [paper.url, paper.arxiv_url]
+    if paper.github_repo:
+        stars = f" ★{paper.github_stars}" if paper.github_stars is not None else ""
+        links.append(f"{paper.github_repo}{stars}")
+    text.append("\n   " + " · ".join(links), style="blue")
+    return text
+
+
+def _papers(hits: tuple[SearchHit, ...] | list[SearchHit]) -> list[RenderableType]:
+    return [paper_text(h.paper, i, h.snippet) for i, h in enumerate(hits, 1)]
+
+
+def digest_title(digest: Digest) -> str:
+    """The digest's headline."""
+    if len(digest.days) == 1:
+        return f"Daily Papers · {digest.day:%a %d %b %Y}"
+    return f"Daily Papers · {digest.days[0]:%d %b} – {digest.day:%d %b %Y} (catch-up)"
+
+
+def render_digest(digest: Digest) -> RenderableType:
+    """A digest as a titled panel of ranked papers."""
+    if digest.notice:
+        return Panel(Text(digest.notice), title=digest_title(digest))
+    hits = [SearchHit(p) for p in digest.papers]
+    return Panel(Group(*_papers(hits)), title=digest_title(digest),
+                 subtitle=f"top {len(digest.papers)} by upvotes", title_align="left")
+
+
+def render_alert(alert: Alert) -> RenderableType:
+    """An alert: which subscriptions matched, and the paper."""
+    matched = ", ".join(alert.matched)
+    return Panel(paper_text(alert.paper), title=f"New paper · matched: {matched}",
+                 title_align="left", border_style="yellow")
+
+
+def render_reply(reply: Reply) -> RenderableType:
+    """A command's reply; errors in red."""
+    body: list[RenderableType] = [Text(reply.text)]
+    body.extend(_papers(reply.hits))
+    if not reply.ok:
+        return Panel(Group(*body), title="error", border_style="red", title_align="left")
+    return Panel(Group(*body), title=reply.title, title_align="left")

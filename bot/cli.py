@@ -1,0 +1,281 @@
+"""The `paperboy` command line: run the bot, fetch, backfill, search, digest, run a command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from bot import app as app_module
+from bot.app import App, build_app
+from bot.backfill import backfill as run_backfill
+from bot.config import Settings, env_vars
+from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
+from bot.query import QueryError
+from bot.query import parse as parse_query
+
+T = TypeVar("T")
+
+cli = typer.Typer(
+    help="paperboy: Hugging Face Daily Papers in your terminal, Slack and Discord.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+DateOpt = Annotated[str | None, typer.Option("--date", help="Daily Papers day, YYYY-MM-DD.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ChannelOpt = Annotated[
+    str | None, typer.Option("--channel", help="Channel key platform:workspace:channel.")
+]
+
+
+def fail(message: str) -> NoReturn:
+    """Exit with code 2 and a one-line message on stderr."""
+    err.print(f"paperboy: {message}", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
+        fail(f"bad configuration {where}: {first.get('msg')}")
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level, format="%(message)s", datefmt="[%X]",
+        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
+    )
+    for noisy in ("httpx", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def _day(text: str | None, what: str = "--date") -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{what} must be a date like 2026-11-27, not {text!r}")
+
+
+def _channel(key: str | None) -> ChannelRef:
+    try:
+        return ChannelRef.parse(key or CONSOLE_CHANNEL_KEY)
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
+    settings = _settings()
+    _setup_logging(settings.log_level)
+    app = build_app(settings, out)
+
+    async def main() -> T:
+        try:
+            return await work(app)
+        finally:
+            await app.aclose()
+
+    return asyncio.run(main())
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+@cli.command()
+def run() -> None:
+    """Run the bot: poll the feed, post digests and alerts, answer commands typed on stdin."""
+    _with_app(app_module.run)
+
+
+@cli.command()
+def fetch(date_: DateOpt = None) -> None:
+    """Poll the feed once (today and yesterday UTC, or one day), store, alert, report."""
+    day = _day(date_)
+
+    async def work(app: App) -> None:
+        report = await app.core.poll([day] if day else None)
+        out.print(f"Fetched {report.fetched} papers for "
+                  f"{', '.join(d.isoformat() for d in report.days)}: {len(report.new)} new, "
+                  f"{report.updated} with new counts; alerts: "
+                  f"{dict(report.alerts) or 'none'}.", markup=False, highlight=False)
+        if report.errors:
+            fail("; ".join(report.errors))
+
+    _with_app(work)
+
+
+@cli.command()
+def backfill(
+    since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD.")],
+    until: Annotated[str | None, typer.Option("--until", help="Last day (default today).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Fetch days already loaded.")] = False,
+    delay: Annotated[float, typer.Option("--delay", min=0, help="Seconds between days.")] = 0.5,
+) -> None:
+    """Load past Daily Papers days into the archive (resumable; no alerts)."""
+    first = _day(since, "--since")
+    assert first is not None
+
+    async def work(app: App) -> None:
+        last = _day(until, "--until") or app.core.clock().date()
+        if last < first:
+            fail("--until is before --since")
+        if (last - first).days > 3660:
+            fail("that is more than ten years of days; pick a shorter range")
+        from rich.progress import Progress
+
+        with Progress(console=err, transient=False) as bar:
+            task = bar.add_task("backfilling", total=(last - first).days + 1)
+            report = await run_backfill(
+                app.core, first, last, force=force, delay=delay,
+                progress=lambda day: bar.update(task, advance=1, description=str(day)),
+            )
+        out.print(f"Backfill {first} → {last}: {report.fetched_days} days fetched, "
+                  f"{report.skipped_days} already loaded, {report.papers} papers "
+                  f"({report.new} new).", markup=False, highlight=False)
+        if report.errors:
+            err.print(f"{len(report.errors)} days failed (run again to retry them): "
+                      + "; ".join(report.errors[:5]), markup=False)
+            raise typer.Exit(1)
+
+    _with_app(work)
+
+
+@cli.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Search query, e.g. 'diffusion -survey'.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="Results.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search every stored paper (BM25 ranking, title first, mild upvote prior)."""
+    try:
+        parsed = parse_query(query)
+    except QueryError as exc:
+        fail(str(exc))
+
+    async def work(app: App) -> None:
+        hits = app.store.search(parsed, limit=limit)
+        if as_json:
+            _print_json([{**h.paper.as_json(), "snippet": h.snippet} for h in hits])
+            return
+        from bot.domain import Reply
+
+        text = f"{len(hits)} results for {query}" if hits else f"No stored paper matches {query}"
+        app.console.show(Reply(text=text, hits=tuple(hits), title="Search"))
+
+    _with_app(work)
+
+
+@cli.command()
+def digest(
+    date_: DateOpt = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, max=25, help="Papers.")] = None,
+    as_json: JsonOpt = False,
+    send: Annotated[bool, typer.Option("--send", help="Post it now through the ledger.")] = False,
+    channel: ChannelOpt = None,
+) -> None:
+    """Print a day's digest (default: the newest stored day), or --send it to channels."""
+    day = _day(date_)
+
+    async def work(app: App) -> None:
+        wanted = day or next(iter(app.store.recent_days(1)), None)
+        if wanted is None:
+            fail("no papers stored yet; run `paperboy fetch` first")
+        if send:
+            await _send_digests(app, wanted, top, channel)
+            return
+        ref = _channel(channel)
+        built = app.core.digest_for(ref, day=wanted, top=top)
+        papers = list(built.papers) if built else []
+        if as_json:
+            _print_json([p.as_json() for p in papers])
+        elif built is None or not papers:
+            out.print(f"No papers for {wanted}.", markup=False)
+        else:
+            await app.console.send_digest(ref, built)
+
+    _with_app(work)
+
+
+async def _send_digests(app: App, day: date, top: int | None, key: str | None) -> None:
+    if key:
+        targets = [_channel(key)]
+    else:
+        app_module.ensure_console_channel(app)
+        targets = [c.channel for c in app.store.channels(digest_enabled=True)]
+    if not targets:
+        fail("no channel has the digest on; pass --channel KEY")
+    for ref in targets:
+        outcome = await app.core.send_digest(ref, day=day, top=top)
+        status = outcome.value if outcome else "nothing to post"
+        err.print(f"{ref.key}: {status}", markup=False, highlight=False)
+
+
+@cli.command()
+def command(
+    text: Annotated[str, typer.Argument(help="A command as typed in chat, e.g. 'today 5'.")],
+    channel: ChannelOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run one `/papers` command as if typed in a channel, and print the reply."""
+    ref = _channel(channel)
+
+    async def work(app: App) -> bool:
+        reply = await app.handlers.handle(text, Invocation(channel=ref, user="cli"))
+        if as_json:
+            _print_json(reply.as_json())
+        elif reply.ok:
+            app.console.show(reply)
+        else:
+            err.print(f"paperboy: {reply.text}", markup=False, highlight=False)
+        return reply.ok
+
+    if not _with_app(work):
+        raise typer.Exit(2)
+
+
+@cli.command()
+def status(channel: ChannelOpt = None, as_json: JsonOpt = False) -> None:
+    """Last poll, papers stored, next digest and paused channels."""
+    ref = _channel(channel)
+
+    async def work(app: App) -> None:
+        reply = await app.handlers.handle("status", Invocation(channel=ref, user="cli"))
+        if as_json:
+            _print_json(reply.as_json())
+        else:
+            app.console.show(reply)
+
+    _with_app(work)
+
+
+@cli.command("config")
+def config_() -> None:
+    """List every environment variable paperboy reads, with its default."""
+    table = Table("variable", "default", "meaning")
+    for name, default, help_ in env_vars():
+        table.add_row(name, default, help_)
+    out.print(table)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli()

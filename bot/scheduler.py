@@ -1,0 +1,109 @@
+"""APScheduler wiring: the feed poll, one digest job per enabled channel, catch-up on start."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.domain import ChannelRef, ChannelSettings
+from bot.schedule import parse_hhmm, parse_timezone
+from bot.service import Paperboy
+
+log = logging.getLogger(__name__)
+
+POLL_JOB = "poll"
+# A digest job that fires late (a busy loop, a suspended laptop) still runs within this window;
+# a longer outage is caught up from the deliveries ledger on the next start.
+DIGEST_MISFIRE_GRACE_SECONDS = 3600
+
+
+def digest_job_id(ref: ChannelRef) -> str:
+    """The scheduler job id of a channel's digest."""
+    return f"digest:{ref.key}"
+
+
+class Scheduler:
+    """Runs the core's jobs on time; holds no logic of its own."""
+
+    def __init__(self, core: Paperboy, poll_minutes: int) -> None:
+        self.core = core
+        self.poll_minutes = poll_minutes
+        self.aps = AsyncIOScheduler(timezone=UTC)
+        core.on_settings_changed = self.sync_channel
+
+    def start(self) -> None:
+        """Schedule the startup poll and catch-up, the periodic poll and every digest."""
+        self.aps.add_job(self.startup, id="startup", next_run_time=datetime.now(UTC))
+        self.aps.add_job(
+            self.poll,
+            IntervalTrigger(minutes=self.poll_minutes, timezone=UTC),
+            id=POLL_JOB,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=self.poll_minutes * 60,
+        )
+        for settings in self.core.repo.channels(digest_enabled=True):
+            self.sync_channel(settings)
+        self.aps.start()
+
+    def shutdown(self) -> None:
+        """Stop scheduling; running jobs are abandoned (the ledger makes that safe)."""
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+
+    def sync_channel(self, settings: ChannelSettings) -> None:
+        """Add, move or remove a channel's digest job after its settings changed."""
+        job_id = digest_job_id(settings.channel)
+        if not settings.digest_enabled:
+            if self.aps.get_job(job_id):
+                self.aps.remove_job(job_id)
+            return
+        at = parse_hhmm(settings.digest_time)
+        self.aps.add_job(
+            self.digest,
+            CronTrigger(hour=at.hour, minute=at.minute,
+                        timezone=parse_timezone(settings.timezone)),
+            args=[settings.channel],
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=DIGEST_MISFIRE_GRACE_SECONDS,
+        )
+
+    def next_digest(self, ref: ChannelRef) -> datetime | None:
+        """When a channel's digest job runs next, if it has one."""
+        job = self.aps.get_job(digest_job_id(ref))
+        return job.next_run_time if job else None
+
+    async def startup(self) -> None:
+        """First poll, then post digests whose time passed while paperboy was down."""
+        await self.poll()
+        try:
+            await self.core.catch_up()
+        except Exception:
+            log.exception("digest catch-up failed")
+
+    async def poll(self) -> None:
+        """The periodic feed poll; errors are logged, never fatal."""
+        try:
+            report = await self.core.poll()
+        except Exception:
+            log.exception("poll failed")
+            return
+        log.info("poll: %d papers fetched, %d new, %d updated, alerts %s%s",
+                 report.fetched, len(report.new), report.updated, dict(report.alerts) or "none",
+                 f", errors: {report.errors}" if report.errors else "")
+
+    async def digest(self, ref: ChannelRef) -> None:
+        """One channel's digest job; errors are logged, never fatal."""
+        try:
+            outcome = await self.core.run_digest(ref)
+        except Exception:
+            log.exception("digest for %s failed", ref.key)
+            return
+        log.info("digest for %s: %s", ref.key, outcome.value if outcome else "nothing due")

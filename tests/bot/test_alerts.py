@@ -1,0 +1,143 @@
+"""Keyword alerts: one post per (channel, paper) naming every matching subscription."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot.delivery import Outcome
+from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.ports import DeliveryError
+from bot.service import Paperboy
+from storage.store import Store
+from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
+
+CH1 = ChannelRef("test", "W1", "C1")
+CH2 = ChannelRef("test", "W1", "C2")
+DAY = date(2026, 11, 25)
+
+
+def _subscribe(store: Store, channel: ChannelRef, *queries: str) -> None:
+    store.save_channel(ChannelSettings(channel))
+    for q in queries:
+        store.add_subscription(channel, q, "U1", at("2026-11-20 00:00"))
+
+
+def _alerts(publisher: ScriptedPublisher) -> list[Alert]:
+    return [p.item for p in publisher.of_kind("alert")]  # type: ignore[misc]
+
+
+def _core(store: Store, publisher: ScriptedPublisher, clock: Clock, *papers: object) -> Paperboy:
+    feed = StaticFeed({DAY: list(papers)})  # type: ignore[arg-type]
+    return Paperboy(store, feed, {"test": publisher}, clock=clock)
+
+
+async def test_new_paper_alerts_each_matching_channel_once(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion", "video")
+    _subscribe(store, CH2, "video", "mamba")
+    paper = make_paper("2411.00001", DAY, title="Video diffusion models")
+    core = _core(store, publisher, clock, paper)
+    report = await core.poll([DAY])
+    alerts = sorted(_alerts(publisher), key=lambda a: a.channel.key)
+    assert [(a.channel, a.matched) for a in alerts] == [
+        (CH1, ("diffusion", "video")),
+        (CH2, ("video",)),
+    ]
+    assert report.alerts == {"sent": 2}
+
+
+async def test_a_paper_seen_again_is_not_alerted_again(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
+    await core.poll([DAY])
+    await core.poll([DAY])
+    assert len(_alerts(publisher)) == 1
+
+
+async def test_replayed_alert_is_not_posted_twice(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    paper = make_paper("2411.00001", DAY, title="Diffusion")
+    core = _core(store, publisher, clock, paper)
+    assert await core.send_alerts([paper]) == {"sent": 1}
+    assert await core.send_alerts([paper]) == {"already sent": 1}
+    assert len(_alerts(publisher)) == 1
+
+
+async def test_non_matching_paper_alerts_nobody(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion -survey", "author:Hinton")
+    core = _core(store, publisher, clock,
+                 make_paper("2411.00001", DAY, title="A diffusion survey"))
+    await core.poll([DAY])
+    assert publisher.posts == []
+
+
+async def test_field_filters_and_stemming_apply_to_alerts(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "title:agent upvotes:>=5 has:code")
+    hit = make_paper("2411.00001", DAY, 7, title="Agents that plan", github_repo="https://g/x")
+    miss = make_paper("2411.00002", DAY, 7, title="Agents that plan")  # no code
+    core = _core(store, publisher, clock, hit, miss)
+    await core.poll([DAY])
+    assert [a.paper.id for a in _alerts(publisher)] == ["2411.00001"]
+
+
+async def test_failed_alert_is_retried_on_the_next_poll_and_delivered_once(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
+    publisher.failures.append(DeliveryError("HTTP 500"))
+    first = await core.poll([DAY])
+    assert first.alerts == {"failed": 1}
+    second = await core.poll([DAY])
+    third = await core.poll([DAY])
+    assert second.alerts == {"sent": 1}
+    assert third.alerts == {}
+    assert len(_alerts(publisher)) == 1
+
+
+async def test_one_failing_channel_does_not_stop_the_fan_out(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    _subscribe(store, CH2, "diffusion")
+    publisher.gone.add(CH1.channel)
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
+    report = await core.poll([DAY])
+    assert report.alerts == {"failed": 1, "sent": 1}
+    assert [a.channel for a in _alerts(publisher)] == [CH2]
+    settings = store.channel(CH1)
+    assert settings is not None and settings.paused
+    assert settings.paused_reason == "channel_not_found"
+
+
+async def test_paused_channel_gets_no_alerts(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    publisher.gone.add(CH1.channel)
+    core = _core(store, publisher, clock)
+    await core.send_alerts([make_paper("2411.00001", DAY, title="Diffusion")])
+    publisher.gone.clear()
+    outcome = await core.send_alerts([make_paper("2411.00002", DAY, title="Diffusion")])
+    assert outcome == {Outcome.PAUSED.value: 1}
+    assert publisher.posts == []
+
+
+async def test_alerts_wait_when_no_adapter_runs_for_the_platform(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    slack = ChannelRef("slack", "T1", "C1")
+    _subscribe(store, slack, "diffusion")
+    core = _core(store, publisher, clock)
+    outcome = await core.send_alerts([make_paper("2411.00001", DAY, title="Diffusion")])
+    assert outcome == {Outcome.NO_ADAPTER.value: 1}
+    assert store.delivery(slack, "alert", "2411.00001") is None

@@ -1,0 +1,163 @@
+"""Digests: day selection across weekends, downtime catch-up and time zones, never twice."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from bot.delivery import Outcome
+from bot.domain import ChannelRef, ChannelSettings, Digest, WeekendPolicy
+from bot.service import Paperboy
+from bot.schedule import next_run
+from storage.store import Store
+from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
+
+CH = ChannelRef("test", "W1", "C1")
+
+
+def _enable(core: Paperboy, **changes: object) -> ChannelSettings:
+    settings = replace(ChannelSettings(CH), digest_enabled=True, **changes)  # type: ignore[arg-type]
+    core.save_settings(settings)
+    return settings
+
+
+def _seed(store: Store, day: str, count: int, start: int = 0) -> None:
+    store.upsert_papers(
+        [make_paper(f"2411.{start + i:05d}", day, upvotes=i) for i in range(count)],
+        at("2026-11-25 00:00"),
+    )
+
+
+def _digests(publisher: ScriptedPublisher) -> list[Digest]:
+    return [p.item for p in publisher.of_kind("digest")]  # type: ignore[misc]
+
+
+async def test_digest_lists_top_n_by_upvotes(core: Paperboy, store: Store,
+                                             publisher: ScriptedPublisher) -> None:
+    _seed(store, "2026-11-25", 15)
+    _enable(core, size=3)
+    assert await core.run_digest(CH) is Outcome.SENT
+    [digest] = _digests(publisher)
+    assert [p.upvotes for p in digest.papers] == [14, 13, 12]
+    assert digest.days == (date(2026, 11, 25),)
+
+
+async def test_minimum_upvotes_is_honoured(core: Paperboy, store: Store,
+                                           publisher: ScriptedPublisher) -> None:
+    _seed(store, "2026-11-25", 15)
+    _enable(core, size=25, min_upvotes=12)
+    await core.run_digest(CH)
+    assert [p.upvotes for p in _digests(publisher)[0].papers] == [14, 13, 12]
+
+
+async def test_same_day_is_never_posted_twice(core: Paperboy, store: Store,
+                                              publisher: ScriptedPublisher,
+                                              clock: Clock) -> None:
+    _seed(store, "2026-11-25", 3)
+    _enable(core)
+    assert await core.run_digest(CH) is Outcome.SENT
+    clock.advance(hours=2)
+    assert await core.run_digest(CH) is None
+    assert await core.send_digest(CH, day=date(2026, 11, 25)) is Outcome.ALREADY
+    assert len(_digests(publisher)) == 1
+
+
+async def test_downtime_is_caught_up_in_one_post(core: Paperboy, store: Store,
+                                                 publisher: ScriptedPublisher,
+                                                 clock: Clock) -> None:
+    _enable(core, size=10)
+    clock.now = at("2026-11-23 15:00")  # Monday
+    _seed(store, "2026-11-23", 2, start=0)
+    await core.run_digest(CH)
+    # Down Tuesday and Wednesday; back Thursday afternoon.
+    _seed(store, "2026-11-24", 2, start=100)
+    _seed(store, "2026-11-25", 2, start=200)
+    _seed(store, "2026-11-26", 2, start=300)
+    clock.now = at("2026-11-26 15:00")
+    assert await core.run_digest(CH) is Outcome.SENT
+    first, catch_up = _digests(publisher)
+    assert catch_up.is_catch_up
+    assert catch_up.days == (date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 26))
+    assert {p.day for p in catch_up.papers} == set(catch_up.days)
+    assert not {p.id for p in first.papers} & {p.id for p in catch_up.papers}
+
+
+async def test_weekend_is_skipped_by_default(core: Paperboy, store: Store,
+                                             publisher: ScriptedPublisher,
+                                             clock: Clock) -> None:
+    _enable(core)
+    clock.now = at("2026-11-28 15:00")  # Saturday, nothing on Daily Papers
+    assert await core.run_digest(CH) is None
+    assert publisher.posts == []
+
+
+async def test_weekend_notice_when_the_channel_asks(core: Paperboy, publisher: ScriptedPublisher,
+                                                    clock: Clock) -> None:
+    _enable(core, weekends=WeekendPolicy.NOTICE)
+    clock.now = at("2026-11-28 15:00")
+    assert await core.run_digest(CH) is Outcome.SENT
+    [digest] = _digests(publisher)
+    assert digest.papers == ()
+    assert digest.notice == "No new Daily Papers for Saturday 28 November 2026."
+
+
+async def test_monday_after_a_skipped_weekend_is_a_plain_digest(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _enable(core)
+    _seed(store, "2026-11-27", 2, start=0)
+    clock.now = at("2026-11-27 15:00")  # Friday
+    await core.run_digest(CH)
+    for day in ("2026-11-28 15:00", "2026-11-29 15:00"):
+        clock.now = at(day)
+        await core.run_digest(CH)
+    _seed(store, "2026-11-30", 2, start=100)
+    clock.now = at("2026-11-30 15:00")
+    await core.run_digest(CH)
+    friday, monday = _digests(publisher)
+    assert monday.days == (date(2026, 11, 30),)
+    assert not monday.is_catch_up
+
+
+async def test_morning_digest_in_tokyo_posts_the_finished_utc_day(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _seed(store, "2026-11-24", 2, start=0)
+    _seed(store, "2026-11-25", 2, start=100)
+    _enable(core, timezone="Asia/Tokyo", digest_time="09:00")
+    clock.now = next_run("09:00", "Asia/Tokyo", at("2026-11-25 12:00"))  # 26th 00:00 UTC
+    await core.run_digest(CH)
+    assert _digests(publisher)[0].days == (date(2026, 11, 25),)
+
+
+async def test_unfetched_day_is_polled_before_the_digest(store: Store, clock: Clock,
+                                                         publisher: ScriptedPublisher) -> None:
+    feed = StaticFeed({date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", 4)]})
+    core = Paperboy(store, feed, {"test": publisher}, clock=clock)
+    _enable(core)
+    assert await core.run_digest(CH) is Outcome.SENT
+    assert date(2026, 11, 25) in feed.fetched
+    assert [p.id for p in _digests(publisher)[0].papers] == ["2411.00001"]
+
+
+async def test_catch_up_on_start_posts_a_missed_time_once(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _seed(store, "2026-11-25", 3)
+    _enable(core, digest_time="14:00")
+    clock.now = at("2026-11-25 15:00")  # started an hour after the digest time
+    assert await core.catch_up() == {CH.key: Outcome.SENT}
+    assert await core.catch_up() == {CH.key: None}
+    assert len(_digests(publisher)) == 1
+
+
+async def test_catch_up_on_start_waits_for_a_time_not_yet_reached(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _seed(store, "2026-11-25", 3)
+    _seed(store, "2026-11-24", 3, start=50)
+    _enable(core, digest_time="16:00")
+    clock.now = at("2026-11-25 15:00")
+    await core.catch_up()
+    # The 16:00 digest of the 24th was due yesterday and is posted; today's waits until 16:00.
+    assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 24),)]

@@ -1,0 +1,98 @@
+"""Test doubles for the core's ports that are not worth a server: a clock, a static feed,
+a scriptable publisher, and a paper factory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from bot.domain import Alert, ChannelRef, Digest, Paper
+from bot.ports import DeliveryError
+
+
+class Clock:
+    """A clock tests move by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+def at(text: str) -> datetime:
+    """An aware UTC datetime from 'YYYY-MM-DD HH:MM'."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def make_paper(
+    paper_id: str,
+    day: date | str,
+    upvotes: int = 0,
+    comments: int = 0,
+    title: str | None = None,
+    summary: str = "An abstract.",
+    **extra: object,
+) -> Paper:
+    """A Paper with sensible defaults."""
+    return Paper(
+        id=paper_id,
+        title=title or f"Paper {paper_id}",
+        summary=summary,
+        authors=("Ada Lovelace", "Alan Turing"),
+        upvotes=upvotes,
+        comments=comments,
+        day=date.fromisoformat(day) if isinstance(day, str) else day,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+class StaticFeed:
+    """A feed whose days are set by the test."""
+
+    def __init__(self, days: dict[date, list[Paper]] | None = None) -> None:
+        self.days = days or {}
+        self.fetched: list[date] = []
+
+    async def fetch_day(self, day: date) -> list[Paper]:
+        self.fetched.append(day)
+        return list(self.days.get(day, []))
+
+
+@dataclass
+class Post:
+    channel: ChannelRef
+    kind: str
+    item: Digest | Alert
+
+
+@dataclass
+class ScriptedPublisher:
+    """Records posts; `failures` lists errors to raise, in order, before posting succeeds."""
+
+    platform: str = "test"
+    posts: list[Post] = field(default_factory=list)
+    failures: list[Exception] = field(default_factory=list)
+    gone: set[str] = field(default_factory=set)
+
+    def _maybe_fail(self, channel: ChannelRef) -> None:
+        if channel.channel in self.gone:
+            raise DeliveryError("channel_not_found", permanent=True)
+        if self.failures:
+            raise self.failures.pop(0)
+
+    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
+        self._maybe_fail(channel)
+        self.posts.append(Post(channel, "digest", digest))
+        return f"m{len(self.posts)}"
+
+    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
+        self._maybe_fail(channel)
+        self.posts.append(Post(channel, "alert", alert))
+        return f"m{len(self.posts)}"
+
+    def of_kind(self, kind: str) -> list[Post]:
+        return [p for p in self.posts if p.kind == kind]

@@ -1,0 +1,157 @@
+"""The Store on a real SQLite file: papers, channels, subscriptions, the ledger, polls."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from bot.domain import ChannelRef, ChannelSettings, WeekendPolicy
+from storage.store import Store
+from tests.helpers import at, make_paper
+
+CH = ChannelRef("slack", "T1", "C1")
+NOW = at("2026-11-25 15:00")
+
+
+def test_new_papers_are_reported_once(store: Store) -> None:
+    first = store.upsert_papers([make_paper("2411.00001", "2026-11-25")], NOW)
+    second = store.upsert_papers([make_paper("2411.00001", "2026-11-25")], NOW)
+    assert [p.id for p in first.new] == ["2411.00001"]
+    assert second.new == ()
+
+
+def test_upsert_refreshes_counts_but_keeps_first_day(store: Store) -> None:
+    store.upsert_papers([make_paper("2411.00001", "2026-11-24", upvotes=1, comments=0)], NOW)
+    result = store.upsert_papers(
+        [make_paper("2411.00001", "2026-11-25", upvotes=9, comments=2)], NOW
+    )
+    paper = store.get_paper("2411.00001")
+    assert result.updated == 1
+    assert paper is not None
+    assert (paper.upvotes, paper.comments, paper.day.isoformat()) == (9, 2, "2026-11-24")
+
+
+def test_paper_round_trips_every_field(store: Store) -> None:
+    original = make_paper(
+        "2602.23229", "2026-03-06", upvotes=10, comments=3, ai_summary="Short.",
+        ai_keywords=("in-context learning", "CIRCLE"), github_repo="https://github.com/x/y",
+        github_stars=9, project_page="https://p.io", organization="MHUG", thumbnail="https://t",
+        published_at=at("2026-02-26 17:08"),
+    )
+    store.upsert_papers([original], NOW)
+    assert store.get_paper("2602.23229") == original
+
+
+def test_papers_on_orders_by_upvotes_then_comments(store: Store) -> None:
+    store.upsert_papers([
+        make_paper("2411.00001", "2026-11-25", upvotes=5, comments=1),
+        make_paper("2411.00002", "2026-11-25", upvotes=5, comments=4),
+        make_paper("2411.00003", "2026-11-25", upvotes=9),
+        make_paper("2411.00004", "2026-11-24", upvotes=99),
+    ], NOW)
+    papers = store.papers_on([at("2026-11-25 00:00").date()], min_upvotes=5)
+    assert [p.id for p in papers] == ["2411.00003", "2411.00002", "2411.00001"]
+
+
+def test_fts_index_follows_updates(store: Store) -> None:
+    from bot.query import parse
+
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", title="Old words")], NOW)
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", title="Diffusion now")], NOW)
+    assert [h.paper.id for h in store.search(parse("diffusion"))] == ["2411.00001"]
+    assert store.search(parse("old")) == []
+
+
+def test_data_survives_reopening_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "p.db"
+    first = Store(path)
+    first.upsert_papers([make_paper("2411.00001", "2026-11-25")], NOW)
+    first.close()
+    again = Store(path)
+    assert again.count_papers() == 1
+    again.close()
+
+
+def test_channel_settings_round_trip(store: Store) -> None:
+    settings = ChannelSettings(CH, digest_enabled=True, digest_time="07:30",
+                               timezone="Asia/Tokyo", size=5, min_upvotes=3,
+                               weekends=WeekendPolicy.NOTICE)
+    store.save_channel(settings)
+    store.save_channel(replace(settings, size=7))
+    assert store.channel(CH) == replace(settings, size=7)
+    assert store.channels(digest_enabled=True) == [replace(settings, size=7)]
+    assert store.channels(digest_enabled=False) == []
+
+
+def test_subscription_needs_a_known_channel(store: Store) -> None:
+    import sqlite3
+
+    import pytest
+
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_subscription(CH, "mamba", "U1", NOW)
+
+
+def test_subscription_duplicates_are_refused(store: Store) -> None:
+    store.save_channel(ChannelSettings(CH))
+    assert store.add_subscription(CH, "mamba", "U1", NOW) is not None
+    assert store.add_subscription(CH, "mamba", "U2", NOW) is None
+    assert [s.query for s in store.subscriptions(CH)] == ["mamba"]
+
+
+def test_subscription_removed_by_id_or_query(store: Store) -> None:
+    store.save_channel(ChannelSettings(CH))
+    first = store.add_subscription(CH, "mamba", "U1", NOW)
+    store.add_subscription(CH, "diffusion", "U1", NOW)
+    assert first is not None
+    assert store.remove_subscription(CH, str(first.id)) == first
+    assert store.remove_subscription(CH, "diffusion") is not None
+    assert store.remove_subscription(CH, "nothing") is None
+    assert store.subscriptions() == []
+
+
+def test_subscription_of_another_channel_cannot_be_removed(store: Store) -> None:
+    store.save_channel(ChannelSettings(CH))
+    sub = store.add_subscription(CH, "mamba", "U1", NOW)
+    assert sub is not None
+    other = ChannelRef("slack", "T1", "C2")
+    assert store.remove_subscription(other, str(sub.id)) is None
+    assert len(store.subscriptions(CH)) == 1
+
+
+def test_claim_is_exclusive_until_released(store: Store) -> None:
+    assert store.claim_delivery(CH, "digest", "2026-11-25", NOW)
+    assert not store.claim_delivery(CH, "digest", "2026-11-25", NOW)
+    store.fail_delivery(CH, "digest", "2026-11-25", "boom")
+    assert store.claim_delivery(CH, "digest", "2026-11-25", NOW)
+    store.confirm_delivery(CH, "digest", "2026-11-25", "ts1", NOW)
+    assert not store.claim_delivery(CH, "digest", "2026-11-25", NOW)
+    row = store.delivery(CH, "digest", "2026-11-25")
+    assert row is not None
+    assert (row["state"], row["message_id"], row["attempts"]) == ("sent", "ts1", 2)
+
+
+def test_claim_abandoned_by_a_crash_is_taken_over_after_timeout(store: Store) -> None:
+    from storage.store import CLAIM_TIMEOUT
+
+    assert store.claim_delivery(CH, "alert", "2411.00001", NOW)
+    assert not store.claim_delivery(CH, "alert", "2411.00001", NOW + CLAIM_TIMEOUT / 2)
+    assert store.pending_deliveries("alert", NOW) == []
+    later = NOW + CLAIM_TIMEOUT * 2
+    assert store.pending_deliveries("alert", later) == [(CH, "2411.00001")]
+    assert store.claim_delivery(CH, "alert", "2411.00001", later)
+
+
+def test_delivered_lists_only_sent_posts(store: Store) -> None:
+    for key in ("2026-11-23", "2026-11-24", "2026-11-25"):
+        store.claim_delivery(CH, "digest", key, NOW)
+    store.confirm_delivery(CH, "digest", "2026-11-23", "a", NOW)
+    store.confirm_delivery(CH, "digest", "2026-11-24", "b", NOW)
+    assert store.delivered(CH, "digest") == ["2026-11-23", "2026-11-24"]
+
+
+def test_polls_are_recorded(store: Store) -> None:
+    assert store.last_poll() is None
+    store.record_poll(NOW.date(), 12, NOW)
+    assert store.last_poll() == NOW
+    assert store.polled_days() == {NOW.date()}
