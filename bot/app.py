@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
@@ -56,17 +56,19 @@ def build_app(
         feed,
         publishers={publisher.platform: publisher},
         clock=clock,
-        defaults=Defaults(digest_time=settings.digest_time, timezone=settings.timezone),
+        defaults=Defaults(
+            digest_time=settings.digest_time,
+            timezone=settings.timezone,
+            digest_on_for=frozenset({publisher.platform} if settings.console_digest else ()),
+        ),
     )
     return App(settings, store, feed, core, Handlers(core), publisher)
 
 
 def ensure_console_channel(app: App) -> None:
-    """Give the console channel its default digest the first time paperboy runs."""
+    """Store the console channel with its defaults the first time paperboy runs."""
     if app.store.channel(CONSOLE_CHANNEL) is None:
-        app.core.save_settings(
-            replace(app.core.settings(CONSOLE_CHANNEL), digest_enabled=app.settings.console_digest)
-        )
+        app.core.save_settings(app.core.settings(CONSOLE_CHANNEL))
 
 
 async def run(app: App, stdin: TextIO | None = None) -> None:

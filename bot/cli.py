@@ -118,7 +118,9 @@ def fetch(date_: DateOpt = None) -> None:
                   f"{report.updated} with new counts; alerts: "
                   f"{dict(report.alerts) or 'none'}.", markup=False, highlight=False)
         if report.errors:
-            fail("; ".join(report.errors))
+            err.print("paperboy: fetching failed: " + "; ".join(report.errors), markup=False,
+                      highlight=False)
+            raise typer.Exit(1)
 
     _with_app(work)
 

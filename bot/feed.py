@@ -45,9 +45,10 @@ def user_agent() -> str:
 
 def rate_limit_wait(headers: Mapping[str, str], now: datetime) -> float:
     """Seconds a 429 asks us to wait: `RateLimit: …;t=N`, then `Retry-After`, else 60 s."""
-    waits = _ratelimit_t(headers.get("ratelimit", ""))
+    lowered = {key.lower(): value for key, value in headers.items()}
+    waits = _ratelimit_t(lowered.get("ratelimit", ""))
     if waits is None:
-        waits = _retry_after(headers.get("retry-after", ""), now)
+        waits = _retry_after(lowered.get("retry-after", ""), now)
     if waits is None:
         return RATE_LIMIT_DEFAULT_WAIT
     return min(max(waits, RATE_LIMIT_MIN_WAIT), RATE_LIMIT_MAX_WAIT)
@@ -108,8 +109,14 @@ class FeedClient:
         self._sleep = sleep
         self._random = random
         self._clock = clock
+        if client is not None and transport is not None:
+            raise ValueError("pass either client or transport, not both")
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(transport=transport, follow_redirects=True)
+        self._client = (
+            client
+            if client is not None
+            else httpx.AsyncClient(transport=transport, follow_redirects=True)
+        )
 
     async def __aenter__(self) -> FeedClient:
         return self
@@ -194,11 +201,16 @@ class FeedClient:
             raise FeedError(f"GET {where}: HTTP {status}{hint}: {detail or '(empty body)'}")
         try:
             data = json.loads(response.content)
-            return (len(data) if isinstance(data, list) else 0), parse_entries(data, day)
-        except (ValueError, RecursionError, FeedError) as exc:
-            message = fold(str(exc))[:300] or type(exc).__name__
-            log.error("rejecting Daily Papers response from %s: %s", where, message)
-            raise FeedError(f"GET {where}: malformed response: {message}") from exc
+        except (ValueError, RecursionError) as exc:
+            kind = response.headers.get("content-type", "no content-type")
+            problem = f"body is not JSON ({kind}): {fold(str(exc))[:200] or type(exc).__name__}"
+        else:
+            try:
+                return (len(data) if isinstance(data, list) else 0), parse_entries(data, day)
+            except FeedError as exc:
+                problem = fold(str(exc))[:300]
+        log.error("rejecting Daily Papers response from %s: %s", where, problem)
+        raise FeedError(f"GET {where}: malformed response: {problem}")
 
 
 __all__ = [

@@ -11,7 +11,8 @@ tokenizer), so a word like `gpt-4` is the phrase [gpt, 4] in both search and ale
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bot.domain import Paper
@@ -27,7 +28,6 @@ FILTER_FIELDS = ("upvotes", "has")
 ALLOWED_FIELDS = (*FIELD_COLUMNS, *FILTER_FIELDS)
 # FTS5 columns of papers_fts, in order (mirrors storage.schema.FTS_COLUMNS).
 COLUMNS = ("title", "summary", "authors_text", "keywords_text")
-UPVOTE_OPS = (">=", "<=", ">", "<", "=")
 
 
 class QueryError(ValueError):
@@ -185,6 +185,17 @@ class _Parser:
         self.pos = 0
         self.depth = 0
 
+    @contextmanager
+    def deeper(self) -> Iterator[None]:
+        """Bound recursion (nested groups and negations) so no input can overflow the stack."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
+        try:
+            yield
+        finally:
+            self.depth -= 1
+
     def peek(self) -> _Tok | None:
         return self.toks[self.pos] if self.pos < len(self.toks) else None
 
@@ -238,7 +249,7 @@ class _Parser:
             self.take()
             if tok.kind == "NOT" and not self._starts_operand(self.peek()):
                 raise QueryError("NOT needs a term after it")
-            with _Deeper(self):
+            with self.deeper():
                 return Not(self.unary(field))
         return self.primary(field)
 
@@ -259,7 +270,7 @@ class _Parser:
     def group(self, field: str | None) -> Node:
         if (tok := self.peek()) is not None and tok.kind == "RPAREN":
             raise QueryError("empty parentheses: put a term inside ( )")
-        with _Deeper(self):
+        with self.deeper():
             node = self.or_expr(field)
         if self.peek() is None:
             raise QueryError("unbalanced parenthesis: '(' without a matching ')'")
@@ -283,21 +294,6 @@ class _Parser:
         if tok.kind == "PHRASE":
             return _leaf(Phrase, tok.value, name)
         return self.group(name)
-
-
-class _Deeper:
-    """Context manager bounding recursion depth (nested groups and negations)."""
-
-    def __init__(self, parser: _Parser) -> None:
-        self.parser = parser
-
-    def __enter__(self) -> None:
-        self.parser.depth += 1
-        if self.parser.depth > MAX_DEPTH:
-            raise QueryError(f"query is nested too deeply (more than {MAX_DEPTH} levels)")
-
-    def __exit__(self, *exc: object) -> None:
-        self.parser.depth -= 1
 
 
 def _join(kind: type[And] | type[Or], children: list[Node]) -> Node:
@@ -399,9 +395,10 @@ def render(node: Node) -> str:
     if isinstance(node, HasCode):
         return "has:code"
     if isinstance(node, Not):
+        inner = render(node.child)
         if isinstance(node.child, And | Or):
-            return f"-({render(node.child)})"
-        return f"NOT {render(node.child)}" if isinstance(node.child, Not) else f"-{render(node.child)}"
+            return f"-({inner})"
+        return f"NOT {inner}" if isinstance(node.child, Not) else f"-{inner}"
     if isinstance(node, And):
         return " ".join(f"({render(c)})" if isinstance(c, Or) else render(c) for c in node.children)
     return " OR ".join(f"({render(c)})" if isinstance(c, And) else render(c) for c in node.children)
@@ -463,7 +460,7 @@ class PaperText:
         return cls.many([paper])[0]
 
     @classmethod
-    def many(cls, papers: list[Paper]) -> list[PaperText]:
+    def many(cls, papers: Sequence[Paper]) -> list[PaperText]:
         """Tokenize many papers in one SQLite round trip."""
         docs = [cls.column_texts(p) for p in papers]
         return [cls.from_tokens(cols) for cols in tokenize_columns(docs)]

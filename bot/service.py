@@ -30,6 +30,8 @@ class Defaults:
 
     digest_time: str = "09:00"
     timezone: str = "UTC"
+    # Platforms whose channels start with the digest on (the console, out of the box).
+    digest_on_for: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -69,7 +71,10 @@ class Paperboy:
     def settings(self, ref: ChannelRef) -> ChannelSettings:
         """A channel's settings, or the defaults for a channel paperboy has not seen."""
         return self.repo.channel(ref) or ChannelSettings(
-            channel=ref, digest_time=self.defaults.digest_time, timezone=self.defaults.timezone
+            channel=ref,
+            digest_enabled=ref.platform in self.defaults.digest_on_for,
+            digest_time=self.defaults.digest_time,
+            timezone=self.defaults.timezone,
         )
 
     def save_settings(self, settings: ChannelSettings) -> None:

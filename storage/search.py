@@ -73,44 +73,46 @@ def rank_match(query: Query) -> str | None:
     return to_fts(leaves[0] if len(leaves) == 1 else Or(tuple(leaves)))
 
 
+def _unranked_sql(where: str) -> str:
+    return (
+        "SELECT p.*, NULL AS _score, NULL AS _snip FROM papers p "
+        f"WHERE {where} ORDER BY p.upvotes DESC, p.day DESC, p.id LIMIT ? OFFSET ?"
+    )
+
+
+def _ranked_sql(where: str) -> str:
+    # Papers outside the rank match (matched only via a filter or an OR branch) come last.
+    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+    return (
+        "WITH r AS MATERIALIZED ("
+        f"SELECT rowid AS rid, bm25(papers_fts, {weights}) AS s, "
+        f"snippet(papers_fts, -1, '**', '**', '…', {SNIPPET_TOKENS}) AS snip "
+        "FROM papers_fts WHERE papers_fts MATCH ?) "
+        f"SELECT p.*, r.s - {UPVOTE_PRIOR} * ln(1 + max(p.upvotes, 0)) AS _score, "
+        "r.snip AS _snip FROM papers p LEFT JOIN r ON r.rid = p.pk "
+        f"WHERE {where} "
+        "ORDER BY (r.rid IS NULL), _score, p.upvotes DESC, p.day DESC, p.id "
+        "LIMIT ? OFFSET ?"
+    )
+
+
 def search(
     db: sqlite_utils.Database, query: Query, limit: int = 10, offset: int = 0
 ) -> list[SearchHit]:
     """Papers matching the query, best first: BM25 (title > abstract) plus an upvote prior."""
     where, params = compile_where(query)
     ranker = rank_match(query)
-    limit, offset = max(0, int(limit)), max(0, int(offset))
+    page = [max(0, int(limit)), max(0, int(offset))]
     if ranker is None:
-        sql = (
-            "SELECT p.*, NULL AS _score, NULL AS _snip FROM papers p "
-            f"WHERE {where} ORDER BY p.upvotes DESC, p.day DESC, p.id LIMIT ? OFFSET ?"
-        )
-        args = [*params, limit, offset]
+        rows = db.query(_unranked_sql(where), [*params, *page])
     else:
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        sql = (
-            "WITH r AS MATERIALIZED ("
-            f"SELECT rowid AS rid, bm25(papers_fts, {weights}) AS s, "
-            f"snippet(papers_fts, -1, '**', '**', '…', {SNIPPET_TOKENS}) AS snip "
-            "FROM papers_fts WHERE papers_fts MATCH ?) "
-            f"SELECT p.*, r.s - {UPVOTE_PRIOR} * ln(1 + max(p.upvotes, 0)) AS _score, "
-            "r.snip AS _snip FROM papers p LEFT JOIN r ON r.rid = p.pk "
-            f"WHERE {where} "
-            "ORDER BY (r.rid IS NULL), _score, p.upvotes DESC, p.day DESC, p.id "
-            "LIMIT ? OFFSET ?"
-        )
-        args = [ranker, *params, limit, offset]
+        rows = db.query(_ranked_sql(where), [ranker, *params, *page])
     hits = []
-    for row in db.query(sql, args):
-        score = row.pop("_score")
-        snippet = row.pop("_snip")
-        hits.append(
-            SearchHit(
-                paper=row_to_paper(row),
-                snippet=snippet,
-                score=-float(score) if score is not None else 0.0,
-            )
-        )
+    for row in rows:
+        score, snippet = row.pop("_score"), row.pop("_snip")
+        # SearchHit.score is higher-is-better (negated SQL score); 0.0 without a text match.
+        relevance = -float(score) if score is not None else 0.0
+        hits.append(SearchHit(paper=row_to_paper(row), snippet=snippet, score=relevance))
     return hits
 
 

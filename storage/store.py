@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,8 @@ class Store:
             self.db = sqlite_utils.Database(str(path))
             self.db.enable_wal()
         self.db.execute("PRAGMA busy_timeout = 5000")
+        # Search ranking uses ln(); SQLite has it only when built with math functions.
+        self.db.conn.create_function("ln", 1, _ln, deterministic=True)
         migrate(self.db)
 
     def close(self) -> None:
@@ -278,6 +281,10 @@ class Store:
     def polled_days(self) -> set[date]:
         """Days that have been fetched successfully at least once."""
         return {date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM polls")}
+
+
+def _ln(value: float) -> float:
+    return math.log(value)
 
 
 def _stamp(now: datetime | None) -> str:

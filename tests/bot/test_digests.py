@@ -7,8 +7,8 @@ from datetime import date
 
 from bot.delivery import Outcome
 from bot.domain import ChannelRef, ChannelSettings, Digest, WeekendPolicy
-from bot.service import Paperboy
 from bot.schedule import next_run
+from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
 
@@ -114,7 +114,7 @@ async def test_monday_after_a_skipped_weekend_is_a_plain_digest(
     _seed(store, "2026-11-30", 2, start=100)
     clock.now = at("2026-11-30 15:00")
     await core.run_digest(CH)
-    friday, monday = _digests(publisher)
+    _friday, monday = _digests(publisher)
     assert monday.days == (date(2026, 11, 30),)
     assert not monday.is_catch_up
 

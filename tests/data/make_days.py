@@ -5,8 +5,8 @@ Recorded (verbatim from /work/shared/reference/, wrapped in a list for the 2026 
 - `daily_papers_2026-03-06.json`: one real 2026-shape entry.
 
 Generated: `make_day(day, count)` clones the real 2026 entry `count` times, deterministically,
-with distinct ids, upvotes, comments and hard-wrapped titles, and some optional fields dropped,
-so paging (100 a page) and parsing can be exercised on a realistic busy day.
+with distinct ids (also across days), upvotes, comments and hard-wrapped titles, and some
+optional fields dropped, so paging (100 a page) and parsing run on a realistic busy day.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ DATA_DIR = Path(__file__).parent
 RECORDED_PREFIX = "daily_papers_"
 GENERATED_DAY = date(2026, 3, 9)  # a Monday
 GENERATED_COUNT = 230  # two full pages of 100 and a short page of 30
+MAX_GENERATED = 1000  # ids are YYMM.DDNNN
 
 Entry = dict[str, Any]
 
@@ -41,7 +42,9 @@ def _template() -> str:
 
 
 def make_day(day: date = GENERATED_DAY, count: int = GENERATED_COUNT) -> list[Entry]:
-    """`count` distinct 2026-shape entries for `day`, cloned from the real 2026 entry."""
+    """`count` (≤ 1000) 2026-shape entries for `day`, with ids unique across days and entries."""
+    if not 0 <= count <= MAX_GENERATED:
+        raise ValueError(f"make_day makes at most {MAX_GENERATED} entries a day, not {count}")
     (base,) = json.loads(_template())
     return [_variant(base, day, i) for i in range(count)]
 
@@ -49,7 +52,7 @@ def make_day(day: date = GENERATED_DAY, count: int = GENERATED_COUNT) -> list[En
 def _variant(base: Entry, day: date, i: int) -> Entry:
     entry = copy.deepcopy(base)
     paper = entry["paper"]
-    paper_id = f"{day:%y%m}.{10000 + i:05d}"
+    paper_id = f"{day:%y%m}.{day.day:02d}{i:03d}"  # YYMM.DDNNN: distinct across days too
     words = base["title"].split()
     title = f"{' '.join(words[: 2 + i % 5])} variant {i}"
     paper["id"] = paper_id

@@ -1,7 +1,8 @@
 """The `hf_server` pytest fixture: a running fake HF API serving the recorded and generated days.
 
-Use it from a test module (or, later, conftest) with
-`from tests.fakes.hf_fixture import hf_server  # noqa: F401`.
+Use it from conftest with `from tests.fakes.hf_fixture import hf_server  # noqa: F401`. In a
+test module, bind it instead (`from tests.fakes import hf_fixture` then
+`hf_server = hf_fixture.hf_server`): an imported name that test arguments shadow is ruff F811.
 """
 
 from __future__ import annotations

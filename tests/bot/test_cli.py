@@ -1,0 +1,181 @@
+"""The `paperboy` command line, run as a real process against the fake HF server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.data.make_days import GENERATED_DAY, make_day
+from tests.fakes.hf_fixture import hf_server  # noqa: F401
+from tests.fakes.hf_server import HFServer
+
+DAY = GENERATED_DAY.isoformat()
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+def _env(tmp_path: Path, server: HFServer) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "HF_"))}
+    env.update(PAPERBOY_DB=str(tmp_path / "cli.db"), PAPERBOY_HF_URL=server.url,
+               COLUMNS="200", PAPERBOY_LOG_LEVEL="WARNING")
+    return env
+
+
+async def _paperboy(args: Sequence[str], env: dict[str, str], cwd: Path) -> Result:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    return Result(proc.returncode or 0, out.decode(), err.decode())
+
+
+@pytest.fixture
+def env(tmp_path: Path, hf_server: HFServer) -> dict[str, str]:  # noqa: F811
+    return _env(tmp_path, hf_server)
+
+
+async def test_fetch_stores_a_day_and_reports_it(env: dict[str, str], tmp_path: Path) -> None:
+    first = await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    again = await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    assert first.code == 0, first.err
+    assert f"Fetched 230 papers for {DAY}: 230 new" in first.out
+    assert f"Fetched 230 papers for {DAY}: 0 new" in again.out
+
+
+async def test_search_json_lists_papers_with_the_documented_keys(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    result = await _paperboy(["search", "multimodal classifiers", "--limit", "3", "--json"],
+                             env, tmp_path)
+    papers = json.loads(result.out)
+    assert result.code == 0
+    assert len(papers) == 3
+    assert {"id", "title", "upvotes", "day", "url"} <= set(papers[0])
+    assert papers[0]["url"] == f"https://huggingface.co/papers/{papers[0]['id']}"
+
+
+async def test_digest_json_is_top_n_by_upvotes(env: dict[str, str], tmp_path: Path) -> None:
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    result = await _paperboy(["digest", "--date", DAY, "--top", "5", "--json"], env, tmp_path)
+    papers = json.loads(result.out)
+    upvotes = [p["upvotes"] for p in papers]
+    assert len(papers) == 5 and upvotes == sorted(upvotes, reverse=True)
+    assert {p["day"] for p in papers} == {DAY}
+
+
+async def test_digest_send_goes_through_the_ledger_once(env: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    first = await _paperboy(["digest", "--date", DAY, "--send"], env, tmp_path)
+    second = await _paperboy(["digest", "--date", DAY, "--send"], env, tmp_path)
+    assert "console:local:terminal: sent" in first.err
+    assert "Daily Papers · Mon 09 Mar 2026" in first.out
+    assert "console:local:terminal: already sent" in second.err
+    assert "Daily Papers" not in second.out
+
+
+async def test_command_json_and_exit_codes(env: dict[str, str], tmp_path: Path) -> None:
+    ok = await _paperboy(["command", "subscribe variant", "--json"], env, tmp_path)
+    bad = await _paperboy(["command", 'search "oops'], env, tmp_path)
+    assert ok.code == 0 and json.loads(ok.out)["ok"] is True
+    assert bad.code == 2
+    assert bad.err.strip().count("\n") == 0
+    assert "unbalanced quote" in bad.err and "Traceback" not in bad.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "(mamba"], "parenthesis"),
+    (["digest", "--date", "yesterday"], "--date must be a date"),
+    (["command", "today", "--channel", "nope"], "platform:workspace:channel"),
+    (["backfill", "--since", "2026-11-20", "--until", "2026-11-01"], "before --since"),
+])
+async def test_user_errors_exit_2_with_one_line(env: dict[str, str], tmp_path: Path,
+                                                args: list[str], message: str) -> None:
+    result = await _paperboy(args, env, tmp_path)
+    assert result.code == 2
+    assert message in result.err
+    assert "Traceback" not in result.err
+
+
+async def test_bad_configuration_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = await _paperboy(["status"], {**env, "PAPERBOY_TIMEZONE": "Mars/Base"}, tmp_path)
+    assert result.code == 2
+    assert "unknown time zone" in result.err and "Traceback" not in result.err
+
+
+async def test_backfill_is_resumable(env: dict[str, str], tmp_path: Path,
+                                     hf_server: HFServer) -> None:  # noqa: F811
+    args = ["backfill", "--since", "2026-03-06", "--until", "2026-03-09", "--delay", "0"]
+    first = await _paperboy(args, env, tmp_path)
+    second = await _paperboy(args, env, tmp_path)
+    assert first.code == 0, first.err
+    assert "4 days fetched, 0 already loaded, 231 papers (231 new)" in first.out
+    assert "0 days fetched, 4 already loaded" in second.out
+    assert len(hf_server.feed_requests()) == 6  # 3 pages for the busy day, 1 each for the rest
+
+
+async def test_feed_failure_is_reported_and_loses_nothing(env: dict[str, str], tmp_path: Path,
+                                                          hf_server: HFServer) -> None:  # noqa: F811
+    from tests.fakes.hf_server import garbage
+
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    hf_server.script(garbage())
+    broken = await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    status = await _paperboy(["status", "--json"], env, tmp_path)
+    assert broken.code == 1
+    assert "Traceback" not in broken.err
+    assert "Papers stored: 230" in json.loads(status.out)["text"]
+
+
+async def test_run_polls_alerts_answers_stdin_and_stops_on_sigterm(
+    env: dict[str, str], tmp_path: Path, hf_server: HFServer  # noqa: F811
+) -> None:
+    today = datetime.now(UTC).date()
+    for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
+        hf_server.add_day(day, make_day(day, 3))
+    await _paperboy(["command", "subscribe variant"], env, tmp_path)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env={**env, "PAPERBOY_LOG_LEVEL": "INFO"},
+        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    seen = ""
+    async def read_until(marker: str) -> None:
+        nonlocal seen
+        while marker not in seen:
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)  # type: ignore[union-attr]
+            except TimeoutError:
+                proc.kill()
+                err = await proc.stderr.read()  # type: ignore[union-attr]
+                raise AssertionError(f"no {marker!r} in {seen!r}; stderr: {err.decode()}") from None
+            assert line, f"paperboy exited before printing {marker!r}: {seen}"
+            seen += line.decode()
+
+    await read_until("matched: variant")
+    proc.stdin.write(b"/papers status\n")
+    await proc.stdin.drain()
+    await read_until("Papers stored: 6")
+    proc.send_signal(signal.SIGTERM)
+    code = await asyncio.wait_for(proc.wait(), timeout=30)
+    err = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+    assert code == 0, err
+    assert "stopping" in err and "Traceback" not in err
