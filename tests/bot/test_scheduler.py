@@ -1,0 +1,84 @@
+"""Scheduler wiring: the poll job, one cron job per enabled channel, rebuilt on changes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from bot.domain import ChannelRef, ChannelSettings, Invocation
+from bot.handlers import Handlers
+from bot.scheduler import POLL_JOB, Scheduler, digest_job_id
+from bot.service import Paperboy
+from storage.store import Store
+from tests.helpers import Clock, ScriptedPublisher, StaticFeed, make_paper
+
+CH = ChannelRef("test", "W1", "C1")
+
+
+@pytest.fixture
+async def scheduler(core: Paperboy) -> AsyncIterator[Scheduler]:
+    s = Scheduler(core, poll_minutes=15)
+    yield s
+    s.shutdown()
+
+
+async def test_start_schedules_poll_and_enabled_digests(store: Store, core: Paperboy,
+                                                        scheduler: Scheduler) -> None:
+    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="08:15",
+                                       timezone="Asia/Tokyo"))
+    core.save_settings(ChannelSettings(ChannelRef("test", "W1", "OFF")))
+    scheduler.start()
+    poll = scheduler.aps.get_job(POLL_JOB)
+    assert poll is not None and poll.trigger.interval.total_seconds() == 15 * 60
+    digest_jobs = [j.id for j in scheduler.aps.get_jobs() if j.id.startswith("digest:")]
+    assert digest_jobs == [digest_job_id(CH)]
+    when = scheduler.next_digest(CH)
+    assert when is not None and (when.hour, when.minute, str(when.tzinfo)) == (8, 15,
+                                                                                "Asia/Tokyo")
+
+
+async def test_settings_commands_rebuild_the_job(core: Paperboy, scheduler: Scheduler) -> None:
+    scheduler.start()
+    handlers = Handlers(core)
+    inv = Invocation(CH, "U1")
+    await handlers.handle("digest on 07:00 Europe/Paris", inv)
+    first = scheduler.next_digest(CH)
+    await handlers.handle("digest on 18:45", inv)
+    moved = scheduler.next_digest(CH)
+    await handlers.handle("digest off", inv)
+    assert first is not None and (first.hour, str(first.tzinfo)) == (7, "Europe/Paris")
+    assert moved is not None and (moved.hour, moved.minute) == (18, 45)
+    assert scheduler.next_digest(CH) is None
+
+
+async def test_startup_job_polls_then_catches_up(store: Store, clock: Clock,
+                                                publisher: ScriptedPublisher) -> None:
+    paper = make_paper("2411.00001", "2026-11-25", upvotes=3)
+    feed = StaticFeed({date(2026, 11, 25): [paper]})
+    core = Paperboy(store, feed, {"test": publisher}, clock=clock)
+    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="13:00"))
+    await Scheduler(core, poll_minutes=30).startup()
+    assert feed.fetched == [date(2026, 11, 24), date(2026, 11, 25)]
+    [post] = publisher.of_kind("digest")
+    assert post.item.papers == (paper,)  # type: ignore[union-attr]
+
+
+async def test_a_failing_job_is_logged_not_fatal(core: Paperboy, scheduler: Scheduler,
+                                                 caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("feed exploded")
+
+    core.poll = broken  # type: ignore[method-assign]
+    core.run_digest = broken  # type: ignore[method-assign]
+    await scheduler.poll()
+    await scheduler.digest(CH)
+    assert "poll failed" in caplog.text and f"digest for {CH.key} failed" in caplog.text
+
+
+def test_disabled_channel_has_no_job(core: Paperboy) -> None:
+    s = Scheduler(core, poll_minutes=30)
+    s.sync_channel(replace(ChannelSettings(CH), digest_enabled=False))
+    assert s.next_digest(CH) is None
