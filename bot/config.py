@@ -62,6 +62,13 @@ class Settings(BaseSettings):
         description="Log level: DEBUG, INFO, WARNING or ERROR.",
     )
 
+    @field_validator("hf_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
     @field_validator("digest_time")
     @classmethod
     def _check_time(cls, value: str) -> str:

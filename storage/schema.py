@@ -55,7 +55,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             INSERT INTO papers_fts(papers_fts, rowid, {", ".join(FTS_COLUMNS)})
             VALUES ('delete', old.pk, {", ".join("old." + c for c in FTS_COLUMNS)});
         END;
-        CREATE TRIGGER papers_au AFTER UPDATE OF {", ".join(FTS_COLUMNS)} ON papers BEGIN
+        CREATE TRIGGER papers_au AFTER UPDATE OF {", ".join(FTS_COLUMNS)} ON papers
+        WHEN {" OR ".join(f"old.{c} IS NOT new.{c}" for c in FTS_COLUMNS)} BEGIN
             INSERT INTO papers_fts(papers_fts, rowid, {", ".join(FTS_COLUMNS)})
             VALUES ('delete', old.pk, {", ".join("old." + c for c in FTS_COLUMNS)});
             INSERT INTO papers_fts(rowid, {", ".join(FTS_COLUMNS)})
