@@ -13,14 +13,20 @@ from typing import TextIO
 from rich.console import Console
 
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePublisher, read_commands
+from adapters.slack.adapter import SlackAdapter, SlackConfig
 from bot.config import Settings
 from bot.feed import FeedClient
 from bot.handlers import Handlers
+from bot.ports import Publisher
 from bot.scheduler import Scheduler
 from bot.service import Defaults, Paperboy, utc_now
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+
+class ConfigError(ValueError):
+    """Settings that cannot work together."""
 
 
 @dataclass
@@ -33,11 +39,34 @@ class App:
     core: Paperboy
     handlers: Handlers
     console: ConsolePublisher
+    slack: SlackAdapter | None = None
+    console_active: bool = True
 
     async def aclose(self) -> None:
         """Release the HTTP client and the database."""
         await self.feed.aclose()
         self.store.close()
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter else None
+
+
+def slack_config(settings: Settings) -> SlackConfig:
+    """The Slack adapter's view of the settings."""
+    return SlackConfig(
+        api_url=settings.slack_api_url,
+        db_path=settings.db,
+        bot_token=_secret(settings.slack_bot_token),
+        app_token=_secret(settings.slack_app_token),
+        signing_secret=_secret(settings.slack_signing_secret),
+        client_id=settings.slack_client_id,
+        client_secret=_secret(settings.slack_client_secret),
+        admins_only=settings.slack_admins_only,
+        http_host=settings.http_host,
+        http_port=settings.http_port,
+    )
 
 
 def build_app(
@@ -46,48 +75,62 @@ def build_app(
     clock: Callable[[], datetime] = utc_now,
     feed: FeedClient | None = None,
 ) -> App:
-    """Wire paperboy together from settings."""
+    """Wire paperboy together: every platform with credentials, else the console."""
+    slack_cfg = slack_config(settings)
+    problem = slack_cfg.problem()
+    if problem:
+        raise ConfigError(problem)
     store = Store(settings.db)
-    token = settings.hf_token.get_secret_value() if settings.hf_token else None
-    feed = feed or FeedClient(base_url=settings.hf_url, token=token, clock=clock)
-    publisher = ConsolePublisher(console)
-    core = Paperboy(
-        store,
-        feed,
-        publishers={publisher.platform: publisher},
-        clock=clock,
-        defaults=Defaults(
-            digest_time=settings.digest_time,
-            timezone=settings.timezone,
-            digest_on_for=frozenset({publisher.platform} if settings.console_digest else ()),
-        ),
-    )
-    return App(settings, store, feed, core, Handlers(core), publisher)
+    feed = feed or FeedClient(base_url=settings.hf_url, token=_secret(settings.hf_token),
+                              clock=clock)
+    console_publisher = ConsolePublisher(console)
+    publishers: dict[str, Publisher] = {}
+    core = Paperboy(store, feed, publishers, clock=clock, defaults=Defaults(
+        digest_time=settings.digest_time,
+        timezone=settings.timezone,
+        digest_on_for=frozenset({console_publisher.platform} if settings.console_digest else ()),
+    ))
+    handlers = Handlers(core)
+    slack = SlackAdapter(slack_cfg, handlers.run) if slack_cfg.mode else None
+    if slack is not None:
+        core.publishers[slack.publisher.platform] = slack.publisher
+    console_active = not core.publishers
+    if console_active:
+        core.publishers[console_publisher.platform] = console_publisher
+    return App(settings, store, feed, core, handlers, console_publisher, slack, console_active)
 
 
 def ensure_console_channel(app: App) -> None:
     """Store the console channel with its defaults the first time paperboy runs."""
-    if app.store.channel(CONSOLE_CHANNEL) is None:
+    if app.console_active and app.store.channel(CONSOLE_CHANNEL) is None:
         app.core.save_settings(app.core.settings(CONSOLE_CHANNEL))
 
 
 async def run(app: App, stdin: TextIO | None = None) -> None:
-    """The main job: schedule polls and digests, read console commands, stop on a signal."""
+    """The main job: schedule polls and digests, run the adapters, stop on a signal."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     ensure_console_channel(app)
     scheduler = Scheduler(app.core, app.settings.poll_minutes)
-    scheduler.start()
-    log.info("paperboy running: console adapter, polling every %d min, database %s",
-             app.settings.poll_minutes, app.settings.db)
-    reader = asyncio.create_task(read_commands(app.handlers.handle, app.console, stdin))
+    reader: asyncio.Task[None] | None = None
     try:
+        if app.slack is not None:
+            await app.slack.start()
+        scheduler.start()
+        log.info("paperboy running: %s, polling every %d min, database %s",
+                 ", ".join(sorted(app.core.publishers)), app.settings.poll_minutes,
+                 app.settings.db)
+        if app.console_active:
+            reader = asyncio.create_task(read_commands(app.handlers.handle, app.console, stdin))
         await stop.wait()
     finally:
         log.info("stopping")
-        reader.cancel()
+        if reader is not None:
+            reader.cancel()
         scheduler.shutdown()
+        if app.slack is not None:
+            await app.slack.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

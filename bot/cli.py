@@ -17,7 +17,7 @@ from rich.logging import RichHandler
 from rich.table import Table
 
 from bot import app as app_module
-from bot.app import App, build_app
+from bot.app import App, ConfigError, build_app
 from bot.backfill import backfill as run_backfill
 from bot.config import Settings, env_vars
 from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
@@ -85,7 +85,10 @@ def _channel(key: str | None) -> ChannelRef:
 def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
     settings = _settings()
     _setup_logging(settings.log_level)
-    app = build_app(settings, out)
+    try:
+        app = build_app(settings, out)
+    except ConfigError as exc:
+        fail(f"bad configuration: {exc}")
 
     async def main() -> T:
         try:

@@ -56,18 +56,65 @@ class Settings(BaseSettings):
         validation_alias=_env("PAPERBOY_CONSOLE_DIGEST"),
         description="Turn the daily digest on for the console channel when it is first used.",
     )
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("SLACK_BOT_TOKEN"),
+        description="Slack bot token (xoxb-…) of a single-workspace install.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("SLACK_APP_TOKEN"),
+        description="Slack app-level token (xapp-…): with SLACK_BOT_TOKEN, runs in Socket Mode.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_env("SLACK_SIGNING_SECRET"),
+        description="Slack signing secret: runs in HTTP mode at /slack/events.",
+    )
+    slack_client_id: str | None = Field(
+        None,
+        validation_alias=_env("SLACK_CLIENT_ID"),
+        description="Slack app client id: with the secret, HTTP mode installs in many workspaces.",
+    )
+    slack_client_secret: SecretStr | None = Field(
+        None,
+        validation_alias=_env("SLACK_CLIENT_SECRET"),
+        description="Slack app client secret, for the OAuth install flow.",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/",
+        validation_alias=_env("SLACK_API_URL"),
+        description="Base URL of the Slack Web API, used by every call (OAuth included).",
+    )
+    slack_admins_only: bool = Field(
+        False,
+        validation_alias=_env("PAPERBOY_SLACK_ADMINS_ONLY"),
+        description="Only Slack workspace admins and owners may change digests and alerts.",
+    )
+    http_host: str = Field(
+        "0.0.0.0",
+        validation_alias=_env("PAPERBOY_HTTP_HOST"),
+        description="Address the HTTP server (Slack HTTP mode, OAuth) listens on.",
+    )
+    http_port: int = Field(
+        3000,
+        ge=0,
+        le=65535,
+        validation_alias=_env("PAPERBOY_HTTP_PORT"),
+        description="Port of the HTTP server (Slack HTTP mode, OAuth install pages).",
+    )
     log_level: str = Field(
         "INFO",
         validation_alias=_env("PAPERBOY_LOG_LEVEL"),
         description="Log level: DEBUG, INFO, WARNING or ERROR.",
     )
 
-    @field_validator("hf_url")
+    @field_validator("hf_url", "slack_api_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+        return value
 
     @field_validator("digest_time")
     @classmethod

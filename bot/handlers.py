@@ -67,6 +67,9 @@ class Handlers:
             reply = _HANDLERS[spec.path](self, parsed.args, inv)
         except (QueryError, CommandError, ValueError) as exc:
             return error(str(exc))
+        except Exception:  # a bug must cost one answer, not the process
+            log.exception("command %r failed in %s", spec.name, inv.channel.key)
+            return error("Sorry, something went wrong on paperboy's side; it has been logged.")
         if spec.manages and reply.ok:
             self._resume_if_paused(inv)
         return replace(reply, ephemeral=spec.personal) if reply.ok else reply

@@ -1,0 +1,168 @@
+"""The Slack adapter: Socket Mode or HTTP mode (one workspace, or many through OAuth)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
+from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.commands import SLASH_COMMAND, Run, SlashCommands
+from adapters.slack.publisher import SlackPublisher, retry_handlers
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+# What paperboy asks for when installed: the slash command, posting (also to public channels
+# it was not invited to), and users:read for the admins-only check.
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read")
+OAUTH_STATE_SECONDS = 600
+NOT_INSTALLED = (
+    "paperboy is not installed in this workspace yet. Ask a workspace admin to install it "
+    "from paperboy's /slack/install page."
+)
+
+
+class SlackMode(StrEnum):
+    """How paperboy talks to Slack."""
+
+    POST_ONLY = "post-only"  # a bot token alone: digests and alerts, no commands
+    SOCKET = "socket"
+    HTTP = "http"  # one workspace, signed requests at /slack/events
+    HTTP_OAUTH = "http-oauth"  # many workspaces installed through /slack/install
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    """The Slack part of paperboy's settings."""
+
+    api_url: str
+    db_path: str
+    bot_token: str | None = None
+    app_token: str | None = None
+    signing_secret: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    admins_only: bool = False
+    http_host: str = "0.0.0.0"
+    http_port: int = 3000
+
+    @property
+    def mode(self) -> SlackMode | None:
+        """The mode these credentials select, or None when Slack is not configured."""
+        if self.signing_secret and self.client_id and self.client_secret:
+            return SlackMode.HTTP_OAUTH
+        if self.signing_secret and self.bot_token:
+            return SlackMode.HTTP
+        if self.bot_token and self.app_token:
+            return SlackMode.SOCKET
+        if self.bot_token:
+            return SlackMode.POST_ONLY
+        return None
+
+    def problem(self) -> str | None:
+        """A configuration mistake worth stopping for, in one line."""
+        if (self.client_id or self.client_secret) and not (self.client_id and self.client_secret):
+            return "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET must be set together"
+        if self.client_id and not self.signing_secret:
+            return "multi-workspace installs need SLACK_SIGNING_SECRET (HTTP mode)"
+        if self.app_token and not self.bot_token:
+            return "Socket Mode needs SLACK_BOT_TOKEN as well as SLACK_APP_TOKEN"
+        if self.signing_secret and not (self.bot_token or self.client_id):
+            return "SLACK_SIGNING_SECRET needs SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SECRET"
+        return None
+
+
+class SlackAdapter:
+    """Builds the bolt app for the configured mode; starts and stops its connection."""
+
+    def __init__(self, config: SlackConfig, run: Run) -> None:
+        self.config = config
+        self.mode = config.mode
+        self.installations: SQLite3InstallationStore | None = None
+        if self.mode is SlackMode.HTTP_OAUTH:
+            self.installations = SQLite3InstallationStore(
+                database=config.db_path, client_id=config.client_id or ""
+            )
+        self.publisher = SlackPublisher(config.api_url, self.token_for)
+        self.commands = SlashCommands(run, admins_only=config.admins_only)
+        self.bolt: AsyncApp | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    async def token_for(self, workspace: str) -> str | None:
+        """The bot token for a workspace (team id)."""
+        if self.installations is not None:
+            bot = await self.installations.async_find_bot(enterprise_id=None, team_id=workspace)
+            return bot.bot_token if bot else None
+        return self.config.bot_token
+
+    def build_bolt(self) -> AsyncApp:
+        """The bolt app for the configured mode, with `/papers` registered."""
+        cfg = self.config
+        client = AsyncWebClient(base_url=cfg.api_url, retry_handlers=retry_handlers())
+        if self.mode is SlackMode.HTTP_OAUTH:
+            assert self.installations is not None
+            app = AsyncApp(
+                signing_secret=cfg.signing_secret,
+                client=client,
+                user_facing_authorize_error_message=NOT_INSTALLED,
+                oauth_settings=AsyncOAuthSettings(
+                    client_id=cfg.client_id,
+                    client_secret=cfg.client_secret,
+                    scopes=list(BOT_SCOPES),
+                    installation_store=self.installations,
+                    state_store=SQLite3OAuthStateStore(
+                        database=cfg.db_path, expiration_seconds=OAUTH_STATE_SECONDS
+                    ),
+                ),
+            )
+        else:
+            client.token = cfg.bot_token
+            app = AsyncApp(
+                token=cfg.bot_token,
+                client=client,
+                # Socket Mode requests are not signed; HTTP requests are verified with this.
+                signing_secret=cfg.signing_secret or "",
+                request_verification_enabled=self.mode is not SlackMode.SOCKET,
+            )
+        app.command(SLASH_COMMAND)(self.commands.on_command)
+        return app
+
+    async def start(self) -> None:
+        """Connect Socket Mode or start the HTTP server; post-only mode starts nothing."""
+        if self.mode in (None, SlackMode.POST_ONLY):
+            log.warning("Slack: posting only (set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to "
+                        "receive /papers commands)")
+            return
+        self.bolt = self.build_bolt()
+        if self.mode is SlackMode.SOCKET:
+            self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token)
+            await self._socket.connect_async()
+            log.info("Slack: connected in Socket Mode")
+            return
+        self._runner = web.AppRunner(self.bolt.web_app(path=EVENTS_PATH,
+                                                       port=self.config.http_port))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        log.info("Slack: HTTP mode (%s) on %s:%s%s", self.mode.value, self.config.http_host,
+                 self.port, EVENTS_PATH)
+
+    async def stop(self) -> None:
+        """Disconnect and stop serving."""
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None

@@ -1,0 +1,67 @@
+"""The `/papers` slash command: acknowledge at once, run the core command, answer via response_url."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render_reply
+from bot.commands import CommandError, ParsedCommand, parse
+from bot.domain import ChannelRef, Invocation, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+SLASH_COMMAND = "/papers"
+# A response_url accepts at most 5 uses in 30 minutes (platforms.md §1.2).
+MAX_RESPONSES = 5
+
+Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
+Respond = Callable[..., Awaitable[Any]]
+
+
+class SlashCommands:
+    """Translates Slack slash-command payloads to core commands and replies back."""
+
+    def __init__(self, run: Run, *, admins_only: bool = False) -> None:
+        self.run = run
+        self.admins_only = admins_only
+
+    async def on_command(
+        self, ack: Callable[..., Awaitable[None]], command: dict[str, Any], respond: Respond,
+        client: AsyncWebClient,
+    ) -> None:
+        """The bolt listener: ack within Slack's 3 seconds, then work and respond."""
+        await ack()
+        reply = await self.reply_to(command, client)
+        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        for message in render_reply(reply)[:MAX_RESPONSES]:
+            await respond(text=message.text, blocks=message.blocks, response_type=response_type)
+
+    async def reply_to(self, command: dict[str, Any], client: AsyncWebClient) -> Reply:
+        """Run the command text as the user who typed it, in the channel it was typed in."""
+        try:
+            parsed = parse(str(command.get("text", "")))
+        except CommandError as exc:
+            return Reply(text=str(exc), ok=False)
+        user = str(command.get("user_id", ""))
+        can_manage = True
+        if parsed.spec.manages and self.admins_only:
+            can_manage = await self._is_admin(client, user)
+        channel = ChannelRef(PLATFORM, str(command.get("team_id", "")),
+                             str(command.get("channel_id", "")))
+        return await self.run(parsed, Invocation(channel=channel, user=user,
+                                                 can_manage=can_manage))
+
+    async def _is_admin(self, client: AsyncWebClient, user: str) -> bool:
+        try:
+            info = await client.users_info(user=user)
+        except SlackApiError as exc:
+            log.warning("users.info for %s failed: %s", user, exc.response.get("error"))
+            return False
+        profile = info.get("user") or {}
+        return any(profile.get(flag) for flag in ("is_admin", "is_owner", "is_primary_owner"))

@@ -1,0 +1,343 @@
+"""Pure renderers from domain objects to Slack Block Kit messages that Slack always accepts.
+
+Every text is clipped to its own limit, but no paper and no line of a reply is ever dropped:
+when one message's blocks or its cumulative text budget run out, the rest continues in the next
+`SlackMessage`, which the caller posts in the thread of the first. Lengths are measured in UTF-16
+code units after mrkdwn escaping, so a limit holds whichever unit Slack counts in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from adapters.slack.limits import (
+    ALT_TEXT_MAX,
+    BLOCKS_TEXT_BUDGET,
+    FALLBACK_TEXT_MAX,
+    HEADER_TEXT_MAX,
+    MAX_BLOCKS,
+    SECTION_TEXT_MAX,
+    URL_MAX,
+)
+from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+
+Block = dict[str, Any]
+
+# Presentation budgets (ours, not Slack's), in escaped UTF-16 units. With links capped at
+# LINK_URL_MAX, one paper section stays under about 2,600 units: well inside SECTION_TEXT_MAX.
+TITLE_CHARS = 250
+BYLINE_CHARS = 300
+SUMMARY_CHARS = 500
+LINK_URL_MAX = 3000
+REPO_LABEL_CHARS = 80
+MATCHED_CHARS = 1000
+CONTINUED_LABEL_CHARS = 100
+FIRST_AUTHORS = 3
+HF_DAILY_URL = "https://huggingface.co/papers"
+# `|` ends the URL part of `<url|label>`; labels show this look-alike instead.
+PIPE_LOOKALIKE = "∣"
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+_DIVIDER: Block = {"type": "divider"}
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage payload: the notification fallback `text` and the Block Kit blocks."""
+
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as control characters: & < >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_len(text: str) -> int:
+    """Length in UTF-16 code units (never less than code points; Slack's unit is undocumented)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _width(ch: str, escaped: bool) -> int:
+    shown = _ESCAPES.get(ch, ch) if escaped else ch
+    return len(shown) * (2 if ord(ch) > 0xFFFF else 1)
+
+
+def _fit(text: str, limit: int, escaped: bool = True) -> int:
+    """How many leading characters of `text` fit in `limit` units (after escaping if `escaped`)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _width(ch, escaped)
+        if used > limit:
+            return i
+    return len(text)
+
+
+def _cut(text: str, limit: int, escaped: bool = True) -> str:
+    """The raw prefix of `text` that leaves room for "…" in `limit` units, at a word boundary
+    when there is one near the end."""
+    cut = text[: _fit(text, limit - 1, escaped)]
+    space = cut.rfind(" ")
+    if space > len(cut) * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip()
+
+
+def clip(text: str, limit: int, escaped: bool = True) -> str:
+    """One line of text in at most `limit` units, cut at a word boundary with "…"; mrkdwn-escaped
+    unless `escaped` is False (for plain_text)."""
+    text = " ".join(text.split())
+    if _fit(text, limit, escaped) < len(text):
+        text = _cut(text, limit, escaped) + "…"
+    return escape(text) if escaped else text
+
+
+def _label(text: str, limit: int) -> str:
+    """Link text that cannot break `<url|label>`: escaped, one line, no `|`."""
+    return clip(text, limit).replace("|", PIPE_LOOKALIKE)
+
+
+def _url(url: str | None) -> str | None:
+    """A URL safe inside `<url|label>`, or None when it is not http(s) or too long to show."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    safe = escape(quote(url, safe="!#$%&'()*+,/:;=?@[]~-._"))
+    return safe if slack_len(safe) <= LINK_URL_MAX else None
+
+
+def _link(url: str | None, label: str) -> str | None:
+    safe = _url(url)
+    return f"<{safe}|{label}>" if safe else None
+
+
+def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Escaped pieces of mrkdwn `text`, each within `limit`: split at line breaks, else at spaces,
+    else anywhere; nothing is cut off. Blank pieces are left out."""
+    pieces: list[str] = []
+    rest = text
+    while _fit(rest, limit) < len(rest):
+        head = rest[: _fit(rest, limit)]
+        cut = head.rfind("\n")
+        if cut <= 0:
+            cut = head.rfind(" ")
+        if cut <= 0:
+            pieces.append(head)
+            rest = rest[len(head):]
+        else:
+            pieces.append(head[:cut])
+            rest = rest[cut + 1:]
+    pieces.append(rest)
+    return [escape(p) for p in pieces if p.strip()]
+
+
+def snippet_mrkdwn(snippet: str, limit: int = SUMMARY_CHARS) -> str:
+    """A search snippet whose matches are marked `**word**` as Slack mrkdwn (`*word*`), with
+    everything else escaped, clipped to `limit` units."""
+    parts = _BOLD.split(" ".join(snippet.split()))
+    out: list[str] = []
+    left = limit
+    for i, part in enumerate(parts):
+        bold = i % 2 == 1 and bool(part.strip())
+        text = part.strip() if bold else part
+        cost = sum(_width(ch, True) for ch in text) + (2 if bold else 0)
+        if cost > left:
+            cut = _cut(text, left - (2 if bold else 0)) if left > 3 else ""
+            out.append(f"*{escape(cut)}*…" if bold and cut else f"{escape(cut)}…")
+            break
+        out.append(f"*{escape(text)}*" if bold else escape(text))
+        left -= cost
+    return "".join(out).strip()
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
+
+
+def _header(text: str) -> Block:
+    return {"type": "header",
+            "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT_MAX, False),
+                     "emoji": True}}
+
+
+def block_cost(value: Any) -> int:
+    """Units a block spends of the cumulative budget: every string in it but the `type` names."""
+    if isinstance(value, dict):
+        return sum(block_cost(v) for k, v in value.items() if k != "type")
+    if isinstance(value, list):
+        return sum(block_cost(v) for v in value)
+    return slack_len(value) if isinstance(value, str) else 0
+
+
+def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
+    """The first few authors, then `et al.` (raw text)."""
+    names = [" ".join(a.split()) for a in paper.authors]
+    names = [n for n in names if n]
+    shown = names[:first] + (["et al."] if len(names) > first else [])
+    return ", ".join(shown)
+
+
+def paper_section(paper: Paper, rank: int | None = None, snippet: str | None = None,
+                  thumbnail: bool = False) -> Block:
+    """One paper as a section: title link, ▲ 💬, byline, summary or snippet, and links."""
+    title = _label(paper.title, TITLE_CHARS) or _label(paper.id, TITLE_CHARS) or "(untitled)"
+    head = _link(paper.url, title) or title
+    lines = [f"*{f'{rank}. ' if rank is not None else ''}{head}*"
+             f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}"]
+    byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
+    if byline:
+        lines.append(clip(byline, BYLINE_CHARS))
+    body = (snippet_mrkdwn(snippet) if snippet and snippet.strip() else
+            clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS))
+    if body:
+        lines.append(body)
+    links = [_link(paper.arxiv_url, "arXiv"), _link(paper.pdf_url, "PDF")]
+    repo = (paper.github_repo or "").strip()
+    if _GITHUB_NAME.fullmatch(repo):
+        repo = f"https://github.com/{repo}"
+    name = re.sub(r"^https?://(www\.)?github\.com/", "", repo, flags=re.I).strip("/")
+    code = _link(repo, _label(name.removesuffix(".git") or "code", REPO_LABEL_CHARS))
+    if code and paper.github_stars is not None:
+        code += f" ★{paper.github_stars:,}"
+    links += [code, _link(paper.project_page, "project page")]
+    lines.append(" · ".join(link for link in links if link))
+    block = _section("\n".join(line for line in lines if line))
+    image = (paper.thumbnail or "").strip()
+    if thumbnail and image.lower().startswith("https://") and slack_len(image) <= URL_MAX:
+        block["accessory"] = {"type": "image", "image_url": image,
+                              "alt_text": clip(paper.title, min(TITLE_CHARS, ALT_TEXT_MAX), False)
+                              or "paper thumbnail"}
+    return block
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    blocks: list[Block]
+    items: list[int] = field(default_factory=list)  # indices of the items on this page
+
+
+def _continued(k: int, n: int, label: str) -> Block:
+    suffix = f" · {clip(label, CONTINUED_LABEL_CHARS)}" if label.strip() else ""
+    return _context(f"(continued, {k}/{n}){suffix}")
+
+
+def _paginate(lead: list[Block], items: list[tuple[Block, bool]], footer: list[Block],
+              label: str) -> list[_Page]:
+    """Fill messages in order: `lead` opens the first, a "(continued, k/n)" context opens the
+    others, `footer` closes the last. Items flagged True get a divider when not first on a page."""
+    reserve = _continued(9999, 9999, label)
+    pages = [_Page(list(lead))]
+    for i, (block, divided) in enumerate(items):
+        page = pages[-1]
+        extra = ([_DIVIDER] if divided and page.items else []) + [block]
+        blocks = page.blocks + extra + footer
+        if page.items and (len(blocks) > MAX_BLOCKS or block_cost(blocks) > BLOCKS_TEXT_BUDGET):
+            page = _Page([reserve])
+            pages.append(page)
+            extra = [block]
+        page.blocks += extra
+        page.items.append(i)
+    pages[-1].blocks += footer
+    for k, page in enumerate(pages[1:], 2):
+        page.blocks[0] = _continued(k, len(pages), label)
+    return pages
+
+
+def _fallback(text: str) -> str:
+    return clip(text, FALLBACK_TEXT_MAX) or "paperboy"
+
+
+# --- renderers -------------------------------------------------------------------------------
+
+
+def _day(d: date) -> str:
+    return f"{d:%a %d %b %Y}"
+
+
+def digest_when(digest: Digest) -> str:
+    """The day, or for a catch-up the range of days, a digest covers."""
+    first, last = digest.days[0], digest.day
+    if not digest.is_catch_up:
+        return _day(last)
+    start = f"{first:%d %b}" if first.year == last.year else f"{first:%d %b %Y}"
+    return f"{start} – {last:%d %b %Y} (catch-up)"
+
+
+def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMessage]:
+    """A digest: [0] is the channel post, the rest continue in its thread.
+
+    Thumbnails are opt-in: Slack fetches `image_url` and rejects the whole message
+    (`invalid_blocks`) when the image cannot be downloaded."""
+    when = digest_when(digest)
+    title = f"Daily Papers · {when}"
+    if digest.notice or not digest.papers:
+        notice = digest.notice or "No Daily Papers for this day."
+        pages = _paginate([_header(title)], [(_section(p), False) for p in split_text(notice)],
+                          [], title)
+        return [SlackMessage(_fallback(f"Daily Papers for {when}: {notice}"), p.blocks)
+                for p in pages]
+    papers = digest.papers
+    items = [(paper_section(p, i, thumbnail=thumbnails), True) for i, p in enumerate(papers, 1)]
+    count = f"{len(papers)} paper{'s' if len(papers) != 1 else ''}"
+    footer = [_context(f"top {len(papers)} by upvotes · via <{HF_DAILY_URL}|Hugging Face Daily "
+                       "Papers>")]
+    pages = _paginate([_header(title)], items, footer, title)
+    texts = [f"Daily Papers for {when}: {count} — top: {papers[0].title}"]
+    texts += [f"Daily Papers for {when} (continued, {k}/{len(pages)}): papers "
+              f"{p.items[0] + 1}–{p.items[-1] + 1}" for k, p in enumerate(pages[1:], 2)]
+    return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
+
+
+def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage]:
+    """An alert: which subscriptions matched, then the paper."""
+    matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
+    items = [(_section(f"*New paper* · matched: {clip(matched, MATCHED_CHARS)}"), False),
+             (paper_section(alert.paper, thumbnail=thumbnails), False)]
+    pages = _paginate([], items, [], "New paper")
+    texts = [f"New paper matching {matched}: {alert.paper.title}"]
+    texts += [f"New paper (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)]
+    return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
+
+
+def _hits(hits: tuple[SearchHit, ...]) -> list[tuple[Block, bool]]:
+    return [(paper_section(h.paper, i, h.snippet), True) for i, h in enumerate(hits, 1)]
+
+
+def render_reply(reply: Reply) -> list[SlackMessage]:
+    """A command's answer: title, mrkdwn text split at line boundaries, then the hits.
+    Errors start with ":warning:"."""
+    title = " ".join((reply.title or "").split())
+    text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
+    lead: list[Block] = []
+    if not reply.ok:
+        text = f":warning: {f'*{title}* ' if title else ''}{text}"
+    elif title:
+        lead = [_header(title)]
+    items = [(_section(p), False) for p in split_text(text)] + _hits(reply.hits)
+    pages = _paginate(lead, items, [], title)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    texts = [f"{title}: {first}" if title and reply.ok else first or title
+             or f"{len(reply.hits)} papers"]
+    texts += [f"{title or 'paperboy'} (continued, {k}/{len(pages)})"
+              for k in range(2, len(pages) + 1)]
+    return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]

@@ -1,0 +1,80 @@
+"""Fixtures for the Slack adapter tests: the strict fake, a seeded core and an adapter factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.slack.adapter import SlackAdapter, SlackConfig
+from bot.handlers import Handlers
+from bot.service import Paperboy
+from storage.store import Store
+from tests.fakes import slack_fixture
+from tests.fakes.slack_api import SlackFake
+from tests.helpers import Clock, StaticFeed, at, make_paper
+
+slack_fake = slack_fixture.slack_fake
+SIGNING_SECRET = "test-signing-secret"
+DAY = "2026-11-25"
+
+MakeAdapter = Callable[..., Awaitable[SlackAdapter]]
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Wait (bounded) until `check()` is truthy: for work that happens after an ack."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "paperboy.db"
+
+
+@pytest.fixture
+def slack_store(db_path: Path) -> Store:
+    store = Store(db_path)
+    store.upsert_papers([
+        make_paper("2411.00001", DAY, 40, 3, title="Video diffusion at scale",
+                   github_repo="https://github.com/a/b", github_stars=5),
+        make_paper("2411.00002", DAY, 25, 1, title="Agents that plan"),
+    ], at("2026-11-25 10:00"))
+    return store
+
+
+@pytest.fixture
+def slack_core(slack_store: Store, clock: Clock) -> Paperboy:
+    return Paperboy(slack_store, StaticFeed(), {}, clock=clock)
+
+
+@pytest.fixture
+async def make_adapter(
+    slack_fake: SlackFake, slack_core: Paperboy, db_path: Path  # noqa: F811
+) -> AsyncIterator[MakeAdapter]:
+    started: list[SlackAdapter] = []
+
+    async def make(**overrides: Any) -> SlackAdapter:
+        config = SlackConfig(**{
+            "api_url": slack_fake.api_url, "db_path": str(db_path), "http_host": "127.0.0.1",
+            "http_port": 0, **overrides,
+        })
+        adapter = SlackAdapter(config, Handlers(slack_core).run)
+        slack_core.publishers[adapter.publisher.platform] = adapter.publisher
+        await adapter.start()
+        started.append(adapter)
+        return adapter
+
+    yield make
+    for adapter in started:
+        await adapter.stop()

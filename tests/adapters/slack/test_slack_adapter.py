@@ -1,0 +1,250 @@
+"""The Slack adapter end to end: the real slack-bolt app and slack_sdk client against the fake."""
+
+from __future__ import annotations
+
+import time
+
+import aiohttp
+import pytest
+
+from adapters.slack.adapter import SlackMode
+from bot.delivery import Outcome
+from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.service import Paperboy
+from storage.store import Store
+from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter, eventually
+from tests.fakes.slack_api import SlackFake, form_body, signed_headers
+from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET
+from tests.helpers import make_paper
+
+C1 = ChannelRef("slack", "T1", "C1")
+
+
+async def _socket_adapter(make_adapter: MakeAdapter, slack_fake: SlackFake, **extra: object):
+    adapter = await make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN, **extra)
+    assert adapter.mode is SlackMode.SOCKET
+    await slack_fake.wait_for_socket_client()
+    return adapter
+
+
+async def test_socket_mode_slash_command_is_acked_then_answered(
+    make_adapter: MakeAdapter, slack_fake: SlackFake
+) -> None:
+    await _socket_adapter(make_adapter, slack_fake)
+    ack = await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "search diffusion")
+    responses = await eventually(lambda: slack_fake.responses)
+    assert ack is not None
+    [response] = responses
+    assert response.ok and response.response_type == "ephemeral"
+    assert "Video diffusion at scale" in str(response.blocks)
+
+
+async def test_today_is_shared_in_channel(make_adapter: MakeAdapter,
+                                          slack_fake: SlackFake) -> None:
+    await _socket_adapter(make_adapter, slack_fake)
+    await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "today")
+    [response] = await eventually(lambda: slack_fake.responses)
+    assert response.response_type == "in_channel"
+
+
+async def test_bad_input_gets_a_helpful_ephemeral_answer(make_adapter: MakeAdapter,
+                                                         slack_fake: SlackFake) -> None:
+    await _socket_adapter(make_adapter, slack_fake)
+    for text in ('search "unbalanced', "frobnicate", "x" * 3000):
+        await slack_fake.send_slash_command("T1", "C1", "UMEMBER", text)
+    responses = await eventually(lambda: len(slack_fake.responses) == 3 and slack_fake.responses)
+    texts = " ".join(str(r.text) for r in responses)
+    assert all(r.ok and r.response_type == "ephemeral" for r in responses)
+    assert "unbalanced quote" in texts and "Unknown command" in texts and "limit is 2,000" in texts
+
+
+async def _post_signed(adapter_port: int, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.post(
+        f"http://127.0.0.1:{adapter_port}/slack/events", data=body, headers=headers
+    ) as response:
+        return response.status, await response.text()
+
+
+async def test_http_mode_accepts_a_signed_command(make_adapter: MakeAdapter,
+                                                  slack_fake: SlackFake) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
+    assert adapter.mode is SlackMode.HTTP and adapter.port
+    body = form_body(slack_fake.slash_payload("T1", "C1", "UMEMBER", "paper 2411.00002"))
+    status, _ = await _post_signed(adapter.port, body,
+                                   signed_headers(SIGNING_SECRET, body, int(time.time())))
+    assert status == 200
+    [response] = await eventually(lambda: slack_fake.responses)
+    assert "Agents that plan" in str(response.blocks)
+
+
+@pytest.mark.parametrize("secret, age", [("wrong-secret", 0), (SIGNING_SECRET, 6 * 60)])
+async def test_http_mode_refuses_bad_or_stale_signatures(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, secret: str, age: int
+) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
+    assert adapter.port
+    body = form_body(slack_fake.slash_payload("T1", "C1", "UADMIN", "subscribe mamba"))
+    status, _ = await _post_signed(adapter.port, body,
+                                   signed_headers(secret, body, int(time.time()) - age))
+    assert status == 401
+    assert slack_fake.responses == []
+    assert slack_store.subscriptions() == []
+
+
+async def test_digest_of_25_long_papers_continues_in_a_thread(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
+) -> None:
+    await make_adapter(bot_token=BOT_TOKEN)
+    slack_fake.post_rate = 50
+    slack_store.upsert_papers([
+        make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 8,
+                   summary="An abstract that goes on and on. " * 160)
+        for i in range(25)
+    ])
+    slack_core.save_settings(ChannelSettings(C1, digest_enabled=True, size=25))
+    from datetime import date
+
+    outcome = await slack_core.send_digest(C1, day=date(2026, 11, 26))
+    messages = slack_fake.messages_in("C1")
+    assert outcome is Outcome.SENT
+    assert len(messages) > 1
+    first, rest = messages[0], messages[1:]
+    assert all(m.thread_ts == first.ts for m in rest)
+    text = " ".join(str(m.blocks) for m in messages)
+    assert all(f"2411.1{i:04d}" in text for i in range(25))
+    assert not slack_fake.missing_fallback
+    row = slack_store.delivery(C1, "digest", "2026-11-26")
+    assert row is not None and row["message_id"] == first.ts
+
+
+async def test_alert_is_posted_with_the_matched_queries(
+    make_adapter: MakeAdapter, slack_fake: SlackFake
+) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN)
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
+    ts = await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba", "video")))
+    [message] = slack_fake.messages_in("C1")
+    assert message.ts == ts
+    assert "matched: mamba, video" in str(message.blocks) + str(message.text)
+
+
+async def test_429_storm_ends_with_every_post_delivered_once(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
+) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN)
+    adapter.publisher.interval = 0  # let the fake's own limiter push back
+    slack_fake.post_rate, slack_fake.post_burst = 100, 100
+    slack_fake.script_rate_limit("C1", times=3, retry_after=1)
+    slack_store.save_channel(ChannelSettings(C1))
+    slack_store.add_subscription(C1, "paper", "UADMIN", slack_core.clock())
+    papers = [make_paper(f"2411.2{i:04d}", "2026-11-25", title=f"Paper number {i}")
+              for i in range(6)]
+    outcomes = await slack_core.send_alerts(papers)
+    assert outcomes == {"sent": 6}
+    assert slack_fake.rate_limited_count == 3
+    posted = [m for m in slack_fake.messages_in("C1")]
+    assert len(posted) == 6
+    assert len({str(m.blocks) for m in posted}) == 6
+
+
+async def test_deleted_channel_is_paused_and_the_fan_out_goes_on(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
+) -> None:
+    await make_adapter(bot_token=BOT_TOKEN)
+    c2 = ChannelRef("slack", "T1", "C2")
+    for ref in (C1, c2):
+        slack_store.save_channel(ChannelSettings(ref))
+        slack_store.add_subscription(ref, "diffusion", "UADMIN", slack_core.clock())
+    slack_fake.set_channel("T1", "C2", "not_found")
+    outcomes = await slack_core.send_alerts([make_paper("2411.00010", "2026-11-25",
+                                                        title="Diffusion")])
+    settings = slack_store.channel(c2)
+    assert outcomes == {"sent": 1, "failed": 1}
+    assert settings is not None and settings.paused
+    assert settings.paused_reason == "channel_not_found"
+    assert len(slack_fake.messages_in("C1")) == 1
+
+
+async def test_status_command_lists_the_paused_channel(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
+) -> None:
+    await _socket_adapter(make_adapter, slack_fake)
+    slack_store.save_channel(ChannelSettings(ChannelRef("slack", "T1", "C2"), paused=True,
+                                             paused_reason="channel_not_found"))
+    await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "status")
+    [response] = await eventually(lambda: slack_fake.responses)
+    assert "slack:T1:C2: channel_not_found" in str(response.blocks)
+
+
+async def test_admins_only_refuses_a_member_and_allows_an_admin(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
+) -> None:
+    await _socket_adapter(make_adapter, slack_fake, admins_only=True)
+    await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "subscribe mamba")
+    await slack_fake.send_slash_command("T1", "C1", "UADMIN", "subscribe diffusion")
+    await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "search mamba")
+    responses = await eventually(lambda: len(slack_fake.responses) == 3 and slack_fake.responses)
+    refused = next(r for r in responses if "permission" in str(r.text) + str(r.blocks))
+    assert refused.user == "UMEMBER"
+    assert [s.query for s in slack_store.subscriptions()] == ["diffusion"]
+
+
+async def test_oauth_install_of_a_second_workspace_then_a_command_from_it(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
+) -> None:
+    adapter = await make_adapter(signing_secret=SIGNING_SECRET, client_id=CLIENT_ID,
+                                 client_secret=CLIENT_SECRET)
+    assert adapter.mode is SlackMode.HTTP_OAUTH and adapter.port
+    base = f"http://127.0.0.1:{adapter.port}"
+    slack_fake.add_team("T2", bot_token="xoxb-t2", channels=["D1"],
+                        users={"UT2": {"is_admin": True}})
+    code = slack_fake.issue_oauth_code("T2", bot_token="xoxb-t2", team_name="Second")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/slack/install", allow_redirects=False) as install:
+            assert install.status in (200, 302)
+            cookie = install.headers.get("Set-Cookie", "")
+            page = await install.text()
+        state = _query_param(install.headers.get("Location") or page, "state")
+        # bolt's state cookie is Secure; replay it by hand over http (platforms.md §1.4).
+        async with session.get(
+            f"{base}/slack/oauth_redirect", params={"code": code, "state": state},
+            headers={"Cookie": cookie.split(";", 1)[0]}, allow_redirects=False,
+        ) as callback:
+            assert callback.status == 200, await callback.text()
+    assert await adapter.token_for("T2") == "xoxb-t2"
+    body = form_body(slack_fake.slash_payload("T2", "D1", "UT2", "subscribe agents"))
+    status, _ = await _post_signed(adapter.port, body,
+                                   signed_headers(SIGNING_SECRET, body, int(time.time())))
+    assert status == 200
+    await eventually(lambda: slack_fake.responses)
+    t2 = ChannelRef("slack", "T2", "D1")
+    assert [s.query for s in slack_store.subscriptions(t2)] == ["agents"]
+    await slack_core.send_alerts([make_paper("2411.00011", "2026-11-25", title="Agents")])
+    [message] = slack_fake.messages_in("D1", team="T2")
+    assert message.team == "T2"
+
+
+async def test_command_from_a_workspace_that_is_not_installed_is_refused(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
+) -> None:
+    adapter = await make_adapter(signing_secret=SIGNING_SECRET, client_id=CLIENT_ID,
+                                 client_secret=CLIENT_SECRET)
+    assert adapter.port
+    slack_fake.add_team("T9", bot_token="xoxb-t9", channels=["C9"])
+    body = form_body(slack_fake.slash_payload("T9", "C9", "U9", "subscribe mamba"))
+    status, _ = await _post_signed(adapter.port, body,
+                                   signed_headers(SIGNING_SECRET, body, int(time.time())))
+    [response] = await eventually(lambda: slack_fake.responses)
+    assert status == 200
+    assert "paperboy is not installed in this workspace" in str(response.text)
+    assert slack_store.subscriptions() == []
+
+
+def _query_param(text: str, name: str) -> str:
+    import re
+    from html import unescape
+
+    match = re.search(rf"[?&;]{name}=([^&\"'\s]+)", unescape(text))
+    assert match, f"no {name} in {text[:300]}"
+    return match.group(1)
+

@@ -1,0 +1,248 @@
+"""A strict local fake of Slack for the real slack_sdk / slack_bolt clients (127.0.0.1 only).
+
+Serves the Web API under `/api/` (`AsyncWebClient(base_url=slack.api_url)`), response_urls
+under `/response/<id>`, and Socket Mode under `/link/`. Behaves like Slack where it matters
+(reference/platforms.md §1, §4, §5.2): auth errors with HTTP 200, token kinds, scopes, channel
+states, per-channel rate limits with HTTP 429 + `Retry-After`, Block Kit validation, the
+5-uses/30-minutes response_url budget, one-shot OAuth codes. Expiry and rate buckets follow
+the injected `clock`.
+
+Layout: slack_records.py (dataclasses), slack_state.py (workspace setup and records),
+slack_web.py (Web API and response_url handlers), slack_socket.py (Socket Mode),
+slack_blocks.py (`validate_message`), this module (server lifecycle, slash commands,
+HTTP-mode helpers).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+from tests.fakes.slack_blocks import check_message, validate_message
+from tests.fakes.slack_records import Ack, Call, Message, ResponsePost, ResponseUrl, SlackFakeError
+from tests.fakes.slack_web import EXPIRED_URL_ERROR, WebApi
+
+__all__ = [
+    "EXPIRED_URL_ERROR",
+    "Ack",
+    "Call",
+    "HttpAck",
+    "Message",
+    "ResponsePost",
+    "SlackFake",
+    "SlackFakeError",
+    "check_message",
+    "form_body",
+    "post_slash_command",
+    "signed_headers",
+    "slash_command_form",
+    "validate_message",
+]
+
+
+class SlackFake(WebApi):
+    """The fake Slack on 127.0.0.1 at a free port; use `async with SlackFake() as slack:`."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, *, app_id: str = "A1") -> None:
+        super().__init__(clock, app_id=app_id)
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:54321`."""
+        if self._runner is None:
+            raise RuntimeError("SlackFake is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_url(self) -> str:
+        """What `AsyncWebClient(base_url=...)` takes: `http://127.0.0.1:PORT/api/`."""
+        return f"{self.url}/api/"
+
+    async def start(self) -> str:
+        """Start listening on 127.0.0.1 at a free port; return the base URL."""
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response)
+        app.router.add_get("/link/", self.socket.handle)
+        app.router.add_get("/link", self.socket.handle)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        return self.url
+
+    async def stop(self) -> None:
+        """Close Socket Mode connections and stop listening."""
+        await self.socket.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> SlackFake:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ slash commands
+
+    def new_response_url(self, team: str, channel: str, user: str) -> str:
+        """Issue a response_url (5 uses within 30 minutes, by the injected clock)."""
+        url_id = secrets.token_urlsafe(12)
+        self._response_urls[url_id] = ResponseUrl(url_id, team, channel, user, self.clock())
+        return f"{self.url}/response/{url_id}"
+
+    def slash_payload(
+        self, team_id: str, channel_id: str, user_id: str, text: str, command: str = "/papers"
+    ) -> dict[str, str]:
+        """The payload Slack sends for a slash command, with a fresh response_url."""
+        team = self.teams[team_id]
+        channel = team.channels.get(channel_id)
+        user = team.users.get(user_id)
+        return slash_command_form(
+            team_id,
+            channel_id,
+            user_id,
+            text,
+            self.new_response_url(team_id, channel_id, user_id),
+            command=command,
+            team_domain=team.domain,
+            channel_name=channel.name if channel else channel_id.lower(),
+            user_name=user.name if user else user_id.lower(),
+            api_app_id=self.app_id,
+            token=self.verification_token,
+        )
+
+    async def send_slash_command(
+        self,
+        team_id: str,
+        channel_id: str,
+        user_id: str,
+        text: str,
+        command: str = "/papers",
+        *,
+        timeout: float = 3.0,
+    ) -> Ack:
+        """Deliver a slash command over Socket Mode and return the client's ack (or raise)."""
+        payload = self.slash_payload(team_id, channel_id, user_id, text, command)
+        return await self.socket.send_envelope(
+            "slash_commands", payload, timeout=timeout, accepts_response_payload=True
+        )
+
+    async def wait_for_socket_client(self, timeout: float = 3.0, *, connects: int = 1) -> None:
+        """Wait until `connects` Socket Mode connections were made and one is open."""
+        await self.socket.wait_for_client(timeout, connects)
+
+    async def disconnect_socket(self, reason: str = "refresh_requested") -> int:
+        """Ask connected clients to reconnect (`{"type": "disconnect", …}`); return how many."""
+        return await self.socket.disconnect(reason)
+
+
+# ---------------------------------------------------------------------- HTTP-mode helpers
+
+
+def slash_command_form(
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    text: str,
+    response_url: str,
+    command: str = "/papers",
+    *,
+    team_domain: str | None = None,
+    channel_name: str | None = None,
+    user_name: str | None = None,
+    api_app_id: str = "A1",
+    token: str = "fake-verification-token",
+) -> dict[str, str]:
+    """The form fields Slack POSTs for a slash command (platforms.md §1.2), all strings."""
+    trigger = f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**11)}.{secrets.token_hex(16)}"
+    return {
+        "token": token,
+        "team_id": team_id,
+        "team_domain": team_domain or team_id.lower(),
+        "channel_id": channel_id,
+        "channel_name": channel_name or channel_id.lower(),
+        "user_id": user_id,
+        "user_name": user_name or user_id.lower(),
+        "command": command,
+        "text": text,
+        "api_app_id": api_app_id,
+        "is_enterprise_install": "false",
+        "response_url": response_url,
+        "trigger_id": trigger,
+    }
+
+
+def form_body(fields: Mapping[str, str]) -> bytes:
+    """URL-encode slash-command fields as the raw body to sign and POST."""
+    return urlencode(fields).encode()
+
+
+def signed_headers(signing_secret: str, body: bytes, timestamp: int) -> dict[str, str]:
+    """Slack's v0 signature headers for `body` (HMAC-SHA256 of `v0:{timestamp}:{body}`)."""
+    signature = SignatureVerifier(signing_secret).generate_signature(
+        timestamp=str(timestamp), body=body
+    )
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": signature or "",
+    }
+
+
+@dataclass(frozen=True)
+class HttpAck:
+    """What an HTTP-mode app answered to a slash command: status, body, latency in seconds."""
+
+    status: int
+    body: str
+    content_type: str
+    elapsed: float
+
+    def json(self) -> object:
+        """The body parsed as JSON (bolt answers `ack(...)` payloads as application/json)."""
+        return json.loads(self.body)
+
+
+async def post_slash_command(
+    url: str,
+    signing_secret: str,
+    fields: Mapping[str, str],
+    *,
+    timestamp: int | None = None,
+    timeout: float = 3.0,
+) -> HttpAck:
+    """POST signed slash-command `fields` to an HTTP-mode app like Slack does (3 s budget)."""
+    body = form_body(fields)
+    headers = signed_headers(
+        signing_secret, body, int(time.time()) if timestamp is None else timestamp
+    )
+    started = time.monotonic()
+    async with (
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+        http.post(url, data=body, headers=headers) as resp,
+    ):
+        text = await resp.text()
+        return HttpAck(resp.status, text, resp.content_type, time.monotonic() - started)

@@ -1,0 +1,211 @@
+"""Workspace state and inspection records of the Slack fake (`SlackFake` in slack_api.py)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ChannelState = Literal["ok", "not_found", "archived", "not_in_channel"]
+TokenKind = Literal["bot", "user", "app"]
+TokenState = Literal["active", "revoked", "inactive"]
+MessageSource = Literal["chat.postMessage", "response_url"]
+CHANNEL_STATES: tuple[ChannelState, ...] = ("ok", "not_found", "archived", "not_in_channel")
+DEFAULT_BOT_SCOPES = ("chat:write", "commands", "users:read", "channels:read", "groups:read")
+
+
+class SlackFakeError(AssertionError):
+    """The fake could not do what the test asked (no Socket Mode client, no ack in time, …)."""
+
+
+@dataclass
+class Channel:
+    """A conversation in a workspace; `state` decides what chat.postMessage answers."""
+
+    id: str
+    name: str
+    state: ChannelState = "ok"
+    is_private: bool = False
+
+
+@dataclass
+class User:
+    """A workspace member as users.info returns it."""
+
+    id: str
+    team_id: str
+    name: str
+    is_admin: bool = False
+    is_owner: bool = False
+    is_primary_owner: bool = False
+    is_bot: bool = False
+
+    def to_api(self) -> dict[str, Any]:
+        """The `user` object of a users.info response."""
+        return {
+            "id": self.id,
+            "team_id": self.team_id,
+            "name": self.name,
+            "deleted": False,
+            "real_name": self.name.title(),
+            "tz": "Europe/London",
+            "tz_label": "Greenwich Mean Time",
+            "tz_offset": 0,
+            "profile": {"real_name": self.name.title(), "display_name": self.name},
+            "is_admin": self.is_admin,
+            "is_owner": self.is_owner,
+            "is_primary_owner": self.is_primary_owner,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            "is_bot": self.is_bot,
+            "is_app_user": False,
+            "updated": 1_700_000_000,
+        }
+
+
+@dataclass
+class Team:
+    """A workspace with its channels and users."""
+
+    id: str
+    name: str
+    domain: str
+    channels: dict[str, Channel] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+
+@dataclass
+class Token:
+    """An access token the fake knows: its kind, team, bot identity, scopes and state."""
+
+    value: str
+    kind: TokenKind
+    team_id: str | None
+    scopes: frozenset[str] = frozenset()
+    bot_user_id: str | None = None
+    bot_id: str | None = None
+    state: TokenState = "active"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message that appeared in a channel (chat.postMessage or an in_channel response)."""
+
+    team: str
+    channel: str
+    ts: str
+    text: str | None
+    blocks: list[Any] | None
+    thread_ts: str | None = None
+    user: str | None = None
+    source: MessageSource = "chat.postMessage"
+    payload: dict[str, Any] = field(default_factory=dict)  # everything the client sent
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call: method, team and token kind (when known), and the outcome."""
+
+    method: str
+    team: str | None
+    token_kind: TokenKind | None
+    ok: bool
+    error: str | None
+    status: int = 200
+    args: dict[str, Any] = field(default_factory=dict)
+    http_method: str = "POST"
+    content_type: str | None = None  # of the request body, None without one
+
+
+@dataclass(frozen=True)
+class ResponsePost:
+    """One POST to a response_url, accepted or not (`ok`, `status`, `error`)."""
+
+    url_id: str
+    team: str
+    channel: str
+    user: str
+    response_type: str
+    text: str | None
+    blocks: list[Any] | None
+    ok: bool
+    status: int
+    error: str | None = None
+    replace_original: bool = False
+    delete_original: bool = False
+    thread_ts: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A Socket Mode ack: envelope, the payload sent with it, latency, and its validation error."""
+
+    envelope_id: str
+    type: str
+    payload: dict[str, Any] | None
+    elapsed: float  # seconds from sending the envelope to receiving the ack (real time)
+    raw: dict[str, Any]
+    error: str | None = None  # what Slack would say about the ack payload (None: fine)
+
+    @property
+    def late(self) -> bool:
+        """True when the ack took longer than Slack's 3 seconds."""
+        return self.elapsed > 3.0
+
+
+@dataclass
+class ResponseUrl:
+    """A response_url the fake issued: 5 uses within 30 minutes of issue."""
+
+    id: str
+    team: str
+    channel: str
+    user: str
+    issued_at: float
+    uses: int = 0
+
+
+@dataclass
+class OAuthCode:
+    """A one-shot code for oauth.v2.access, issued by the test (10 minute lifetime like Slack)."""
+
+    code: str
+    team_id: str
+    team_name: str
+    bot_token: str
+    bot_user_id: str
+    scopes: tuple[str, ...]
+    installer: str
+    issued_at: float
+    redirect_uri: str | None = None
+    used: bool = False
+
+
+@dataclass
+class Bucket:
+    """A token bucket: `rate` tokens a second up to `burst`; `take` answers a Retry-After or 0."""
+
+    rate: float
+    burst: int
+    tokens: float
+    updated: float
+
+    def take(self, now: float) -> int:
+        """Consume one token and return 0, or return the whole seconds until one is available."""
+        self.tokens = min(float(self.burst), self.tokens + max(0.0, now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0
+        return max(1, math.ceil((1.0 - self.tokens) / self.rate))
+
+
+@dataclass
+class ScriptedLimit:
+    """Forced 429s for a method (and channel, when set): `times` more, each with `retry_after`."""
+
+    method: str
+    channel: str | None
+    times: int
+    retry_after: int

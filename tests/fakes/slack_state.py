@@ -1,0 +1,244 @@
+"""Workspace state of the Slack fake: teams, tokens, channels, records and scripting knobs.
+
+`SlackState` is the base of `SlackFake` (slack_api.py); tests use it through `SlackFake`.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from tests.fakes.slack_records import (
+    CHANNEL_STATES,
+    DEFAULT_BOT_SCOPES,
+    Ack,
+    Bucket,
+    Call,
+    Channel,
+    ChannelState,
+    Message,
+    MessageSource,
+    OAuthCode,
+    ResponsePost,
+    ResponseUrl,
+    ScriptedLimit,
+    Team,
+    Token,
+    User,
+)
+from tests.fakes.slack_socket import SocketModeHub
+
+
+class SlackState:
+    """Everything the fake knows and records; configure it before or while clients run."""
+
+    def __init__(self, clock: Callable[[], float] = time.time, *, app_id: str = "A1") -> None:
+        self.clock = clock
+        self.app_id = app_id
+        self.client_id = "1111.2222"
+        self.client_secret = "fake-client-secret"
+        self.verification_token = "fake-verification-token"  # the deprecated `token` field
+        self.post_rate = 1.0  # chat.postMessage per second per (team, channel)
+        self.post_burst = 3
+        self.strict_text = True  # reject `text` > 40,000 (production truncates)
+        self.teams: dict[str, Team] = {}
+        self.tokens: dict[str, Token] = {}
+        self.messages: list[Message] = []
+        self.calls: list[Call] = []
+        self.responses: list[ResponsePost] = []
+        self.missing_fallback: list[Message] = []  # messages with blocks but no top-level text
+        self.rate_limited_count = 0
+        self.socket = SocketModeHub(app_id)
+        self._app_token: str | None = None
+        self.app_token = "xapp-test"
+        self._response_urls: dict[str, ResponseUrl] = {}
+        self._codes: dict[str, OAuthCode] = {}
+        self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._scripted: list[ScriptedLimit] = []
+        self._last_ts = 0
+        self._port = 0
+
+    @property
+    def app_token(self) -> str | None:
+        """The app-level `xapp-` token that may call apps.connections.open (None: no app token)."""
+        return self._app_token
+
+    @app_token.setter
+    def app_token(self, value: str | None) -> None:
+        if self._app_token is not None:
+            self.tokens.pop(self._app_token, None)
+        self._app_token = value
+        if value is not None:
+            self.tokens[value] = Token(value, "app", None)
+
+    # ------------------------------------------------------------------ workspace setup
+
+    def add_team(
+        self,
+        team_id: str,
+        *,
+        bot_token: str,
+        users: Mapping[str, Mapping[str, Any]] | None = None,
+        channels: Iterable[str] | Mapping[str, str] = (),
+        name: str | None = None,
+        domain: str | None = None,
+        bot_user_id: str | None = None,
+        scopes: Iterable[str] = DEFAULT_BOT_SCOPES,
+    ) -> Team:
+        """Add (or extend) a workspace with a bot token, users `{id: {"is_admin": …}}`, channels.
+
+        `channels` is a list of ids or a mapping id → name. User flags: is_admin, is_owner,
+        is_primary_owner, is_bot, name.
+        """
+        team = self.teams.get(team_id)
+        if team is None:
+            label = name or f"Team {team_id}"
+            team = Team(team_id, label, domain or team_id.lower())
+            self.teams[team_id] = team
+        names = channels if isinstance(channels, Mapping) else {c: c.lower() for c in channels}
+        for channel_id, channel_name in names.items():
+            team.channels[channel_id] = Channel(channel_id, channel_name)
+        for user_id, flags in (users or {}).items():
+            self.add_user(team_id, user_id, **flags)
+        bot_user = bot_user_id or f"UBOT{team_id}"
+        self.tokens[bot_token] = Token(
+            bot_token, "bot", team_id, frozenset(scopes), bot_user, f"B{team_id}"
+        )
+        return team
+
+    def add_user(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        name: str | None = None,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
+        is_bot: bool = False,
+    ) -> User:
+        """Add a member to a workspace (owners are admins too, as in Slack)."""
+        user = User(
+            user_id,
+            team_id,
+            name or user_id.lower(),
+            is_admin=is_admin or is_owner or is_primary_owner,
+            is_owner=is_owner or is_primary_owner,
+            is_primary_owner=is_primary_owner,
+            is_bot=is_bot,
+        )
+        self.teams[team_id].users[user_id] = user
+        return user
+
+    def set_channel(self, team_id: str, channel_id: str, state: ChannelState) -> None:
+        """Set a channel's state: ok, not_found, archived or not_in_channel (creates it if new)."""
+        if state not in CHANNEL_STATES:
+            raise ValueError(f"unknown channel state {state!r}; use one of {CHANNEL_STATES}")
+        team = self.teams[team_id]
+        channel = team.channels.setdefault(channel_id, Channel(channel_id, channel_id.lower()))
+        channel.state = state
+
+    def revoke(self, token: str) -> None:
+        """Revoke a token: every later call with it answers `token_revoked`."""
+        self.tokens[token].state = "revoked"
+
+    def deactivate(self, token: str) -> None:
+        """Make the token's account inactive: later calls answer `account_inactive`."""
+        self.tokens[token].state = "inactive"
+
+    def issue_oauth_code(
+        self,
+        team_id: str,
+        *,
+        team_name: str | None = None,
+        bot_token: str,
+        bot_user_id: str | None = None,
+        scopes: Iterable[str] = DEFAULT_BOT_SCOPES,
+        installer: str = "UINSTALLER",
+        redirect_uri: str | None = None,
+    ) -> str:
+        """A one-shot code for oauth.v2.access that installs `bot_token` into `team_id`."""
+        code = f"{secrets.randbelow(10**12)}.{secrets.randbelow(10**12)}.{secrets.token_hex(8)}"
+        self._codes[code] = OAuthCode(
+            code,
+            team_id,
+            team_name or f"Team {team_id}",
+            bot_token,
+            bot_user_id or f"UBOT{team_id}",
+            tuple(scopes),
+            installer,
+            self.clock(),
+            redirect_uri,
+        )
+        return code
+
+    def script_rate_limit(
+        self,
+        channel: str | None = None,
+        *,
+        times: int = 1,
+        retry_after: int = 1,
+        method: str = "chat.postMessage",
+    ) -> None:
+        """Force the next `times` calls of `method` (to `channel`, if given) to get a 429."""
+        self._scripted.append(ScriptedLimit(method, channel, times, retry_after))
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def acks(self) -> list[Ack]:
+        """Every Socket Mode ack received, in order."""
+        return self.socket.acks
+
+    def messages_in(self, channel: str, team: str | None = None) -> list[Message]:
+        """Messages that appeared in `channel` (of `team`, if given), oldest first."""
+        return [
+            m for m in self.messages if m.channel == channel and (team is None or m.team == team)
+        ]
+
+    def calls_to(self, method: str) -> list[Call]:
+        """The recorded calls of one Web API method."""
+        return [c for c in self.calls if c.method == method]
+
+    # ------------------------------------------------------------------ recording
+
+    def _record(
+        self,
+        team: str,
+        channel: str,
+        payload: dict[str, Any],
+        thread_ts: str | None,
+        user: str | None,
+        source: MessageSource = "chat.postMessage",
+    ) -> Message:
+        blocks = payload.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks) if blocks.strip() else None
+        message = Message(
+            team=team,
+            channel=channel,
+            ts=self._next_ts(),
+            text=str_or_none(payload.get("text")),
+            blocks=blocks or None,
+            thread_ts=thread_ts,
+            user=user,
+            source=source,
+            payload=dict(payload),
+        )
+        self.messages.append(message)
+        if message.blocks and not message.text:
+            self.missing_fallback.append(message)
+        return message
+
+    def _next_ts(self) -> str:
+        micros = max(int(self.clock() * 1_000_000), self._last_ts + 1)
+        self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def str_or_none(value: Any) -> str | None:
+    """`value` when it is a non-empty string, else None."""
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,565 @@
+"""The Slack fake is strict and realistic, shown with the real slack_sdk and slack_bolt clients."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import random
+import socket
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import aiohttp.web
+import pytest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.oauth.installation_store import FileInstallationStore
+from slack_sdk.oauth.state_store import FileOAuthStateStore
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from tests.fakes import slack_fixture
+from tests.fakes.slack_api import (
+    EXPIRED_URL_ERROR,
+    SlackFake,
+    SlackFakeError,
+    post_slash_command,
+    signed_headers,
+    validate_message,
+)
+from tests.fakes.slack_blocks import check_message
+from tests.fakes.slack_records import DEFAULT_BOT_SCOPES
+
+slack_fake = slack_fixture.slack_fake
+BOT = slack_fixture.BOT_TOKEN
+APP = slack_fixture.APP_TOKEN
+SECRET = "test-signing-secret"
+SLASH_FIELDS = {  # platforms.md §1.2
+    "token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name",
+    "command", "text", "api_app_id", "is_enterprise_install", "response_url", "trigger_id",
+}  # fmt: skip
+# slack_sdk 3.48 builds aiohttp.BasicAuth for oauth.v2.access; aiohttp 3.14 deprecates it.
+BASIC_AUTH_DEPRECATION = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated")
+
+
+class FakeClock:
+    """Epoch seconds that tests move by hand."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def clocked(clock: FakeClock) -> AsyncIterator[SlackFake]:
+    """The standard workspace on a fake driven by `clock`."""
+    async with SlackFake(clock=clock) as slack:
+        yield slack_fixture.configure(slack)
+
+
+def web(slack: SlackFake, token: str | None = BOT, **kwargs: Any) -> AsyncWebClient:
+    return AsyncWebClient(token=token, base_url=slack.api_url, **kwargs)
+
+
+async def api_error(call: Awaitable[Any]) -> SlackApiError:
+    with pytest.raises(SlackApiError) as info:
+        await call
+    return info.value
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+def section(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
+
+
+def button(text: str = "Open", url: str = "https://arxiv.org/abs/2411.00001") -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, "url": url}
+
+
+DIGEST_BLOCKS: list[dict[str, Any]] = [
+    {"type": "header", "text": {"type": "plain_text", "text": "Daily Papers · 2026-11-25"}},
+    section("*<https://huggingface.co/papers/2411.00001|A paper>* · 42 upvotes",
+            accessory=button()),
+    {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*f{i}*"} for i in range(10)]},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "arXiv 2411.00001"}]},
+    {"type": "divider"},
+    {"type": "actions", "elements": [button("More")], "block_id": "more"},
+]  # fmt: skip
+
+
+# ---------------------------------------------------------------------- auth
+
+
+async def test_missing_and_unknown_tokens_fail_with_http_200(slack_fake: SlackFake) -> None:
+    missing = await api_error(web(slack_fake, token=None).auth_test())
+    unknown = await api_error(web(slack_fake, token="xoxb-nope").auth_test())
+    assert (missing.response["error"], missing.response.status_code) == ("not_authed", 200)
+    assert (unknown.response["error"], unknown.response.status_code) == ("invalid_auth", 200)
+
+
+async def test_revoked_and_inactive_tokens(slack_fake: SlackFake) -> None:
+    slack_fake.add_team("T2", bot_token="xoxb-t2", channels=["C9"])
+    slack_fake.revoke(BOT)
+    slack_fake.deactivate("xoxb-t2")
+    assert (await api_error(web(slack_fake).auth_test())).response["error"] == "token_revoked"
+    inactive = await api_error(web(slack_fake, "xoxb-t2").chat_postMessage(channel="C9", text="x"))
+    assert inactive.response["error"] == "account_inactive"
+
+
+async def test_token_kinds_are_enforced(slack_fake: SlackFake) -> None:
+    app_post = await api_error(web(slack_fake, APP).chat_postMessage(channel="C1", text="x"))
+    bot_open = await api_error(web(slack_fake).apps_connections_open(app_token=BOT))
+    assert app_post.response["error"] == "not_allowed_token_type"
+    assert bot_open.response["error"] == "not_allowed_token_type"
+    assert [c.token_kind for c in slack_fake.calls] == ["app", "bot"]
+
+
+async def test_auth_test_describes_the_bot(slack_fake: SlackFake) -> None:
+    resp = await web(slack_fake).auth_test()
+    assert resp["team_id"] == "T1" and resp["user_id"] == "UBOTT1" and resp["bot_id"] == "BT1"
+    assert resp["team"] == "Paper Readers" and resp["url"] == "https://paper-readers.slack.com/"
+
+
+async def test_form_token_is_accepted_but_a_json_token_is_ignored(slack_fake: SlackFake) -> None:
+    url = slack_fake.api_url + "chat.postMessage"
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, data={"token": BOT, "channel": "C1", "text": "hi"}) as r:
+            form = await r.json()
+        async with http.post(url, json={"token": BOT, "channel": "C1", "text": "hi"}) as r:
+            as_json = await r.json()
+        async with http.post(slack_fake.api_url + "nope.nope", data={"token": BOT}) as r:
+            unknown = await r.json()
+    assert form["ok"] is True
+    assert as_json == {"ok": False, "error": "not_authed"}
+    assert unknown["error"] == "unknown_method"
+
+
+async def test_missing_scope_names_the_needed_one(slack_fake: SlackFake) -> None:
+    slack_fake.add_team("T2", bot_token="xoxb-narrow", scopes=["chat:write"])
+    err = await api_error(web(slack_fake, "xoxb-narrow").users_info(user="UADMIN"))
+    assert err.response["error"] == "missing_scope"
+    assert err.response["needed"] == "users:read"
+
+
+# ---------------------------------------------------------------------- reads
+
+
+async def test_users_info_reports_admin_flags(slack_fake: SlackFake) -> None:
+    client = web(slack_fake)
+    admin = (await client.users_info(user="UADMIN"))["user"]
+    member = (await client.users_info(user="UMEMBER"))["user"]
+    assert (admin["is_admin"], admin["is_owner"], admin["team_id"]) == (True, False, "T1")
+    assert (member["is_admin"], member["is_owner"], member["is_primary_owner"]) == (
+        False, False, False,
+    )  # fmt: skip
+    assert (await api_error(client.users_info(user="UGHOST"))).response["error"] == "user_not_found"
+    assert slack_fake.calls[0].http_method == "GET"  # slack_sdk sends users.info as a GET
+
+
+async def test_conversations_info_follows_channel_state(slack_fake: SlackFake) -> None:
+    slack_fake.set_channel("T1", "C2", "archived")
+    client = web(slack_fake)
+    assert (await client.conversations_info(channel="C1"))["channel"]["name"] == "papers"
+    assert (await client.conversations_info(channel="C2"))["channel"]["is_archived"] is True
+    gone = await api_error(client.conversations_info(channel="C404"))
+    assert gone.response["error"] == "channel_not_found"
+
+
+# ---------------------------------------------------------------------- chat.postMessage
+
+
+async def test_a_valid_block_kit_message_is_accepted_and_recorded(slack_fake: SlackFake) -> None:
+    client = web(slack_fake)
+    first = await client.chat_postMessage(
+        channel="C1", text="Daily Papers", blocks=DIGEST_BLOCKS, unfurl_links=False
+    )
+    second = await client.chat_postMessage(channel="C1", text="again")
+    assert first["channel"] == "C1" and first["message"]["blocks"] == DIGEST_BLOCKS
+    assert float(second["ts"]) > float(first["ts"])
+    [message, _] = slack_fake.messages_in("C1")
+    assert (message.team, message.ts, message.text) == ("T1", first["ts"], "Daily Papers")
+    assert message.blocks == DIGEST_BLOCKS and message.payload["unfurl_links"] is False
+    assert slack_fake.calls[0].content_type == "application/json"  # JSON, with or without blocks
+    assert slack_fake.missing_fallback == []
+
+
+async def test_blocks_without_fallback_text_are_flagged(slack_fake: SlackFake) -> None:
+    with pytest.warns(UserWarning, match="top-level `text` argument is missing"):  # slack_sdk's
+        await web(slack_fake).chat_postMessage(channel="C1", blocks=[section("hi")])
+    assert [m.channel for m in slack_fake.missing_fallback] == ["C1"]
+
+
+async def test_form_encoded_blocks_are_validated_too(slack_fake: SlackFake) -> None:
+    url = slack_fake.api_url + "chat.postMessage"
+    blocks = json.dumps([section("x" * 3001)])
+    async with aiohttp.ClientSession() as http:
+        fields = {"token": BOT, "channel": "C1", "text": "t", "blocks": blocks}
+        async with http.post(url, data=fields) as r:
+            body = await r.json()
+    assert body["error"] == "invalid_blocks"
+
+
+async def test_section_text_over_3000_reads_like_slack(slack_fake: SlackFake) -> None:
+    err = await api_error(
+        web(slack_fake).chat_postMessage(channel="C1", text="t", blocks=[section("x" * 3001)])
+    )
+    assert err.response["error"] == "invalid_blocks"
+    assert err.response["response_metadata"]["messages"] == [
+        "[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]"
+    ]
+    assert slack_fake.messages == []
+
+
+def _field(n: int, length: int = 5) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": "f" * length + str(n)}
+
+
+INVALID: dict[str, tuple[dict[str, Any], str]] = {
+    "51 blocks": ({"text": "t", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+    "empty section text": ({"text": "t", "blocks": [section("")]}, "invalid_blocks"),
+    "section without text or fields": (
+        {"text": "t", "blocks": [{"type": "section"}]}, "invalid_blocks"),
+    "11 fields": (
+        {"text": "t", "blocks": [{"type": "section", "fields": [_field(i) for i in range(11)]}]},
+        "invalid_blocks"),
+    "field over 2000": (
+        {"text": "t", "blocks": [{"type": "section", "fields": [_field(0, 2000)]}]},
+        "invalid_blocks"),
+    "mrkdwn header": (
+        {"text": "t", "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "h"}}]},
+        "invalid_blocks"),
+    "header over 150": (
+        {"text": "t",
+         "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]},
+        "invalid_blocks"),
+    "11 context elements": (
+        {"text": "t", "blocks": [{"type": "context", "elements": [_field(i) for i in range(11)]}]},
+        "invalid_blocks"),
+    "duplicate block_id": (
+        {"text": "t", "blocks": [section("a", block_id="x"), section("b", block_id="x")]},
+        "invalid_blocks"),
+    "unknown block type": ({"text": "t", "blocks": [{"type": "paper_card"}]}, "invalid_blocks"),
+    "button text over 75": (
+        {"text": "t", "blocks": [section("a", accessory=button("b" * 76))]}, "invalid_blocks"),
+    "button url over 3000": (
+        {"text": "t", "blocks": [section("a", accessory=button(url="https://x/" + "u" * 2991))]},
+        "invalid_blocks"),
+    "cumulative text over 13200": (
+        {"text": "t", "blocks": [section("x" * 3000) for _ in range(5)]}, "msg_blocks_too_long"),
+    "text over 40000": ({"text": "x" * 40_001}, "msg_too_long"),
+    "nothing to show": ({"text": ""}, "no_text"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("payload", "error"), INVALID.values(), ids=INVALID.keys())
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+async def test_invalid_messages_are_rejected(
+    slack_fake: SlackFake, payload: dict[str, Any], error: str
+) -> None:
+    assert validate_message(payload) == error
+    err = await api_error(web(slack_fake).chat_postMessage(channel="C1", **payload))
+    assert err.response["error"] == error
+    assert slack_fake.messages == []
+
+
+def test_validator_contract() -> None:
+    assert validate_message({"text": "t", "blocks": DIGEST_BLOCKS}) is None
+    assert validate_message({"text": "x" * 40_001}, strict_text=False) is None
+    assert validate_message({"blocks": "not json"}) == "invalid_blocks_format"
+    problem = check_message({"text": "t", "blocks": [section("a"), {"type": "header"}]})
+    assert problem is not None and problem.error == "invalid_blocks"
+    assert problem.messages == [
+        "[ERROR] missing required field: text [json-pointer:/blocks/1/text]"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("state", "error"),
+    [("not_found", "channel_not_found"), ("archived", "is_archived"),
+     ("not_in_channel", "not_in_channel")],
+)  # fmt: skip
+async def test_channel_states(slack_fake: SlackFake, state: Any, error: str) -> None:
+    slack_fake.set_channel("T1", "C2", state)
+    err = await api_error(web(slack_fake).chat_postMessage(channel="C2", text="x"))
+    assert err.response["error"] == error
+    unknown = await api_error(web(slack_fake).chat_postMessage(channel="C404", text="x"))
+    assert unknown.response["error"] == "channel_not_found"
+
+
+async def test_thread_replies_need_an_existing_parent(slack_fake: SlackFake) -> None:
+    client = web(slack_fake)
+    parent = await client.chat_postMessage(channel="C1", text="digest")
+    reply = await client.chat_postMessage(channel="C1", text="more", thread_ts=parent["ts"])
+    assert reply["message"]["thread_ts"] == parent["ts"]
+    assert slack_fake.messages[-1].thread_ts == parent["ts"]
+    for channel, ts in (("C1", "1.000001"), ("C2", parent["ts"])):
+        err = await api_error(client.chat_postMessage(channel=channel, text="x", thread_ts=ts))
+        assert err.response["error"] == "thread_not_found"
+
+
+# ---------------------------------------------------------------------- rate limits
+
+
+async def test_per_channel_bucket_answers_429_with_retry_after(
+    clocked: SlackFake, clock: FakeClock
+) -> None:
+    client = web(clocked)
+    for _ in range(3):  # the burst
+        await client.chat_postMessage(channel="C1", text="x")
+    err = await api_error(client.chat_postMessage(channel="C1", text="x"))
+    assert (err.response.status_code, err.response["error"]) == (429, "ratelimited")
+    assert err.response.headers["Retry-After"] == "1"
+    await client.chat_postMessage(channel="C2", text="other channel, other bucket")
+    clock.advance(1.0)
+    await client.chat_postMessage(channel="C1", text="refilled")
+    assert clocked.rate_limited_count == 1 and len(clocked.messages_in("C1")) == 4
+
+
+async def test_retry_handler_recovers_from_scripted_429s(
+    slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(random, "random", lambda: 0.0)  # the handler sleeps Retry-After + jitter
+    slack_fake.script_rate_limit("C1", times=2, retry_after=1)
+    client = web(slack_fake, retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=2)])
+    started = time.monotonic()
+    resp = await client.chat_postMessage(channel="C1", text="digest")
+    assert 2.0 <= time.monotonic() - started < 3.5
+    assert resp["ok"] and slack_fake.rate_limited_count == 2
+    assert [m.text for m in slack_fake.messages] == ["digest"]  # delivered exactly once
+    assert [c.error for c in slack_fake.calls] == ["ratelimited", "ratelimited", None]
+
+
+async def test_without_a_retry_handler_429_surfaces(slack_fake: SlackFake) -> None:
+    slack_fake.script_rate_limit(times=1, retry_after=7)
+    err = await api_error(web(slack_fake).chat_postMessage(channel="C2", text="x"))
+    assert err.response.status_code == 429 and err.response.headers["Retry-After"] == "7"
+    assert slack_fake.messages == []
+
+
+# ---------------------------------------------------------------------- response_url
+
+
+async def test_response_url_allows_five_uses_then_expires(slack_fake: SlackFake) -> None:
+    hook = AsyncWebhookClient(slack_fake.new_response_url("T1", "C1", "UMEMBER"))
+    statuses = []
+    for i in range(5):
+        kind = "in_channel" if i == 0 else "ephemeral"
+        statuses.append((await hook.send(text=f"r{i}", response_type=kind)).status_code)
+    sixth = await hook.send(text="one too many")
+    assert statuses == [200] * 5
+    assert sixth.status_code == 404 and json.loads(sixth.body)["error"] == EXPIRED_URL_ERROR
+    assert [r.response_type for r in slack_fake.responses[:2]] == ["in_channel", "ephemeral"]
+    assert [m.text for m in slack_fake.messages] == ["r0"]  # in_channel shows in the channel
+    assert slack_fake.messages[0].source == "response_url"
+
+
+async def test_response_url_expires_after_30_minutes(clocked: SlackFake, clock: FakeClock) -> None:
+    hook = AsyncWebhookClient(clocked.new_response_url("T1", "C1", "UADMIN"))
+    clock.advance(29 * 60)
+    assert (await hook.send(text="in time")).status_code == 200
+    clock.advance(60)
+    assert (await hook.send(text="too late")).status_code == 404
+
+
+async def test_response_url_validates_blocks(slack_fake: SlackFake) -> None:
+    hook = AsyncWebhookClient(slack_fake.new_response_url("T1", "C1", "UADMIN"))
+    bad = await hook.send(text="t", blocks=[section("x" * 3001)])
+    assert bad.status_code == 400 and json.loads(bad.body)["error"] == "invalid_blocks"
+    assert not slack_fake.responses[0].ok
+
+
+# ---------------------------------------------------------------------- Socket Mode
+
+
+async def test_socket_mode_hello_envelope_and_ack(slack_fake: SlackFake) -> None:
+    received: list[dict[str, Any]] = []
+
+    async def on_message(client: AsyncBaseSocketModeClient, msg: dict[str, Any], raw: Any) -> None:
+        received.append(msg)
+
+    async def on_request(client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
+        await client.send_socket_mode_response(
+            SocketModeResponse(envelope_id=req.envelope_id, payload={"text": "on it"})
+        )
+
+    client = SocketModeClient(app_token=APP, web_client=web(slack_fake, token=None))
+    client.message_listeners.append(on_message)
+    client.socket_mode_request_listeners.append(on_request)
+    try:
+        await client.connect()
+        await slack_fake.wait_for_socket_client()
+        ack = await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "search diffusion")
+    finally:
+        await client.close()
+    hello, envelope = received
+    assert hello["type"] == "hello" and hello["connection_info"] == {"app_id": "A1"}
+    assert envelope["type"] == "slash_commands" and envelope["accepts_response_payload"] is True
+    payload = envelope["payload"]
+    assert set(payload) == SLASH_FIELDS
+    assert (payload["command"], payload["text"], payload["user_id"]) == (
+        "/papers", "search diffusion", "UMEMBER",
+    )  # fmt: skip
+    assert ack.envelope_id == envelope["envelope_id"] and ack.payload == {"text": "on it"}
+    assert ack.error is None and not ack.late and slack_fake.acks == [ack]
+
+
+async def test_no_client_or_no_ack_fails_loudly(slack_fake: SlackFake) -> None:
+    with pytest.raises(SlackFakeError):
+        await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "x")
+    with pytest.raises(SlackFakeError):
+        await slack_fake.wait_for_socket_client(timeout=0.05)
+
+
+async def test_bolt_socket_mode_app_end_to_end_with_reconnect(slack_fake: SlackFake) -> None:
+    app = AsyncApp(client=web(slack_fake))  # socket mode: no signing secret needed
+
+    @app.command("/papers")
+    async def papers(ack: Any, respond: Any, command: dict[str, Any], client: Any) -> None:
+        await ack(f"Looking up {command['text']}…")
+        await respond(text="Your results", response_type="ephemeral")
+        await client.chat_postMessage(channel=command["channel_id"], text="digest")
+
+    handler = AsyncSocketModeHandler(app, APP)
+    try:
+        await handler.connect_async()
+        await slack_fake.wait_for_socket_client()
+        ack = await slack_fake.send_slash_command("T1", "C1", "UADMIN", "today")
+        await eventually(lambda: len(slack_fake.messages) == 1 and len(slack_fake.responses) == 1)
+        assert await slack_fake.disconnect_socket() == 1
+        await slack_fake.wait_for_socket_client(connects=2)
+        again = await slack_fake.send_slash_command("T1", "C1", "UADMIN", "tomorrow")
+    finally:
+        await handler.close_async()
+    assert ack.payload == {"text": "Looking up today…"} and again.payload is not None
+    assert slack_fake.responses[0].text == "Your results" and slack_fake.responses[0].ok
+    assert [c.method for c in slack_fake.calls[:3]] == [
+        "apps.connections.open", "auth.test", "chat.postMessage",
+    ]  # fmt: skip
+    assert slack_fake.calls_to("apps.connections.open")[-1].token_kind == "app"
+
+
+# ---------------------------------------------------------------------- HTTP mode and OAuth
+
+
+@pytest.fixture
+async def http_app(slack_fake: SlackFake) -> AsyncIterator[str]:
+    """A bolt AsyncApp in HTTP mode behind aiohttp on 127.0.0.1; yields its events URL."""
+    app = AsyncApp(signing_secret=SECRET, client=web(slack_fake))
+
+    @app.command("/papers")
+    async def papers(ack: Any, command: dict[str, Any]) -> None:
+        await ack(text=f"Searching {command['text']}", response_type="ephemeral")
+
+    async def events(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    server = aiohttp.web.Application()
+    server.router.add_post("/slack/events", events)
+    runner = aiohttp.web.AppRunner(server, access_log=None)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    await aiohttp.web.SockSite(runner, sock).start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events"
+    await runner.cleanup()
+
+
+def test_signed_headers_are_slacks_v0_scheme() -> None:
+    body = b"token=x&team_id=T1&text=hello+world"
+    headers = signed_headers(SECRET, body, 1_700_000_000)
+    digest = hmac.new(SECRET.encode(), b"v0:1700000000:" + body, hashlib.sha256).hexdigest()
+    assert headers["X-Slack-Signature"] == f"v0={digest}"
+    assert headers["X-Slack-Request-Timestamp"] == "1700000000"
+
+
+async def test_signed_http_slash_command_passes_bolt_verification(
+    slack_fake: SlackFake, http_app: str
+) -> None:
+    fields = slack_fake.slash_payload("T1", "C1", "UMEMBER", "diffusion")
+    ack = await post_slash_command(http_app, SECRET, fields)
+    assert (ack.status, ack.content_type) == (200, "application/json")
+    assert ack.json() == {"text": "Searching diffusion", "response_type": "ephemeral"}
+    assert ack.elapsed < 3.0
+    forged = await post_slash_command(http_app, "wrong-secret", fields)
+    stale = await post_slash_command(http_app, SECRET, fields, timestamp=int(time.time()) - 360)
+    assert (forged.status, stale.status) == (401, 401)
+
+
+@BASIC_AUTH_DEPRECATION
+async def test_oauth_code_is_one_shot(slack_fake: SlackFake) -> None:
+    code = slack_fake.issue_oauth_code(
+        "T2", team_name="Second", bot_token="xoxb-t2", bot_user_id="UBOT2", scopes=["chat:write"]
+    )
+    client = web(slack_fake, token=None)
+    creds = {"client_id": slack_fake.client_id, "client_secret": slack_fake.client_secret}
+    resp = await client.oauth_v2_access(code=code, **creds)
+    assert resp.data == {
+        "ok": True, "app_id": "A1", "authed_user": {"id": "UINSTALLER"}, "scope": "chat:write",
+        "token_type": "bot", "access_token": "xoxb-t2", "bot_user_id": "UBOT2",
+        "team": {"id": "T2", "name": "Second"}, "enterprise": None,
+        "is_enterprise_install": False,
+    }  # fmt: skip
+    reused = await api_error(client.oauth_v2_access(code=code, **creds))
+    assert reused.response["error"] == "invalid_code"
+    other = slack_fake.issue_oauth_code("T3", bot_token="xoxb-t3")
+    bad_id = await api_error(client.oauth_v2_access(code=other, client_id="x", client_secret="y"))
+    bad_secret = await api_error(
+        client.oauth_v2_access(code=other, client_id=slack_fake.client_id, client_secret="y")
+    )
+    assert (bad_id.response["error"], bad_secret.response["error"]) == (
+        "invalid_client_id", "bad_client_secret",
+    )  # fmt: skip
+    assert (await web(slack_fake, "xoxb-t2").auth_test())["team_id"] == "T2"
+
+
+@BASIC_AUTH_DEPRECATION
+async def test_bolt_oauth_flow_builds_an_installation(
+    slack_fake: SlackFake, tmp_path: Path
+) -> None:
+    flow = AsyncOAuthFlow(
+        client=web(slack_fake, token=None),
+        settings=AsyncOAuthSettings(
+            client_id=slack_fake.client_id,
+            client_secret=slack_fake.client_secret,
+            scopes=["chat:write", "commands", "users:read"],
+            installation_store=FileInstallationStore(base_dir=str(tmp_path / "inst")),
+            state_store=FileOAuthStateStore(expiration_seconds=600, base_dir=str(tmp_path / "st")),
+        ),
+    )
+    code = slack_fake.issue_oauth_code("T2", team_name="Second", bot_token="xoxb-t2")
+    installation = await flow.run_installation(code)
+    assert installation is not None
+    assert (installation.team_id, installation.bot_token, installation.bot_id) == (
+        "T2", "xoxb-t2", "BT2",
+    )  # fmt: skip
+    assert installation.bot_scopes == list(DEFAULT_BOT_SCOPES)
+    assert await flow.run_installation(code) is None  # one-shot
