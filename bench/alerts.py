@@ -274,8 +274,10 @@ def main() -> None:
     out.print(_tokenize_table(tokenize))
     out.print(_parse_table(parse_times, distinct, channels))
     out.print(
-        "Timed runs after 1 warm-up: at least the minimum, then until the budget; p95 is "
-        "nearest-rank (the slowest run when there are fewer than 20)."
+        f"Timed runs after 1 warm-up: at least {args.min_runs}, then until {args.budget} s of "
+        f"runs; slow operations stop at 3 runs once their runs pass {args.cap} s, a warm-up "
+        "slower than the budget counting as a run. p95 is nearest-rank (the slowest run when "
+        "there are fewer than 20)."
     )
     out.print(
         f"seed {args.seed}; {count_label(max(paper_counts))} papers, "

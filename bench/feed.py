@@ -318,8 +318,9 @@ def main() -> None:
     out.print(_parse_table(results))
     out.print(
         "share of fetch = (json.loads + parse_entries) medians / the reused client's fetch "
-        "median. Timed runs after 1 warm-up; p95 is nearest-rank (the slowest run when there "
-        "are fewer than 20)."
+        f"median. Timed runs after 1 warm-up: at least {args.min_runs}, then until "
+        f"{args.budget} s of runs (at most {args.max_runs}); p95 is nearest-rank (the slowest "
+        "run when there are fewer than 20)."
     )
     out.print(
         f"seed {args.seed}; total {time.perf_counter() - started:.1f} s; {environment()}"

@@ -1,4 +1,4 @@
-"""The `/papers` slash command: acknowledge at once, run the core command, answer via response_url."""
+"""The `/papers` slash command: ack at once, run the core command, answer via response_url."""
 
 from __future__ import annotations
 

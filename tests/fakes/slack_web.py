@@ -33,7 +33,11 @@ RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL = 30 * 60  # seconds
 OAUTH_CODE_TTL = 10 * 60  # seconds
 EXPIRED_URL_ERROR = "Expired url"  # Slack's own string for a used-up response_url (space and all)
-_METHOD_SCOPES = {"chat.postMessage": "chat:write", "users.info": "users:read"}
+_METHOD_SCOPES = {
+    "chat.postMessage": "chat:write",
+    "users.info": "users:read",
+    "conversations.info": "channels:read",
+}
 
 
 class _Fail(Exception):

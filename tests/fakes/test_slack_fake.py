@@ -16,6 +16,8 @@ from typing import Any
 import aiohttp
 import aiohttp.web
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
@@ -208,7 +210,8 @@ async def test_a_valid_block_kit_message_is_accepted_and_recorded(slack_fake: Sl
     [message, _] = slack_fake.messages_in("C1")
     assert (message.team, message.ts, message.text) == ("T1", first["ts"], "Daily Papers")
     assert message.blocks == DIGEST_BLOCKS and message.payload["unfurl_links"] is False
-    assert slack_fake.calls[0].content_type == "application/json"  # JSON, with or without blocks
+    # slack_sdk posts chat.postMessage as JSON, with or without blocks
+    assert {c.content_type for c in slack_fake.calls} == {"application/json"}
     assert slack_fake.missing_fallback == []
 
 
@@ -300,6 +303,31 @@ def test_validator_contract() -> None:
     assert problem.messages == [
         "[ERROR] missing required field: text [json-pointer:/blocks/1/text]"
     ]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+BLOCKISH = st.fixed_dictionaries(
+    {"type": st.sampled_from(["section", "header", "context", "actions", "image", "divider", "x"])},
+    optional={"text": JSON, "fields": JSON, "elements": JSON, "accessory": JSON, "block_id": JSON},
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=JSON, blocks=JSON | st.lists(BLOCKISH, max_size=4))
+def test_validator_never_raises(text: Any, blocks: Any) -> None:
+    assert validate_message({"text": text, "blocks": blocks}) in VALIDATOR_CODES
+
+
+VALIDATOR_CODES = {
+    None, "invalid_blocks", "invalid_blocks_format", "invalid_attachments", "no_text",
+    "msg_too_long", "msg_blocks_too_long", "too_many_attachments",
+}  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,7 @@ def slack_core(slack_store: Store, clock: Clock) -> Paperboy:
 
 @pytest.fixture
 async def make_adapter(
-    slack_fake: SlackFake, slack_core: Paperboy, db_path: Path  # noqa: F811
+    slack_fake: SlackFake, slack_core: Paperboy, db_path: Path
 ) -> AsyncIterator[MakeAdapter]:
     started: list[SlackAdapter] = []
 

@@ -1,0 +1,54 @@
+"""`paperboy run` with Slack credentials pointed at the local fake: connects, answers, posts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.adapters.slack.conftest import eventually
+from tests.data.make_days import make_day
+from tests.fakes import hf_fixture, slack_fixture
+from tests.fakes.hf_server import HFServer
+from tests.fakes.slack_api import SlackFake
+from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN
+
+hf_server = hf_fixture.hf_server
+slack_fake = slack_fixture.slack_fake
+
+
+async def test_run_in_socket_mode_answers_and_alerts(
+    tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake
+) -> None:
+    today = datetime.now(UTC).date()
+    for day in (today - timedelta(days=1), today):
+        hf_server.add_day(day, make_day(day, 3))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_"))}
+    env.update(PAPERBOY_DB=str(tmp_path / "run.db"), PAPERBOY_HF_URL=hf_server.url,
+               SLACK_API_URL=slack_fake.api_url, SLACK_BOT_TOKEN=BOT_TOKEN,
+               SLACK_APP_TOKEN=APP_TOKEN, PAPERBOY_LOG_LEVEL="INFO")
+    setup = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "command", "subscribe variant", "--channel", "slack:T1:C1",
+        env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL)
+    assert await setup.wait() == 0
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    try:
+        await slack_fake.wait_for_socket_client(timeout=20)
+        alerts = await eventually(lambda: len(slack_fake.messages_in("C1")) >= 6
+                                  and slack_fake.messages_in("C1"), timeout=20)
+        await slack_fake.send_slash_command("T1", "C2", "UMEMBER", "status", timeout=10)
+        [response] = await eventually(lambda: slack_fake.responses, timeout=10)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(proc.wait(), timeout=30)
+    err = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+    assert code == 0, err
+    assert all("matched: variant" in str(m.blocks) + str(m.text) for m in alerts)
+    assert "Papers stored: 6" in str(response.blocks)
+    assert BOT_TOKEN not in err and APP_TOKEN not in err
