@@ -536,7 +536,7 @@ def console() -> Console:
     """A rich console; wide enough for the tables when stdout is not a terminal."""
     if sys.stdout.isatty() or "COLUMNS" in os.environ:
         return Console()
-    return Console(width=max(160, shutil.get_terminal_size((160, 24)).columns))
+    return Console(width=max(180, shutil.get_terminal_size((180, 24)).columns))
 
 
 def environment() -> str:

@@ -231,13 +231,13 @@ def _upsert_table(results: list[SizeResult]) -> Table:
 
 def _search_table(results: list[SizeResult]) -> Table:
     table = Table(title="Search latency: Store.search(parse(q), limit=10), milliseconds")
-    table.add_column("query kind")
-    table.add_column("query", max_width=40, overflow="ellipsis", no_wrap=True)
+    table.add_column("query kind", no_wrap=True)
+    table.add_column("query", max_width=32, overflow="ellipsis", no_wrap=True)
     for r in results:
         label = count_label(r.papers)
         table.add_column(f"{label} median", justify="right")
         table.add_column(f"{label} p95", justify="right")
-        table.add_column(f"{label} matches / ranked", justify="right")
+        table.add_column(f"{label} matches/ranked", justify="right", no_wrap=True)
     for label, text in QUERIES:
         cells = [label, text]
         for r in results:
@@ -245,7 +245,7 @@ def _search_table(results: list[SizeResult]) -> Table:
             cells += [
                 ms(timing.median),
                 ms(timing.p95),
-                f"{r.matches[label]:,} / {r.ranked[label]:,}",
+                f"{r.matches[label]:,}/{r.ranked[label]:,}",
             ]
         table.add_row(*cells)
     return table

@@ -15,9 +15,8 @@ log = logging.getLogger(__name__)
 FTS_COLUMNS = ("title", "summary", "authors_text", "keywords_text")
 
 
-def _m001_initial(db: sqlite_utils.Database) -> None:
-    db.executescript(
-        f"""
+def _m001_initial() -> str:
+    return f"""
         CREATE TABLE papers (
             pk INTEGER PRIMARY KEY,
             id TEXT NOT NULL UNIQUE,
@@ -112,11 +111,11 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
         );
-        """
-    )
+    """
 
 
-MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+# Each migration is a SQL script, applied with its record in one transaction.
+MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
 ]
 
@@ -130,11 +129,16 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        with db.conn:
-            step(db)
-            db.execute(
-                "INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))", [name]
+        try:
+            db.conn.executescript(
+                f"BEGIN;\n{step()}\n"
+                f"INSERT INTO migrations (name, applied_at) VALUES ('{name}', datetime('now'));\n"
+                "COMMIT;"
             )
+        except Exception:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
         log.debug("applied migration %s", name)
         applied.append(name)
     return applied

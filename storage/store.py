@@ -49,7 +49,7 @@ class Store:
         stamp = _stamp(now)
         new: list[Paper] = []
         updated = 0
-        with self.db.conn:
+        with self.db.atomic():
             for paper in papers:
                 row = paper_to_row(paper)
                 existing = self.db.execute(
@@ -119,7 +119,7 @@ class Store:
     def save_channel(self, settings: ChannelSettings) -> None:
         """Create or update a channel's settings."""
         row = channel_to_row(settings)
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 f"INSERT INTO channels ({', '.join(row)}, created_at) "
                 f"VALUES ({', '.join('?' for _ in row)}, ?) "
@@ -145,7 +145,7 @@ class Store:
         self, ref: ChannelRef, query: str, created_by: str, now: datetime
     ) -> Subscription | None:
         """Add a subscription; None when the channel already has this exact query."""
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO subscriptions (channel_key, query, created_by, created_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -163,7 +163,7 @@ class Store:
         target = id_or_query.strip()
         for sub in self.subscriptions(ref):
             if (target.isdigit() and sub.id == int(target)) or sub.query == target:
-                with self.db.conn:
+                with self.db.atomic():
                     self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub.id])
                 return sub
         return None
@@ -192,7 +192,7 @@ class Store:
     def claim_delivery(self, ref: ChannelRef, kind: str, key: str, now: datetime) -> bool:
         """Claim a post before sending; False when it was already sent or is being sent."""
         stale = _stamp(now - CLAIM_TIMEOUT)
-        with self.db.conn:
+        with self.db.atomic():
             inserted = self.db.execute(
                 "INSERT OR IGNORE INTO deliveries "
                 "(channel_key, kind, ref, state, attempts, claimed_at) "
@@ -216,7 +216,7 @@ class Store:
         self, ref: ChannelRef, kind: str, key: str, message_id: str, now: datetime
     ) -> None:
         """Mark a claimed post as sent, with the platform message id."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL "
                 "WHERE channel_key = ? AND kind = ? AND ref = ?",
@@ -225,7 +225,7 @@ class Store:
 
     def fail_delivery(self, ref: ChannelRef, kind: str, key: str, error: str) -> None:
         """Release a claim after a failed send so a later run retries it."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "UPDATE deliveries SET state = 'failed', error = ? "
                 "WHERE channel_key = ? AND kind = ? AND ref = ? AND state = 'claimed'",
@@ -265,7 +265,7 @@ class Store:
 
     def record_poll(self, day: date, papers: int, now: datetime) -> None:
         """Remember a successful fetch of a day."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.execute(
                 "INSERT INTO polls (day, fetched_at, papers) VALUES (?, ?, ?) "
                 "ON CONFLICT(day) DO UPDATE SET fetched_at = excluded.fetched_at, "

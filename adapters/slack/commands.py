@@ -40,7 +40,13 @@ class SlashCommands:
         reply = await self.reply_to(command, client)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         for message in render_reply(reply)[:MAX_RESPONSES]:
-            await respond(text=message.text, blocks=message.blocks, response_type=response_type)
+            sent = await respond(text=message.text, blocks=message.blocks,
+                                 response_type=response_type)
+            status = getattr(sent, "status_code", 200)
+            if status >= 300:  # the response_url is spent or expired: nothing more will land
+                log.warning("response_url refused the answer (HTTP %s): %s", status,
+                            getattr(sent, "body", ""))
+                return
 
     async def reply_to(self, command: dict[str, Any], client: AsyncWebClient) -> Reply:
         """Run the command text as the user who typed it, in the channel it was typed in."""

@@ -29,10 +29,10 @@ Block = dict[str, Any]
 
 # Presentation budgets (ours, not Slack's), in escaped UTF-16 units. With links capped at
 # LINK_URL_MAX, one paper section stays under about 2,600 units: well inside SECTION_TEXT_MAX.
-TITLE_CHARS = 250
+TITLE_CHARS = 2500
 BYLINE_CHARS = 300
 SUMMARY_CHARS = 500
-LINK_URL_MAX = 3000
+LINK_URL_MAX = 250
 REPO_LABEL_CHARS = 80
 MATCHED_CHARS = 1000
 CONTINUED_LABEL_CHARS = 100

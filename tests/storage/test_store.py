@@ -31,6 +31,29 @@ def test_upsert_refreshes_counts_but_keeps_first_day(store: Store) -> None:
     assert (paper.upvotes, paper.comments, paper.day.isoformat()) == (9, 2, "2026-11-24")
 
 
+def test_a_batch_that_fails_midway_stores_nothing(store: Store) -> None:
+    import pytest
+
+    def batch():  # type: ignore[no-untyped-def]
+        yield make_paper("2411.00001", "2026-11-25")
+        yield make_paper("2411.00002", "2026-11-25")
+        raise RuntimeError("feed connection dropped")
+
+    with pytest.raises(RuntimeError):
+        store.upsert_papers(batch(), NOW)
+    assert store.count_papers() == 0
+
+
+def test_migrations_are_applied_once(tmp_path: Path) -> None:
+    from storage.schema import MIGRATIONS, migrate
+
+    first = Store(tmp_path / "m.db")
+    assert migrate(first.db) == []
+    names = [r[0] for r in first.db.execute("SELECT name FROM migrations")]
+    assert names == [name for name, _ in MIGRATIONS]
+    first.close()
+
+
 def test_paper_round_trips_every_field(store: Store) -> None:
     original = make_paper(
         "2602.23229", "2026-03-06", upvotes=10, comments=3, ai_summary="Short.",

@@ -1,0 +1,323 @@
+"""Pure renderers from domain objects to Discord messages (content plus embeds) that Discord
+always accepts.
+
+Every text is clipped to its own limit, but no paper and no line of a reply is ever dropped:
+when one message's embeds or its 6000-character embed budget run out, the rest continues in the
+next `DiscordMessage`, which the caller posts after the first (or in its thread). Lengths are
+measured in UTF-16 code units after markdown escaping, so a limit holds whichever unit Discord
+counts in. User text is markdown-escaped with `discord.utils.escape_markdown`, and mentions in
+message content are defused with `discord.utils.escape_mentions`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import quote
+
+import discord
+from discord.utils import escape_markdown, escape_mentions
+
+from adapters.discord.limits import (
+    CONTENT_MAX,
+    EMBED_TITLE_MAX,
+    EMBEDS_PER_MESSAGE,
+    EMBEDS_TOTAL_MAX,
+    FIELD_VALUE_MAX,
+    FOOTER_MAX,
+    THREAD_NAME_MAX,
+)
+from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+
+# Presentation budgets (ours, not Discord's), in escaped UTF-16 units. One paper embed stays
+# under about 2,400 units (title + summary + byline + links + footer), so a message always holds
+# at least two, and a typical ~1,100-unit paper lets five share a message.
+TITLE_CHARS = EMBED_TITLE_MAX
+SUMMARY_CHARS = 700
+BYLINE_CHARS = 300
+LINK_URL_MAX = 2000
+REPO_LABEL_CHARS = 80
+MATCHED_CHARS = 1000
+REPLY_TITLE_CHARS = 256
+CONTINUED_LABEL_CHARS = 100
+FIRST_AUTHORS = 3
+COLOUR = discord.Colour(0xFFD21E)  # Hugging Face yellow
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+
+
+@dataclass(frozen=True)
+class DiscordMessage:
+    """One message to send: `channel.send(content=m.content or None, embeds=m.embeds)`.
+
+    `content` is "" only when `embeds` is not empty."""
+
+    content: str
+    embeds: list[discord.Embed] = field(default_factory=list)
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def discord_len(text: str) -> int:
+    """Length in UTF-16 code units (never less than the code points discord.py counts)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, limit: int) -> int:
+    """How many leading characters of raw `text` fit in `limit` units."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return i
+    return len(text)
+
+
+def _cut(text: str, limit: int) -> str:
+    """The prefix of `text` that leaves room for "…" in `limit` units, at a word boundary when
+    there is one near the end."""
+    cut = text[: _fit(text, limit - 1)]
+    space = cut.rfind(" ")
+    if space > len(cut) * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip()
+
+
+def escape(text: str) -> str:
+    """User text made literal in Discord markdown (links are left alone)."""
+    return escape_markdown(text)
+
+
+def clip(text: str, limit: int, escaped: bool = True) -> str:
+    """One line of text in at most `limit` units, cut at a word boundary with "…"; markdown-escaped
+    unless `escaped` is False (for embed titles and other plain text)."""
+    text = " ".join(text.split())
+    budget = limit
+    while True:
+        out = text if _fit(text, budget) == len(text) else _cut(text, budget) + "…"
+        if escaped:
+            out = escape(out)
+        over = discord_len(out) - limit
+        if over <= 0 or budget <= 1:
+            return out if over <= 0 else ""
+        budget -= over  # escaping added characters: cut the raw text shorter and try again
+
+
+def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
+    """Pieces of markdown `text`, each within `limit` units: split at line breaks, else at
+    spaces, else anywhere; nothing is cut off. Blank pieces are left out."""
+    pieces: list[str] = []
+    rest = text
+    while _fit(rest, limit) < len(rest):
+        head = rest[: _fit(rest, limit)]
+        cut = head.rfind("\n")
+        if cut <= 0:
+            cut = head.rfind(" ")
+        if cut <= 0:
+            pieces.append(head)
+            rest = rest[len(head):]
+        else:
+            pieces.append(head[:cut])
+            rest = rest[cut + 1:]
+    pieces.append(rest)
+    return [p for p in pieces if p.strip()]
+
+
+def snippet_markdown(snippet: str, limit: int = SUMMARY_CHARS) -> str:
+    """A search snippet whose matches are marked `**word**` (already Discord bold), with
+    everything else escaped, clipped to `limit` units."""
+    parts = _BOLD.split(" ".join(snippet.split()))
+    out: list[str] = []
+    left = limit
+    for i, part in enumerate(parts):
+        bold = i % 2 == 1 and bool(part.strip())
+        text = escape(part.strip() if bold else part)
+        cost = discord_len(text) + (4 if bold else 0)
+        if cost > left:
+            if bold and left > 5:
+                out.append(f"**{clip(part, left - 4)}**")
+            else:
+                space = " " if out and part[:1].isspace() else ""
+                out.append(space + clip(part, left - len(space)) if left > len(space) else "")
+            break
+        out.append(f"**{text}**" if bold else text)
+        left -= cost
+    return "".join(out).strip()
+
+
+def _url(url: str | None) -> str | None:
+    """A URL safe in an embed and inside `[label](url)`, or None when it is not http(s) or too
+    long to show."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    safe = quote(url, safe="!#$%&'*+,/:;=?@~-._")
+    return safe if discord_len(safe) <= LINK_URL_MAX else None
+
+
+def _link(url: str | None, label: str) -> str | None:
+    safe = _url(url)
+    return f"[{label}]({safe})" if safe else None
+
+
+# --- embeds ----------------------------------------------------------------------------------
+
+
+def embed_cost(embed: discord.Embed) -> int:
+    """Units an embed spends of the message's 6000: title, description, field names and values,
+    footer text and author name (what `len(embed)` counts, in UTF-16 units)."""
+    texts = [embed.title, embed.description, embed.footer.text, embed.author.name]
+    texts += [s for f in embed.fields for s in (f.name, f.value)]
+    return sum(discord_len(t or "") for t in texts)
+
+
+def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
+    """The first few authors, then `et al.` (raw text)."""
+    names = [" ".join(a.split()) for a in paper.authors]
+    names = [n for n in names if n]
+    shown = names[:first] + (["et al."] if len(names) > first else [])
+    return ", ".join(shown)
+
+
+def _links(paper: Paper) -> str:
+    """arXiv, PDF, code (★stars) and project page as markdown links, as many as fit a field."""
+    links = [_link(paper.arxiv_url, "arXiv"), _link(paper.pdf_url, "PDF")]
+    repo = (paper.github_repo or "").strip()
+    if _GITHUB_NAME.fullmatch(repo):
+        repo = f"https://github.com/{repo}"
+    name = re.sub(r"^https?://(www\.)?github\.com/", "", repo, flags=re.I).strip("/")
+    name = name.removesuffix(".git").replace("[", "(").replace("]", ")")  # `]` ends the label
+    label = clip(name or "code", REPO_LABEL_CHARS)
+    code = _link(repo, label)
+    if code and paper.github_stars is not None:
+        code += f" ★{paper.github_stars:,}"
+    links += [code, _link(paper.project_page, "project page")]
+    shown = ""
+    for link in (link for link in links if link):
+        joined = f"{shown} · {link}" if shown else link
+        if discord_len(joined) <= FIELD_VALUE_MAX:
+            shown = joined
+    return shown
+
+
+def paper_embed(paper: Paper, rank: int | None = None, snippet: str | None = None) -> discord.Embed:
+    """One paper as an embed: linked title, summary or snippet, ▲ 💬 authors, links, thumbnail
+    and the Daily Papers day."""
+    name = " ".join(paper.title.split()) or " ".join(paper.id.split()) or "(untitled)"
+    title = clip(f"{f'{rank}. ' if rank is not None else ''}{name}", TITLE_CHARS, False)
+    body = (snippet_markdown(snippet) if snippet and snippet.strip() else
+            clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS))
+    embed = discord.Embed(title=title, url=_url(paper.url), description=body or None,
+                          colour=COLOUR)
+    embed.add_field(name="▲ Upvotes", value=f"{paper.upvotes:,}")
+    embed.add_field(name="💬 Comments", value=f"{paper.comments:,}")
+    byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
+    byline = clip(byline, BYLINE_CHARS)
+    if byline.strip():
+        embed.add_field(name="Authors", value=byline)
+    links = _links(paper)
+    if links:
+        embed.add_field(name="Links", value=links, inline=False)
+    image = _url(paper.thumbnail)
+    if image:
+        embed.set_thumbnail(url=image)
+    embed.set_footer(text=clip(f"Daily Papers · {_day(paper.day)}", FOOTER_MAX, False))
+    return embed
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Page:
+    lines: list[str]
+    embeds: list[discord.Embed] = field(default_factory=list)
+
+
+def _continued(k: int, n: int, label: str) -> str:
+    suffix = f" · {escape_mentions(clip(label, CONTINUED_LABEL_CHARS))}" if label.strip() else ""
+    return f"(continued, {k}/{n}){suffix}"
+
+
+def _paginate(lead: str, text: str, embeds: list[discord.Embed], label: str) -> list[_Page]:
+    """Fill messages in order: `lead` opens the first, a "(continued, k/n)" line opens the others;
+    `text` is split at line breaks across contents, then the embeds follow, at most 10 and 6000
+    units a message."""
+    reserve = _continued(9999, 9999, label)
+    room = CONTENT_MAX - max(discord_len(lead), discord_len(reserve)) - 1
+    pages = [_Page([lead if not k else reserve, piece])
+             for k, piece in enumerate(split_text(escape_mentions(text), room))]
+    pages = pages or [_Page([lead])]
+    for embed in embeds:
+        page = pages[-1]
+        cost = sum(embed_cost(e) for e in page.embeds) + embed_cost(embed)
+        if page.embeds and (len(page.embeds) >= EMBEDS_PER_MESSAGE or cost > EMBEDS_TOTAL_MAX):
+            page = _Page([reserve])
+            pages.append(page)
+        page.embeds.append(embed)
+    for k, page in enumerate(pages[1:], 2):
+        page.lines[0] = _continued(k, len(pages), label)
+    return pages
+
+
+def _messages(pages: list[_Page]) -> list[DiscordMessage]:
+    return [DiscordMessage("\n".join(line for line in p.lines if line), p.embeds) for p in pages]
+
+
+# --- renderers -------------------------------------------------------------------------------
+
+
+def _day(d: date) -> str:
+    return f"{d:%a %d %b %Y}"
+
+
+def digest_when(digest: Digest) -> str:
+    """The day, or for a catch-up the range of days, a digest covers."""
+    first, last = digest.days[0], digest.day
+    if not digest.is_catch_up:
+        return _day(last)
+    start = f"{first:%d %b}" if first.year == last.year else f"{first:%d %b %Y}"
+    return f"{start} – {last:%d %b %Y} (catch-up)"
+
+
+def thread_name(digest: Digest) -> str:
+    """A name for the digest's thread or forum post, within Discord's 100 characters."""
+    return clip(f"Daily Papers · {digest_when(digest)}", THREAD_NAME_MAX, False)
+
+
+def render_digest(digest: Digest) -> list[DiscordMessage]:
+    """A digest: [0] is the first post, the rest continue it (following messages or a thread)."""
+    title = f"Daily Papers · {digest_when(digest)}"
+    if digest.notice or not digest.papers:
+        notice = digest.notice or "No Daily Papers for this day."
+        return _messages(_paginate(f"**{title}**", notice, [], title))
+    count = len(digest.papers)
+    embeds = [paper_embed(p, i) for i, p in enumerate(digest.papers, 1)]
+    return _messages(_paginate(f"**{title}** — top {count} by upvotes", "", embeds, title))
+
+
+def render_alert(alert: Alert) -> list[DiscordMessage]:
+    """An alert: which subscriptions matched, then the paper."""
+    matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
+    lead = escape_mentions(f"New paper · matched: {clip(matched, MATCHED_CHARS)}")
+    return _messages(_paginate(lead, "", [paper_embed(alert.paper)], "New paper"))
+
+
+def _hits(hits: tuple[SearchHit, ...]) -> list[discord.Embed]:
+    return [paper_embed(h.paper, i, h.snippet) for i, h in enumerate(hits, 1)]
+
+
+def render_reply(reply: Reply) -> list[DiscordMessage]:
+    """A command's answer: bold title, markdown text split at line boundaries across messages,
+    then the hits as embeds. Errors start with "⚠️ "."""
+    title = escape_mentions(clip(reply.title or "", REPLY_TITLE_CHARS))
+    text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
+    lead = ""
+    if not reply.ok:
+        text = f"⚠️ {f'**{title}** ' if title else ''}{text}"
+    elif title:
+        lead = f"**{title}**"
+    return _messages(_paginate(lead, text, _hits(reply.hits), reply.title or ""))
