@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
 
+from discord import LoginFailure as DiscordLoginFailure
 from rich.console import Console
 
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePublisher, read_commands
+from adapters.discord.adapter import DiscordAdapter, DiscordConfig, invite_url
 from adapters.slack.adapter import SlackAdapter, SlackConfig
 from bot.config import Settings
 from bot.feed import FeedClient
@@ -40,11 +42,14 @@ class App:
     handlers: Handlers
     console: ConsolePublisher
     slack: SlackAdapter | None = None
+    discord: DiscordAdapter | None = None
     console_active: bool = True
 
     async def aclose(self) -> None:
-        """Release the HTTP client and the database."""
+        """Release the HTTP clients and the database."""
         await self.feed.aclose()
+        if self.discord is not None and not self.discord.client.is_closed():
+            await self.discord.client.close()
         self.store.close()
 
 
@@ -67,6 +72,15 @@ def slack_config(settings: Settings) -> SlackConfig:
         http_host=settings.http_host,
         http_port=settings.http_port,
     )
+
+
+def discord_config(settings: Settings) -> DiscordConfig | None:
+    """The Discord adapter's view of the settings, or None without a token."""
+    token = _secret(settings.discord_token)
+    if not token:
+        return None
+    return DiscordConfig(token=token, api_url=settings.discord_api_url,
+                         gateway_url=settings.discord_gateway_url)
 
 
 def build_app(
@@ -94,10 +108,15 @@ def build_app(
     slack = SlackAdapter(slack_cfg, handlers.run) if slack_cfg.mode else None
     if slack is not None:
         core.publishers[slack.publisher.platform] = slack.publisher
+    discord_cfg = discord_config(settings)
+    discord = DiscordAdapter(discord_cfg, handlers.run, handlers.suggest) if discord_cfg else None
+    if discord is not None:
+        core.publishers[discord.publisher.platform] = discord.publisher
     console_active = not core.publishers
     if console_active:
         core.publishers[console_publisher.platform] = console_publisher
-    return App(settings, store, feed, core, handlers, console_publisher, slack, console_active)
+    return App(settings, store, feed, core, handlers, console_publisher, slack, discord,
+               console_active)
 
 
 def ensure_console_channel(app: App) -> None:
@@ -118,6 +137,8 @@ async def run(app: App, stdin: TextIO | None = None) -> None:
     try:
         if app.slack is not None:
             await app.slack.start()
+        if app.discord is not None:
+            await app.discord.start()
         scheduler.start()
         log.info("paperboy running: %s, polling every %d min, database %s",
                  ", ".join(sorted(app.core.publishers)), app.settings.poll_minutes,
@@ -132,5 +153,24 @@ async def run(app: App, stdin: TextIO | None = None) -> None:
         scheduler.shutdown()
         if app.slack is not None:
             await app.slack.stop()
+        if app.discord is not None:
+            await app.discord.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def discord_application_id(app: App) -> int:
+    """The Discord application id, asked of the API with the bot token."""
+    assert app.discord is not None
+    client = app.discord.client
+    try:
+        await client.login(app.discord.config.token)
+        info = await client.application_info()
+    except DiscordLoginFailure:
+        raise ConfigError("Discord refused DISCORD_TOKEN") from None
+    return info.id
+
+
+def discord_invite_url(application_id: int) -> str:
+    """The OAuth2 link that adds paperboy to a Discord server."""
+    return invite_url(application_id)

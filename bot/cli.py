@@ -272,6 +272,29 @@ def status(channel: ChannelOpt = None, as_json: JsonOpt = False) -> None:
     _with_app(work)
 
 
+@cli.command("discord-invite")
+def discord_invite(
+    application_id: Annotated[int | None, typer.Option(
+        "--application-id", help="The Discord application id (default: asked with DISCORD_TOKEN)."
+    )] = None,
+) -> None:
+    """Print the link that adds paperboy to a Discord server, with the permissions it needs."""
+
+    async def work(app: App) -> None:
+        app_id = application_id
+        if app_id is None:
+            if app.discord is None:
+                fail("set DISCORD_TOKEN, or pass --application-id")
+            try:
+                app_id = await app_module.discord_application_id(app)
+            except ConfigError as exc:
+                fail(str(exc))
+        out.print(app_module.discord_invite_url(app_id), markup=False, highlight=False,
+                  soft_wrap=True)
+
+    _with_app(work)
+
+
 @cli.command("config")
 def config_() -> None:
     """List every environment variable paperboy reads, with its default."""

@@ -91,6 +91,21 @@ class Settings(BaseSettings):
         validation_alias=_env("PAPERBOY_SLACK_ADMINS_ONLY"),
         description="Only Slack workspace admins and owners may change digests and alerts.",
     )
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias=_env("DISCORD_TOKEN"),
+        description="Discord bot token: starts the Discord adapter.",
+    )
+    discord_api_url: str = Field(
+        "https://discord.com/api/v10",
+        validation_alias=_env("DISCORD_API_URL"),
+        description="Base URL of the Discord REST API (webhooks and interactions included).",
+    )
+    discord_gateway_url: str | None = Field(
+        None,
+        validation_alias=_env("DISCORD_GATEWAY_URL"),
+        description="Discord gateway URL (default: the one the REST API names).",
+    )
     http_host: str = Field(
         "0.0.0.0",
         validation_alias=_env("PAPERBOY_HTTP_HOST"),
@@ -109,11 +124,18 @@ class Settings(BaseSettings):
         description="Log level: DEBUG, INFO, WARNING or ERROR.",
     )
 
-    @field_validator("hf_url", "slack_api_url")
+    @field_validator("hf_url", "slack_api_url", "discord_api_url")
     @classmethod
     def _check_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_ws_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("ws://", "wss://")):
+            raise ValueError("must be a ws:// or wss:// URL")
         return value
 
     @field_validator("digest_time")

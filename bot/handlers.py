@@ -6,9 +6,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from zoneinfo import available_timezones
 
 from bot.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
-from bot.commands import COMMANDS, QUERY_HELP, CommandError, ParsedCommand, parse
+from bot.commands import (
+    COMMANDS,
+    QUERY_HELP,
+    ArgKind,
+    CommandError,
+    CommandSpec,
+    ParsedCommand,
+    parse,
+)
 from bot.domain import (
     ChannelRef,
     Invocation,
@@ -29,6 +38,8 @@ log = logging.getLogger(__name__)
 SEARCH_LIMIT = 10
 ALERT_TEST_DAYS = 7
 ALERT_TEST_SHOWN = 10
+# Discord shows at most 25 autocomplete choices.
+MAX_SUGGESTIONS = 25
 # A stand-in channel for dry-running one query through the real alert matcher.
 _PROBE = ChannelRef("probe", "probe", "probe")
 
@@ -73,6 +84,17 @@ class Handlers:
         if spec.manages and reply.ok:
             self._resume_if_paused(inv)
         return replace(reply, ephemeral=spec.personal) if reply.ok else reply
+
+    def suggest(self, spec: CommandSpec, arg: str, inv: Invocation, typed: str) -> list[str]:
+        """Completions for an argument as the user types it (platform autocomplete)."""
+        typed = typed.strip().lower()
+        if spec.path == ("unsubscribe",) and arg == "subscription":
+            options = [f"{s.id}: {s.query}" for s in self.repo.subscriptions(inv.channel)]
+        elif any(a.name == arg and a.kind is ArgKind.TIMEZONE for a in spec.args):
+            options = sorted(available_timezones())
+        else:
+            return []
+        return [o for o in options if typed in o.lower()][:MAX_SUGGESTIONS]
 
     def _resume_if_paused(self, inv: Invocation) -> None:
         settings = self.core.settings(inv.channel)
@@ -161,6 +183,9 @@ class Handlers:
     def unsubscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Remove an alert by number or exact query."""
         target = str(args["subscription"]).strip().lstrip("#")
+        number, _, rest = target.partition(":")
+        if rest and number.strip().isdigit():  # "3: mamba", as offered by autocomplete
+            target = number.strip()
         removed = self.repo.remove_subscription(inv.channel, " ".join(target.split()))
         if removed is None:
             return error(f"No alert `{target[:80]}` in this channel. "

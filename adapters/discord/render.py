@@ -107,8 +107,8 @@ def clip(text: str, limit: int, escaped: bool = True) -> str:
 
 
 def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
-    """Pieces of markdown `text`, each within `limit` units: split at line breaks, else at
-    spaces, else anywhere; nothing is cut off. Blank pieces are left out."""
+    """Pieces of markdown `text`, each within `limit` units: split at line breaks, else at a
+    space in the second half, else anywhere; nothing is cut off. Blank pieces are left out."""
     pieces: list[str] = []
     rest = text
     while _fit(rest, limit) < len(rest):
@@ -116,6 +116,7 @@ def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
         cut = head.rfind("\n")
         if cut <= 0:
             cut = head.rfind(" ")
+            cut = cut if cut > len(head) // 2 else 0  # no stub like "⚠️" left on its own
         if cut <= 0:
             pieces.append(head)
             rest = rest[len(head):]

@@ -29,7 +29,7 @@ Block = dict[str, Any]
 
 # Presentation budgets (ours, not Slack's), in escaped UTF-16 units. With links capped at
 # LINK_URL_MAX, one paper section stays under about 2,600 units: well inside SECTION_TEXT_MAX.
-TITLE_CHARS = 2500
+TITLE_CHARS = 250
 BYLINE_CHARS = 300
 SUMMARY_CHARS = 500
 LINK_URL_MAX = 250
@@ -44,7 +44,6 @@ PIPE_LOOKALIKE = "∣"
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
-_DIVIDER: Block = {"type": "divider"}
 
 
 @dataclass(frozen=True)
@@ -249,7 +248,7 @@ def _paginate(lead: list[Block], items: list[tuple[Block, bool]], footer: list[B
     pages = [_Page(list(lead))]
     for i, (block, divided) in enumerate(items):
         page = pages[-1]
-        extra = ([_DIVIDER] if divided and page.items else []) + [block]
+        extra = ([{"type": "divider"}] if divided and page.items else []) + [block]
         blocks = page.blocks + extra + footer
         if page.items and (len(blocks) > MAX_BLOCKS or block_cost(blocks) > BLOCKS_TEXT_BUDGET):
             page = _Page([reserve])
@@ -268,6 +267,10 @@ def _fallback(text: str) -> str:
 
 
 # --- renderers -------------------------------------------------------------------------------
+
+
+def _papers(n: int) -> str:
+    return f"{n} paper{'s' if n != 1 else ''}"
 
 
 def _day(d: date) -> str:
@@ -298,11 +301,10 @@ def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMess
                 for p in pages]
     papers = digest.papers
     items = [(paper_section(p, i, thumbnail=thumbnails), True) for i, p in enumerate(papers, 1)]
-    count = f"{len(papers)} paper{'s' if len(papers) != 1 else ''}"
     footer = [_context(f"top {len(papers)} by upvotes · via <{HF_DAILY_URL}|Hugging Face Daily "
                        "Papers>")]
     pages = _paginate([_header(title)], items, footer, title)
-    texts = [f"Daily Papers for {when}: {count} — top: {papers[0].title}"]
+    texts = [f"Daily Papers for {when}: {_papers(len(papers))} — top: {papers[0].title}"]
     texts += [f"Daily Papers for {when} (continued, {k}/{len(pages)}): papers "
               f"{p.items[0] + 1}–{p.items[-1] + 1}" for k, p in enumerate(pages[1:], 2)]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
@@ -337,7 +339,7 @@ def render_reply(reply: Reply) -> list[SlackMessage]:
     pages = _paginate(lead, items, [], title)
     first = next((line for line in text.splitlines() if line.strip()), "")
     texts = [f"{title}: {first}" if title and reply.ok else first or title
-             or f"{len(reply.hits)} papers"]
+             or _papers(len(reply.hits))]
     texts += [f"{title or 'paperboy'} (continued, {k}/{len(pages)})"
               for k in range(2, len(pages) + 1)]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]

@@ -23,7 +23,7 @@ def _deliverer(store: Store, clock: Clock) -> Deliverer:
     return Deliverer(store, {"test": Flaky([])}, clock)  # type: ignore[dict-item]
 
 
-def _send(errors: list[Exception]):  # type: ignore[no-untyped-def]
+def _send(errors: list[Exception]):
     async def send(publisher: Publisher) -> str:
         if errors:
             raise errors.pop(0)

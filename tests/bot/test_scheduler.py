@@ -71,7 +71,7 @@ async def test_a_failing_job_is_logged_not_fatal(core: Paperboy, scheduler: Sche
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("feed exploded")
 
-    core.poll = broken  # type: ignore[method-assign]
+    core.poll = broken  # type: ignore[method-assign, assignment]
     core.run_digest = broken  # type: ignore[method-assign]
     await scheduler.poll()
     await scheduler.digest(CH)

@@ -9,8 +9,8 @@ from tests.fakes.discord_records import SyncedCommand, snowflake
 from tests.fakes.discord_validate import (
     CHAT_INPUT_MAX,
     COMMAND_NAME,
-    CONTEXT_MENU_MAX,
     COMMAND_SIZE_MAX,
+    CONTEXT_MENU_MAX,
     OPTIONS_MAX,
     Errors,
     add_error,
@@ -50,7 +50,8 @@ def _check_options(errors: Errors, path: list[str | int], options: Any, level: i
         add_error(errors, path, "BASE_TYPE_ARRAY", "Must be an array.")
         return
     if len(options) > OPTIONS_MAX:
-        add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {OPTIONS_MAX} or fewer in length.")
+        add_error(errors, path, "BASE_TYPE_MAX_LENGTH",
+                  f"Must be {OPTIONS_MAX} or fewer in length.")
     types = [o.get("type") if isinstance(o, Mapping) else None for o in options]
     allowed = {0: {1, 2, *VALUE_TYPES}, 1: {1}, 2: set(VALUE_TYPES)}[level]
     nested = [t in (SUB_COMMAND, SUB_COMMAND_GROUP) for t in types]
@@ -141,7 +142,8 @@ class CommandStore:
         self._ids: dict[tuple[int | None, int, str], int] = {}
         self.puts = 0
 
-    def overwrite(self, guild_id: int | None, payload: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def overwrite(self, guild_id: int | None, payload: list[dict[str, Any]]
+                  ) -> list[dict[str, Any]]:
         """Replace a scope's commands like PUT …/commands; return the stored objects."""
         stored: list[SyncedCommand] = []
         for cmd in payload:

@@ -59,6 +59,7 @@ class Verdict:
     status: int | None = None
     body: Any = None
     scope: Scope | None = None
+    via: bool = True  # False for a Cloudflare-style 429 (no `Via` header)
 
 
 @dataclass
@@ -135,7 +136,8 @@ class RateLimiter:
         headers = dict(headers)
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
         if cloudflare:
-            return Verdict(headers, 429, "<html><body>error code: 1015</body></html>", scope)
+            return Verdict(headers, 429, "<html><body>error code: 1015</body></html>", scope,
+                           via=False)
         headers["X-RateLimit-Scope"] = scope
         if is_global:
             headers["X-RateLimit-Global"] = "true"

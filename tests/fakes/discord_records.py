@@ -224,3 +224,68 @@ class InteractionRecord:
     def _record_followup(self, f: Followup) -> None:
         self.followups.append(f)
         self._followup_event.set()
+
+
+class ApiError(Exception):
+    """An error answer of the REST API: HTTP status and Discord's JSON body."""
+
+    def __init__(self, status: int, message: str, code: int, body: dict[str, Any] | None = None):
+        super().__init__(f"{status} {code} {message}")
+        self.status = status
+        self.body = body if body is not None else {"message": message, "code": code}
+        self.code = code
+
+    @classmethod
+    def of(cls, status: int, body: dict[str, Any]) -> ApiError:
+        """Wrap a ready-made error body (e.g. from `validate_message`)."""
+        return cls(status, str(body.get("message")), int(body.get("code", 0)), body)
+
+
+def unauthorized() -> ApiError:
+    """401 for a missing or wrong bot token."""
+    return ApiError(401, "401: Unauthorized", 0)
+
+
+def unknown_channel() -> ApiError:
+    """404 10003."""
+    return ApiError(404, "Unknown Channel", 10003)
+
+
+def unknown_message() -> ApiError:
+    """404 10008."""
+    return ApiError(404, "Unknown Message", 10008)
+
+
+def unknown_webhook() -> ApiError:
+    """404 10015."""
+    return ApiError(404, "Unknown Webhook", 10015)
+
+
+def unknown_interaction() -> ApiError:
+    """404 10062: unknown, expired (no callback within 3 s) or wrong token."""
+    return ApiError(404, "Unknown interaction", 10062)
+
+
+def already_acknowledged() -> ApiError:
+    """400 40060: a second initial response."""
+    return ApiError(400, "Interaction has already been acknowledged.", 40060)
+
+
+def invalid_webhook_token() -> ApiError:
+    """401 50027: the interaction token is older than 15 minutes."""
+    return ApiError(401, "Invalid Webhook Token", 50027)
+
+
+def forbidden(code: int) -> ApiError:
+    """403 50001 Missing Access or 50013 Missing Permissions."""
+    return ApiError(403, "Missing Access" if code == 50001 else "Missing Permissions", code)
+
+
+@dataclass(frozen=True)
+class IncomingWebhook:
+    """A channel webhook the test created (`DiscordFake.add_webhook`)."""
+
+    id: int
+    token: str
+    channel_id: int
+    name: str

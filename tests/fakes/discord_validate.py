@@ -118,7 +118,8 @@ def check_embed(errors: Errors, path: list[str | int], embed: Any, unit: Unit) -
     return size
 
 
-def _required_text(errors: Errors, path: list[str | int], value: Any, limit: int, unit: Unit) -> int:
+def _required_text(errors: Errors, path: list[str | int], value: Any, limit: int,
+                   unit: Unit) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         add_error(errors, path, "BASE_TYPE_REQUIRED", "This field is required")
         return 0
@@ -176,7 +177,8 @@ def validate_choices(choices: Any, path: list[str | int], errors: Errors | None 
         add_error(errors, path, "BASE_TYPE_ARRAY", "Must be an array.")
         return errors
     if len(choices) > CHOICES_MAX:
-        add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {CHOICES_MAX} or fewer in length.")
+        add_error(errors, path, "BASE_TYPE_MAX_LENGTH",
+                  f"Must be {CHOICES_MAX} or fewer in length.")
     for i, choice in enumerate(choices):
         name = choice.get("name") if isinstance(choice, Mapping) else None
         if not isinstance(name, str) or not 1 <= len(name) <= 100:

@@ -34,7 +34,7 @@ def test_upsert_refreshes_counts_but_keeps_first_day(store: Store) -> None:
 def test_a_batch_that_fails_midway_stores_nothing(store: Store) -> None:
     import pytest
 
-    def batch():  # type: ignore[no-untyped-def]
+    def batch():
         yield make_paper("2411.00001", "2026-11-25")
         yield make_paper("2411.00002", "2026-11-25")
         raise RuntimeError("feed connection dropped")

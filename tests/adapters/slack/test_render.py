@@ -71,7 +71,7 @@ def strict_fake() -> Callable[[dict[str, Any]], str | None] | None:
         except ImportError:
             continue
         if callable(getattr(module, "validate_message", None)):
-            return module.validate_message  # type: ignore[no-any-return]
+            return module.validate_message
     return None
 
 
@@ -252,6 +252,18 @@ def test_hostile_links_are_quoted_or_left_out() -> None:
     assert "<https://github.com/a/b%7Cc%3Ed%20e|a/b∣c&gt;d e>" in section
 
 
+def test_worst_case_paper_still_fits_one_section() -> None:
+    amp = "&" * 44  # every character escapes to 5; URLs just inside the renderer's link cap
+    p = paper(amp, title="&😀" * 500, summary="&" * 5000, authors=("&" * 1000,) * 5,
+              upvotes=10**15, comments=10**15, github_repo="https://github.com/" + "&" * 46,
+              github_stars=10**15, project_page="https://x.org/" + "&" * 47,
+              organization="&" * 999, thumbnail="https://t.org/" + "x" * 2900)
+    for snippet in (None, "**&&&&** " * 1000):
+        messages = render_reply(Reply(text="x", hits=(SearchHit(p, snippet),)))
+        assert_valid(messages)
+        assert messages[0].blocks[-1]["text"]["text"].count("<https://") == 5  # all links kept
+
+
 def test_thumbnails_are_opt_in_accessories() -> None:
     p = paper(thumbnail="https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/x.png",
               title="T" * 400)
@@ -315,8 +327,8 @@ def test_long_reply_is_split_at_line_boundaries_never_cut() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-NASTY = st.sampled_from(list("<>&|*_~`\n\t ") + ["&amp;", "<!channel>", "**", "😀", "é", "|>"])
-TEXT = st.lists(st.one_of(st.characters(blacklist_categories=("Cs",)), NASTY), max_size=30
+NASTY = st.sampled_from([*"<>&|*_~`\n\t ", "&amp;", "<!channel>", "**", "😀", "é", "|>"])
+TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), NASTY), max_size=30
                 ).map("".join)
 LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
 FIELD = st.one_of(TEXT, LONG)
@@ -337,7 +349,7 @@ def papers(draw: st.DrawFn, n: int) -> list[Paper]:
     ) for i in range(n)]
 
 
-PROPERTY = settings(max_examples=40, deadline=None,
+PROPERTY = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 

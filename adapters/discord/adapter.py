@@ -1,0 +1,103 @@
+"""The Discord adapter: an auto-sharded discord.py client with the `/papers` command group."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import discord
+from discord import app_commands
+
+from adapters.discord import endpoints
+from adapters.discord.commands import PapersCommands, Run, Suggest
+from adapters.discord.publisher import DiscordPublisher
+
+log = logging.getLogger(__name__)
+
+# What the bot needs in a channel: see it, post, embed links, post in threads and forum posts.
+PERMISSIONS = discord.Permissions(
+    view_channel=True, send_messages=True, embed_links=True, send_messages_in_threads=True,
+)
+SCOPES = ("bot", "applications.commands")
+
+
+@dataclass(frozen=True)
+class DiscordConfig:
+    """The Discord part of paperboy's settings."""
+
+    token: str
+    api_url: str = endpoints.DEFAULT_API_URL
+    gateway_url: str | None = None
+    guild_ready_timeout: float = 2.0
+
+
+class PaperboyClient(discord.AutoShardedClient):
+    """discord.py's auto-sharded client with paperboy's command tree, synced on start."""
+
+    def __init__(self, commands: PapersCommands, **options: Any) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True  # channel and permission caches; no message content needed
+        super().__init__(intents=intents, **options)
+        self.tree = app_commands.CommandTree(self)
+        self.tree.add_command(commands.group())
+
+    async def setup_hook(self) -> None:
+        """Sync the application commands once the client has logged in."""
+        synced = await self.tree.sync()
+        log.info("Discord: synced %d application command(s)", len(synced))
+
+    async def on_ready(self) -> None:
+        """Log the connection."""
+        log.info("Discord: connected as %s in %d server(s) over %s shard(s)", self.user,
+                 len(self.guilds), self.shard_count)
+
+
+class DiscordAdapter:
+    """Owns the Discord client: connects it in the background, posts through it, closes it."""
+
+    def __init__(self, config: DiscordConfig, run: Run, suggest: Suggest) -> None:
+        self.config = config
+        endpoints.set_api_url(config.api_url)
+        if config.gateway_url:
+            endpoints.set_gateway_url(config.gateway_url)
+        self.commands = PapersCommands(run, suggest)
+        self.client = PaperboyClient(self.commands,
+                                     guild_ready_timeout=config.guild_ready_timeout)
+        if config.gateway_url:
+            endpoints.pin_gateway(self.client, config.gateway_url)
+        self.publisher = DiscordPublisher(self.client, config.token)
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Log in, sync commands and connect the shards in the background."""
+        self._task = asyncio.create_task(self._run(), name="discord")
+
+    async def _run(self) -> None:
+        try:
+            await self.client.start(self.config.token)
+        except discord.LoginFailure:
+            log.error("Discord: the token was refused (DISCORD_TOKEN); Discord is off, the "
+                      "rest of paperboy keeps running")
+        except Exception:
+            log.exception("Discord: the connection failed; Discord is off, the rest of "
+                          "paperboy keeps running")
+
+    async def wait_until_ready(self, timeout: float = 30.0) -> None:
+        """Wait until every shard is connected (for tests and start-up logs)."""
+        await asyncio.wait_for(self.client.wait_until_ready(), timeout)
+
+    async def stop(self) -> None:
+        """Disconnect."""
+        await self.client.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+
+
+def invite_url(application_id: int) -> str:
+    """The OAuth2 URL that adds paperboy to a server with exactly the permissions it needs."""
+    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)

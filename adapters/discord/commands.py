@@ -1,0 +1,134 @@
+"""The `/papers` app-command group, generated from the core command table."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, Literal
+
+import discord
+from discord import app_commands
+
+from adapters.discord.render import render_reply
+from bot.commands import Arg, ArgKind, CommandSpec, ParsedCommand, groups
+from bot.domain import ChannelRef, Invocation, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+GROUP_NAME = "papers"
+GROUP_DESCRIPTION = "Hugging Face Daily Papers: digests, search and alerts"
+# Discord limits (application-commands docs): descriptions 1-100 characters.
+DESCRIPTION_MAX = 100
+TEXT_OPTION_MAX = 2000
+
+Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
+Choice = app_commands.Choice[str]
+Suggest = Callable[[CommandSpec, str, Invocation, str], list[str]]
+
+
+def _describe(text: str) -> str:
+    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
+
+
+def _annotation(arg: Arg) -> Any:
+    """The Python type discord.py turns into the option's Discord type."""
+    if arg.kind is ArgKind.INT:
+        low = arg.minimum if arg.minimum is not None else -(2**53)
+        high = arg.maximum if arg.maximum is not None else 2**53
+        base: Any = app_commands.Range[int, low, high]
+    elif arg.kind is ArgKind.CHOICE:
+        base = Literal[arg.choices]
+    elif arg.kind is ArgKind.TEXT:
+        base = app_commands.Range[str, 1, TEXT_OPTION_MAX]
+    else:
+        base = str
+    return base if arg.required else base | None
+
+
+def invocation(interaction: discord.Interaction[Any]) -> Invocation:
+    """Who ran a command and where, with their Manage Channels permission in that channel."""
+    channel = ChannelRef(PLATFORM, str(interaction.guild_id or "dm"),
+                         str(interaction.channel_id or ""))
+    return Invocation(channel=channel, user=str(interaction.user.id),
+                      can_manage=interaction.permissions.manage_channels)
+
+
+class PapersCommands:
+    """Builds the `/papers` group and runs its subcommands through the core."""
+
+    def __init__(self, run: Run, suggest: Suggest) -> None:
+        self.run = run
+        self.suggest = suggest
+
+    def group(self) -> app_commands.Group:
+        """`/papers` with a subcommand (or a subcommand group) per command-table entry."""
+        papers = app_commands.Group(name=GROUP_NAME, description=GROUP_DESCRIPTION,
+                                    guild_only=True)
+        for first, specs in groups().items():
+            if len(specs[0].path) == 1:
+                papers.add_command(self._command(specs[0]))
+                continue
+            sub = app_commands.Group(name=first, description=_describe(f"{first} commands"),
+                                     parent=papers)
+            for spec in specs:
+                sub.add_command(self._command(spec))
+        return papers
+
+    def _command(self, spec: CommandSpec) -> app_commands.Command[Any, ..., Any]:
+        async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
+            await self.invoke(interaction, spec, values)
+
+        params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                    annotation=discord.Interaction)]
+        for arg in spec.args:
+            params.append(inspect.Parameter(
+                arg.name, inspect.Parameter.KEYWORD_ONLY, annotation=_annotation(arg),
+                default=inspect.Parameter.empty if arg.required else None,
+            ))
+        callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
+            arg.name: _describe(arg.help) for arg in spec.args
+        }
+        command: app_commands.Command[Any, ..., Any] = app_commands.Command(
+            name=spec.path[-1], description=_describe(spec.help), callback=callback
+        )
+        for arg in spec.args:
+            if arg.kind is ArgKind.TIMEZONE or spec.path == ("unsubscribe",):
+                command.autocomplete(arg.name)(self._completer(spec, arg.name))
+        return command
+
+    def _completer(
+        self, spec: CommandSpec, arg: str
+    ) -> Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice]]]:
+        async def complete(interaction: discord.Interaction[Any],
+                           current: str) -> list[app_commands.Choice[str]]:
+            options = self.suggest(spec, arg, invocation(interaction), current)
+            return [app_commands.Choice(name=_describe(o), value=o) for o in options]
+
+        return complete
+
+    async def invoke(self, interaction: discord.Interaction[Any], spec: CommandSpec,
+                     values: dict[str, Any]) -> None:
+        """Defer at once, run the core command, answer with follow-ups."""
+        await interaction.response.defer(ephemeral=spec.personal, thinking=True)
+        reply = await self.reply_to(interaction, spec, values)
+        for message in render_reply(reply):
+            await interaction.followup.send(content=message.content, embeds=message.embeds,
+                                            ephemeral=spec.personal)
+
+    async def reply_to(self, interaction: discord.Interaction[Any], spec: CommandSpec,
+                       values: dict[str, Any]) -> Reply:
+        """Convert the typed options with the table's rules and run the command."""
+        args: dict[str, Any] = {}
+        for arg in spec.args:
+            value = values.get(arg.name)
+            if value is None:
+                continue
+            try:
+                args[arg.name] = arg.convert(str(value))
+            except ValueError as exc:
+                return Reply(text=f"{exc}. Usage: `/papers {spec.usage}`", ok=False)
+        return await self.run(ParsedCommand(spec, args), invocation(interaction))
+

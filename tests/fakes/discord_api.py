@@ -1,0 +1,299 @@
+"""A strict local fake of Discord for the real discord.py client (127.0.0.1 only).
+
+Serves REST under `/api/v10` (point `discord.http.Route.BASE` at `api_base`) and the gateway
+at `/gateway` (point `discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY` at `gateway_url`;
+`AutoShardedClient` takes it from `GET /gateway/bot`). Behaves like Discord where it matters
+(platforms.md §2, §4, §5.2): bot-token auth (401 on REST, close 4004 on IDENTIFY), READY +
+GUILD_CREATE per shard, slash-command and autocomplete interactions built from the synced
+schema, the 3-second callback deadline (10062) and single acknowledgement (40060), 15-minute
+follow-up tokens, message/embed limits (50035/50006), 404 10003 / 403 50001, rate-limit headers
+on every answer and real or scripted 429s.
+
+Layout: discord_records.py (records, errors), discord_state.py (guilds and payloads),
+discord_validate.py (`validate_message`), discord_commands.py (command sync),
+discord_options.py + discord_interactions.py (interactions), discord_ratelimit.py,
+discord_rest.py + discord_routes.py (REST), discord_gateway.py (WebSocket), this module.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from collections.abc import Callable, Mapping, Sequence
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.discord_commands import CommandStore
+from tests.fakes.discord_gateway import Gateway
+from tests.fakes.discord_interactions import APPLICATION_COMMAND, AUTOCOMPLETE, InteractionHub
+from tests.fakes.discord_ratelimit import RateLimiter, Scope, ScriptedRateLimit
+from tests.fakes.discord_records import (
+    API_PREFIX,
+    Callback,
+    DiscordFakeError,
+    Followup,
+    Guild,
+    Identify,
+    IncomingWebhook,
+    InteractionRecord,
+    Message,
+    RequestRecord,
+    SyncedCommand,
+    snowflake,
+)
+from tests.fakes.discord_rest import RestApi
+from tests.fakes.discord_state import World
+from tests.fakes.discord_validate import validate_message
+
+__all__ = [
+    "Callback",
+    "DiscordFake",
+    "DiscordFakeError",
+    "Followup",
+    "InteractionRecord",
+    "Message",
+    "RequestRecord",
+    "SyncedCommand",
+    "validate_message",
+]
+
+
+class DiscordFake:
+    """The fake Discord on 127.0.0.1 at a free port; use `async with DiscordFake() as discord:`."""
+
+    def __init__(self, *, token: str = "fake-bot-token", application_id: int = 4000,
+                 bot_user_id: int | None = None, shard_count: int = 1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.world = World(token=token, application_id=application_id,
+                           bot_user_id=bot_user_id or application_id, clock=clock)
+        self.command_store = CommandStore(application_id)
+        self.hub = InteractionHub(self.world, self.command_store)
+        self.limiter = RateLimiter(clock=clock)
+        self.rest = RestApi(self.world, self.command_store, self.hub, self.limiter)
+        self.rest.shard_count = shard_count
+        self.gateway = Gateway(self.world)
+        self._runner: web.AppRunner | None = None
+        self._port = 0
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def url(self) -> str:
+        """`http://127.0.0.1:PORT`."""
+        if self._runner is None:
+            raise RuntimeError("DiscordFake is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def api_base(self) -> str:
+        """What `discord.http.Route.BASE` must be: `http://127.0.0.1:PORT/api/v10`."""
+        return self.url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        """The gateway: `ws://127.0.0.1:PORT/gateway` (also READY's resume_gateway_url)."""
+        return f"ws://127.0.0.1:{self._port}/gateway"
+
+    async def start(self) -> str:
+        """Listen on 127.0.0.1 at a free port; return the base URL."""
+        app = web.Application()
+        app.router.add_get("/gateway", self.gateway.handle)
+        self.rest.routes(app)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self._port = sock.getsockname()[1]
+        await web.SockSite(self._runner, sock).start()
+        self.gateway.url = self.rest.gateway_url = self.gateway_url
+        return self.url
+
+    async def stop(self) -> None:
+        """Close gateway connections and stop listening."""
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> DiscordFake:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ configuration
+
+    @property
+    def token(self) -> str:
+        """The bot token REST and IDENTIFY accept (assignable, e.g. to model a reset token)."""
+        return self.world.token
+
+    @token.setter
+    def token(self, value: str) -> None:
+        self.world.token = value
+
+    @property
+    def application_id(self) -> int:
+        """The application id (also the interaction webhook id)."""
+        return self.world.application_id
+
+    @property
+    def bot_user_id(self) -> int:
+        """The bot user's id."""
+        return self.world.bot_user_id
+
+    @property
+    def shard_count(self) -> int:
+        """What `GET /gateway/bot` recommends (`shards`)."""
+        return self.rest.shard_count
+
+    @shard_count.setter
+    def shard_count(self, value: int) -> None:
+        self.rest.shard_count = value
+
+    @property
+    def interaction_deadline(self) -> float:
+        """Seconds between dispatch and the latest accepted callback (Discord: 3)."""
+        return self.hub.deadline
+
+    @interaction_deadline.setter
+    def interaction_deadline(self, value: float) -> None:
+        self.hub.deadline = value
+
+    @property
+    def followup_ttl(self) -> float:
+        """Seconds an interaction token serves follow-ups (Discord: 900)."""
+        return self.hub.token_ttl
+
+    @followup_ttl.setter
+    def followup_ttl(self, value: float) -> None:
+        self.hub.token_ttl = value
+
+    def add_guild(self, guild_id: int, name: str,
+                  channels: Mapping[int, Mapping[str, Any]] | None = None,
+                  members: Mapping[int, int] | None = None) -> Guild:
+        """Add a guild: `channels={id: {"name", "type": 0|5|15}}`, `members={user: perms}`."""
+        return self.world.add_guild(guild_id, name, channels, members)
+
+    def forbid(self, channel_id: int, code: int = 50001) -> None:
+        """Make a channel answer 403 (50001 Missing Access, or 50013 Missing Permissions)."""
+        if code not in (50001, 50013):
+            raise ValueError("code must be 50001 or 50013")
+        self.world.forbidden[channel_id] = code
+
+    def allow(self, channel_id: int) -> None:
+        """Undo `forbid`."""
+        self.world.forbidden.pop(channel_id, None)
+
+    def add_webhook(self, channel_id: int, name: str = "paperboy") -> IncomingWebhook:
+        """Create a channel webhook (for `discord.Webhook.partial(id, token, session=…)`)."""
+        if channel_id not in self.world.channels:
+            raise DiscordFakeError(f"unknown channel {channel_id}")
+        hook = IncomingWebhook(snowflake(), secrets.token_urlsafe(48), channel_id, name)
+        self.rest.webhooks[hook.id] = hook
+        return hook
+
+    def set_rate_limit(self, limit: int, per: float, *, route: str | None = None) -> None:
+        """Bucket size: `limit` requests per `per` s, for all routes or one route template
+        (e.g. `"/api/v10/channels/{channel_id}/messages"`)."""
+        if route is None:
+            self.limiter.limit, self.limiter.per = limit, per
+        else:
+            self.limiter.overrides[route] = (limit, per)
+
+    def script_rate_limit(self, route_contains: str, *, times: int = 1, retry_after: float = 0.3,
+                          scope: Scope = "user", global_: bool = False,
+                          method: str | None = None, cloudflare: bool = False
+                          ) -> ScriptedRateLimit:
+        """Answer the next `times` matching requests with 429 (all real headers + Via)."""
+        script = ScriptedRateLimit(route_contains, times, retry_after, scope, global_, method,
+                                   cloudflare)
+        self.limiter.scripts.append(script)
+        return script
+
+    # ------------------------------------------------------------------ interactions
+
+    async def send_interaction(
+        self, guild_id: int, channel_id: int, user_id: int, command: str = "papers",
+        subcommand_path: Sequence[str] = (), options: Mapping[str, Any] | None = None, *,
+        permissions: int | None = None, locale: str = "en-US", admin_override: bool = False,
+    ) -> InteractionRecord:
+        """Dispatch a slash command (INTERACTION_CREATE type 2) on the guild's shard."""
+        record = self.hub.build(APPLICATION_COMMAND, guild_id, channel_id, user_id, command,
+                                subcommand_path, options or {}, permissions=permissions,
+                                focused=None, locale=locale, admin_override=admin_override)
+        return await self._dispatch(record)
+
+    async def send_autocomplete(
+        self, guild_id: int, channel_id: int, user_id: int, command: str = "papers",
+        subcommand_path: Sequence[str] = (), options: Mapping[str, Any] | None = None, *,
+        focused: str, permissions: int | None = None, locale: str = "en-US",
+        admin_override: bool = False,
+    ) -> InteractionRecord:
+        """Dispatch an autocomplete (type 4) with `focused` as the option being typed;
+        `await record.choices()` gives what the bot answered."""
+        record = self.hub.build(AUTOCOMPLETE, guild_id, channel_id, user_id, command,
+                                subcommand_path, options or {}, permissions=permissions,
+                                focused=focused, locale=locale, admin_override=admin_override)
+        return await self._dispatch(record)
+
+    async def _dispatch(self, record: InteractionRecord) -> InteractionRecord:
+        session = self.gateway.session_for_guild(record.guild_id)
+        record.dispatched_at = self.world.clock()
+        await session.send(0, record.payload, "INTERACTION_CREATE")
+        return record
+
+    async def wait_ready(self, sessions: int = 1, timeout: float = 5.0) -> None:
+        """Wait until `sessions` gateway connections are identified (READY sent)."""
+        await self.gateway.wait_ready(sessions, timeout)
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def messages(self) -> list[Message]:
+        """Messages that exist in channels/threads (ephemeral ones are not here)."""
+        return list(self.world.messages)
+
+    def messages_in(self, channel_id: int) -> list[Message]:
+        """Messages posted in a channel or thread (by id, not including its threads)."""
+        return [m for m in self.world.messages if m.channel_id == channel_id]
+
+    @property
+    def callbacks(self) -> list[Callback]:
+        """Accepted interaction callbacks."""
+        return self.hub.callbacks
+
+    @property
+    def followups(self) -> list[Followup]:
+        """Accepted follow-ups and @original edits."""
+        return self.hub.followups
+
+    @property
+    def commands(self) -> list[SyncedCommand]:
+        """Synced application commands (global first, then per guild)."""
+        return self.command_store.all()
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        """Every REST request with its status (and Discord error code)."""
+        return list(self.rest.requests)
+
+    @property
+    def identifies(self) -> list[Identify]:
+        """Every IDENTIFY the gateway received."""
+        return list(self.gateway.identifies)
+
+    @property
+    def rate_limited(self) -> int:
+        """How many 429s were served (real and scripted)."""
+        return self.limiter.served_429
+
+    @property
+    def unimplemented(self) -> list[str]:
+        """REST routes the client called that the fake does not serve (answered 404)."""
+        return list(self.rest.unimplemented)

@@ -1,0 +1,67 @@
+"""The `discord_fake` fixture (a started DiscordFake with one guild) and `patch_discord`.
+
+Guild 1000 "Paper Readers": text channels 2000 "papers" and 2001 "random", forum channel 2002
+"paper-forum"; member 3000 has Manage Channels (16) plus view/send, member 3001 only basic
+permissions. Bot token "fake-bot-token", application id 4000 (also the bot user id).
+Use it from a test module with `from tests.fakes import discord_fixture` then
+`discord_fake = discord_fixture.discord_fake` (an imported name that test arguments shadow is
+F811). `patch_discord(fake)` points discord.py's REST and gateway at the fake for the fake's
+own tests; the product has its own override module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+
+import discord
+import discord.gateway
+import discord.http
+import pytest
+import yarl
+
+from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_records import BASIC_MEMBER, FORUM, MANAGE_CHANNELS, TEXT
+
+GUILD = 1000
+PAPERS, RANDOM, FORUM_CHANNEL = 2000, 2001, 2002
+MANAGER, MEMBER = 3000, 3001
+TOKEN = "fake-bot-token"
+APP_ID = 4000
+MANAGER_PERMISSIONS = BASIC_MEMBER | MANAGE_CHANNELS
+
+
+def configure(fake: DiscordFake) -> DiscordFake:
+    """Give a fake the standard guild (see the module docstring)."""
+    fake.add_guild(
+        GUILD,
+        "Paper Readers",
+        channels={
+            PAPERS: {"name": "papers", "type": TEXT},
+            RANDOM: {"name": "random", "type": TEXT},
+            FORUM_CHANNEL: {"name": "paper-forum", "type": FORUM},
+        },
+        members={MANAGER: MANAGER_PERMISSIONS, MEMBER: BASIC_MEMBER},
+    )
+    return fake
+
+
+@contextmanager
+def patch_discord(fake: DiscordFake) -> Iterator[None]:
+    """Point `Route.BASE` and `DiscordWebSocket.DEFAULT_GATEWAY` at the fake; restore after."""
+    old_base = discord.http.Route.BASE
+    old_gateway = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    discord.http.Route.BASE = fake.api_base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(fake.gateway_url)
+    try:
+        yield
+    finally:
+        discord.http.Route.BASE = old_base
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+
+@pytest.fixture
+async def discord_fake() -> AsyncIterator[DiscordFake]:
+    """A started DiscordFake with the standard guild; real clock."""
+    async with DiscordFake(token=TOKEN, application_id=APP_ID) as fake:
+        yield configure(fake)

@@ -1,0 +1,240 @@
+"""Channel, thread and webhook routes of the fake's REST API (mixed into `RestApi`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from tests.fakes.discord_records import (
+    FORUM,
+    NEWS,
+    PUBLIC_THREAD,
+    TEXT,
+    ApiError,
+    Channel,
+    IncomingWebhook,
+    Message,
+    forbidden,
+    invalid_webhook_token,
+    snowflake,
+    unknown_channel,
+    unknown_message,
+    unknown_webhook,
+)
+from tests.fakes.discord_validate import add_error, invalid_form_body, validate_message
+
+if TYPE_CHECKING:
+    from tests.fakes.discord_interactions import InteractionHub
+    from tests.fakes.discord_state import World
+
+ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+# request storage keys (web.RequestKey on aiohttp ≥ 3.12, plain strings before)
+_key: Any = getattr(web, "RequestKey", lambda name, _t: name)
+BODY: Any = _key("discord_fake_body", object)
+FILES: Any = _key("discord_fake_files", list)
+
+
+def _thread_errors(body: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        add_error(errors, ["name"], "BASE_TYPE_REQUIRED", "This field is required")
+    elif len(name.strip()) > 100:
+        add_error(errors, ["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+    duration = body.get("auto_archive_duration")
+    if duration is not None and duration not in ARCHIVE_DURATIONS:
+        add_error(errors, ["auto_archive_duration"], "BASE_TYPE_CHOICES",
+                  f"Value must be one of {set(ARCHIVE_DURATIONS)}.")
+    return errors
+
+
+class ChannelRoutes:
+    """GET/POST on channels, messages, threads, forum posts and webhooks."""
+
+    def __init__(self, world: World, hub: InteractionHub) -> None:
+        self.world = world
+        self.hub = hub
+        self.webhooks: dict[int, IncomingWebhook] = {}
+
+    def channel(self, channel_id: str) -> Channel:
+        """The channel for a route, or 404 10003 / 403 50001|50013."""
+        try:
+            channel = self.world.channels[int(channel_id)]
+        except (KeyError, ValueError):
+            raise unknown_channel() from None
+        for cid in (channel.id, channel.parent_id):
+            if cid in self.world.forbidden:
+                raise forbidden(self.world.forbidden[cid])
+        return channel
+
+    def _store(self, channel: Channel, body: Mapping[str, Any], *, mid: int | None = None,
+               source: Any = "channel") -> Message:
+        is_thread = channel.type == PUBLIC_THREAD
+        msg = Message(mid or snowflake(), channel.id, channel.guild_id,
+                      str(body.get("content") or ""), list(body.get("embeds") or []),
+                      int(body.get("flags") or 0), source,
+                      parent_id=channel.parent_id if is_thread else None,
+                      thread_name=channel.name if is_thread else None, payload=dict(body))
+        self.world.messages.append(msg)
+        return msg
+
+    @staticmethod
+    def _body(request: web.Request) -> dict[str, Any]:
+        body = dict(request[BODY] or {})
+        if request.get(FILES):
+            body.setdefault("files", request[FILES])
+        return body
+
+    # ------------------------------------------------------------------ channels, messages
+
+    async def _get_channel(self, request: web.Request) -> tuple[int, Any]:
+        return 200, self.world.channel_object(self.channel(request.match_info["channel_id"]))
+
+    async def _post_message(self, request: web.Request) -> tuple[int, Any]:
+        channel = self.channel(request.match_info["channel_id"])
+        if channel.type == FORUM:
+            raise ApiError(400, "Cannot send messages in a non-text channel", 50008)
+        body = self._body(request)
+        error = validate_message(body)
+        if error is not None:
+            raise ApiError.of(400, error)
+        return 200, self.world.message_object(self._store(channel, body))
+
+    async def _get_message(self, request: web.Request) -> tuple[int, Any]:
+        channel = self.channel(request.match_info["channel_id"])
+        return 200, self.world.message_object(self._find(channel, request.match_info["message_id"]))
+
+    def _find(self, channel: Channel, message_id: str) -> Message:
+        for msg in reversed(self.world.messages):
+            if str(msg.id) == message_id and msg.channel_id == channel.id:
+                return msg
+        raise unknown_message()
+
+    # ------------------------------------------------------------------ threads
+
+    def _thread(self, parent: Channel, tid: int, body: Mapping[str, Any]) -> dict[str, Any]:
+        thread = self.world.add_channel(parent.guild_id, tid, str(body["name"]).strip(),
+                                        PUBLIC_THREAD, parent_id=parent.id)
+        data = self.world.channel_object(thread)
+        data["thread_metadata"] = self.world.thread_metadata(
+            int(body.get("auto_archive_duration") or 1440))
+        return data
+
+    async def _post_thread(self, request: web.Request) -> tuple[int, Any]:
+        channel = self.channel(request.match_info["channel_id"])
+        body = self._body(request)
+        errors = _thread_errors(body)
+        if channel.type == FORUM:
+            message = body.get("message")
+            if not isinstance(message, Mapping):
+                add_error(errors, ["message"], "BASE_TYPE_REQUIRED", "This field is required")
+            elif not errors:
+                error = validate_message({**message, "files": body.get("files")},
+                                         prefix=("message",))
+                if error is not None:
+                    raise ApiError.of(400, error)
+            if errors:
+                raise ApiError.of(400, invalid_form_body(errors))
+            tid = snowflake()  # a forum post's starter message has the thread's id
+            data = self._thread(channel, tid, body)
+            thread = self.world.channels[tid]
+            msg = self._store(thread, dict(message or {}), mid=tid, source="forum_post")
+            data["message"] = self.world.message_object(msg)
+            data["message_count"] = data["total_message_sent"] = 1
+            return 201, data
+        if channel.type not in (TEXT, NEWS):
+            raise ApiError(400, "Cannot execute action on this channel type", 50024)
+        if errors:
+            raise ApiError.of(400, invalid_form_body(errors))
+        return 201, self._thread(channel, snowflake(), body)
+
+    async def _thread_from_message(self, request: web.Request) -> tuple[int, Any]:
+        channel = self.channel(request.match_info["channel_id"])
+        if channel.type not in (TEXT, NEWS):
+            raise ApiError(400, "Cannot execute action on this channel type", 50024)
+        msg = self._find(channel, request.match_info["message_id"])
+        if msg.id in self.world.channels:
+            raise ApiError(400, "A thread has already been created for this message", 160004)
+        body = self._body(request)
+        errors = _thread_errors(body)
+        if errors:
+            raise ApiError.of(400, invalid_form_body(errors))
+        return 201, self._thread(channel, msg.id, body)  # the thread id is the message id
+
+    # ------------------------------------------------------------------ webhooks
+
+    def _hook(self, request: web.Request) -> IncomingWebhook:
+        try:
+            hook = self.webhooks[int(request.match_info["webhook_id"])]
+        except (KeyError, ValueError):
+            raise unknown_webhook() from None
+        if hook.token != request.match_info["token"]:
+            raise invalid_webhook_token()
+        return hook
+
+    def _is_app(self, request: web.Request) -> bool:
+        return request.match_info["webhook_id"] == str(self.world.application_id)
+
+    async def _execute_webhook(self, request: web.Request) -> tuple[int, Any]:
+        body = self._body(request)
+        if self._is_app(request):  # interaction follow-up; `wait` is always true for these
+            return 200, self.hub.followup(request.match_info["token"], body)
+        hook = self._hook(request)
+        channel = self.world.channels.get(hook.channel_id)
+        if channel is None:
+            raise unknown_webhook()
+        thread_id, thread_name = request.query.get("thread_id"), body.get("thread_name")
+        if thread_id is not None:
+            channel = self.world.channels.get(int(thread_id)) if thread_id.isdigit() else None
+            if channel is None or channel.parent_id != hook.channel_id:
+                raise unknown_channel()
+        elif channel.type == FORUM and not thread_name:
+            raise ApiError(400, "Webhooks posted to forum channels must have a thread_name or "
+                                "thread_id", 220001)
+        error = validate_message(body)
+        if error is not None:
+            raise ApiError.of(400, error)
+        if channel.type == FORUM:
+            tid = snowflake()
+            self._thread(channel, tid, {"name": thread_name})
+            msg = self._store(self.world.channels[tid], body, mid=tid, source="webhook")
+        else:
+            msg = self._store(channel, body, source="webhook")
+        author = {"id": str(hook.id), "username": body.get("username") or hook.name,
+                  "discriminator": "0000", "avatar": None, "bot": True}
+        if request.query.get("wait", "").lower() not in ("1", "true"):
+            return 204, None
+        return 200, self.world.message_object(msg, author=author,
+                                              extra={"webhook_id": str(hook.id)})
+
+    async def _webhook_message(self, request: web.Request) -> tuple[int, Any]:
+        token, mid = request.match_info["token"], request.match_info["message_id"]
+        body = self._body(request)
+        if self._is_app(request):
+            if request.method == "PATCH":
+                return 200, self.hub.edit(token, mid, body)
+            if request.method == "DELETE":
+                self.hub.delete(token, mid)
+                return 204, None
+            raise unknown_message()
+        hook = self._hook(request)
+        index = next((i for i, m in enumerate(self.world.messages)
+                      if str(m.id) == mid and m.source == "webhook"), None)
+        if index is None:
+            raise unknown_message()
+        msg = self.world.messages[index]
+        if request.method == "DELETE":
+            del self.world.messages[index]
+            return 204, None
+        if request.method == "PATCH":
+            merged = {**msg.payload, **body}
+            error = validate_message(merged)
+            if error is not None:
+                raise ApiError.of(400, error)
+            msg = dataclasses.replace(msg, content=str(merged.get("content") or ""),
+                                      embeds=list(merged.get("embeds") or []), payload=merged)
+            self.world.messages[index] = msg
+        return 200, self.world.message_object(msg, extra={"webhook_id": str(hook.id)})

@@ -1,0 +1,512 @@
+"""The Discord fake driven by the real discord.py 2.7 client (and raw HTTP where needed)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import discord
+import discord.gateway
+import discord.http
+import pytest
+from discord import app_commands
+from multidict import CIMultiDictProxy
+
+from tests.fakes import discord_fixture
+from tests.fakes.discord_api import DiscordFake, DiscordFakeError, validate_message
+from tests.fakes.discord_fixture import (
+    APP_ID,
+    FORUM_CHANNEL,
+    GUILD,
+    MANAGER,
+    MEMBER,
+    PAPERS,
+    RANDOM,
+    TOKEN,
+    configure,
+    patch_discord,
+)
+from tests.fakes.discord_records import FORUM, TEXT
+
+discord_fake = discord_fixture.discord_fake
+SHARD1_GUILD = (1 << 22) + 1000  # (id >> 22) % 2 == 1
+
+
+class Bot(discord.AutoShardedClient):
+    """The shape of the product's client: AutoShardedClient + CommandTree, papers commands."""
+
+    def __init__(self) -> None:
+        super().__init__(intents=discord.Intents.default(), guild_ready_timeout=0.1)
+        self.tree = app_commands.CommandTree(self)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.hold: list[discord.Interaction] = []
+        self.late = 0.0
+        self.errors: list[Exception] = []
+        self._add_commands()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py sleeps 5 s before every non-first IDENTIFY; not against the fake."""
+
+    def _add_commands(self) -> None:
+        papers = app_commands.Group(name="papers", description="Hugging Face Daily Papers")
+        digest = app_commands.Group(name="digest", description="Daily digest", parent=papers)
+        bot = self
+
+        @digest.command(name="on", description="Turn the digest on")
+        @app_commands.describe(time="HH:MM", tz="Time zone")
+        async def digest_on(interaction: discord.Interaction, time: str, tz: str = "UTC") -> None:
+            bot.calls.append(("digest on", {"time": time, "tz": tz, "user": interaction.user.id,
+                                            "perms": interaction.permissions.value}))
+            await interaction.response.defer(ephemeral=True)
+            await interaction.followup.send(f"Digest on at {time} {tz}")
+            await interaction.followup.send("A public note", ephemeral=False)
+
+        @digest_on.autocomplete("tz")
+        async def tz_complete(interaction: discord.Interaction, current: str
+                              ) -> list[app_commands.Choice[str]]:
+            zones = ["Europe/Paris", "Europe/London", "Asia/Tokyo"]
+            return [app_commands.Choice(name=z, value=z) for z in zones if current in z]
+
+        @papers.command(name="search", description="Search papers")
+        async def search(interaction: discord.Interaction, query: str,
+                         limit: app_commands.Range[int, 1, 25] = 5,
+                         channel: discord.TextChannel | None = None) -> None:
+            bot.calls.append(("search", {"query": query, "limit": limit, "channel": channel}))
+            if bot.late:
+                await asyncio.sleep(bot.late)
+            try:
+                await interaction.response.send_message(f"{limit} results for {query}")
+            except discord.HTTPException as exc:
+                bot.errors.append(exc)
+
+        @papers.command(name="hold", description="Keep the interaction unanswered")
+        async def hold(interaction: discord.Interaction) -> None:
+            bot.hold.append(interaction)
+
+        @app_commands.command(name="papersadmin", description="Channel settings")
+        @app_commands.default_permissions(manage_channels=True)
+        @app_commands.checks.has_permissions(manage_channels=True)
+        async def papersadmin(interaction: discord.Interaction) -> None:
+            await interaction.response.send_message("ok", ephemeral=True)
+
+        @papersadmin.error
+        async def denied(interaction: discord.Interaction, error: Exception) -> None:
+            await interaction.response.send_message("You need Manage Channels", ephemeral=True)
+
+        self.tree.add_command(papers)
+        self.tree.add_command(papersadmin)
+
+
+@asynccontextmanager
+async def running(fake: DiscordFake, *, sync: bool = True, shards: int = 1
+                  ) -> AsyncIterator[Bot]:
+    """A logged-in, READY Bot against `fake`, commands synced to the guild; closed after."""
+    with patch_discord(fake):
+        bot = Bot()
+        task: asyncio.Task[None] | None = None
+        try:
+            await bot.login(TOKEN)
+            task = asyncio.create_task(bot.connect())
+            await asyncio.wait_for(bot.wait_until_ready(), 5)
+            if sync:
+                bot.tree.copy_global_to(guild=discord.Object(GUILD))
+                await bot.tree.sync(guild=discord.Object(GUILD))
+            yield bot
+        finally:
+            await bot.close()
+            if task is not None:
+                await asyncio.wait_for(task, 5)
+
+
+async def raw(fake: DiscordFake, method: str, path: str, body: Any = None,
+              token: str | None = TOKEN) -> tuple[int, Any, CIMultiDictProxy[str]]:
+    """A plain HTTP call to the fake's REST API (no discord.py rate-limit handling)."""
+    headers = {"Authorization": f"Bot {token}"} if token else {}
+    async with aiohttp.ClientSession() as http, http.request(
+            method, fake.api_base + path, json=body, headers=headers) as resp:
+        data = await resp.json(content_type=None) if resp.status != 204 else None
+        return resp.status, data, resp.headers
+
+
+# ---------------------------------------------------------------------- connect and sync
+
+
+async def test_login_ready_guild_create_and_sync(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake) as bot:
+        guild = bot.get_guild(GUILD)
+        assert guild is not None and guild.name == "Paper Readers"
+        assert {c.id: c.type for c in guild.channels} == {
+            PAPERS: discord.ChannelType.text, RANDOM: discord.ChannelType.text,
+            FORUM_CHANNEL: discord.ChannelType.forum}
+        assert bot.user is not None and bot.user.id == APP_ID and bot.application_id == APP_ID
+        assert guild.me.guild_permissions.send_messages
+    (identify,) = discord_fake.identifies
+    assert identify.accepted and identify.shard == (0, 1) and identify.token == TOKEN
+    calls = [(r.method, r.path, r.status) for r in discord_fake.requests]
+    assert calls[:4] == [("GET", "/users/@me", 200), ("GET", "/oauth2/applications/@me", 200),
+                         ("GET", "/gateway/bot", 200),
+                         ("PUT", f"/applications/{APP_ID}/guilds/{GUILD}/commands", 200)]
+    synced = {c.name: c for c in discord_fake.commands}
+    assert set(synced) == {"papers", "papersadmin"} and synced["papers"].guild_id == GUILD
+    digest = synced["papers"].data["options"][0]
+    assert (digest["name"], digest["type"], digest["options"][0]["type"]) == ("digest", 2, 1)
+    # discord.py sends default_member_permissions as an int; Discord stores a string
+    assert synced["papersadmin"].sent["default_member_permissions"] == 16
+    assert synced["papersadmin"].data["default_member_permissions"] == "16"
+    assert discord_fake.unimplemented == []
+
+
+async def test_invalid_commands_are_rejected_with_50035(discord_fake: DiscordFake) -> None:
+    bad = [{"name": "Papers", "description": "x" * 101, "type": 1,
+            "options": [{"name": "a", "description": "a", "type": 3},
+                        {"name": "b", "description": "b", "type": 3, "required": True}]}]
+    status, body, _ = await raw(discord_fake, "PUT", f"/applications/{APP_ID}/commands", bad)
+    assert status == 400 and body["code"] == 50035
+    errors = body["errors"]["0"]
+    assert errors["name"]["_errors"][0]["code"] == "APPLICATION_COMMAND_INVALID_NAME"
+    assert "description" in errors and "required" in errors["options"]["1"]
+    assert discord_fake.commands == []
+
+
+# ---------------------------------------------------------------------- interactions
+
+
+async def test_subcommand_group_defer_then_followups(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake) as bot:
+        record = await discord_fake.send_interaction(
+            GUILD, PAPERS, MANAGER, "papers", ["digest", "on"], {"time": "09:00"})
+        callback = await record.callback()
+        followups = await record.wait_followups(2)
+    assert bot.calls == [("digest on", {"time": "09:00", "tz": "UTC", "user": MANAGER,
+                                        "perms": discord_fixture.MANAGER_PERMISSIONS})]
+    assert callback.type == 5 and callback.ephemeral and callback.with_response
+    first, second = followups
+    assert first.fills_deferred and first.ephemeral and first.content == "Digest on at 09:00 UTC"
+    assert first.message_id == record.original_message_id
+    assert not second.fills_deferred and not second.ephemeral
+    assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["A public note"]
+
+
+async def test_options_are_typed_and_channels_resolved(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake) as bot:
+        record = await discord_fake.send_interaction(
+            GUILD, PAPERS, MEMBER, "papers", ["search"],
+            {"query": "diffusion", "limit": 3, "channel": RANDOM})
+        callback = await record.callback()
+        with pytest.raises(DiscordFakeError, match="outside"):
+            await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["search"],
+                                                {"query": "x", "limit": 26})
+        with pytest.raises(DiscordFakeError, match="no option"):
+            await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["search"],
+                                                {"q": "x"})
+    options = record.payload["data"]["options"][0]["options"]
+    assert {o["name"]: o["value"] for o in options} == {
+        "query": "diffusion", "limit": 3, "channel": str(RANDOM)}
+    (_, args), = bot.calls
+    assert args["limit"] == 3 and args["channel"].id == RANDOM
+    assert callback.type == 4 and callback.data is not None
+    assert callback.data["content"] == "3 results for diffusion"
+    assert discord_fake.messages_in(PAPERS)[0].source == "interaction"
+
+
+async def test_autocomplete_returns_choices(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake):
+        record = await discord_fake.send_autocomplete(
+            GUILD, PAPERS, MEMBER, "papers", ["digest", "on"], {"time": "09:00", "tz": "Europe"},
+            focused="tz")
+        choices = await record.choices()
+    assert [c["value"] for c in choices] == ["Europe/Paris", "Europe/London"]
+    focused = record.payload["data"]["options"][0]["options"][0]["options"][1]
+    assert focused == {"name": "tz", "type": 3, "value": "Europe", "focused": True}
+
+
+async def test_late_callback_gets_10062(discord_fake: DiscordFake) -> None:
+    discord_fake.interaction_deadline = 0.2
+    async with running(discord_fake) as bot:
+        bot.late = 0.3
+        record = await discord_fake.send_interaction(
+            GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "x"})
+        for _ in range(100):
+            if bot.errors:
+                break
+            await asyncio.sleep(0.02)
+    (error,) = bot.errors
+    assert isinstance(error, discord.NotFound) and error.code == 10062
+    assert record.callback_record is None and discord_fake.callbacks == []
+
+
+async def test_second_callback_40060_and_followup_rules(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake) as bot:
+        record = await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["hold"])
+        for _ in range(100):
+            if bot.hold:
+                break
+            await asyncio.sleep(0.01)
+        cb_path = f"/interactions/{record.id}/{record.token}/callback"
+        hook = f"/webhooks/{APP_ID}/{record.token}"
+        early = await raw(discord_fake, "POST", hook, {"content": "too early"}, token=None)
+        first = await raw(discord_fake, "POST", cb_path, {"type": 4, "data": {"content": "hi"}},
+                          token=None)
+        second = await raw(discord_fake, "POST", cb_path, {"type": 5}, token=None)
+        discord_fake.followup_ttl = 0.0
+        expired = await raw(discord_fake, "POST", hook, {"content": "late"}, token=None)
+    assert early[0] == 404 and early[1]["code"] == 10015
+    assert first[0] == 204  # no ?with_response=1: no body
+    assert second[0] == 400 and second[1]["code"] == 40060
+    assert expired[0] == 401 and expired[1]["code"] == 50027
+
+
+async def test_edit_original_fills_the_deferred_message(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake) as bot:
+        record = await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["hold"])
+        for _ in range(100):
+            if bot.hold:
+                break
+            await asyncio.sleep(0.01)
+        interaction = bot.hold[0]  # the test answers with the bot's own Interaction object
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.edit_original_response(content="Done")
+        await interaction.followup.send("Also public")
+    edit, extra = record.followups
+    assert (edit.method, edit.fills_deferred, edit.ephemeral) == ("PATCH", True, True)
+    assert (extra.method, extra.fills_deferred, extra.ephemeral) == ("POST", False, False)
+    assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["Also public"]
+
+
+async def test_default_member_permissions_and_in_code_check(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake):
+        with pytest.raises(DiscordFakeError, match="hides /papersadmin"):
+            await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papersadmin")
+        allowed = await discord_fake.send_interaction(GUILD, PAPERS, MANAGER, "papersadmin")
+        overridden = await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papersadmin",
+                                                         admin_override=True)
+        ok, denied = await allowed.callback(), await overridden.callback()
+    assert ok.data is not None and ok.data["content"] == "ok" and ok.ephemeral
+    assert denied.data is not None and "Manage Channels" in denied.data["content"]
+
+
+# ---------------------------------------------------------------------- messages
+
+
+async def test_embed_limits_and_valid_message(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as info:
+            await channel.send(embed=discord.Embed(title="t", description="x" * 4097))
+        sent = await channel.send("Today", embed=discord.Embed(title="Paper", description="ok"))
+        with pytest.raises(discord.HTTPException) as empty:
+            await channel.send("   ")
+    assert info.value.status == 400 and info.value.code == 50035
+    assert "embeds.0.description" in info.value.text
+    assert empty.value.code == 50006
+    (stored,) = discord_fake.messages_in(PAPERS)
+    assert stored.id == sent.id and stored.embeds[0]["title"] == "Paper"
+
+
+async def test_multipart_payload_json(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        await channel.send("with file", file=discord.File(io.BytesIO(b"data"), "papers.txt"))
+    (stored,) = discord_fake.messages_in(PAPERS)
+    assert stored.content == "with file" and stored.payload["files"] == ["papers.txt"]
+
+
+async def test_forum_post_and_thread_from_message(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake, sync=False) as bot:
+        forum = bot.get_channel(FORUM_CHANNEL)
+        papers = bot.get_channel(PAPERS)
+        assert isinstance(forum, discord.ForumChannel)
+        assert isinstance(papers, discord.TextChannel)
+        post = await forum.create_thread(name="Papers of 2026-11-29",
+                                         embed=discord.Embed(title="Top paper"))
+        with pytest.raises(discord.HTTPException) as nameless:
+            await forum.create_thread(name="x" * 101, content="too long a name")
+        msg = await papers.send("Digest")
+        thread = await msg.create_thread(name="Discussion")
+        await thread.send("More papers")
+    assert post.thread.id == post.message.id and post.thread.parent_id == FORUM_CHANNEL
+    assert nameless.value.code == 50035
+    starter = discord_fake.messages_in(post.thread.id)[0]
+    assert starter.source == "forum_post" and starter.parent_id == FORUM_CHANNEL
+    assert thread.id == msg.id
+    assert discord_fake.messages_in(thread.id)[0].thread_name == "Discussion"
+
+
+async def test_channel_webhook_partial(discord_fake: DiscordFake) -> None:
+    hook = discord_fake.add_webhook(PAPERS)
+    with patch_discord(discord_fake):
+        async with aiohttp.ClientSession() as session:
+            webhook = discord.Webhook.partial(hook.id, hook.token, session=session)
+            sent = await webhook.send(embeds=[discord.Embed(title="Paper")], username="papers",
+                                      wait=True)
+    (stored,) = discord_fake.messages_in(PAPERS)
+    assert stored.id == sent.id and stored.source == "webhook"
+
+
+# ---------------------------------------------------------------------- errors and limits
+
+
+async def test_forbidden_not_found_and_bad_token(discord_fake: DiscordFake) -> None:
+    discord_fake.forbid(RANDOM)
+    async with running(discord_fake, sync=False) as bot:
+        random = bot.get_channel(RANDOM)
+        assert isinstance(random, discord.TextChannel)
+        with pytest.raises(discord.Forbidden) as forbidden:
+            await random.send("hi")
+        with pytest.raises(discord.NotFound) as missing:
+            await bot.get_partial_messageable(9999).send("hi")
+    assert forbidden.value.code == 50001 and missing.value.code == 10003
+    with patch_discord(discord_fake):
+        client = discord.Client(intents=discord.Intents.default())
+        with pytest.raises(discord.LoginFailure):
+            await client.login("wrong-token")
+        await client.close()
+    assert discord_fake.requests[-1].status == 401 and discord_fake.requests[-1].code == 0
+
+
+async def test_identify_with_reset_token_closes_4004(discord_fake: DiscordFake) -> None:
+    with patch_discord(discord_fake):
+        client = discord.Client(intents=discord.Intents.default())
+        await client.login(TOKEN)
+        discord_fake.token = "rotated"  # the token was reset after login
+        with pytest.raises(discord.ConnectionClosed) as closed:
+            await asyncio.wait_for(client.connect(reconnect=False), 5)
+        await client.close()
+    assert closed.value.code == 4004 and not discord_fake.identifies[-1].accepted
+
+
+async def test_scripted_429_is_waited_out_once(discord_fake: DiscordFake) -> None:
+    discord_fake.script_rate_limit(f"/channels/{PAPERS}/messages", times=1, retry_after=0.3)
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        started = time.monotonic()
+        await channel.send("once")
+        elapsed = time.monotonic() - started
+    assert elapsed >= 0.3 and discord_fake.rate_limited == 1
+    assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["once"]
+    statuses = [r.status for r in discord_fake.requests if r.path.endswith("/messages")]
+    assert statuses == [429, 200]
+
+
+async def test_cloudflare_429_without_via_is_not_retried(discord_fake: DiscordFake) -> None:
+    discord_fake.script_rate_limit("/messages", times=1, cloudflare=True)
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as info:
+            await channel.send("blocked")
+    assert info.value.status == 429 and discord_fake.messages == []
+
+
+async def test_bucket_headers_and_real_429(discord_fake: DiscordFake) -> None:
+    discord_fake.set_rate_limit(2, 0.5)
+    path = f"/channels/{PAPERS}/messages"
+    answers = [await raw(discord_fake, "POST", path, {"content": str(i)}) for i in range(3)]
+    (s1, _, h1), (_, _, h2), (s3, body3, h3) = answers
+    assert s1 == 200 and h1["Content-Type"] == "application/json" and h1["Via"] == "1.1 google"
+    assert (h1["X-RateLimit-Limit"], h1["X-RateLimit-Remaining"], h2["X-RateLimit-Remaining"]) \
+        == ("2", "1", "0")
+    assert h1["X-RateLimit-Bucket"] == h2["X-RateLimit-Bucket"]
+    assert s3 == 429 and body3["message"] == "You are being rate limited."
+    assert 0 < body3["retry_after"] <= 0.5 and body3["global"] is False
+    assert h3["X-RateLimit-Scope"] == "user" and "Retry-After" in h3 and h3["Via"]
+    discord_fake.script_rate_limit("/channels/2001/", scope="shared", retry_after=0.05)
+    shared = await raw(discord_fake, "GET", f"/channels/{RANDOM}")
+    assert shared[0] == 429 and shared[2]["X-RateLimit-Scope"] == "shared"
+    discord_fake.limiter.global_limit = 1
+    await raw(discord_fake, "GET", "/users/@me")
+    status, body, headers = await raw(discord_fake, "GET", "/users/@me")
+    assert status == 429 and body["global"] is True and headers["X-RateLimit-Global"] == "true"
+    discord_fake.limiter.global_limit = 50
+    async with running(discord_fake, sync=False) as bot:  # discord.py waits pre-emptively
+        channel = bot.get_channel(RANDOM)
+        assert isinstance(channel, discord.TextChannel)
+        for i in range(3):
+            await channel.send(f"paced {i}")
+    assert discord_fake.rate_limited == 3 and len(discord_fake.messages_in(RANDOM)) == 3
+
+
+# ---------------------------------------------------------------------- gateway
+
+
+async def test_two_shards_each_get_their_guilds() -> None:
+    async with DiscordFake(token=TOKEN, application_id=APP_ID, shard_count=2) as fake:
+        configure(fake)
+        fake.add_guild(SHARD1_GUILD, "Shard One", channels={5000: {"name": "p", "type": TEXT}},
+                       members={MEMBER: discord_fixture.BASIC_MEMBER})
+        async with running(fake, sync=False) as bot:
+            bot.tree.copy_global_to(guild=discord.Object(SHARD1_GUILD))
+            await bot.tree.sync(guild=discord.Object(SHARD1_GUILD))
+            record = await fake.send_interaction(SHARD1_GUILD, 5000, MEMBER, "papers",
+                                                 ["search"], {"query": "llm"})
+            await record.callback()
+            shard_of = {g.id: g.shard_id for g in bot.guilds}
+            assert bot.shard_count == 2
+            assert fake.gateway.session_for_guild(SHARD1_GUILD).shard_id == 1
+    assert sorted(i.shard for i in fake.identifies if i.shard) == [(0, 2), (1, 2)]
+    assert shard_of == {GUILD: 0, SHARD1_GUILD: 1}
+
+
+async def test_reconnect_op7_resumes(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake) as bot:
+        await discord_fake.gateway.send_op(7)
+        for _ in range(200):
+            if discord_fake.gateway.resumes and discord_fake.gateway.session_for_guild(GUILD):
+                break
+            await asyncio.sleep(0.01)
+        await discord_fake.wait_ready(1)
+        record = await discord_fake.send_interaction(
+            GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "after resume"})
+        await record.callback()
+    assert len(discord_fake.identifies) == 1 and len(discord_fake.gateway.resumes) == 1
+    assert bot.calls[-1][1]["query"] == "after resume"
+
+
+async def test_privileged_intent_not_enabled_closes_4014(discord_fake: DiscordFake) -> None:
+    with patch_discord(discord_fake):
+        client = discord.Client(intents=discord.Intents.all())
+        await client.login(TOKEN)
+        with pytest.raises(discord.PrivilegedIntentsRequired):  # ConnectionClosed 4014 when
+            await asyncio.wait_for(client.connect(), 5)  # connect(reconnect=False)
+        await client.close()
+
+
+# ---------------------------------------------------------------------- validator, canaries
+
+
+def test_validate_message_contract() -> None:
+    assert validate_message({"content": "hello"}) is None
+    assert validate_message({"content": " "}) == {"message": "Cannot send an empty message",
+                                                  "code": 50006}
+    body = validate_message({"embeds": [{"title": "t" * 257, "fields": [{"name": "n"}]}]})
+    assert body is not None and body["code"] == 50035 and body["message"] == "Invalid Form Body"
+    embed0 = body["errors"]["embeds"]["0"]
+    assert embed0["title"]["_errors"][0]["code"] == "BASE_TYPE_MAX_LENGTH"
+    assert embed0["fields"]["0"]["value"]["_errors"][0]["code"] == "BASE_TYPE_REQUIRED"
+    big = [{"description": "d" * 4000}, {"description": "d" * 2001}]
+    total = validate_message({"embeds": big})
+    assert total is not None and total["errors"]["embeds"]["_errors"][0]["code"] == \
+        "MAX_EMBED_SIZE_EXCEEDED"
+    assert validate_message({"embeds": [{"description": "d"}] * 11}) is not None
+    emoji = "\U0001f4c4" * 1001  # 1001 code points, 2002 UTF-16 units
+    assert validate_message({"content": emoji}) is not None
+    assert validate_message({"content": emoji}, unit="codepoints") is None
+    assert validate_message({"embeds": [{"url": "ftp://x"}]}) is not None
+    nested = validate_message({"content": "x" * 2001}, prefix=("data",))
+    assert nested is not None and "content" in nested["errors"]["data"]
+
+
+def test_canaries_for_discord_py_internals() -> None:
+    assert discord.__version__.startswith("2.7")
+    assert discord.http.Route.BASE.startswith("https://discord.com/api/v10")
+    assert discord.http.Route("GET", "/x").url == discord.http.Route.BASE + "/x"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY).startswith("wss://")
+    assert discord.ChannelType.forum.value == FORUM
