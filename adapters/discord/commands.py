@@ -22,6 +22,7 @@ GROUP_DESCRIPTION = "Hugging Face Daily Papers: digests, search and alerts"
 # Discord limits (application-commands docs): descriptions 1-100 characters.
 DESCRIPTION_MAX = 100
 TEXT_OPTION_MAX = 2000
+NO_MENTIONS = discord.AllowedMentions.none()
 
 Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
 Choice = app_commands.Choice[str]
@@ -116,7 +117,8 @@ class PapersCommands:
         reply = await self.reply_to(interaction, spec, values)
         for message in render_reply(reply):
             await interaction.followup.send(content=message.content, embeds=message.embeds,
-                                            ephemeral=spec.personal)
+                                            ephemeral=spec.personal,
+                                            allowed_mentions=NO_MENTIONS)
 
     async def reply_to(self, interaction: discord.Interaction[Any], spec: CommandSpec,
                        values: dict[str, Any]) -> Reply:

@@ -8,6 +8,7 @@ from typing import Any
 
 import discord
 
+from adapters.discord.limits import THREAD_NAME_MAX
 from adapters.discord.render import DiscordMessage, render_alert, render_digest, thread_name
 from bot.domain import Alert, ChannelRef, Digest
 from bot.ports import DeliveryError
@@ -15,6 +16,8 @@ from bot.ports import DeliveryError
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+# Paper titles and queries are user text: never let them ping anyone.
+NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class DiscordPublisher:
@@ -33,7 +36,8 @@ class DiscordPublisher:
 
     async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
         """Post an alert."""
-        return await self._post(channel, render_alert(alert), alert.paper.title[:100])
+        name = " ".join(alert.paper.title.split())[:THREAD_NAME_MAX] or alert.paper.id
+        return await self._post(channel, render_alert(alert), name)
 
     async def _ensure_login(self) -> None:
         # Posting needs only REST: `paperboy digest --send` logs in without a gateway.
@@ -48,16 +52,18 @@ class DiscordPublisher:
             if isinstance(channel, discord.ForumChannel):
                 created = await channel.create_thread(
                     name=title, content=messages[0].content or None,
-                    embeds=messages[0].embeds,
+                    embeds=messages[0].embeds, allowed_mentions=NO_MENTIONS,
                 )
                 target: Any = created.thread
                 first_id = created.message.id
             else:
                 target = channel
                 first_id = (await channel.send(content=messages[0].content or None,
-                                               embeds=messages[0].embeds)).id
+                                               embeds=messages[0].embeds,
+                                               allowed_mentions=NO_MENTIONS)).id
             for message in messages[1:]:
-                await target.send(content=message.content or None, embeds=message.embeds)
+                await target.send(content=message.content or None, embeds=message.embeds,
+                                  allowed_mentions=NO_MENTIONS)
         except (discord.Forbidden, discord.NotFound) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc.text or exc.status}",
                                 permanent=True) from None

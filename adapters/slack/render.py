@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import quote
 
 from adapters.slack.limits import (
     ALT_TEXT_MAX,
@@ -20,29 +19,30 @@ from adapters.slack.limits import (
     FALLBACK_TEXT_MAX,
     HEADER_TEXT_MAX,
     MAX_BLOCKS,
-    SECTION_TEXT_MAX,
     URL_MAX,
+)
+from adapters.slack.mrkdwn import (
+    clip,
+    label,
+    link,
+    slack_len,
+    snippet_mrkdwn,
+    split_text,
 )
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 Block = dict[str, Any]
 
 # Presentation budgets (ours, not Slack's), in escaped UTF-16 units. With links capped at
-# LINK_URL_MAX, one paper section stays under about 2,600 units: well inside SECTION_TEXT_MAX.
+# mrkdwn.LINK_URL_MAX, one paper section stays under about 2,600 units, inside the 3,000 limit.
 TITLE_CHARS = 250
 BYLINE_CHARS = 300
 SUMMARY_CHARS = 500
-LINK_URL_MAX = 250
 REPO_LABEL_CHARS = 80
 MATCHED_CHARS = 1000
 CONTINUED_LABEL_CHARS = 100
 FIRST_AUTHORS = 3
 HF_DAILY_URL = "https://huggingface.co/papers"
-# `|` ends the URL part of `<url|label>`; labels show this look-alike instead.
-PIPE_LOOKALIKE = "∣"
-
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 
 
@@ -52,111 +52,6 @@ class SlackMessage:
 
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
-
-
-# --- text ------------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Escape the three characters mrkdwn treats as control characters: & < >."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_len(text: str) -> int:
-    """Length in UTF-16 code units (never less than code points; Slack's unit is undocumented)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _width(ch: str, escaped: bool) -> int:
-    shown = _ESCAPES.get(ch, ch) if escaped else ch
-    return len(shown) * (2 if ord(ch) > 0xFFFF else 1)
-
-
-def _fit(text: str, limit: int, escaped: bool = True) -> int:
-    """How many leading characters of `text` fit in `limit` units (after escaping if `escaped`)."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += _width(ch, escaped)
-        if used > limit:
-            return i
-    return len(text)
-
-
-def _cut(text: str, limit: int, escaped: bool = True) -> str:
-    """The raw prefix of `text` that leaves room for "…" in `limit` units, at a word boundary
-    when there is one near the end."""
-    cut = text[: _fit(text, limit - 1, escaped)]
-    space = cut.rfind(" ")
-    if space > len(cut) * 2 // 3:
-        cut = cut[:space]
-    return cut.rstrip()
-
-
-def clip(text: str, limit: int, escaped: bool = True) -> str:
-    """One line of text in at most `limit` units, cut at a word boundary with "…"; mrkdwn-escaped
-    unless `escaped` is False (for plain_text)."""
-    text = " ".join(text.split())
-    if _fit(text, limit, escaped) < len(text):
-        text = _cut(text, limit, escaped) + "…"
-    return escape(text) if escaped else text
-
-
-def _label(text: str, limit: int) -> str:
-    """Link text that cannot break `<url|label>`: escaped, one line, no `|`."""
-    return clip(text, limit).replace("|", PIPE_LOOKALIKE)
-
-
-def _url(url: str | None) -> str | None:
-    """A URL safe inside `<url|label>`, or None when it is not http(s) or too long to show."""
-    url = (url or "").strip()
-    if not url.lower().startswith(("https://", "http://")):
-        return None
-    safe = escape(quote(url, safe="!#$%&'()*+,/:;=?@[]~-._"))
-    return safe if slack_len(safe) <= LINK_URL_MAX else None
-
-
-def _link(url: str | None, label: str) -> str | None:
-    safe = _url(url)
-    return f"<{safe}|{label}>" if safe else None
-
-
-def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
-    """Escaped pieces of mrkdwn `text`, each within `limit`: split at line breaks, else at spaces,
-    else anywhere; nothing is cut off. Blank pieces are left out."""
-    pieces: list[str] = []
-    rest = text
-    while _fit(rest, limit) < len(rest):
-        head = rest[: _fit(rest, limit)]
-        cut = head.rfind("\n")
-        if cut <= 0:
-            cut = head.rfind(" ")
-        if cut <= 0:
-            pieces.append(head)
-            rest = rest[len(head):]
-        else:
-            pieces.append(head[:cut])
-            rest = rest[cut + 1:]
-    pieces.append(rest)
-    return [escape(p) for p in pieces if p.strip()]
-
-
-def snippet_mrkdwn(snippet: str, limit: int = SUMMARY_CHARS) -> str:
-    """A search snippet whose matches are marked `**word**` as Slack mrkdwn (`*word*`), with
-    everything else escaped, clipped to `limit` units."""
-    parts = _BOLD.split(" ".join(snippet.split()))
-    out: list[str] = []
-    left = limit
-    for i, part in enumerate(parts):
-        bold = i % 2 == 1 and bool(part.strip())
-        text = part.strip() if bold else part
-        cost = sum(_width(ch, True) for ch in text) + (2 if bold else 0)
-        if cost > left:
-            cut = _cut(text, left - (2 if bold else 0)) if left > 3 else ""
-            out.append(f"*{escape(cut)}*…" if bold and cut else f"{escape(cut)}…")
-            break
-        out.append(f"*{escape(text)}*" if bold else escape(text))
-        left -= cost
-    return "".join(out).strip()
 
 
 # --- blocks ----------------------------------------------------------------------------------
@@ -196,26 +91,26 @@ def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
 def paper_section(paper: Paper, rank: int | None = None, snippet: str | None = None,
                   thumbnail: bool = False) -> Block:
     """One paper as a section: title link, ▲ 💬, byline, summary or snippet, and links."""
-    title = _label(paper.title, TITLE_CHARS) or _label(paper.id, TITLE_CHARS) or "(untitled)"
-    head = _link(paper.url, title) or title
+    title = label(paper.title, TITLE_CHARS) or label(paper.id, TITLE_CHARS) or "(untitled)"
+    head = link(paper.url, title) or title
     lines = [f"*{f'{rank}. ' if rank is not None else ''}{head}*"
              f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}"]
     byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
     if byline:
         lines.append(clip(byline, BYLINE_CHARS))
-    body = (snippet_mrkdwn(snippet) if snippet and snippet.strip() else
+    body = (snippet_mrkdwn(snippet, SUMMARY_CHARS) if snippet and snippet.strip() else
             clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS))
     if body:
         lines.append(body)
-    links = [_link(paper.arxiv_url, "arXiv"), _link(paper.pdf_url, "PDF")]
+    links = [link(paper.arxiv_url, "arXiv"), link(paper.pdf_url, "PDF")]
     repo = (paper.github_repo or "").strip()
     if _GITHUB_NAME.fullmatch(repo):
         repo = f"https://github.com/{repo}"
     name = re.sub(r"^https?://(www\.)?github\.com/", "", repo, flags=re.I).strip("/")
-    code = _link(repo, _label(name.removesuffix(".git") or "code", REPO_LABEL_CHARS))
+    code = link(repo, label(name.removesuffix(".git") or "code", REPO_LABEL_CHARS))
     if code and paper.github_stars is not None:
         code += f" ★{paper.github_stars:,}"
-    links += [code, _link(paper.project_page, "project page")]
+    links += [code, link(paper.project_page, "project page")]
     lines.append(" · ".join(link for link in links if link))
     block = _section("\n".join(line for line in lines if line))
     image = (paper.thumbnail or "").strip()

@@ -418,7 +418,7 @@ async def test_bucket_headers_and_real_429(discord_fake: DiscordFake) -> None:
     assert s3 == 429 and body3["message"] == "You are being rate limited."
     assert 0 < body3["retry_after"] <= 0.5 and body3["global"] is False
     assert h3["X-RateLimit-Scope"] == "user" and "Retry-After" in h3 and h3["Via"]
-    discord_fake.script_rate_limit("/channels/2001/", scope="shared", retry_after=0.05)
+    discord_fake.script_rate_limit(f"/channels/{RANDOM}", scope="shared", retry_after=0.05)
     shared = await raw(discord_fake, "GET", f"/channels/{RANDOM}")
     assert shared[0] == 429 and shared[2]["X-RateLimit-Scope"] == "shared"
     discord_fake.limiter.global_limit = 1
@@ -431,7 +431,9 @@ async def test_bucket_headers_and_real_429(discord_fake: DiscordFake) -> None:
         assert isinstance(channel, discord.TextChannel)
         for i in range(3):
             await channel.send(f"paced {i}")
-    assert discord_fake.rate_limited == 3 and len(discord_fake.messages_in(RANDOM)) == 3
+    assert discord_fake.rate_limited == sum(r.status == 429 for r in discord_fake.requests)
+    paced = [r.status for r in discord_fake.requests if r.path == f"/channels/{RANDOM}/messages"]
+    assert paced == [200, 200, 200] and len(discord_fake.messages_in(RANDOM)) == 3
 
 
 # ---------------------------------------------------------------------- gateway

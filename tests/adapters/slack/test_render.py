@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from adapters.slack import limits
+from adapters.slack.mrkdwn import escape
 from adapters.slack.render import (
     SUMMARY_CHARS,
     SlackMessage,
-    escape,
     render_alert,
     render_digest,
     render_reply,

@@ -1,0 +1,121 @@
+"""Slack mrkdwn text: escaping, UTF-16 lengths, clipping, links and splitting (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from adapters.slack.limits import SECTION_TEXT_MAX
+
+# `|` ends the URL part of `<url|label>`; labels show this look-alike instead.
+PIPE_LOOKALIKE = "∣"
+# Link URLs longer than this are left out rather than eat a section's budget.
+LINK_URL_MAX = 250
+
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as control characters: & < >."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_len(text: str) -> int:
+    """Length in UTF-16 code units (never less than code points; Slack's unit is undocumented)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _width(ch: str, escaped: bool) -> int:
+    shown = _ESCAPES.get(ch, ch) if escaped else ch
+    return len(shown) * (2 if ord(ch) > 0xFFFF else 1)
+
+
+def _fit(text: str, limit: int, escaped: bool = True) -> int:
+    """How many leading characters of `text` fit in `limit` units (after escaping if `escaped`)."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += _width(ch, escaped)
+        if used > limit:
+            return i
+    return len(text)
+
+
+def _cut(text: str, limit: int, escaped: bool = True) -> str:
+    """The raw prefix of `text` that leaves room for "…" in `limit` units, at a word boundary
+    when there is one near the end."""
+    cut = text[: _fit(text, limit - 1, escaped)]
+    space = cut.rfind(" ")
+    if space > len(cut) * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip()
+
+
+def clip(text: str, limit: int, escaped: bool = True) -> str:
+    """One line of text in at most `limit` units, cut at a word boundary with "…"; mrkdwn-escaped
+    unless `escaped` is False (for plain_text)."""
+    text = " ".join(text.split())
+    if _fit(text, limit, escaped) < len(text):
+        text = _cut(text, limit, escaped) + "…"
+    return escape(text) if escaped else text
+
+
+def label(text: str, limit: int) -> str:
+    """Link text that cannot break `<url|label>`: escaped, one line, no `|`."""
+    return clip(text, limit).replace("|", PIPE_LOOKALIKE)
+
+
+def safe_url(url: str | None) -> str | None:
+    """A URL safe inside `<url|label>`, or None when it is not http(s) or too long to show."""
+    url = (url or "").strip()
+    if not url.lower().startswith(("https://", "http://")):
+        return None
+    safe = escape(quote(url, safe="!#$%&'()*+,/:;=?@[]~-._"))
+    return safe if slack_len(safe) <= LINK_URL_MAX else None
+
+
+def link(url: str | None, text: str) -> str | None:
+    """`<url|text>` for a safe URL (text already made safe with `label`), else None."""
+    safe = safe_url(url)
+    return f"<{safe}|{text}>" if safe else None
+
+
+def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Escaped pieces of mrkdwn `text`, each within `limit`: split at line breaks, else at spaces,
+    else anywhere; nothing is cut off. Blank pieces are left out."""
+    pieces: list[str] = []
+    rest = text
+    while _fit(rest, limit) < len(rest):
+        head = rest[: _fit(rest, limit)]
+        cut = head.rfind("\n")
+        if cut <= 0:
+            cut = head.rfind(" ")
+        if cut <= 0:
+            pieces.append(head)
+            rest = rest[len(head):]
+        else:
+            pieces.append(head[:cut])
+            rest = rest[cut + 1:]
+    pieces.append(rest)
+    return [escape(p) for p in pieces if p.strip()]
+
+
+def snippet_mrkdwn(snippet: str, limit: int) -> str:
+    """A search snippet whose matches are marked `**word**` as Slack mrkdwn (`*word*`), with
+    everything else escaped, clipped to `limit` units."""
+    parts = _BOLD.split(" ".join(snippet.split()))
+    out: list[str] = []
+    left = limit
+    for i, part in enumerate(parts):
+        bold = i % 2 == 1 and bool(part.strip())
+        text = part.strip() if bold else part
+        cost = sum(_width(ch, True) for ch in text) + (2 if bold else 0)
+        if cost > left:
+            cut = _cut(text, left - (2 if bold else 0)) if left > 3 else ""
+            out.append(f"*{escape(cut)}*…" if bold and cut else f"{escape(cut)}…")
+            break
+        out.append(f"*{escape(text)}*" if bold else escape(text))
+        left -= cost
+    return "".join(out).strip()
+
+
