@@ -35,7 +35,7 @@ def test_webhooks_and_interaction_callbacks_use_the_same_route_class() -> None:
 
 def test_gateway_default_is_a_class_attribute_used_by_connect() -> None:
     endpoints.set_gateway_url("ws://127.0.0.1:9/gateway")
-    assert DiscordWebSocket.DEFAULT_GATEWAY == yarl.URL("ws://127.0.0.1:9/gateway")
+    assert yarl.URL("ws://127.0.0.1:9/gateway") == DiscordWebSocket.DEFAULT_GATEWAY
     assert "DEFAULT_GATEWAY" in inspect.getsource(discord.AutoShardedClient.launch_shards)
 
 
