@@ -48,8 +48,8 @@ class App:
     async def aclose(self) -> None:
         """Release the HTTP clients and the database."""
         await self.feed.aclose()
-        if self.discord is not None and not self.discord.client.is_closed():
-            await self.discord.client.close()
+        if self.discord is not None:
+            await self.discord.stop()
         self.store.close()
 
 

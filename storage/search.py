@@ -1,7 +1,16 @@
-"""Search the paper archive with a parsed query: AST -> SQL WHERE + FTS5 MATCH, BM25 ranking."""
+"""Search the paper archive with a parsed query: AST -> SQL WHERE + FTS5 MATCH, BM25 ranking.
+
+A search runs in two steps inside one read transaction. The first ranks: it selects only the
+primary keys and scores of one page of hits, through the cheapest plan the query's shape
+allows (see `SearchPlan`). The second fetches those few papers and their snippets, so
+snippet() runs at most `limit` times however many papers the query's words appear in.
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlite_utils
@@ -31,6 +40,10 @@ SNIPPET_TOKENS = 16
 
 _FTS_IN = "p.pk IN (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?)"
 _SQL_OPS = {">=": ">=", ">": ">", "<=": "<=", "<": "<", "=": "="}
+_BM25 = f"bm25(papers_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
+_PRIOR = f"{UPVOTE_PRIOR} * ln(1 + max(p.upvotes, 0))"
+_TIES = "p.upvotes DESC, p.day DESC, p.id"  # after the score; p.id is unique
+_PKS = "(SELECT value FROM json_each(?))"  # a JSON array of primary keys, one parameter
 
 
 def _compile(node: Node, params: list[Any]) -> str:
@@ -65,58 +78,148 @@ def compile_where(query: Query) -> tuple[str, list[Any]]:
     return _compile(query.root, params), params
 
 
-def rank_match(query: Query) -> str | None:
-    """FTS5 MATCH used for ranking and snippets: OR of the query's positive words/phrases."""
-    leaves: list[Term | Phrase] = list(dict.fromkeys(positive_leaves(query.root)))
-    if not leaves:
+@dataclass(frozen=True)
+class SearchPlan:
+    """How search evaluates a query; it depends only on the query, never on the data.
+
+    `rank` is the FTS5 MATCH whose bm25 scores hits (None: the query has no positive words,
+    so hits are ordered by upvotes, day, id). When `covers`, every paper the query matches
+    also matches `rank`: search scans the rank match joined to `papers`, and `where` holds
+    only the rest of the query ('' for none). Otherwise `where` is the whole query and
+    papers outside `rank` (matched only via a filter or an OR branch) come after the rest.
+    `highlight` (the OR of the positive words and phrases) is what snippets mark.
+    """
+
+    rank: str | None
+    covers: bool
+    where: str
+    params: tuple[Any, ...]
+    highlight: str | None
+
+
+def _simplify(node: Node) -> Node:
+    """An equivalent condition without double negations or repeated AND/OR operands, so
+    `--a b` ranks like `a b` and `a a` like `a` (a repeated phrase would count twice)."""
+    if isinstance(node, Not):
+        child = _simplify(node.child)
+        return child.child if isinstance(child, Not) else Not(child)
+    if isinstance(node, And | Or):
+        flat: list[Node] = []
+        for child in map(_simplify, node.children):
+            flat.extend(child.children if isinstance(child, type(node)) else (child,))
+        children = tuple(dict.fromkeys(flat))
+        return children[0] if len(children) == 1 else type(node)(children)
+    return node
+
+
+def _either(leaves: Iterable[Term | Phrase]) -> str | None:
+    distinct = list(dict.fromkeys(leaves))
+    if not distinct:
         return None
-    return to_fts(leaves[0] if len(leaves) == 1 else Or(tuple(leaves)))
+    return to_fts(distinct[0] if len(distinct) == 1 else Or(tuple(distinct)))
 
 
-def _unranked_sql(where: str) -> str:
-    return (
-        "SELECT p.*, NULL AS _score, NULL AS _snip FROM papers p "
-        f"WHERE {where} ORDER BY p.upvotes DESC, p.day DESC, p.id LIMIT ? OFFSET ?"
-    )
+def plan(query: Query) -> SearchPlan:
+    """Choose the tightest ranking MATCH that still scores every hit the same way.
+
+    bm25 sums one term per phrase of the MATCH over the row's hits (the boolean structure
+    only decides which rows match), so on a paper that has all of them, `a AND b` scores
+    exactly like `a OR b`. That lets an AND-shaped query rank via the AND of its top-level
+    word/phrase conditions: FTS5 evaluates that efficiently and scores only papers that
+    have them all, instead of every paper with any one of the words.
+    """
+    root = _simplify(query.root)
+    highlight = _either(positive_leaves(root))
+    if is_text_only(root):  # words and phrases only: the query is its own rank match
+        return SearchPlan(to_fts(root), True, "", (), highlight)
+    conditions = root.children if isinstance(root, And) else ()
+    text = [c for c in conditions if is_text_only(c)]
+    params: list[Any] = []
+    if text:
+        rest = " AND ".join(_compile(c, params) for c in conditions if not is_text_only(c))
+        rank = to_fts(text[0] if len(text) == 1 else And(tuple(text)))
+        return SearchPlan(rank, True, rest, tuple(params), highlight)
+    # No positive words (rank None), or OR-shaped / every condition mixes words with filters:
+    # rank by any positive word, and papers matched without one come after the rest.
+    where = _compile(root, params)
+    return SearchPlan(highlight, False, where, tuple(params), highlight)
 
 
-def _ranked_sql(where: str) -> str:
+def rank_match(query: Query) -> str | None:
+    """FTS5 MATCH whose bm25 ranks the query's hits (see `plan`): the query itself when it
+    is only words and phrases; else the AND of its top-level word/phrase conditions; else
+    the OR of its positive words and phrases. None when it has no positive words."""
+    return plan(query).rank
+
+
+def _from_where(p: SearchPlan) -> tuple[str, list[Any]]:
+    """FROM ... WHERE ... selecting exactly the query's matches, and its parameters."""
+    if p.covers:
+        extra = f" AND {p.where}" if p.where else ""
+        sql = (
+            "FROM papers_fts CROSS JOIN papers p ON p.pk = papers_fts.rowid "
+            f"WHERE papers_fts MATCH ?{extra}"
+        )
+        return sql, [p.rank, *p.params]
+    return f"FROM papers p WHERE {p.where}", list(p.params)
+
+
+def _page_sql(p: SearchPlan) -> tuple[str, list[Any]]:
+    """SQL for one page of (pk, score) pairs, best first; LIMIT/OFFSET are the last two ?."""
+    page = "LIMIT ? OFFSET ?"
+    if p.rank is None:
+        sql, params = _from_where(p)
+        return f"SELECT p.pk, NULL AS score {sql} ORDER BY {_TIES} {page}", params
+    if p.covers:
+        # CROSS JOIN keeps FTS5 the outer loop: one MATCH scan, then primary-key lookups.
+        sql, params = _from_where(p)
+        select = f"SELECT p.pk, {_BM25} - {_PRIOR} AS score"
+        return f"{select} {sql} ORDER BY score, {_TIES} {page}", params
     # Papers outside the rank match (matched only via a filter or an OR branch) come last.
-    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
     return (
-        "WITH r AS MATERIALIZED ("
-        f"SELECT rowid AS rid, bm25(papers_fts, {weights}) AS s, "
-        f"snippet(papers_fts, -1, '**', '**', '…', {SNIPPET_TOKENS}) AS snip "
+        f"WITH r AS MATERIALIZED (SELECT rowid AS rid, {_BM25} AS s "
         "FROM papers_fts WHERE papers_fts MATCH ?) "
-        f"SELECT p.*, r.s - {UPVOTE_PRIOR} * ln(1 + max(p.upvotes, 0)) AS _score, "
-        "r.snip AS _snip FROM papers p LEFT JOIN r ON r.rid = p.pk "
-        f"WHERE {where} "
-        "ORDER BY (r.rid IS NULL), _score, p.upvotes DESC, p.day DESC, p.id "
-        "LIMIT ? OFFSET ?"
+        f"SELECT p.pk, r.s - {_PRIOR} AS score FROM papers p LEFT JOIN r ON r.rid = p.pk "
+        f"WHERE {p.where} ORDER BY (r.rid IS NULL), score, {_TIES} {page}"
+    ), [p.rank, *p.params]
+
+
+def _snippets(db: sqlite_utils.Database, highlight: str, pks: list[int]) -> dict[int, str]:
+    """snippet() for just these papers (each matches `highlight`), by primary key."""
+    if not pks:
+        return {}
+    sql = (
+        f"SELECT rowid, snippet(papers_fts, -1, '**', '**', '…', {SNIPPET_TOKENS}) "
+        f"FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN {_PKS}"
     )
+    return dict(db.execute(sql, [highlight, json.dumps(pks)]).fetchall())
 
 
 def search(
     db: sqlite_utils.Database, query: Query, limit: int = 10, offset: int = 0
 ) -> list[SearchHit]:
-    """Papers matching the query, best first: BM25 (title > abstract) plus an upvote prior."""
-    where, params = compile_where(query)
-    ranker = rank_match(query)
-    page = [max(0, int(limit)), max(0, int(offset))]
-    if ranker is None:
-        rows = db.query(_unranked_sql(where), [*params, *page])
-    else:
-        rows = db.query(_ranked_sql(where), [ranker, *params, *page])
+    """Papers matching the query, best first: BM25 (title > abstract) plus an upvote prior.
+
+    SearchHit.score is higher-is-better: -(bm25 of `rank_match` - the upvote prior); 0.0 for
+    a paper outside the rank match (it matched only via a filter or an OR branch).
+    """
+    p = plan(query)
+    sql, params = _page_sql(p)
+    with db.atomic():  # one snapshot for the ranking and the fetch
+        ranked = db.execute(sql, [*params, max(0, int(limit)), max(0, int(offset))]).fetchall()
+        pks = json.dumps([pk for pk, _ in ranked])
+        rows = {r["pk"]: r for r in db.query(f"SELECT * FROM papers WHERE pk IN {_PKS}", [pks])}
+        scored = [pk for pk, score in ranked if score is not None]
+        snippets = _snippets(db, p.highlight, scored) if p.highlight else {}
     hits = []
-    for row in rows:
-        score, snippet = row.pop("_score"), row.pop("_snip")
-        # SearchHit.score is higher-is-better (negated SQL score); 0.0 without a text match.
+    for pk, score in ranked:
         relevance = -float(score) if score is not None else 0.0
-        hits.append(SearchHit(paper=row_to_paper(row), snippet=snippet, score=relevance))
+        paper = row_to_paper(rows[pk])
+        hits.append(SearchHit(paper=paper, snippet=snippets.get(pk), score=relevance))
     return hits
 
 
 def count(db: sqlite_utils.Database, query: Query) -> int:
     """How many papers match the query."""
-    where, params = compile_where(query)
-    return int(db.execute(f"SELECT count(*) FROM papers p WHERE {where}", params).fetchone()[0])
+    sql, params = _from_where(plan(query))
+    return int(db.execute(f"SELECT count(*) {sql}", params).fetchone()[0])

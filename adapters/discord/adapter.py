@@ -90,8 +90,9 @@ class DiscordAdapter:
         await asyncio.wait_for(self.client.wait_until_ready(), timeout)
 
     async def stop(self) -> None:
-        """Disconnect."""
-        await self.client.close()
+        """Disconnect, if the client ever logged in (posting alone logs in too)."""
+        if self._task is not None or self.publisher.logged_in:
+            await self.client.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

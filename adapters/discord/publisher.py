@@ -29,6 +29,7 @@ class DiscordPublisher:
         self.client = client
         self.token = token
         self._login = asyncio.Lock()
+        self.logged_in = False
 
     async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
         """Post a digest; what does not fit one message follows it (in the post, on forums)."""
@@ -44,6 +45,7 @@ class DiscordPublisher:
         async with self._login:
             if self.client.http.token is None:
                 await self.client.login(self.token)
+            self.logged_in = True
 
     async def _post(self, ref: ChannelRef, messages: list[DiscordMessage], title: str) -> str:
         try:

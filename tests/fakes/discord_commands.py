@@ -163,7 +163,7 @@ class CommandStore:
                 "default_member_permissions": None if perms is None else str(perms),
                 "nsfw": bool(cmd.get("nsfw", False)),
                 "contexts": cmd.get("contexts"),
-                "integration_types": cmd.get("integration_types", [0]),
+                "integration_types": cmd.get("integration_types") or [0],
             }
             if guild_id is None:
                 data["dm_permission"] = cmd.get("dm_permission", True)

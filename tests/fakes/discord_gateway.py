@@ -76,7 +76,6 @@ class Gateway:
         self.identifies: list[Identify] = []
         self.resumes: list[dict[str, Any]] = []
         self.heartbeats = 0
-        self.connected = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         """The WebSocket endpoint."""
@@ -162,7 +161,6 @@ class Gateway:
         for gid in self.guilds_on(session):
             await session.send(DISPATCH, world.guild_create(world.guilds[gid], session.intents),
                                "GUILD_CREATE")
-        self.connected.set()
 
     async def _resume(self, session: Session, d: dict[str, Any]) -> None:
         self.resumes.append(d)

@@ -50,6 +50,7 @@ class InteractionHub:
         self.records: dict[int, InteractionRecord] = {}
         self.by_token: dict[str, InteractionRecord] = {}
         self.late_callbacks: list[tuple[int, float]] = []  # (interaction id, elapsed)
+        self.current: dict[int, dict[str, Any]] = {}  # message id → latest message object
 
     @property
     def callbacks(self) -> list[Callback]:
@@ -155,6 +156,7 @@ class InteractionHub:
             inter.update(response_message_id=str(mid), response_message_loading=ctype == 5,
                          response_message_ephemeral=bool(flags & EPHEMERAL))
             resource = {"type": ctype, "message": self._message_object(record, msg)}
+            self.current[mid] = resource["message"]
         record._record_callback(cb)
         if not with_response:
             return None
@@ -212,26 +214,37 @@ class InteractionHub:
         flags = int(body.get("flags") or 0)
         return self._store_followup(record, mid, "PATCH", body, flags, ephemeral, fills)
 
-    def delete(self, token: str, message_id: str) -> None:
-        """DELETE /webhooks/{app_id}/{token}/messages/{@original|id}."""
+    def get(self, token: str, message_id: str, *, delete: bool = False) -> dict[str, Any]:
+        """GET (or DELETE) /webhooks/{app_id}/{token}/messages/{@original|id}."""
         record = self._live(token)
-        known = {str(f.message_id) for f in record.followups}
-        if message_id == "@original" and record.original_message_id is None:
+        mid = record.original_message_id if message_id == "@original" else (
+            int(message_id) if message_id.isdigit() else None)
+        known = {record.original_message_id, *(f.message_id for f in record.followups)}
+        if mid is None or mid not in known or mid not in self.current:
             raise unknown_message()
-        if message_id != "@original" and message_id not in known:
-            raise unknown_message()
+        if delete:
+            self.world.messages[:] = [m for m in self.world.messages if m.id != mid]
+            return self.current.pop(mid)
+        return self.current[mid]
 
     def _store_followup(self, record: InteractionRecord, mid: int, method: Any,
                         body: dict[str, Any], flags: int, ephemeral: bool, fills: bool
                         ) -> dict[str, Any]:
+        shown = body
+        if method == "PATCH":  # an edit keeps what it does not replace
+            prev = self.current.get(mid, {})
+            shown = {"content": prev.get("content", ""), "embeds": prev.get("embeds", []), **body}
         msg_flags = flags & ~EPHEMERAL | (EPHEMERAL if ephemeral else 0)
-        msg = self._message(record, mid, body, msg_flags, "followup")
-        record._record_followup(Followup(record.id, mid, method, body.get("content"),
-                                         list(body.get("embeds") or []), flags, ephemeral,
+        source = "interaction" if mid == record.original_message_id else "followup"
+        msg = self._message(record, mid, shown, msg_flags, source)
+        record._record_followup(Followup(record.id, mid, method, shown.get("content"),
+                                         list(shown.get("embeds") or []), flags, ephemeral,
                                          fills, dict(body)))
         if not ephemeral:
+            self.world.messages[:] = [m for m in self.world.messages if m.id != mid]
             self.world.messages.append(msg)
-        return self._message_object(record, msg)
+        self.current[mid] = self._message_object(record, msg)
+        return self.current[mid]
 
     def _message(self, record: InteractionRecord, mid: int, body: Mapping[str, Any], flags: int,
                  source: Any) -> Message:

@@ -217,9 +217,9 @@ class ChannelRoutes:
             if request.method == "PATCH":
                 return 200, self.hub.edit(token, mid, body)
             if request.method == "DELETE":
-                self.hub.delete(token, mid)
+                self.hub.get(token, mid, delete=True)
                 return 204, None
-            raise unknown_message()
+            return 200, self.hub.get(token, mid)
         hook = self._hook(request)
         index = next((i for i, m in enumerate(self.world.messages)
                       if str(m.id) == mid and m.source == "webhook"), None)

@@ -271,8 +271,17 @@ async def test_edit_original_fills_the_deferred_message(discord_fake: DiscordFak
         interaction = bot.hold[0]  # the test answers with the bot's own Interaction object
         await interaction.response.defer(ephemeral=True, thinking=True)
         await interaction.edit_original_response(content="Done")
-        await interaction.followup.send("Also public")
-    edit, extra = record.followups
+        original = await interaction.original_response()
+        public = await interaction.followup.send("Also public", wait=True)
+        await public.edit(embed=discord.Embed(title="Edited"))
+        await interaction.delete_original_response()
+        gone = await raw(discord_fake, "GET", f"/webhooks/{APP_ID}/{record.token}/messages/"
+                         "@original", token=None)  # original_response() caches: ask directly
+    assert gone[0] == 404 and gone[1]["code"] == 10008
+    assert original.content == "Done" and original.id == record.original_message_id
+    edit, extra, extra_edit = record.followups
+    assert extra_edit.method == "PATCH" and extra_edit.content == "Also public"
+    assert extra_edit.embeds[0]["title"] == "Edited"
     assert (edit.method, edit.fills_deferred, edit.ephemeral) == ("PATCH", True, True)
     assert (extra.method, extra.fills_deferred, extra.ephemeral) == ("POST", False, False)
     assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["Also public"]

@@ -1,0 +1,59 @@
+"""Fixtures for the Discord adapter tests: the fake, a seeded core, a connected adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from adapters.discord.adapter import DiscordAdapter, DiscordConfig
+from bot.handlers import Handlers
+from bot.service import Paperboy
+from storage.store import Store
+from tests.fakes import discord_fixture
+from tests.fakes.discord_api import DiscordFake
+from tests.helpers import Clock, StaticFeed, at, make_paper
+
+discord_fake = discord_fixture.discord_fake
+DAY = "2026-11-25"
+
+
+@pytest.fixture(autouse=True)
+def restore_endpoints() -> Iterator[None]:
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    yield
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+
+
+@pytest.fixture
+def discord_store(tmp_path: Path) -> Store:
+    store = Store(tmp_path / "paperboy.db")
+    store.upsert_papers([
+        make_paper("2411.00001", DAY, 40, 3, title="Video diffusion at scale",
+                   github_repo="https://github.com/a/b", github_stars=5),
+        make_paper("2411.00002", DAY, 25, 1, title="Agents that plan"),
+    ], at("2026-11-25 10:00"))
+    return store
+
+
+@pytest.fixture
+def discord_core(discord_store: Store, clock: Clock) -> Paperboy:
+    return Paperboy(discord_store, StaticFeed(), {}, clock=clock)
+
+
+@pytest.fixture
+async def adapter(
+    discord_fake: DiscordFake, discord_core: Paperboy
+) -> AsyncIterator[DiscordAdapter]:
+    config = DiscordConfig(token=discord_fixture.TOKEN, api_url=discord_fake.api_base,
+                           gateway_url=discord_fake.gateway_url, guild_ready_timeout=0.1)
+    handlers = Handlers(discord_core)
+    adapter = DiscordAdapter(config, handlers.run, handlers.suggest)
+    discord_core.publishers[adapter.publisher.platform] = adapter.publisher
+    await adapter.start()
+    await adapter.wait_until_ready(timeout=10)
+    yield adapter
+    await adapter.stop()

@@ -1,0 +1,181 @@
+"""The Discord adapter end to end: the real discord.py client against the local fake."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from adapters.discord.adapter import DiscordAdapter
+from bot.commands import COMMANDS
+from bot.delivery import Outcome
+from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.service import Paperboy
+from storage.store import Store
+from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MANAGER, MEMBER, PAPERS, RANDOM
+from tests.helpers import make_paper
+
+CH = ChannelRef("discord", str(GUILD), str(PAPERS))
+
+
+async def _run(fake: DiscordFake, path: list[str], options: dict[str, object] | None = None,
+               user: int = MANAGER) -> tuple[bool, str]:
+    record = await fake.send_interaction(GUILD, PAPERS, user, "papers", path, options or {})
+    callback = await record.callback()
+    [followup, *rest] = await record.wait_followups(1)
+    text = " ".join(str(f.content) + str(f.embeds) for f in [followup, *rest])
+    return callback.ephemeral, text
+
+
+async def test_commands_are_synced_from_the_command_table(adapter: DiscordAdapter,
+                                                          discord_fake: DiscordFake) -> None:
+    [papers] = [c for c in discord_fake.commands if c.data["name"] == "papers"]
+    names: set[str] = set()
+    for option in papers.data["options"]:
+        if option["type"] == 2:
+            names.update(f"{option['name']} {sub['name']}" for sub in option["options"])
+        else:
+            names.add(option["name"])
+    assert names == {spec.name for spec in COMMANDS}
+    assert papers.data.get("dm_permission") is False
+
+
+@pytest.mark.parametrize("path, options, expected, ephemeral", [
+    (["help"], {}, "/papers search", True),
+    (["today"], {"count": 1}, "Video diffusion at scale", False),
+    (["search"], {"query": "diffusion"}, "Video diffusion at scale", True),
+    (["paper"], {"id": "2411.00002"}, "Agents that plan", False),
+    (["subscribe"], {"query": "mamba"}, "Alert #1 added", True),
+    (["subscriptions"], {}, "no alerts", True),
+    (["digest", "on"], {"time": "08:30", "timezone": "Europe/Paris"}, "08:30 Europe/Paris", True),
+    (["digest", "off"], {}, "Daily digest off", True),
+    (["digest", "show"], {}, "Digest off", True),
+    (["digest", "size"], {"count": 5}, "top 5 papers", True),
+    (["digest", "min-upvotes"], {"count": 3}, "at least 3 upvotes", True),
+    (["digest", "weekends"], {"policy": "notice"}, "get a notice", True),
+    (["alerts", "test"], {"query": "agents"}, "would have alerted on 1 paper", True),
+    (["status"], {}, "Papers stored: 2", True),
+])
+async def test_every_subcommand_answers(adapter: DiscordAdapter, discord_fake: DiscordFake,
+                                        path: list[str], options: dict[str, object],
+                                        expected: str, ephemeral: bool) -> None:
+    was_ephemeral, text = await _run(discord_fake, path, options)
+    assert expected in text
+    assert was_ephemeral is ephemeral
+
+
+async def test_unsubscribe_autocompletes_then_removes(adapter: DiscordAdapter,
+                                                      discord_fake: DiscordFake,
+                                                      discord_store: Store) -> None:
+    await _run(discord_fake, ["subscribe"], {"query": "state space models"})
+    record = await discord_fake.send_autocomplete(GUILD, PAPERS, MANAGER, "papers",
+                                                  ["unsubscribe"], {"subscription": "state"},
+                                                  focused="subscription")
+    [choice] = await record.choices()
+    _, text = await _run(discord_fake, ["unsubscribe"], {"subscription": choice["value"]})
+    assert "Alert #1 removed" in text
+    assert discord_store.subscriptions() == []
+
+
+async def test_time_zone_autocomplete(adapter: DiscordAdapter, discord_fake: DiscordFake) -> None:
+    record = await discord_fake.send_autocomplete(GUILD, PAPERS, MANAGER, "papers",
+                                                  ["digest", "on"], {"timezone": "tokyo"},
+                                                  focused="timezone")
+    assert [c["value"] for c in await record.choices()] == ["Asia/Tokyo"]
+
+
+async def test_member_without_manage_channels_is_refused(adapter: DiscordAdapter,
+                                                         discord_fake: DiscordFake,
+                                                         discord_store: Store) -> None:
+    _, text = await _run(discord_fake, ["subscribe"], {"query": "mamba"}, user=MEMBER)
+    _, search = await _run(discord_fake, ["search"], {"query": "agents"}, user=MEMBER)
+    assert "permission to manage this channel" in text
+    assert discord_store.subscriptions() == []
+    assert "Agents that plan" in search
+
+
+async def test_bad_option_values_get_a_clear_answer(adapter: DiscordAdapter,
+                                                    discord_fake: DiscordFake) -> None:
+    _, bad_time = await _run(discord_fake, ["digest", "on"], {"time": "25:99"})
+    _, bad_query = await _run(discord_fake, ["search"], {"query": '"unbalanced'})
+    assert "is not a time" in bad_time
+    assert "unbalanced quote" in bad_query
+
+
+async def test_digest_of_25_long_papers_is_split_into_valid_messages(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
+    discord_core: Paperboy
+) -> None:
+    discord_store.upsert_papers([
+        make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 20,
+                   summary="An abstract that goes on and on. " * 160)
+        for i in range(25)
+    ])
+    discord_core.save_settings(ChannelSettings(CH, digest_enabled=True, size=25))
+    outcome = await discord_core.send_digest(CH, day=date(2026, 11, 26))
+    messages = discord_fake.messages_in(PAPERS)
+    assert outcome is Outcome.SENT
+    assert len(messages) > 1
+    embeds = [e for m in messages for e in m.embeds]
+    assert [e["url"].rsplit("/", 1)[1] for e in embeds] == [f"2411.1{i:04d}" for i in range(25)]
+    row = discord_store.delivery(CH, "digest", "2026-11-26")
+    assert row is not None and row["message_id"] == str(messages[0].id)
+
+
+async def test_forum_channel_gets_the_digest_as_a_new_post(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_core: Paperboy
+) -> None:
+    forum = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
+    discord_core.save_settings(ChannelSettings(forum, digest_enabled=True))
+    assert await discord_core.send_digest(forum, day=date(2026, 11, 25)) is Outcome.SENT
+    [post] = [m for m in discord_fake.messages if m.source == "forum_post"]
+    assert post.parent_id == FORUM_CHANNEL
+    assert "Daily Papers" in str(post.thread_name)
+
+
+async def test_alert_is_posted_with_the_matched_queries(adapter: DiscordAdapter,
+                                                        discord_fake: DiscordFake) -> None:
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
+    message_id = await adapter.publisher.send_alert(CH, Alert(CH, paper, ("mamba", "video")))
+    [message] = discord_fake.messages_in(PAPERS)
+    assert str(message.id) == message_id
+    assert "matched: mamba, video" in message.content
+
+
+async def test_scripted_429_is_waited_out_and_delivered_once(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
+    discord_core: Paperboy
+) -> None:
+    discord_fake.script_rate_limit(f"/channels/{PAPERS}/messages", times=2, retry_after=0.2)
+    discord_store.save_channel(ChannelSettings(CH))
+    discord_store.add_subscription(CH, "paper", "3000", discord_core.clock())
+    papers = [make_paper(f"2411.2{i:04d}", "2026-11-25", title=f"Paper number {i}")
+              for i in range(3)]
+    assert await discord_core.send_alerts(papers) == {"sent": 3}
+    assert discord_fake.rate_limited == 2
+    assert len(discord_fake.messages_in(PAPERS)) == 3
+
+
+async def test_forbidden_channel_is_paused_and_the_fan_out_goes_on(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
+    discord_core: Paperboy
+) -> None:
+    other = ChannelRef("discord", str(GUILD), str(RANDOM))
+    for ref in (CH, other):
+        discord_store.save_channel(ChannelSettings(ref))
+        discord_store.add_subscription(ref, "diffusion", "3000", discord_core.clock())
+    discord_fake.forbid(RANDOM)
+    outcomes = await discord_core.send_alerts([make_paper("2411.00010", "2026-11-25",
+                                                          title="Diffusion")])
+    settings = discord_store.channel(other)
+    assert outcomes == {"sent": 1, "failed": 1}
+    assert settings is not None and settings.paused and "Forbidden" in str(settings.paused_reason)
+    _, status = await _run(discord_fake, ["status"])
+    assert f"discord:{GUILD}:{RANDOM}" in status
+
+
+async def test_the_fake_saw_no_route_it_does_not_serve(adapter: DiscordAdapter,
+                                                       discord_fake: DiscordFake) -> None:
+    await _run(discord_fake, ["status"])
+    assert discord_fake.unimplemented == []
