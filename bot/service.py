@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +18,9 @@ from bot.ports import Feed, Publisher, Repository
 from bot.schedule import previous_run
 
 log = logging.getLogger(__name__)
+
+# How many channels receive alerts at the same time.
+FAN_OUT_CHANNELS = 8
 
 
 def utc_now() -> datetime:
@@ -112,11 +116,25 @@ class Paperboy:
 
     async def send_alerts(self, papers: Sequence[Paper]) -> Counter[str]:
         """Post one alert per (channel, paper) matched by the channel's subscriptions."""
-        outcomes: Counter[str] = Counter()
         if not papers:
-            return outcomes
-        for alert in match_alerts(self.repo.subscriptions(), papers):
-            outcomes[(await self._deliver_alert(alert)).value] += 1
+            return Counter()
+        return await self._fan_out(match_alerts(self.repo.subscriptions(), papers))
+
+    async def _fan_out(self, alerts: Sequence[Alert]) -> Counter[str]:
+        """Deliver alerts: in order within a channel, channels side by side (each platform
+        paces per channel, so a slow channel does not hold up the others)."""
+        outcomes: Counter[str] = Counter()
+        by_channel: dict[ChannelRef, list[Alert]] = {}
+        for alert in alerts:
+            by_channel.setdefault(alert.channel, []).append(alert)
+        gate = asyncio.Semaphore(FAN_OUT_CHANNELS)
+
+        async def channel_worker(queue: list[Alert]) -> None:
+            async with gate:
+                for alert in queue:
+                    outcomes[(await self._deliver_alert(alert)).value] += 1
+
+        await asyncio.gather(*(channel_worker(queue) for queue in by_channel.values()))
         return outcomes
 
     async def _deliver_alert(self, alert: Alert) -> Outcome:
@@ -127,14 +145,12 @@ class Paperboy:
 
     async def retry_alerts(self) -> Counter[str]:
         """Retry alerts whose earlier post failed or was cut short by a crash."""
-        outcomes: Counter[str] = Counter()
+        retry: list[Alert] = []
         for channel, paper_id in self.repo.pending_deliveries(ALERT_KIND, self.clock()):
             paper = self.repo.get_paper(paper_id)
-            if paper is None:
-                continue
-            for alert in match_alerts(self.repo.subscriptions(channel), [paper]):
-                outcomes[(await self._deliver_alert(alert)).value] += 1
-        return outcomes
+            if paper is not None:
+                retry.extend(match_alerts(self.repo.subscriptions(channel), [paper]))
+        return await self._fan_out(retry)
 
     # --- digests --------------------------------------------------------------------------
 

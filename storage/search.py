@@ -2,7 +2,7 @@
 
 A search runs in two steps inside one read transaction. The first ranks: it selects only the
 primary keys and scores of one page of hits, through the cheapest plan the query's shape
-allows (see `SearchPlan`). The second fetches those few papers and their snippets, so
+allows (see `plan`). The second fetches those few papers and their snippets, so
 snippet() runs at most `limit` times however many papers the query's words appear in.
 """
 
@@ -113,6 +113,7 @@ def _simplify(node: Node) -> Node:
 
 
 def _either(leaves: Iterable[Term | Phrase]) -> str | None:
+    """FTS5 MATCH for any of these words/phrases (each once), or None for none."""
     distinct = list(dict.fromkeys(leaves))
     if not distinct:
         return None
@@ -120,13 +121,21 @@ def _either(leaves: Iterable[Term | Phrase]) -> str | None:
 
 
 def plan(query: Query) -> SearchPlan:
-    """Choose the tightest ranking MATCH that still scores every hit the same way.
+    """Choose the tightest MATCH to rank by: only papers matching it are scored.
 
-    bm25 sums one term per phrase of the MATCH over the row's hits (the boolean structure
-    only decides which rows match), so on a paper that has all of them, `a AND b` scores
-    exactly like `a OR b`. That lets an AND-shaped query rank via the AND of its top-level
-    word/phrase conditions: FTS5 evaluates that efficiently and scores only papers that
-    have them all, instead of every paper with any one of the words.
+    - only words and phrases (`a "b c"`, `a OR b`): the query itself;
+    - an AND with some word/phrase conditions (`a "b c" -d upvotes:>=5`): their AND, the
+      other conditions (`-d`, filters, mixed groups) filtering in SQL;
+    - anything else with positive words (`a OR has:code`): the OR of its positive words and
+      phrases, and papers matched without one come after the rest;
+    - no positive words (`-a`, filters): no ranking, just upvotes, day, id.
+
+    bm25 sums one term per phrase of the MATCH over the paper's hits of that phrase, while
+    the boolean structure only decides which papers match, so on a paper that has all of
+    them `a AND b` scores exactly like `a OR b`. A hit's score is therefore the same as if
+    every query ranked by the OR of its positive words, except that words in a condition
+    mixed with filters (`video` in `a (video OR has:code)`) do not count, and in an OR of
+    groups (`(a b) OR c`) only the words of the groups that matched count.
     """
     root = _simplify(query.root)
     highlight = _either(positive_leaves(root))

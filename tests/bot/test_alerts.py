@@ -141,3 +141,24 @@ async def test_alerts_wait_when_no_adapter_runs_for_the_platform(
     outcome = await core.send_alerts([make_paper("2411.00001", DAY, title="Diffusion")])
     assert outcome == {Outcome.NO_ADAPTER.value: 1}
     assert store.delivery(slack, "alert", "2411.00001") is None
+
+
+async def test_channels_are_served_side_by_side(store: Store, clock: Clock) -> None:
+    import asyncio
+
+    second_reached = asyncio.Event()
+
+    class Gate(ScriptedPublisher):
+        async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
+            if channel == CH1:  # C1 waits for C2: a one-at-a-time fan-out would stall here
+                await asyncio.wait_for(second_reached.wait(), timeout=5)
+            else:
+                second_reached.set()
+            return await super().send_alert(channel, alert)
+
+    _subscribe(store, CH1, "diffusion")
+    _subscribe(store, CH2, "diffusion")
+    publisher = Gate()
+    core = _core(store, publisher, clock)
+    outcomes = await core.send_alerts([make_paper("2411.00001", DAY, title="Diffusion")])
+    assert outcomes == {"sent": 2}
