@@ -23,17 +23,17 @@ from _common import console, environment, positive_ints
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from adapters.discord.adapter import DiscordAdapter, DiscordConfig  # noqa: E402
-from adapters.slack.adapter import SlackAdapter, SlackConfig  # noqa: E402
-from bot.domain import ChannelRef, ChannelSettings, Paper  # noqa: E402
-from bot.handlers import Handlers  # noqa: E402
-from bot.service import Paperboy  # noqa: E402
-from storage.store import Store  # noqa: E402
-from tests.fakes import discord_fixture, slack_fixture  # noqa: E402
-from tests.fakes.discord_api import DiscordFake  # noqa: E402
-from tests.fakes.discord_records import BASIC_MEMBER, TEXT  # noqa: E402
-from tests.fakes.slack_api import SlackFake  # noqa: E402
-from tests.helpers import StaticFeed, make_paper  # noqa: E402
+from adapters.discord.adapter import DiscordAdapter, DiscordConfig
+from adapters.slack.adapter import SlackAdapter, SlackConfig
+from bot.domain import ChannelRef, ChannelSettings, Paper
+from bot.handlers import Handlers
+from bot.service import Paperboy
+from storage.store import Store
+from tests.fakes import discord_fixture, slack_fixture
+from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_records import BASIC_MEMBER, TEXT
+from tests.fakes.slack_api import SlackFake
+from tests.helpers import StaticFeed, make_paper
 
 Row = tuple[str, int, int, float, int, str]
 
