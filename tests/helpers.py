@@ -3,8 +3,11 @@ a scriptable publisher, and a paper factory."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from bot.domain import Alert, ChannelRef, Digest, Paper
 from bot.ports import DeliveryError
@@ -96,3 +99,16 @@ class ScriptedPublisher:
 
     def of_kind(self, kind: str) -> list[Post]:
         return [p for p in self.posts if p.kind == kind]
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Wait (bounded) until `check()` is truthy: for work that happens after an ack."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.01)

@@ -6,10 +6,10 @@ from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.text import Text
 
+from adapters.text import authors_line, digest_when
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 SUMMARY_CHARS = 300
-FIRST_AUTHORS = 3
 
 
 def clip(text: str, limit: int) -> str:
@@ -20,13 +20,6 @@ def clip(text: str, limit: int) -> str:
     cut = text[: limit - 1].rsplit(" ", 1)[0]
     return cut + "…"
 
-
-def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
-    """The first few authors, then `et al.`."""
-    names = list(paper.authors[:first])
-    if len(paper.authors) > first:
-        names.append("et al.")
-    return ", ".join(names)
 
 
 def paper_text(paper: Paper, rank: int | None = None, snippet: str | None = None) -> Text:
@@ -58,9 +51,7 @@ def _papers(hits: tuple[SearchHit, ...] | list[SearchHit]) -> list[RenderableTyp
 
 def digest_title(digest: Digest) -> str:
     """The digest's headline."""
-    if len(digest.days) == 1:
-        return f"Daily Papers · {digest.day:%a %d %b %Y}"
-    return f"Daily Papers · {digest.days[0]:%d %b} – {digest.day:%d %b %Y} (catch-up)"
+    return f"Daily Papers · {digest_when(digest)}"
 
 
 def render_digest(digest: Digest) -> RenderableType:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from urllib.parse import quote
 
 import discord
@@ -28,6 +27,7 @@ from adapters.discord.limits import (
     FOOTER_MAX,
     THREAD_NAME_MAX,
 )
+from adapters.text import authors_line, day_label, digest_when, utf16_len
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 # Presentation budgets (ours, not Discord's), in escaped UTF-16 units. One paper embed stays
@@ -41,7 +41,6 @@ REPO_LABEL_CHARS = 80
 MATCHED_CHARS = 1000
 REPLY_TITLE_CHARS = 256
 CONTINUED_LABEL_CHARS = 100
-FIRST_AUTHORS = 3
 COLOUR = discord.Colour(0xFFD21E)  # Hugging Face yellow
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -61,9 +60,7 @@ class DiscordMessage:
 # --- text ------------------------------------------------------------------------------------
 
 
-def discord_len(text: str) -> int:
-    """Length in UTF-16 code units (never less than the code points discord.py counts)."""
-    return len(text.encode("utf-16-le")) // 2
+discord_len = utf16_len
 
 
 def _fit(text: str, limit: int) -> int:
@@ -175,12 +172,6 @@ def embed_cost(embed: discord.Embed) -> int:
     return sum(discord_len(t or "") for t in texts)
 
 
-def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
-    """The first few authors, then `et al.` (raw text)."""
-    names = [" ".join(a.split()) for a in paper.authors]
-    names = [n for n in names if n]
-    shown = names[:first] + (["et al."] if len(names) > first else [])
-    return ", ".join(shown)
 
 
 def _links(paper: Paper) -> str:
@@ -225,7 +216,7 @@ def paper_embed(paper: Paper, rank: int | None = None, snippet: str | None = Non
     image = _url(paper.thumbnail)
     if image:
         embed.set_thumbnail(url=image)
-    embed.set_footer(text=clip(f"Daily Papers · {_day(paper.day)}", FOOTER_MAX, False))
+    embed.set_footer(text=clip(f"Daily Papers · {day_label(paper.day)}", FOOTER_MAX, False))
     return embed
 
 
@@ -271,17 +262,8 @@ def _messages(pages: list[_Page]) -> list[DiscordMessage]:
 # --- renderers -------------------------------------------------------------------------------
 
 
-def _day(d: date) -> str:
-    return f"{d:%a %d %b %Y}"
 
 
-def digest_when(digest: Digest) -> str:
-    """The day, or for a catch-up the range of days, a digest covers."""
-    first, last = digest.days[0], digest.day
-    if not digest.is_catch_up:
-        return _day(last)
-    start = f"{first:%d %b}" if first.year == last.year else f"{first:%d %b %Y}"
-    return f"{start} – {last:%d %b %Y} (catch-up)"
 
 
 def thread_name(digest: Digest) -> str:

@@ -6,6 +6,7 @@ import re
 from urllib.parse import quote
 
 from adapters.slack.limits import SECTION_TEXT_MAX
+from adapters.text import utf16_len
 
 # `|` ends the URL part of `<url|label>`; labels show this look-alike instead.
 PIPE_LOOKALIKE = "∣"
@@ -21,9 +22,7 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_len(text: str) -> int:
-    """Length in UTF-16 code units (never less than code points; Slack's unit is undocumented)."""
-    return len(text.encode("utf-16-le")) // 2
+slack_len = utf16_len
 
 
 def _width(ch: str, escaped: bool) -> int:

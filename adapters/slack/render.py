@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from adapters.slack.limits import (
@@ -29,6 +28,7 @@ from adapters.slack.mrkdwn import (
     snippet_mrkdwn,
     split_text,
 )
+from adapters.text import authors_line, digest_when
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 Block = dict[str, Any]
@@ -41,7 +41,6 @@ SUMMARY_CHARS = 500
 REPO_LABEL_CHARS = 80
 MATCHED_CHARS = 1000
 CONTINUED_LABEL_CHARS = 100
-FIRST_AUTHORS = 3
 HF_DAILY_URL = "https://huggingface.co/papers"
 _GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 
@@ -80,12 +79,6 @@ def block_cost(value: Any) -> int:
     return slack_len(value) if isinstance(value, str) else 0
 
 
-def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
-    """The first few authors, then `et al.` (raw text)."""
-    names = [" ".join(a.split()) for a in paper.authors]
-    names = [n for n in names if n]
-    shown = names[:first] + (["et al."] if len(names) > first else [])
-    return ", ".join(shown)
 
 
 def paper_section(paper: Paper, rank: int | None = None, snippet: str | None = None,
@@ -168,17 +161,8 @@ def _papers(n: int) -> str:
     return f"{n} paper{'s' if n != 1 else ''}"
 
 
-def _day(d: date) -> str:
-    return f"{d:%a %d %b %Y}"
 
 
-def digest_when(digest: Digest) -> str:
-    """The day, or for a catch-up the range of days, a digest covers."""
-    first, last = digest.days[0], digest.day
-    if not digest.is_catch_up:
-        return _day(last)
-    start = f"{first:%d %b}" if first.year == last.year else f"{first:%d %b %Y}"
-    return f"{start} – {last:%d %b %Y} (catch-up)"
 
 
 def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMessage]:

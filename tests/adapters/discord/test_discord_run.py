@@ -9,12 +9,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.adapters.slack.conftest import eventually
 from tests.data.make_days import make_day
 from tests.fakes import discord_fixture, hf_fixture
 from tests.fakes.discord_api import DiscordFake
 from tests.fakes.discord_fixture import GUILD, MANAGER, PAPERS, TOKEN
 from tests.fakes.hf_server import HFServer
+from tests.helpers import eventually
 
 hf_server = hf_fixture.hf_server
 discord_fake = discord_fixture.discord_fake

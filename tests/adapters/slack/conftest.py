@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,19 +21,6 @@ SIGNING_SECRET = "test-signing-secret"
 DAY = "2026-11-25"
 
 MakeAdapter = Callable[..., Awaitable[SlackAdapter]]
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Wait (bounded) until `check()` is truthy: for work that happens after an ack."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from bot.delivery import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings
 from bot.service import Paperboy
 from storage.store import Store
-from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter, eventually
+from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter
 from tests.fakes.slack_api import SlackFake, form_body, signed_headers
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET
-from tests.helpers import make_paper
+from tests.helpers import eventually, make_paper
 
 C1 = ChannelRef("slack", "T1", "C1")
 

@@ -9,12 +9,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.adapters.slack.conftest import eventually
 from tests.data.make_days import make_day
 from tests.fakes import hf_fixture, slack_fixture
 from tests.fakes.hf_server import HFServer
 from tests.fakes.slack_api import SlackFake
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN
+from tests.helpers import eventually
 
 hf_server = hf_fixture.hf_server
 slack_fake = slack_fixture.slack_fake
