@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.logging import RichHandler
 from rich.table import Table
 
 from bot import app as app_module
+from bot import logs
 from bot.app import App, ConfigError, build_app
 from bot.backfill import backfill as run_backfill
 from bot.config import Settings, env_vars
@@ -57,22 +57,16 @@ def _settings() -> Settings:
         fail(f"bad configuration {where}: {first.get('msg')}")
 
 
-def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level, format="%(message)s", datefmt="[%X]",
-        handlers=[RichHandler(console=err, show_path=False, rich_tracebacks=False)],
-    )
-    for noisy in ("httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
-
-
 def _day(text: str | None, what: str = "--date") -> date | None:
     if text is None:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         fail(f"{what} must be a date like 2026-11-27, not {text!r}")
+    if day > datetime.now(UTC).date():
+        fail(f"{what} {day} is in the future; Daily Papers has no such day yet")
+    return day
 
 
 def _channel(key: str | None) -> ChannelRef:
@@ -84,11 +78,13 @@ def _channel(key: str | None) -> ChannelRef:
 
 def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
     settings = _settings()
-    _setup_logging(settings.log_level)
+    logs.setup(settings.log_level, err)
     try:
         app = build_app(settings, out)
     except ConfigError as exc:
         fail(f"bad configuration: {exc}")
+    except (sqlite3.Error, OSError) as exc:
+        fail(f"cannot open the database {settings.db}: {exc}")
 
     async def main() -> T:
         try:
@@ -244,7 +240,7 @@ def command(
     ref = _channel(channel)
 
     async def work(app: App) -> bool:
-        reply = await app.handlers.handle(text, Invocation(channel=ref, user="cli"))
+        reply = await app.handlers.handle(text, Invocation(channel=ref, user="cli", operator=True))
         if as_json:
             _print_json(reply.as_json())
         elif reply.ok:
@@ -263,7 +259,8 @@ def status(channel: ChannelOpt = None, as_json: JsonOpt = False) -> None:
     ref = _channel(channel)
 
     async def work(app: App) -> None:
-        reply = await app.handlers.handle("status", Invocation(channel=ref, user="cli"))
+        inv = Invocation(channel=ref, user="cli", operator=True)
+        reply = await app.handlers.handle("status", inv)
         if as_json:
             _print_json(reply.as_json())
         else:

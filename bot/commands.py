@@ -132,6 +132,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
 )
 
 
+def echo(text: str, limit: int = 60) -> str:
+    """User text to quote back inside `code`: one line, no backticks, clipped."""
+    flat = " ".join(text.replace("`", "'").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 class CommandError(ValueError):
     """A command that cannot be run as typed; the message is shown to the user."""
 
@@ -184,7 +190,7 @@ def parse(text: str) -> ParsedCommand:
         return ParsedCommand(find(("help",)) or COMMANDS[0], {})
     grouped = groups()
     if word not in grouped:
-        raise CommandError(f"Unknown command `{word}`.{_suggest(word, list(grouped))} "
+        raise CommandError(f"Unknown command `{echo(word)}`.{_suggest(word, list(grouped))} "
                            "Try `/papers help`.")
     specs = grouped[word]
     spec = specs[0]
@@ -229,5 +235,5 @@ def _parse_args(spec: CommandSpec, rest: str) -> dict[str, Any]:
     if rest.strip() and skipped is not None:
         raise CommandError(f"{skipped}. Usage: `{spec.usage}`")
     if rest.strip():
-        raise CommandError(f"Unexpected `{rest.strip()[:60]}`. Usage: `{spec.usage}`")
+        raise CommandError(f"Unexpected `{echo(rest)}`. Usage: `{spec.usage}`")
     return values

@@ -16,7 +16,7 @@ class Settings(BaseSettings):
     """paperboy's settings, read from the environment and an optional `.env` file."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
     db: str = Field(

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain import ChannelRef, ChannelSettings
+from bot.domain import ChannelRef
 from bot.ports import DeliveryError, Publisher, Repository
 
 log = logging.getLogger(__name__)
 
-# Consecutive transient failures after which a channel is paused until someone resumes it.
+# A channel is paused after this many consecutive failed posts spread over at least
+# FAILING_FOR, so a short platform outage does not silence it; a permanent error (the channel
+# is gone, the bot was removed) pauses it at once.
 MAX_FAILURES = 5
+FAILING_FOR = timedelta(hours=1)
 
 
 class Outcome(StrEnum):
@@ -45,45 +47,37 @@ class Deliverer:
 
     async def deliver(self, channel: ChannelRef, kind: str, key: str, send: Send) -> Outcome:
         """Claim (channel, kind, key), send it, and confirm or release the claim."""
-        settings = self.repo.channel(channel) or ChannelSettings(channel=channel)
-        if settings.paused:
+        settings = self.repo.channel(channel)
+        if settings is not None and settings.paused:
             return Outcome.PAUSED
-        publisher = self.publishers.get(channel.platform)
-        if publisher is None:
-            log.warning("no %s adapter running; %s %s for %s waits", channel.platform, kind,
-                        key, channel.key)
-            return Outcome.NO_ADAPTER
         if not self.repo.claim_delivery(channel, kind, key, self.clock()):
             return Outcome.ALREADY
+        publisher = self.publishers.get(channel.platform)
+        if publisher is None:
+            # Kept as a failed post, so the process that runs this platform retries it.
+            self.repo.fail_delivery(channel, kind, key, f"no {channel.platform} adapter running")
+            return Outcome.NO_ADAPTER
         try:
             message_id = await send(publisher)
         except DeliveryError as exc:
-            self._failed(settings, kind, key, str(exc), permanent=exc.permanent)
+            self._failed(channel, kind, key, str(exc), permanent=exc.permanent)
             return Outcome.FAILED
         except Exception as exc:  # an adapter bug must not stop the fan-out
             log.exception("unexpected error posting %s %s to %s", kind, key, channel.key)
-            self._failed(settings, kind, key, f"{type(exc).__name__}: {exc}", permanent=False)
+            self._failed(channel, kind, key, f"{type(exc).__name__}: {exc}", permanent=False)
             return Outcome.FAILED
         self.repo.confirm_delivery(channel, kind, key, message_id, self.clock())
-        if settings.failures:
-            self.repo.save_channel(replace(settings, failures=0))
+        self.repo.reset_failures(channel)
         log.info("posted %s %s to %s (message %s)", kind, key, channel.key, message_id)
         return Outcome.SENT
 
-    def _failed(
-        self, settings: ChannelSettings, kind: str, key: str, error: str, *, permanent: bool
-    ) -> None:
-        channel = settings.channel
+    def _failed(self, channel: ChannelRef, kind: str, key: str, error: str, *,
+                permanent: bool) -> None:
+        now = self.clock()
         self.repo.fail_delivery(channel, kind, key, error)
-        failures = settings.failures + 1
-        pause = permanent or failures >= MAX_FAILURES
+        failures, since = self.repo.record_failure(channel, now)
+        pause = permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)
         log.warning("posting %s %s to %s failed (%s)%s", kind, key, channel.key, error,
                     "; channel paused" if pause else "")
-        self.repo.save_channel(
-            replace(
-                settings,
-                failures=failures,
-                paused=pause,
-                paused_reason=error if pause else settings.paused_reason,
-            )
-        )
+        if pause:
+            self.repo.pause_channel(channel, error, now)

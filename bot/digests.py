@@ -13,15 +13,20 @@ DIGEST_KIND = "digest"
 MAX_DIGEST_SIZE = 25
 
 
-def last_digest_day(repo: Repository, settings: ChannelSettings) -> date | None:
-    """The newest Daily Papers day already posted to the channel as a digest."""
-    keys = repo.delivered(settings.channel, DIGEST_KIND)
-    return date.fromisoformat(max(keys)) if keys else None
+def last_digest_day(
+    repo: Repository, settings: ChannelSettings, now: datetime
+) -> date | None:
+    """The newest Daily Papers day up to `now` already posted to the channel as a digest."""
+    target = target_day(now)
+    days = [date.fromisoformat(k) for k in repo.delivered(settings.channel, DIGEST_KIND)]
+    # A digest sent by hand for a later day must not hold back the scheduled ones.
+    past = [d for d in days if d <= target]
+    return max(past) if past else None
 
 
 def due_days(repo: Repository, settings: ChannelSettings, now: datetime) -> list[date]:
     """Days a scheduled digest at `now` covers: the target day plus any missed ones."""
-    return days_to_cover(target_day(now), last_digest_day(repo, settings))
+    return days_to_cover(target_day(now), last_digest_day(repo, settings, now))
 
 
 def build_digest(

@@ -183,6 +183,7 @@ class Invocation:
     channel: ChannelRef
     user: str
     can_manage: bool = True  # may change the channel's digest and subscriptions
+    operator: bool = False  # the person running paperboy (CLI, console): sees every channel
 
 
 @dataclass(frozen=True)

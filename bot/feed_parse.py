@@ -29,6 +29,9 @@ _ID_PREFIX = re.compile(r"^(arxiv:|oai:arxiv\.org:|https?://(www\.)?arxiv\.org/(
 _VERSION_SUFFIX = re.compile(r"v[0-9]+$", re.ASCII)
 
 
+# SQLite integers are 64-bit; a count beyond that is not a count.
+MAX_COUNT = 2**63 - 1
+
 class FeedError(Exception):
     """The Daily Papers feed failed or answered something paperboy cannot use."""
 
@@ -113,16 +116,20 @@ def _text(value: object) -> str | None:
 
 
 def _optional_count(value: object) -> int | None:
-    """An integer from a JSON number or numeric string (the OpenAPI spec says `number`)."""
+    """An integer from a JSON number or numeric string (the OpenAPI spec says `number`),
+    within what SQLite can store."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, float):
-        return int(value) if math.isfinite(value) else None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value.strip())
-    return None
+        number = int(value) if math.isfinite(value) else None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        number = int(value.strip())
+    if number is None or not -MAX_COUNT <= number <= MAX_COUNT:
+        return None
+    return number
 
 
 def _count(value: object, what: str) -> int:

@@ -16,6 +16,7 @@ from bot.commands import (
     CommandError,
     CommandSpec,
     ParsedCommand,
+    echo,
     parse,
 )
 from bot.domain import (
@@ -28,7 +29,7 @@ from bot.domain import (
     WeekendPolicy,
 )
 from bot.feed_parse import normalize_id
-from bot.query import QueryError
+from bot.query import QueryError, describe
 from bot.query import parse as parse_query
 from bot.schedule import next_run
 from bot.service import Paperboy
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 SEARCH_LIMIT = 10
 ALERT_TEST_DAYS = 7
 ALERT_TEST_SHOWN = 10
+# Queries are at most 300 characters: quoted back whole.
+Q = 300
 # Discord shows at most 25 autocomplete choices.
 MAX_SUGGESTIONS = 25
 # A stand-in channel for dry-running one query through the real alert matcher.
@@ -85,16 +88,20 @@ class Handlers:
             self._resume_if_paused(inv)
         return replace(reply, ephemeral=spec.personal) if reply.ok else reply
 
-    def suggest(self, spec: CommandSpec, arg: str, inv: Invocation, typed: str) -> list[str]:
-        """Completions for an argument as the user types it (platform autocomplete)."""
+    def suggest(
+        self, spec: CommandSpec, arg: str, inv: Invocation, typed: str
+    ) -> list[tuple[str, str]]:
+        """(label, value) completions for an argument as the user types it: the value is
+        short (an alert's number), the label says what it is."""
         typed = typed.strip().lower()
         if spec.path == ("unsubscribe",) and arg == "subscription":
-            options = [f"{s.id}: {s.query}" for s in self.repo.subscriptions(inv.channel)]
+            options = [(f"{s.id}: {s.query}", str(s.id))
+                       for s in self.repo.subscriptions(inv.channel)]
         elif any(a.name == arg and a.kind is ArgKind.TIMEZONE for a in spec.args):
-            options = sorted(available_timezones())
+            options = [(zone, zone) for zone in sorted(available_timezones())]
         else:
             return []
-        return [o for o in options if typed in o.lower()][:MAX_SUGGESTIONS]
+        return [o for o in options if typed in o[0].lower()][:MAX_SUGGESTIONS]
 
     def _resume_if_paused(self, inv: Invocation) -> None:
         settings = self.core.settings(inv.channel)
@@ -102,6 +109,7 @@ class Handlers:
             log.info("resuming paused channel %s after a command from it", inv.channel.key)
             self.core.save_settings(replace(settings, paused=False, failures=0,
                                             paused_reason=None))
+            self.repo.reset_failures(inv.channel)
 
     # --- papers ---------------------------------------------------------------------------
 
@@ -111,7 +119,7 @@ class Handlers:
         if wanted:
             specs = [s for s in COMMANDS if list(s.path[: len(wanted)]) == wanted[:2]]
             if not specs:
-                return error(f"No command `{' '.join(wanted)}`. Try `/papers help`.")
+                return error(f"No command `{echo(' '.join(wanted))}`. Try `/papers help`.")
             lines = []
             for spec in specs:
                 lines.append(f"`/papers {spec.usage}`: {spec.help}")
@@ -141,9 +149,9 @@ class Handlers:
         query = parse_query(args["query"])
         hits = self.repo.search(query, limit=SEARCH_LIMIT)
         if not hits:
-            return Reply(text=f"No stored paper matches `{args['query']}` "
+            return Reply(text=f"No stored paper matches `{echo(args['query'], Q)}` "
                               f"({self.repo.count_papers():,} papers searched).")
-        return Reply(text=f"Top {len(hits)} results for `{args['query']}`",
+        return Reply(text=f"Top {len(hits)} results for `{echo(args['query'], Q)}`",
                      title="Search results", hits=tuple(hits))
 
     def paper(self, args: dict[str, Any], inv: Invocation) -> Reply:
@@ -151,7 +159,7 @@ class Handlers:
         raw = str(args["id"])
         paper_id = normalize_id(raw)
         if paper_id is None:
-            return error(f"`{raw[:40]}` is not an arXiv id; they look like 2410.17243.")
+            return error(f"`{echo(raw, 40)}` is not an arXiv id; they look like 2410.17243.")
         paper = self.repo.get_paper(paper_id)
         if paper is None:
             return error(f"paperboy has not stored {paper_id}: it only knows papers that "
@@ -176,9 +184,10 @@ class Handlers:
         if sub is None:
             return error("This channel already has that alert.")
         recent = self._recent_matches(text)
-        return Reply(text=f"Alert #{sub.id} added: `{text}`. This channel gets a post whenever "
-                          f"a new paper matches ({len(recent)} in the last {ALERT_TEST_DAYS} "
-                          "stored days would have).")
+        return Reply(text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "
+                          f"when a new paper matches ({len(recent)} in the last "
+                          f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers whose "
+                          + "; ".join(describe(parse_query(text))) + ".")
 
     def unsubscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Remove an alert by number or exact query."""
@@ -188,9 +197,9 @@ class Handlers:
             target = number.strip()
         removed = self.repo.remove_subscription(inv.channel, " ".join(target.split()))
         if removed is None:
-            return error(f"No alert `{target[:80]}` in this channel. "
+            return error(f"No alert `{echo(target, 80)}` in this channel. "
                          "`/papers subscriptions` lists them with their numbers.")
-        return Reply(text=f"Alert #{removed.id} removed: `{removed.query}`.")
+        return Reply(text=f"Alert #{removed.id} removed: `{echo(removed.query, Q)}`.")
 
     def subscriptions(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """List the channel's alerts."""
@@ -206,9 +215,9 @@ class Handlers:
         matched = self._recent_matches(args["query"])
         shown = tuple(SearchHit(p) for p in matched[:ALERT_TEST_SHOWN])
         if not matched:
-            return Reply(text=f"`{args['query']}` would not have matched any paper in the last "
-                              f"{ALERT_TEST_DAYS} stored days.")
-        return Reply(text=f"`{args['query']}` would have alerted on {len(matched)} paper"
+            return Reply(text=f"`{echo(args['query'], Q)}` would not have matched any paper "
+                              f"in the last {ALERT_TEST_DAYS} stored days.")
+        return Reply(text=f"`{echo(args['query'], Q)}` would have alerted on {len(matched)} paper"
                           f"{'s' if len(matched) != 1 else ''} in the last {ALERT_TEST_DAYS} "
                           "stored days" + (f"; the top {len(shown)}:" if len(matched) > len(shown)
                                            else ":"),
@@ -284,7 +293,10 @@ class Handlers:
             self._digest_summary(inv),
             f"Alerts in this channel: {len(self.repo.subscriptions(inv.channel))}",
         ]
-        paused = [c for c in self.repo.channels() if c.paused]
+        # Chat users see their own workspace; the operator (CLI, console) sees every channel.
+        paused = [c for c in self.repo.channels() if c.paused and (
+            inv.operator or (c.channel.platform, c.channel.workspace)
+            == (inv.channel.platform, inv.channel.workspace))]
         if paused:
             lines.append(f"Paused channels ({len(paused)}):")
             lines.extend(f"  {c.channel.key}: {c.paused_reason}" for c in paused)
@@ -295,7 +307,7 @@ class Handlers:
 
 
 def _describe(sub: Subscription) -> str:
-    return f"#{sub.id} `{sub.query}` (by {sub.created_by}, {sub.created_at:%Y-%m-%d})"
+    return f"#{sub.id} `{echo(sub.query, Q)}` (by {sub.created_by}, {sub.created_at:%Y-%m-%d})"
 
 
 _HANDLERS: dict[tuple[str, ...], Handler] = {

@@ -54,8 +54,11 @@ class Feed(Protocol):
 class Repository(Protocol):
     """Persistent state: papers, channels, subscriptions, the deliveries ledger, polls."""
 
-    def upsert_papers(self, papers: Iterable[Paper], now: datetime | None = None) -> UpsertResult:
-        """Store papers; report which were new."""
+    def upsert_papers(
+        self, papers: Iterable[Paper], now: datetime | None = None, *,
+        alert_from: date | None = None,
+    ) -> UpsertResult:
+        """Store papers; mark new (and, from `alert_from`, moved) ones for alerts."""
         ...
 
     def get_paper(self, paper_id: str) -> Paper | None:
@@ -126,6 +129,26 @@ class Repository(Protocol):
 
     def pending_deliveries(self, kind: str, now: datetime) -> list[tuple[ChannelRef, str]]:
         """Posts of a kind that failed or were abandoned mid-send, to retry."""
+        ...
+
+    def record_failure(self, ref: ChannelRef, now: datetime) -> tuple[int, datetime]:
+        """Count a failed post; return consecutive failures and when failing began."""
+        ...
+
+    def reset_failures(self, ref: ChannelRef) -> None:
+        """Forget a channel's failures after a successful post."""
+        ...
+
+    def pause_channel(self, ref: ChannelRef, reason: str, now: datetime) -> None:
+        """Stop deliveries to a channel until someone resumes it."""
+        ...
+
+    def papers_pending_alerts(self) -> list[Paper]:
+        """Papers whose alert fan-out has not run yet."""
+        ...
+
+    def clear_pending_alerts(self, paper_ids: Iterable[str]) -> None:
+        """Unmark papers once their alert fan-out has run."""
         ...
 
     def record_poll(self, day: date, papers: int, now: datetime) -> None:

@@ -40,14 +40,6 @@ def parse_timezone(name: str) -> ZoneInfo:
     raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris")
 
 
-def looks_like_timezone(text: str) -> bool:
-    """True when text names a known time zone."""
-    try:
-        parse_timezone(text)
-    except ValueError:
-        return False
-    return True
-
 
 def target_day(now: datetime) -> date:
     """The Daily Papers day that a digest posted at `now` covers."""

@@ -11,7 +11,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.domain import ChannelRef, ChannelSettings
 from bot.schedule import parse_hhmm, parse_timezone
-from bot.service import Paperboy
+from bot.service import Paperboy, PollReport
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +21,12 @@ POLL_JOB = "poll"
 DIGEST_MISFIRE_GRACE_SECONDS = 3600
 
 
+DIGEST_JOB_PREFIX = "digest:"
+
+
 def digest_job_id(ref: ChannelRef) -> str:
     """The scheduler job id of a channel's digest."""
-    return f"digest:{ref.key}"
+    return f"{DIGEST_JOB_PREFIX}{ref.key}"
 
 
 class Scheduler:
@@ -46,9 +49,18 @@ class Scheduler:
             max_instances=1,
             misfire_grace_time=self.poll_minutes * 60,
         )
+        self.sync_all()
+        self.aps.start()
+
+    def sync_all(self) -> None:
+        """Match the digest jobs to the stored settings (another process may have changed
+        them: `paperboy command 'digest off'` while `paperboy run` is up)."""
+        wanted = {digest_job_id(s.channel) for s in self.core.repo.channels(digest_enabled=True)}
+        for job in self.aps.get_jobs():
+            if job.id.startswith(DIGEST_JOB_PREFIX) and job.id not in wanted:
+                job.remove()
         for settings in self.core.repo.channels(digest_enabled=True):
             self.sync_channel(settings)
-        self.aps.start()
 
     def shutdown(self) -> None:
         """Stop scheduling; running jobs are abandoned (the ledger makes that safe)."""
@@ -81,20 +93,26 @@ class Scheduler:
         return job.next_run_time if job else None
 
     async def startup(self) -> None:
-        """First poll, then post digests whose time passed while paperboy was down."""
+        """First poll: it also posts digests whose time passed while paperboy was down."""
         await self.poll()
-        try:
-            await self.core.catch_up()
-        except Exception:
-            log.exception("digest catch-up failed")
 
     async def poll(self) -> None:
-        """The periodic feed poll; errors are logged, never fatal."""
+        """The periodic job: poll the feed, then retry any digest whose last run failed or was
+        missed, and pick up settings changed elsewhere. Errors are logged, never fatal."""
         try:
             report = await self.core.poll()
         except Exception:
             log.exception("poll failed")
-            return
+        else:
+            self._log_poll(report)
+        try:
+            await self.core.catch_up()
+        except Exception:
+            log.exception("digest catch-up failed")
+        self.sync_all()
+
+    @staticmethod
+    def _log_poll(report: PollReport) -> None:
         log.info("poll: %d papers fetched, %d new, %d updated, alerts %s%s",
                  report.fetched, len(report.new), report.updated, dict(report.alerts) or "none",
                  f", errors: {report.errors}" if report.errors else "")

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 
 # How many channels receive alerts at the same time.
 FAN_OUT_CHANNELS = 8
+# Papers of the last FRESH_DAYS days are matched against alerts again when their counts move.
+FRESH_DAYS = 2
 
 
 def utc_now() -> datetime:
@@ -95,8 +97,16 @@ class Paperboy:
         return [today - timedelta(days=1), today]
 
     async def poll(self, days: Sequence[date] | None = None, *, alerts: bool = True) -> PollReport:
-        """Fetch days from the feed, store them, and alert on papers seen for the first time."""
+        """Fetch days from the feed, store them, and alert on new (or newly matching) papers.
+
+        Papers are marked for alerts in the same transaction that stores them, so a poll cut
+        short (a signal, a crash) leaves its alerts for the next poll instead of losing them.
+        """
         report = PollReport(days=list(days or self.default_poll_days()))
+        today = self.clock().astimezone(UTC).date()
+        # Upvotes move for days; only papers this fresh are matched again when they do, so an
+        # `upvotes:>=N` alert fires when a new paper crosses N, not for last month's papers.
+        alert_from = today - timedelta(days=FRESH_DAYS - 1) if alerts else None
         for day in report.days:
             try:
                 papers = await self.feed.fetch_day(day)
@@ -104,15 +114,25 @@ class Paperboy:
                 log.error("fetching Daily Papers for %s failed: %s", day, exc)
                 report.errors.append(f"{day}: {exc}")
                 continue
-            result = self.repo.upsert_papers(papers, self.clock())
-            self.repo.record_poll(day, len(papers), self.clock())
+            result = self.repo.upsert_papers(papers, self.clock(), alert_from=alert_from)
+            if day <= today:  # a future day's empty answer says nothing about that day
+                self.repo.record_poll(day, len(papers), self.clock())
             report.fetched += len(papers)
             report.new.extend(result.new)
             report.updated += result.updated
         if alerts:
             report.alerts = await self.retry_alerts()
-            report.alerts.update(await self.send_alerts(report.new))
+            report.alerts.update(await self.send_pending_alerts())
         return report
+
+    async def send_pending_alerts(self) -> Counter[str]:
+        """Run the alert fan-out for every paper marked for it, then unmark them."""
+        papers = self.repo.papers_pending_alerts()
+        if not papers:
+            return Counter()
+        outcomes = await self.send_alerts(papers)
+        self.repo.clear_pending_alerts(p.id for p in papers)
+        return outcomes
 
     async def send_alerts(self, papers: Sequence[Paper]) -> Counter[str]:
         """Post one alert per (channel, paper) matched by the channel's subscriptions."""
@@ -169,6 +189,8 @@ class Paperboy:
     async def run_digest(self, ref: ChannelRef, at: datetime | None = None) -> Outcome | None:
         """The digest job of one channel, as scheduled for `at` (default now): fetch, post."""
         settings = self.settings(ref)
+        if not settings.digest_enabled:  # turned off since the job was scheduled
+            return None
         days = due_days(self.repo, settings, at or self.clock())
         missing = [d for d in days if d not in self.repo.polled_days()]
         if missing:

@@ -37,10 +37,15 @@ def _m001_initial() -> str:
             organization TEXT,
             thumbnail TEXT,
             first_seen TEXT NOT NULL,
-            updated_at TEXT NOT NULL
+            updated_at TEXT NOT NULL,
+            -- 1 until the alert fan-out for this paper has run (survives a crash mid-poll)
+            alerts_pending INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX papers_day ON papers(day, upvotes DESC, comments DESC);
         CREATE INDEX papers_first_seen ON papers(first_seen);
+        -- the order of searches without words (`-survey`, `upvotes:>=20 has:code`)
+        CREATE INDEX papers_rank ON papers(upvotes DESC, day DESC, id);
+        CREATE INDEX papers_alerts_pending ON papers(alerts_pending) WHERE alerts_pending = 1;
 
         CREATE VIRTUAL TABLE papers_fts USING fts5(
             {", ".join(FTS_COLUMNS)},
@@ -76,6 +81,7 @@ def _m001_initial() -> str:
             paused INTEGER NOT NULL DEFAULT 0,
             paused_reason TEXT,
             failures INTEGER NOT NULL DEFAULT 0,
+            failing_since TEXT,
             created_at TEXT NOT NULL
         );
 

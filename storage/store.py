@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -35,7 +36,10 @@ class Store:
             self.db.enable_wal()
         self.db.execute("PRAGMA busy_timeout = 5000")
         # Search ranking uses ln(); SQLite has it only when built with math functions.
-        self.db.conn.create_function("ln", 1, _ln, deterministic=True)
+        try:
+            self.db.execute("SELECT ln(1)")
+        except sqlite3.OperationalError:
+            self.db.conn.create_function("ln", 1, _ln, deterministic=True)
         migrate(self.db)
 
     def close(self) -> None:
@@ -44,8 +48,18 @@ class Store:
 
     # --- papers -------------------------------------------------------------------------
 
-    def upsert_papers(self, papers: Iterable[Paper], now: datetime | None = None) -> UpsertResult:
-        """Insert new papers and refresh counts of known ones; keep each paper's first day."""
+    def upsert_papers(
+        self,
+        papers: Iterable[Paper],
+        now: datetime | None = None,
+        *,
+        alert_from: date | None = None,
+    ) -> UpsertResult:
+        """Insert new papers and refresh counts of known ones; keep each paper's first day.
+
+        With `alert_from`, new papers, and known papers of that day or later whose counts
+        moved, are marked for the alert fan-out in the same transaction.
+        """
         stamp = _stamp(now)
         new: list[Paper] = []
         updated = 0
@@ -57,22 +71,41 @@ class Store:
                 ).fetchone()
                 if existing is None:
                     self.db.execute(
-                        f"INSERT INTO papers ({', '.join(row)}, first_seen, updated_at) "
-                        f"VALUES ({', '.join('?' for _ in row)}, ?, ?)",
-                        [*row.values(), stamp, stamp],
+                        f"INSERT INTO papers ({', '.join(row)}, first_seen, updated_at, "
+                        f"alerts_pending) VALUES ({', '.join('?' for _ in row)}, ?, ?, ?)",
+                        [*row.values(), stamp, stamp, int(alert_from is not None)],
                     )
                     new.append(paper)
                     continue
                 # The day a paper first appeared on Daily Papers is kept; the rest refreshes.
                 row.pop("day")
-                if (existing[0], existing[1]) != (paper.upvotes, paper.comments):
-                    updated += 1
+                moved = (existing[0], existing[1]) != (paper.upvotes, paper.comments)
+                updated += moved
+                fresh = alert_from is not None and existing[2] >= alert_from.isoformat()
                 assignments = ", ".join(f"{col} = ?" for col in row)
                 self.db.execute(
-                    f"UPDATE papers SET {assignments}, updated_at = ? WHERE id = ?",
-                    [*row.values(), stamp, paper.id],
+                    f"UPDATE papers SET {assignments}, updated_at = ?, "
+                    "alerts_pending = max(alerts_pending, ?) WHERE id = ?",
+                    [*row.values(), stamp, int(moved and fresh), paper.id],
                 )
         return UpsertResult(new=tuple(new), updated=updated)
+
+    def papers_pending_alerts(self) -> list[Paper]:
+        """Papers marked for the alert fan-out, oldest first."""
+        rows = self.db.query("SELECT * FROM papers WHERE alerts_pending = 1 ORDER BY pk")
+        return [row_to_paper(r) for r in rows]
+
+    def clear_pending_alerts(self, paper_ids: Iterable[str]) -> None:
+        """Unmark papers once their alert fan-out has run."""
+        ids = list(paper_ids)
+        with self.db.atomic():
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                self.db.execute(
+                    f"UPDATE papers SET alerts_pending = 0 WHERE id IN "
+                    f"({', '.join('?' for _ in chunk)})",
+                    chunk,
+                )
 
     def get_paper(self, paper_id: str) -> Paper | None:
         """One stored paper by arXiv id."""
@@ -127,6 +160,45 @@ class Store:
                 + ", ".join(f"{col} = excluded.{col}" for col in row if col != "key"),
                 [*row.values(), _stamp(None)],
             )
+
+    def record_failure(self, ref: ChannelRef, now: datetime) -> tuple[int, datetime]:
+        """Count one more consecutive failure; return the count and when failing began."""
+        with self.db.atomic():
+            self._ensure_channel(ref, now)
+            self.db.execute(
+                "UPDATE channels SET failures = failures + 1, "
+                "failing_since = coalesce(failing_since, ?) WHERE key = ?",
+                [_stamp(now), ref.key],
+            )
+            failures, since = self.db.execute(
+                "SELECT failures, failing_since FROM channels WHERE key = ?", [ref.key]
+            ).fetchone()
+        return int(failures), datetime.fromisoformat(since)
+
+    def reset_failures(self, ref: ChannelRef) -> None:
+        """Forget a channel's failures after a successful post."""
+        with self.db.atomic():
+            self.db.execute(
+                "UPDATE channels SET failures = 0, failing_since = NULL "
+                "WHERE key = ? AND (failures > 0 OR failing_since IS NOT NULL)",
+                [ref.key],
+            )
+
+    def pause_channel(self, ref: ChannelRef, reason: str, now: datetime) -> None:
+        """Stop deliveries to a channel until someone resumes it."""
+        with self.db.atomic():
+            self._ensure_channel(ref, now)
+            self.db.execute(
+                "UPDATE channels SET paused = 1, paused_reason = ? WHERE key = ?",
+                [reason[:500], ref.key],
+            )
+
+    def _ensure_channel(self, ref: ChannelRef, now: datetime) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO channels (key, platform, workspace, channel, created_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [ref.key, ref.platform, ref.workspace, ref.channel, _stamp(now)],
+        )
 
     def channels(self, *, digest_enabled: bool | None = None) -> list[ChannelSettings]:
         """All known channels, optionally only those with digests on (or off)."""

@@ -18,14 +18,18 @@ PLATFORM_LIBS = {"slack_bolt", "slack_sdk", "discord"}
 WIRING = {"bot/app.py", "bot/cli.py", "bot/__main__.py"}
 
 
-def _imports(path: Path) -> set[str]:
+def _imports(path: Path, package: tuple[str, ...] | None = None) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    if package is None:
+        package = path.relative_to(ROOT).parent.parts
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            # `from ..storage import x` counts as much as `from storage import x`
+            base = package[: len(package) - node.level + 1] if node.level else ()
+            names.add(".".join([*base, *([node.module] if node.module else [])]))
     return {name.split(".")[0] if name.split(".")[0] != "bot" else name for name in names}
 
 
@@ -57,7 +61,14 @@ def test_readme_documents_every_environment_variable() -> None:
     for name, default, _help in env_vars():
         row = next((line for line in README.splitlines() if line.startswith(f"| `{name}`")), None)
         assert row is not None, f"README has no row for {name}"
-        assert default.lower() in row.lower()
+        cells = [c.strip() for c in row.split("|")]
+        assert cells[2].lower() == (f"`{default}`".lower() if default else "(none)"), row
+
+
+def test_relative_imports_are_seen_by_the_import_walker(tmp_path: Path) -> None:
+    module = tmp_path / "probe.py"
+    module.write_text("from ..storage import store\nfrom . import handlers\n", encoding="utf-8")
+    assert _imports(module, package=("bot",)) >= {"storage", "bot"}
 
 
 def test_readme_documents_every_command() -> None:

@@ -76,5 +76,5 @@ async def read_commands(
         text = line.strip()
         if not text:
             continue
-        reply = await run(text, Invocation(channel=CONSOLE_CHANNEL, user=user))
+        reply = await run(text, Invocation(channel=CONSOLE_CHANNEL, user=user, operator=True))
         publisher.show(reply)

@@ -1,4 +1,8 @@
-"""Pure renderers from domain objects to rich renderables for the terminal."""
+"""Pure renderers from domain objects to rich renderables for the terminal.
+
+Titles and subtitles are `rich.text.Text`, never `str`: rich parses a `str` title as markup,
+and queries and paper titles are user text (`mamba [/bold]` would raise MarkupError).
+"""
 
 from __future__ import annotations
 
@@ -57,16 +61,16 @@ def digest_title(digest: Digest) -> str:
 def render_digest(digest: Digest) -> RenderableType:
     """A digest as a titled panel of ranked papers."""
     if digest.notice:
-        return Panel(Text(digest.notice), title=digest_title(digest))
+        return Panel(Text(digest.notice), title=Text(digest_title(digest)))
     hits = [SearchHit(p) for p in digest.papers]
-    return Panel(Group(*_papers(hits)), title=digest_title(digest),
-                 subtitle=f"top {len(digest.papers)} by upvotes", title_align="left")
+    return Panel(Group(*_papers(hits)), title=Text(digest_title(digest)),
+                 subtitle=Text(f"top {len(digest.papers)} by upvotes"), title_align="left")
 
 
 def render_alert(alert: Alert) -> RenderableType:
     """An alert: which subscriptions matched, and the paper."""
     matched = ", ".join(alert.matched)
-    return Panel(paper_text(alert.paper), title=f"New paper · matched: {matched}",
+    return Panel(paper_text(alert.paper), title=Text(f"New paper · matched: {matched}"),
                  title_align="left", border_style="yellow")
 
 
@@ -75,5 +79,6 @@ def render_reply(reply: Reply) -> RenderableType:
     body: list[RenderableType] = [Text(reply.text)]
     body.extend(_papers(reply.hits))
     if not reply.ok:
-        return Panel(Group(*body), title="error", border_style="red", title_align="left")
-    return Panel(Group(*body), title=reply.title, title_align="left")
+        return Panel(Group(*body), title=Text("error"), border_style="red", title_align="left")
+    title = Text(reply.title) if reply.title else None
+    return Panel(Group(*body), title=title, title_align="left")

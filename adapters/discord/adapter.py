@@ -43,10 +43,20 @@ class PaperboyClient(discord.AutoShardedClient):
         super().__init__(intents=intents, **options)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(commands.group())
+        # discord.py runs setup_hook on every login(), and posting alone logs in too
+        # (`paperboy digest --send`): only DiscordAdapter.start() turns syncing on.
+        self.sync_on_login = False
+        self.commands_synced = False
 
     async def setup_hook(self) -> None:
-        """Sync the application commands once the client has logged in."""
+        """Sync the application commands on login, when the adapter was started."""
+        if self.sync_on_login:
+            await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """Overwrite the global commands with the tree (Discord limits creates per day)."""
         synced = await self.tree.sync()
+        self.commands_synced = True
         log.info("Discord: synced %d application command(s)", len(synced))
 
     async def on_ready(self) -> None:
@@ -73,11 +83,17 @@ class DiscordAdapter:
 
     async def start(self) -> None:
         """Log in, sync commands and connect the shards in the background."""
+        self.client.sync_on_login = True
         self._task = asyncio.create_task(self._run(), name="discord")
 
     async def _run(self) -> None:
         try:
-            await self.client.start(self.config.token)
+            # client.start() is login() + connect(); logging in through the publisher shares
+            # one session with posts that may have logged in already.
+            await self.publisher.login()
+            if not self.client.commands_synced:  # logged in before start(): sync now
+                await self.client.sync_commands()
+            await self.client.connect()
         except discord.LoginFailure:
             log.error("Discord: the token was refused (DISCORD_TOKEN); Discord is off, the "
                       "rest of paperboy keeps running")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
-from adapters.discord.render import render_reply
+from adapters.discord.render import clip, render_reply
 from bot.commands import Arg, ArgKind, CommandSpec, ParsedCommand, groups
 from bot.domain import ChannelRef, Invocation, Reply
 
@@ -22,15 +22,30 @@ GROUP_DESCRIPTION = "Hugging Face Daily Papers: digests, search and alerts"
 # Discord limits (application-commands docs): descriptions 1-100 characters.
 DESCRIPTION_MAX = 100
 TEXT_OPTION_MAX = 2000
+# Autocomplete choices (application-commands docs): name 1-100 characters, string value ≤ 100.
+CHOICE_NAME_MAX = 100
+CHOICE_VALUE_MAX = 100
 NO_MENTIONS = discord.AllowedMentions.none()
+# What a public command's "thinking" message becomes when the answer is an error, which goes
+# to the user alone.
+PRIVATE_ERROR_NOTICE = "Couldn't do that — details sent to you privately."
 
 Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
 Choice = app_commands.Choice[str]
-Suggest = Callable[[CommandSpec, str, Invocation, str], list[str]]
+# (label, value) pairs; a plain string is both (the core's older shape).
+Suggestion = tuple[str, str] | str
+Suggest = Callable[[CommandSpec, str, Invocation, str], Sequence[Suggestion]]
 
 
 def _describe(text: str) -> str:
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
+
+
+def choice(suggestion: Suggestion) -> Choice:
+    """An autocomplete choice within Discord's limits: the label is clipped, the value cut."""
+    label, value = (suggestion, suggestion) if isinstance(suggestion, str) else suggestion
+    name = clip(label, CHOICE_NAME_MAX, escaped=False) or value[:CHOICE_NAME_MAX]
+    return app_commands.Choice(name=name, value=value[:CHOICE_VALUE_MAX])
 
 
 def _annotation(arg: Arg) -> Any:
@@ -106,19 +121,27 @@ class PapersCommands:
         async def complete(interaction: discord.Interaction[Any],
                            current: str) -> list[app_commands.Choice[str]]:
             options = self.suggest(spec, arg, invocation(interaction), current)
-            return [app_commands.Choice(name=_describe(o), value=o) for o in options]
+            return [choice(o) for o in options]
 
         return complete
 
     async def invoke(self, interaction: discord.Interaction[Any], spec: CommandSpec,
                      values: dict[str, Any]) -> None:
-        """Defer at once, run the core command, answer with follow-ups."""
+        """Defer at once, run the core command, answer with follow-ups.
+
+        `today` and `paper` answer in public, but an error is for the user alone: the public
+        "thinking" message becomes a short neutral notice and the error follows ephemerally.
+        """
         await interaction.response.defer(ephemeral=spec.personal, thinking=True)
         reply = await self.reply_to(interaction, spec, values)
+        ephemeral = spec.personal or not reply.ok
+        if ephemeral and not spec.personal:
+            # The first follow-up would fill the public deferral whatever its flags say.
+            await interaction.edit_original_response(content=PRIVATE_ERROR_NOTICE,
+                                                     allowed_mentions=NO_MENTIONS)
         for message in render_reply(reply):
             await interaction.followup.send(content=message.content, embeds=message.embeds,
-                                            ephemeral=spec.personal,
-                                            allowed_mentions=NO_MENTIONS)
+                                            ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
 
     async def reply_to(self, interaction: discord.Interaction[Any], spec: CommandSpec,
                        values: dict[str, Any]) -> Reply:

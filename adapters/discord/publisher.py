@@ -40,6 +40,10 @@ class DiscordPublisher:
         name = " ".join(alert.paper.title.split())[:THREAD_NAME_MAX] or alert.paper.id
         return await self._post(channel, render_alert(alert), name)
 
+    async def login(self) -> None:
+        """Log in over REST once (no gateway); `DiscordAdapter.stop()` closes the session."""
+        await self._ensure_login()
+
     async def _ensure_login(self) -> None:
         # Posting needs only REST: `paperboy digest --send` logs in without a gateway.
         async with self._login:
@@ -63,17 +67,24 @@ class DiscordPublisher:
                 first_id = (await channel.send(content=messages[0].content or None,
                                                embeds=messages[0].embeds,
                                                allowed_mentions=NO_MENTIONS)).id
-            for message in messages[1:]:
+        except (discord.DiscordException, OSError, ValueError) as exc:
+            raise _delivery_error(exc) from None
+        await self._continue(ref, target, messages, first_id)
+        return str(first_id)
+
+    async def _continue(self, ref: ChannelRef, target: Any, messages: list[DiscordMessage],
+                        first_id: int) -> None:
+        """Send the messages after the first; a failure is logged, never raised."""
+        for part, message in enumerate(messages[1:], start=2):
+            try:
                 await target.send(content=message.content or None, embeds=message.embeds,
                                   allowed_mentions=NO_MENTIONS)
-        except (discord.Forbidden, discord.NotFound) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc.text or exc.status}",
-                                permanent=True) from None
-        except discord.HTTPException as exc:
-            raise DeliveryError(f"HTTP {exc.status}: {exc.text}") from None
-        except (discord.DiscordException, OSError, ValueError) as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
-        return str(first_id)
+            except (discord.DiscordException, OSError, ValueError) as exc:
+                # The post is out: failing it now would make the ledger post it again.
+                log.error("Discord: %s: message %d of %d after message %s failed (%s); the "
+                          "rest is not posted, the post stays sent", ref.key, part,
+                          len(messages), first_id, _delivery_error(exc))
+                return
 
     async def _channel(self, channel_id: int) -> Any:
         channel = self.client.get_channel(channel_id)
@@ -82,3 +93,12 @@ class DiscordPublisher:
         if not hasattr(channel, "send") and not isinstance(channel, discord.ForumChannel):
             raise DeliveryError(f"channel {channel_id} cannot receive messages", permanent=True)
         return channel
+
+
+def _delivery_error(exc: Exception) -> DeliveryError:
+    """Translate a discord.py (or network) failure; 403 and 404 mean the channel is gone."""
+    if isinstance(exc, discord.Forbidden | discord.NotFound):
+        return DeliveryError(f"{type(exc).__name__}: {exc.text or exc.status}", permanent=True)
+    if isinstance(exc, discord.HTTPException):
+        return DeliveryError(f"HTTP {exc.status}: {exc.text}")
+    return DeliveryError(f"{type(exc).__name__}: {exc}")

@@ -10,6 +10,7 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,6 +21,7 @@ from adapters.slack.publisher import SlackPublisher, retry_handlers
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+MEMORY_DB = ":memory:"
 # What paperboy asks for when installed: the slash command, posting (also to public channels
 # it was not invited to), and users:read for the admins-only check.
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read")
@@ -56,13 +58,17 @@ class SlackConfig:
 
     @property
     def mode(self) -> SlackMode | None:
-        """The mode these credentials select, or None when Slack is not configured."""
+        """The mode these credentials select, or None when Slack is not configured.
+
+        An app token means Socket Mode (the manifest's default) even when a signing secret is
+        set too: Slack sends a Socket Mode app's commands over the socket, never over HTTP.
+        """
         if self.signing_secret and self.client_id and self.client_secret:
             return SlackMode.HTTP_OAUTH
-        if self.signing_secret and self.bot_token:
-            return SlackMode.HTTP
         if self.bot_token and self.app_token:
             return SlackMode.SOCKET
+        if self.signing_secret and self.bot_token:
+            return SlackMode.HTTP
         if self.bot_token:
             return SlackMode.POST_ONLY
         return None
@@ -77,6 +83,9 @@ class SlackConfig:
             return "Socket Mode needs SLACK_BOT_TOKEN as well as SLACK_APP_TOKEN"
         if self.signing_secret and not (self.bot_token or self.client_id):
             return "SLACK_SIGNING_SECRET needs SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SECRET"
+        if self.mode is SlackMode.HTTP_OAUTH and str(self.db_path) == MEMORY_DB:
+            return ("multi-workspace installs need a database file (PAPERBOY_DB), not "
+                    ":memory:, or the installations would be lost")
         return None
 
 
@@ -138,23 +147,56 @@ class SlackAdapter:
         return app
 
     async def start(self) -> None:
-        """Connect Socket Mode or start the HTTP server; post-only mode starts nothing."""
+        """Connect Socket Mode or start the HTTP server; post-only mode starts nothing.
+
+        A refused app token or a busy port is logged and leaves Slack posting-only: the rest
+        of paperboy keeps running.
+        """
         if self.mode in (None, SlackMode.POST_ONLY):
             log.warning("Slack: posting only (set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to "
                         "receive /papers commands)")
             return
         self.bolt = self.build_bolt()
         if self.mode is SlackMode.SOCKET:
-            self._socket = AsyncSocketModeHandler(self.bolt, self.config.app_token)
-            await self._socket.connect_async()
-            log.info("Slack: connected in Socket Mode")
+            await self._connect_socket(self.bolt)
+        else:
+            await self._serve_http(self.bolt)
+
+    async def _connect_socket(self, bolt: AsyncApp) -> None:
+        if self.config.signing_secret:
+            log.info("Slack: SLACK_SIGNING_SECRET is set but unused: Socket Mode requests "
+                     "are not signed")
+        app_token = self.config.app_token or ""
+        handler = AsyncSocketModeHandler(bolt, app_token)
+        try:
+            # Ask for the socket URL here: the SDK's connect loop retries a refused token
+            # forever, a traceback every few seconds.
+            opened = await bolt.client.apps_connections_open(app_token=app_token)
+        except (SlackApiError, OSError) as exc:
+            await handler.close_async()
+            log.error("Slack: could not open Socket Mode (%s; check SLACK_APP_TOKEN); "
+                      "/papers commands are off, posting still works", _reason(exc))
             return
-        self._runner = web.AppRunner(self.bolt.web_app(path=EVENTS_PATH,
-                                                       port=self.config.http_port))
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        handler.client.wss_uri = str(opened["url"])
+        await handler.connect_async()
+        self._socket = handler
+        log.info("Slack: connected in Socket Mode")
+
+    async def _serve_http(self, bolt: AsyncApp) -> None:
+        assert self.mode is not None
+        runner = web.AppRunner(bolt.web_app(path=EVENTS_PATH, port=self.config.http_port))
+        await runner.setup()
+        site = web.TCPSite(runner, self.config.http_host, self.config.http_port)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            log.error("Slack: cannot listen on %s:%s (%s; set PAPERBOY_HTTP_PORT); /papers "
+                      "commands are off, posting still works", self.config.http_host,
+                      self.config.http_port, exc.strerror or exc)
+            return
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
         log.info("Slack: HTTP mode (%s) on %s:%s%s", self.mode.value, self.config.http_host,
                  self.port, EVENTS_PATH)
 
@@ -166,3 +208,10 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+def _reason(exc: Exception) -> str:
+    """What Slack (or the network) said, without the SDK's multi-line message."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error", "unknown_error"))
+    return f"{type(exc).__name__}: {exc}"

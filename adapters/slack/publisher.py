@@ -91,12 +91,20 @@ class SlackPublisher:
         return client
 
     async def _post_thread(self, channel: ChannelRef, messages: list[SlackMessage]) -> str:
+        """Post the first message, then the rest in its thread; only the first may fail."""
         client = await self._client(channel.workspace)
         lock = self._locks.setdefault(channel.key, asyncio.Lock())
         async with lock:  # one post at a time per channel keeps thread order and the pace
             first_ts = await self._post(client, channel, messages[0], None)
-            for message in messages[1:]:
-                await self._post(client, channel, message, first_ts)
+            for part, message in enumerate(messages[1:], start=2):
+                try:
+                    await self._post(client, channel, message, first_ts)
+                except DeliveryError as exc:
+                    # The post is out: failing it now would make the ledger post it again.
+                    log.error("Slack: %s: thread reply %d of %d to message %s failed (%s); "
+                              "the rest of the thread is not posted, the post stays sent",
+                              channel.key, part, len(messages), first_ts, exc)
+                    break
         return first_ts
 
     async def _post(

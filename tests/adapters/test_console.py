@@ -228,3 +228,27 @@ async def test_digest_and_alert_posts_render(console: Console) -> None:
 def test_clip_cuts_at_a_word_boundary() -> None:
     assert clip("alpha beta gamma", 12) == "alpha beta…"
     assert clip("short", 12) == "short"
+
+
+async def test_status_in_chat_lists_only_the_same_workspaces_paused_channels(
+    handlers: Handlers, store: Store
+) -> None:
+    from bot.domain import ChannelRef, Invocation
+
+    mine, theirs = ChannelRef("slack", "T1", "C9"), ChannelRef("slack", "T2", "SECRET")
+    for ref in (mine, theirs):
+        store.save_channel(ChannelSettings(ref, paused=True, paused_reason="not_in_channel"))
+    in_chat = await handlers.handle("status", Invocation(ChannelRef("slack", "T1", "C1"), "U"))
+    operator = await handlers.handle("status", Invocation(CONSOLE_CHANNEL, "me", operator=True))
+    assert "slack:T1:C9" in in_chat.text and "SECRET" not in in_chat.text
+    assert "slack:T1:C9" in operator.text and "slack:T2:SECRET" in operator.text
+
+
+async def test_echoed_input_cannot_break_out_of_code(handlers: Handlers) -> None:
+    from bot.domain import Invocation
+
+    reply = await handlers.handle("paper `x`[free_nitro](https://e.vil)",
+                                  Invocation(CONSOLE_CHANNEL, "U"))
+    assert not reply.ok
+    assert reply.text.startswith("`'x'[free_nitro](https://e.vil)` is not an arXiv id")
+    assert reply.text.count("`") == 2

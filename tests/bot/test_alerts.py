@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from bot.delivery import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.domain import Alert, ChannelRef, ChannelSettings, Paper
 from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
@@ -137,10 +137,68 @@ async def test_alerts_wait_when_no_adapter_runs_for_the_platform(
 ) -> None:
     slack = ChannelRef("slack", "T1", "C1")
     _subscribe(store, slack, "diffusion")
-    core = _core(store, publisher, clock)
-    outcome = await core.send_alerts([make_paper("2411.00001", DAY, title="Diffusion")])
-    assert outcome == {Outcome.NO_ADAPTER.value: 1}
-    assert store.delivery(slack, "alert", "2411.00001") is None
+    paper = make_paper("2411.00001", DAY, title="Diffusion")
+    without_slack = _core(store, publisher, clock, paper)
+    report = await without_slack.poll([DAY])
+    assert report.alerts == {Outcome.NO_ADAPTER.value: 1}
+    slack_publisher = ScriptedPublisher(platform="slack")
+    with_slack = Paperboy(store, StaticFeed({DAY: [paper]}), {"slack": slack_publisher},
+                          clock=clock)
+    assert (await with_slack.poll([DAY])).alerts == {"sent": 1}
+    assert [a.paper.id for a in _alerts(slack_publisher)] == ["2411.00001"]
+    assert (await with_slack.poll([DAY])).alerts == {}
+
+
+async def test_alerts_survive_a_poll_cut_short_after_storing(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    import asyncio
+
+    _subscribe(store, CH1, "diffusion")
+    paper = make_paper("2411.00001", DAY, title="Diffusion")
+
+    class Hangs(StaticFeed):
+        async def fetch_day(self, day: date) -> list[Paper]:
+            if day == DAY:
+                return [paper]
+            await asyncio.Event().wait()  # a slow second day; the process is stopped here
+            return []
+
+    interrupted = Paperboy(store, Hangs(), {"test": publisher}, clock=clock)
+    task = asyncio.create_task(interrupted.poll([DAY, date(2026, 11, 26)]))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    assert store.get_paper("2411.00001") is not None
+    assert publisher.posts == []
+    restarted = _core(store, publisher, clock, paper)
+    assert (await restarted.poll([DAY])).alerts == {"sent": 1}
+
+
+async def test_upvote_filters_fire_when_a_fresh_paper_crosses_the_line(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion upvotes:>=20")
+    early = make_paper("2411.00001", DAY, upvotes=2, title="Diffusion")
+    core = _core(store, publisher, clock, early)
+    await core.poll([DAY])
+    assert publisher.posts == []
+    core.feed.days[DAY] = [make_paper("2411.00001", DAY, upvotes=45, title="Diffusion")]  # type: ignore[attr-defined]
+    await core.poll([DAY])
+    await core.poll([DAY])
+    assert [a.paper.upvotes for a in _alerts(publisher)] == [45]
+
+
+async def test_old_papers_do_not_alert_when_their_counts_move(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    old = date(2026, 11, 2)
+    store.upsert_papers([make_paper("2411.00001", old, upvotes=1, title="Diffusion")])
+    _subscribe(store, CH1, "diffusion")
+    core = Paperboy(store, StaticFeed({old: [make_paper("2411.00001", old, upvotes=9,
+                                                         title="Diffusion")]}),
+                    {"test": publisher}, clock=clock)
+    await core.poll([old])
+    assert publisher.posts == []
 
 
 async def test_channels_are_served_side_by_side(store: Store, clock: Clock) -> None:

@@ -179,3 +179,19 @@ async def test_run_polls_alerts_answers_stdin_and_stops_on_sigterm(
     err = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
     assert code == 0, err
     assert "stopping" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["fetch", "--date", "2099-01-01"],
+                                  ["digest", "--send", "--date", "2099-01-01"]])
+async def test_future_dates_are_refused(env: dict[str, str], tmp_path: Path,
+                                        args: list[str]) -> None:
+    result = await _paperboy(args, env, tmp_path)
+    assert result.code == 2 and "is in the future" in result.err
+
+
+async def test_an_unopenable_database_is_a_clear_error(env: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    result = await _paperboy(["status"], {**env, "PAPERBOY_DB": str(tmp_path / "no" / "x.db")},
+                             tmp_path)
+    assert result.code == 2
+    assert "cannot open the database" in result.err and "Traceback" not in result.err

@@ -161,3 +161,21 @@ async def test_catch_up_on_start_waits_for_a_time_not_yet_reached(
     await core.catch_up()
     # The 16:00 digest of the 24th was due yesterday and is posted; today's waits until 16:00.
     assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 24),)]
+
+
+async def test_a_digest_sent_by_hand_for_a_later_day_does_not_block_scheduled_ones(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _seed(store, "2026-11-24", 2, start=0)
+    _seed(store, "2026-11-25", 2, start=50)
+    _enable(core)
+    clock.now = at("2026-11-25 08:00")  # before noon UTC: the scheduled digest is the 24th's
+    assert await core.send_digest(CH, day=date(2026, 11, 25)) is Outcome.SENT
+    assert await core.run_digest(CH) is Outcome.SENT
+    assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 25),),
+                                                      (date(2026, 11, 24),)]
+
+
+async def test_a_future_day_polled_empty_is_not_recorded(core: Paperboy, store: Store) -> None:
+    await core.poll([date(2026, 11, 30)])
+    assert store.polled_days() == set()

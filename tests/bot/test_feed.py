@@ -230,6 +230,16 @@ def test_missing_counts_default_to_zero_and_numbers_are_cast_to_int():
     assert (b.upvotes, b.comments) == (12, 4) and isinstance(b.upvotes, int)
 
 
+def test_a_count_too_big_to_store_is_a_schema_error_and_stars_are_dropped():
+    huge_upvotes, huge_stars = raw_2026(), raw_2026()
+    huge_upvotes["paper"]["upvotes"] = 1e20
+    huge_stars["paper"]["githubStars"] = 10**30
+
+    with pytest.raises(FeedError, match="expected a number"):
+        parse_entries([huge_upvotes], DAY_2026)
+    assert parse_entries([huge_stars], DAY_2026)[0].github_stars is None
+
+
 def test_day_is_the_queried_day_not_a_timestamp_in_the_entry():
     (paper,) = parse_entries([raw_2026()], date(2026, 3, 5))  # submittedOnDailyAt is 03-06
 

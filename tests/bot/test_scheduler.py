@@ -82,3 +82,42 @@ def test_disabled_channel_has_no_job(core: Paperboy) -> None:
     s = Scheduler(core, poll_minutes=30)
     s.sync_channel(replace(ChannelSettings(CH), digest_enabled=False))
     assert s.next_digest(CH) is None
+
+
+async def test_poll_job_picks_up_settings_changed_by_another_process(
+    store: Store, core: Paperboy, scheduler: Scheduler
+) -> None:
+    scheduler.start()
+    store.save_channel(ChannelSettings(CH, digest_enabled=True, digest_time="06:00"))
+    await scheduler.poll()
+    assert scheduler.next_digest(CH) is not None
+    store.save_channel(ChannelSettings(CH, digest_enabled=False))
+    await scheduler.poll()
+    assert scheduler.next_digest(CH) is None
+
+
+async def test_poll_job_retries_a_digest_that_failed_at_its_time(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
+    from bot.ports import DeliveryError
+
+    paper = make_paper("2411.00001", "2026-11-25", upvotes=3)
+    core = Paperboy(store, StaticFeed({date(2026, 11, 25): [paper]}), {"test": publisher},
+                    clock=clock)
+    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="14:30"))
+    scheduler = Scheduler(core, poll_minutes=30)
+    publisher.failures.append(DeliveryError("HTTP 503"))
+    await scheduler.digest(CH)  # the 14:30 run fails (clock: 15:00)
+    assert publisher.of_kind("digest") == []
+    await scheduler.poll()  # 30 minutes later
+    assert len(publisher.of_kind("digest")) == 1
+    await scheduler.poll()
+    assert len(publisher.of_kind("digest")) == 1
+
+
+async def test_a_disabled_channels_job_posts_nothing(core: Paperboy, store: Store,
+                                                     publisher: ScriptedPublisher) -> None:
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)])
+    core.save_settings(ChannelSettings(CH, digest_enabled=False))
+    assert await core.run_digest(CH) is None
+    assert publisher.posts == []

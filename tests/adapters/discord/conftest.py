@@ -45,15 +45,22 @@ def discord_core(discord_store: Store, clock: Clock) -> Paperboy:
 
 
 @pytest.fixture
-async def adapter(
+async def unstarted_adapter(
     discord_fake: DiscordFake, discord_core: Paperboy
 ) -> AsyncIterator[DiscordAdapter]:
+    """An adapter pointed at the fake and wired to the core, never started (posting only)."""
     config = DiscordConfig(token=discord_fixture.TOKEN, api_url=discord_fake.api_base,
                            gateway_url=discord_fake.gateway_url, guild_ready_timeout=0.1)
     handlers = Handlers(discord_core)
     adapter = DiscordAdapter(config, handlers.run, handlers.suggest)
     discord_core.publishers[adapter.publisher.platform] = adapter.publisher
-    await adapter.start()
-    await adapter.wait_until_ready(timeout=10)
     yield adapter
     await adapter.stop()
+
+
+@pytest.fixture
+async def adapter(unstarted_adapter: DiscordAdapter) -> DiscordAdapter:
+    """The adapter started and connected to the fake."""
+    await unstarted_adapter.start()
+    await unstarted_adapter.wait_until_ready(timeout=10)
+    return unstarted_adapter

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from bot.delivery import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings
 from bot.service import Paperboy
 from storage.store import Store
-from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_api import DiscordFake, Message, RequestRecord
 from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MANAGER, MEMBER, PAPERS, RANDOM
 from tests.helpers import make_paper
 
@@ -179,3 +180,126 @@ async def test_the_fake_saw_no_route_it_does_not_serve(adapter: DiscordAdapter,
                                                        discord_fake: DiscordFake) -> None:
     await _run(discord_fake, ["status"])
     assert discord_fake.unimplemented == []
+
+
+class _ForbiddenAfterFirstPost(list[Message]):
+    """The fake's message log; the first message stored makes its channel (or forum) 403."""
+
+    def __init__(self, fake: DiscordFake) -> None:
+        super().__init__(fake.world.messages)
+        self.fake = fake
+
+    def append(self, message: Message) -> None:
+        super().append(message)
+        self.fake.forbid(message.parent_id or message.channel_id)
+
+
+def _long_digest(store: Store, core: Paperboy, ref: ChannelRef) -> date:
+    store.upsert_papers([
+        make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 20,
+                   summary="An abstract that goes on and on. " * 160)
+        for i in range(25)
+    ])
+    core.save_settings(ChannelSettings(ref, digest_enabled=True, size=25))
+    return date(2026, 11, 26)
+
+
+def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_failed_following_message_keeps_the_digest_sent_and_never_reposts_it(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
+    discord_core: Paperboy, caplog: pytest.LogCaptureFixture
+) -> None:
+    day = _long_digest(discord_store, discord_core, CH)
+    discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
+    first = await discord_core.send_digest(CH, day=day)
+    again = await discord_core.send_digest(CH, day=day)
+    [message] = discord_fake.messages_in(PAPERS)
+    row = discord_store.delivery(CH, "digest", day.isoformat())
+    assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
+    assert row is not None and row["message_id"] == str(message.id)
+    [error] = _errors(caplog)
+    assert f"discord:{GUILD}:{PAPERS}" in error and "message 2 of" in error and "Forbidden" in error
+
+
+async def test_failed_forum_post_message_leaves_exactly_one_forum_post(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
+    discord_core: Paperboy, caplog: pytest.LogCaptureFixture
+) -> None:
+    forum = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
+    day = _long_digest(discord_store, discord_core, forum)
+    discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
+    first = await discord_core.send_digest(forum, day=day)
+    again = await discord_core.send_digest(forum, day=day)
+    [post] = discord_fake.messages
+    row = discord_store.delivery(forum, "digest", day.isoformat())
+    assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
+    assert post.source == "forum_post" and post.parent_id == FORUM_CHANNEL
+    assert row is not None and row["message_id"] == str(post.id)
+    [error] = _errors(caplog)
+    assert f"discord:{GUILD}:{FORUM_CHANNEL}" in error and "message 2 of" in error
+
+
+def _command_syncs(fake: DiscordFake) -> list[RequestRecord]:
+    return [r for r in fake.requests if r.method == "PUT" and r.path.endswith("/commands")]
+
+
+async def test_posting_without_start_does_not_sync_commands(
+    unstarted_adapter: DiscordAdapter, discord_fake: DiscordFake
+) -> None:
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
+    message_id = await unstarted_adapter.publisher.send_alert(CH, Alert(CH, paper, ("mamba",)))
+    assert [str(m.id) for m in discord_fake.messages_in(PAPERS)] == [message_id]
+    assert _command_syncs(discord_fake) == []
+    assert discord_fake.commands == []
+
+
+async def test_start_after_a_login_still_syncs_commands_once(
+    unstarted_adapter: DiscordAdapter, discord_fake: DiscordFake
+) -> None:
+    await unstarted_adapter.publisher.login()
+    assert _command_syncs(discord_fake) == []
+    await unstarted_adapter.start()
+    await unstarted_adapter.wait_until_ready(timeout=10)
+    assert len(_command_syncs(discord_fake)) == 1
+    assert [c.data["name"] for c in discord_fake.commands] == ["papers"]
+
+
+async def test_stop_closes_the_session_of_a_login(unstarted_adapter: DiscordAdapter) -> None:
+    await unstarted_adapter.publisher.login()
+    assert not unstarted_adapter.client.is_closed()
+    await unstarted_adapter.stop()
+    assert unstarted_adapter.client.is_closed()
+
+
+async def test_error_of_a_public_command_is_shown_only_to_its_user(
+    adapter: DiscordAdapter, discord_fake: DiscordFake
+) -> None:
+    record = await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["paper"],
+                                                 {"id": "banana"})
+    callback = await record.callback()
+    notice, error = await record.wait_followups(2)
+    public = " ".join(m.content + str(m.embeds) for m in discord_fake.messages)
+    assert not callback.ephemeral  # `paper` is public: the defer showed "thinking" to all
+    assert notice.fills_deferred and not notice.ephemeral and "banana" not in str(notice.content)
+    assert error.ephemeral and "`banana` is not an arXiv id" in str(error.content) + str(
+        error.embeds)
+    assert "banana" not in public
+
+
+async def test_long_subscription_autocompletes_within_discord_limits_and_unsubscribes(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store
+) -> None:
+    query = ("selective state space " * 20)[:300]
+    assert len(query) == 300
+    _, added = await _run(discord_fake, ["subscribe"], {"query": query})
+    record = await discord_fake.send_autocomplete(GUILD, PAPERS, MANAGER, "papers",
+                                                  ["unsubscribe"], {"subscription": "selective"},
+                                                  focused="subscription")
+    [choice] = await record.choices()
+    assert len(choice["name"]) <= 100 and len(choice["value"]) <= 100
+    _, removed = await _run(discord_fake, ["unsubscribe"], {"subscription": choice["value"]})
+    assert "Alert #1 added" in added and "Alert #1 removed" in removed
+    assert discord_store.subscriptions() == []

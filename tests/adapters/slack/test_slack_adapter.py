@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import socket
 import time
+from datetime import date
+from typing import Any
 
 import aiohttp
 import pytest
@@ -13,7 +18,7 @@ from bot.domain import Alert, ChannelRef, ChannelSettings
 from bot.service import Paperboy
 from storage.store import Store
 from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter
-from tests.fakes.slack_api import SlackFake, form_body, signed_headers
+from tests.fakes.slack_api import Message, SlackFake, form_body, signed_headers
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET
 from tests.helpers import eventually, make_paper
 
@@ -115,6 +120,49 @@ async def test_digest_of_25_long_papers_continues_in_a_thread(
     assert not slack_fake.missing_fallback
     row = slack_store.delivery(C1, "digest", "2026-11-26")
     assert row is not None and row["message_id"] == first.ts
+
+
+class _ChannelGoneAfterFirstPost(list[Message]):
+    """The fake's message log; the first message recorded makes its channel `not_found`."""
+
+    def __init__(self, fake: SlackFake) -> None:
+        super().__init__(fake.messages)
+        self.fake = fake
+
+    def append(self, message: Message) -> None:
+        super().append(message)
+        self.fake.set_channel(message.team, message.channel, "not_found")
+
+
+def _long_digest_day(slack_store: Store, slack_core: Paperboy) -> date:
+    slack_store.upsert_papers([
+        make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 8,
+                   summary="An abstract that goes on and on. " * 160)
+        for i in range(25)
+    ])
+    slack_core.save_settings(ChannelSettings(C1, digest_enabled=True, size=25))
+    return date(2026, 11, 26)
+
+
+async def test_failed_thread_reply_keeps_the_digest_sent_and_never_reposts_it(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN)
+    adapter.publisher.interval = 0
+    slack_fake.post_rate, slack_fake.post_burst = 100, 100
+    day = _long_digest_day(slack_store, slack_core)
+    slack_fake.messages = _ChannelGoneAfterFirstPost(slack_fake)
+    first = await slack_core.send_digest(C1, day=day)
+    again = await slack_core.send_digest(C1, day=day)
+    [message] = slack_fake.messages_in("C1")
+    row = slack_store.delivery(C1, "digest", day.isoformat())
+    assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
+    assert message.thread_ts is None
+    assert row is not None and row["message_id"] == message.ts
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "slack:T1:C1" in error.getMessage() and "reply 2 of" in error.getMessage()
+    assert "channel_not_found" in error.getMessage()
 
 
 async def test_alert_is_posted_with_the_matched_queries(
@@ -248,3 +296,47 @@ def _query_param(text: str, name: str) -> str:
     assert match, f"no {name} in {text[:300]}"
     return match.group(1)
 
+
+async def test_socket_mode_wins_over_a_signing_secret(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="adapters.slack.adapter")
+    await _socket_adapter(make_adapter, slack_fake, signing_secret=SIGNING_SECRET)
+    await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "search diffusion")
+    [response] = await eventually(lambda: slack_fake.responses)
+    assert "Video diffusion at scale" in str(response.blocks)
+    assert any("SLACK_SIGNING_SECRET is set but unused" in r.getMessage()
+               for r in caplog.records if r.levelno == logging.INFO)
+
+
+async def _posts_an_alert(adapter: Any, slack_fake: SlackFake) -> None:
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
+    ts = await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
+    assert [m.ts for m in slack_fake.messages_in("C1")] == [ts]
+
+
+async def test_refused_app_token_is_one_error_line_and_posting_still_works(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    adapter = await asyncio.wait_for(
+        make_adapter(bot_token=BOT_TOKEN, app_token="xapp-not-this-one"), timeout=10)
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "invalid_auth" in error.getMessage() and "SLACK_APP_TOKEN" in error.getMessage()
+    assert error.exc_info is None and "\n" not in error.getMessage()
+    assert adapter.mode is SlackMode.SOCKET
+    await _posts_an_alert(adapter, slack_fake)
+
+
+async def test_busy_http_port_is_one_error_line_and_posting_still_works(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
+                                     http_port=port)
+        [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert f"127.0.0.1:{port}" in error.getMessage() and error.exc_info is None
+    assert adapter.port is None
+    await _posts_an_alert(adapter, slack_fake)

@@ -1,0 +1,36 @@
+"""Settings: the documented variable names, and only those."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+
+def test_unprefixed_names_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIMEZONE", "Asia/Tokyo")
+    monkeypatch.setenv("HTTP_PORT", "9999")
+    monkeypatch.delenv("PAPERBOY_TIMEZONE", raising=False)
+    monkeypatch.delenv("PAPERBOY_HTTP_PORT", raising=False)
+    settings = Settings(_env_file=None)
+    assert (settings.timezone, settings.http_port) == ("UTC", 3000)
+
+
+def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERBOY_TIMEZONE", "asia/tokyo")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    settings = Settings(_env_file=None)
+    assert settings.slack_bot_token is not None
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-1"
+    assert "xoxb-1" not in repr(settings)
+
+
+@pytest.mark.parametrize("name, value", [
+    ("PAPERBOY_HF_URL", "ftp://x"), ("DISCORD_GATEWAY_URL", "http://x"),
+    ("PAPERBOY_DIGEST_TIME", "25:00"), ("PAPERBOY_POLL_MINUTES", "0"),
+])
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)
