@@ -104,22 +104,16 @@ def _db_bytes(path: Path) -> int:
 def _grow(store: Store, papers: list[Paper], settings: Settings) -> tuple[Timing, Timing]:
     """Upsert new papers a batch per call (a backfill upserts a day per call); time each call.
 
-    The last `as_is_batches` calls run exactly as the app makes them. Store.upsert_papers
-    commits every paper separately (sqlite_utils autocommits each write: no transaction is
-    open), which is what makes loading slow; the earlier batches are upserted inside one
-    explicit transaction per call (`BEGIN`; upsert_papers' `with conn:` commits it), which
-    builds the same archive about 2-3x faster and shows what one transaction per call gains.
+    Every call runs as the app makes it: one transaction per batch. (The second timing,
+    batches wrapped in an outer transaction, stays empty since upsert_papers opens its own.)
     """
     size = settings.batch_size
     batches = [papers[i : i + size] for i in range(0, len(papers), size)]
-    split = max(0, len(batches) - settings.as_is_batches)
     as_is: list[float] = []
     txn: list[float] = []
-    for i, batch in enumerate(batches):
-        wrapped = i < split
+    for batch in batches:
+        wrapped = False
         t0 = time.perf_counter()
-        if wrapped:
-            store.db.conn.execute("BEGIN")
         result = store.upsert_papers(batch)
         (txn if wrapped else as_is).append(time.perf_counter() - t0)
         assert len(result.new) == len(batch) and not store.db.conn.in_transaction
@@ -299,9 +293,8 @@ def main() -> None:
     out.print(_upsert_table(results))
     out.print(
         "One archive (temp-file SQLite, WAL) grown through the sizes; each row upserts the "
-        "papers added since the previous row, a batch per call. as-is = upsert_papers as the "
-        "app calls it (the row's last batches): it commits each paper separately. 1-txn = the "
-        "same call inside one explicit transaction (BEGIN first). refresh = one poll's "
+        "papers added since the previous row, a batch per call, as the app makes it (one "
+        "transaction per call). refresh = one poll's "
         f"as-is upsert of the newest {REFRESH_DAYS} days ({REFRESH_DAYS * PAPERS_PER_DAY} "
         "papers, all already stored, upvotes changed)."
     )
@@ -313,9 +306,8 @@ def main() -> None:
         f"once their runs pass {args.cap} s, their warm-up counting as a run); "
         "p95 is nearest-rank (the slowest run when there are fewer than 20). matches = every "
         "paper the query matches (storage.search.count), of which search returns the best 10; "
-        "ranked = papers matching the ranking expression (storage.search.rank_match, the OR "
-        "of the query's positive words and phrases), each of which gets a bm25 score and a "
-        "snippet."
+        "ranked = papers matching the plan's ranking match (storage.search.rank_match), each "
+        "of which gets a bm25 score; only the returned page gets snippets."
     )
     out.print(
         f"seed {args.seed}; {count_label(sizes[-1])} synthetic papers generated in "

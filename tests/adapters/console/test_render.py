@@ -17,7 +17,9 @@ def _console() -> Console:
 
 
 def _out(console: Console) -> str:
-    return console.file.getvalue()  # type: ignore[attr-defined, no-any-return]
+    file = console.file
+    assert isinstance(file, io.StringIO)
+    return file.getvalue()
 
 
 def _printed(renderable: RenderableType) -> str:

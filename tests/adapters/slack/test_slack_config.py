@@ -10,10 +10,12 @@ BOT, APP, SECRET, CID, CSECRET = "xoxb-1", "xapp-1", "secret", "1.2", "client-se
 
 
 def _config(*creds: str, db_path: str = "paperboy.db") -> SlackConfig:
-    names = {BOT: "bot_token", APP: "app_token", SECRET: "signing_secret", CID: "client_id",
-             CSECRET: "client_secret"}
+    def given(value: str) -> str | None:
+        return value if value in creds else None
+
     return SlackConfig(api_url="http://127.0.0.1:1/api/", db_path=db_path,
-                       **{names[c]: c for c in creds})
+                       bot_token=given(BOT), app_token=given(APP), signing_secret=given(SECRET),
+                       client_id=given(CID), client_secret=given(CSECRET))
 
 
 @pytest.mark.parametrize("creds, mode", [
