@@ -162,10 +162,9 @@ async def run(app: App, stdin: TextIO | None = None) -> None:
 async def discord_application_id(app: App) -> int:
     """The Discord application id, asked of the API with the bot token."""
     assert app.discord is not None
-    client = app.discord.client
     try:
-        await client.login(app.discord.config.token)
-        info = await client.application_info()
+        await app.discord.publisher.login()
+        info = await app.discord.client.application_info()
     except DiscordLoginFailure:
         raise ConfigError("Discord refused DISCORD_TOKEN") from None
     return info.id

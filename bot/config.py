@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(
         None,
         validation_alias=_env("SLACK_SIGNING_SECRET"),
-        description="Slack signing secret: runs in HTTP mode at /slack/events.",
+        description="Slack signing secret: HTTP mode at /slack/events (an app token wins).",
     )
     slack_client_id: str | None = Field(
         None,

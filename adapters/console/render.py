@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
+from rich.style import Style
 from rich.text import Text
 
 from adapters.text import authors_line, digest_when
@@ -31,7 +32,7 @@ def paper_text(paper: Paper, rank: int | None = None, snippet: str | None = None
     text = Text()
     if rank is not None:
         text.append(f"{rank}. ", style="bold")
-    text.append(paper.title, style=f"bold link {paper.url}")
+    text.append(paper.title, style=Style(bold=True, link=paper.url))
     text.append(f"  ▲ {paper.upvotes}  💬 {paper.comments}", style="cyan")
     byline = authors_line(paper)
     if paper.organization:

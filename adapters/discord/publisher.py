@@ -81,7 +81,7 @@ class DiscordPublisher:
                                   allowed_mentions=NO_MENTIONS)
             except (discord.DiscordException, OSError, ValueError) as exc:
                 # The post is out: failing it now would make the ledger post it again.
-                log.error("Discord: %s: message %d of %d after message %s failed (%s); the "
+                log.error("Discord: %s: part %d of %d (a message after %s) failed (%s); the "
                           "rest is not posted, the post stays sent", ref.key, part,
                           len(messages), first_id, _delivery_error(exc))
                 return

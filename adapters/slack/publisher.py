@@ -101,8 +101,8 @@ class SlackPublisher:
                     await self._post(client, channel, message, first_ts)
                 except DeliveryError as exc:
                     # The post is out: failing it now would make the ledger post it again.
-                    log.error("Slack: %s: thread reply %d of %d to message %s failed (%s); "
-                              "the rest of the thread is not posted, the post stays sent",
+                    log.error("Slack: %s: part %d of %d (a reply in the thread of %s) failed "
+                              "(%s); the rest is not posted, the post stays sent",
                               channel.key, part, len(messages), first_ts, exc)
                     break
         return first_ts

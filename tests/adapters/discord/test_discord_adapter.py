@@ -221,7 +221,7 @@ async def test_failed_following_message_keeps_the_digest_sent_and_never_reposts_
     assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
     assert row is not None and row["message_id"] == str(message.id)
     [error] = _errors(caplog)
-    assert f"discord:{GUILD}:{PAPERS}" in error and "message 2 of" in error and "Forbidden" in error
+    assert f"discord:{GUILD}:{PAPERS}" in error and "part 2 of" in error and "Forbidden" in error
 
 
 async def test_failed_forum_post_message_leaves_exactly_one_forum_post(
@@ -239,7 +239,7 @@ async def test_failed_forum_post_message_leaves_exactly_one_forum_post(
     assert post.source == "forum_post" and post.parent_id == FORUM_CHANNEL
     assert row is not None and row["message_id"] == str(post.id)
     [error] = _errors(caplog)
-    assert f"discord:{GUILD}:{FORUM_CHANNEL}" in error and "message 2 of" in error
+    assert f"discord:{GUILD}:{FORUM_CHANNEL}" in error and "part 2 of" in error
 
 
 def _command_syncs(fake: DiscordFake) -> list[RequestRecord]:

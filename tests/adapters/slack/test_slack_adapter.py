@@ -161,7 +161,7 @@ async def test_failed_thread_reply_keeps_the_digest_sent_and_never_reposts_it(
     assert message.thread_ts is None
     assert row is not None and row["message_id"] == message.ts
     [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert "slack:T1:C1" in error.getMessage() and "reply 2 of" in error.getMessage()
+    assert "slack:T1:C1" in error.getMessage() and "part 2 of" in error.getMessage()
     assert "channel_not_found" in error.getMessage()
 
 
