@@ -27,7 +27,15 @@ from adapters.discord.limits import (
     FOOTER_MAX,
     THREAD_NAME_MAX,
 )
-from adapters.text import authors_line, day_label, digest_when, utf16_len
+from adapters.text import (
+    authors_line,
+    cut,
+    day_label,
+    digest_when,
+    fit,
+    split_pieces,
+    utf16_len,
+)
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 # Presentation budgets (ours, not Discord's), in escaped UTF-16 units. One paper embed stays
@@ -63,26 +71,6 @@ class DiscordMessage:
 discord_len = utf16_len
 
 
-def _fit(text: str, limit: int) -> int:
-    """How many leading characters of raw `text` fit in `limit` units."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > limit:
-            return i
-    return len(text)
-
-
-def _cut(text: str, limit: int) -> str:
-    """The prefix of `text` that leaves room for "…" in `limit` units, at a word boundary when
-    there is one near the end."""
-    cut = text[: _fit(text, limit - 1)]
-    space = cut.rfind(" ")
-    if space > len(cut) * 2 // 3:
-        cut = cut[:space]
-    return cut.rstrip()
-
-
 def escape(text: str) -> str:
     """User text made literal in Discord markdown (links are left alone)."""
     return escape_markdown(text)
@@ -94,7 +82,7 @@ def clip(text: str, limit: int, escaped: bool = True) -> str:
     text = " ".join(text.split())
     budget = limit
     while True:
-        out = text if _fit(text, budget) == len(text) else _cut(text, budget) + "…"
+        out = text if fit(text, budget) == len(text) else cut(text, budget) + "…"
         if escaped:
             out = escape(out)
         over = discord_len(out) - limit
@@ -104,24 +92,8 @@ def clip(text: str, limit: int, escaped: bool = True) -> str:
 
 
 def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
-    """Pieces of markdown `text`, each within `limit` units: split at line breaks, else at a
-    space in the second half, else anywhere; nothing is cut off. Blank pieces are left out."""
-    pieces: list[str] = []
-    rest = text
-    while _fit(rest, limit) < len(rest):
-        head = rest[: _fit(rest, limit)]
-        cut = head.rfind("\n")
-        if cut <= 0:
-            cut = head.rfind(" ")
-            cut = cut if cut > len(head) // 2 else 0  # no stub like "⚠️" left on its own
-        if cut <= 0:
-            pieces.append(head)
-            rest = rest[len(head):]
-        else:
-            pieces.append(head[:cut])
-            rest = rest[cut + 1:]
-    pieces.append(rest)
-    return [p for p in pieces if p.strip()]
+    """Pieces of markdown `text`, each within `limit` units; nothing is cut off."""
+    return split_pieces(text, limit)
 
 
 def snippet_markdown(snippet: str, limit: int = SUMMARY_CHARS) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote
 
 from adapters.slack.limits import SECTION_TEXT_MAX
-from adapters.text import utf16_len
+from adapters.text import char_units, cut, fit, split_pieces, utf16_len
 
 # `|` ends the URL part of `<url|label>`; labels show this look-alike instead.
 PIPE_LOOKALIKE = "∣"
@@ -30,24 +31,18 @@ def _width(ch: str, escaped: bool) -> int:
     return len(shown) * (2 if ord(ch) > 0xFFFF else 1)
 
 
+def _units(escaped: bool) -> Callable[[str], int]:
+    return (lambda ch: _width(ch, True)) if escaped else char_units
+
+
 def _fit(text: str, limit: int, escaped: bool = True) -> int:
     """How many leading characters of `text` fit in `limit` units (after escaping if `escaped`)."""
-    used = 0
-    for i, ch in enumerate(text):
-        used += _width(ch, escaped)
-        if used > limit:
-            return i
-    return len(text)
+    return fit(text, limit, _units(escaped))
 
 
 def _cut(text: str, limit: int, escaped: bool = True) -> str:
-    """The raw prefix of `text` that leaves room for "…" in `limit` units, at a word boundary
-    when there is one near the end."""
-    cut = text[: _fit(text, limit - 1, escaped)]
-    space = cut.rfind(" ")
-    if space > len(cut) * 2 // 3:
-        cut = cut[:space]
-    return cut.rstrip()
+    """The raw prefix of `text` that leaves room for "…" in `limit` units."""
+    return cut(text, limit, _units(escaped))
 
 
 def clip(text: str, limit: int, escaped: bool = True) -> str:
@@ -80,23 +75,8 @@ def link(url: str | None, text: str) -> str | None:
 
 
 def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
-    """Escaped pieces of mrkdwn `text`, each within `limit`: split at line breaks, else at spaces,
-    else anywhere; nothing is cut off. Blank pieces are left out."""
-    pieces: list[str] = []
-    rest = text
-    while _fit(rest, limit) < len(rest):
-        head = rest[: _fit(rest, limit)]
-        cut = head.rfind("\n")
-        if cut <= 0:
-            cut = head.rfind(" ")
-        if cut <= 0:
-            pieces.append(head)
-            rest = rest[len(head):]
-        else:
-            pieces.append(head[:cut])
-            rest = rest[cut + 1:]
-    pieces.append(rest)
-    return [escape(p) for p in pieces if p.strip()]
+    """Escaped pieces of mrkdwn `text`, each within `limit`; nothing is cut off."""
+    return [escape(p) for p in split_pieces(text, limit, _units(True))]
 
 
 def snippet_mrkdwn(snippet: str, limit: int) -> str:
@@ -110,8 +90,8 @@ def snippet_mrkdwn(snippet: str, limit: int) -> str:
         text = part.strip() if bold else part
         cost = sum(_width(ch, True) for ch in text) + (2 if bold else 0)
         if cost > left:
-            cut = _cut(text, left - (2 if bold else 0)) if left > 3 else ""
-            out.append(f"*{escape(cut)}*…" if bold and cut else f"{escape(cut)}…")
+            head = _cut(text, left - (2 if bold else 0)) if left > 3 else ""
+            out.append(f"*{escape(head)}*…" if bold and head else f"{escape(head)}…")
             break
         out.append(f"*{escape(text)}*" if bold else escape(text))
         left -= cost
