@@ -1,7 +1,7 @@
 """Benchmark archive loading and search: upsert throughput and query latency by archive size.
 
     .venv/bin/python bench/search.py
-    .venv/bin/python bench/search.py --papers 1000 10000 50000 100000 --as-is-batches 100
+    .venv/bin/python bench/search.py --papers 1000 10000 50000 100000
 
 One temp-file SQLite Store (WAL, FTS5 triggers, as in production) grows through the archive
 sizes with synthetic papers, a day's batch per `upsert_papers` call as a backfill does. At
@@ -69,8 +69,7 @@ class SizeResult:
 
     papers: int
     added: int  # papers upserted to grow the archive from the previous size to this one
-    batches: Timing  # upsert_papers exactly as the app calls it (the increment's last batches)
-    txn_batches: Timing  # upsert_papers inside one explicit transaction (the other batches)
+    batches: Timing  # upsert_papers exactly as the app calls it, one batch per call
     batch_size: int
     db_bytes: int
     refresh: Timing
@@ -85,7 +84,6 @@ class Settings:
     """How long to measure each operation (see _common.measure)."""
 
     batch_size: int
-    as_is_batches: int
     min_runs: int
     max_runs: int
     budget: float
@@ -101,23 +99,18 @@ def _db_bytes(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
 
-def _grow(store: Store, papers: list[Paper], settings: Settings) -> tuple[Timing, Timing]:
-    """Upsert new papers a batch per call (a backfill upserts a day per call); time each call.
-
-    Every call runs as the app makes it: one transaction per batch. (The second timing,
-    batches wrapped in an outer transaction, stays empty since upsert_papers opens its own.)
-    """
+def _grow(store: Store, papers: list[Paper], settings: Settings) -> Timing:
+    """Upsert new papers a batch per call (a backfill upserts a day per call), as the app
+    does (one transaction per call); time each call."""
     size = settings.batch_size
-    batches = [papers[i : i + size] for i in range(0, len(papers), size)]
-    as_is: list[float] = []
-    txn: list[float] = []
-    for batch in batches:
-        wrapped = False
+    samples: list[float] = []
+    for start in range(0, len(papers), size):
+        batch = papers[start : start + size]
         t0 = time.perf_counter()
         result = store.upsert_papers(batch)
-        (txn if wrapped else as_is).append(time.perf_counter() - t0)
+        samples.append(time.perf_counter() - t0)
         assert len(result.new) == len(batch) and not store.db.conn.in_transaction
-    return Timing(tuple(as_is)), Timing(tuple(txn))
+    return Timing(tuple(samples))
 
 
 def _refresh(store: Store, settings: Settings, known: list[Paper]) -> Timing:
@@ -145,7 +138,7 @@ def _bench(papers: list[Paper], sizes: list[int], settings: Settings) -> list[Si
         try:
             loaded = 0
             for size in sizes:
-                batches, txn_batches = _grow(store, papers[loaded:size], settings)
+                batches = _grow(store, papers[loaded:size], settings)
                 added, loaded = size - loaded, size
                 assert store.count_papers() == size
                 store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -163,7 +156,6 @@ def _bench(papers: list[Paper], sizes: list[int], settings: Settings) -> list[Si
                         papers=size,
                         added=added,
                         batches=batches,
-                        txn_batches=txn_batches,
                         batch_size=settings.batch_size,
                         db_bytes=_db_bytes(path),
                         refresh=refresh,
@@ -199,12 +191,10 @@ def _upsert_table(results: list[SizeResult]) -> Table:
     table = Table(
         title="Growing the archive: Store.upsert_papers of new papers, one batch per call"
     )
-    for name in ("archive", "added", "batch", "as-is batches", "batch median ms",
-                 "batch p95 ms", "papers/s", "1-txn batches", "1-txn papers/s", "load s",
-                 "DB MB", "refresh median ms", "refresh p95 ms"):
+    for name in ("archive", "added", "batch", "batches", "batch median ms", "batch p95 ms",
+                 "papers/s", "load s", "DB MB", "refresh median ms", "refresh p95 ms"):
         table.add_column(name, justify="right")
     for r in results:
-        txn = r.txn_batches
         table.add_row(
             count_label(r.papers),
             f"{r.added:,}",
@@ -213,9 +203,7 @@ def _upsert_table(results: list[SizeResult]) -> Table:
             ms(r.batches.median),
             ms(r.batches.p95),
             rate(r.batch_size, r.batches.median),
-            str(txn.runs),
-            rate(r.batch_size, txn.median) if txn.runs else "-",
-            f"{r.batches.total + txn.total:.2f}",
+            f"{r.batches.total:.2f}",
             f"{r.db_bytes / 1e6:.1f}",
             ms(r.refresh.median),
             ms(r.refresh.p95),
@@ -255,11 +243,6 @@ def main() -> None:
         "--batch", type=int, default=PAPERS_PER_DAY,
         help=f"papers per upsert call (default {PAPERS_PER_DAY}: a day, as backfill does)",
     )
-    parser.add_argument(
-        "--as-is-batches", type=int, default=40, metavar="K",
-        help="time the last K batches of each size as the app runs them, load the rest inside "
-        "one transaction per batch (default 40; a huge K loads everything as is)",
-    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="synthetic data seed")
     parser.add_argument("--min-runs", type=int, default=5, help="timed runs at least (5)")
     parser.add_argument("--max-runs", type=int, default=40, help="timed runs at most (40)")
@@ -274,12 +257,10 @@ def main() -> None:
     args = parser.parse_args()
     sizes = sorted(set(positive_ints(args.papers, "--papers")))
     positive_ints([args.batch, args.min_runs, args.max_runs], "--batch/--min-runs/--max-runs")
-    if args.as_is_batches < 1:
-        raise SystemExit("--as-is-batches: at least 1")
     if sizes[0] < REFRESH_DAYS * PAPERS_PER_DAY:
         raise SystemExit(f"--papers: at least {REFRESH_DAYS * PAPERS_PER_DAY} papers")
     settings = Settings(
-        args.batch, args.as_is_batches, args.min_runs, args.max_runs, args.budget, args.cap
+        args.batch, args.min_runs, args.max_runs, args.budget, args.cap
     )
 
     out = console()
@@ -295,7 +276,7 @@ def main() -> None:
         "One archive (temp-file SQLite, WAL) grown through the sizes; each row upserts the "
         "papers added since the previous row, a batch per call, as the app makes it (one "
         "transaction per call). refresh = one poll's "
-        f"as-is upsert of the newest {REFRESH_DAYS} days ({REFRESH_DAYS * PAPERS_PER_DAY} "
+        f"upsert of the newest {REFRESH_DAYS} days ({REFRESH_DAYS * PAPERS_PER_DAY} "
         "papers, all already stored, upvotes changed)."
     )
     out.print(_search_table(results))
