@@ -22,11 +22,19 @@ if TYPE_CHECKING:
 
 
 class DeliveryError(Exception):
-    """A post could not be delivered; `permanent` means the channel is gone or forbids us."""
+    """A post could not be delivered.
 
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
+    `permanent`: the channel is gone or forbids us (pause it now). `message_fault`: the
+    platform refused this message itself (too long, invalid blocks): the channel is fine, and
+    retrying the same message will not help, so it counts against neither.
+    """
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, message_fault: bool = False
+    ) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.message_fault = message_fault
 
 
 class Publisher(Protocol):
