@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from functools import lru_cache
 
 from bot.domain import Alert, ChannelRef, Paper, Subscription
@@ -24,8 +25,17 @@ def _compiled(text: str) -> Query | None:
         return None
 
 
-def match_alerts(subscriptions: Iterable[Subscription], papers: Iterable[Paper]) -> list[Alert]:
-    """One Alert per (channel, paper) that matched, naming every matching subscription."""
+def match_alerts(
+    subscriptions: Iterable[Subscription],
+    papers: Iterable[Paper],
+    upvotes_before: Mapping[str, int] | None = None,
+) -> list[Alert]:
+    """One Alert per (channel, paper) that matched, naming every matching subscription.
+
+    A paper listed in `upvotes_before` was matched before at that many upvotes: only queries
+    it matches now and did not match then count (an `upvotes:>=N` alert crossing N).
+    """
+    before = upvotes_before or {}
     by_channel: dict[ChannelRef, list[tuple[str, Query]]] = {}
     for sub in subscriptions:
         query = _compiled(sub.query)
@@ -36,8 +46,10 @@ def match_alerts(subscriptions: Iterable[Subscription], papers: Iterable[Paper])
     if not by_channel or not paper_list:
         return alerts
     for paper, text in zip(paper_list, PaperText.many(paper_list), strict=True):
+        earlier = (replace(paper, upvotes=before[paper.id]) if paper.id in before else None)
         for channel, queries in by_channel.items():
-            matched = tuple(raw for raw, q in queries if matches(q, text, paper))
+            matched = tuple(raw for raw, q in queries if matches(q, text, paper)
+                            and (earlier is None or not matches(q, text, earlier)))
             if matched:
                 alerts.append(Alert(channel=channel, paper=paper, matched=matched))
     return alerts

@@ -60,7 +60,12 @@ class Deliverer:
         try:
             message_id = await send(publisher)
         except DeliveryError as exc:
-            self._failed(channel, kind, key, str(exc), permanent=exc.permanent)
+            if exc.message_fault:  # the channel is fine; this message will never go through
+                log.error("%s refused %s %s for %s: %s", channel.platform, kind, key,
+                          channel.key, exc)
+                self.repo.fail_delivery(channel, kind, key, str(exc), give_up=True)
+            else:
+                self._failed(channel, kind, key, str(exc), permanent=exc.permanent)
             return Outcome.FAILED
         except Exception as exc:  # an adapter bug must not stop the fan-out
             log.exception("unexpected error posting %s %s to %s", kind, key, channel.key)

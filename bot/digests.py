@@ -25,8 +25,13 @@ def last_digest_day(
 
 
 def due_days(repo: Repository, settings: ChannelSettings, now: datetime) -> list[date]:
-    """Days a scheduled digest at `now` covers: the target day plus any missed ones."""
-    return days_to_cover(target_day(now), last_digest_day(repo, settings, now))
+    """Days a scheduled digest at `now` covers: the target day plus any days missed while
+    paperboy was down (not days when the channel had its digest off)."""
+    last = last_digest_day(repo, settings, now)
+    enabled = settings.digest_enabled_at
+    if enabled is not None and last is not None and last < target_day(enabled):
+        last = None  # the digest was off after `last`: nothing to catch up on
+    return days_to_cover(target_day(now), last)
 
 
 def build_digest(

@@ -125,6 +125,7 @@ class ChannelSettings:
     paused: bool = False
     paused_reason: str | None = None
     failures: int = 0
+    digest_enabled_at: datetime | None = None  # no digest covers days before this
 
 
 @dataclass(frozen=True)

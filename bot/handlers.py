@@ -238,6 +238,8 @@ class Handlers:
         settings = replace(
             settings,
             digest_enabled=True,
+            digest_enabled_at=(settings.digest_enabled_at if settings.digest_enabled
+                               else self.core.clock()),
             digest_time=args.get("time", settings.digest_time),
             timezone=args.get("timezone", settings.timezone),
         )

@@ -127,8 +127,10 @@ class Repository(Protocol):
         """Mark a claimed post as sent, with the platform message id."""
         ...
 
-    def fail_delivery(self, ref: ChannelRef, kind: str, key: str, error: str) -> None:
-        """Release a claim after a failed send so a later run retries it."""
+    def fail_delivery(
+        self, ref: ChannelRef, kind: str, key: str, error: str, *, give_up: bool = False
+    ) -> None:
+        """Release a claim after a failed send (for a retry, unless `give_up`)."""
         ...
 
     def delivered(self, ref: ChannelRef, kind: str) -> Sequence[str]:
@@ -151,12 +153,12 @@ class Repository(Protocol):
         """Stop deliveries to a channel until someone resumes it."""
         ...
 
-    def papers_pending_alerts(self) -> list[Paper]:
-        """Papers whose alert fan-out has not run yet."""
+    def papers_pending_alerts(self) -> list[tuple[Paper, int | None]]:
+        """Papers whose alert fan-out has not run, with their upvotes at the last one."""
         ...
 
-    def clear_pending_alerts(self, paper_ids: Iterable[str]) -> None:
-        """Unmark papers once their alert fan-out has run."""
+    def clear_pending_alerts(self, snapshot: Iterable[Paper]) -> None:
+        """Unmark papers whose fan-out ran on this snapshot (unless they moved again)."""
         ...
 
     def record_poll(self, day: date, papers: int, now: datetime) -> None:

@@ -36,6 +36,7 @@ class Scheduler:
         self.core = core
         self.poll_minutes = poll_minutes
         self.aps = AsyncIOScheduler(timezone=UTC)
+        self._when: dict[str, tuple[str, str]] = {}  # job id -> (HH:MM, zone) it runs at
         core.on_settings_changed = self.sync_channel
 
     def start(self) -> None:
@@ -59,6 +60,7 @@ class Scheduler:
         for job in self.aps.get_jobs():
             if job.id.startswith(DIGEST_JOB_PREFIX) and job.id not in wanted:
                 job.remove()
+                self._when.pop(job.id, None)
         for settings in self.core.repo.channels(digest_enabled=True):
             self.sync_channel(settings)
 
@@ -73,7 +75,12 @@ class Scheduler:
         if not settings.digest_enabled:
             if self.aps.get_job(job_id):
                 self.aps.remove_job(job_id)
+            self._when.pop(job_id, None)
             return
+        when = (settings.digest_time, settings.timezone)
+        if self._when.get(job_id) == when and self.aps.get_job(job_id):
+            return  # unchanged: replacing it would recompute, and could skip, its next run
+        self._when[job_id] = when
         at = parse_hhmm(settings.digest_time)
         self.aps.add_job(
             self.digest,
@@ -93,8 +100,12 @@ class Scheduler:
         return job.next_run_time if job else None
 
     async def startup(self) -> None:
-        """First poll: it also posts digests whose time passed while paperboy was down."""
+        """First poll, then post digests whose time passed while paperboy was down."""
         await self.poll()
+        try:
+            await self.core.catch_up()
+        except Exception:
+            log.exception("digest catch-up failed")
 
     async def poll(self) -> None:
         """The periodic job: poll the feed, then retry any digest whose last run failed or was
@@ -106,9 +117,9 @@ class Scheduler:
         else:
             self._log_poll(report)
         try:
-            await self.core.catch_up()
+            await self.core.retry_failed_digests()
         except Exception:
-            log.exception("digest catch-up failed")
+            log.exception("retrying failed digests failed")
         self.sync_all()
 
     @staticmethod

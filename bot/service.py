@@ -76,11 +76,13 @@ class Paperboy:
 
     def settings(self, ref: ChannelRef) -> ChannelSettings:
         """A channel's settings, or the defaults for a channel paperboy has not seen."""
+        enabled = ref.platform in self.defaults.digest_on_for
         return self.repo.channel(ref) or ChannelSettings(
             channel=ref,
-            digest_enabled=ref.platform in self.defaults.digest_on_for,
+            digest_enabled=enabled,
             digest_time=self.defaults.digest_time,
             timezone=self.defaults.timezone,
+            digest_enabled_at=self.clock() if enabled else None,
         )
 
     def save_settings(self, settings: ChannelSettings) -> None:
@@ -127,11 +129,14 @@ class Paperboy:
 
     async def send_pending_alerts(self) -> Counter[str]:
         """Run the alert fan-out for every paper marked for it, then unmark them."""
-        papers = self.repo.papers_pending_alerts()
-        if not papers:
+        pending = self.repo.papers_pending_alerts()
+        if not pending:
             return Counter()
-        outcomes = await self.send_alerts(papers)
-        self.repo.clear_pending_alerts(p.id for p in papers)
+        papers = [paper for paper, _ in pending]
+        before = {paper.id: upvotes for paper, upvotes in pending if upvotes is not None}
+        alerts = match_alerts(self.repo.subscriptions(), papers, before)
+        outcomes = await self._fan_out(alerts)
+        self.repo.clear_pending_alerts(papers)
         return outcomes
 
     async def send_alerts(self, papers: Sequence[Paper]) -> Counter[str]:
@@ -167,6 +172,8 @@ class Paperboy:
         """Retry alerts whose earlier post failed or was cut short by a crash."""
         retry: list[Alert] = []
         for channel, paper_id in self.repo.pending_deliveries(ALERT_KIND, self.clock()):
+            if channel.platform not in self.publishers:  # for the process that runs it
+                continue
             paper = self.repo.get_paper(paper_id)
             if paper is not None:
                 retry.extend(match_alerts(self.repo.subscriptions(channel), [paper]))
@@ -214,10 +221,34 @@ class Paperboy:
         return await self.deliverer.deliver(ref, DIGEST_KIND, digest.day.isoformat(), send)
 
     async def catch_up(self) -> dict[str, Outcome | None]:
-        """After a start: post each enabled channel's digest whose last run was missed."""
-        results: dict[str, Outcome | None] = {}
+        """After a start: post each enabled channel's digest whose last run was missed
+        (never one from before the digest was turned on)."""
         now = self.clock()
+        slots = {}
         for settings in self.repo.channels(digest_enabled=True):
             missed = previous_run(settings.digest_time, settings.timezone, now)
-            results[settings.channel.key] = await self.run_digest(settings.channel, at=missed)
-        return results
+            enabled_at = settings.digest_enabled_at
+            if enabled_at is None or missed >= enabled_at:
+                slots[settings.channel] = missed
+        return await self._run_digests(slots)
+
+    async def retry_failed_digests(self) -> dict[str, Outcome | None]:
+        """Post again the digests whose last run failed (from the poll job, so a brief outage
+        at digest time costs minutes, not a day)."""
+        now = self.clock()
+        slots = {}
+        for channel, _day in self.repo.pending_deliveries(DIGEST_KIND, now):
+            settings = self.repo.channel(channel)
+            if settings and settings.digest_enabled and channel.platform in self.publishers:
+                slots[channel] = previous_run(settings.digest_time, settings.timezone, now)
+        return await self._run_digests(slots)
+
+    async def _run_digests(self, slots: dict[ChannelRef, datetime]) -> dict[str, Outcome | None]:
+        """Run each channel's digest as scheduled at its slot, fetching missing days once."""
+        missing: set[date] = set()
+        for ref, at in slots.items():
+            missing.update(due_days(self.repo, self.settings(ref), at))
+        missing -= self.repo.polled_days()
+        if missing:
+            await self.poll(sorted(missing))
+        return {ref.key: await self.run_digest(ref, at=at) for ref, at in slots.items()}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.domain import ChannelRef, ChannelSettings, WeekendPolicy
@@ -24,6 +25,9 @@ def channel_to_row(settings: ChannelSettings) -> dict[str, Any]:
         "paused": int(settings.paused),
         "paused_reason": settings.paused_reason,
         "failures": settings.failures,
+        "digest_enabled_at": (
+            settings.digest_enabled_at.isoformat() if settings.digest_enabled_at else None
+        ),
     }
 
 
@@ -40,4 +44,7 @@ def row_to_channel(row: dict[str, Any]) -> ChannelSettings:
         paused=bool(row["paused"]),
         paused_reason=row["paused_reason"],
         failures=row["failures"],
+        digest_enabled_at=(
+            datetime.fromisoformat(row["digest_enabled_at"]) if row["digest_enabled_at"] else None
+        ),
     )

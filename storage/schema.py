@@ -37,15 +37,10 @@ def _m001_initial() -> str:
             organization TEXT,
             thumbnail TEXT,
             first_seen TEXT NOT NULL,
-            updated_at TEXT NOT NULL,
-            -- 1 until the alert fan-out for this paper has run (survives a crash mid-poll)
-            alerts_pending INTEGER NOT NULL DEFAULT 0
+            updated_at TEXT NOT NULL
         );
         CREATE INDEX papers_day ON papers(day, upvotes DESC, comments DESC);
         CREATE INDEX papers_first_seen ON papers(first_seen);
-        -- the order of searches without words (`-survey`, `upvotes:>=20 has:code`)
-        CREATE INDEX papers_rank ON papers(upvotes DESC, day DESC, id);
-        CREATE INDEX papers_alerts_pending ON papers(alerts_pending) WHERE alerts_pending = 1;
 
         CREATE VIRTUAL TABLE papers_fts USING fts5(
             {", ".join(FTS_COLUMNS)},
@@ -81,7 +76,6 @@ def _m001_initial() -> str:
             paused INTEGER NOT NULL DEFAULT 0,
             paused_reason TEXT,
             failures INTEGER NOT NULL DEFAULT 0,
-            failing_since TEXT,
             created_at TEXT NOT NULL
         );
 
@@ -121,8 +115,24 @@ def _m001_initial() -> str:
 
 
 # Each migration is a SQL script, applied with its record in one transaction.
+def _m002_alerts_and_health() -> str:
+    return """
+        -- 1 until the alert fan-out for this paper has run (survives a crash mid-poll)
+        ALTER TABLE papers ADD COLUMN alerts_pending INTEGER NOT NULL DEFAULT 0;
+        -- upvotes when the fan-out last ran: an `upvotes:>=N` alert fires on the crossing
+        ALTER TABLE papers ADD COLUMN alerted_upvotes INTEGER;
+        CREATE INDEX papers_alerts_pending ON papers(alerts_pending) WHERE alerts_pending = 1;
+        -- the order of searches without words (`-survey`, `upvotes:>=20 has:code`)
+        CREATE INDEX papers_rank ON papers(upvotes DESC, day DESC, id);
+        ALTER TABLE channels ADD COLUMN failing_since TEXT;
+        -- when the digest was last turned on: no catch-up for days before it
+        ALTER TABLE channels ADD COLUMN digest_enabled_at TEXT;
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
+    ("002_alerts_and_health", _m002_alerts_and_health),
 ]
 
 

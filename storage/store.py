@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 # A claim older than this without a confirmation belongs to a process that died mid-send.
 CLAIM_TIMEOUT = timedelta(minutes=10)
+# A post that failed this many times is not tried again (it stays in the ledger as failed).
+MAX_ATTEMPTS = 8
 
 
 class Store:
@@ -57,8 +59,9 @@ class Store:
     ) -> UpsertResult:
         """Insert new papers and refresh counts of known ones; keep each paper's first day.
 
-        With `alert_from`, new papers, and known papers of that day or later whose counts
-        moved, are marked for the alert fan-out in the same transaction.
+        With `alert_from`, new papers, and known papers of that day or later whose upvotes
+        moved, are marked for the alert fan-out in the same transaction. Papers stored without
+        it (a backfill) count as already alerted at their current upvotes.
         """
         stamp = _stamp(now)
         new: list[Paper] = []
@@ -70,41 +73,44 @@ class Store:
                     "SELECT upvotes, comments, day FROM papers WHERE id = ?", [paper.id]
                 ).fetchone()
                 if existing is None:
+                    alerting = alert_from is not None
                     self.db.execute(
                         f"INSERT INTO papers ({', '.join(row)}, first_seen, updated_at, "
-                        f"alerts_pending) VALUES ({', '.join('?' for _ in row)}, ?, ?, ?)",
-                        [*row.values(), stamp, stamp, int(alert_from is not None)],
+                        f"alerts_pending, alerted_upvotes) "
+                        f"VALUES ({', '.join('?' for _ in row)}, ?, ?, ?, ?)",
+                        [*row.values(), stamp, stamp, int(alerting),
+                         None if alerting else paper.upvotes],
                     )
                     new.append(paper)
                     continue
                 # The day a paper first appeared on Daily Papers is kept; the rest refreshes.
                 row.pop("day")
-                moved = (existing[0], existing[1]) != (paper.upvotes, paper.comments)
-                updated += moved
+                updated += (existing[0], existing[1]) != (paper.upvotes, paper.comments)
                 fresh = alert_from is not None and existing[2] >= alert_from.isoformat()
                 assignments = ", ".join(f"{col} = ?" for col in row)
                 self.db.execute(
                     f"UPDATE papers SET {assignments}, updated_at = ?, "
                     "alerts_pending = max(alerts_pending, ?) WHERE id = ?",
-                    [*row.values(), stamp, int(moved and fresh), paper.id],
+                    [*row.values(), stamp, int(fresh and existing[0] != paper.upvotes),
+                     paper.id],
                 )
         return UpsertResult(new=tuple(new), updated=updated)
 
-    def papers_pending_alerts(self) -> list[Paper]:
-        """Papers marked for the alert fan-out, oldest first."""
+    def papers_pending_alerts(self) -> list[tuple[Paper, int | None]]:
+        """Papers marked for the alert fan-out, oldest first, each with the upvotes it had at
+        its last fan-out (None for a paper never fanned out)."""
         rows = self.db.query("SELECT * FROM papers WHERE alerts_pending = 1 ORDER BY pk")
-        return [row_to_paper(r) for r in rows]
+        return [(row_to_paper(r), r["alerted_upvotes"]) for r in rows]
 
-    def clear_pending_alerts(self, paper_ids: Iterable[str]) -> None:
-        """Unmark papers once their alert fan-out has run."""
-        ids = list(paper_ids)
+    def clear_pending_alerts(self, snapshot: Iterable[Paper]) -> None:
+        """Unmark papers whose fan-out ran on this snapshot; a paper whose upvotes moved again
+        meanwhile stays marked for the next fan-out."""
         with self.db.atomic():
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
+            for paper in snapshot:
                 self.db.execute(
-                    f"UPDATE papers SET alerts_pending = 0 WHERE id IN "
-                    f"({', '.join('?' for _ in chunk)})",
-                    chunk,
+                    "UPDATE papers SET alerts_pending = 0, alerted_upvotes = ? "
+                    "WHERE id = ? AND upvotes = ?",
+                    [paper.upvotes, paper.id, paper.upvotes],
                 )
 
     def get_paper(self, paper_id: str) -> Paper | None:
@@ -273,14 +279,14 @@ class Store:
             ).rowcount
             if inserted:
                 return True
-            # A failed post is retried; a claim left by a process that died mid-send is taken
-            # over once it is older than CLAIM_TIMEOUT.
+            # A failed post is retried (up to MAX_ATTEMPTS); a claim left by a process that
+            # died mid-send is taken over once it is older than CLAIM_TIMEOUT.
             retaken = self.db.execute(
                 "UPDATE deliveries SET state = 'claimed', attempts = attempts + 1, "
                 "claimed_at = ?, error = NULL "
-                "WHERE channel_key = ? AND kind = ? AND ref = ? "
+                "WHERE channel_key = ? AND kind = ? AND ref = ? AND attempts < ? "
                 "AND (state = 'failed' OR (state = 'claimed' AND claimed_at < ?))",
-                [_stamp(now), ref.key, kind, key, stale],
+                [_stamp(now), ref.key, kind, key, MAX_ATTEMPTS, stale],
             ).rowcount
         return bool(retaken)
 
@@ -295,13 +301,16 @@ class Store:
                 [message_id, _stamp(now), ref.key, kind, key],
             )
 
-    def fail_delivery(self, ref: ChannelRef, kind: str, key: str, error: str) -> None:
-        """Release a claim after a failed send so a later run retries it."""
+    def fail_delivery(
+        self, ref: ChannelRef, kind: str, key: str, error: str, *, give_up: bool = False
+    ) -> None:
+        """Release a claim after a failed send so a later run retries it, or, with `give_up`,
+        record that it never will be (the platform refused the message itself)."""
         with self.db.atomic():
             self.db.execute(
-                "UPDATE deliveries SET state = 'failed', error = ? "
+                "UPDATE deliveries SET state = ?, error = ? "
                 "WHERE channel_key = ? AND kind = ? AND ref = ? AND state = 'claimed'",
-                [error[:500], ref.key, kind, key],
+                ["abandoned" if give_up else "failed", error[:500], ref.key, kind, key],
             )
 
     def delivered(self, ref: ChannelRef, kind: str) -> list[str]:
@@ -316,10 +325,10 @@ class Store:
     def pending_deliveries(self, kind: str, now: datetime) -> list[tuple[ChannelRef, str]]:
         """(channel, key) of posts of a kind that failed or were abandoned mid-send."""
         rows = self.db.execute(
-            "SELECT channel_key, ref FROM deliveries WHERE kind = ? "
+            "SELECT channel_key, ref FROM deliveries WHERE kind = ? AND attempts < ? "
             "AND (state = 'failed' OR (state = 'claimed' AND claimed_at < ?)) "
             "ORDER BY claimed_at",
-            [kind, _stamp(now - CLAIM_TIMEOUT)],
+            [kind, MAX_ATTEMPTS, _stamp(now - CLAIM_TIMEOUT)],
         ).fetchall()
         return [(ChannelRef.parse(r[0]), r[1]) for r in rows]
 

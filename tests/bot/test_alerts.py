@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from bot.delivery import Outcome
@@ -220,3 +221,44 @@ async def test_channels_are_served_side_by_side(store: Store, clock: Clock) -> N
     core = _core(store, publisher, clock)
     outcomes = await core.send_alerts([make_paper("2411.00001", DAY, title="Diffusion")])
     assert outcomes == {"sent": 2}
+
+
+async def test_a_new_subscription_does_not_alert_on_papers_already_seen(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    papers = [make_paper(f"2411.{i:05d}", DAY, upvotes=1, title="Large language models")
+              for i in range(5)]
+    core = _core(store, publisher, clock, *papers)
+    await core.poll([DAY])
+    _subscribe(store, CH1, "language models")
+    core.feed.days[DAY] = [replace(p, upvotes=p.upvotes + 3) for p in papers]  # type: ignore[attr-defined]
+    await core.poll([DAY])
+    assert publisher.posts == []
+
+
+async def test_a_message_the_platform_refuses_does_not_pause_the_channel(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    publisher.failures.extend(DeliveryError("invalid_blocks", message_fault=True)
+                              for _ in range(10))
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
+    for _ in range(6):
+        await core.poll([DAY])
+    settings = store.channel(CH1)
+    row = store.delivery(CH1, "alert", "2411.00001")
+    assert settings is not None and not settings.paused and settings.failures == 0
+    assert row is not None and row["state"] == "abandoned" and row["attempts"] == 1
+
+
+async def test_retries_are_left_to_the_process_that_runs_the_platform(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    slack = ChannelRef("slack", "T1", "C1")
+    _subscribe(store, slack, "diffusion")
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
+    await core.poll([DAY])
+    for _ in range(3):
+        assert await core.retry_alerts() == {}
+    row = store.delivery(slack, "alert", "2411.00001")
+    assert row is not None and (row["state"], row["attempts"]) == ("failed", 1)

@@ -179,3 +179,44 @@ async def test_a_digest_sent_by_hand_for_a_later_day_does_not_block_scheduled_on
 async def test_a_future_day_polled_empty_is_not_recorded(core: Paperboy, store: Store) -> None:
     await core.poll([date(2026, 11, 30)])
     assert store.polled_days() == set()
+
+
+async def test_a_digest_turned_on_again_after_a_break_covers_only_its_day(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    for i, day in enumerate(("2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20",
+                             "2026-11-23", "2026-11-24", "2026-11-25")):
+        _seed(store, day, 2, start=100 * i)
+    clock.now = at("2026-11-16 15:00")
+    _enable(core)
+    clock.now = at("2026-11-25 10:00")
+    _enable(core, digest_enabled_at=clock.now)  # off for a week, on again today
+    clock.now = at("2026-11-25 15:00")
+    await core.run_digest(CH)
+    assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 25),)]
+
+
+async def test_catch_up_on_start_skips_a_slot_from_before_the_digest_was_on(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    _seed(store, "2026-11-24", 2)
+    clock.now = at("2026-11-25 10:00")
+    _enable(core, digest_time="11:00", digest_enabled_at=clock.now)
+    clock.now = at("2026-11-25 10:30")  # restarted before the first 11:00 run
+    assert await core.catch_up() == {}
+    assert publisher.posts == []
+
+
+async def test_digest_on_records_when_it_was_turned_on(core: Paperboy, clock: Clock) -> None:
+    from bot.domain import Invocation
+    from bot.handlers import Handlers
+
+    handlers = Handlers(core)
+    turned_on = clock.now
+    await handlers.handle("digest on 09:00", Invocation(CH, "U1"))
+    clock.advance(hours=1)
+    await handlers.handle("digest on 10:00", Invocation(CH, "U1"))
+    assert core.settings(CH).digest_enabled_at == turned_on
+    await handlers.handle("digest off", Invocation(CH, "U1"))
+    await handlers.handle("digest on", Invocation(CH, "U1"))
+    assert core.settings(CH).digest_enabled_at == clock.now

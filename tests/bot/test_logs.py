@@ -31,3 +31,24 @@ def test_library_debug_output_is_held_back() -> None:
 def test_discord_bot_token_shape_is_redacted() -> None:
     token = "MTA" + "x" * 21 + ".Gabcde." + "y" * 30
     assert logs.redact(f"login with {token} ok") == f"login with {logs.REDACTED} ok"
+
+
+def test_prose_around_bot_and_bearer_is_left_alone() -> None:
+    line = "Bot removed from channel; Bearer token leakage is a known risk"
+    assert logs.redact(line) == line
+
+
+def test_rotation_tokens_and_tracebacks_are_redacted() -> None:
+    out = io.StringIO()
+    logs.setup("INFO", Console(file=out, width=300))
+    try:
+        raise RuntimeError("refresh with xoxe.xoxp-1-abcdef failed")
+    except RuntimeError:
+        logging.getLogger("paperboy.test").exception("oauth refresh")
+    assert "xoxe.xoxp-1" not in out.getvalue() and logs.REDACTED in out.getvalue()
+
+
+def test_a_malformed_library_log_call_does_not_raise_in_the_filter() -> None:
+    record = logging.LogRecord("some.library", logging.WARNING, __file__, 1, "%d of %d", (1,),
+                               None)
+    assert logs.RedactTokens().filter(record) is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -121,3 +121,16 @@ async def test_a_disabled_channels_job_posts_nothing(core: Paperboy, store: Stor
     core.save_settings(ChannelSettings(CH, digest_enabled=False))
     assert await core.run_digest(CH) is None
     assert publisher.posts == []
+
+
+async def test_resyncing_leaves_an_unchanged_job_alone(core: Paperboy,
+                                                       scheduler: Scheduler) -> None:
+    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="06:00"))
+    scheduler.start()
+    job = scheduler.aps.get_job(digest_job_id(CH))
+    assert job is not None
+    # As if the poll ran past the job's fire time before the loop let the job run.
+    job.modify(next_run_time=job.next_run_time - timedelta(minutes=1))
+    before = scheduler.aps.get_job(digest_job_id(CH)).next_run_time
+    scheduler.sync_all()
+    assert scheduler.aps.get_job(digest_job_id(CH)).next_run_time == before

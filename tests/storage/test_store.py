@@ -178,3 +178,61 @@ def test_polls_are_recorded(store: Store) -> None:
     store.record_poll(NOW.date(), 12, NOW)
     assert store.last_poll() == NOW
     assert store.polled_days() == {NOW.date()}
+
+
+def test_a_database_made_by_the_first_schema_is_upgraded(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from storage import schema
+
+    path = tmp_path / "old.db"
+    old = sqlite_utils.Database(str(path))
+    original = schema.MIGRATIONS
+    schema.MIGRATIONS = original[:1]
+    try:
+        schema.migrate(old)
+        old.execute("INSERT INTO papers (id, title, day, first_seen, updated_at) "
+                    "VALUES ('2411.00001', 'Old', '2026-11-20', 'x', 'x')")
+        old.conn.commit()
+    finally:
+        schema.MIGRATIONS = original
+        old.close()
+    upgraded = Store(path)
+    result = upgraded.upsert_papers([make_paper("2411.00002", "2026-11-25")], NOW,
+                                    alert_from=NOW.date())
+    assert [p.id for p in result.new] == ["2411.00002"]
+    assert upgraded.record_failure(CH, NOW)[0] == 1
+    assert upgraded.count_papers() == 2
+    upgraded.close()
+
+
+def test_clearing_pending_alerts_keeps_papers_that_moved_again(store: Store) -> None:
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=15)], NOW,
+                        alert_from=NOW.date())
+    [(snapshot, before)] = store.papers_pending_alerts()
+    assert before is None
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=25)], NOW,
+                        alert_from=NOW.date())
+    store.clear_pending_alerts([snapshot])
+    [(paper, before)] = store.papers_pending_alerts()
+    assert (paper.upvotes, before) == (25, None)
+    store.clear_pending_alerts([paper])
+    assert store.papers_pending_alerts() == []
+
+
+def test_backfilled_papers_count_as_already_alerted(store: Store) -> None:
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)], NOW)
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=9)], NOW,
+                        alert_from=NOW.date())
+    [(paper, before)] = store.papers_pending_alerts()
+    assert (paper.upvotes, before) == (9, 3)
+
+
+def test_a_post_that_keeps_failing_is_given_up(store: Store) -> None:
+    from storage.store import MAX_ATTEMPTS
+
+    for _ in range(MAX_ATTEMPTS):
+        assert store.claim_delivery(CH, "alert", "p", NOW)
+        store.fail_delivery(CH, "alert", "p", "HTTP 500")
+    assert not store.claim_delivery(CH, "alert", "p", NOW)
+    assert store.pending_deliveries("alert", NOW) == []
