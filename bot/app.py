@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
@@ -126,7 +126,11 @@ def ensure_console_channel(app: App) -> None:
 
 
 async def run(app: App, stdin: TextIO | None = None) -> None:
-    """The main job: schedule polls and digests, run the adapters, stop on a signal."""
+    """The main job: schedule polls and digests, run the adapters, stop on a signal.
+
+    The scheduler starts first and the adapters connect in the background: a platform that is
+    slow or unreachable never holds up polls, digests, alerts or a stop signal.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -134,22 +138,24 @@ async def run(app: App, stdin: TextIO | None = None) -> None:
     ensure_console_channel(app)
     scheduler = Scheduler(app.core, app.settings.poll_minutes)
     reader: asyncio.Task[None] | None = None
+    starting: list[asyncio.Task[None]] = []
     try:
-        if app.slack is not None:
-            await app.slack.start()
-        if app.discord is not None:
-            await app.discord.start()
         scheduler.start()
         log.info("paperboy running: %s, polling every %d min, database %s",
                  ", ".join(sorted(app.core.publishers)), app.settings.poll_minutes,
                  app.settings.db)
         if app.console_active:
             reader = asyncio.create_task(read_commands(app.handlers.handle, app.console, stdin))
+        if app.discord is not None:
+            starting.append(asyncio.create_task(_start("Discord", app.discord.start)))
+        if app.slack is not None:
+            starting.append(asyncio.create_task(_start("Slack", app.slack.start)))
         await stop.wait()
     finally:
         log.info("stopping")
-        if reader is not None:
-            reader.cancel()
+        for task in [*starting, *([reader] if reader is not None else [])]:
+            task.cancel()
+        await asyncio.gather(*starting, return_exceptions=True)
         scheduler.shutdown()
         if app.slack is not None:
             await app.slack.stop()
@@ -157,6 +163,14 @@ async def run(app: App, stdin: TextIO | None = None) -> None:
             await app.discord.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def _start(platform: str, start: Callable[[], Awaitable[None]]) -> None:
+    """Start one adapter; an unexpected error turns that platform off, not paperboy."""
+    try:
+        await start()
+    except Exception:
+        log.exception("%s: could not start; the rest of paperboy keeps running", platform)
 
 
 async def discord_application_id(app: App) -> int:

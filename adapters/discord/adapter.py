@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
+import aiohttp
 import discord
 from discord import app_commands
 
 from adapters.discord import endpoints
 from adapters.discord.commands import PapersCommands, Run, Suggest
-from adapters.discord.publisher import DiscordPublisher
+from adapters.discord.publisher import DiscordPublisher, describe
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +24,19 @@ PERMISSIONS = discord.Permissions(
     view_channel=True, send_messages=True, embed_links=True, send_messages_in_threads=True,
 )
 SCOPES = ("bot", "applications.commands")
+# A failed login or connection is retried after 2, 4, 8 … seconds, at most this far apart.
+RETRY_INITIAL_SECONDS = 2.0
+RETRY_MAX_SECONDS = 300.0
+# How long the connection waits for the first command sync before it goes ahead without it
+# (a long 429 must not keep the bot offline; the sync finishes in the background).
+SYNC_WAIT_SECONDS = 10.0
+# Gateway close code 4004, "Authentication failed": the token was refused.
+AUTHENTICATION_FAILED = 4004
+# What a network or Discord outage looks like: one error line, no traceback, then a retry.
+TRANSIENT_ERRORS = (OSError, aiohttp.ClientError, TimeoutError, discord.HTTPException,
+                    discord.GatewayNotFound, discord.ConnectionClosed)
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -35,84 +50,171 @@ class DiscordConfig:
 
 
 class PaperboyClient(discord.AutoShardedClient):
-    """discord.py's auto-sharded client with paperboy's command tree, synced on start."""
+    """discord.py's auto-sharded client with paperboy's command tree."""
 
-    def __init__(self, commands: PapersCommands, **options: Any) -> None:
+    def __init__(self, commands: PapersCommands, on_ready: Callable[[], None] | None = None,
+                 **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channel and permission caches; no message content needed
         super().__init__(intents=intents, **options)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(commands.group())
-        # discord.py runs setup_hook on every login(), and posting alone logs in too
-        # (`paperboy digest --send`): only DiscordAdapter.start() turns syncing on.
-        self.sync_on_login = False
-        self.commands_synced = False
-
-    async def setup_hook(self) -> None:
-        """Sync the application commands on login, when the adapter was started."""
-        if self.sync_on_login:
-            await self.sync_commands()
+        self._on_ready = on_ready
 
     async def sync_commands(self) -> None:
         """Overwrite the global commands with the tree (Discord limits creates per day)."""
         synced = await self.tree.sync()
-        self.commands_synced = True
         log.info("Discord: synced %d application command(s)", len(synced))
 
     async def on_ready(self) -> None:
         """Log the connection."""
         log.info("Discord: connected as %s in %d server(s) over %s shard(s)", self.user,
                  len(self.guilds), self.shard_count)
+        if self._on_ready is not None:
+            self._on_ready()
 
 
 class DiscordAdapter:
-    """Owns the Discord client: connects it in the background, posts through it, closes it."""
+    """Owns the Discord client: connects it in the background, posts through it, closes it.
 
-    def __init__(self, config: DiscordConfig, run: Run, suggest: Suggest) -> None:
+    Only a refused token is final. A failed login or connection is retried with exponential
+    backoff until `stop()`, and a failed command sync neither blocks nor ends the connection.
+    """
+
+    retry_initial = RETRY_INITIAL_SECONDS
+    retry_max = RETRY_MAX_SECONDS
+    sync_wait = SYNC_WAIT_SECONDS
+
+    def __init__(self, config: DiscordConfig, run: Run, suggest: Suggest, *,
+                 sleep: Sleep = asyncio.sleep) -> None:
         self.config = config
         endpoints.set_api_url(config.api_url)
         if config.gateway_url:
             endpoints.set_gateway_url(config.gateway_url)
         self.commands = PapersCommands(run, suggest)
-        self.client = PaperboyClient(self.commands,
-                                     guild_ready_timeout=config.guild_ready_timeout)
-        if config.gateway_url:
-            endpoints.pin_gateway(self.client, config.gateway_url)
-        self.publisher = DiscordPublisher(self.client, config.token)
+        self._ready = asyncio.Event()
+        self.publisher = DiscordPublisher(self._new_client, config.token)
+        self._sleep = sleep
         self._task: asyncio.Task[None] | None = None
+        self._synced = False
+
+    @property
+    def client(self) -> PaperboyClient:
+        """The current discord.py client (replaced after a failed login or connection)."""
+        return cast(PaperboyClient, self.publisher.client)
+
+    @property
+    def commands_synced(self) -> bool:
+        """Whether the application commands were synced since start()."""
+        return self._synced
+
+    def _new_client(self) -> PaperboyClient:
+        self._ready.clear()
+        client = PaperboyClient(self.commands, on_ready=self._ready.set,
+                                guild_ready_timeout=self.config.guild_ready_timeout)
+        if self.config.gateway_url:
+            endpoints.pin_gateway(client, self.config.gateway_url)
+        return client
 
     async def start(self) -> None:
         """Log in, sync commands and connect the shards in the background."""
-        self.client.sync_on_login = True
         self._task = asyncio.create_task(self._run(), name="discord")
 
     async def _run(self) -> None:
+        delay = self.retry_initial
+        while True:
+            try:
+                await self._connect()
+                failure = "the gateway connection ended"
+                traceback = False
+            except Exception as exc:
+                if _refused(exc):
+                    log.error("Discord: the token was refused (DISCORD_TOKEN); Discord is off, "
+                              "the rest of paperboy keeps running")
+                    return
+                failure = describe(exc)
+                traceback = not isinstance(exc, TRANSIENT_ERRORS)
+            if self._ready.is_set():  # it was up: a new outage starts the backoff over
+                delay = self.retry_initial
+            log.error("Discord: could not connect (%s); retrying in %g s, the rest of "
+                      "paperboy keeps running", failure, delay, exc_info=traceback)
+            await self.publisher.renew()
+            await self._sleep(delay)
+            delay = min(delay * 2, self.retry_max)
+
+    async def _connect(self) -> None:
+        """One attempt: log in (posting may have already), sync the commands, connect."""
+        # client.start() is login() + connect(); logging in through the publisher shares one
+        # session with posts that may have logged in already.
+        await self.publisher.login()
+        client = self.client
+        syncing: asyncio.Task[None] | None = None
+        if not self._synced:
+            syncing = asyncio.create_task(self._sync(client), name="discord-sync")
+            await asyncio.wait({syncing}, timeout=self.sync_wait)
         try:
-            # client.start() is login() + connect(); logging in through the publisher shares
-            # one session with posts that may have logged in already.
-            await self.publisher.login()
-            if not self.client.commands_synced:  # logged in before start(): sync now
-                await self.client.sync_commands()
-            await self.client.connect()
-        except discord.LoginFailure:
-            log.error("Discord: the token was refused (DISCORD_TOKEN); Discord is off, the "
-                      "rest of paperboy keeps running")
-        except Exception:
-            log.exception("Discord: the connection failed; Discord is off, the rest of "
-                          "paperboy keeps running")
+            await client.connect()
+        finally:
+            if syncing is not None and not syncing.done():
+                syncing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await syncing
+
+    async def _sync(self, client: PaperboyClient) -> None:
+        """Sync the commands, retrying with backoff; a refusal of the commands is final."""
+        delay = self.retry_initial
+        while True:
+            try:
+                await client.sync_commands()
+            except Exception as exc:
+                if _refused_request(exc):
+                    log.error("Discord: Discord refused the /papers commands (%s); they are "
+                              "not updated", describe(exc))
+                    return
+                wait = max(delay, _retry_after(exc))
+                log.error("Discord: could not sync the /papers commands (%s); connecting "
+                          "anyway, retrying the sync in %g s", describe(exc), wait,
+                          exc_info=not isinstance(exc, TRANSIENT_ERRORS))
+            else:
+                self._synced = True
+                return
+            await self._sleep(wait)
+            delay = min(delay * 2, self.retry_max)
 
     async def wait_until_ready(self, timeout: float = 30.0) -> None:
         """Wait until every shard is connected (for tests and start-up logs)."""
-        await asyncio.wait_for(self.client.wait_until_ready(), timeout)
+        await asyncio.wait_for(self._ready.wait(), timeout)
 
     async def stop(self) -> None:
-        """Disconnect, if the client ever logged in (posting alone logs in too)."""
-        if self._task is not None or self.publisher.logged_in:
-            await self.client.close()
+        """Stop connecting and disconnect (posting alone logs in too)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        await self.publisher.close()
+
+
+def _refused(exc: Exception) -> bool:
+    """A refused token: retrying cannot help."""
+    if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return True
+    return isinstance(exc, discord.ConnectionClosed) and exc.code == AUTHENTICATION_FAILED
+
+
+def _refused_request(exc: Exception) -> bool:
+    """A 4xx other than 429: Discord refused the request itself, the same one will fail."""
+    return (isinstance(exc, discord.HTTPException) and 400 <= exc.status < 500
+            and exc.status != 429)
+
+
+def _retry_after(exc: Exception) -> float:
+    """The wait a 429 asked for, or 0."""
+    if isinstance(exc, discord.RateLimited):
+        return float(exc.retry_after)
+    if isinstance(exc, discord.HTTPException) and exc.status == 429:
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            return float(exc.response.headers.get("Retry-After", 0))
+    return 0.0
 
 
 def invite_url(application_id: int) -> str:

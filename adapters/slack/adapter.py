@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -26,6 +29,9 @@ MEMORY_DB = ":memory:"
 # it was not invited to), and users:read for the admins-only check.
 BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read")
 OAUTH_STATE_SECONDS = 600
+# How long the first Socket Mode connection may take. slack_sdk's connect() retries the
+# one-time URL forever when the WebSocket cannot be reached: past this, Slack commands are off.
+SOCKET_CONNECT_TIMEOUT = 30.0
 NOT_INSTALLED = (
     "paperboy is not installed in this workspace yet. Ask a workspace admin to install it "
     "from paperboy's /slack/install page."
@@ -91,6 +97,8 @@ class SlackConfig:
 
 class SlackAdapter:
     """Builds the bolt app for the configured mode; starts and stops its connection."""
+
+    socket_connect_timeout = SOCKET_CONNECT_TIMEOUT  # seconds; tests shorten it
 
     def __init__(self, config: SlackConfig, run: Run) -> None:
         self.config = config
@@ -168,17 +176,39 @@ class SlackAdapter:
                      "are not signed")
         app_token = self.config.app_token or ""
         handler = AsyncSocketModeHandler(bolt, app_token)
+        sdk_logger = handler.client.logger
+        # While paperboy waits, the SDK's retry tracebacks become debug lines: the outcome is
+        # logged below, once.
+        quiet = _Quiet(sdk_logger)
+        handler.client.logger = quiet  # type: ignore[assignment]
         try:
             # Ask for the socket URL here: the SDK's connect loop retries a refused token
             # forever, a traceback every few seconds.
             opened = await bolt.client.apps_connections_open(app_token=app_token)
-        except (SlackApiError, OSError) as exc:
+            handler.client.wss_uri = str(opened["url"])
+            # A URL that cannot be reached is retried forever too: bound the wait.
+            await asyncio.wait_for(handler.connect_async(), self.socket_connect_timeout)
+        except asyncio.CancelledError:
+            await handler.close_async()
+            raise
+        except SlackApiError as exc:
             await handler.close_async()
             log.error("Slack: could not open Socket Mode (%s; check SLACK_APP_TOKEN); "
                       "/papers commands are off, posting still works", _reason(exc))
             return
-        handler.client.wss_uri = str(opened["url"])
-        await handler.connect_async()
+        except Exception as exc:  # the network, or no connection in time
+            await handler.close_async()
+            if isinstance(exc, TimeoutError):
+                reason = f"no connection within {self.socket_connect_timeout:g} s"
+                if quiet.last_error is not None:
+                    reason += f"; last error {_reason(quiet.last_error)}"
+            else:
+                reason = _reason(exc)
+            log.error("Slack: could not connect Socket Mode (%s); /papers commands are off, "
+                      "posting still works", reason)
+            return
+        finally:
+            handler.client.logger = sdk_logger
         self._socket = handler
         log.info("Slack: connected in Socket Mode")
 
@@ -208,6 +238,25 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class _Quiet(logging.LoggerAdapter[logging.Logger]):
+    """A logger whose warnings and errors become one-line debug records (remembering the
+    last exception they carried)."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__(logger)
+        self.last_error: Exception | None = None
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
+        """Log at debug level, without the traceback, when `level` is a warning or worse."""
+        if level >= logging.WARNING:
+            level = logging.DEBUG
+            if kwargs.pop("exc_info", None):
+                error = sys.exc_info()[1]
+                if isinstance(error, Exception):
+                    self.last_error = error
+        super().log(level, msg, *args, **kwargs)
 
 
 def _reason(exc: Exception) -> str:

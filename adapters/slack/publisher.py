@@ -34,6 +34,12 @@ PERMANENT_ERRORS = frozenset({
     "token_revoked", "not_authed", "missing_scope", "restricted_action", "team_access_not_granted",
     "org_login_required", "ekm_access_denied", "no_permission",
 })
+# Errors that mean Slack refused this message itself (chat.postMessage docs): the channel is
+# fine, and posting the same message again cannot work.
+MESSAGE_ERRORS = frozenset({
+    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long", "no_text",
+    "invalid_arguments", "too_many_attachments", "invalid_attachments",
+})
 
 TokenFor = Callable[[str], Awaitable[str | None]]
 
@@ -123,7 +129,8 @@ class SlackPublisher:
             )
         except SlackApiError as exc:
             error = str(exc.response.get("error", "unknown_error"))
-            raise DeliveryError(error, permanent=error in PERMANENT_ERRORS) from None
+            raise DeliveryError(error, permanent=error in PERMANENT_ERRORS,
+                                message_fault=error in MESSAGE_ERRORS) from None
         except Exception as exc:  # network trouble after the SDK's own retries
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         return str(response["ts"])

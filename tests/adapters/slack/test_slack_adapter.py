@@ -12,9 +12,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from adapters.slack.adapter import SlackMode
+from adapters.slack import publisher as slack_publisher
+from adapters.slack.adapter import SlackAdapter, SlackMode
+from adapters.slack.render import SlackMessage
 from bot.delivery import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
 from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter
@@ -340,3 +343,65 @@ async def test_busy_http_port_is_one_error_line_and_posting_still_works(
     assert f"127.0.0.1:{port}" in error.getMessage() and error.exc_info is None
     assert adapter.port is None
     await _posts_an_alert(adapter, slack_fake)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_unreachable_socket_url_is_one_error_line_within_the_timeout(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # apps.connections.open works, but its URL refuses connections (a network blip): the
+    # SDK would retry that one-time URL forever.
+    port = _closed_port()
+    monkeypatch.setattr(slack_fake.socket, "issue_url",
+                        lambda base: f"ws://127.0.0.1:{port}/link/?ticket=gone")
+    monkeypatch.setattr(SlackAdapter, "socket_connect_timeout", 1.0)
+    began = time.monotonic()
+    adapter = await asyncio.wait_for(
+        make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN), timeout=10)
+    assert time.monotonic() - began < 5
+    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "could not connect Socket Mode" in error.getMessage()
+    assert "within 1 s" in error.getMessage() and "\n" not in error.getMessage()
+    assert error.exc_info is None
+    await _posts_an_alert(adapter, slack_fake)
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+@pytest.mark.parametrize("message, error", [
+    (SlackMessage("fallback", [_section("x" * 3001)]), "invalid_blocks"),
+    (SlackMessage("fallback", [_section("x" * 2900) for _ in range(5)]), "msg_blocks_too_long"),
+    (SlackMessage("x" * 40_001), "msg_too_long"),
+    (SlackMessage(""), "no_text"),
+], ids=["invalid-blocks", "blocks-too-long", "text-too-long", "no-text"])
+async def test_message_refused_by_slack_is_a_message_fault(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch,
+    message: SlackMessage, error: str,
+) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN)
+    monkeypatch.setattr(slack_publisher, "render_alert", lambda alert: [message])
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
+    with pytest.raises(DeliveryError) as raised:
+        await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
+    assert str(raised.value) == error
+    assert raised.value.message_fault and not raised.value.permanent
+    assert slack_fake.messages_in("C1") == []
+
+
+async def test_deleted_channel_is_permanent_not_a_message_fault(
+    make_adapter: MakeAdapter, slack_fake: SlackFake
+) -> None:
+    adapter = await make_adapter(bot_token=BOT_TOKEN)
+    slack_fake.set_channel("T1", "C1", "not_found")
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
+    with pytest.raises(DeliveryError) as raised:
+        await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
+    assert raised.value.permanent and not raised.value.message_fault

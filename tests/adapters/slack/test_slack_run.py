@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from rich.console import Console
+
+from bot.app import build_app, run
+from bot.config import Settings
 from tests.data.make_days import make_day
 from tests.fakes import hf_fixture, slack_fixture
 from tests.fakes.hf_server import HFServer
@@ -52,3 +58,36 @@ async def test_run_in_socket_mode_answers_and_alerts(
     assert all("matched: variant" in str(m.blocks) + str(m.text) for m in alerts)
     assert "Papers stored: 6" in str(response.blocks)
     assert BOT_TOKEN not in err and APP_TOKEN not in err
+
+
+async def test_run_polls_and_stops_while_the_slack_start_hangs(
+    tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    settings = Settings.model_validate({
+        "PAPERBOY_DB": str(tmp_path / "run.db"), "PAPERBOY_HF_URL": hf_server.url,
+        "SLACK_API_URL": slack_fake.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+    })
+    app = build_app(settings, console=Console(file=io.StringIO()))
+    assert app.slack is not None
+    hanging = asyncio.Event()
+
+    async def never_connects() -> None:  # e.g. a socket URL that never answers
+        hanging.set()
+        await asyncio.Event().wait()
+
+    monkeypatch.setattr(app.slack, "start", never_connects)
+    running = asyncio.create_task(run(app))
+    try:
+        await asyncio.wait_for(hanging.wait(), timeout=5)
+        await eventually(lambda: hf_server.feed_requests, timeout=10)
+        await eventually(lambda: app.store.last_poll(), timeout=10)
+        signal.raise_signal(signal.SIGTERM)
+        await asyncio.wait_for(running, timeout=10)
+    finally:
+        running.cancel()
+        await app.aclose()
