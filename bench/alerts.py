@@ -43,7 +43,8 @@ from rich.table import Table
 
 from bot.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
 from bot.domain import ChannelRef, Paper, Subscription
-from bot.query import MAX_QUERY_LENGTH, PaperText, parse
+from bot.match import PaperText
+from bot.query import MAX_QUERY_LENGTH, parse
 
 SUBS_PER_CHANNEL = 8  # average; channels get 1..MAX_SUBSCRIPTIONS_PER_CHANNEL
 PLATFORMS = ("slack", "discord", "console")

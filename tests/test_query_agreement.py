@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.query import PaperText, QueryError, matches, parse
+from bot.match import PaperText, matches
+from bot.query import QueryError, parse
 from bot.text import tokenize
 from storage.search import count, search
 from storage.store import Store

@@ -9,13 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
+from bot.match import PaperText, matches
 from bot.query import (
     MAX_QUERY_LENGTH,
     And,
     HasCode,
     Not,
     Or,
-    PaperText,
     Phrase,
     Query,
     QueryError,
@@ -23,7 +23,6 @@ from bot.query import (
     Upvotes,
     describe,
     is_text_only,
-    matches,
     parse,
     positive_leaves,
     render,

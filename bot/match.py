@@ -1,0 +1,90 @@
+"""The in-process matcher for alerts: evaluates a parsed query against one paper's tokens.
+
+It tokenizes with SQLite's own FTS5 tokenizer (`bot.text`), the one the search index uses, so
+a query matches here exactly the papers it finds in search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.domain import Paper
+from bot.query import COLUMNS, And, Node, Not, Or, Phrase, Query, Term, Upvotes
+from bot.text import Tokens, tokenize_columns
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """A paper's FTS columns tokenized once: per column, each token's set of positions."""
+
+    columns: tuple[dict[str, frozenset[int]], ...]
+
+    @staticmethod
+    def column_texts(paper: Paper) -> tuple[str, str, str, str]:
+        """Exactly the texts storage writes into papers_fts (title, summary, authors, keywords)."""
+        return (paper.title, paper.summary, ", ".join(paper.authors), ", ".join(paper.ai_keywords))
+
+    @classmethod
+    def from_tokens(cls, columns: tuple[Tokens, ...]) -> PaperText:
+        """Index tokenized columns (token i at position i)."""
+        indexed: list[dict[str, frozenset[int]]] = []
+        for tokens in columns:
+            positions: dict[str, set[int]] = {}
+            for i, tok in enumerate(tokens):
+                positions.setdefault(tok, set()).add(i)
+            indexed.append({t: frozenset(p) for t, p in positions.items()})
+        return cls(tuple(indexed))
+
+    @classmethod
+    def from_paper(cls, paper: Paper) -> PaperText:
+        """Tokenize one paper."""
+        return cls.many([paper])[0]
+
+    @classmethod
+    def many(cls, papers: Sequence[Paper]) -> list[PaperText]:
+        """Tokenize many papers in one SQLite round trip."""
+        docs = [cls.column_texts(p) for p in papers]
+        return [cls.from_tokens(cols) for cols in tokenize_columns(docs)]
+
+    def contains(self, tokens: Tokens, column: str | None = None) -> bool:
+        """True if `tokens` occur contiguously in `column` (or in any column when None)."""
+        if column is not None:
+            return _has_phrase(self.columns[COLUMNS.index(column)], tokens)
+        return any(_has_phrase(col, tokens) for col in self.columns)
+
+
+def _has_phrase(col: dict[str, frozenset[int]], tokens: Tokens) -> bool:
+    first = col.get(tokens[0])
+    if not first:
+        return False
+    rest = [col.get(t) for t in tokens[1:]]
+    if any(r is None for r in rest):
+        return False
+    return any(all(p + i + 1 in r for i, r in enumerate(rest) if r is not None) for p in first)
+
+
+def _compare(value: int, op: str, n: int) -> bool:
+    return {
+        ">=": value >= n,
+        ">": value > n,
+        "<=": value <= n,
+        "<": value < n,
+        "=": value == n,
+    }[op]
+
+
+def matches(query: Query | Node, text: PaperText, paper: Paper) -> bool:
+    """Does the paper match? `text` must be PaperText.from_paper(paper) (tokenize once, reuse)."""
+    node = query.root if isinstance(query, Query) else query
+    if isinstance(node, Term | Phrase):
+        return text.contains(node.tokens, node.column)
+    if isinstance(node, And):
+        return all(matches(c, text, paper) for c in node.children)
+    if isinstance(node, Or):
+        return any(matches(c, text, paper) for c in node.children)
+    if isinstance(node, Not):
+        return not matches(node.child, text, paper)
+    if isinstance(node, Upvotes):
+        return _compare(paper.upvotes, node.op, node.n)
+    return bool(paper.github_repo)
