@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ OAUTH_STATE_SECONDS = 600
 # How long the first Socket Mode connection may take. slack_sdk's connect() retries the
 # one-time URL forever when the WebSocket cannot be reached: past this, Slack commands are off.
 SOCKET_CONNECT_TIMEOUT = 30.0
+# apps.connections.open errors that retrying cannot fix.
+TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
+                           "token_revoked", "account_inactive", "missing_scope"})
 NOT_INSTALLED = (
     "paperboy is not installed in this workspace yet. Ask a workspace admin to install it "
     "from paperboy's /slack/install page."
@@ -99,6 +103,9 @@ class SlackAdapter:
     """Builds the bolt app for the configured mode; starts and stops its connection."""
 
     socket_connect_timeout = SOCKET_CONNECT_TIMEOUT  # seconds; tests shorten it
+    # After a failed Socket Mode start (not a refused token): try again after 2, 4, 8 … s.
+    reconnect_initial = 2.0
+    reconnect_max = 300.0
 
     def __init__(self, config: SlackConfig, run: Run) -> None:
         self.config = config
@@ -112,6 +119,7 @@ class SlackAdapter:
         self.commands = SlashCommands(run, admins_only=config.admins_only)
         self.bolt: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
+        self._reconnect: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 
@@ -166,12 +174,25 @@ class SlackAdapter:
             return
         self.bolt = self.build_bolt()
         if self.mode is SlackMode.SOCKET:
-            await self._connect_socket(self.bolt)
+            if await self._connect_socket(self.bolt) == "failed":
+                self._reconnect = asyncio.create_task(self._keep_connecting(self.bolt),
+                                                      name="slack-reconnect")
         else:
             await self._serve_http(self.bolt)
 
-    async def _connect_socket(self, bolt: AsyncApp) -> None:
-        if self.config.signing_secret:
+    async def _keep_connecting(self, bolt: AsyncApp) -> None:
+        """Retry Socket Mode with backoff until it connects, the token is refused, or stop."""
+        delay = self.reconnect_initial
+        while True:
+            log.info("Slack: trying Socket Mode again in %g s", delay)
+            await asyncio.sleep(delay)
+            if await self._connect_socket(bolt, again=True) != "failed":
+                return
+            delay = min(delay * 2, self.reconnect_max)
+
+    async def _connect_socket(self, bolt: AsyncApp, *, again: bool = False) -> str:
+        """Open Socket Mode: "connected", "refused" (the app token: final) or "failed"."""
+        if self.config.signing_secret and not again:
             log.info("Slack: SLACK_SIGNING_SECRET is set but unused: Socket Mode requests "
                      "are not signed")
         app_token = self.config.app_token or ""
@@ -193,9 +214,12 @@ class SlackAdapter:
             raise
         except SlackApiError as exc:
             await handler.close_async()
+            if _reason(exc) not in TOKEN_REFUSED:  # rate limited, Slack trouble: try again
+                log.warning("Slack: could not open Socket Mode (%s)", _reason(exc))
+                return "failed"
             log.error("Slack: could not open Socket Mode (%s; check SLACK_APP_TOKEN); "
                       "/papers commands are off, posting still works", _reason(exc))
-            return
+            return "refused"
         except Exception as exc:  # the network, or no connection in time
             await handler.close_async()
             if isinstance(exc, TimeoutError):
@@ -204,13 +228,17 @@ class SlackAdapter:
                     reason += f"; last error {_reason(quiet.last_error)}"
             else:
                 reason = _reason(exc)
-            log.error("Slack: could not connect Socket Mode (%s); /papers commands are off, "
-                      "posting still works", reason)
-            return
+            if again:
+                log.warning("Slack: Socket Mode still not connected (%s)", reason)
+            else:
+                log.error("Slack: could not connect Socket Mode (%s); /papers commands are off "
+                          "until it connects, posting still works", reason)
+            return "failed"
         finally:
             handler.client.logger = sdk_logger
         self._socket = handler
         log.info("Slack: connected in Socket Mode")
+        return "connected"
 
     async def _serve_http(self, bolt: AsyncApp) -> None:
         assert self.mode is not None
@@ -232,6 +260,11 @@ class SlackAdapter:
 
     async def stop(self) -> None:
         """Disconnect and stop serving."""
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect
+            self._reconnect = None
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None

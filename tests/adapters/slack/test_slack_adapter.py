@@ -405,3 +405,20 @@ async def test_deleted_channel_is_permanent_not_a_message_fault(
     with pytest.raises(DeliveryError) as raised:
         await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
     assert raised.value.permanent and not raised.value.message_fault
+
+
+async def test_socket_mode_keeps_trying_after_a_failed_start_and_then_answers(
+    make_adapter: MakeAdapter, slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_url = slack_fake.socket.issue_url
+    port = _closed_port()
+    monkeypatch.setattr(slack_fake.socket, "issue_url",
+                        lambda base: f"ws://127.0.0.1:{port}/link/?ticket=gone")
+    monkeypatch.setattr(SlackAdapter, "socket_connect_timeout", 1.0)
+    monkeypatch.setattr(SlackAdapter, "reconnect_initial", 0.1)
+    await make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
+    monkeypatch.setattr(slack_fake.socket, "issue_url", real_url)  # the network is back
+    await slack_fake.wait_for_socket_client(timeout=10)
+    await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "status", timeout=5)
+    [response] = await eventually(lambda: slack_fake.responses)
+    assert "Papers stored" in str(response.blocks)
