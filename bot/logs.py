@@ -10,11 +10,12 @@ from rich.logging import RichHandler
 
 # Slack tokens (xoxb-, xoxp-, xapp-, rotation xoxe.…), Hugging Face tokens, credentials after
 # `Bearer `/`Bot ` (at least 20 characters, so prose like "Bot removed" survives), and the
-# dotted shape of a Discord bot token.
+# dotted shape of a Discord bot token, and Slack's one-time Socket Mode ticket.
 TOKEN_PATTERN = re.compile(
     r"(xox[abposre][.-][\w.-]+|xapp-[\w-]+|hf_[A-Za-z0-9]{10,}"
     r"|(?<=Bearer )[\w.~+/=-]{20,}|(?<=Bot )[\w.~+/=-]{20,}"
-    r"|[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,})"
+    r"|[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,}"
+    r"|(?<=ticket=)[^&\s'\"]+)"
 )
 REDACTED = "[redacted]"
 # Libraries whose DEBUG output includes request and response bodies (and so tokens).

@@ -27,6 +27,8 @@ SCOPES = ("bot", "applications.commands")
 # A failed login or connection is retried after 2, 4, 8 … seconds, at most this far apart.
 RETRY_INITIAL_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
+# How long a connection attempt may take to become ready before the backoff takes over.
+CONNECT_TIMEOUT_SECONDS = 60.0
 # How long the connection waits for the first command sync before it goes ahead without it
 # (a long 429 must not keep the bot offline; the sync finishes in the background).
 SYNC_WAIT_SECONDS = 10.0
@@ -84,6 +86,7 @@ class DiscordAdapter:
     retry_initial = RETRY_INITIAL_SECONDS
     retry_max = RETRY_MAX_SECONDS
     sync_wait = SYNC_WAIT_SECONDS
+    connect_timeout = CONNECT_TIMEOUT_SECONDS
 
     def __init__(self, config: DiscordConfig, run: Run, suggest: Suggest, *,
                  sleep: Sleep = asyncio.sleep) -> None:
@@ -123,21 +126,21 @@ class DiscordAdapter:
     async def _run(self) -> None:
         delay = self.retry_initial
         while True:
+            error: Exception | None = None
             try:
                 await self._connect()
                 failure = "the gateway connection ended"
-                traceback = False
             except Exception as exc:
                 if _refused(exc):
                     log.error("Discord: the token was refused (DISCORD_TOKEN); Discord is off, "
                               "the rest of paperboy keeps running")
                     return
                 failure = describe(exc)
-                traceback = not isinstance(exc, TRANSIENT_ERRORS)
+                error = None if isinstance(exc, TRANSIENT_ERRORS) else exc
             if self._ready.is_set():  # it was up: a new outage starts the backoff over
                 delay = self.retry_initial
             log.error("Discord: could not connect (%s); retrying in %g s, the rest of "
-                      "paperboy keeps running", failure, delay, exc_info=traceback)
+                      "paperboy keeps running", failure, delay, exc_info=error)
             await self.publisher.renew()
             await self._sleep(delay)
             delay = min(delay * 2, self.retry_max)
@@ -149,16 +152,40 @@ class DiscordAdapter:
         await self.publisher.login()
         client = self.client
         syncing: asyncio.Task[None] | None = None
-        if not self._synced:
-            syncing = asyncio.create_task(self._sync(client), name="discord-sync")
-            await asyncio.wait({syncing}, timeout=self.sync_wait)
         try:
-            await client.connect()
+            if not self._synced:
+                syncing = asyncio.create_task(self._sync(client), name="discord-sync")
+                await asyncio.wait({syncing}, timeout=self.sync_wait)
+            await self._connect_until_closed(client)
         finally:
             if syncing is not None and not syncing.done():
                 syncing.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await syncing
+
+    async def _connect_until_closed(self, client: PaperboyClient) -> None:
+        """Run the gateway connection; give up (for the backoff) if it is not ready in time.
+
+        discord.py retries an unreachable gateway every 5 s forever, a traceback each time;
+        bounding the wait for READY lets paperboy's own backoff take over instead.
+        """
+        connecting = asyncio.create_task(client.connect(), name="discord-connect")
+        ready = asyncio.create_task(self._ready.wait())
+        try:
+            done, _ = await asyncio.wait({connecting, ready}, timeout=self.connect_timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if connecting in done:
+                connecting.result()
+                return
+            if ready not in done:
+                raise TimeoutError(f"no gateway connection within {self.connect_timeout:g} s")
+            await connecting
+        finally:
+            for task in (connecting, ready):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
     async def _sync(self, client: PaperboyClient) -> None:
         """Sync the commands, retrying with backoff; a refusal of the commands is final."""

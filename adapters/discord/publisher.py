@@ -23,7 +23,8 @@ PLATFORM = "discord"
 NO_MENTIONS = discord.AllowedMentions.none()
 # What a post can fail with before it is out. discord.py lets aiohttp's errors
 # (ServerDisconnectedError, ClientPayloadError) and timeouts through unwrapped.
-SEND_ERRORS = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError, ValueError)
+SEND_ERRORS = (discord.DiscordException, aiohttp.ClientError, OSError, TimeoutError, ValueError,
+               RuntimeError)  # RuntimeError: "Session is closed", a client swapped mid-post
 # 400s that are about the channel, not the message (JSON error codes, Discord's
 # opcodes-and-status-codes page): "Cannot send messages in a non-text channel" and
 # "Thread is archived". Any other 400 (50035 Invalid Form Body, 50006 Cannot send an empty
@@ -50,6 +51,7 @@ class DiscordPublisher:
         self._login = asyncio.Lock()
         self._used = False  # a login was attempted on this client: it must be closed
         self.logged_in = False
+        self._closed = False  # paperboy is stopping: no new logins
 
     async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
         """Post a digest; what does not fit one message follows it (in the post, on forums)."""
@@ -70,13 +72,16 @@ class DiscordPublisher:
             await self._renew()
 
     async def close(self) -> None:
-        """Close the client, if a login was ever attempted on it."""
-        async with self._login:
-            await self._close()
+        """Close the client, if a login was ever attempted on it. Does not wait for a login
+        in progress: closing the session aborts it."""
+        self._closed = True
+        await self._close()
 
     async def _ensure_login(self) -> None:
         # Posting needs only REST: `paperboy digest --send` logs in without a gateway.
         async with self._login:
+            if self._closed:
+                raise DeliveryError("paperboy is stopping; the post waits for the next start")
             if self.logged_in:
                 return
             self._used = True
@@ -90,7 +95,7 @@ class DiscordPublisher:
             self.logged_in = True
 
     async def _renew(self) -> None:
-        if self._used:
+        if self._used and not self._closed:
             await self._close()
             self.client = self._new_client()
             self._used = False
@@ -98,7 +103,9 @@ class DiscordPublisher:
     async def _close(self) -> None:
         if self._used:
             with contextlib.suppress(Exception):
-                await self.client.close()
+                # Shielded: a cancelled caller must not cancel discord.py's own close task,
+                # which the next close() would then re-raise.
+                await asyncio.shield(self.client.close())
         self.logged_in = False
 
     async def _post(self, ref: ChannelRef, messages: list[DiscordMessage], title: str) -> str:
@@ -137,9 +144,10 @@ class DiscordPublisher:
                 return
 
     async def _channel(self, channel_id: int) -> Any:
-        channel = self.client.get_channel(channel_id)
+        client = self.client  # read once: a retry may swap it meanwhile
+        channel = client.get_channel(channel_id)
         if channel is None:
-            channel = await self.client.fetch_channel(channel_id)
+            channel = await client.fetch_channel(channel_id)
         if not hasattr(channel, "send") and not isinstance(channel, discord.ForumChannel):
             raise DeliveryError(f"channel {channel_id} cannot receive messages", permanent=True)
         return channel

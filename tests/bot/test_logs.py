@@ -52,3 +52,9 @@ def test_a_malformed_library_log_call_does_not_raise_in_the_filter() -> None:
     record = logging.LogRecord("some.library", logging.WARNING, __file__, 1, "%d of %d", (1,),
                                None)
     assert logs.RedactTokens().filter(record) is True
+
+
+def test_socket_mode_tickets_are_redacted() -> None:
+    line = "Cannot connect to wss://wss-primary.slack.com/link/?ticket=abc-123&app_id=A1"
+    assert logs.redact(line) == ("Cannot connect to wss://wss-primary.slack.com/link/"
+                                 f"?ticket={logs.REDACTED}&app_id=A1")

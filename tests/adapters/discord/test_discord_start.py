@@ -200,3 +200,28 @@ async def test_stop_ends_the_retries(
     await eventually(lambda: sleeps.waits)
     await asyncio.wait_for(adapter.stop(), timeout=5)
     assert adapter._task is not None and adapter._task.done()
+
+
+async def test_stop_during_the_first_command_sync_leaves_no_task_behind(
+    make_adapter: MakeAdapter, discord_fake: DiscordFake, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(DiscordAdapter, "sync_wait", 30.0)
+    discord_fake.script_rate_limit("/commands", method="PUT", retry_after=600)
+    adapter = make_adapter()
+    await adapter.start()
+    await eventually(lambda: _command_syncs(discord_fake))
+    await adapter.stop()
+    await asyncio.sleep(0)
+    alive = [t for t in asyncio.all_tasks() if t.get_name().startswith("discord") and not t.done()]
+    assert alive == []
+
+
+async def test_an_unreachable_gateway_falls_back_to_paperboys_backoff(
+    make_adapter: MakeAdapter, sleeps: Sleeps, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(DiscordAdapter, "connect_timeout", 0.5)
+    adapter = make_adapter(gateway_url=f"ws://127.0.0.1:{_closed_port()}/gateway")
+    await adapter.start()
+    await eventually(lambda: sleeps.waits, timeout=10)
+    assert any("no gateway connection within 0.5 s" in e for e in _errors(caplog))
