@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -104,6 +105,8 @@ class Scheduler:
         await self.poll()
         try:
             await self.core.catch_up()
+        except asyncio.CancelledError:
+            log.info("digest catch-up interrupted by shutdown")
         except Exception:
             log.exception("digest catch-up failed")
 
@@ -111,15 +114,18 @@ class Scheduler:
         """The periodic job: poll the feed, then retry any digest whose last run failed or was
         missed, and pick up settings changed elsewhere. Errors are logged, never fatal."""
         try:
-            report = await self.core.poll()
-        except Exception:
-            log.exception("poll failed")
-        else:
-            self._log_poll(report)
-        try:
-            await self.core.retry_failed_digests()
-        except Exception:
-            log.exception("retrying failed digests failed")
+            try:
+                self._log_poll(await self.core.poll())
+            except Exception:
+                log.exception("poll failed")
+            try:
+                await self.core.retry_failed_digests()
+            except Exception:
+                log.exception("retrying failed digests failed")
+        except asyncio.CancelledError:
+            # Shutdown: what was stored stays stored, and marked alerts wait for the next run.
+            log.info("poll interrupted by shutdown")
+            return
         self.sync_all()
 
     @staticmethod
@@ -132,6 +138,9 @@ class Scheduler:
         """One channel's digest job; errors are logged, never fatal."""
         try:
             outcome = await self.core.run_digest(ref)
+        except asyncio.CancelledError:
+            log.info("digest for %s interrupted by shutdown", ref.key)
+            return
         except Exception:
             log.exception("digest for %s failed", ref.key)
             return

@@ -134,3 +134,21 @@ async def test_resyncing_leaves_an_unchanged_job_alone(core: Paperboy,
     before = scheduler.aps.get_job(digest_job_id(CH)).next_run_time
     scheduler.sync_all()
     assert scheduler.aps.get_job(digest_job_id(CH)).next_run_time == before
+
+
+async def test_shutdown_during_a_poll_is_quiet(core: Paperboy, scheduler: Scheduler,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+    import logging
+
+    caplog.set_level(logging.INFO)
+
+    async def hangs(*args: object, **kwargs: object) -> None:
+        await asyncio.Event().wait()
+
+    core.poll = hangs  # type: ignore[method-assign, assignment]
+    job = asyncio.create_task(scheduler.startup())
+    await asyncio.sleep(0.01)
+    job.cancel()
+    await job  # returns: the job ends quietly instead of raising into APScheduler's log
+    assert "interrupted by shutdown" in caplog.text and "Traceback" not in caplog.text
