@@ -103,6 +103,9 @@ class Scheduler:
     async def startup(self) -> None:
         """First poll, then post digests whose time passed while paperboy was down."""
         await self.poll()
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():  # the poll was cut short by shutdown
+            return
         try:
             await self.core.catch_up()
         except asyncio.CancelledError:
