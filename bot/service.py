@@ -215,6 +215,7 @@ class Paperboy:
         digest = self.digest_for(ref, day, top, at)
         if digest is None:
             return None
+
         async def send(publisher: Publisher) -> str:
             return await publisher.send_digest(ref, digest)
 
