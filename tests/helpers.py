@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.domain import Alert, ChannelRef, Digest, Paper
 from bot.ports import DeliveryError
+from storage.store import Store
 
 
 class Clock:
@@ -112,3 +113,12 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+def seed_two_papers(store: Store) -> None:
+    """The two papers the adapter tests search, list and count (on 2026-11-25)."""
+    store.upsert_papers([
+        make_paper("2411.00001", "2026-11-25", 40, 3, title="Video diffusion at scale",
+                   github_repo="https://github.com/a/b", github_stars=5),
+        make_paper("2411.00002", "2026-11-25", 25, 1, title="Agents that plan"),
+    ], at("2026-11-25 10:00"))

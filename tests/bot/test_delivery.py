@@ -6,21 +6,14 @@ from bot.delivery import FAILING_FOR, MAX_FAILURES, Deliverer, Outcome
 from bot.domain import ChannelRef, ChannelSettings
 from bot.ports import DeliveryError, Publisher
 from storage.store import Store
-from tests.helpers import Clock
+from tests.helpers import Clock, ScriptedPublisher
 
 CH = ChannelRef("test", "W1", "C1")
 
 
-class Flaky:
-    platform = "test"
-
-    def __init__(self, errors: list[Exception]) -> None:
-        self.errors = errors
-        self.sent = 0
-
-
 def _deliverer(store: Store, clock: Clock) -> Deliverer:
-    return Deliverer(store, {"test": Flaky([])}, clock)  # type: ignore[dict-item]
+    # The sends below stand in for the publisher; it only has to exist for the platform.
+    return Deliverer(store, {"test": ScriptedPublisher()}, clock)
 
 
 def _send(errors: list[Exception]):

@@ -15,10 +15,9 @@ from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
-from tests.helpers import Clock, StaticFeed, at, make_paper
+from tests.helpers import Clock, StaticFeed, seed_two_papers
 
 discord_fake = discord_fixture.discord_fake
-DAY = "2026-11-25"
 
 
 @pytest.fixture(autouse=True)
@@ -31,11 +30,7 @@ def restore_endpoints() -> Iterator[None]:
 @pytest.fixture
 def discord_store(tmp_path: Path) -> Store:
     store = Store(tmp_path / "paperboy.db")
-    store.upsert_papers([
-        make_paper("2411.00001", DAY, 40, 3, title="Video diffusion at scale",
-                   github_repo="https://github.com/a/b", github_stars=5),
-        make_paper("2411.00002", DAY, 25, 1, title="Agents that plan"),
-    ], at("2026-11-25 10:00"))
+    seed_two_papers(store)
     return store
 
 

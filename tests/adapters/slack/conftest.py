@@ -14,11 +14,10 @@ from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
-from tests.helpers import Clock, StaticFeed, at, make_paper
+from tests.helpers import Clock, StaticFeed, seed_two_papers
 
 slack_fake = slack_fixture.slack_fake
 SIGNING_SECRET = "test-signing-secret"
-DAY = "2026-11-25"
 
 MakeAdapter = Callable[..., Awaitable[SlackAdapter]]
 
@@ -31,11 +30,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def slack_store(db_path: Path) -> Store:
     store = Store(db_path)
-    store.upsert_papers([
-        make_paper("2411.00001", DAY, 40, 3, title="Video diffusion at scale",
-                   github_repo="https://github.com/a/b", github_stars=5),
-        make_paper("2411.00002", DAY, 25, 1, title="Agents that plan"),
-    ], at("2026-11-25 10:00"))
+    seed_two_papers(store)
     return store
 
 
