@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -175,6 +176,30 @@ class Alert:
     channel: ChannelRef
     paper: Paper
     matched: tuple[str, ...]
+
+
+# Every post a chat platform accepts from paperboy.
+Post = Digest | Alert
+
+# Slack message metadata `event_type` of paperboy's posts (how a crashed post is found again).
+POST_EVENT_TYPE = "paperboy_post"
+# Discord's nonce is at most 25 characters.
+TOKEN_LENGTH = 25
+
+
+@dataclass(frozen=True)
+class PostKey:
+    """A post's identity in the deliveries ledger: one (channel, kind, ref) is posted once."""
+
+    channel: ChannelRef
+    kind: str
+    ref: str
+
+    def token(self, part: int = 1) -> str:
+        """A stable id of one message of this post (Slack metadata, Discord nonce): the
+        same for every attempt, at most 25 characters."""
+        raw = f"{self.channel.key}\x1f{self.kind}\x1f{self.ref}\x1f{part}".encode()
+        return "pb" + hashlib.sha256(raw).hexdigest()[: TOKEN_LENGTH - 2]
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Protocol
 
 from bot.domain import (
-    Alert,
     ChannelRef,
     ChannelSettings,
-    Digest,
     Paper,
+    Post,
+    PostKey,
     SearchHit,
     Subscription,
     UpsertResult,
@@ -30,25 +30,76 @@ class DeliveryError(Exception):
     """
 
     def __init__(
-        self, message: str, *, permanent: bool = False, message_fault: bool = False
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        message_fault: bool = False,
+        uncertain: bool = False,
+        workspace_fault: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
         self.message_fault = message_fault
+        # The request may have reached the platform (a timeout, a 5xx, a dropped connection):
+        # the next attempt asks the platform (`Publisher.find`) before sending again.
+        self.uncertain = uncertain
+        # The whole workspace or bot is refused (a revoked token): pause it as a whole.
+        self.workspace_fault = workspace_fault
+
+
+class ClaimLost(Exception):
+    """Another process owns this post now (our lease ran out): stop sending it."""
+
+
+class Tracker(Protocol):
+    """The ledger's side of one post being sent, handed to a publisher by the deliverer.
+
+    A post is one or more messages ("parts"; the first in the channel, the rest in its thread).
+    The publisher calls `claim(part)` right before the request that sends a part (after any
+    pacing or retry wait, never before one), `sent(...)` once the platform accepted it, and
+    `refused(part)` when the platform answered in a way that proves nothing was posted (a 429,
+    a 4xx), so a crash during the following wait needs no look-up.
+    """
+
+    key: PostKey
+    parts_sent: int  # parts already out (a post resumed after a crash starts after them)
+    first_id: str | None  # the platform id of part 1, once it is out
+    thread_id: str | None  # where the later parts go (Slack: thread ts; Discord: channel id)
+
+    async def claim(self, part: int) -> None:
+        """Mark `part` as in flight; raise ClaimLost if another process owns the post."""
+        ...
+
+    async def sent(self, part: int, message_id: str, thread_id: str | None = None) -> None:
+        """Record that `part` is out, with its platform id (and, for part 1, its thread)."""
+        ...
+
+    async def refused(self, part: int) -> None:
+        """Record that the request for `part` was answered and posted nothing."""
+        ...
 
 
 class Publisher(Protocol):
-    """An adapter's outbound side: posts digests and alerts to one platform."""
+    """An adapter's outbound side: posts to one platform, exactly once with the ledger's help."""
 
     platform: str
 
-    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
-        """Post a digest; return the platform message id. Raise DeliveryError on failure."""
+    async def publish(self, post: Post, tracker: Tracker) -> str:
+        """Send the post's parts after `tracker.parts_sent`, claiming each right before its
+        request; return part 1's platform id. Raise DeliveryError on failure."""
         ...
 
-    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
-        """Post an alert; return the platform message id. Raise DeliveryError on failure."""
+    async def find(self, key: PostKey, part: int, since: datetime,
+                   thread_id: str | None) -> str | None:
+        """After a crash: the platform id of `part` of this post if it was posted (at or
+        after `since`), else None. Raise ResolveUnsupported when the platform cannot tell."""
         ...
+
+
+class ResolveUnsupported(Exception):
+    """The platform cannot say whether a post went out (a scope is missing): the deliverer
+    falls back to sending again (at least once)."""
 
 
 class Feed(Protocol):

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.domain import Alert, ChannelRef, Digest, Paper
-from bot.ports import DeliveryError
+from bot.domain import Alert, ChannelRef, Digest, Paper, PostKey
+from bot.ports import ClaimLost, DeliveryError
 from storage.store import Store
 
 
@@ -100,6 +100,49 @@ class ScriptedPublisher:
 
     def of_kind(self, kind: str) -> list[Post]:
         return [p for p in self.posts if p.kind == kind]
+
+
+@dataclass
+class MemoryTracker:
+    """A Tracker (bot.ports) that keeps the ledger's view of one post in memory.
+
+    `events` lists ("claim" | "sent" | "refused", part) in order; `lose_at` makes claiming
+    that part raise ClaimLost, as when another process took the post over.
+    """
+
+    key: PostKey
+    parts_sent: int = 0
+    first_id: str | None = None
+    thread_id: str | None = None
+    events: list[tuple[str, int]] = field(default_factory=list)
+    ids: dict[int, str] = field(default_factory=dict)
+    lose_at: int | None = None
+
+    async def claim(self, part: int) -> None:
+        if part == self.lose_at:
+            raise ClaimLost(f"part {part} taken over")
+        assert part == self.parts_sent + 1, f"claimed part {part} after {self.parts_sent} sent"
+        self.events.append(("claim", part))
+
+    async def sent(self, part: int, message_id: str, thread_id: str | None = None) -> None:
+        assert ("claim", part) in self.events, f"part {part} sent without a claim"
+        self.events.append(("sent", part))
+        self.ids[part] = message_id
+        self.parts_sent = part
+        if part == 1:
+            self.first_id = message_id
+            self.thread_id = thread_id
+        elif thread_id is not None:
+            self.thread_id = thread_id
+
+    async def refused(self, part: int) -> None:
+        self.events.append(("refused", part))
+
+
+def tracker_for(channel: ChannelRef, kind: str = "digest", ref: str = "2026-11-25",
+                **state: Any) -> MemoryTracker:
+    """A MemoryTracker for one post."""
+    return MemoryTracker(PostKey(channel, kind, ref), **state)
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
