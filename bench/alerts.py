@@ -41,10 +41,10 @@ from _common import (
 )
 from rich.table import Table
 
-from bot.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
+from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
 from bot.domain import ChannelRef, Paper, Subscription
-from bot.match import PaperText
-from bot.query import MAX_QUERY_LENGTH, parse
+from bot.query.match import PaperText
+from bot.query.parse import MAX_QUERY_LENGTH, parse
 
 SUBS_PER_CHANNEL = 8  # average; channels get 1..MAX_SUBSCRIPTIONS_PER_CHANNEL
 PLATFORMS = ("slack", "discord", "console")
@@ -267,7 +267,7 @@ def main() -> None:
             + f": more than --max-evals {args.max_evals:,} papers×subscriptions."
         )
     out.print(
-        "Steady state: a first call filled bot.alerts' parsed-query cache (lru_cache of 4096). "
+        "Steady state: a first call filled the alert parsed-query cache (lru_cache of 4096). "
         "evals/s = papers × subscriptions / median; µs per eval excl. tokenize = (median - "
         "PaperText.many's median for those papers) / evals; tokenize share = PaperText.many's "
         "median / the poll's median."

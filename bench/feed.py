@@ -40,7 +40,7 @@ from _common import (
 from rich.table import Table
 
 from bot.domain import Paper
-from bot.feed import PAGE_SIZE, FeedClient, parse_entries
+from bot.feed.client import PAGE_SIZE, FeedClient, parse_entries
 
 # The fake HF server lives with the tests, which are not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

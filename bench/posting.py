@@ -25,8 +25,8 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from adapters.slack.adapter import SlackAdapter, SlackConfig
+from bot.commands.handlers import Handlers
 from bot.domain import ChannelRef, ChannelSettings, Paper
-from bot.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import discord_fixture, slack_fixture

@@ -37,7 +37,7 @@ from _common import (
 from rich.table import Table
 
 from bot.domain import Paper
-from bot.query import parse
+from bot.query.parse import parse
 from storage.search import count as count_matches
 from storage.search import rank_match
 from storage.store import Store

@@ -236,6 +236,6 @@ class Reply:
             **({"extra": self.extra} if self.extra else {}),
         }
 
-# One tokenizer for both paths: SQLite FTS5 indexes with it (search) and bot.text tokenizes with
-# it (alert matching), so a query finds in search exactly what it would alert on.
+# One tokenizer for both paths: SQLite FTS5 indexes with it (search) and bot.query.text
+# tokenizes with it (alert matching), so a query finds in search exactly what it would alert on.
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"

@@ -18,7 +18,7 @@ from bot.domain import (
 )
 
 if TYPE_CHECKING:
-    from bot.query import Query
+    from bot.query.parse import Query
 
 
 class DeliveryError(Exception):

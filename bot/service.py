@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from bot.alerts import ALERT_KIND, match_alerts
-from bot.delivery import Deliverer, Outcome
-from bot.digests import DIGEST_KIND, build_digest, due_days
+from bot.delivery.alerts import ALERT_KIND, match_alerts
+from bot.delivery.calendar import previous_run
+from bot.delivery.deliverer import Deliverer, Outcome
+from bot.delivery.digests import DIGEST_KIND, build_digest, due_days
 from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, Paper
-from bot.feed import FeedError
+from bot.feed.client import FeedError
 from bot.ports import Feed, Publisher, Repository
-from bot.schedule import previous_run
 
 log = logging.getLogger(__name__)
 

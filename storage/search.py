@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.domain import SearchHit
-from bot.query import (
+from bot.query.parse import (
     And,
     HasCode,
     Node,

@@ -13,7 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.domain import ChannelRef, ChannelSettings, Paper, SearchHit, Subscription, UpsertResult
-from bot.query import Query
+from bot.query.parse import Query
 from storage.channels import channel_to_row, row_to_channel
 from storage.papers import paper_to_row, row_to_paper
 from storage.schema import migrate

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handlers import Handlers
+from bot.commands.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at

@@ -8,14 +8,28 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import COMMANDS
-from bot.config import env_vars
+from bot.app.config import env_vars
+from bot.commands.table import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 PLATFORM_LIBS = {"slack_bolt", "slack_sdk", "discord"}
-# The composition root and the CLI wiring may import every layer.
-WIRING = {"bot/app.py", "bot/cli.py", "bot/__main__.py"}
+# Which parts of the core each part of the core may import (besides itself). `bot.app`, the
+# wiring (composition root, scheduler, configuration, CLI), may import everything.
+CORE_RULES: dict[str, set[str]] = {
+    "bot.domain": set(),
+    "bot.ports": {"bot.domain", "bot.query"},
+    "bot.query": {"bot.domain"},
+    "bot.feed": {"bot.domain"},
+    "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
+    "bot.service": {"bot.domain", "bot.ports", "bot.query", "bot.feed", "bot.delivery"},
+    "bot.backfill": {"bot.domain", "bot.ports", "bot.feed", "bot.service"},
+    "bot.commands": {"bot.domain", "bot.ports", "bot.query", "bot.feed", "bot.delivery",
+                     "bot.service"},
+}
+WIRING = "bot.app"
+# What the adapters may use of the core: its types, the command table and the query language.
+ADAPTER_CORE = {"bot.domain", "bot.ports", "bot.commands", "bot.query"}
 
 
 def _imports(path: Path, package: tuple[str, ...] | None = None) -> set[str]:
@@ -30,24 +44,53 @@ def _imports(path: Path, package: tuple[str, ...] | None = None) -> set[str]:
             # `from ..storage import x` counts as much as `from storage import x`
             base = package[: len(package) - node.level + 1] if node.level else ()
             names.add(".".join([*base, *([node.module] if node.module else [])]))
-    return {name.split(".")[0] if name.split(".")[0] != "bot" else name for name in names}
+    return {_part(name) for name in names}
+
+
+def _part(name: str) -> str:
+    """`bot.delivery.alerts` -> `bot.delivery`; `slack_sdk.web` -> `slack_sdk`."""
+    parts = name.split(".")
+    return ".".join(parts[:2]) if parts[0] == "bot" and len(parts) > 1 else parts[0]
+
+
+def _module_part(path: Path) -> str:
+    return _part(".".join(path.relative_to(ROOT).with_suffix("").parts))
 
 
 def _modules(package: str) -> list[Path]:
     return sorted((ROOT / package).rglob("*.py"))
 
 
-@pytest.mark.parametrize("path", _modules("bot"), ids=lambda p: p.name)
+def _core_modules() -> list[Path]:
+    return [p for p in _modules("bot") if _module_part(p) not in {WIRING, "bot.__init__",
+                                                                  "bot.__main__"}]
+
+
+@pytest.mark.parametrize("path", _core_modules(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_core_never_imports_adapters_storage_or_platform_libraries(path: Path) -> None:
-    if str(path.relative_to(ROOT)) in WIRING:
-        return
     forbidden = _imports(path) & ({"adapters", "storage"} | PLATFORM_LIBS)
     assert not forbidden, f"{path.relative_to(ROOT)} imports {forbidden}"
 
 
-@pytest.mark.parametrize("path", _modules("adapters"), ids=lambda p: p.name)
-def test_adapters_never_import_storage(path: Path) -> None:
-    assert "storage" not in _imports(path)
+@pytest.mark.parametrize("path", _core_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_each_core_package_imports_only_the_packages_below_it(path: Path) -> None:
+    own = _module_part(path)
+    assert own in CORE_RULES, f"{own} has no rule in CORE_RULES: add one"
+    core = {name for name in _imports(path) if name.startswith("bot.")} - {own}
+    assert core <= CORE_RULES[own], f"{path.relative_to(ROOT)} imports {core - CORE_RULES[own]}"
+
+
+def test_every_core_package_is_a_package_or_a_known_module() -> None:
+    parts = {_module_part(p) for p in _core_modules()}
+    assert parts == set(CORE_RULES), parts ^ set(CORE_RULES)
+
+
+@pytest.mark.parametrize("path", _modules("adapters"), ids=lambda p: str(p.relative_to(ROOT)))
+def test_adapters_never_import_storage_or_the_core_s_inner_parts(path: Path) -> None:
+    imports = _imports(path)
+    assert "storage" not in imports
+    core = {name for name in imports if name.startswith("bot.")}
+    assert core <= ADAPTER_CORE, f"{path.relative_to(ROOT)} imports {core - ADAPTER_CORE}"
 
 
 @pytest.mark.parametrize("path", _modules("storage"), ids=lambda p: p.name)

@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.match import PaperText, matches
-from bot.query import QueryError, parse
-from bot.text import tokenize
+from bot.query.match import PaperText, matches
+from bot.query.parse import QueryError, parse
+from bot.query.text import tokenize
 from storage.search import count, search
 from storage.store import Store
 

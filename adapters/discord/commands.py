@@ -11,7 +11,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord.render import clip, render_reply
-from bot.commands import Arg, ArgKind, CommandSpec, ParsedCommand, groups
+from bot.commands.table import Arg, ArgKind, CommandSpec, ParsedCommand, groups
 from bot.domain import ChannelRef, Invocation, Reply
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import render_reply
-from bot.commands import CommandError, ParsedCommand, parse
+from bot.commands.table import CommandError, ParsedCommand, parse
 from bot.domain import ChannelRef, Invocation, Reply
 
 log = logging.getLogger(__name__)

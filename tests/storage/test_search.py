@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.query import COLUMNS, QueryError, parse
+from bot.query.parse import COLUMNS, QueryError, parse
 from storage.schema import FTS_COLUMNS
 from storage.search import compile_where, count, rank_match, search
 from storage.store import Store

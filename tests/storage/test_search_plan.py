@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.query import parse
+from bot.query.parse import parse
 from storage.search import BM25_WEIGHTS, UPVOTE_PRIOR, count, plan, rank_match, search
 from storage.store import Store
 from tests.storage.test_search import make_paper, store_with

@@ -77,7 +77,7 @@ def test_papers_on_orders_by_upvotes_then_comments(store: Store) -> None:
 
 
 def test_fts_index_follows_updates(store: Store) -> None:
-    from bot.query import parse
+    from bot.query.parse import parse
 
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", title="Old words")], NOW)
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", title="Diffusion now")], NOW)

@@ -11,8 +11,8 @@ from rich.console import Console
 
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePublisher, read_commands
 from adapters.console.render import clip
+from bot.commands.handlers import Handlers
 from bot.domain import Alert, ChannelSettings, Digest
-from bot.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import at, make_paper

@@ -10,7 +10,7 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
-from bot.handlers import Handlers
+from bot.commands.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import discord_fixture

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.commands import COMMANDS
-from bot.delivery import Outcome
+from bot.commands.table import COMMANDS
+from bot.delivery.deliverer import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings
 from bot.service import Paperboy
 from storage.store import Store

@@ -15,7 +15,7 @@ import pytest
 from adapters.discord import publisher as publisher_module
 from adapters.discord.adapter import DiscordAdapter
 from adapters.discord.render import DiscordMessage
-from bot.delivery import Outcome
+from bot.delivery.deliverer import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings
 from bot.ports import DeliveryError
 from bot.service import Paperboy

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
-from bot.handlers import Handlers
+from bot.commands.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import discord_fixture

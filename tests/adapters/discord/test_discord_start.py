@@ -12,7 +12,7 @@ import pytest
 
 from adapters.discord import endpoints
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
-from bot.handlers import Handlers
+from bot.commands.handlers import Handlers
 from bot.service import Paperboy
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, RequestRecord

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.slack.adapter import SlackAdapter, SlackConfig
-from bot.handlers import Handlers
+from bot.commands.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import slack_fixture

@@ -15,7 +15,7 @@ import pytest
 from adapters.slack import publisher as slack_publisher
 from adapters.slack.adapter import SlackAdapter, SlackMode
 from adapters.slack.render import SlackMessage
-from bot.delivery import Outcome
+from bot.delivery.deliverer import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings
 from bot.ports import DeliveryError
 from bot.service import Paperboy

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from bot.app import build_app, run
-from bot.config import Settings
+from bot.app.config import Settings
+from bot.app.wiring import build_app, run
 from tests.data.make_days import make_day
 from tests.fakes import hf_fixture, slack_fixture
 from tests.fakes.hf_server import HFServer

@@ -16,11 +16,11 @@ from rich.console import Console
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePublisher, read_commands
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig, invite_url
 from adapters.slack.adapter import SlackAdapter, SlackConfig
-from bot.config import Settings
-from bot.feed import FeedClient
-from bot.handlers import Handlers
+from bot.app.config import Settings
+from bot.app.scheduler import Scheduler
+from bot.commands.handlers import Handlers
+from bot.feed.client import FeedClient
 from bot.ports import Publisher
-from bot.scheduler import Scheduler
 from bot.service import Defaults, Paperboy, utc_now
 from storage.store import Store
 

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.match import PaperText, matches
-from bot.query import (
+from bot.query.match import PaperText, matches
+from bot.query.parse import (
     MAX_QUERY_LENGTH,
     And,
     HasCode,

@@ -8,8 +8,8 @@ from dataclasses import replace
 from functools import lru_cache
 
 from bot.domain import Alert, ChannelRef, Paper, Subscription
-from bot.match import PaperText, matches
-from bot.query import Query, QueryError, parse
+from bot.query.match import PaperText, matches
+from bot.query.parse import Query, QueryError, parse
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
+from bot.app.scheduler import POLL_JOB, Scheduler, digest_job_id
+from bot.commands.handlers import Handlers
 from bot.domain import ChannelRef, ChannelSettings, Invocation
-from bot.handlers import Handlers
-from bot.scheduler import POLL_JOB, Scheduler, digest_job_id
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, make_paper

@@ -4,7 +4,7 @@
     (rl OR "reinforcement learning") has:code
 
 Precedence, loosest first: `OR`, then `AND` (explicit or implied by juxtaposition), then
-`NOT` / `-`. Words and phrases are tokenized by `bot.text` (SQLite FTS5 with the index's
+`NOT` / `-`. Words and phrases are tokenized by `bot.query.text` (SQLite FTS5 with the index's
 tokenizer), so a word like `gpt-4` is the phrase [gpt, 4] in both search and alerts.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.text import Tokens, tokenize_tuple
+from bot.query.text import Tokens, tokenize_tuple
 
 MAX_QUERY_LENGTH = 300
 MAX_DEPTH = 32
@@ -368,7 +368,7 @@ def to_fts(node: Node) -> str:
     """A safe FTS5 MATCH expression for a text-only subtree; raise ValueError for NOT/filters.
 
     Each word or phrase becomes one FTS5 string holding the user's original text, so FTS5
-    tokenizes it exactly as `bot.text` did (re-stemming already-stemmed tokens would not be
+    tokenizes it exactly as `bot.query.text` did (re-stemming already-stemmed tokens would not be
     safe: porter is not idempotent). Field leaves get an FTS5 column filter.
     """
     if isinstance(node, Term | Phrase):

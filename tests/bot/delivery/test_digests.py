@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from bot.delivery import Outcome
+from bot.delivery.calendar import next_run
+from bot.delivery.deliverer import Outcome
 from bot.domain import ChannelRef, ChannelSettings, Digest, WeekendPolicy
-from bot.schedule import next_run
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
@@ -208,8 +208,8 @@ async def test_catch_up_on_start_skips_a_slot_from_before_the_digest_was_on(
 
 
 async def test_digest_on_records_when_it_was_turned_on(core: Paperboy, clock: Clock) -> None:
+    from bot.commands.handlers import Handlers
     from bot.domain import Invocation
-    from bot.handlers import Handlers
 
     handlers = Handlers(core)
     turned_on = clock.now

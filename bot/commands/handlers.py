@@ -8,8 +8,7 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import available_timezones
 
-from bot.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
-from bot.commands import (
+from bot.commands.table import (
     COMMANDS,
     QUERY_HELP,
     ArgKind,
@@ -19,6 +18,8 @@ from bot.commands import (
     echo,
     parse,
 )
+from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
+from bot.delivery.calendar import next_run
 from bot.domain import (
     ChannelRef,
     Invocation,
@@ -28,10 +29,9 @@ from bot.domain import (
     Subscription,
     WeekendPolicy,
 )
-from bot.feed_parse import normalize_id
-from bot.query import QueryError, describe
-from bot.query import parse as parse_query
-from bot.schedule import next_run
+from bot.feed.parse import normalize_id
+from bot.query.parse import QueryError, describe
+from bot.query.parse import parse as parse_query
 from bot.service import Paperboy
 
 log = logging.getLogger(__name__)

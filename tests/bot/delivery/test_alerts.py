@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from bot.delivery import Outcome
+from bot.delivery.deliverer import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings, Paper
 from bot.ports import DeliveryError
 from bot.service import Paperboy

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.schedule import (
+from bot.delivery.calendar import (
     MAX_CATCH_UP_DAYS,
     days_to_cover,
     next_run,

@@ -1,4 +1,4 @@
-"""bot.text tokenizes exactly like the papers_fts index."""
+"""bot.query.text tokenizes exactly like the papers_fts index."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from bot.domain import Paper
-from bot.text import tokenize, tokenize_columns, tokenize_tuple
+from bot.query.text import tokenize, tokenize_columns, tokenize_tuple
 from storage.store import Store
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.config import Settings
+from bot.app.config import Settings
 
 
 def test_unprefixed_names_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,8 +10,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.delivery.calendar import parse_hhmm, parse_timezone
 from bot.domain import ChannelRef, ChannelSettings
-from bot.schedule import parse_hhmm, parse_timezone
 from bot.service import Paperboy, PollReport
 
 log = logging.getLogger(__name__)

@@ -15,14 +15,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from bot import app as app_module
-from bot import logs
-from bot.app import App, ConfigError, build_app
+from bot.app import logs
+from bot.app import wiring as app_module
+from bot.app.config import Settings, env_vars
+from bot.app.wiring import App, ConfigError, build_app
 from bot.backfill import backfill as run_backfill
-from bot.config import Settings, env_vars
 from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
-from bot.query import QueryError
-from bot.query import parse as parse_query
+from bot.query.parse import QueryError
+from bot.query.parse import parse as parse_query
 
 T = TypeVar("T")
 

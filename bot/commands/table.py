@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.schedule import parse_hhmm, parse_timezone
+from bot.delivery.calendar import parse_hhmm, parse_timezone
 
 # Slack allows slash-command text of a few thousand characters; anything longer than this is
 # not a command a person typed, and is refused before any work is done.

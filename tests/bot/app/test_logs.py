@@ -7,7 +7,7 @@ import logging
 
 from rich.console import Console
 
-from bot import logs
+from bot.app import logs
 
 
 def test_tokens_are_redacted_from_messages_and_arguments() -> None:

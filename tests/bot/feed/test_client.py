@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import feed
 from bot.domain import Paper
-from bot.feed import FeedClient, FeedError, parse_entries, rate_limit_wait, user_agent
+from bot.feed import client as feed
+from bot.feed.client import FeedClient, FeedError, parse_entries, rate_limit_wait, user_agent
 from tests.data.make_days import GENERATED_DAY, make_day, recorded_days
 from tests.fakes import hf_fixture
 from tests.fakes.hf_server import (
@@ -267,7 +267,7 @@ def test_an_entry_with_a_non_arxiv_id_is_skipped_with_a_warning(caplog):
     odd, good = raw_2026(), raw_2026()
     odd["paper"]["id"] = "openreview:abc123"
 
-    with caplog.at_level(logging.WARNING, logger="bot.feed_parse"):
+    with caplog.at_level(logging.WARNING, logger="bot.feed.parse"):
         papers = parse_entries([odd, good], DAY_2026)
 
     assert [p.id for p in papers] == ["2602.23229"]
@@ -467,7 +467,7 @@ async def test_one_bad_entry_rejects_the_whole_page(hf_server, sleeps):
 async def test_a_400_for_a_future_date_means_no_papers_yet(hf_server, sleeps, caplog):
     hf_server.today = NOW.date()
     async with make_client(hf_server, sleeps) as client:
-        with caplog.at_level(logging.INFO, logger="bot.feed"):
+        with caplog.at_level(logging.INFO, logger="bot.feed.client"):
             papers = await client.fetch_day(NOW.date() + timedelta(days=1))
 
     assert papers == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.delivery import FAILING_FOR, MAX_FAILURES, Deliverer, Outcome
+from bot.delivery.deliverer import FAILING_FOR, MAX_FAILURES, Deliverer, Outcome
 from bot.domain import ChannelRef, ChannelSettings
 from bot.ports import DeliveryError, Publisher
 from storage.store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.schedule import parse_hhmm, parse_timezone
+from bot.delivery.calendar import parse_hhmm, parse_timezone
 
 
 def _env(name: str) -> AliasChoices:

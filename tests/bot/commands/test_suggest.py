@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.commands import find
+from bot.commands.handlers import MAX_SUGGESTIONS, Handlers
+from bot.commands.table import find
 from bot.domain import ChannelRef, Invocation
-from bot.handlers import MAX_SUGGESTIONS, Handlers
 
 CH = ChannelRef("discord", "1000", "2000")
 

@@ -16,7 +16,7 @@ from types import TracebackType
 import httpx
 
 from bot.domain import Paper
-from bot.feed_parse import FeedError, fold, normalize_id, parse_entries
+from bot.feed.parse import FeedError, fold, normalize_id, parse_entries
 
 log = logging.getLogger(__name__)
 

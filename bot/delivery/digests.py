@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.delivery.calendar import days_to_cover, is_weekend, target_day
 from bot.domain import ChannelSettings, Digest, WeekendPolicy
 from bot.ports import Repository
-from bot.schedule import days_to_cover, is_weekend, target_day
 
 DIGEST_KIND = "digest"
 # Upper bound on papers considered per digest before the channel's size is applied.

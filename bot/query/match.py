@@ -1,6 +1,6 @@
 """The in-process matcher for alerts: evaluates a parsed query against one paper's tokens.
 
-It tokenizes with SQLite's own FTS5 tokenizer (`bot.text`), the one the search index uses, so
+It tokenizes with SQLite's own FTS5 tokenizer (`bot.query.text`), the one the search index uses, so
 a query matches here exactly the papers it finds in search.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import Paper
-from bot.query import COLUMNS, And, Node, Not, Or, Phrase, Query, Term, Upvotes
-from bot.text import Tokens, tokenize_columns
+from bot.query.parse import COLUMNS, And, Node, Not, Or, Phrase, Query, Term, Upvotes
+from bot.query.text import Tokens, tokenize_columns
 
 
 @dataclass(frozen=True)

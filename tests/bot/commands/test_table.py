@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands import COMMANDS, MAX_COMMAND_LENGTH, CommandError, parse
+from bot.commands.table import COMMANDS, MAX_COMMAND_LENGTH, CommandError, parse
 
 
 def test_empty_text_means_help() -> None:
