@@ -157,6 +157,7 @@ class Digest:
     days: tuple[date, ...]
     papers: tuple[Paper, ...]
     notice: str | None = None
+    title: str = "Daily Papers"  # what the post is called ("Weekly top papers" for a roll-up)
 
     @property
     def day(self) -> date:
@@ -200,6 +201,25 @@ class PostKey:
         same for every attempt, at most 25 characters."""
         raw = f"{self.channel.key}\x1f{self.kind}\x1f{self.ref}\x1f{part}".encode()
         return "pb" + hashlib.sha256(raw).hexdigest()[: TOKEN_LENGTH - 2]
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One post in the deliveries ledger, as a deliverer takes it over to send or finish."""
+
+    key: PostKey
+    state: str
+    attempts: int = 0
+    parts_sent: int = 0
+    first_id: str | None = None
+    thread_id: str | None = None
+    # A request for the next part may have reached the platform without its answer being
+    # recorded (a crash, a timeout): ask the platform before sending it again.
+    uncertain: bool = False
+    in_flight_since: datetime | None = None
+    payload: str | None = None  # the post's content as its kind stored it (JSON)
+    error: str | None = None
+    claimed_at: datetime | None = None  # when the last attempt began
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.domain import (
     ChannelRef,
     ChannelSettings,
+    LedgerEntry,
     Paper,
     Post,
     PostKey,
@@ -168,28 +169,71 @@ class Repository(Protocol):
         """Subscriptions of one channel, or of all channels."""
         ...
 
-    def claim_delivery(self, ref: ChannelRef, kind: str, key: str, now: datetime) -> bool:
-        """Claim a post before sending; False when it was already sent or is being sent."""
+    def take_delivery(
+        self, key: PostKey, owner: str, now: datetime, lease: timedelta,
+        payload: str | None = None,
+    ) -> LedgerEntry | None:
+        """Own a post to send it; None when it is sent, given up, or another owner has it."""
         ...
 
-    def confirm_delivery(
-        self, ref: ChannelRef, kind: str, key: str, message_id: str, now: datetime
-    ) -> None:
-        """Mark a claimed post as sent, with the platform message id."""
+    def mark_in_flight(self, key: PostKey, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Record that a request for the next part is about to go out."""
+        ...
+
+    def mark_part_sent(
+        self, key: PostKey, owner: str, part: int, message_id: str, thread_id: str | None,
+    ) -> bool:
+        """Record that a part is out."""
+        ...
+
+    def mark_refused(self, key: PostKey, owner: str) -> bool:
+        """Record that the last request posted nothing."""
+        ...
+
+    def finish_delivery(self, key: PostKey, owner: str, now: datetime) -> bool:
+        """Mark an owned post as wholly sent."""
         ...
 
     def fail_delivery(
-        self, ref: ChannelRef, kind: str, key: str, error: str, *, give_up: bool = False
+        self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
+        uncertain: bool = False,
     ) -> None:
-        """Release a claim after a failed send (for a retry, unless `give_up`)."""
+        """Release an owned post after a failure (for a retry, unless `give_up`)."""
+        ...
+
+    def abandon_delivery(self, key: PostKey, reason: str) -> None:
+        """Give up an open post that no owner holds."""
+        ...
+
+    def hold_delivery(self, key: PostKey, now: datetime, payload: str | None) -> bool:
+        """Keep a post that fell due while its channel was paused."""
+        ...
+
+    def defer_delivery(self, key: PostKey, now: datetime, payload: str | None,
+                       reason: str) -> bool:
+        """Leave a post for the process that runs its platform."""
+        ...
+
+    def renew_leases(self, owner: str, now: datetime, lease: timedelta) -> int:
+        """Extend every claim an owner holds."""
+        ...
+
+    def open_deliveries(
+        self, now: datetime, *, kind: str | None = None, held: bool = False,
+    ) -> list[LedgerEntry]:
+        """Posts to finish: failed, abandoned by a dead owner (and, with `held`, held)."""
+        ...
+
+    def held_deliveries(self, ref: ChannelRef) -> list[LedgerEntry]:
+        """Posts kept for a paused channel."""
+        ...
+
+    def drop_held(self, key: PostKey) -> None:
+        """Forget a held post."""
         ...
 
     def delivered(self, ref: ChannelRef, kind: str) -> Sequence[str]:
         """Keys of the posts of a kind that reached a channel."""
-        ...
-
-    def pending_deliveries(self, kind: str, now: datetime) -> list[tuple[ChannelRef, str]]:
-        """Posts of a kind that failed or were abandoned mid-send, to retry."""
         ...
 
     def record_failure(self, ref: ChannelRef, now: datetime) -> tuple[int, datetime]:

@@ -13,7 +13,8 @@ from bot.delivery.alerts import ALERT_KIND, match_alerts
 from bot.delivery.calendar import previous_run
 from bot.delivery.deliverer import Deliverer, Outcome
 from bot.delivery.digests import DIGEST_KIND, build_digest, due_days
-from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, Paper
+from bot.delivery.kinds import AlertKind, DigestKind, PostKind
+from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, LedgerEntry, Paper, PostKey
 from bot.feed.client import FeedError
 from bot.ports import Feed, Publisher, Repository
 
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 FAN_OUT_CHANNELS = 8
 # Papers of the last FRESH_DAYS days are matched against alerts again when their counts move.
 FRESH_DAYS = 2
+# A failed post is retried after this long, doubling with each attempt up to RETRY_MAX, so a
+# platform outage of a few hours costs neither the post nor a storm of retries.
+RETRY_AFTER = timedelta(minutes=1)
+RETRY_MAX = timedelta(minutes=30)
 
 
 def utc_now() -> datetime:
@@ -69,6 +74,7 @@ class Paperboy:
         self.clock = clock
         self.defaults = defaults or Defaults()
         self.deliverer = Deliverer(repo, self.publishers, clock)
+        self.kinds: dict[str, PostKind] = {k.name: k for k in (DigestKind(), AlertKind())}
         # Called after a channel's digest settings change, so the scheduler can rebuild jobs.
         self.on_settings_changed: Callable[[ChannelSettings], None] | None = None
 
@@ -123,7 +129,7 @@ class Paperboy:
             report.new.extend(result.new)
             report.updated += result.updated
         if alerts:
-            report.alerts = await self.retry_alerts()
+            report.alerts = await self.recover()
             report.alerts.update(await self.send_pending_alerts())
         return report
 
@@ -146,38 +152,54 @@ class Paperboy:
         return await self._fan_out(match_alerts(self.repo.subscriptions(), papers))
 
     async def _fan_out(self, alerts: Sequence[Alert]) -> Counter[str]:
-        """Deliver alerts: in order within a channel, channels side by side (each platform
+        """Deliver alerts: in order within a channel, channels side by side."""
+        kind = self.kinds[ALERT_KIND]
+        return await self._deliver_all(
+            [(PostKey(a.channel, ALERT_KIND, a.paper.id), a, kind.payload(a)) for a in alerts]
+        )
+
+    async def _deliver_all(
+        self, posts: Sequence[tuple[PostKey, Alert | Digest, str | None]]
+    ) -> Counter[str]:
+        """Deliver posts in order within a channel, channels side by side (each platform
         paces per channel, so a slow channel does not hold up the others)."""
         outcomes: Counter[str] = Counter()
-        by_channel: dict[ChannelRef, list[Alert]] = {}
-        for alert in alerts:
-            by_channel.setdefault(alert.channel, []).append(alert)
+        by_channel: dict[ChannelRef, list[tuple[PostKey, Alert | Digest, str | None]]] = {}
+        for item in posts:
+            by_channel.setdefault(item[0].channel, []).append(item)
         gate = asyncio.Semaphore(FAN_OUT_CHANNELS)
 
-        async def channel_worker(queue: list[Alert]) -> None:
+        async def channel_worker(queue: list[tuple[PostKey, Alert | Digest, str | None]]) -> None:
             async with gate:
-                for alert in queue:
-                    outcomes[(await self._deliver_alert(alert)).value] += 1
+                for key, post, payload in queue:
+                    outcomes[(await self.deliverer.deliver(key, post, payload)).value] += 1
 
         await asyncio.gather(*(channel_worker(queue) for queue in by_channel.values()))
         return outcomes
 
-    async def _deliver_alert(self, alert: Alert) -> Outcome:
-        async def send(publisher: Publisher) -> str:
-            return await publisher.send_alert(alert.channel, alert)
+    def _due_for_retry(self, entry: LedgerEntry) -> bool:
+        if entry.state != "failed" or entry.claimed_at is None or entry.attempts == 0:
+            return True  # an owner that died, a post held or left for this platform's process
+        wait = min(RETRY_AFTER * 2 ** max(entry.attempts - 1, 0), RETRY_MAX)
+        return self.clock() >= entry.claimed_at + wait
 
-        return await self.deliverer.deliver(alert.channel, ALERT_KIND, alert.paper.id, send)
-
-    async def retry_alerts(self) -> Counter[str]:
-        """Retry alerts whose earlier post failed or was cut short by a crash."""
-        retry: list[Alert] = []
-        for channel, paper_id in self.repo.pending_deliveries(ALERT_KIND, self.clock()):
-            if channel.platform not in self.publishers:  # for the process that runs it
+    async def recover(self) -> Counter[str]:
+        """Finish what the ledger has open for the platforms this process runs: posts a
+        crash left in flight (asking the platform what became of them), and failed posts
+        whose retry is due."""
+        posts = []
+        for entry in self.repo.open_deliveries(self.clock()):
+            kind = self.kinds.get(entry.key.kind)
+            if kind is None or entry.key.channel.platform not in self.publishers:
+                continue  # a kind this version does not know, or for the process that runs it
+            if not self._due_for_retry(entry):
                 continue
-            paper = self.repo.get_paper(paper_id)
-            if paper is not None:
-                retry.extend(match_alerts(self.repo.subscriptions(channel), [paper]))
-        return await self._fan_out(retry)
+            post = kind.rebuild(self.repo, entry)
+            if post is None:
+                self.repo.abandon_delivery(entry.key, "superseded or nothing left to post")
+                continue
+            posts.append((entry.key, post, entry.payload))
+        return await self._deliver_all(posts)
 
     # --- digests --------------------------------------------------------------------------
 
@@ -215,11 +237,8 @@ class Paperboy:
         digest = self.digest_for(ref, day, top, at)
         if digest is None:
             return None
-
-        async def send(publisher: Publisher) -> str:
-            return await publisher.send_digest(ref, digest)
-
-        return await self.deliverer.deliver(ref, DIGEST_KIND, digest.day.isoformat(), send)
+        key = PostKey(ref, DIGEST_KIND, digest.day.isoformat())
+        return await self.deliverer.deliver(key, digest, self.kinds[DIGEST_KIND].payload(digest))
 
     async def catch_up(self) -> dict[str, Outcome | None]:
         """After a start: post each enabled channel's digest whose last run was missed
@@ -231,17 +250,6 @@ class Paperboy:
             enabled_at = settings.digest_enabled_at
             if enabled_at is None or missed >= enabled_at:
                 slots[settings.channel] = missed
-        return await self._run_digests(slots)
-
-    async def retry_failed_digests(self) -> dict[str, Outcome | None]:
-        """Post again the digests whose last run failed (from the poll job, so a brief outage
-        at digest time costs minutes, not a day)."""
-        now = self.clock()
-        slots = {}
-        for channel, _day in self.repo.pending_deliveries(DIGEST_KIND, now):
-            settings = self.repo.channel(channel)
-            if settings and settings.digest_enabled and channel.platform in self.publishers:
-                slots[channel] = previous_run(settings.digest_time, settings.timezone, now)
         return await self._run_digests(slots)
 
     async def _run_digests(self, slots: dict[ChannelRef, datetime]) -> dict[str, Outcome | None]:

@@ -130,9 +130,38 @@ def _m002_alerts_and_health() -> str:
     """
 
 
+def _m003_exactly_once() -> str:
+    return """
+        -- who holds a claim, and until when (the owner renews it while it sends)
+        ALTER TABLE deliveries ADD COLUMN owner TEXT;
+        ALTER TABLE deliveries ADD COLUMN lease_until TEXT;
+        -- a post of several messages: how many are out, and the thread the rest goes to
+        ALTER TABLE deliveries ADD COLUMN parts_sent INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN thread_id TEXT;
+        -- 1 while a request may have reached the platform unanswered: ask it before resending
+        ALTER TABLE deliveries ADD COLUMN uncertain INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE deliveries ADD COLUMN in_flight_since TEXT;
+        -- the post's content (JSON, by its kind), so a resumed post is the same post
+        ALTER TABLE deliveries ADD COLUMN payload TEXT;
+        -- a claim from before leases existed may have reached the platform
+        UPDATE deliveries SET uncertain = 1, in_flight_since = claimed_at
+        WHERE state = 'claimed';
+        UPDATE deliveries SET parts_sent = 1 WHERE state = 'sent';
+        CREATE INDEX deliveries_open ON deliveries(state, lease_until)
+        WHERE state IN ('claimed', 'failed', 'held');
+        -- what paperboy learned about a platform: Discord channel types, refused workspaces
+        CREATE TABLE platform_facts (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
+    ("003_exactly_once", _m003_exactly_once),
 ]
 
 
@@ -147,7 +176,7 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
             continue
         try:
             db.conn.executescript(
-                f"BEGIN;\n{step()}\n"
+                f"BEGIN IMMEDIATE;\n{step()}\n"
                 f"INSERT INTO migrations (name, applied_at) VALUES ('{name}', datetime('now'));\n"
                 "COMMIT;"
             )

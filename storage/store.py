@@ -6,28 +6,26 @@ import logging
 import math
 import sqlite3
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
 from bot.domain import ChannelRef, ChannelSettings, Paper, SearchHit, Subscription, UpsertResult
 from bot.query.parse import Query
 from storage.channels import channel_to_row, row_to_channel
+from storage.ledger import Ledger
 from storage.papers import paper_to_row, row_to_paper
 from storage.schema import migrate
 from storage.search import search as search_papers
+from storage.tx import write
 
 log = logging.getLogger(__name__)
 
-# A claim older than this without a confirmation belongs to a process that died mid-send.
-CLAIM_TIMEOUT = timedelta(minutes=10)
-# A post that failed this many times is not tried again (it stays in the ledger as failed).
-MAX_ATTEMPTS = 8
+BUSY_TIMEOUT_MS = 30_000
 
 
-class Store:
+class Store(Ledger):
     """paperboy's SQLite archive: papers with FTS5, channels, subscriptions, deliveries."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -36,7 +34,8 @@ class Store:
         else:
             self.db = sqlite_utils.Database(str(path))
             self.db.enable_wal()
-        self.db.execute("PRAGMA busy_timeout = 5000")
+        # Another process (a `fetch` beside `run`) may hold the write lock for a moment.
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Search ranking uses ln(); SQLite has it only when built with math functions.
         try:
             self.db.execute("SELECT ln(1)")
@@ -66,7 +65,7 @@ class Store:
         stamp = _stamp(now)
         new: list[Paper] = []
         updated = 0
-        with self.db.atomic():
+        with write(self.db):
             for paper in papers:
                 row = paper_to_row(paper)
                 existing = self.db.execute(
@@ -105,7 +104,7 @@ class Store:
     def clear_pending_alerts(self, snapshot: Iterable[Paper]) -> None:
         """Unmark papers whose fan-out ran on this snapshot; a paper whose upvotes moved again
         meanwhile stays marked for the next fan-out."""
-        with self.db.atomic():
+        with write(self.db):
             for paper in snapshot:
                 self.db.execute(
                     "UPDATE papers SET alerts_pending = 0, alerted_upvotes = ? "
@@ -158,7 +157,7 @@ class Store:
     def save_channel(self, settings: ChannelSettings) -> None:
         """Create or update a channel's settings."""
         row = channel_to_row(settings)
-        with self.db.atomic():
+        with write(self.db):
             self.db.execute(
                 f"INSERT INTO channels ({', '.join(row)}, created_at) "
                 f"VALUES ({', '.join('?' for _ in row)}, ?) "
@@ -169,7 +168,7 @@ class Store:
 
     def record_failure(self, ref: ChannelRef, now: datetime) -> tuple[int, datetime]:
         """Count one more consecutive failure; return the count and when failing began."""
-        with self.db.atomic():
+        with write(self.db):
             self._ensure_channel(ref, now)
             self.db.execute(
                 "UPDATE channels SET failures = failures + 1, "
@@ -183,7 +182,7 @@ class Store:
 
     def reset_failures(self, ref: ChannelRef) -> None:
         """Forget a channel's failures after a successful post."""
-        with self.db.atomic():
+        with write(self.db):
             self.db.execute(
                 "UPDATE channels SET failures = 0, failing_since = NULL "
                 "WHERE key = ? AND (failures > 0 OR failing_since IS NOT NULL)",
@@ -192,7 +191,7 @@ class Store:
 
     def pause_channel(self, ref: ChannelRef, reason: str, now: datetime) -> None:
         """Stop deliveries to a channel until someone resumes it."""
-        with self.db.atomic():
+        with write(self.db):
             self._ensure_channel(ref, now)
             self.db.execute(
                 "UPDATE channels SET paused = 1, paused_reason = ? WHERE key = ?",
@@ -223,7 +222,7 @@ class Store:
         self, ref: ChannelRef, query: str, created_by: str, now: datetime
     ) -> Subscription | None:
         """Add a subscription; None when the channel already has this exact query."""
-        with self.db.atomic():
+        with write(self.db):
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO subscriptions (channel_key, query, created_by, created_at) "
                 "VALUES (?, ?, ?, ?)",
@@ -241,7 +240,7 @@ class Store:
         target = id_or_query.strip()
         for sub in self.subscriptions(ref):
             if (target.isdigit() and sub.id == int(target)) or sub.query == target:
-                with self.db.atomic():
+                with write(self.db):
                     self.db.execute("DELETE FROM subscriptions WHERE id = ?", [sub.id])
                 return sub
         return None
@@ -265,88 +264,11 @@ class Store:
             for r in rows
         ]
 
-    # --- deliveries ledger --------------------------------------------------------------
-
-    def claim_delivery(self, ref: ChannelRef, kind: str, key: str, now: datetime) -> bool:
-        """Claim a post before sending; False when it was already sent or is being sent."""
-        stale = _stamp(now - CLAIM_TIMEOUT)
-        with self.db.atomic():
-            inserted = self.db.execute(
-                "INSERT OR IGNORE INTO deliveries "
-                "(channel_key, kind, ref, state, attempts, claimed_at) "
-                "VALUES (?, ?, ?, 'claimed', 1, ?)",
-                [ref.key, kind, key, _stamp(now)],
-            ).rowcount
-            if inserted:
-                return True
-            # A failed post is retried (up to MAX_ATTEMPTS); a claim left by a process that
-            # died mid-send is taken over once it is older than CLAIM_TIMEOUT.
-            retaken = self.db.execute(
-                "UPDATE deliveries SET state = 'claimed', attempts = attempts + 1, "
-                "claimed_at = ?, error = NULL "
-                "WHERE channel_key = ? AND kind = ? AND ref = ? AND attempts < ? "
-                "AND (state = 'failed' OR (state = 'claimed' AND claimed_at < ?))",
-                [_stamp(now), ref.key, kind, key, MAX_ATTEMPTS, stale],
-            ).rowcount
-        return bool(retaken)
-
-    def confirm_delivery(
-        self, ref: ChannelRef, kind: str, key: str, message_id: str, now: datetime
-    ) -> None:
-        """Mark a claimed post as sent, with the platform message id."""
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE deliveries SET state = 'sent', message_id = ?, sent_at = ?, error = NULL "
-                "WHERE channel_key = ? AND kind = ? AND ref = ?",
-                [message_id, _stamp(now), ref.key, kind, key],
-            )
-
-    def fail_delivery(
-        self, ref: ChannelRef, kind: str, key: str, error: str, *, give_up: bool = False
-    ) -> None:
-        """Release a claim after a failed send so a later run retries it, or, with `give_up`,
-        record that it never will be (the platform refused the message itself)."""
-        with self.db.atomic():
-            self.db.execute(
-                "UPDATE deliveries SET state = ?, error = ? "
-                "WHERE channel_key = ? AND kind = ? AND ref = ? AND state = 'claimed'",
-                ["abandoned" if give_up else "failed", error[:500], ref.key, kind, key],
-            )
-
-    def delivered(self, ref: ChannelRef, kind: str) -> list[str]:
-        """Keys of the posts of a kind that reached a channel, in key order."""
-        rows = self.db.execute(
-            "SELECT ref FROM deliveries WHERE channel_key = ? AND kind = ? AND state = 'sent' "
-            "ORDER BY ref",
-            [ref.key, kind],
-        ).fetchall()
-        return [r[0] for r in rows]
-
-    def pending_deliveries(self, kind: str, now: datetime) -> list[tuple[ChannelRef, str]]:
-        """(channel, key) of posts of a kind that failed or were abandoned mid-send."""
-        rows = self.db.execute(
-            "SELECT channel_key, ref FROM deliveries WHERE kind = ? AND attempts < ? "
-            "AND (state = 'failed' OR (state = 'claimed' AND claimed_at < ?)) "
-            "ORDER BY claimed_at",
-            [kind, MAX_ATTEMPTS, _stamp(now - CLAIM_TIMEOUT)],
-        ).fetchall()
-        return [(ChannelRef.parse(r[0]), r[1]) for r in rows]
-
-    def delivery(self, ref: ChannelRef, kind: str, key: str) -> dict[str, Any] | None:
-        """One ledger row as a dict (for status and tests)."""
-        rows = list(
-            self.db.query(
-                "SELECT * FROM deliveries WHERE channel_key = ? AND kind = ? AND ref = ?",
-                [ref.key, kind, key],
-            )
-        )
-        return rows[0] if rows else None
-
     # --- polls --------------------------------------------------------------------------
 
     def record_poll(self, day: date, papers: int, now: datetime) -> None:
         """Remember a successful fetch of a day."""
-        with self.db.atomic():
+        with write(self.db):
             self.db.execute(
                 "INSERT INTO polls (day, fetched_at, papers) VALUES (?, ?, ?) "
                 "ON CONFLICT(day) DO UPDATE SET fetched_at = excluded.fetched_at, "

@@ -75,12 +75,19 @@ class Post:
 
 @dataclass
 class ScriptedPublisher:
-    """Records posts; `failures` lists errors to raise, in order, before posting succeeds."""
+    """Records posts; `failures` lists errors to raise, in order, before posting succeeds.
+
+    Like a platform with history: `find` answers from what was posted, by token, so a test
+    can leave a post half done (`crash_after`) and check that recovery finishes it once.
+    """
 
     platform: str = "test"
     posts: list[Post] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
+    by_token: dict[str, str] = field(default_factory=dict)
+    # Raise this after posting the message (the platform has it; the answer is lost).
+    crash_after: BaseException | None = None
 
     def _maybe_fail(self, channel: ChannelRef) -> None:
         if channel.channel in self.gone:
@@ -88,15 +95,23 @@ class ScriptedPublisher:
         if self.failures:
             raise self.failures.pop(0)
 
-    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
-        self._maybe_fail(channel)
-        self.posts.append(Post(channel, "digest", digest))
-        return f"m{len(self.posts)}"
+    async def publish(self, post: Digest | Alert, tracker: Any) -> str:
+        if tracker.parts_sent >= 1:
+            return str(tracker.first_id)
+        await tracker.claim(1)
+        self._maybe_fail(post.channel)
+        self.posts.append(Post(post.channel, tracker.key.kind, post))
+        message_id = f"m{len(self.posts)}"
+        self.by_token[tracker.key.token(1)] = message_id
+        if self.crash_after is not None:
+            exc, self.crash_after = self.crash_after, None
+            raise exc
+        await tracker.sent(1, message_id, thread_id=message_id)
+        return message_id
 
-    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
-        self._maybe_fail(channel)
-        self.posts.append(Post(channel, "alert", alert))
-        return f"m{len(self.posts)}"
+    async def find(self, key: PostKey, part: int, since: datetime,
+                   thread_id: str | None) -> str | None:
+        return self.by_token.get(key.token(part))
 
     def of_kind(self, kind: str) -> list[Post]:
         return [p for p in self.posts if p.kind == kind]

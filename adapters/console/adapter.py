@@ -8,12 +8,14 @@ import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import TextIO
 
 from rich.console import Console
 
 from adapters.console.render import render_alert, render_digest, render_reply
-from bot.domain import CONSOLE_CHANNEL_KEY, Alert, ChannelRef, Digest, Invocation, Reply
+from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Digest, Invocation, Post, PostKey, Reply
+from bot.ports import ResolveUnsupported, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -32,15 +34,24 @@ class ConsolePublisher:
         self.console = console or Console()
         self._ids = itertools.count(1)
 
-    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
-        """Print a digest."""
-        self.console.print(render_digest(digest))
-        return str(next(self._ids))
+    async def publish(self, post: Post, tracker: Tracker) -> str:
+        """Print a digest or an alert (one part)."""
+        if tracker.parts_sent >= 1 and tracker.first_id is not None:
+            return tracker.first_id
+        await tracker.claim(1)
+        self.console.print(render_digest(post) if isinstance(post, Digest) else render_alert(post))
+        message_id = str(next(self._ids))
+        await tracker.sent(1, message_id)
+        return message_id
 
-    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
-        """Print an alert."""
-        self.console.print(render_alert(alert))
-        return str(next(self._ids))
+    async def find(self, key: PostKey, part: int, since: datetime,
+                   thread_id: str | None) -> str | None:
+        """A terminal keeps no history to ask: a print cut short by a crash is printed again."""
+        raise ResolveUnsupported("the console keeps no history")
+
+    async def print_digest(self, digest: Digest) -> None:
+        """Print a digest outside the ledger (`paperboy digest`)."""
+        self.console.print(render_digest(digest))
 
     def show(self, reply: Reply) -> None:
         """Print a command's reply."""

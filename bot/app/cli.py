@@ -211,7 +211,7 @@ def digest(
         elif built is None or not papers:
             out.print(f"No papers for {wanted}.", markup=False)
         else:
-            await app.console.send_digest(ref, built)
+            await app.console.print_digest(built)
 
     _with_app(work)
 

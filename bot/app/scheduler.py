@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -17,6 +18,10 @@ from bot.service import Paperboy, PollReport
 log = logging.getLogger(__name__)
 
 POLL_JOB = "poll"
+RECOVER_JOB = "recover"
+# How often the ledger is checked for posts a crash left in flight, or failed posts whose retry
+# is due: with claims leased for 30 s, a crash costs well under a minute's delay.
+RECOVER_SECONDS = 15
 # A digest job that fires late (a busy loop, a suspended laptop) still runs within this window;
 # a longer outage is caught up from the deliveries ledger on the next start.
 DIGEST_MISFIRE_GRACE_SECONDS = 3600
@@ -42,7 +47,18 @@ class Scheduler:
 
     def start(self) -> None:
         """Schedule the startup poll and catch-up, the periodic poll and every digest."""
-        self.aps.add_job(self.startup, id="startup", next_run_time=datetime.now(UTC))
+        # No misfire grace limit: a start that is busy adding thousands of jobs must not skip
+        # the first poll and catch-up.
+        self.aps.add_job(self.startup, id="startup", next_run_time=datetime.now(UTC),
+                         misfire_grace_time=None)
+        self.aps.add_job(
+            self.recover,
+            IntervalTrigger(seconds=RECOVER_SECONDS, timezone=UTC),
+            id=RECOVER_JOB,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
         self.aps.add_job(
             self.poll,
             IntervalTrigger(minutes=self.poll_minutes, timezone=UTC),
@@ -101,7 +117,9 @@ class Scheduler:
         return job.next_run_time if job else None
 
     async def startup(self) -> None:
-        """First poll, then post digests whose time passed while paperboy was down."""
+        """Finish posts left in flight, poll, then post digests whose time passed while
+        paperboy was down."""
+        await self.recover()
         await self.poll()
         task = asyncio.current_task()
         if task is not None and task.cancelling():  # the poll was cut short by shutdown
@@ -113,18 +131,27 @@ class Scheduler:
         except Exception:
             log.exception("digest catch-up failed")
 
+    async def recover(self) -> None:
+        """The ledger job: finish posts a crash left in flight and retry failed ones."""
+        try:
+            outcomes = await self.core.recover()
+        except asyncio.CancelledError:
+            log.info("recovery interrupted by shutdown")
+            return
+        except Exception:
+            log.exception("recovering open deliveries failed")
+            return
+        if outcomes:
+            log.info("recovered open deliveries: %s", _counts(outcomes))
+
     async def poll(self) -> None:
-        """The periodic job: poll the feed, then retry any digest whose last run failed or was
-        missed, and pick up settings changed elsewhere. Errors are logged, never fatal."""
+        """The periodic job: poll the feed, send alerts, and pick up settings changed
+        elsewhere. Errors are logged, never fatal."""
         try:
             try:
                 self._log_poll(await self.core.poll())
             except Exception:
                 log.exception("poll failed")
-            try:
-                await self.core.retry_failed_digests()
-            except Exception:
-                log.exception("retrying failed digests failed")
         except asyncio.CancelledError:
             # Shutdown: what was stored stays stored, and marked alerts wait for the next run.
             log.info("poll interrupted by shutdown")
@@ -134,7 +161,7 @@ class Scheduler:
     @staticmethod
     def _log_poll(report: PollReport) -> None:
         log.info("poll: %d papers fetched, %d new, %d updated, alerts %s%s",
-                 report.fetched, len(report.new), report.updated, dict(report.alerts) or "none",
+                 report.fetched, len(report.new), report.updated, _counts(report.alerts),
                  f", errors: {report.errors}" if report.errors else "")
 
     async def digest(self, ref: ChannelRef) -> None:
@@ -148,3 +175,8 @@ class Scheduler:
             log.exception("digest for %s failed", ref.key)
             return
         log.info("digest for %s: %s", ref.key, outcome.value if outcome else "nothing due")
+
+
+def _counts(outcomes: Mapping[str, int]) -> str:
+    """Outcome counts as `2 sent, 1 failed` (or `none`)."""
+    return ", ".join(f"{n} {name}" for name, n in outcomes.items()) or "none"

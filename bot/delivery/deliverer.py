@@ -1,14 +1,21 @@
-"""Sending through the deliveries ledger: claim, send, confirm; pause channels that keep failing."""
+"""Sending through the deliveries ledger: own, (resolve), send part by part, confirm; pause
+channels that keep failing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+import os
+import secrets
+import socket
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.domain import ChannelRef
-from bot.ports import DeliveryError, Publisher, Repository
+from bot.delivery.tracker import LedgerTracker
+from bot.domain import LedgerEntry, Post, PostKey
+from bot.ports import ClaimLost, DeliveryError, Publisher, Repository, ResolveUnsupported
 
 log = logging.getLogger(__name__)
 
@@ -17,6 +24,13 @@ log = logging.getLogger(__name__)
 # is gone, the bot was removed) pauses it at once.
 MAX_FAILURES = 5
 FAILING_FOR = timedelta(hours=1)
+# A claim lives this long unless its owner renews it; after that another process (or this one,
+# restarted) takes the post over and asks the platform what became of it.
+LEASE = timedelta(seconds=30)
+# The owner renews its claims this often while it holds any.
+RENEW_SECONDS = 10.0
+# Clocks differ a little between paperboy and the platform: look back this much further.
+CLOCK_SKEW = timedelta(seconds=30)
 
 
 class Outcome(StrEnum):
@@ -29,60 +43,138 @@ class Outcome(StrEnum):
     NO_ADAPTER = "no adapter running for this platform"
 
 
-Send = Callable[[Publisher], Awaitable[str]]
+def new_owner() -> str:
+    """A name for this process's claims: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
 class Deliverer:
-    """Posts through the ledger so that restarts and retries neither lose nor repeat a post."""
+    """Posts through the ledger so that crashes, retries and two processes on one database
+    neither lose nor repeat a post."""
 
     def __init__(
         self,
         repo: Repository,
         publishers: Mapping[str, Publisher],
         clock: Callable[[], datetime],
+        owner: str | None = None,
+        renew_seconds: float = RENEW_SECONDS,
     ) -> None:
         self.repo = repo
         self.publishers = publishers
         self.clock = clock
+        self.owner = owner or new_owner()
+        self.renew_seconds = renew_seconds
+        self._holding = 0
+        self._renewer: asyncio.Task[None] | None = None
 
-    async def deliver(self, channel: ChannelRef, kind: str, key: str, send: Send) -> Outcome:
-        """Claim (channel, kind, key), send it, and confirm or release the claim."""
+    async def deliver(self, key: PostKey, post: Post, payload: str | None = None) -> Outcome:
+        """Send a post once: skip it when it is out or another process sends it, keep it when
+        its channel is paused, finish it when a crash left it half done."""
+        channel = key.channel
         settings = self.repo.channel(channel)
         if settings is not None and settings.paused:
+            self.repo.hold_delivery(key, self.clock(), payload)
             return Outcome.PAUSED
-        if not self.repo.claim_delivery(channel, kind, key, self.clock()):
-            return Outcome.ALREADY
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
-            # Kept as a failed post, so the process that runs this platform retries it.
-            self.repo.fail_delivery(channel, kind, key, f"no {channel.platform} adapter running")
+            # Kept as a failed post, so the process that runs this platform sends it.
+            self.repo.defer_delivery(key, self.clock(), payload,
+                                     f"no {channel.platform} adapter running")
             return Outcome.NO_ADAPTER
+        entry = self.repo.take_delivery(key, self.owner, self.clock(), LEASE, payload)
+        if entry is None:
+            return Outcome.ALREADY
+        self._hold()
         try:
-            message_id = await send(publisher)
+            return await self._send(publisher, entry, post)
+        finally:
+            self._release()
+
+    async def _send(self, publisher: Publisher, entry: LedgerEntry, post: Post) -> Outcome:
+        key = entry.key
+        tracker = LedgerTracker(self.repo, entry, self.owner, self.clock, LEASE)
+        try:
+            if entry.uncertain:
+                await self._resolve(publisher, entry, tracker)
+            message_id = await publisher.publish(post, tracker)
+        except ClaimLost:
+            log.warning("%s %s for %s was taken over by another process", key.kind, key.ref,
+                        key.channel.key)
+            return Outcome.ALREADY
         except DeliveryError as exc:
-            if exc.message_fault:  # the channel is fine; this message will never go through
-                log.error("%s refused %s %s for %s: %s", channel.platform, kind, key,
-                          channel.key, exc)
-                self.repo.fail_delivery(channel, kind, key, str(exc), give_up=True)
-            else:
-                self._failed(channel, kind, key, str(exc), permanent=exc.permanent)
+            self._failed(key, exc)
             return Outcome.FAILED
         except Exception as exc:  # an adapter bug must not stop the fan-out
-            log.exception("unexpected error posting %s %s to %s", kind, key, channel.key)
-            self._failed(channel, kind, key, f"{type(exc).__name__}: {exc}", permanent=False)
+            log.exception("unexpected error posting %s %s to %s", key.kind, key.ref,
+                          key.channel.key)
+            self._failed(key, DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True))
             return Outcome.FAILED
-        self.repo.confirm_delivery(channel, kind, key, message_id, self.clock())
-        self.repo.reset_failures(channel)
-        log.info("posted %s %s to %s (message %s)", kind, key, channel.key, message_id)
+        self.repo.finish_delivery(key, self.owner, self.clock())
+        self.repo.reset_failures(key.channel)
+        log.info("posted %s %s to %s (message %s, %d part%s)", key.kind, key.ref,
+                 key.channel.key, message_id, tracker.parts_sent,
+                 "" if tracker.parts_sent == 1 else "s")
         return Outcome.SENT
 
-    def _failed(self, channel: ChannelRef, kind: str, key: str, error: str, *,
-                permanent: bool) -> None:
+    async def _resolve(self, publisher: Publisher, entry: LedgerEntry,
+                       tracker: LedgerTracker) -> None:
+        """A request may have gone out unanswered: ask the platform before sending again."""
+        part = entry.parts_sent + 1
+        since = (entry.in_flight_since or self.clock()) - CLOCK_SKEW
+        try:
+            found = await publisher.find(entry.key, part, since, entry.thread_id)
+        except ResolveUnsupported as exc:
+            log.warning("cannot tell whether part %d of %s %s reached %s (%s): sending it "
+                        "again (at least once)", part, entry.key.kind, entry.key.ref,
+                        entry.key.channel.key, exc)
+            return
+        if found is None:
+            log.info("part %d of %s %s for %s was not posted: sending it", part,
+                     entry.key.kind, entry.key.ref, entry.key.channel.key)
+            return
+        log.info("part %d of %s %s for %s was posted before a crash (message %s)", part,
+                 entry.key.kind, entry.key.ref, entry.key.channel.key, found)
+        await tracker.found(part, found)
+
+    def _failed(self, key: PostKey, exc: DeliveryError) -> None:
+        channel = key.channel
+        if exc.message_fault:  # the channel is fine; this message will never go through
+            log.error("%s refused %s %s for %s: %s", channel.platform, key.kind, key.ref,
+                      channel.key, exc)
+            self.repo.fail_delivery(key, self.owner, str(exc), give_up=True)
+            return
         now = self.clock()
-        self.repo.fail_delivery(channel, kind, key, error)
+        self.repo.fail_delivery(key, self.owner, str(exc), uncertain=exc.uncertain)
         failures, since = self.repo.record_failure(channel, now)
-        pause = permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)
-        log.warning("posting %s %s to %s failed (%s)%s", kind, key, channel.key, error,
+        pause = exc.permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)
+        log.warning("posting %s %s to %s failed (%s)%s", key.kind, key.ref, channel.key, exc,
                     "; channel paused" if pause else "")
         if pause:
-            self.repo.pause_channel(channel, error, now)
+            self.repo.pause_channel(channel, str(exc), now)
+
+    # --- the lease ------------------------------------------------------------------------
+
+    def _hold(self) -> None:
+        self._holding += 1
+        if self._renewer is None or self._renewer.done():
+            self._renewer = asyncio.create_task(self._renew())
+
+    def _release(self) -> None:
+        self._holding -= 1
+
+    async def _renew(self) -> None:
+        """Keep this process's claims alive while it sends (pacing waits can be long)."""
+        while self._holding > 0:
+            await asyncio.sleep(self.renew_seconds)
+            try:
+                self.repo.renew_leases(self.owner, self.clock(), LEASE)
+            except Exception:  # a locked or damaged database: the next round tries again
+                log.exception("renewing delivery claims failed")
+
+    async def aclose(self) -> None:
+        """Stop renewing claims (at shutdown)."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._renewer

@@ -142,36 +142,6 @@ def test_subscription_of_another_channel_cannot_be_removed(store: Store) -> None
     assert len(store.subscriptions(CH)) == 1
 
 
-def test_claim_is_exclusive_until_released(store: Store) -> None:
-    assert store.claim_delivery(CH, "digest", "2026-11-25", NOW)
-    assert not store.claim_delivery(CH, "digest", "2026-11-25", NOW)
-    store.fail_delivery(CH, "digest", "2026-11-25", "boom")
-    assert store.claim_delivery(CH, "digest", "2026-11-25", NOW)
-    store.confirm_delivery(CH, "digest", "2026-11-25", "ts1", NOW)
-    assert not store.claim_delivery(CH, "digest", "2026-11-25", NOW)
-    row = store.delivery(CH, "digest", "2026-11-25")
-    assert row is not None
-    assert (row["state"], row["message_id"], row["attempts"]) == ("sent", "ts1", 2)
-
-
-def test_claim_abandoned_by_a_crash_is_taken_over_after_timeout(store: Store) -> None:
-    from storage.store import CLAIM_TIMEOUT
-
-    assert store.claim_delivery(CH, "alert", "2411.00001", NOW)
-    assert not store.claim_delivery(CH, "alert", "2411.00001", NOW + CLAIM_TIMEOUT / 2)
-    assert store.pending_deliveries("alert", NOW) == []
-    later = NOW + CLAIM_TIMEOUT * 2
-    assert store.pending_deliveries("alert", later) == [(CH, "2411.00001")]
-    assert store.claim_delivery(CH, "alert", "2411.00001", later)
-
-
-def test_delivered_lists_only_sent_posts(store: Store) -> None:
-    for key in ("2026-11-23", "2026-11-24", "2026-11-25"):
-        store.claim_delivery(CH, "digest", key, NOW)
-    store.confirm_delivery(CH, "digest", "2026-11-23", "a", NOW)
-    store.confirm_delivery(CH, "digest", "2026-11-24", "b", NOW)
-    assert store.delivered(CH, "digest") == ["2026-11-23", "2026-11-24"]
-
 
 def test_polls_are_recorded(store: Store) -> None:
     assert store.last_poll() is None
@@ -226,13 +196,3 @@ def test_backfilled_papers_count_as_already_alerted(store: Store) -> None:
                         alert_from=NOW.date())
     [(paper, before)] = store.papers_pending_alerts()
     assert (paper.upvotes, before) == (9, 3)
-
-
-def test_a_post_that_keeps_failing_is_given_up(store: Store) -> None:
-    from storage.store import MAX_ATTEMPTS
-
-    for _ in range(MAX_ATTEMPTS):
-        assert store.claim_delivery(CH, "alert", "p", NOW)
-        store.fail_delivery(CH, "alert", "p", "HTTP 500")
-    assert not store.claim_delivery(CH, "alert", "p", NOW)
-    assert store.pending_deliveries("alert", NOW) == []

@@ -96,7 +96,7 @@ async def test_poll_job_picks_up_settings_changed_by_another_process(
     assert scheduler.next_digest(CH) is None
 
 
-async def test_poll_job_retries_a_digest_that_failed_at_its_time(
+async def test_recovery_job_retries_a_digest_that_failed_at_its_time(
     store: Store, clock: Clock, publisher: ScriptedPublisher
 ) -> None:
     from bot.ports import DeliveryError
@@ -109,9 +109,13 @@ async def test_poll_job_retries_a_digest_that_failed_at_its_time(
     publisher.failures.append(DeliveryError("HTTP 503"))
     await scheduler.digest(CH)  # the 14:30 run fails (clock: 15:00)
     assert publisher.of_kind("digest") == []
-    await scheduler.poll()  # 30 minutes later
+    await scheduler.recover()  # too soon: retries back off
+    assert publisher.of_kind("digest") == []
+    clock.advance(minutes=2)
+    await scheduler.recover()
     assert len(publisher.of_kind("digest")) == 1
-    await scheduler.poll()
+    clock.advance(minutes=30)
+    await scheduler.recover()
     assert len(publisher.of_kind("digest")) == 1
 
 

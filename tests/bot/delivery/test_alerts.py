@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from bot.delivery.deliverer import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, Paper
+from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, Paper
 from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
@@ -98,6 +99,8 @@ async def test_failed_alert_is_retried_on_the_next_poll_and_delivered_once(
     publisher.failures.append(DeliveryError("HTTP 500"))
     first = await core.poll([DAY])
     assert first.alerts == {"failed": 1}
+    assert (await core.poll([DAY])).alerts == {}  # the retry backs off
+    clock.advance(minutes=2)
     second = await core.poll([DAY])
     third = await core.poll([DAY])
     assert second.alerts == {"sent": 1}
@@ -208,12 +211,12 @@ async def test_channels_are_served_side_by_side(store: Store, clock: Clock) -> N
     second_reached = asyncio.Event()
 
     class Gate(ScriptedPublisher):
-        async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
-            if channel == CH1:  # C1 waits for C2: a one-at-a-time fan-out would stall here
+        async def publish(self, post: Digest | Alert, tracker: Any) -> str:
+            if post.channel == CH1:  # C1 waits for C2: a one-at-a-time fan-out would stall
                 await asyncio.wait_for(second_reached.wait(), timeout=5)
             else:
                 second_reached.set()
-            return await super().send_alert(channel, alert)
+            return await super().publish(post, tracker)
 
     _subscribe(store, CH1, "diffusion")
     _subscribe(store, CH2, "diffusion")
@@ -259,6 +262,6 @@ async def test_retries_are_left_to_the_process_that_runs_the_platform(
     core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
     await core.poll([DAY])
     for _ in range(3):
-        assert await core.retry_alerts() == {}
+        assert await core.recover() == {}
     row = store.delivery(slack, "alert", "2411.00001")
-    assert row is not None and (row["state"], row["attempts"]) == ("failed", 1)
+    assert row is not None and (row["state"], row["attempts"]) == ("failed", 0)

@@ -1,97 +1,201 @@
-"""The ledger-backed deliverer: confirm, release, pause after repeated or permanent failures."""
+"""The ledger-backed deliverer: confirm, release, resolve after a crash, pause after repeated
+or permanent failures, hold while paused."""
 
 from __future__ import annotations
 
-from bot.delivery.deliverer import FAILING_FOR, MAX_FAILURES, Deliverer, Outcome
-from bot.domain import ChannelRef, ChannelSettings
-from bot.ports import DeliveryError, Publisher
+import contextlib
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.delivery.deliverer import FAILING_FOR, LEASE, MAX_FAILURES, Deliverer, Outcome
+from bot.domain import Alert, ChannelRef, ChannelSettings, PostKey
+from bot.ports import DeliveryError, ResolveUnsupported
 from storage.store import Store
-from tests.helpers import Clock, ScriptedPublisher
+from tests.helpers import Clock, ScriptedPublisher, make_paper
 
 CH = ChannelRef("test", "W1", "C1")
 
 
-def _deliverer(store: Store, clock: Clock) -> Deliverer:
-    # The sends below stand in for the publisher; it only has to exist for the platform.
-    return Deliverer(store, {"test": ScriptedPublisher()}, clock)
+def _alert(ref: str = "a") -> tuple[PostKey, Alert]:
+    return PostKey(CH, "alert", ref), Alert(CH, make_paper("2411.00001", "2026-11-25"), ("x",))
 
 
-def _send(errors: list[Exception]):
-    async def send(publisher: Publisher) -> str:
-        if errors:
-            raise errors.pop(0)
-        return "msg-1"
-
-    return send
+def _deliverer(store: Store, clock: Clock, publisher: ScriptedPublisher,
+               owner: str = "one") -> Deliverer:
+    return Deliverer(store, {"test": publisher}, clock, owner=owner)
 
 
 async def test_sent_post_is_confirmed_with_its_message_id(store: Store, clock: Clock) -> None:
-    outcome = await _deliverer(store, clock).deliver(CH, "digest", "d1", _send([]))
-    row = store.delivery(CH, "digest", "d1")
+    outcome = await _deliverer(store, clock, ScriptedPublisher()).deliver(*_alert())
+    row = store.delivery(CH, "alert", "a")
     assert outcome is Outcome.SENT
-    assert row is not None and (row["state"], row["message_id"]) == ("sent", "msg-1")
+    assert row is not None and (row["state"], row["message_id"]) == ("sent", "m1")
+    assert row["owner"] is None and row["parts_sent"] == 1
+
+
+async def test_a_sent_post_is_not_sent_again(store: Store, clock: Clock) -> None:
+    publisher = ScriptedPublisher()
+    deliverer = _deliverer(store, clock, publisher)
+    await deliverer.deliver(*_alert())
+    assert await deliverer.deliver(*_alert()) is Outcome.ALREADY
+    assert len(publisher.posts) == 1
+
+
+async def test_a_post_owned_by_a_live_process_is_left_to_it(store: Store, clock: Clock) -> None:
+    key, alert = _alert()
+    store.take_delivery(key, "other", clock(), LEASE)
+    publisher = ScriptedPublisher()
+    assert await _deliverer(store, clock, publisher).deliver(key, alert) is Outcome.ALREADY
+    assert publisher.posts == []
+
+
+async def test_a_post_that_reached_the_platform_before_a_crash_is_confirmed_not_repeated(
+    store: Store, clock: Clock,
+) -> None:
+    publisher = ScriptedPublisher(crash_after=KeyboardInterrupt())
+    key, alert = _alert()
+    # The process dies after the platform took the message, before the answer.
+    with contextlib.suppress(KeyboardInterrupt):
+        await _deliverer(store, clock, publisher, owner="dead").deliver(key, alert)
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert await _deliverer(store, clock, publisher, owner="new").deliver(key, alert) \
+        is Outcome.SENT
+    assert len(publisher.posts) == 1
+    row = store.delivery(CH, "alert", "a")
+    assert row is not None and (row["state"], row["message_id"]) == ("sent", "m1")
+
+
+async def test_a_post_that_never_left_before_a_crash_is_sent(store: Store, clock: Clock) -> None:
+    key, alert = _alert()
+    store.take_delivery(key, "dead", clock(), LEASE)
+    store.mark_in_flight(key, "dead", clock(), LEASE)
+    clock.advance(minutes=1)
+    publisher = ScriptedPublisher()
+    assert await _deliverer(store, clock, publisher).deliver(key, alert) is Outcome.SENT
+    assert len(publisher.posts) == 1
+
+
+async def test_a_platform_that_cannot_tell_gets_the_post_again(store: Store, clock: Clock) -> None:
+    class Forgetful(ScriptedPublisher):
+        async def find(self, *args: object) -> str | None:
+            raise ResolveUnsupported("no history scope")
+
+    key, alert = _alert()
+    store.take_delivery(key, "dead", clock(), LEASE)
+    store.mark_in_flight(key, "dead", clock(), LEASE)
+    clock.advance(minutes=1)
+    publisher = Forgetful()
+    assert await _deliverer(store, clock, publisher).deliver(key, alert) is Outcome.SENT
+    assert len(publisher.posts) == 1  # at least once
+
+
+async def test_an_uncertain_failure_is_resolved_before_the_retry(
+    store: Store, clock: Clock,
+) -> None:
+    publisher = ScriptedPublisher(crash_after=DeliveryError("timeout", uncertain=True))
+    deliverer = _deliverer(store, clock, publisher)
+    key, alert = _alert()
+    assert await deliverer.deliver(key, alert) is Outcome.FAILED
+    row = store.delivery(CH, "alert", "a")
+    assert row is not None and row["state"] == "failed" and row["uncertain"] == 1
+    assert await deliverer.deliver(key, alert) is Outcome.SENT
+    assert len(publisher.posts) == 1
 
 
 async def test_a_short_outage_does_not_pause_the_channel(store: Store, clock: Clock) -> None:
-    deliverer = _deliverer(store, clock)
+    publisher = ScriptedPublisher()
+    deliverer = _deliverer(store, clock, publisher)
     for i in range(MAX_FAILURES * 2):
-        outcome = await deliverer.deliver(CH, "alert", f"p{i}", _send([DeliveryError("500")]))
-        assert outcome is Outcome.FAILED
+        publisher.failures.append(DeliveryError("500"))
+        assert await deliverer.deliver(*_alert(f"p{i}")) is Outcome.FAILED
         clock.advance(minutes=1)
     settings = store.channel(CH)
     assert settings is not None and not settings.paused
 
 
 async def test_failing_for_an_hour_pauses_the_channel(store: Store, clock: Clock) -> None:
-    deliverer = _deliverer(store, clock)
+    publisher = ScriptedPublisher()
+    deliverer = _deliverer(store, clock, publisher)
     for i in range(MAX_FAILURES):
-        await deliverer.deliver(CH, "alert", f"p{i}", _send([DeliveryError("500")]))
+        publisher.failures.append(DeliveryError("500"))
+        await deliverer.deliver(*_alert(f"p{i}"))
         clock.advance(seconds=FAILING_FOR.total_seconds() / (MAX_FAILURES - 1))
     settings = store.channel(CH)
     assert settings is not None and settings.paused and settings.failures == MAX_FAILURES
-    assert await deliverer.deliver(CH, "alert", "next", _send([])) is Outcome.PAUSED
+    assert await deliverer.deliver(*_alert("next")) is Outcome.PAUSED
+
+
+async def test_a_post_due_while_paused_is_held_for_the_resume(store: Store, clock: Clock) -> None:
+    store.save_channel(ChannelSettings(CH, paused=True, paused_reason="is_archived"))
+    publisher = ScriptedPublisher()
+    key, alert = _alert()
+    assert await _deliverer(store, clock, publisher).deliver(key, alert, '{"p": 1}') \
+        is Outcome.PAUSED
+    [held] = store.held_deliveries(CH)
+    assert held.key == key and held.payload == '{"p": 1}' and publisher.posts == []
 
 
 async def test_settings_changed_during_a_send_are_kept(store: Store, clock: Clock) -> None:
-    from dataclasses import replace
-
     store.save_channel(ChannelSettings(CH))
-    deliverer = _deliverer(store, clock)
 
-    async def slow_failure(publisher: Publisher) -> str:
-        # Someone turns the digest on while this post waits out a rate limit.
-        settings = store.channel(CH)
-        assert settings is not None
-        store.save_channel(replace(settings, digest_enabled=True, digest_time="07:30"))
-        raise DeliveryError("HTTP 500")
+    class Slow(ScriptedPublisher):
+        async def publish(self, post: object, tracker: object) -> str:
+            # Someone turns the digest on while this post waits out a rate limit.
+            settings = store.channel(CH)
+            assert settings is not None
+            store.save_channel(replace(settings, digest_enabled=True, digest_time="07:30"))
+            raise DeliveryError("HTTP 500")
 
-    await deliverer.deliver(CH, "alert", "a", slow_failure)
+    await _deliverer(store, clock, Slow()).deliver(*_alert())
     settings = store.channel(CH)
     assert settings is not None
     assert (settings.digest_enabled, settings.digest_time, settings.failures) == (True, "07:30", 1)
 
 
 async def test_a_success_resets_the_failure_count(store: Store, clock: Clock) -> None:
-    deliverer = _deliverer(store, clock)
-    await deliverer.deliver(CH, "alert", "a", _send([DeliveryError("500")]))
-    await deliverer.deliver(CH, "alert", "b", _send([]))
+    publisher = ScriptedPublisher(failures=[DeliveryError("500")])
+    deliverer = _deliverer(store, clock, publisher)
+    await deliverer.deliver(*_alert("a"))
+    await deliverer.deliver(*_alert("b"))
     settings = store.channel(CH)
     assert settings is not None and settings.failures == 0
 
 
 async def test_an_adapter_bug_is_contained_and_released(store: Store, clock: Clock) -> None:
-    deliverer = _deliverer(store, clock)
-    outcome = await deliverer.deliver(CH, "alert", "a", _send([RuntimeError("oops")]))
+    publisher = ScriptedPublisher(failures=[RuntimeError("oops")])
+    deliverer = _deliverer(store, clock, publisher)
+    assert await deliverer.deliver(*_alert()) is Outcome.FAILED
     row = store.delivery(CH, "alert", "a")
-    assert outcome is Outcome.FAILED
     assert row is not None and row["state"] == "failed" and "oops" in row["error"]
-    assert await deliverer.deliver(CH, "alert", "a", _send([])) is Outcome.SENT
+    assert await deliverer.deliver(*_alert()) is Outcome.SENT
 
 
 async def test_permanent_failure_pauses_at_once(store: Store, clock: Clock) -> None:
     store.save_channel(ChannelSettings(CH))
-    deliverer = _deliverer(store, clock)
-    await deliverer.deliver(CH, "alert", "a", _send([DeliveryError("is_archived",
-                                                                   permanent=True)]))
+    publisher = ScriptedPublisher(failures=[DeliveryError("is_archived", permanent=True)])
+    await _deliverer(store, clock, publisher).deliver(*_alert())
     settings = store.channel(CH)
     assert settings is not None and settings.paused and settings.paused_reason == "is_archived"
+
+
+async def test_the_lease_is_renewed_while_a_post_is_in_flight(store: Store, clock: Clock) -> None:
+    import asyncio
+
+    release = asyncio.Event()
+
+    class Waiting(ScriptedPublisher):
+        async def publish(self, post: object, tracker: object) -> str:
+            await release.wait()
+            return await super().publish(post, tracker)  # type: ignore[arg-type]
+
+    deliverer = Deliverer(store, {"test": Waiting()}, clock, owner="one", renew_seconds=0)
+    task = asyncio.create_task(deliverer.deliver(*_alert()))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    clock.advance(seconds=LEASE.total_seconds() * 3)
+    for _ in range(5):
+        await asyncio.sleep(0)  # the renewer runs at this (moved) time
+    assert store.open_deliveries(clock() + timedelta(seconds=1)) == []
+    release.set()
+    assert await task is Outcome.SENT
+    await deliverer.aclose()

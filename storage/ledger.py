@@ -1,0 +1,208 @@
+"""The deliveries ledger: every post keyed by (channel, kind, ref), claimed with an owner and a
+lease, its parts recorded as they go out, so a post is neither lost nor repeated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+
+from bot.domain import ChannelRef, LedgerEntry, PostKey
+from storage.tx import write
+
+# A post that failed this many times is not tried again (it stays in the ledger as failed).
+MAX_ATTEMPTS = 8
+
+
+def stamp(moment: datetime | None) -> str:
+    """A UTC ISO timestamp with milliseconds (sorts as text)."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _entry(row: dict[str, Any]) -> LedgerEntry:
+    return LedgerEntry(
+        key=PostKey(ChannelRef.parse(row["channel_key"]), row["kind"], row["ref"]),
+        state=row["state"],
+        attempts=row["attempts"],
+        parts_sent=row["parts_sent"],
+        first_id=row["message_id"],
+        thread_id=row["thread_id"],
+        uncertain=bool(row["uncertain"]),
+        in_flight_since=_when(row["in_flight_since"]),
+        payload=row["payload"],
+        error=row["error"],
+        claimed_at=_when(row["claimed_at"]),
+    )
+
+
+_KEY = "channel_key = ? AND kind = ? AND ref = ?"
+
+
+def _k(key: PostKey) -> list[str]:
+    return [key.channel.key, key.kind, key.ref]
+
+
+class Ledger:
+    """The deliveries ledger on paperboy's SQLite file (mixed into the Store)."""
+
+    db: sqlite_utils.Database
+
+    def take_delivery(
+        self, key: PostKey, owner: str, now: datetime, lease: timedelta,
+        payload: str | None = None,
+    ) -> LedgerEntry | None:
+        """Own a post to send it: a new one, one that failed, one held while its channel was
+        paused, or one whose owner's lease ran out. None when it is sent, given up, or
+        another live owner has it."""
+        until = stamp(now + lease)
+        with write(self.db):
+            inserted = self.db.execute(
+                "INSERT OR IGNORE INTO deliveries (channel_key, kind, ref, state, attempts, "
+                "claimed_at, owner, lease_until, payload) "
+                "VALUES (?, ?, ?, 'claimed', 1, ?, ?, ?, ?)",
+                [*_k(key), stamp(now), owner, until, payload],
+            ).rowcount
+            if not inserted:
+                taken = self.db.execute(
+                    "UPDATE deliveries SET state = 'claimed', owner = ?, lease_until = ?, "
+                    "attempts = attempts + 1, claimed_at = ?, error = NULL, "
+                    "payload = coalesce(payload, ?) "
+                    f"WHERE {_KEY} AND attempts < ? AND (state IN ('failed', 'held') "
+                    "OR (state = 'claimed' AND (lease_until IS NULL OR lease_until < ?)))",
+                    [owner, until, stamp(now), payload, *_k(key), MAX_ATTEMPTS, stamp(now)],
+                ).rowcount
+                if not taken:
+                    return None
+            row = next(self.db.query(f"SELECT * FROM deliveries WHERE {_KEY}", _k(key)))
+        return _entry(row)
+
+    def _owned(self, key: PostKey, owner: str, sets: str, args: list[Any]) -> bool:
+        with write(self.db):
+            changed = self.db.execute(
+                f"UPDATE deliveries SET {sets} WHERE {_KEY} AND owner = ? AND state = 'claimed'",
+                [*args, *_k(key), owner],
+            ).rowcount
+        return bool(changed)
+
+    def mark_in_flight(self, key: PostKey, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Record that a request for the post's next part is about to go out; False when
+        `owner` no longer holds the post."""
+        return self._owned(key, owner, "uncertain = 1, in_flight_since = ?, lease_until = ?",
+                           [stamp(now), stamp(now + lease)])
+
+    def mark_part_sent(
+        self, key: PostKey, owner: str, part: int, message_id: str, thread_id: str | None,
+    ) -> bool:
+        """Record that `part` is out (part 1's id is the post's message id)."""
+        return self._owned(
+            key, owner,
+            "parts_sent = max(parts_sent, ?), uncertain = 0, "
+            "message_id = CASE WHEN ? = 1 THEN ? ELSE message_id END, "
+            "thread_id = coalesce(?, thread_id)",
+            [part, part, message_id, thread_id],
+        )
+
+    def mark_refused(self, key: PostKey, owner: str) -> bool:
+        """Record that the last request was answered and posted nothing."""
+        return self._owned(key, owner, "uncertain = 0", [])
+
+    def finish_delivery(self, key: PostKey, owner: str, now: datetime) -> bool:
+        """Mark an owned post as wholly sent."""
+        return self._owned(key, owner, "state = 'sent', sent_at = ?, owner = NULL, "
+                           "lease_until = NULL, uncertain = 0, error = NULL", [stamp(now)])
+
+    def fail_delivery(
+        self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
+        uncertain: bool = False,
+    ) -> None:
+        """Release an owned post after a failure, for a later retry unless `give_up`."""
+        self._owned(key, owner, "state = ?, error = ?, owner = NULL, lease_until = NULL, "
+                    "uncertain = max(uncertain, ?)",
+                    ["abandoned" if give_up else "failed", error[:500], int(uncertain)])
+
+    def abandon_delivery(self, key: PostKey, reason: str) -> None:
+        """Give up an open post that no owner holds (nothing left to post)."""
+        with write(self.db):
+            self.db.execute(
+                "UPDATE deliveries SET state = 'abandoned', error = ?, owner = NULL "
+                f"WHERE {_KEY} AND state IN ('failed', 'held', 'claimed')",
+                [reason[:500], *_k(key)],
+            )
+
+    def hold_delivery(self, key: PostKey, now: datetime, payload: str | None) -> bool:
+        """Keep a post that fell due while its channel was paused, for the resume."""
+        return self._keep(key, now, payload, "held", None)
+
+    def defer_delivery(self, key: PostKey, now: datetime, payload: str | None,
+                       reason: str) -> bool:
+        """Leave a post for the process that runs its platform (no attempt is counted)."""
+        return self._keep(key, now, payload, "failed", reason)
+
+    def _keep(self, key: PostKey, now: datetime, payload: str | None, state: str,
+              error: str | None) -> bool:
+        with write(self.db):
+            return bool(self.db.execute(
+                "INSERT OR IGNORE INTO deliveries (channel_key, kind, ref, state, attempts, "
+                "claimed_at, payload, error) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                [*_k(key), state, stamp(now), payload, error],
+            ).rowcount)
+
+    def renew_leases(self, owner: str, now: datetime, lease: timedelta) -> int:
+        """Extend every claim `owner` holds; how many it holds."""
+        with write(self.db):
+            return int(self.db.execute(
+                "UPDATE deliveries SET lease_until = ? WHERE owner = ? AND state = 'claimed'",
+                [stamp(now + lease), owner],
+            ).rowcount)
+
+    def open_deliveries(
+        self, now: datetime, *, kind: str | None = None, held: bool = False,
+    ) -> list[LedgerEntry]:
+        """Posts to finish: failed ones to retry and claims whose owner is gone (with `held`,
+        also those kept while their channel was paused), oldest first."""
+        states = "('failed', 'held')" if held else "('failed')"
+        rows = self.db.query(
+            "SELECT * FROM deliveries WHERE attempts < ? AND "
+            f"(state IN {states} OR (state = 'claimed' AND "
+            "(lease_until IS NULL OR lease_until < ?))) "
+            + ("AND kind = ? " if kind else "") + "ORDER BY claimed_at, rowid",
+            [MAX_ATTEMPTS, stamp(now), *([kind] if kind else [])],
+        )
+        return [_entry(r) for r in rows]
+
+    def held_deliveries(self, ref: ChannelRef) -> list[LedgerEntry]:
+        """Posts kept for a paused channel, oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM deliveries WHERE channel_key = ? AND state = 'held' "
+            "ORDER BY claimed_at, rowid", [ref.key],
+        )
+        return [_entry(r) for r in rows]
+
+    def drop_held(self, key: PostKey) -> None:
+        """Forget a held post (a digest folded into a catch-up)."""
+        with write(self.db):
+            self.db.execute(f"DELETE FROM deliveries WHERE {_KEY} AND state = 'held'", _k(key))
+
+    def delivered(self, ref: ChannelRef, kind: str) -> list[str]:
+        """Keys of the posts of a kind that reached a channel, in key order."""
+        rows = self.db.execute(
+            "SELECT ref FROM deliveries WHERE channel_key = ? AND kind = ? AND state = 'sent' "
+            "ORDER BY ref",
+            [ref.key, kind],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def delivery(self, ref: ChannelRef, kind: str, key: str) -> dict[str, Any] | None:
+        """One ledger row as a dict (for status and tests)."""
+        rows = list(self.db.query(f"SELECT * FROM deliveries WHERE {_KEY}", [ref.key, kind, key]))
+        return rows[0] if rows else None
+
+    def ledger_counts(self) -> dict[str, int]:
+        """How many posts are in each state."""
+        rows = self.db.execute("SELECT state, count(*) FROM deliveries GROUP BY state")
+        return {state: int(n) for state, n in rows.fetchall()}

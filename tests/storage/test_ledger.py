@@ -1,0 +1,108 @@
+"""The deliveries ledger: owners and leases, parts, uncertainty, holds, give-ups."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.domain import ChannelRef, PostKey
+from storage.ledger import MAX_ATTEMPTS
+from storage.store import Store
+from tests.helpers import at
+
+CH = ChannelRef("slack", "T1", "C1")
+NOW = at("2026-11-25 15:00")
+LEASE = timedelta(seconds=30)
+KEY = PostKey(CH, "digest", "2026-11-25")
+
+
+def test_a_live_claim_is_exclusive(store: Store) -> None:
+    assert store.take_delivery(KEY, "a", NOW, LEASE) is not None
+    assert store.take_delivery(KEY, "b", NOW + LEASE / 2, LEASE) is None
+    assert store.take_delivery(KEY, "a", NOW, LEASE) is None  # not twice by its owner either
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_over_with_its_progress(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE, payload='{"x": 1}')
+    assert store.mark_in_flight(KEY, "a", NOW, LEASE)
+    assert store.mark_part_sent(KEY, "a", 1, "ts1", "ts1")
+    assert store.mark_in_flight(KEY, "a", NOW, LEASE)  # part 2 went out, then a crash
+    entry = store.take_delivery(KEY, "b", NOW + LEASE * 2, LEASE)
+    assert entry is not None
+    assert (entry.parts_sent, entry.first_id, entry.thread_id) == (1, "ts1", "ts1")
+    assert entry.uncertain and entry.in_flight_since == NOW
+    assert entry.payload == '{"x": 1}' and entry.attempts == 2
+
+
+def test_the_old_owner_cannot_write_after_a_takeover(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE)
+    store.take_delivery(KEY, "b", NOW + LEASE * 2, LEASE)
+    assert not store.mark_in_flight(KEY, "a", NOW + LEASE * 2, LEASE)
+    assert not store.mark_part_sent(KEY, "a", 1, "ts1", None)
+    assert not store.finish_delivery(KEY, "a", NOW)
+    assert store.finish_delivery(KEY, "b", NOW)
+
+
+def test_renewing_keeps_a_claim_alive(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE)
+    assert store.renew_leases("a", NOW + LEASE / 2, LEASE) == 1
+    assert store.take_delivery(KEY, "b", NOW + LEASE, LEASE) is None
+    assert store.open_deliveries(NOW + LEASE) == []
+    assert [e.key for e in store.open_deliveries(NOW + LEASE * 2)] == [KEY]
+
+
+def test_a_refused_request_clears_the_uncertainty(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE)
+    store.mark_in_flight(KEY, "a", NOW, LEASE)
+    store.mark_refused(KEY, "a")
+    entry = store.take_delivery(KEY, "b", NOW + LEASE * 2, LEASE)
+    assert entry is not None and not entry.uncertain
+
+
+def test_a_failure_keeps_the_uncertainty_for_the_retry(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE)
+    store.mark_in_flight(KEY, "a", NOW, LEASE)
+    store.fail_delivery(KEY, "a", "timeout", uncertain=True)
+    [entry] = store.open_deliveries(NOW)
+    assert entry.state == "failed" and entry.uncertain and entry.error == "timeout"
+
+
+def test_a_finished_post_is_never_taken_again(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE)
+    store.finish_delivery(KEY, "a", NOW)
+    assert store.take_delivery(KEY, "b", NOW + timedelta(days=1), LEASE) is None
+    assert store.delivered(CH, "digest") == ["2026-11-25"]
+    assert store.open_deliveries(NOW + timedelta(days=1)) == []
+
+
+def test_a_post_that_keeps_failing_is_given_up(store: Store) -> None:
+    key = PostKey(CH, "alert", "p")
+    for _ in range(MAX_ATTEMPTS):
+        assert store.take_delivery(key, "a", NOW, LEASE) is not None
+        store.fail_delivery(key, "a", "HTTP 500")
+    assert store.take_delivery(key, "a", NOW, LEASE) is None
+    assert store.open_deliveries(NOW) == []
+
+
+def test_a_message_fault_gives_up_at_once(store: Store) -> None:
+    store.take_delivery(KEY, "a", NOW, LEASE)
+    store.fail_delivery(KEY, "a", "invalid_blocks", give_up=True)
+    assert store.take_delivery(KEY, "a", NOW, LEASE) is None
+    row = store.delivery(CH, "digest", KEY.ref)
+    assert row is not None and row["state"] == "abandoned"
+
+
+def test_a_held_post_waits_for_the_resume_and_is_then_sent(store: Store) -> None:
+    assert store.hold_delivery(KEY, NOW, '{"p": 1}')
+    assert not store.hold_delivery(KEY, NOW, '{"p": 2}')
+    assert store.open_deliveries(NOW) == []
+    assert [e.key for e in store.held_deliveries(CH)] == [KEY]
+    entry = store.take_delivery(KEY, "a", NOW, LEASE)
+    assert entry is not None and entry.payload == '{"p": 1}'
+
+
+def test_delivered_lists_only_sent_posts(store: Store) -> None:
+    for ref in ("2026-11-23", "2026-11-24", "2026-11-25"):
+        store.take_delivery(PostKey(CH, "digest", ref), "a", NOW, LEASE)
+    store.finish_delivery(PostKey(CH, "digest", "2026-11-23"), "a", NOW)
+    store.finish_delivery(PostKey(CH, "digest", "2026-11-24"), "a", NOW)
+    assert store.delivered(CH, "digest") == ["2026-11-23", "2026-11-24"]
