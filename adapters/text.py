@@ -24,7 +24,9 @@ def day_label(day: date) -> str:
 
 
 def digest_when(digest: Digest) -> str:
-    """The day, or for a catch-up the range of days, a digest covers."""
+    """The day, or for a catch-up the range of days, or the period, a digest covers."""
+    if digest.period is not None:
+        return digest.period
     first, last = digest.days[0], digest.day
     if not digest.is_catch_up:
         return day_label(last)

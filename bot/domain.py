@@ -114,19 +114,32 @@ class WeekendPolicy(StrEnum):
 
 @dataclass(frozen=True)
 class ChannelSettings:
-    """A channel's digest settings and delivery health."""
+    """A channel paperboy knows, and its delivery health."""
 
     channel: ChannelRef
-    digest_enabled: bool = False
-    digest_time: str = "09:00"
-    timezone: str = "UTC"
-    size: int = 10
-    min_upvotes: int = 0
-    weekends: WeekendPolicy = WeekendPolicy.SKIP
     paused: bool = False
     paused_reason: str | None = None
     failures: int = 0
-    digest_enabled_at: datetime | None = None  # no digest covers days before this
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When and how a channel gets one kind of timed post (the daily digest, the weekly
+    roll-up)."""
+
+    channel: ChannelRef
+    kind: str
+    enabled: bool = False
+    time: str = "09:00"
+    timezone: str = "UTC"
+    weekday: int = 0  # 0 = Monday; for weekly kinds
+    size: int = 10
+    min_upvotes: int = 0
+    weekends: WeekendPolicy = WeekendPolicy.SKIP
+    enabled_at: datetime | None = None  # no post covers time before this
 
 
 @dataclass(frozen=True)
@@ -158,16 +171,17 @@ class Digest:
     papers: tuple[Paper, ...]
     notice: str | None = None
     title: str = "Daily Papers"  # what the post is called ("Weekly top papers" for a roll-up)
+    period: str | None = None  # a named period it covers instead of days, e.g. "2026-W48"
 
     @property
     def day(self) -> date:
-        """The newest day the digest covers (its ledger reference)."""
+        """The newest day the digest covers."""
         return self.days[-1]
 
     @property
     def is_catch_up(self) -> bool:
-        """True when the digest covers days missed during downtime."""
-        return len(self.days) > 1
+        """True when a daily digest covers days missed during downtime."""
+        return self.period is None and len(self.days) > 1
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from bot.domain import (
     Paper,
     Post,
     PostKey,
+    Schedule,
     SearchHit,
     Subscription,
     UpsertResult,
@@ -151,8 +152,25 @@ class Repository(Protocol):
         """Create or update a channel's settings."""
         ...
 
-    def channels(self, *, digest_enabled: bool | None = None) -> list[ChannelSettings]:
-        """All known channels, optionally only those with digests on (or off)."""
+    def channels(self) -> list[ChannelSettings]:
+        """All known channels."""
+        ...
+
+    def schedule(self, ref: ChannelRef, kind: str) -> Schedule | None:
+        """A channel's schedule of one kind, or None when it was never set."""
+        ...
+
+    def save_schedule(self, schedule: Schedule, now: datetime) -> int:
+        """Create or update a schedule; return the schedules' new version."""
+        ...
+
+    def schedules(self, kind: str | None = None, *, enabled: bool | None = None,
+                  since_version: int = 0) -> list[Schedule]:
+        """Schedules, optionally of one kind, on or off, or changed after a version."""
+        ...
+
+    def schedules_version(self) -> int:
+        """The version of the newest schedule change."""
         ...
 
     def add_subscription(

@@ -5,16 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
-from bot.delivery.calendar import previous_run
+from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import Deliverer, Outcome
-from bot.delivery.digests import DIGEST_KIND, build_digest, due_days
-from bot.delivery.kinds import AlertKind, DigestKind, PostKind
-from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, LedgerEntry, Paper, PostKey
+from bot.delivery.digests import DIGEST_KIND
+from bot.delivery.kinds import AlertKind, PostKind, TimedKind
+from bot.delivery.weekly import WeeklyRollup
+from bot.domain import (
+    Alert,
+    ChannelRef,
+    ChannelSettings,
+    Digest,
+    LedgerEntry,
+    Paper,
+    PostKey,
+    Schedule,
+)
 from bot.feed.client import FeedError
 from bot.ports import Feed, Publisher, Repository
 
@@ -74,28 +84,40 @@ class Paperboy:
         self.clock = clock
         self.defaults = defaults or Defaults()
         self.deliverer = Deliverer(repo, self.publishers, clock)
-        self.kinds: dict[str, PostKind] = {k.name: k for k in (DigestKind(), AlertKind())}
-        # Called after a channel's digest settings change, so the scheduler can rebuild jobs.
-        self.on_settings_changed: Callable[[ChannelSettings], None] | None = None
+        timed: list[TimedKind] = [
+            DailyDigest(self.defaults.digest_time, self.defaults.timezone),
+            WeeklyRollup(self.defaults.digest_time, self.defaults.timezone),
+        ]
+        self.timed_kinds: dict[str, TimedKind] = {k.name: k for k in timed}
+        self.kinds: dict[str, PostKind] = {**self.timed_kinds, ALERT_KIND: AlertKind()}
 
-    # --- channels -------------------------------------------------------------------------
+    # --- channels and schedules ----------------------------------------------------------
 
     def settings(self, ref: ChannelRef) -> ChannelSettings:
-        """A channel's settings, or the defaults for a channel paperboy has not seen."""
-        enabled = ref.platform in self.defaults.digest_on_for
-        return self.repo.channel(ref) or ChannelSettings(
-            channel=ref,
-            digest_enabled=enabled,
-            digest_time=self.defaults.digest_time,
-            timezone=self.defaults.timezone,
-            digest_enabled_at=self.clock() if enabled else None,
-        )
+        """A channel's health, or a fresh one for a channel paperboy has not seen."""
+        return self.repo.channel(ref) or ChannelSettings(channel=ref)
 
-    def save_settings(self, settings: ChannelSettings) -> None:
-        """Store a channel's settings and tell the scheduler."""
-        self.repo.save_channel(settings)
-        if self.on_settings_changed is not None:
-            self.on_settings_changed(settings)
+    def timed(self, kind: str) -> TimedKind:
+        """A timed kind by name; ValueError when there is none."""
+        found = self.timed_kinds.get(kind)
+        if found is None:
+            raise ValueError(f"no timed post kind {kind!r}")
+        return found
+
+    def schedule(self, ref: ChannelRef, kind: str = DIGEST_KIND) -> Schedule:
+        """A channel's schedule of one kind, or that kind's defaults (the console's daily
+        digest starts on, out of the box)."""
+        stored = self.repo.schedule(ref, kind)
+        if stored is not None:
+            return stored
+        fresh = self.timed(kind).defaults(ref)
+        if kind == DIGEST_KIND and ref.platform in self.defaults.digest_on_for:
+            fresh = replace(fresh, enabled=True, enabled_at=self.clock())
+        return fresh
+
+    def save_schedule(self, schedule: Schedule) -> None:
+        """Store a schedule (the scheduler picks the change up from storage)."""
+        self.repo.save_schedule(schedule, self.clock())
 
     # --- polling and alerts ---------------------------------------------------------------
 
@@ -201,63 +223,87 @@ class Paperboy:
             posts.append((entry.key, post, entry.payload))
         return await self._deliver_all(posts)
 
-    # --- digests --------------------------------------------------------------------------
+    # --- timed posts (the daily digest, the weekly roll-up) --------------------------------
 
-    def digest_for(
+    def post_for(
         self,
         ref: ChannelRef,
+        kind: str = DIGEST_KIND,
         day: date | None = None,
         top: int | None = None,
         at: datetime | None = None,
     ) -> Digest | None:
-        """The digest a channel gets at `at` (default now) or for one day, without sending it."""
-        settings = self.settings(ref)
-        days = [day] if day else due_days(self.repo, settings, at or self.clock())
-        return build_digest(self.repo, settings, days, top=top, polled=self.repo.polled_days())
-
-    async def run_digest(self, ref: ChannelRef, at: datetime | None = None) -> Outcome | None:
-        """The digest job of one channel, as scheduled for `at` (default now): fetch, post."""
-        settings = self.settings(ref)
-        if not settings.digest_enabled:  # turned off since the job was scheduled
+        """The post a channel gets at `at` (default now), or the one covering `day`, without
+        sending it."""
+        timed = self.timed(kind)
+        schedule = self.schedule(ref, kind)
+        due = timed.covering(day) if day else timed.due(self.repo, schedule, at or self.clock())
+        if due is None:
             return None
-        days = due_days(self.repo, settings, at or self.clock())
-        missing = [d for d in days if d not in self.repo.polled_days()]
-        if missing:
-            await self.poll(missing)
-        return await self.send_digest(ref, at=at)
+        return timed.build(self.repo, schedule, due, top=top, polled=self.repo.polled_days())
 
-    async def send_digest(
+    async def run_scheduled(self, ref: ChannelRef, kind: str = DIGEST_KIND,
+                            at: datetime | None = None) -> Outcome | None:
+        """One channel's job of a timed kind, as scheduled for `at` (default now): fetch the
+        days it covers that were never fetched, then post."""
+        schedule = self.schedule(ref, kind)
+        if not schedule.enabled:  # turned off since the job was scheduled
+            return None
+        due = self.timed(kind).due(self.repo, schedule, at or self.clock())
+        if due is None:
+            return None
+        await self._fetch_missing(due.days)
+        return await self.send_scheduled(ref, kind, at=at)
+
+    async def send_scheduled(
         self,
         ref: ChannelRef,
+        kind: str = DIGEST_KIND,
         day: date | None = None,
         top: int | None = None,
         at: datetime | None = None,
     ) -> Outcome | None:
-        """Post a channel's digest through the ledger; None when there is nothing to post."""
-        digest = self.digest_for(ref, day, top, at)
-        if digest is None:
+        """Post a channel's timed post through the ledger; None when there is nothing to
+        post."""
+        timed = self.timed(kind)
+        schedule = self.schedule(ref, kind)
+        due = timed.covering(day) if day else timed.due(self.repo, schedule, at or self.clock())
+        if due is None:
             return None
-        key = PostKey(ref, DIGEST_KIND, digest.day.isoformat())
-        return await self.deliverer.deliver(key, digest, self.kinds[DIGEST_KIND].payload(digest))
+        post = timed.build(self.repo, schedule, due, top=top, polled=self.repo.polled_days())
+        if post is None:
+            return None
+        return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post,
+                                            timed.payload(post))
 
     async def catch_up(self) -> dict[str, Outcome | None]:
-        """After a start: post each enabled channel's digest whose last run was missed
-        (never one from before the digest was turned on)."""
+        """After a start: post each enabled schedule's post whose last run was missed (never
+        one from before it was turned on)."""
         now = self.clock()
-        slots = {}
-        for settings in self.repo.channels(digest_enabled=True):
-            missed = previous_run(settings.digest_time, settings.timezone, now)
-            enabled_at = settings.digest_enabled_at
-            if enabled_at is None or missed >= enabled_at:
-                slots[settings.channel] = missed
-        return await self._run_digests(slots)
-
-    async def _run_digests(self, slots: dict[ChannelRef, datetime]) -> dict[str, Outcome | None]:
-        """Run each channel's digest as scheduled at its slot, fetching missing days once."""
+        slots: dict[tuple[ChannelRef, str], datetime] = {}
+        for schedule in self.repo.schedules(enabled=True):
+            timed = self.timed_kinds.get(schedule.kind)
+            if timed is None:
+                continue
+            missed = timed.previous_run(schedule, now)
+            if schedule.enabled_at is None or missed >= schedule.enabled_at:
+                slots[(schedule.channel, schedule.kind)] = missed
         missing: set[date] = set()
-        for ref, at in slots.items():
-            missing.update(due_days(self.repo, self.settings(ref), at))
-        missing -= self.repo.polled_days()
+        for (ref, kind), at in slots.items():
+            due = self.timed(kind).due(self.repo, self.schedule(ref, kind), at)
+            missing.update(due.days if due else ())
+        await self._fetch_missing(missing)
+        return {
+            (ref.key if kind == DIGEST_KIND else f"{ref.key} {kind}"):
+            await self.run_scheduled(ref, kind, at=at)
+            for (ref, kind), at in slots.items()
+        }
+
+    async def _fetch_missing(self, days: Iterable[date]) -> None:
+        """Fetch the days that were never fetched (today's and earlier: later ones are
+        empty)."""
+        today = self.clock().astimezone(UTC).date()
+        missing = sorted(set(days) - self.repo.polled_days())
+        missing = [d for d in missing if d <= today]
         if missing:
-            await self.poll(sorted(missing))
-        return {ref.key: await self.run_digest(ref, at=at) for ref, at in slots.items()}
+            await self.poll(missing)

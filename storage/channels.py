@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from bot.domain import ChannelRef, ChannelSettings, WeekendPolicy
+import sqlite_utils
+
+from bot.domain import ChannelRef, ChannelSettings
+
+
+def ensure_channel(db: sqlite_utils.Database, ref: ChannelRef, now: datetime) -> None:
+    """Add a channel row with defaults unless it exists (inside the caller's transaction)."""
+    db.execute(
+        "INSERT OR IGNORE INTO channels (key, platform, workspace, channel, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [ref.key, ref.platform, ref.workspace, ref.channel,
+         now.astimezone(UTC).isoformat(timespec="seconds")],
+    )
 
 
 def channel_to_row(settings: ChannelSettings) -> dict[str, Any]:
@@ -16,18 +28,9 @@ def channel_to_row(settings: ChannelSettings) -> dict[str, Any]:
         "platform": ref.platform,
         "workspace": ref.workspace,
         "channel": ref.channel,
-        "digest_enabled": int(settings.digest_enabled),
-        "digest_time": settings.digest_time,
-        "timezone": settings.timezone,
-        "size": settings.size,
-        "min_upvotes": settings.min_upvotes,
-        "weekends": settings.weekends.value,
         "paused": int(settings.paused),
         "paused_reason": settings.paused_reason,
         "failures": settings.failures,
-        "digest_enabled_at": (
-            settings.digest_enabled_at.isoformat() if settings.digest_enabled_at else None
-        ),
     }
 
 
@@ -35,16 +38,7 @@ def row_to_channel(row: dict[str, Any]) -> ChannelSettings:
     """A ChannelSettings from a `channels` row."""
     return ChannelSettings(
         channel=ChannelRef(row["platform"], row["workspace"], row["channel"]),
-        digest_enabled=bool(row["digest_enabled"]),
-        digest_time=row["digest_time"],
-        timezone=row["timezone"],
-        size=row["size"],
-        min_upvotes=row["min_upvotes"],
-        weekends=WeekendPolicy(row["weekends"]),
         paused=bool(row["paused"]),
         paused_reason=row["paused_reason"],
         failures=row["failures"],
-        digest_enabled_at=(
-            datetime.fromisoformat(row["digest_enabled_at"]) if row["digest_enabled_at"] else None
-        ),
     )

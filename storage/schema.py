@@ -158,10 +158,47 @@ def _m003_exactly_once() -> str:
     """
 
 
+def _m004_schedules() -> str:
+    return """
+        -- one row per channel and kind of timed post (the daily digest, the weekly roll-up)
+        CREATE TABLE schedules (
+            channel_key TEXT NOT NULL REFERENCES channels(key),
+            kind TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 0,
+            time TEXT NOT NULL DEFAULT '09:00',
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            weekday INTEGER NOT NULL DEFAULT 0,
+            size INTEGER NOT NULL DEFAULT 10,
+            min_upvotes INTEGER NOT NULL DEFAULT 0,
+            weekends TEXT NOT NULL DEFAULT 'skip',
+            enabled_at TEXT,
+            -- bumped on every change, so a scheduler can pick up just what changed
+            version INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (channel_key, kind)
+        );
+        CREATE INDEX schedules_version ON schedules(version);
+        INSERT INTO schedules (channel_key, kind, enabled, time, timezone, size, min_upvotes,
+                               weekends, enabled_at, version)
+        SELECT key, 'digest', digest_enabled, digest_time, timezone, size, min_upvotes,
+               weekends, digest_enabled_at, 1
+        FROM channels;
+        INSERT INTO meta (key, value) VALUES ('schedules_version', '1')
+        ON CONFLICT(key) DO UPDATE SET value = '1';
+        ALTER TABLE channels DROP COLUMN digest_enabled;
+        ALTER TABLE channels DROP COLUMN digest_time;
+        ALTER TABLE channels DROP COLUMN timezone;
+        ALTER TABLE channels DROP COLUMN size;
+        ALTER TABLE channels DROP COLUMN min_upvotes;
+        ALTER TABLE channels DROP COLUMN weekends;
+        ALTER TABLE channels DROP COLUMN digest_enabled_at;
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
     ("003_exactly_once", _m003_exactly_once),
+    ("004_schedules", _m004_schedules),
 ]
 
 

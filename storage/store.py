@@ -13,9 +13,10 @@ import sqlite_utils
 
 from bot.domain import ChannelRef, ChannelSettings, Paper, SearchHit, Subscription, UpsertResult
 from bot.query.parse import Query
-from storage.channels import channel_to_row, row_to_channel
+from storage.channels import channel_to_row, ensure_channel, row_to_channel
 from storage.ledger import Ledger
 from storage.papers import paper_to_row, row_to_paper
+from storage.schedules import Schedules
 from storage.schema import migrate
 from storage.search import search as search_papers
 from storage.tx import write
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 
 
-class Store(Ledger):
+class Store(Ledger, Schedules):
     """paperboy's SQLite archive: papers with FTS5, channels, subscriptions, deliveries."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
@@ -169,7 +170,7 @@ class Store(Ledger):
     def record_failure(self, ref: ChannelRef, now: datetime) -> tuple[int, datetime]:
         """Count one more consecutive failure; return the count and when failing began."""
         with write(self.db):
-            self._ensure_channel(ref, now)
+            ensure_channel(self.db, ref, now)
             self.db.execute(
                 "UPDATE channels SET failures = failures + 1, "
                 "failing_since = coalesce(failing_since, ?) WHERE key = ?",
@@ -192,29 +193,15 @@ class Store(Ledger):
     def pause_channel(self, ref: ChannelRef, reason: str, now: datetime) -> None:
         """Stop deliveries to a channel until someone resumes it."""
         with write(self.db):
-            self._ensure_channel(ref, now)
+            ensure_channel(self.db, ref, now)
             self.db.execute(
                 "UPDATE channels SET paused = 1, paused_reason = ? WHERE key = ?",
                 [reason[:500], ref.key],
             )
 
-    def _ensure_channel(self, ref: ChannelRef, now: datetime) -> None:
-        self.db.execute(
-            "INSERT OR IGNORE INTO channels (key, platform, workspace, channel, created_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [ref.key, ref.platform, ref.workspace, ref.channel, _stamp(now)],
-        )
-
-    def channels(self, *, digest_enabled: bool | None = None) -> list[ChannelSettings]:
-        """All known channels, optionally only those with digests on (or off)."""
-        if digest_enabled is None:
-            rows = self.db.query("SELECT * FROM channels ORDER BY key")
-        else:
-            rows = self.db.query(
-                "SELECT * FROM channels WHERE digest_enabled = ? ORDER BY key",
-                [int(digest_enabled)],
-            )
-        return [row_to_channel(r) for r in rows]
+    def channels(self) -> list[ChannelSettings]:
+        """All known channels."""
+        return [row_to_channel(r) for r in self.db.query("SELECT * FROM channels ORDER BY key")]
 
     # --- subscriptions ------------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def _papers(hits: tuple[SearchHit, ...] | list[SearchHit]) -> list[RenderableTyp
 
 def digest_title(digest: Digest) -> str:
     """The digest's headline."""
-    return f"Daily Papers · {digest_when(digest)}"
+    return f"{digest.title} · {digest_when(digest)}"
 
 
 def render_digest(digest: Digest) -> RenderableType:

@@ -240,12 +240,12 @@ def _messages(pages: list[_Page]) -> list[DiscordMessage]:
 
 def thread_name(digest: Digest) -> str:
     """A name for the digest's thread or forum post, within Discord's 100 characters."""
-    return clip(f"Daily Papers · {digest_when(digest)}", THREAD_NAME_MAX, False)
+    return clip(f"{digest.title} · {digest_when(digest)}", THREAD_NAME_MAX, False)
 
 
 def render_digest(digest: Digest) -> list[DiscordMessage]:
     """A digest: [0] is the first post, the rest continue it (following messages or a thread)."""
-    title = f"Daily Papers · {digest_when(digest)}"
+    title = f"{digest.title} · {digest_when(digest)}"
     if digest.notice or not digest.papers:
         notice = digest.notice or "No Daily Papers for this day."
         return _messages(_paginate(f"**{title}**", notice, [], title))

@@ -171,20 +171,20 @@ def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMess
     Thumbnails are opt-in: Slack fetches `image_url` and rejects the whole message
     (`invalid_blocks`) when the image cannot be downloaded."""
     when = digest_when(digest)
-    title = f"Daily Papers · {when}"
+    title = f"{digest.title} · {when}"
     if digest.notice or not digest.papers:
         notice = digest.notice or "No Daily Papers for this day."
         pages = _paginate([_header(title)], [(_section(p), False) for p in split_text(notice)],
                           [], title)
-        return [SlackMessage(_fallback(f"Daily Papers for {when}: {notice}"), p.blocks)
+        return [SlackMessage(_fallback(f"{digest.title} for {when}: {notice}"), p.blocks)
                 for p in pages]
     papers = digest.papers
     items = [(paper_section(p, i, thumbnail=thumbnails), True) for i, p in enumerate(papers, 1)]
     footer = [_context(f"top {len(papers)} by upvotes · via <{HF_DAILY_URL}|Hugging Face Daily "
                        "Papers>")]
     pages = _paginate([_header(title)], items, footer, title)
-    texts = [f"Daily Papers for {when}: {_papers(len(papers))} — top: {papers[0].title}"]
-    texts += [f"Daily Papers for {when} (continued, {k}/{len(pages)}): papers "
+    texts = [f"{digest.title} for {when}: {_papers(len(papers))} — top: {papers[0].title}"]
+    texts += [f"{digest.title} for {when} (continued, {k}/{len(pages)}): papers "
               f"{p.items[0] + 1}–{p.items[-1] + 1}" for k, p in enumerate(pages[1:], 2)]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
 

@@ -20,6 +20,7 @@ from bot.app import wiring as app_module
 from bot.app.config import Settings, env_vars
 from bot.app.wiring import App, ConfigError, build_app
 from bot.backfill import backfill as run_backfill
+from bot.delivery.digests import DIGEST_KIND
 from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
 from bot.query.parse import QueryError
 from bot.query.parse import parse as parse_query
@@ -204,7 +205,7 @@ def digest(
             await _send_digests(app, wanted, top, channel)
             return
         ref = _channel(channel)
-        built = app.core.digest_for(ref, day=wanted, top=top)
+        built = app.core.post_for(ref, day=wanted, top=top)
         papers = list(built.papers) if built else []
         if as_json:
             _print_json([p.as_json() for p in papers])
@@ -221,11 +222,11 @@ async def _send_digests(app: App, day: date, top: int | None, key: str | None) -
         targets = [_channel(key)]
     else:
         app_module.ensure_console_channel(app)
-        targets = [c.channel for c in app.store.channels(digest_enabled=True)]
+        targets = [s.channel for s in app.store.schedules(DIGEST_KIND, enabled=True)]
     if not targets:
         fail("no channel has the digest on; pass --channel KEY")
     for ref in targets:
-        outcome = await app.core.send_digest(ref, day=day, top=top)
+        outcome = await app.core.send_scheduled(ref, DIGEST_KIND, day=day, top=top)
         status = outcome.value if outcome else "nothing to post"
         err.print(f"{ref.key}: {status}", markup=False, highlight=False)
 

@@ -19,6 +19,7 @@ from adapters.slack.adapter import SlackAdapter, SlackConfig
 from bot.app.config import Settings
 from bot.app.scheduler import Scheduler
 from bot.commands.handlers import Handlers
+from bot.delivery.digests import DIGEST_KIND
 from bot.feed.client import FeedClient
 from bot.ports import Publisher
 from bot.service import Defaults, Paperboy, utc_now
@@ -121,8 +122,8 @@ def build_app(
 
 def ensure_console_channel(app: App) -> None:
     """Store the console channel with its defaults the first time paperboy runs."""
-    if app.console_active and app.store.channel(CONSOLE_CHANNEL) is None:
-        app.core.save_settings(app.core.settings(CONSOLE_CHANNEL))
+    if app.console_active and app.store.schedule(CONSOLE_CHANNEL, DIGEST_KIND) is None:
+        app.core.save_schedule(app.core.schedule(CONSOLE_CHANNEL, DIGEST_KIND))
 
 
 async def run(app: App, stdin: TextIO | None = None) -> None:

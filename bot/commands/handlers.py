@@ -19,8 +19,10 @@ from bot.commands.table import (
     parse,
 )
 from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
-from bot.delivery.calendar import next_run
+from bot.delivery.digests import DIGEST_KIND
+from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import (
+    WEEKDAYS,
     ChannelRef,
     Invocation,
     Paper,
@@ -107,8 +109,8 @@ class Handlers:
         settings = self.core.settings(inv.channel)
         if settings.paused:
             log.info("resuming paused channel %s after a command from it", inv.channel.key)
-            self.core.save_settings(replace(settings, paused=False, failures=0,
-                                            paused_reason=None))
+            self.repo.save_channel(replace(settings, paused=False, failures=0,
+                                           paused_reason=None))
             self.repo.reset_failures(inv.channel)
 
     # --- papers ---------------------------------------------------------------------------
@@ -136,7 +138,7 @@ class Handlers:
         if not days:
             return Reply(text="No papers stored yet. The first poll of the feed will fill "
                               "this in; `paperboy fetch` does it now.")
-        count = int(args.get("count") or self.core.settings(inv.channel).size)
+        count = int(args.get("count") or self.core.schedule(inv.channel).size)
         papers = self.repo.papers_on(days, limit=count)
         return Reply(
             text=f"Top {len(papers)} of Daily Papers for {days[0]:%A %d %B %Y}",
@@ -230,57 +232,82 @@ class Handlers:
         probe = [Subscription(0, _PROBE, text, "", self.core.clock())]
         return [a.paper for a in match_alerts(probe, papers)]
 
-    # --- digest settings ------------------------------------------------------------------
+    # --- schedules (the daily digest, the weekly roll-up) ---------------------------------
 
     def digest_on(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Turn the digest on, optionally at a time and zone."""
-        settings = self.core.settings(inv.channel)
-        settings = replace(
-            settings,
-            digest_enabled=True,
-            digest_enabled_at=(settings.digest_enabled_at if settings.digest_enabled
-                               else self.core.clock()),
-            digest_time=args.get("time", settings.digest_time),
-            timezone=args.get("timezone", settings.timezone),
-        )
-        self.core.save_settings(settings)
-        return Reply(text=self._digest_summary(inv))
+        return self._turn_on(inv, DIGEST_KIND, args)
 
     def digest_off(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Turn the digest off."""
-        self.core.save_settings(replace(self.core.settings(inv.channel), digest_enabled=False))
-        return Reply(text="Daily digest off. Turn it back on with `/papers digest on`.")
+        return self._turn_off(inv, DIGEST_KIND, "digest")
 
     def digest_show(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Show the digest settings."""
-        return Reply(text=self._digest_summary(inv), title="Digest settings")
+        return Reply(text=self._summary(inv, DIGEST_KIND), title="Digest settings")
 
     def digest_size(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Set how many papers the digest lists."""
-        return self._update(inv, size=args["count"])
+        return self._update(inv, DIGEST_KIND, size=args["count"])
 
     def digest_min_upvotes(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Set the digest's upvote floor."""
-        return self._update(inv, min_upvotes=args["count"])
+        return self._update(inv, DIGEST_KIND, min_upvotes=args["count"])
 
     def digest_weekends(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Set what happens on days without papers."""
-        return self._update(inv, weekends=WeekendPolicy(args["policy"]))
+        return self._update(inv, DIGEST_KIND, weekends=WeekendPolicy(args["policy"]))
 
-    def _update(self, inv: Invocation, **changes: Any) -> Reply:
-        self.core.save_settings(replace(self.core.settings(inv.channel), **changes))
-        return Reply(text="Saved. " + self._digest_summary(inv))
+    def weekly_on(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Turn the weekly roll-up on, optionally on a weekday, at a time and zone."""
+        return self._turn_on(inv, WEEKLY_KIND, args)
 
-    def _digest_summary(self, inv: Invocation) -> str:
-        s = self.core.settings(inv.channel)
+    def weekly_off(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Turn the weekly roll-up off."""
+        return self._turn_off(inv, WEEKLY_KIND, "weekly")
+
+    def weekly_show(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Show the weekly roll-up settings."""
+        return Reply(text=self._summary(inv, WEEKLY_KIND), title="Weekly roll-up settings")
+
+    def weekly_size(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set how many papers the weekly roll-up lists."""
+        return self._update(inv, WEEKLY_KIND, size=args["count"])
+
+    def _turn_on(self, inv: Invocation, kind: str, args: dict[str, Any]) -> Reply:
+        schedule = self.core.schedule(inv.channel, kind)
+        self.core.save_schedule(replace(
+            schedule,
+            enabled=True,
+            enabled_at=schedule.enabled_at if schedule.enabled else self.core.clock(),
+            time=args.get("time", schedule.time),
+            timezone=args.get("timezone", schedule.timezone),
+            weekday=args.get("weekday", schedule.weekday),
+        ))
+        return Reply(text=self._summary(inv, kind))
+
+    def _turn_off(self, inv: Invocation, kind: str, command: str) -> Reply:
+        self.core.save_schedule(replace(self.core.schedule(inv.channel, kind), enabled=False))
+        label = self.core.timed(kind).label
+        return Reply(text=f"{label.capitalize()} off. Turn it back on with "
+                          f"`/papers {command} on`.")
+
+    def _update(self, inv: Invocation, kind: str, **changes: Any) -> Reply:
+        self.core.save_schedule(replace(self.core.schedule(inv.channel, kind), **changes))
+        return Reply(text="Saved. " + self._summary(inv, kind))
+
+    def _summary(self, inv: Invocation, kind: str) -> str:
+        s = self.core.schedule(inv.channel, kind)
+        timed = self.core.timed(kind)
         floor = f", at least {s.min_upvotes} upvotes" if s.min_upvotes else ""
         weekends = "a notice" if s.weekends.value == "notice" else "nothing"
-        state = "on" if s.digest_enabled else "off"
-        text = (f"Digest {state}: top {s.size} papers{floor} at {s.digest_time} {s.timezone}; "
-                f"days without papers get {weekends}.")
-        if s.digest_enabled:
-            when = next_run(s.digest_time, s.timezone, self.core.clock())
-            text += f" Next: {when:%a %d %b %H:%M %Z}."
+        when = f"{WEEKDAYS[s.weekday].capitalize()}s at " if timed.weekly else "at "
+        empty = "weeks" if timed.weekly else "days"
+        text = (f"{timed.label.capitalize()} {'on' if s.enabled else 'off'}: top {s.size} "
+                f"papers{floor} {when}{s.time} {s.timezone}; {empty} without papers get "
+                f"{weekends}.")
+        if s.enabled:
+            text += f" Next: {timed.next_run(s, self.core.clock()):%a %d %b %H:%M %Z}."
         return text
 
     # --- status ---------------------------------------------------------------------------
@@ -292,7 +319,8 @@ class Handlers:
             f"Last successful poll: {last:%Y-%m-%d %H:%M UTC}" if last
             else "Last successful poll: never",
             f"Papers stored: {self.repo.count_papers():,}",
-            self._digest_summary(inv),
+            self._summary(inv, DIGEST_KIND),
+            self._summary(inv, WEEKLY_KIND),
             f"Alerts in this channel: {len(self.repo.subscriptions(inv.channel))}",
         ]
         # Chat users see their own workspace; the operator (CLI, console) sees every channel.
@@ -326,6 +354,10 @@ _HANDLERS: dict[tuple[str, ...], Handler] = {
     ("digest", "size"): Handlers.digest_size,
     ("digest", "min-upvotes"): Handlers.digest_min_upvotes,
     ("digest", "weekends"): Handlers.digest_weekends,
+    ("weekly", "on"): Handlers.weekly_on,
+    ("weekly", "off"): Handlers.weekly_off,
+    ("weekly", "show"): Handlers.weekly_show,
+    ("weekly", "size"): Handlers.weekly_size,
     ("alerts", "test"): Handlers.alerts_test,
     ("status",): Handlers.status,
 }

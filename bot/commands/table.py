@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.delivery.calendar import parse_hhmm, parse_timezone
+from bot.delivery.calendar import parse_hhmm, parse_timezone, parse_weekday
 
 # Slack allows slash-command text of a few thousand characters; anything longer than this is
 # not a command a person typed, and is refused before any work is done.
@@ -23,6 +23,7 @@ class ArgKind(StrEnum):
     INT = "int"
     TIME = "time"
     TIMEZONE = "timezone"
+    WEEKDAY = "weekday"
     CHOICE = "choice"
 
 
@@ -60,6 +61,8 @@ class Arg:
             return f"{parse_hhmm(word):%H:%M}"
         if self.kind is ArgKind.TIMEZONE:
             return str(parse_timezone(word))
+        if self.kind is ArgKind.WEEKDAY:
+            return parse_weekday(word)
         if self.kind is ArgKind.CHOICE:
             if word.lower() not in self.choices:
                 raise ValueError(f"{self.name} must be one of {', '.join(self.choices)}")
@@ -126,6 +129,17 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(("digest", "weekends"), "On days without papers: stay quiet, or say so.",
                 (Arg("policy", "skip or notice", ArgKind.CHOICE, choices=("skip", "notice")),),
                 manages=True),
+    CommandSpec(("weekly", "on"), "Post a weekly roll-up of the top papers here.",
+                (Arg("weekday", "monday ... sunday (default monday)", ArgKind.WEEKDAY,
+                     required=False),
+                 Arg("time", "24-hour HH:MM", ArgKind.TIME, required=False),
+                 Arg("timezone", "IANA time zone, e.g. Europe/Paris", ArgKind.TIMEZONE,
+                     required=False)),
+                manages=True, examples=("weekly on friday 17:00 Europe/Berlin",)),
+    CommandSpec(("weekly", "off"), "Stop this channel's weekly roll-up.", manages=True),
+    CommandSpec(("weekly", "show"), "Show this channel's weekly roll-up settings."),
+    CommandSpec(("weekly", "size"), "How many papers the weekly roll-up lists.",
+                (Arg("count", "1-25", ArgKind.INT, True, 1, 25),), manages=True),
     CommandSpec(("alerts", "test"), "Dry run: which papers of the last 7 days a query matches.",
                 (Arg("query", QUERY_HELP, ArgKind.TEXT),), examples=("alerts test mamba",)),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),

@@ -6,6 +6,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.domain import WEEKDAYS
+
 # Most of a day's papers are submitted 00:00-09:00 UTC (reference/hf-feed.md §4.3). A digest
 # posted before this hour (UTC) covers the previous day, whose list is complete, rather than a
 # day that has barely started.
@@ -41,6 +43,16 @@ def parse_timezone(name: str) -> ZoneInfo:
 
 
 
+def parse_weekday(text: str) -> int:
+    """A weekday by name or a prefix of at least three letters (0 = Monday); ValueError."""
+    word = text.strip().lower()
+    if len(word) >= 3:
+        for number, name in enumerate(WEEKDAYS):
+            if name.startswith(word):
+                return number
+    raise ValueError(f"{text[:20]!r} is not a weekday; use monday ... sunday")
+
+
 def target_day(now: datetime) -> date:
     """The Daily Papers day that a digest posted at `now` covers."""
     utc_now = now.astimezone(UTC)
@@ -64,17 +76,52 @@ def is_weekend(day: date) -> bool:
     return day.weekday() >= 5
 
 
-def next_run(digest_time: str, timezone: str, now: datetime) -> datetime:
-    """The next moment (aware, in the channel's zone) that `digest_time` occurs after `now`."""
+def next_run(digest_time: str, timezone: str, now: datetime,
+             weekday: int | None = None) -> datetime:
+    """The next moment (aware, in the channel's zone) after `now` that `digest_time` occurs
+    (on `weekday`, 0 = Monday, when given)."""
     zone = parse_timezone(timezone)
     at = parse_hhmm(digest_time)
     local_now = now.astimezone(zone)
-    candidate = datetime.combine(local_now.date(), at, tzinfo=zone)
+    day = local_now.date()
+    if weekday is not None:
+        day += timedelta(days=(weekday - day.weekday()) % 7)
+    candidate = datetime.combine(day, at, tzinfo=zone)
     if candidate <= local_now:
-        candidate = datetime.combine(local_now.date() + timedelta(days=1), at, tzinfo=zone)
+        step = 7 if weekday is not None else 1
+        candidate = datetime.combine(day + timedelta(days=step), at, tzinfo=zone)
     return candidate
 
 
-def previous_run(digest_time: str, timezone: str, now: datetime) -> datetime:
-    """The last moment (aware) at or before `now` that `digest_time` occurred in the zone."""
-    return next_run(digest_time, timezone, now) - timedelta(days=1)
+def previous_run(digest_time: str, timezone: str, now: datetime,
+                 weekday: int | None = None) -> datetime:
+    """The last moment (aware) at or before `now` that `digest_time` occurred in the zone
+    (on `weekday`, when given)."""
+    following = next_run(digest_time, timezone, now, weekday)
+    back = timedelta(days=7 if weekday is not None else 1)
+    zone = parse_timezone(timezone)
+    # Step back by calendar days in the zone, not by 24 h, across a DST change.
+    local = following.astimezone(zone)
+    return datetime.combine(local.date() - back, local.time(), tzinfo=zone)
+
+
+def iso_week(day: date) -> str:
+    """The ISO week of a day, as Hugging Face's `week=` parameter takes it: `2026-W48`."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_days(week: str) -> list[date]:
+    """Monday to Sunday of an ISO week `YYYY-Www`; raise ValueError when malformed."""
+    year, _, number = week.partition("-W")
+    monday = date.fromisocalendar(int(year), int(number), 1)
+    return [monday + timedelta(days=i) for i in range(7)]
+
+
+def target_week(now: datetime) -> str:
+    """The ISO week a weekly roll-up posted at `now` covers: the current week once its Friday
+    list is complete (Daily Papers is mostly empty at weekends), else the previous one."""
+    day = target_day(now)
+    if day.weekday() >= 4:
+        return iso_week(day)
+    return iso_week(day - timedelta(days=day.weekday() + 1))

@@ -1,11 +1,12 @@
-"""Building a channel's digest: which days it covers and which papers it lists."""
+"""Building a digest: which days a daily digest covers and which papers a digest lists."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.delivery.calendar import days_to_cover, is_weekend, target_day
-from bot.domain import ChannelSettings, Digest, WeekendPolicy
+from bot.domain import Digest, Schedule, WeekendPolicy
 from bot.ports import Repository
 
 DIGEST_KIND = "digest"
@@ -13,22 +14,20 @@ DIGEST_KIND = "digest"
 MAX_DIGEST_SIZE = 25
 
 
-def last_digest_day(
-    repo: Repository, settings: ChannelSettings, now: datetime
-) -> date | None:
+def last_digest_day(repo: Repository, schedule: Schedule, now: datetime) -> date | None:
     """The newest Daily Papers day up to `now` already posted to the channel as a digest."""
     target = target_day(now)
-    days = [date.fromisoformat(k) for k in repo.delivered(settings.channel, DIGEST_KIND)]
+    days = [date.fromisoformat(k) for k in repo.delivered(schedule.channel, DIGEST_KIND)]
     # A digest sent by hand for a later day must not hold back the scheduled ones.
     past = [d for d in days if d <= target]
     return max(past) if past else None
 
 
-def due_days(repo: Repository, settings: ChannelSettings, now: datetime) -> list[date]:
+def due_days(repo: Repository, schedule: Schedule, now: datetime) -> list[date]:
     """Days a scheduled digest at `now` covers: the target day plus any days missed while
     paperboy was down (not days when the channel had its digest off)."""
-    last = last_digest_day(repo, settings, now)
-    enabled = settings.digest_enabled_at
+    last = last_digest_day(repo, schedule, now)
+    enabled = schedule.enabled_at
     if enabled is not None and last is not None and last < target_day(enabled):
         last = None  # the digest was off after `last`: nothing to catch up on
     return days_to_cover(target_day(now), last)
@@ -36,29 +35,36 @@ def due_days(repo: Repository, settings: ChannelSettings, now: datetime) -> list
 
 def build_digest(
     repo: Repository,
-    settings: ChannelSettings,
-    days: list[date],
+    schedule: Schedule,
+    days: Sequence[date],
     *,
     top: int | None = None,
     polled: set[date] | None = None,
+    title: str = "Daily Papers",
+    period: str | None = None,
 ) -> Digest | None:
     """The digest for these days, a notice for an empty day, or None when nothing is due."""
     if not days:
         return None
-    size = min(top or settings.size, MAX_DIGEST_SIZE)
-    papers = repo.papers_on(days, min_upvotes=settings.min_upvotes, limit=size)
+    size = min(top or schedule.size, MAX_DIGEST_SIZE)
+    papers = repo.papers_on(days, min_upvotes=schedule.min_upvotes, limit=size)
     target = days[-1]
     if papers:
-        with_papers = sorted({p.day for p in papers} | {target})
-        return Digest(channel=settings.channel, days=tuple(with_papers), papers=tuple(papers))
+        covered = tuple(days) if period else tuple(sorted({p.day for p in papers} | {target}))
+        return Digest(channel=schedule.channel, days=covered, papers=tuple(papers),
+                      title=title, period=period)
     # Nothing to list: a weekend (or a weekday whose feed was fetched and is empty) gets a
     # notice when the channel asked for one; otherwise stay quiet and let catch-up cover it.
-    known_empty = is_weekend(target) or (polled is not None and target in polled)
-    if settings.weekends is WeekendPolicy.NOTICE and known_empty:
+    known_empty = period is not None or is_weekend(target) or (
+        polled is not None and target in polled)
+    if schedule.weekends is WeekendPolicy.NOTICE and known_empty:
+        what = period or f"{target:%A %d %B %Y}"
         return Digest(
-            channel=settings.channel,
-            days=(target,),
+            channel=schedule.channel,
+            days=tuple(days) if period else (target,),
             papers=(),
-            notice=f"No new Daily Papers for {target:%A %d %B %Y}.",
+            notice=f"No new Daily Papers for {what}.",
+            title=title,
+            period=period,
         )
     return None

@@ -1,15 +1,16 @@
-"""Post kinds: what each kind of post stores in the ledger, and how it is rebuilt from there
-(so a post resumed after a crash, or held while its channel was paused, is the same post)."""
+"""Post kinds: what each kind of post stores in the ledger and how it is rebuilt from there (a
+post resumed after a crash, or held while its channel was paused, is the same post); timed
+kinds also say when they run and what is due."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Protocol
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
-from bot.delivery.digests import DIGEST_KIND
-from bot.domain import Alert, Digest, LedgerEntry, Paper, Post
+from bot.domain import Alert, ChannelRef, Digest, LedgerEntry, Paper, Post, Schedule
 from bot.ports import Repository
 
 
@@ -27,43 +28,82 @@ class PostKind(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Due:
+    """What a timed post covers: its ledger ref and the Daily Papers days it lists."""
+
+    ref: str
+    days: tuple[date, ...]
+
+
+class TimedKind(PostKind, Protocol):
+    """A kind of post that a channel gets on a schedule, in its time zone."""
+
+    label: str  # "daily digest"
+    weekly: bool  # its schedule has a weekday
+
+    def defaults(self, channel: ChannelRef) -> Schedule:
+        """The schedule a channel starts with."""
+        ...
+
+    def next_run(self, schedule: Schedule, now: datetime) -> datetime:
+        """When the post runs next after `now`."""
+        ...
+
+    def previous_run(self, schedule: Schedule, now: datetime) -> datetime:
+        """When the post last ran (or should have) at or before `now`."""
+        ...
+
+    def due(self, repo: Repository, schedule: Schedule, now: datetime) -> Due | None:
+        """What a run at `now` posts (catch-up included); None when it is all out."""
+        ...
+
+    def covering(self, day: date) -> Due:
+        """The post that covers one day (for a post asked for by hand)."""
+        ...
+
+    def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
+              polled: set[date] | None = None) -> Digest | None:
+        """The post for `due`; None when there is nothing to post."""
+        ...
+
+
 def _papers(repo: Repository, ids: list[str]) -> list[Paper]:
     return [p for p in (repo.get_paper(i) for i in ids) if p is not None]
 
 
-class DigestKind:
-    """A digest of the top papers of one or more days (the daily digest, the weekly roll-up)."""
+class DigestPayload:
+    """Stores a digest as its days, paper ids in their order, notice, title and period."""
 
-    def __init__(self, name: str = DIGEST_KIND) -> None:
-        self.name = name
+    name: str
 
     def payload(self, post: Post) -> str:
-        """Days, paper ids in their order, notice and title."""
+        """The digest as JSON."""
         assert isinstance(post, Digest)
         return json.dumps({
             "days": [d.isoformat() for d in post.days],
             "papers": [p.id for p in post.papers],
             "notice": post.notice,
             "title": post.title,
+            "period": post.period,
         })
 
     def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
-        """The stored digest; None once a later one reached the channel (it covered these
-        days as a catch-up) or when the ledger row predates payloads and its day is empty."""
+        """The stored digest; None once a later one of its kind reached the channel (that one
+        covered these days as a catch-up), or for an old row without a payload."""
         channel = entry.key.channel
         if any(ref > entry.key.ref for ref in repo.delivered(channel, self.name)):
             return None
-        if entry.payload is None:  # written before payloads were stored: rebuild by day
-            day = date.fromisoformat(entry.key.ref)
-            papers = repo.papers_on([day], limit=10)
-            return Digest(channel=channel, days=(day,), papers=tuple(papers)) if papers else None
+        if entry.payload is None:
+            return None
         data = json.loads(entry.payload)
         return Digest(
             channel=channel,
             days=tuple(date.fromisoformat(d) for d in data["days"]),
             papers=tuple(_papers(repo, data["papers"])),
             notice=data.get("notice"),
-            title=data.get("title") or Digest.title,
+            title=data.get("title") or "Daily Papers",
+            period=data.get("period"),
         )
 
 
@@ -82,7 +122,7 @@ class AlertKind:
         paper = repo.get_paper(entry.key.ref)
         if paper is None:
             return None
-        if entry.payload is None:
+        if entry.payload is None:  # written before payloads were stored: match again
             found = match_alerts(repo.subscriptions(entry.key.channel), [paper])
             return found[0] if found else None
         matched = tuple(json.loads(entry.payload)["matched"])

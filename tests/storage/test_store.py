@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from bot.domain import ChannelRef, ChannelSettings, WeekendPolicy
+from bot.domain import ChannelRef, ChannelSettings, Schedule, WeekendPolicy
 from storage.store import Store
 from tests.helpers import at, make_paper
 
@@ -96,14 +96,36 @@ def test_data_survives_reopening_the_file(tmp_path: Path) -> None:
 
 
 def test_channel_settings_round_trip(store: Store) -> None:
-    settings = ChannelSettings(CH, digest_enabled=True, digest_time="07:30",
-                               timezone="Asia/Tokyo", size=5, min_upvotes=3,
-                               weekends=WeekendPolicy.NOTICE)
+    settings = ChannelSettings(CH, paused=True, paused_reason="is_archived", failures=2)
     store.save_channel(settings)
-    store.save_channel(replace(settings, size=7))
-    assert store.channel(CH) == replace(settings, size=7)
-    assert store.channels(digest_enabled=True) == [replace(settings, size=7)]
-    assert store.channels(digest_enabled=False) == []
+    assert store.channel(CH) == settings
+    assert store.channels() == [settings]
+
+
+def test_schedules_round_trip_per_channel_and_kind(store: Store) -> None:
+    daily = Schedule(CH, "digest", enabled=True, time="07:30", timezone="Asia/Tokyo", size=5,
+                     min_upvotes=3, weekends=WeekendPolicy.NOTICE, enabled_at=NOW)
+    weekly = Schedule(CH, "weekly", weekday=4)
+    store.save_schedule(daily, NOW)
+    store.save_schedule(weekly, NOW)
+    store.save_schedule(replace(daily, size=7), NOW)
+    assert store.schedule(CH, "digest") == replace(daily, size=7)
+    assert store.schedule(CH, "weekly") == weekly
+    assert store.schedules(enabled=True) == [replace(daily, size=7)]
+    assert store.schedules("weekly") == [weekly]
+    assert store.channel(CH) == ChannelSettings(CH)  # the channel row exists for both
+
+
+def test_schedule_changes_are_numbered_so_a_scheduler_reads_only_what_changed(
+    store: Store,
+) -> None:
+    other = ChannelRef("slack", "T1", "C2")
+    store.save_schedule(Schedule(CH, "digest"), NOW)
+    mark = store.schedules_version()
+    assert store.schedules(since_version=mark) == []
+    store.save_schedule(Schedule(other, "digest", enabled=True), NOW)
+    assert [s.channel for s in store.schedules(since_version=mark)] == [other]
+    assert store.schedules_version() == mark + 1
 
 
 def test_subscription_needs_a_known_channel(store: Store) -> None:

@@ -15,7 +15,7 @@ from bot.commands.handlers import Handlers
 from bot.domain import Alert, ChannelSettings, Digest
 from bot.service import Paperboy
 from storage.store import Store
-from tests.helpers import at, make_paper
+from tests.helpers import at, make_paper, tracker_for
 
 DAY = "2026-11-25"
 
@@ -142,12 +142,12 @@ async def test_digest_settings_commands(handlers: Handlers, console: Console,
         "digest min-upvotes 3", "digest weekends notice", "digest show", "digest off",
         "digest size 0", "digest weekends maybe", "digest on 7pm",
     ))
-    settings = store.channel(CONSOLE_CHANNEL)
-    assert settings is not None
-    assert (settings.digest_enabled, settings.digest_time, settings.timezone, settings.size,
-            settings.min_upvotes, settings.weekends.value) == (
+    schedule = store.schedule(CONSOLE_CHANNEL, "digest")
+    assert schedule is not None
+    assert (schedule.enabled, schedule.time, schedule.timezone, schedule.size,
+            schedule.min_upvotes, schedule.weekends.value) == (
         False, "07:30", "Europe/Paris", 5, 3, "notice")
-    assert "Digest on: top 10 papers at 07:30 Europe/Paris" in out
+    assert "Daily digest on: top 10 papers at 07:30 Europe/Paris" in out
     assert "Next: Thu 26 Nov 07:30 CET" in out
     assert "Daily digest off" in out
     assert "count must be between 1 and 25, not 0" in out
@@ -212,11 +212,13 @@ async def test_digest_and_alert_posts_render(console: Console) -> None:
     paper = make_paper("2411.00001", DAY, 40, 3, title="Video [bold]diffusion[/bold]",
                        summary="word " * 200)
     digest = Digest(CONSOLE_CHANNEL, (date(2026, 11, 25),), (paper,))
-    assert await publisher.send_digest(CONSOLE_CHANNEL, digest) == "1"
+    assert await publisher.publish(digest, tracker_for(CONSOLE_CHANNEL)) == "1"
     catch_up = replace(digest, days=(date(2026, 11, 23), date(2026, 11, 25)))
-    await publisher.send_digest(CONSOLE_CHANNEL, catch_up)
-    assert await publisher.send_alert(CONSOLE_CHANNEL,
-                                      Alert(CONSOLE_CHANNEL, paper, ("video", "diffusion"))) == "3"
+    await publisher.publish(catch_up, tracker_for(CONSOLE_CHANNEL, ref="2026-11-25b"))
+    alert = Alert(CONSOLE_CHANNEL, paper, ("video", "diffusion"))
+    tracker = tracker_for(CONSOLE_CHANNEL, "alert", paper.id)
+    assert await publisher.publish(alert, tracker) == "3"
+    assert tracker.events == [("claim", 1), ("sent", 1)]
     out = _plain(console.file.getvalue())  # type: ignore[attr-defined]
     assert "Daily Papers · Wed 25 Nov 2026" in out
     assert "23 Nov – 25 Nov 2026 (catch-up)" in out

@@ -9,7 +9,7 @@ from rich.console import Console, RenderableType
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePublisher
 from adapters.console.render import render_reply
 from bot.domain import Alert, Reply
-from tests.helpers import make_paper
+from tests.helpers import make_paper, tracker_for
 
 
 def _console() -> Console:
@@ -32,7 +32,8 @@ async def test_alert_for_a_query_with_markup_characters_is_printed_literally() -
     console = _console()
     paper = make_paper("2411.00001", "2026-11-25", title="Mamba [bold]speed[/bold]")
     alert = Alert(CONSOLE_CHANNEL, paper, ("mamba [/bold]", "[red]ssm"))
-    assert await ConsolePublisher(console).send_alert(CONSOLE_CHANNEL, alert) == "1"
+    tracker = tracker_for(CONSOLE_CHANNEL, "alert", paper.id)
+    assert await ConsolePublisher(console).publish(alert, tracker) == "1"
     out = _out(console)
     assert "matched: mamba [/bold], [red]ssm" in out
     assert "Mamba [bold]speed[/bold]" in out

@@ -1,16 +1,19 @@
-"""Scheduler wiring: the poll job, one cron job per enabled channel, rebuilt on changes."""
+"""Scheduler wiring: the poll and tick jobs, one cron job per enabled schedule and kind,
+changed one job at a time as schedules change (here or in another process)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
-from bot.app.scheduler import POLL_JOB, Scheduler, digest_job_id
+from bot.app.scheduler import POLL_JOB, TICK_JOB, Scheduler, job_id
 from bot.commands.handlers import Handlers
-from bot.domain import ChannelRef, ChannelSettings, Invocation
+from bot.domain import ChannelRef, Invocation, Schedule
+from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, make_paper
@@ -25,41 +28,92 @@ async def scheduler(core: Paperboy) -> AsyncIterator[Scheduler]:
     s.shutdown()
 
 
-async def test_start_schedules_poll_and_enabled_digests(store: Store, core: Paperboy,
-                                                        scheduler: Scheduler) -> None:
-    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="08:15",
-                                       timezone="Asia/Tokyo"))
-    core.save_settings(ChannelSettings(ChannelRef("test", "W1", "OFF")))
+def _jobs(scheduler: Scheduler, kind: str) -> list[str]:
+    return [j.id for j in scheduler.aps.get_jobs() if j.id.startswith(f"{kind}:")]
+
+
+async def test_sync_schedules_poll_tick_and_enabled_posts(core: Paperboy,
+                                                          scheduler: Scheduler) -> None:
+    core.save_schedule(Schedule(CH, "digest", enabled=True, time="08:15",
+                                timezone="Asia/Tokyo"))
+    core.save_schedule(Schedule(CH, "weekly", enabled=True, time="17:00", weekday=4))
+    core.save_schedule(Schedule(ChannelRef("test", "W1", "OFF"), "digest"))
     scheduler.start()
+    await scheduler.sync()
     poll = scheduler.aps.get_job(POLL_JOB)
     assert poll is not None and poll.trigger.interval.total_seconds() == 15 * 60
-    digest_jobs = [j.id for j in scheduler.aps.get_jobs() if j.id.startswith("digest:")]
-    assert digest_jobs == [digest_job_id(CH)]
-    when = scheduler.next_digest(CH)
-    assert when is not None and (when.hour, when.minute, str(when.tzinfo)) == (8, 15,
-                                                                                "Asia/Tokyo")
+    assert scheduler.aps.get_job(TICK_JOB) is not None
+    assert _jobs(scheduler, "digest") == [job_id(CH, "digest")]
+    daily = scheduler.next_run(CH, "digest")
+    assert daily is not None and (daily.hour, daily.minute, str(daily.tzinfo)) == (
+        8, 15, "Asia/Tokyo")
+    weekly = scheduler.next_run(CH, "weekly")
+    assert weekly is not None and (weekly.weekday(), weekly.hour) == (4, 17)
 
 
-async def test_settings_commands_rebuild_the_job(core: Paperboy, scheduler: Scheduler) -> None:
+async def test_commands_move_the_job_of_their_kind(core: Paperboy, scheduler: Scheduler) -> None:
     scheduler.start()
     handlers = Handlers(core)
     inv = Invocation(CH, "U1")
     await handlers.handle("digest on 07:00 Europe/Paris", inv)
-    first = scheduler.next_digest(CH)
+    await scheduler.sync()
+    first = scheduler.next_run(CH, "digest")
     await handlers.handle("digest on 18:45", inv)
-    moved = scheduler.next_digest(CH)
+    await handlers.handle("weekly on friday 16:00", inv)
+    await scheduler.sync()
+    moved = scheduler.next_run(CH, "digest")
     await handlers.handle("digest off", inv)
+    await scheduler.sync()
     assert first is not None and (first.hour, str(first.tzinfo)) == (7, "Europe/Paris")
     assert moved is not None and (moved.hour, moved.minute) == (18, 45)
-    assert scheduler.next_digest(CH) is None
+    assert scheduler.next_run(CH, "digest") is None
+    weekly = scheduler.next_run(CH, "weekly")
+    assert weekly is not None and (weekly.weekday(), weekly.hour) == (4, 16)
 
 
-async def test_startup_job_polls_then_catches_up(store: Store, clock: Clock,
-                                                publisher: ScriptedPublisher) -> None:
+async def test_a_sync_touches_only_the_changed_schedules(core: Paperboy,
+                                                         scheduler: Scheduler) -> None:
+    for i in range(5):
+        core.save_schedule(Schedule(ChannelRef("test", "W1", f"C{i}"), "digest", enabled=True))
+    assert await scheduler.sync() == 5
+    assert await scheduler.sync() == 0
+    core.save_schedule(Schedule(ChannelRef("test", "W1", "C3"), "digest", enabled=True,
+                                time="10:00"))
+    assert await scheduler.sync() == 1
+
+
+async def test_an_unchanged_job_keeps_its_next_run(core: Paperboy, scheduler: Scheduler) -> None:
+    core.save_schedule(Schedule(CH, "digest", enabled=True, time="06:00"))
+    scheduler.start()
+    await scheduler.sync()
+    job = scheduler.aps.get_job(job_id(CH, "digest"))
+    assert job is not None
+    # As if the tick ran past the job's fire time before the loop let the job run.
+    job.modify(next_run_time=job.next_run_time - timedelta(minutes=1))
+    before = scheduler.aps.get_job(job_id(CH, "digest")).next_run_time
+    core.save_schedule(Schedule(CH, "digest", enabled=True, time="06:00", size=5))
+    await scheduler.sync()
+    assert scheduler.aps.get_job(job_id(CH, "digest")).next_run_time == before
+
+
+async def test_schedules_changed_by_another_process_are_picked_up_by_the_tick(
+    store: Store, core: Paperboy, scheduler: Scheduler, clock: Clock
+) -> None:
+    scheduler.start()
+    store.save_schedule(Schedule(CH, "digest", enabled=True, time="06:00"), clock())
+    await scheduler.tick()
+    assert scheduler.next_run(CH, "digest") is not None
+    store.save_schedule(Schedule(CH, "digest", enabled=False), clock())
+    await scheduler.tick()
+    assert scheduler.next_run(CH, "digest") is None
+
+
+async def test_startup_polls_then_catches_up(store: Store, clock: Clock,
+                                            publisher: ScriptedPublisher) -> None:
     paper = make_paper("2411.00001", "2026-11-25", upvotes=3)
     feed = StaticFeed({date(2026, 11, 25): [paper]})
     core = Paperboy(store, feed, {"test": publisher}, clock=clock)
-    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="13:00"))
+    core.save_schedule(Schedule(CH, "digest", enabled=True, time="13:00"))
     await Scheduler(core, poll_minutes=30).startup()
     assert feed.fetched == [date(2026, 11, 24), date(2026, 11, 25)]
     [post] = publisher.of_kind("digest")
@@ -72,79 +126,51 @@ async def test_a_failing_job_is_logged_not_fatal(core: Paperboy, scheduler: Sche
         raise RuntimeError("feed exploded")
 
     core.poll = broken  # type: ignore[method-assign, assignment]
-    core.run_digest = broken  # type: ignore[method-assign]
+    core.run_scheduled = broken  # type: ignore[method-assign]
+    core.recover = broken  # type: ignore[method-assign, assignment]
     await scheduler.poll()
-    await scheduler.digest(CH)
+    await scheduler.run(CH, "digest")
+    await scheduler.tick()
     assert "poll failed" in caplog.text and f"digest for {CH.key} failed" in caplog.text
+    assert "recovering open deliveries failed" in caplog.text
 
 
-def test_disabled_channel_has_no_job(core: Paperboy) -> None:
-    s = Scheduler(core, poll_minutes=30)
-    s.sync_channel(replace(ChannelSettings(CH), digest_enabled=False))
-    assert s.next_digest(CH) is None
+async def test_a_disabled_schedule_gets_no_job(core: Paperboy, scheduler: Scheduler) -> None:
+    scheduler.sync_schedule(Schedule(CH, "digest", enabled=False))
+    assert scheduler.aps.get_jobs() == []
 
 
-async def test_poll_job_picks_up_settings_changed_by_another_process(
-    store: Store, core: Paperboy, scheduler: Scheduler
-) -> None:
-    scheduler.start()
-    store.save_channel(ChannelSettings(CH, digest_enabled=True, digest_time="06:00"))
-    await scheduler.poll()
-    assert scheduler.next_digest(CH) is not None
-    store.save_channel(ChannelSettings(CH, digest_enabled=False))
-    await scheduler.poll()
-    assert scheduler.next_digest(CH) is None
-
-
-async def test_recovery_job_retries_a_digest_that_failed_at_its_time(
+async def test_the_tick_retries_a_digest_that_failed_at_its_time(
     store: Store, clock: Clock, publisher: ScriptedPublisher
 ) -> None:
-    from bot.ports import DeliveryError
-
     paper = make_paper("2411.00001", "2026-11-25", upvotes=3)
     core = Paperboy(store, StaticFeed({date(2026, 11, 25): [paper]}), {"test": publisher},
                     clock=clock)
-    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="14:30"))
+    core.save_schedule(Schedule(CH, "digest", enabled=True, time="14:30"))
     scheduler = Scheduler(core, poll_minutes=30)
     publisher.failures.append(DeliveryError("HTTP 503"))
-    await scheduler.digest(CH)  # the 14:30 run fails (clock: 15:00)
+    await scheduler.run(CH, "digest")  # the 14:30 run fails (clock: 15:00)
     assert publisher.of_kind("digest") == []
-    await scheduler.recover()  # too soon: retries back off
+    await scheduler.tick()  # too soon: retries back off
     assert publisher.of_kind("digest") == []
     clock.advance(minutes=2)
-    await scheduler.recover()
+    await scheduler.tick()
     assert len(publisher.of_kind("digest")) == 1
     clock.advance(minutes=30)
-    await scheduler.recover()
+    await scheduler.tick()
     assert len(publisher.of_kind("digest")) == 1
 
 
 async def test_a_disabled_channels_job_posts_nothing(core: Paperboy, store: Store,
                                                      publisher: ScriptedPublisher) -> None:
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)])
-    core.save_settings(ChannelSettings(CH, digest_enabled=False))
-    assert await core.run_digest(CH) is None
+    core.save_schedule(Schedule(CH, "digest", enabled=False))
+    assert await core.run_scheduled(CH) is None
     assert publisher.posts == []
-
-
-async def test_resyncing_leaves_an_unchanged_job_alone(core: Paperboy,
-                                                       scheduler: Scheduler) -> None:
-    core.save_settings(ChannelSettings(CH, digest_enabled=True, digest_time="06:00"))
-    scheduler.start()
-    job = scheduler.aps.get_job(digest_job_id(CH))
-    assert job is not None
-    # As if the poll ran past the job's fire time before the loop let the job run.
-    job.modify(next_run_time=job.next_run_time - timedelta(minutes=1))
-    before = scheduler.aps.get_job(digest_job_id(CH)).next_run_time
-    scheduler.sync_all()
-    assert scheduler.aps.get_job(digest_job_id(CH)).next_run_time == before
 
 
 async def test_shutdown_during_a_poll_is_quiet(core: Paperboy, scheduler: Scheduler,
                                                caplog: pytest.LogCaptureFixture) -> None:
-    import asyncio
-    import logging
-
     caplog.set_level(logging.INFO)
 
     async def hangs(*args: object, **kwargs: object) -> None:

@@ -4,11 +4,10 @@ or permanent failures, hold while paused."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from datetime import timedelta
 
 from bot.delivery.deliverer import FAILING_FOR, LEASE, MAX_FAILURES, Deliverer, Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, PostKey
+from bot.domain import Alert, ChannelRef, ChannelSettings, PostKey, Schedule
 from bot.ports import DeliveryError, ResolveUnsupported
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, make_paper
@@ -143,13 +142,15 @@ async def test_settings_changed_during_a_send_are_kept(store: Store, clock: Cloc
             # Someone turns the digest on while this post waits out a rate limit.
             settings = store.channel(CH)
             assert settings is not None
-            store.save_channel(replace(settings, digest_enabled=True, digest_time="07:30"))
+            store.save_schedule(Schedule(CH, "digest", enabled=True, time="07:30"), clock())
             raise DeliveryError("HTTP 500")
 
     await _deliverer(store, clock, Slow()).deliver(*_alert())
     settings = store.channel(CH)
     assert settings is not None
-    assert (settings.digest_enabled, settings.digest_time, settings.failures) == (True, "07:30", 1)
+    schedule = store.schedule(CH, "digest")
+    assert schedule is not None and (schedule.enabled, schedule.time) == (True, "07:30")
+    assert settings.failures == 1
 
 
 async def test_a_success_resets_the_failure_count(store: Store, clock: Clock) -> None:

@@ -7,7 +7,7 @@ from datetime import date
 
 from bot.delivery.calendar import next_run
 from bot.delivery.deliverer import Outcome
-from bot.domain import ChannelRef, ChannelSettings, Digest, WeekendPolicy
+from bot.domain import ChannelRef, Digest, Schedule, WeekendPolicy
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
@@ -15,10 +15,10 @@ from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
 CH = ChannelRef("test", "W1", "C1")
 
 
-def _enable(core: Paperboy, **changes: object) -> ChannelSettings:
-    settings = replace(ChannelSettings(CH), digest_enabled=True, **changes)  # type: ignore[arg-type]
-    core.save_settings(settings)
-    return settings
+def _enable(core: Paperboy, **changes: object) -> Schedule:
+    schedule = replace(Schedule(CH, "digest"), enabled=True, **changes)  # type: ignore[arg-type]
+    core.save_schedule(schedule)
+    return schedule
 
 
 def _seed(store: Store, day: str, count: int, start: int = 0) -> None:
@@ -36,7 +36,7 @@ async def test_digest_lists_top_n_by_upvotes(core: Paperboy, store: Store,
                                              publisher: ScriptedPublisher) -> None:
     _seed(store, "2026-11-25", 15)
     _enable(core, size=3)
-    assert await core.run_digest(CH) is Outcome.SENT
+    assert await core.run_scheduled(CH) is Outcome.SENT
     [digest] = _digests(publisher)
     assert [p.upvotes for p in digest.papers] == [14, 13, 12]
     assert digest.days == (date(2026, 11, 25),)
@@ -46,7 +46,7 @@ async def test_minimum_upvotes_is_honoured(core: Paperboy, store: Store,
                                            publisher: ScriptedPublisher) -> None:
     _seed(store, "2026-11-25", 15)
     _enable(core, size=25, min_upvotes=12)
-    await core.run_digest(CH)
+    await core.run_scheduled(CH)
     assert [p.upvotes for p in _digests(publisher)[0].papers] == [14, 13, 12]
 
 
@@ -55,10 +55,10 @@ async def test_same_day_is_never_posted_twice(core: Paperboy, store: Store,
                                               clock: Clock) -> None:
     _seed(store, "2026-11-25", 3)
     _enable(core)
-    assert await core.run_digest(CH) is Outcome.SENT
+    assert await core.run_scheduled(CH) is Outcome.SENT
     clock.advance(hours=2)
-    assert await core.run_digest(CH) is None
-    assert await core.send_digest(CH, day=date(2026, 11, 25)) is Outcome.ALREADY
+    assert await core.run_scheduled(CH) is None
+    assert await core.send_scheduled(CH, day=date(2026, 11, 25)) is Outcome.ALREADY
     assert len(_digests(publisher)) == 1
 
 
@@ -68,13 +68,13 @@ async def test_downtime_is_caught_up_in_one_post(core: Paperboy, store: Store,
     _enable(core, size=10)
     clock.now = at("2026-11-23 15:00")  # Monday
     _seed(store, "2026-11-23", 2, start=0)
-    await core.run_digest(CH)
+    await core.run_scheduled(CH)
     # Down Tuesday and Wednesday; back Thursday afternoon.
     _seed(store, "2026-11-24", 2, start=100)
     _seed(store, "2026-11-25", 2, start=200)
     _seed(store, "2026-11-26", 2, start=300)
     clock.now = at("2026-11-26 15:00")
-    assert await core.run_digest(CH) is Outcome.SENT
+    assert await core.run_scheduled(CH) is Outcome.SENT
     first, catch_up = _digests(publisher)
     assert catch_up.is_catch_up
     assert catch_up.days == (date(2026, 11, 24), date(2026, 11, 25), date(2026, 11, 26))
@@ -87,7 +87,7 @@ async def test_weekend_is_skipped_by_default(core: Paperboy, store: Store,
                                              clock: Clock) -> None:
     _enable(core)
     clock.now = at("2026-11-28 15:00")  # Saturday, nothing on Daily Papers
-    assert await core.run_digest(CH) is None
+    assert await core.run_scheduled(CH) is None
     assert publisher.posts == []
 
 
@@ -95,7 +95,7 @@ async def test_weekend_notice_when_the_channel_asks(core: Paperboy, publisher: S
                                                     clock: Clock) -> None:
     _enable(core, weekends=WeekendPolicy.NOTICE)
     clock.now = at("2026-11-28 15:00")
-    assert await core.run_digest(CH) is Outcome.SENT
+    assert await core.run_scheduled(CH) is Outcome.SENT
     [digest] = _digests(publisher)
     assert digest.papers == ()
     assert digest.notice == "No new Daily Papers for Saturday 28 November 2026."
@@ -107,13 +107,13 @@ async def test_monday_after_a_skipped_weekend_is_a_plain_digest(
     _enable(core)
     _seed(store, "2026-11-27", 2, start=0)
     clock.now = at("2026-11-27 15:00")  # Friday
-    await core.run_digest(CH)
+    await core.run_scheduled(CH)
     for day in ("2026-11-28 15:00", "2026-11-29 15:00"):
         clock.now = at(day)
-        await core.run_digest(CH)
+        await core.run_scheduled(CH)
     _seed(store, "2026-11-30", 2, start=100)
     clock.now = at("2026-11-30 15:00")
-    await core.run_digest(CH)
+    await core.run_scheduled(CH)
     _friday, monday = _digests(publisher)
     assert monday.days == (date(2026, 11, 30),)
     assert not monday.is_catch_up
@@ -124,9 +124,9 @@ async def test_morning_digest_in_tokyo_posts_the_finished_utc_day(
 ) -> None:
     _seed(store, "2026-11-24", 2, start=0)
     _seed(store, "2026-11-25", 2, start=100)
-    _enable(core, timezone="Asia/Tokyo", digest_time="09:00")
+    _enable(core, timezone="Asia/Tokyo", time="09:00")
     clock.now = next_run("09:00", "Asia/Tokyo", at("2026-11-25 12:00"))  # 26th 00:00 UTC
-    await core.run_digest(CH)
+    await core.run_scheduled(CH)
     assert _digests(publisher)[0].days == (date(2026, 11, 25),)
 
 
@@ -135,7 +135,7 @@ async def test_unfetched_day_is_polled_before_the_digest(store: Store, clock: Cl
     feed = StaticFeed({date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", 4)]})
     core = Paperboy(store, feed, {"test": publisher}, clock=clock)
     _enable(core)
-    assert await core.run_digest(CH) is Outcome.SENT
+    assert await core.run_scheduled(CH) is Outcome.SENT
     assert date(2026, 11, 25) in feed.fetched
     assert [p.id for p in _digests(publisher)[0].papers] == ["2411.00001"]
 
@@ -144,7 +144,7 @@ async def test_catch_up_on_start_posts_a_missed_time_once(
     core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
 ) -> None:
     _seed(store, "2026-11-25", 3)
-    _enable(core, digest_time="14:00")
+    _enable(core, time="14:00")
     clock.now = at("2026-11-25 15:00")  # started an hour after the digest time
     assert await core.catch_up() == {CH.key: Outcome.SENT}
     assert await core.catch_up() == {CH.key: None}
@@ -156,7 +156,7 @@ async def test_catch_up_on_start_waits_for_a_time_not_yet_reached(
 ) -> None:
     _seed(store, "2026-11-25", 3)
     _seed(store, "2026-11-24", 3, start=50)
-    _enable(core, digest_time="16:00")
+    _enable(core, time="16:00")
     clock.now = at("2026-11-25 15:00")
     await core.catch_up()
     # The 16:00 digest of the 24th was due yesterday and is posted; today's waits until 16:00.
@@ -170,8 +170,8 @@ async def test_a_digest_sent_by_hand_for_a_later_day_does_not_block_scheduled_on
     _seed(store, "2026-11-25", 2, start=50)
     _enable(core)
     clock.now = at("2026-11-25 08:00")  # before noon UTC: the scheduled digest is the 24th's
-    assert await core.send_digest(CH, day=date(2026, 11, 25)) is Outcome.SENT
-    assert await core.run_digest(CH) is Outcome.SENT
+    assert await core.send_scheduled(CH, day=date(2026, 11, 25)) is Outcome.SENT
+    assert await core.run_scheduled(CH) is Outcome.SENT
     assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 25),),
                                                       (date(2026, 11, 24),)]
 
@@ -190,9 +190,9 @@ async def test_a_digest_turned_on_again_after_a_break_covers_only_its_day(
     clock.now = at("2026-11-16 15:00")
     _enable(core)
     clock.now = at("2026-11-25 10:00")
-    _enable(core, digest_enabled_at=clock.now)  # off for a week, on again today
+    _enable(core, enabled_at=clock.now)  # off for a week, on again today
     clock.now = at("2026-11-25 15:00")
-    await core.run_digest(CH)
+    await core.run_scheduled(CH)
     assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 25),)]
 
 
@@ -201,7 +201,7 @@ async def test_catch_up_on_start_skips_a_slot_from_before_the_digest_was_on(
 ) -> None:
     _seed(store, "2026-11-24", 2)
     clock.now = at("2026-11-25 10:00")
-    _enable(core, digest_time="11:00", digest_enabled_at=clock.now)
+    _enable(core, time="11:00", enabled_at=clock.now)
     clock.now = at("2026-11-25 10:30")  # restarted before the first 11:00 run
     assert await core.catch_up() == {}
     assert publisher.posts == []
@@ -216,7 +216,7 @@ async def test_digest_on_records_when_it_was_turned_on(core: Paperboy, clock: Cl
     await handlers.handle("digest on 09:00", Invocation(CH, "U1"))
     clock.advance(hours=1)
     await handlers.handle("digest on 10:00", Invocation(CH, "U1"))
-    assert core.settings(CH).digest_enabled_at == turned_on
+    assert core.schedule(CH).enabled_at == turned_on
     await handlers.handle("digest off", Invocation(CH, "U1"))
     await handlers.handle("digest on", Invocation(CH, "U1"))
-    assert core.settings(CH).digest_enabled_at == clock.now
+    assert core.schedule(CH).enabled_at == clock.now
