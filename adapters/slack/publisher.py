@@ -1,11 +1,19 @@
-"""Posting digests and alerts to Slack with chat.postMessage: paced, retried, errors translated."""
+"""Posting digests and alerts to Slack exactly once: paced, claimed part by part, found again.
+
+A post is one or more messages ("parts"): part 1 goes to the channel, the rest in its thread.
+Each part carries message metadata naming the post and part (`PostKey.token`), so that after a
+crash `find` can tell from the channel's history whether it went out
+(https://docs.slack.dev/messaging/message-metadata).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -16,45 +24,63 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.errors import (
+    answer_of,
+    describe,
+    not_sent,
+    refused_error,
+    uncertain_error,
+)
+from adapters.slack.lookup import BotIdentity, HistoryLookup
+from adapters.slack.pacing import SlackPacer
 from adapters.slack.render import SlackMessage, render_alert, render_digest
-from bot.domain import Alert, ChannelRef, Digest
-from bot.ports import DeliveryError
+from bot.domain import POST_EVENT_TYPE, Digest, Post, PostKey
+from bot.ports import DeliveryError, Tracker
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-# chat.postMessage "generally allows one message per second per channel" (platforms.md §1.5).
-CHANNEL_INTERVAL_SECONDS = 1.0
-# 429s are waited out with Retry-After; this bounds a storm, after which the post fails and
-# the ledger retries it on the next run.
-RATE_LIMIT_RETRIES = 10
-# Errors that mean the channel (or the whole install) cannot receive posts: pause it.
-PERMANENT_ERRORS = frozenset({
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "account_inactive",
-    "token_revoked", "not_authed", "missing_scope", "restricted_action", "team_access_not_granted",
-    "org_login_required", "ekm_access_denied", "no_permission",
-})
-# Errors that mean Slack refused this message itself (chat.postMessage docs): the channel is
-# fine, and posting the same message again cannot work.
-MESSAGE_ERRORS = frozenset({
-    "invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long", "no_text",
-    "invalid_arguments", "too_many_attachments", "invalid_attachments",
-})
+POST_METHOD = "chat.postMessage"
+# 429s in a row for one part; past this the post fails and the ledger retries it later.
+RATE_LIMIT_RETRIES = 5
+# Connection failures before the request went out (refused, DNS): retried in place, waiting
+# CONNECT_BACKOFF seconds, then twice that, and so on.
+CONNECT_RETRIES = 3
+CONNECT_BACKOFF = 1.0
+# Seconds to wait for Slack's answer; past it the post may be out (an uncertain failure).
+REQUEST_TIMEOUT = 30
 
 TokenFor = Callable[[str], Awaitable[str | None]]
 
 
 def retry_handlers() -> list[AsyncRetryHandler]:
-    """Retry connection errors, 5xx and 429 (waiting Retry-After) like the Slack SDK suggests."""
+    """For the bolt app's client (command answers, not posts): retry what the SDK suggests."""
     return [
         AsyncConnectionErrorRetryHandler(max_retry_count=3),
         AsyncServerErrorRetryHandler(max_retry_count=3),
-        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=10),
     ]
 
 
+def post_metadata(key: PostKey, part: int) -> dict[str, Any]:
+    """The message metadata that names one part of a post (what `find` looks for)."""
+    return {
+        "event_type": POST_EVENT_TYPE,
+        "event_payload": {"kind": key.kind, "ref": key.ref, "part": part, "token": key.token(part)},
+    }
+
+
+def render(post: Post) -> list[SlackMessage]:
+    """A post's messages: part 1 first."""
+    return render_digest(post) if isinstance(post, Digest) else render_alert(post)
+
+
 class SlackPublisher:
-    """Posts to Slack channels with the bot token of each channel's workspace."""
+    """Posts to Slack channels with the bot token of each channel's workspace.
+
+    `rate_limited` counts the 429s Slack answered, by method. `history_denied` holds the
+    workspaces whose install lacks channels:history / groups:history, where `find` cannot tell.
+    """
 
     platform = PLATFORM
 
@@ -63,81 +89,123 @@ class SlackPublisher:
         api_url: str,
         token_for: TokenFor,
         *,
-        interval: float = CHANNEL_INTERVAL_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        pacer: SlackPacer | None = None,
+        timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         self.api_url = api_url
         self.token_for = token_for
-        self.interval = interval
-        self._monotonic = monotonic
-        self._sleep = sleep
-        self._next_slot: dict[str, float] = {}
+        self.pacer = pacer or SlackPacer()
+        self.timeout = timeout
+        self.rate_limited: Counter[str] = Counter()
+        self.history_denied: set[str] = set()
+        self._lookup = HistoryLookup(self._sleep, self.rate_limited, self.history_denied)
         self._locks: dict[str, asyncio.Lock] = {}
         self._clients: dict[str, AsyncWebClient] = {}
 
-    async def send_digest(self, channel: ChannelRef, digest: Digest) -> str:
-        """Post a digest; what does not fit in one message continues in its thread."""
-        return await self._post_thread(channel, render_digest(digest))
+    async def publish(self, post: Post, tracker: Tracker) -> str:
+        """Send the parts after `tracker.parts_sent`, each claimed right before its request."""
+        channel = post.channel
+        messages = render(post)
+        client = await self._client(channel.workspace)
+        # One post at a time per channel keeps the order and each thread in one piece.
+        async with self._locks.setdefault(channel.key, asyncio.Lock()):
+            for part in range(tracker.parts_sent + 1, len(messages) + 1):
+                thread_ts = None if part == 1 else tracker.first_id or tracker.thread_id
+                if part > 1 and thread_ts is None:
+                    raise DeliveryError(f"part {part} has no thread: part 1 is not recorded")
+                ts = await self._send(client, tracker, part, messages[part - 1], thread_ts)
+                await tracker.sent(part, ts, thread_id=ts if part == 1 else None)
+        if tracker.first_id is None:
+            raise DeliveryError("part 1 is not recorded")
+        return tracker.first_id
 
-    async def send_alert(self, channel: ChannelRef, alert: Alert) -> str:
-        """Post an alert."""
-        return await self._post_thread(channel, render_alert(alert))
+    async def find(
+        self, key: PostKey, part: int, since: datetime, thread_id: str | None
+    ) -> str | None:
+        """The ts of `part` of this post if it is in Slack (posted at or after `since`)."""
+        if part > 1 and thread_id is None:
+            return None  # a continuation only ever goes in part 1's thread
+        client = await self._client(key.channel.workspace)
+        bot = await self._bot(client, key.channel.workspace)
+        return await self._lookup.find(client, key, part, since, thread_id, bot)
+
+    async def _send(
+        self,
+        client: AsyncWebClient,
+        tracker: Tracker,
+        part: int,
+        message: SlackMessage,
+        thread_ts: str | None,
+    ) -> str:
+        """Post one part; the claim is taken after every wait and given back before the next."""
+        channel = tracker.key.channel
+        limited = unreachable = 0
+        while True:
+            await self.pacer.acquire(channel.workspace, channel.channel)
+            await tracker.claim(part)
+            try:
+                response = await client.chat_postMessage(
+                    channel=channel.channel,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                    unfurl_media=False,
+                    metadata=post_metadata(tracker.key, part),
+                )
+            except SlackApiError as exc:
+                answer = answer_of(exc)
+                if answer.rate_limited:
+                    await tracker.refused(part)
+                    self.rate_limited[POST_METHOD] += 1
+                    limited += 1
+                    if limited > RATE_LIMIT_RETRIES:
+                        raise DeliveryError(f"ratelimited: {limited} times in a row") from None
+                    self.pacer.hold(channel.workspace, channel.channel, answer.retry_after)
+                    continue
+                if answer.refused:
+                    await tracker.refused(part)
+                    raise refused_error(answer) from None
+                raise uncertain_error(describe(answer)) from None
+            except Exception as exc:
+                what = f"{type(exc).__name__}: {exc}"
+                if not not_sent(exc):  # a timeout, a dropped connection: it may be out
+                    raise uncertain_error(what) from None
+                await tracker.refused(part)  # the connection failed: nothing went out
+                unreachable += 1
+                if unreachable > CONNECT_RETRIES:
+                    raise DeliveryError(what) from None
+                log.info("Slack: %s unreachable (%s); trying again", self.api_url, what)
+                await self.pacer.sleep(CONNECT_BACKOFF * 2 ** (unreachable - 1))
+                continue
+            ts = response.get("ts")
+            if not isinstance(ts, str) or not ts:
+                raise uncertain_error("chat.postMessage answered ok without a ts")
+            return ts
 
     async def _client(self, workspace: str) -> AsyncWebClient:
         token = await self.token_for(workspace)
         if not token:
-            raise DeliveryError(f"paperboy is not installed in Slack workspace {workspace}",
-                                permanent=True)
+            raise DeliveryError(
+                f"paperboy is not installed in Slack workspace {workspace}",
+                permanent=True,
+                workspace_fault=True,
+            )
         client = self._clients.get(token)
         if client is None:
-            client = AsyncWebClient(token=token, base_url=self.api_url,
-                                    retry_handlers=retry_handlers())
+            # No retry handlers: the SDK's would resend a post whose answer was lost, and sleep
+            # out a 429 while the part is claimed. `_send` does both itself.
+            client = AsyncWebClient(
+                token=token,
+                base_url=self.api_url,
+                retry_handlers=[],
+                timeout=self.timeout,  # type: ignore[arg-type]  # aiohttp takes float seconds
+            )
             self._clients[token] = client
         return client
 
-    async def _post_thread(self, channel: ChannelRef, messages: list[SlackMessage]) -> str:
-        """Post the first message, then the rest in its thread; only the first may fail."""
-        client = await self._client(channel.workspace)
-        lock = self._locks.setdefault(channel.key, asyncio.Lock())
-        async with lock:  # one post at a time per channel keeps thread order and the pace
-            first_ts = await self._post(client, channel, messages[0], None)
-            for part, message in enumerate(messages[1:], start=2):
-                try:
-                    await self._post(client, channel, message, first_ts)
-                except DeliveryError as exc:
-                    # The post is out: failing it now would make the ledger post it again.
-                    log.error("Slack: %s: part %d of %d (a reply in the thread of %s) failed "
-                              "(%s); the rest is not posted, the post stays sent",
-                              channel.key, part, len(messages), first_ts, exc)
-                    break
-        return first_ts
+    async def _bot(self, client: AsyncWebClient, workspace: str) -> BotIdentity:
+        return await self._lookup.bot(client, workspace)
 
-    async def _post(
-        self, client: AsyncWebClient, channel: ChannelRef, message: SlackMessage,
-        thread_ts: str | None,
-    ) -> str:
-        await self._pace(channel.key)
-        try:
-            response = await client.chat_postMessage(
-                channel=channel.channel,
-                text=message.text,
-                blocks=message.blocks,
-                thread_ts=thread_ts,
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-        except SlackApiError as exc:
-            error = str(exc.response.get("error", "unknown_error"))
-            raise DeliveryError(error, permanent=error in PERMANENT_ERRORS,
-                                message_fault=error in MESSAGE_ERRORS) from None
-        except Exception as exc:  # network trouble after the SDK's own retries
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
-        return str(response["ts"])
-
-    async def _pace(self, key: str) -> None:
-        now = self._monotonic()
-        slot = max(self._next_slot.get(key, now), now)
-        self._next_slot[key] = slot + self.interval
-        if slot > now:
-            await self._sleep(slot - now)
+    async def _sleep(self, seconds: float) -> None:
+        await self.pacer.sleep(seconds)  # the pacer's clock, even when a test swaps the pacer

@@ -9,10 +9,20 @@ schema, the 3-second callback deadline (10062) and single acknowledgement (40060
 follow-up tokens, message/embed limits (50035/50006), 404 10003 / 403 50001, rate-limit headers
 on every answer and real or scripted 429s.
 
+Exactly once and the limits: a message is stored as soon as its request is validated, before
+the answer (`hold_answers` holds or drops answers, so a test can kill a client mid-request);
+Create Message validates `nonce` (≤ 25 characters) and, with `enforce_nonce`, returns the bot's
+earlier message with that nonce in that channel within `nonce_window` instead of creating one.
+The global limit is 50 requests per second across routes (interaction endpoints excepted),
+answered with a global 429; `request_counts()`, `busiest_second()`, `rate_limited` and
+`invalid_requests` (401/403/429 of the last ten minutes) tell what a client cost. Give the fake
+an injected `clock` (e.g. discord_clock.LockstepClock) to run its limits on virtual time.
+
 Layout: discord_records.py (records, errors), discord_state.py (guilds and payloads),
 discord_validate.py (`validate_message`), discord_commands.py (command sync),
 discord_options.py + discord_interactions.py (interactions), discord_ratelimit.py,
-discord_rest.py + discord_routes.py (REST), discord_gateway.py (WebSocket), this module.
+discord_rest.py + discord_routes.py (REST), discord_holds.py (held answers),
+discord_gateway.py (WebSocket), this module.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import secrets
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -28,6 +39,7 @@ from aiohttp import web
 
 from tests.fakes.discord_commands import CommandStore
 from tests.fakes.discord_gateway import Gateway
+from tests.fakes.discord_holds import AnswerHold
 from tests.fakes.discord_interactions import APPLICATION_COMMAND, AUTOCOMPLETE, InteractionHub
 from tests.fakes.discord_ratelimit import RateLimiter, Scope, ScriptedRateLimit
 from tests.fakes.discord_records import (
@@ -48,7 +60,11 @@ from tests.fakes.discord_rest import RestApi
 from tests.fakes.discord_state import World
 from tests.fakes.discord_validate import validate_message
 
+# Discord's invalid request limit counts over ten minutes (developers/topics/rate-limits).
+INVALID_REQUEST_WINDOW = 600.0
+
 __all__ = [
+    "AnswerHold",
     "Callback",
     "DiscordFake",
     "DiscordFakeError",
@@ -112,7 +128,9 @@ class DiscordFake:
         return self.url
 
     async def stop(self) -> None:
-        """Close gateway connections and stop listening."""
+        """Release held answers, close gateway connections and stop listening."""
+        for hold in self.rest.holds:
+            hold.release()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -206,7 +224,27 @@ class DiscordFake:
         else:
             self.limiter.overrides[route] = (limit, per)
 
-    def script_rate_limit(self, route_contains: str, *, times: int = 1, retry_after: float = 0.3,
+    @property
+    def nonce_window(self) -> float:
+        """Seconds within which `enforce_nonce` returns the earlier message (Discord: "a few
+        minutes"), by the fake's clock."""
+        return self.rest.nonce_window
+
+    @nonce_window.setter
+    def nonce_window(self, value: float) -> None:
+        self.rest.nonce_window = value
+
+    def hold_answers(self, route_contains: str, *, method: str | None = "POST", times: int = 1,
+                     delay: float | None = None, drop: bool = False) -> AnswerHold:
+        """Handle the next `times` matching requests (messages are stored) but hold their
+        answers: until `release()` (or `delay` seconds), or forever with the connection
+        closed (`drop`). `await hold.wait_arrived()` tells when one is held."""
+        hold = AnswerHold(route_contains, method, times, delay, drop)
+        self.rest.holds.append(hold)
+        return hold
+
+    def script_rate_limit(self, route_contains: str, *, times: int = 1,
+                          retry_after: float = 0.001,
                           scope: Scope = "user", global_: bool = False,
                           method: str | None = None, cloudflare: bool = False
                           ) -> ScriptedRateLimit:
@@ -292,6 +330,32 @@ class DiscordFake:
     def rate_limited(self) -> int:
         """How many 429s were served (real and scripted)."""
         return self.limiter.served_429
+
+    @property
+    def arrived(self) -> int:
+        """How many REST requests reached the fake (counted on arrival, before any answer)."""
+        return self.rest.arrived
+
+    def request_counts(self) -> Counter[str]:
+        """REST requests per route, as `"POST /channels/{channel_id}/messages"`."""
+        return Counter(f"{r.method} {r.route}" for r in self.rest.requests)
+
+    @property
+    def invalid_requests(self) -> int:
+        """401, 403 and 429 (not `shared`) answers of the last ten minutes by the fake's clock:
+        what Discord bans an IP for at 10,000."""
+        since = self.world.clock() - INVALID_REQUEST_WINDOW
+        return sum(1 for r in self.rest.requests if r.invalid and r.at > since)
+
+    def busiest_second(self) -> int:
+        """The most requests counted against the global limit in any one second."""
+        times = sorted(r.at for r in self.rest.requests if not r.exempt)
+        most = start = 0
+        for end, at in enumerate(times):
+            while at - times[start] >= 1.0:
+                start += 1
+            most = max(most, end - start + 1)
+        return most
 
     @property
     def unimplemented(self) -> list[str]:

@@ -88,6 +88,15 @@ class RequestRecord:
     query: dict[str, str] = field(default_factory=dict)
     body: Any = None
     code: int | None = None  # Discord error code of an error answer
+    at: float = 0.0  # when it arrived, by the fake's clock
+    route: str = ""  # the route template, e.g. "/channels/{channel_id}/messages"
+    exempt: bool = False  # not counted against the global limit (interaction endpoints)
+    scope: str | None = None  # X-RateLimit-Scope of a 429
+
+    @property
+    def invalid(self) -> bool:
+        """Counts towards Discord's invalid request limit (401, 403, 429 not `shared`)."""
+        return self.status in (401, 403) or (self.status == 429 and self.scope != "shared")
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,9 @@ class Message:
     parent_id: int | None = None  # the text/forum channel when channel_id is a thread
     thread_name: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    nonce: int | str | None = None
+    created_at: float = 0.0  # by the fake's clock
+    author_id: int | None = None  # the bot, for messages created over REST
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tests.fakes.discord_holds import AnswerHold
 from tests.fakes.discord_records import (
     API_PREFIX,
     ApiError,
@@ -72,6 +73,8 @@ class RestApi(ChannelRoutes):
         self.gateway_url = ""
         self.requests: list[RequestRecord] = []
         self.unimplemented: list[str] = []
+        self.arrived = 0  # REST requests received, counted before anything else happens
+        self.holds: list[AnswerHold] = []
 
     def routes(self, app: web.Application) -> None:
         """Register every route and the middleware on `app`."""
@@ -112,10 +115,16 @@ class RestApi(ChannelRoutes):
         info = request.match_info
         major = "+".join(str(info[k]) for k in ("channel_id", "guild_id", "webhook_id",
                                                 "interaction_id", "token") if k in info)
+        self.arrived += 1
+        at = self.world.clock()
+        # Interaction endpoints are not bound by the global limit: callbacks and follow-ups.
+        exempt = "/interactions/" in path or path.startswith(
+            f"/webhooks/{self.world.application_id}/")
         headers = {"Via": "1.1 google"}
         body: Any = None
         status: int
         answer: Any
+        scope: str | None = None
         try:
             body = await self._read_body(request)
             request[BODY] = body
@@ -124,12 +133,12 @@ class RestApi(ChannelRoutes):
             if needs_auth and request.headers.get("Authorization") != f"Bot {self.world.token}":
                 raise unauthorized()
             verdict = self.limiter.check(request.method, template, major, path,
-                                         exempt_global="/interactions/" in path)
+                                         exempt_global=exempt)
             headers.update(verdict.headers)
             if not verdict.via:
                 headers.pop("Via", None)
             if verdict.status is not None:
-                status, answer = verdict.status, verdict.body
+                status, answer, scope = verdict.status, verdict.body, verdict.scope
             else:
                 reply = await handler(request)
                 if not isinstance(reply, Reply):
@@ -139,7 +148,14 @@ class RestApi(ChannelRoutes):
             status, answer = exc.status, exc.body
         code = answer.get("code") if isinstance(answer, dict) and status >= 400 else None
         self.requests.append(RequestRecord(request.method, path, status, dict(request.query),
-                                           body, code))
+                                           body, code, at, template.removeprefix(API_PREFIX),
+                                           exempt, scope))
+        # Everything is recorded (a message is stored) before the answer is held back.
+        hold = next((h for h in self.holds if h.matches(request.method, path)), None)
+        if hold is not None:
+            await hold.hold()
+            if hold.drop and request.transport is not None:
+                request.transport.abort()
         return json_answer(status, answer, headers)
 
     async def _read_body(self, request: web.Request) -> Any:

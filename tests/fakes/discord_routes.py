@@ -31,10 +31,28 @@ if TYPE_CHECKING:
     from tests.fakes.discord_state import World
 
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
+# Create Message `nonce`: an integer or a string of up to 25 characters; with `enforce_nonce`
+# it is "checked for uniqueness in the past few minutes" (developers/resources/message
+# "Create Message"). Discord does not say how many minutes: five here, settable per fake.
+NONCE_MAX = 25
+NONCE_WINDOW_SECONDS = 300.0
 # request storage keys (web.RequestKey on aiohttp ≥ 3.12, plain strings before)
 _key: Any = getattr(web, "RequestKey", lambda name, _t: name)
 BODY: Any = _key("discord_fake_body", object)
 FILES: Any = _key("discord_fake_files", list)
+
+
+def _nonce_errors(body: Mapping[str, Any]) -> dict[str, Any]:
+    errors: dict[str, Any] = {}
+    nonce = body.get("nonce")
+    if nonce is None:
+        return errors
+    if isinstance(nonce, bool) or not isinstance(nonce, int | str):
+        add_error(errors, ["nonce"], "BASE_TYPE_STRING", "Could not interpret value as string.")
+    elif len(str(nonce)) > NONCE_MAX:
+        add_error(errors, ["nonce"], "BASE_TYPE_MAX_LENGTH",
+                  f"Must be {NONCE_MAX} or fewer in length.")
+    return errors
 
 
 def _thread_errors(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,6 +76,9 @@ class ChannelRoutes:
         self.world = world
         self.hub = hub
         self.webhooks: dict[int, IncomingWebhook] = {}
+        self.nonce_window = NONCE_WINDOW_SECONDS
+        # (author, channel, nonce) → the message it created, for enforce_nonce
+        self.nonces: dict[tuple[int, int, str], Message] = {}
 
     def channel(self, channel_id: str) -> Channel:
         """The channel for a route, or 404 10003 / 403 50001|50013."""
@@ -77,9 +98,22 @@ class ChannelRoutes:
                       str(body.get("content") or ""), list(body.get("embeds") or []),
                       int(body.get("flags") or 0), source,
                       parent_id=channel.parent_id if is_thread else None,
-                      thread_name=channel.name if is_thread else None, payload=dict(body))
+                      thread_name=channel.name if is_thread else None, payload=dict(body),
+                      nonce=body.get("nonce") if source == "channel" else None,
+                      created_at=self.world.clock(),
+                      author_id=self.world.bot_user_id if source != "webhook" else None)
         self.world.messages.append(msg)
         return msg
+
+    def _same_nonce(self, channel: Channel, body: Mapping[str, Any]) -> Message | None:
+        """The bot's message with this nonce in this channel within the window, if any."""
+        nonce = body.get("nonce")
+        if nonce is None or body.get("enforce_nonce") is not True:
+            return None
+        earlier = self.nonces.get((self.world.bot_user_id, channel.id, str(nonce)))
+        if earlier is None or self.world.clock() - earlier.created_at >= self.nonce_window:
+            return None
+        return earlier
 
     @staticmethod
     def _body(request: web.Request) -> dict[str, Any]:
@@ -98,10 +132,19 @@ class ChannelRoutes:
         if channel.type == FORUM:
             raise ApiError(400, "Cannot send messages in a non-text channel", 50008)
         body = self._body(request)
+        nonce_errors = _nonce_errors(body)
+        if nonce_errors:
+            raise ApiError.of(400, invalid_form_body(nonce_errors))
         error = validate_message(body)
         if error is not None:
             raise ApiError.of(400, error)
-        return 200, self.world.message_object(self._store(channel, body))
+        earlier = self._same_nonce(channel, body)
+        if earlier is not None:  # "that message will be returned and no new message created"
+            return 200, self.world.message_object(earlier, nonce=True)
+        msg = self._store(channel, body)
+        if msg.nonce is not None:
+            self.nonces[(self.world.bot_user_id, channel.id, str(msg.nonce))] = msg
+        return 200, self.world.message_object(msg, nonce=True)
 
     async def _get_message(self, request: web.Request) -> tuple[int, Any]:
         channel = self.channel(request.match_info["channel_id"])

@@ -222,8 +222,10 @@ class World:
         }
 
     def message_object(self, msg: Message, *, author: Mapping[str, Any] | None = None,
-                       extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """A message object as REST answers it."""
+                       extra: Mapping[str, Any] | None = None,
+                       nonce: bool = False) -> dict[str, Any]:
+        """A message object as REST answers it; `nonce`: with the nonce it was created with,
+        as the Create Message answer carries it (GET answers are not documented to)."""
         data: dict[str, Any] = {
             "id": str(msg.id),
             "channel_id": str(msg.channel_id),
@@ -244,5 +246,7 @@ class World:
         }
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
+        if nonce and msg.nonce is not None:
+            data["nonce"] = msg.nonce
         data.update(extra or {})
         return data

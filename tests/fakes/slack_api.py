@@ -3,14 +3,16 @@
 Serves the Web API under `/api/` (`AsyncWebClient(base_url=slack.api_url)`), response_urls
 under `/response/<id>`, and Socket Mode under `/link/`. Behaves like Slack where it matters
 (reference/platforms.md §1, §4, §5.2): auth errors with HTTP 200, token kinds, scopes, channel
-states, per-channel rate limits with HTTP 429 + `Retry-After`, Block Kit validation, the
-5-uses/30-minutes response_url budget, one-shot OAuth codes. Expiry and rate buckets follow
-the injected `clock`.
+states, per-channel and workspace-wide posting limits with HTTP 429 + `Retry-After`, Block Kit
+and message metadata validation, history with metadata (conversations.history / .replies),
+the 5-uses/30-minutes response_url budget, one-shot OAuth codes. A post is recorded before it
+is answered, so a lost answer (`script_fault`) still leaves it posted. Expiry, timestamps and
+rate buckets follow the injected `clock`.
 
-Layout: slack_records.py (dataclasses), slack_state.py (workspace setup and records),
-slack_web.py (Web API and response_url handlers), slack_socket.py (Socket Mode),
-slack_blocks.py (`validate_message`), this module (server lifecycle, slash commands,
-HTTP-mode helpers).
+Layout: slack_records.py (dataclasses), slack_state.py (workspace setup, knobs and records),
+slack_web.py (Web API and response_url handlers), slack_history.py (history readers),
+slack_faults.py (scripted failures), slack_socket.py (Socket Mode), slack_blocks.py
+(`validate_message`), this module (server lifecycle, slash commands, HTTP-mode helpers).
 """
 
 from __future__ import annotations
@@ -87,7 +89,8 @@ class SlackFake(WebApi):
         return self.url
 
     async def stop(self) -> None:
-        """Close Socket Mode connections and stop listening."""
+        """Close Socket Mode connections, let hung requests answer, and stop listening."""
+        self._stop_faults()
         await self.socket.close_all()
         if self._runner is not None:
             await self._runner.cleanup()

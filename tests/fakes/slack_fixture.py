@@ -1,6 +1,7 @@
 """The `slack_fake` pytest fixture: a running SlackFake with one workspace ready to use.
 
-Team "T1" (bot token "xoxb-t1", bot user "UBOTT1"), channels "C1" and "C2", users "UADMIN"
+Team "T1" (bot token "xoxb-t1", bot user "UBOTT1", bot id "BT1", DEFAULT_BOT_SCOPES, which
+include channels:history and groups:history), public channels "C1" and "C2", users "UADMIN"
 (admin) and "UMEMBER" (member), app token "xapp-test", OAuth client id/secret set. Use it from
 a test module with `from tests.fakes import slack_fixture` then
 `slack_fake = slack_fixture.slack_fake` (an imported name that test arguments shadow is F811).

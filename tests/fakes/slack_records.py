@@ -10,12 +10,29 @@ ChannelState = Literal["ok", "not_found", "archived", "not_in_channel"]
 TokenKind = Literal["bot", "user", "app"]
 TokenState = Literal["active", "revoked", "inactive"]
 MessageSource = Literal["chat.postMessage", "response_url"]
+# When a scripted fault strikes: before the method runs (nothing done) or after (done, recorded).
+FaultWhen = Literal["before", "after"]
+# What a scripted fault answers: wait (until released), a text, HTML or broken-JSON body with
+# `status`, `{"ok": false, "error": …}` with `status`, or a closed connection without an answer.
+FaultAnswer = Literal["hang", "non_json", "html", "bad_json", "error", "drop"]
 CHANNEL_STATES: tuple[ChannelState, ...] = ("ok", "not_found", "archived", "not_in_channel")
-DEFAULT_BOT_SCOPES = ("chat:write", "commands", "users:read", "channels:read", "groups:read")
+DEFAULT_BOT_SCOPES = (
+    "chat:write", "commands", "users:read", "channels:read", "groups:read", "channels:history",
+    "groups:history",
+)  # fmt: skip
+HISTORY_SCOPES = ("channels:history", "groups:history", "mpim:history", "im:history")
 
 
 class SlackFakeError(AssertionError):
     """The fake could not do what the test asked (no Socket Mode client, no ack in time, …)."""
+
+
+class ApiFailure(Exception):
+    """Internal: answer `{"ok": false, "error": …}` (plus extra fields) with `status`."""
+
+    def __init__(self, error: str, status: int = 200, **extra: Any) -> None:
+        super().__init__(error)
+        self.error, self.status, self.extra = error, status, extra
 
 
 @dataclass
@@ -100,6 +117,8 @@ class Message:
     user: str | None = None
     source: MessageSource = "chat.postMessage"
     payload: dict[str, Any] = field(default_factory=dict)  # everything the client sent
+    metadata: dict[str, Any] | None = None  # {"event_type": …, "event_payload": {…}}
+    bot_id: str | None = None  # the posting bot's id (B…), None for response_url messages
 
 
 @dataclass(frozen=True)
@@ -191,14 +210,34 @@ class Bucket:
     tokens: float
     updated: float
 
-    def take(self, now: float) -> int:
-        """Consume one token and return 0, or return the whole seconds until one is available."""
+    def wait(self, now: float) -> int:
+        """0 when a token is available now, else the whole seconds until one is."""
         self.tokens = min(float(self.burst), self.tokens + max(0.0, now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
+        self.updated = max(self.updated, now)
+        if self.tokens >= 1.0 - 1e-9:
             return 0
         return max(1, math.ceil((1.0 - self.tokens) / self.rate))
+
+    def take(self, now: float) -> int:
+        """Consume one token and return 0, or return the whole seconds until one is available."""
+        wait = self.wait(now)
+        if wait == 0:
+            self.tokens = max(0.0, self.tokens - 1.0)
+        return wait
+
+
+@dataclass
+class ScriptedFault:
+    """A scripted failure of `method` (to `channel`, when set) for the next `times` calls."""
+
+    method: str
+    channel: str | None
+    times: int
+    when: FaultWhen
+    answer: FaultAnswer
+    status: int = 500
+    error: str = "internal_error"
+    hang: float | None = None  # seconds a "hang" lasts; None: until released (or the fake stops)
 
 
 @dataclass

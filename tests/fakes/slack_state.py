@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import time
@@ -15,6 +16,7 @@ from tests.fakes.slack_records import (
     CHANNEL_STATES,
     DEFAULT_BOT_SCOPES,
     Ack,
+    ApiFailure,
     Bucket,
     Call,
     Channel,
@@ -24,6 +26,7 @@ from tests.fakes.slack_records import (
     OAuthCode,
     ResponsePost,
     ResponseUrl,
+    ScriptedFault,
     ScriptedLimit,
     Team,
     Token,
@@ -41,8 +44,16 @@ class SlackState:
         self.client_id = "1111.2222"
         self.client_secret = "fake-client-secret"
         self.verification_token = "fake-verification-token"  # the deprecated `token` field
-        self.post_rate = 1.0  # chat.postMessage per second per (team, channel)
+        # chat.postMessage limits (https://docs.slack.dev/apis/web-api/rate-limits): about one
+        # per second per channel with short bursts, and a workspace-wide ceiling (undocumented).
+        self.post_rate = 1.0  # per second per (team, channel)
         self.post_burst = 3
+        self.workspace_rate = 10.0  # per second per team, all channels together
+        self.workspace_burst = 10
+        # Served as Retry-After on every 429 when set (0: the client may retry at once).
+        self.retry_after_override: int | None = None
+        # Caps `limit` of conversations.history/replies (15 for new non-Marketplace apps).
+        self.history_page_cap: int | None = None
         self.strict_text = True  # reject `text` > 40,000 (production truncates)
         self.teams: dict[str, Team] = {}
         self.tokens: dict[str, Token] = {}
@@ -57,7 +68,13 @@ class SlackState:
         self._response_urls: dict[str, ResponseUrl] = {}
         self._codes: dict[str, OAuthCode] = {}
         self._buckets: dict[tuple[str, str], Bucket] = {}
+        self._team_buckets: dict[str, Bucket] = {}
         self._scripted: list[ScriptedLimit] = []
+        self.faults_served = 0  # scripted faults answered (slack_faults.py)
+        self.hanging = 0  # requests waiting in a scripted "hang" right now
+        self._faults: list[ScriptedFault] = []
+        self._release = asyncio.Event()
+        self._hang_started = asyncio.Event()
         self._last_ts = 0
         self._port = 0
 
@@ -86,12 +103,14 @@ class SlackState:
         name: str | None = None,
         domain: str | None = None,
         bot_user_id: str | None = None,
+        bot_id: str | None = None,
         scopes: Iterable[str] = DEFAULT_BOT_SCOPES,
     ) -> Team:
         """Add (or extend) a workspace with a bot token, users `{id: {"is_admin": …}}`, channels.
 
         `channels` is a list of ids or a mapping id → name. User flags: is_admin, is_owner,
-        is_primary_owner, is_bot, name.
+        is_primary_owner, is_bot, name. Another app's bot in the same team: a second call with
+        its own `bot_token`, `bot_user_id` and `bot_id`.
         """
         team = self.teams.get(team_id)
         if team is None:
@@ -105,7 +124,7 @@ class SlackState:
             self.add_user(team_id, user_id, **flags)
         bot_user = bot_user_id or f"UBOT{team_id}"
         self.tokens[bot_token] = Token(
-            bot_token, "bot", team_id, frozenset(scopes), bot_user, f"B{team_id}"
+            bot_token, "bot", team_id, frozenset(scopes), bot_user, bot_id or f"B{team_id}"
         )
         return team
 
@@ -133,13 +152,31 @@ class SlackState:
         self.teams[team_id].users[user_id] = user
         return user
 
-    def set_channel(self, team_id: str, channel_id: str, state: ChannelState) -> None:
-        """Set a channel's state: ok, not_found, archived or not_in_channel (creates it if new)."""
+    def set_channel(
+        self,
+        team_id: str,
+        channel_id: str,
+        state: ChannelState = "ok",
+        *,
+        private: bool | None = None,
+    ) -> None:
+        """Set a channel's state (ok, not_found, archived, not_in_channel) and, if given, whether
+        it is private (its history then needs groups:history); creates it if new."""
         if state not in CHANNEL_STATES:
             raise ValueError(f"unknown channel state {state!r}; use one of {CHANNEL_STATES}")
         team = self.teams[team_id]
         channel = team.channels.setdefault(channel_id, Channel(channel_id, channel_id.lower()))
         channel.state = state
+        if private is not None:
+            channel.is_private = private
+
+    def grant(self, token: str, *scopes: str) -> None:
+        """Add scopes to a token (as a reinstall granting them would)."""
+        self.tokens[token].scopes |= frozenset(scopes)
+
+    def withhold(self, token: str, *scopes: str) -> None:
+        """Take scopes from a token (an install that never granted them)."""
+        self.tokens[token].scopes -= frozenset(scopes)
 
     def revoke(self, token: str) -> None:
         """Revoke a token: every later call with it answers `token_revoked`."""
@@ -213,6 +250,9 @@ class SlackState:
         thread_ts: str | None,
         user: str | None,
         source: MessageSource = "chat.postMessage",
+        *,
+        metadata: dict[str, Any] | None = None,
+        bot_id: str | None = None,
     ) -> Message:
         blocks = payload.get("blocks")
         if isinstance(blocks, str):
@@ -227,11 +267,24 @@ class SlackState:
             user=user,
             source=source,
             payload=dict(payload),
+            metadata=metadata,
+            bot_id=bot_id,
         )
-        self.messages.append(message)
+        self.messages.append(message)  # seen from now on, whatever the answer becomes
         if message.blocks and not message.text:
             self.missing_fallback.append(message)
         return message
+
+    def _team(self, token: Token) -> Team:
+        if token.team_id is None or token.team_id not in self.teams:
+            raise ApiFailure("invalid_auth")
+        return self.teams[token.team_id]
+
+    def _channel(self, team: Team, channel_id: Any) -> Channel:
+        channel = team.channels.get(channel_id) if isinstance(channel_id, str) else None
+        if channel is None or channel.state == "not_found":
+            raise ApiFailure("channel_not_found")
+        return channel
 
     def _next_ts(self) -> str:
         micros = max(int(self.clock() * 1_000_000), self._last_ts + 1)

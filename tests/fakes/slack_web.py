@@ -17,17 +17,19 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.slack_blocks import check_message
+from tests.fakes.slack_faults import FaultScript
+from tests.fakes.slack_history import HistoryApi
 from tests.fakes.slack_records import (
+    ApiFailure,
     Bucket,
     Call,
-    Channel,
     ResponsePost,
     ResponseUrl,
-    Team,
+    ScriptedFault,
     Token,
     TokenKind,
 )
-from tests.fakes.slack_state import SlackState, str_or_none
+from tests.fakes.slack_state import str_or_none
 
 RESPONSE_URL_USES = 5
 RESPONSE_URL_TTL = 30 * 60  # seconds
@@ -40,21 +42,17 @@ _METHOD_SCOPES = {
 }
 
 
-class _Fail(Exception):
-    """Internal: answer `{"ok": false, "error": …}` (plus extra fields) with `status`."""
-
-    def __init__(self, error: str, status: int = 200, **extra: Any) -> None:
-        super().__init__(error)
-        self.error, self.status, self.extra = error, status, extra
+_Fail = ApiFailure
 
 
-class WebApi(SlackState):
+class WebApi(HistoryApi, FaultScript):
     """Handlers for `/api/{method}` and `/response/{id}` on top of the workspace state."""
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         args: dict[str, Any] = {}
         token: Token | None = None
+        fault: ScriptedFault | None = None
         try:
             args, body_token = await _read_args(request)
             handler = _METHODS.get(method)
@@ -65,18 +63,47 @@ class WebApi(SlackState):
             else:
                 token = self._token(request, body_token)
                 self._authorize(token, method)
+                fault = self._take_fault(method, args.get("channel"), "before")
+                if fault is not None:
+                    failed = await self._fault_answer(request, method, token, args, fault)
+                    if failed is not None:
+                        return failed
                 self._check_rate_limit(method, token, args)
                 result = handler(self, token, args)
+                fault = self._take_fault(method, args.get("channel"), "after")
         except _Fail as fail:
             self.calls.append(_call(request, method, token, fail.error, fail.status, args))
             headers = {}
             if fail.status == 429:
                 self.rate_limited_count += 1
-                headers["Retry-After"] = str(fail.extra.pop("retry_after"))
+                served = fail.extra.pop("retry_after")
+                if self.retry_after_override is not None:
+                    served = self.retry_after_override
+                headers["Retry-After"] = str(served)
             body = {"ok": False, "error": fail.error, **fail.extra}
             return web.json_response(body, status=fail.status, headers=headers)
+        if fault is not None:
+            # The method ran (a post is recorded): only its answer goes wrong.
+            failed = await self._fault_answer(request, method, token, args, fault)
+            if failed is not None:
+                return failed
         self.calls.append(_call(request, method, token, None, 200, args))
         return web.json_response({"ok": True, **result})
+
+    async def _fault_answer(
+        self,
+        request: web.Request,
+        method: str,
+        token: Token | None,
+        args: dict[str, Any],
+        fault: ScriptedFault,
+    ) -> web.StreamResponse | None:
+        answer = await self._serve_fault(request, fault)
+        if answer is not None:
+            self.calls.append(
+                _call(request, method, token, f"fault:{fault.answer}", answer.status, args)
+            )
+        return answer
 
     def _token(self, request: web.Request, body_token: str | None) -> Token:
         auth = request.headers.get("Authorization", "")
@@ -108,22 +135,22 @@ class WebApi(SlackState):
                 raise _Fail("ratelimited", status=429, retry_after=limit.retry_after)
         if method != "chat.postMessage" or not isinstance(channel, str):
             return
-        key = (token.team_id or "", channel)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            now = self.clock()
-            bucket = self._buckets[key] = Bucket(
-                self.post_rate, self.post_burst, self.post_burst, now
-            )
-        bucket.rate, bucket.burst = self.post_rate, self.post_burst
-        wait = bucket.take(self.clock())
-        if wait:
+        now, team = self.clock(), token.team_id or ""
+        per_channel = self._buckets.get((team, channel))
+        if per_channel is None:
+            per_channel = Bucket(self.post_rate, self.post_burst, self.post_burst, now)
+            self._buckets[(team, channel)] = per_channel
+        per_team = self._team_buckets.get(team)
+        if per_team is None:
+            per_team = Bucket(self.workspace_rate, self.workspace_burst, self.workspace_burst, now)
+            self._team_buckets[team] = per_team
+        per_channel.rate, per_channel.burst = self.post_rate, self.post_burst
+        per_team.rate, per_team.burst = self.workspace_rate, self.workspace_burst
+        wait = max(per_channel.wait(now), per_team.wait(now))
+        if wait:  # refused by either: neither is used up
             raise _Fail("ratelimited", status=429, retry_after=wait)
-
-    def _team(self, token: Token) -> Team:
-        if token.team_id is None or token.team_id not in self.teams:
-            raise _Fail("invalid_auth")
-        return self.teams[token.team_id]
+        per_channel.take(now)
+        per_team.take(now)
 
     def _auth_test(self, token: Token, args: dict[str, Any]) -> dict[str, Any]:
         team = self._team(token)
@@ -138,12 +165,6 @@ class WebApi(SlackState):
         if token.kind == "bot":
             result["bot_id"] = token.bot_id
         return result
-
-    def _channel(self, team: Team, channel_id: Any) -> Channel:
-        channel = team.channels.get(channel_id) if isinstance(channel_id, str) else None
-        if channel is None or channel.state == "not_found":
-            raise _Fail("channel_not_found")
-        return channel
 
     def _post_message(self, token: Token, args: dict[str, Any]) -> dict[str, Any]:
         team = self._team(token)
@@ -163,7 +184,16 @@ class WebApi(SlackState):
         problem = check_message(args, strict_text=self.strict_text)
         if problem is not None:
             raise _Fail(problem.error, **_details(problem.messages))
-        message = self._record(team.id, channel.id, args, thread_ts, token.bot_user_id)
+        metadata = _metadata(args.get("metadata"))
+        message = self._record(
+            team.id,
+            channel.id,
+            args,
+            thread_ts,
+            token.bot_user_id,
+            metadata=metadata,
+            bot_id=token.bot_id,
+        )
         body: dict[str, Any] = {
             "type": "message",
             "text": message.text or "",
@@ -177,6 +207,8 @@ class WebApi(SlackState):
             body["blocks"] = message.blocks
         if thread_ts is not None:
             body["thread_ts"] = thread_ts
+        if metadata is not None:
+            body["metadata"] = metadata
         return {"channel": channel.id, "ts": message.ts, "message": body}
 
     def _users_info(self, token: Token, args: dict[str, Any]) -> dict[str, Any]:
@@ -278,6 +310,8 @@ _METHODS: dict[str, Callable[[WebApi, Token, dict[str, Any]], dict[str, Any]]] =
     "chat.postMessage": WebApi._post_message,
     "users.info": WebApi._users_info,
     "conversations.info": WebApi._conversations_info,
+    "conversations.history": WebApi._conversations_history,
+    "conversations.replies": WebApi._conversations_replies,
     "apps.connections.open": WebApi._connections_open,
 }  # oauth.v2.access authenticates the client instead of a token (`_oauth_v2_access`)
 
@@ -310,6 +344,24 @@ async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
                     args[key] = value
             body_token = args.pop("token", None)
     return args, body_token
+
+
+def _metadata(value: Any) -> dict[str, Any] | None:
+    """chat.postMessage `metadata` checked like Slack: an object (JSON text in a form body)
+    with a string `event_type` and an object `event_payload`."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise _Fail("invalid_metadata_format") from None
+    if not isinstance(value, dict):
+        raise _Fail("invalid_metadata_format")
+    event_type, payload = value.get("event_type"), value.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise _Fail("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
 
 
 def _details(messages: list[str]) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +31,7 @@ from tests.fakes.discord_fixture import (
     patch_discord,
 )
 from tests.fakes.discord_records import FORUM, TEXT
+from tests.fakes.discord_routes import NONCE_WINDOW_SECONDS
 
 discord_fake = discord_fixture.discord_fake
 SHARD1_GUILD = (1 << 22) + 1000  # (id >> 22) % 2 == 1
@@ -392,14 +392,12 @@ async def test_identify_with_reset_token_closes_4004(discord_fake: DiscordFake) 
 
 
 async def test_scripted_429_is_waited_out_once(discord_fake: DiscordFake) -> None:
-    discord_fake.script_rate_limit(f"/channels/{PAPERS}/messages", times=1, retry_after=0.3)
+    script = discord_fake.script_rate_limit(f"/channels/{PAPERS}/messages", times=1)
     async with running(discord_fake, sync=False) as bot:
         channel = bot.get_channel(PAPERS)
         assert isinstance(channel, discord.TextChannel)
-        started = time.monotonic()
         await channel.send("once")
-        elapsed = time.monotonic() - started
-    assert elapsed >= 0.3 and discord_fake.rate_limited == 1
+    assert script.retry_after < 0.01 and discord_fake.rate_limited == 1
     assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["once"]
     statuses = [r.status for r in discord_fake.requests if r.path.endswith("/messages")]
     assert statuses == [429, 200]
@@ -435,6 +433,7 @@ async def test_bucket_headers_and_real_429(discord_fake: DiscordFake) -> None:
     status, body, headers = await raw(discord_fake, "GET", "/users/@me")
     assert status == 429 and body["global"] is True and headers["X-RateLimit-Global"] == "true"
     discord_fake.limiter.global_limit = 50
+    discord_fake.set_rate_limit(2, 0.01)  # what discord.py waits out below is 10 ms
     async with running(discord_fake, sync=False) as bot:  # discord.py waits pre-emptively
         channel = bot.get_channel(RANDOM)
         assert isinstance(channel, discord.TextChannel)
@@ -443,6 +442,165 @@ async def test_bucket_headers_and_real_429(discord_fake: DiscordFake) -> None:
     assert discord_fake.rate_limited == sum(r.status == 429 for r in discord_fake.requests)
     paced = [r.status for r in discord_fake.requests if r.path == f"/channels/{RANDOM}/messages"]
     assert paced == [200, 200, 200] and len(discord_fake.messages_in(RANDOM)) == 3
+
+
+# ---------------------------------------------------------------------- exactly once, global limit
+
+
+class ManualClock:
+    """A clock the test moves by hand (the fake's rate limits and nonce window)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _nonced(content: str, nonce: Any, enforce: bool = True) -> dict[str, Any]:
+    return {"content": content, "nonce": nonce, "enforce_nonce": enforce}
+
+
+async def test_message_is_stored_before_its_answer_so_a_killed_client_has_posted(
+    discord_fake: DiscordFake,
+) -> None:
+    hold = discord_fake.hold_answers(f"/channels/{PAPERS}/messages")
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        sending = asyncio.create_task(channel.send("in flight"))
+        await hold.wait_arrived()
+        stored = [m.content for m in discord_fake.messages_in(PAPERS)]
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+    assert stored == ["in flight"] and hold.held == 1
+    assert [r.status for r in discord_fake.requests if r.path.endswith("/messages")] == [200]
+
+
+async def test_dropped_connection_after_the_message_was_stored(discord_fake: DiscordFake) -> None:
+    discord_fake.hold_answers(f"/channels/{PAPERS}/messages", drop=True)
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        with pytest.raises((aiohttp.ClientError, OSError)):
+            await channel.send("lost answer")
+    assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["lost answer"]
+
+
+async def test_enforced_nonce_returns_the_first_message_and_creates_nothing(
+    discord_fake: DiscordFake,
+) -> None:
+    path = f"/channels/{PAPERS}/messages"
+    s1, first, _ = await raw(discord_fake, "POST", path, _nonced("once", "pb-token-1"))
+    s2, again, _ = await raw(discord_fake, "POST", path, _nonced("once more", "pb-token-1"))
+    _, other_channel, _ = await raw(discord_fake, "POST", f"/channels/{RANDOM}/messages",
+                                    _nonced("elsewhere", "pb-token-1"))
+    _, unenforced, _ = await raw(discord_fake, "POST", path, _nonced("free", "pb-token-1", False))
+    assert (s1, s2) == (200, 200) and again["id"] == first["id"]
+    assert first["nonce"] == again["nonce"] == "pb-token-1"
+    assert [m.content for m in discord_fake.messages_in(PAPERS)] == ["once", "free"]
+    assert other_channel["id"] != first["id"] and unenforced["id"] != first["id"]
+
+
+async def test_nonce_is_deduplicated_only_within_the_window() -> None:
+    clock = ManualClock()
+    async with DiscordFake(token=TOKEN, application_id=APP_ID, clock=clock) as fake:
+        configure(fake)
+        path = f"/channels/{PAPERS}/messages"
+        _, first, _ = await raw(fake, "POST", path, _nonced("a", 7))
+        clock.now += NONCE_WINDOW_SECONDS - 1
+        _, inside, _ = await raw(fake, "POST", path, _nonced("b", 7))
+        clock.now += 1
+        _, outside, _ = await raw(fake, "POST", path, _nonced("c", 7))
+    assert inside["id"] == first["id"] and outside["id"] != first["id"]
+    assert [m.content for m in fake.messages_in(PAPERS)] == ["a", "c"]
+
+
+async def test_nonce_longer_than_25_characters_is_invalid_form_body(
+    discord_fake: DiscordFake,
+) -> None:
+    status, body, _ = await raw(discord_fake, "POST", f"/channels/{PAPERS}/messages",
+                                _nonced("x", "n" * 26))
+    ok, _, _ = await raw(discord_fake, "POST", f"/channels/{PAPERS}/messages",
+                         _nonced("x", "n" * 25))
+    assert status == 400 and body["code"] == 50035 and "nonce" in body["errors"]
+    assert ok == 200 and len(discord_fake.messages_in(PAPERS)) == 1
+
+
+async def test_discord_py_nonce_is_sent_enforced_and_echoed(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_channel(PAPERS)
+        assert isinstance(channel, discord.TextChannel)
+        first = await channel.send("digest", nonce="pbtoken")
+        again = await channel.send("digest", nonce="pbtoken")
+    [sent, _] = [r.body for r in discord_fake.requests if r.path.endswith("/messages")]
+    assert sent["nonce"] == "pbtoken" and sent["enforce_nonce"] is True
+    assert first.id == again.id and first.nonce == "pbtoken"
+    assert len(discord_fake.messages_in(PAPERS)) == 1
+
+
+async def test_global_limit_is_50_per_second_across_routes_with_global_headers() -> None:
+    clock = ManualClock()
+    async with DiscordFake(token=TOKEN, application_id=APP_ID, clock=clock) as fake:
+        configure(fake)
+        fake.set_rate_limit(100, 1.0)  # only the global limit applies
+        for i in range(50):
+            await raw(fake, "GET", f"/channels/{(PAPERS, RANDOM)[i % 2]}")
+        status, body, headers = await raw(fake, "GET", "/users/@me")
+        clock.now += 1.0
+        after, _, _ = await raw(fake, "GET", "/users/@me")
+    assert status == 429 and body["global"] is True and body["retry_after"] > 0
+    assert body["message"] == "You are being rate limited."
+    assert headers["X-RateLimit-Global"] == "true" and headers["X-RateLimit-Scope"] == "global"
+    assert headers["Via"] and int(headers["Retry-After"]) >= 1
+    assert after == 200 and fake.busiest_second() == 51 and fake.rate_limited == 1
+
+
+async def test_interaction_endpoints_are_not_bound_by_the_global_limit() -> None:
+    clock = ManualClock()
+    async with DiscordFake(token=TOKEN, application_id=APP_ID, clock=clock) as fake:
+        configure(fake)
+        fake.limiter.global_limit = 1
+        await raw(fake, "GET", "/users/@me")
+        webhook, _, _ = await raw(fake, "POST", f"/webhooks/{APP_ID}/unknown-token",
+                                  {"content": "follow-up"}, token=None)
+        limited, _, _ = await raw(fake, "GET", "/users/@me")
+    assert limited == 429 and webhook != 429
+    assert [r.exempt for r in fake.requests] == [False, True, False]
+
+
+async def test_requests_are_counted_per_route_and_invalid_ones_over_ten_minutes() -> None:
+    clock = ManualClock()
+    async with DiscordFake(token=TOKEN, application_id=APP_ID, clock=clock) as fake:
+        configure(fake)
+        fake.forbid(RANDOM)
+        await raw(fake, "POST", f"/channels/{PAPERS}/messages", {"content": "a"})
+        await raw(fake, "POST", f"/channels/{PAPERS}/messages", {"content": "b"})
+        await raw(fake, "POST", f"/channels/{RANDOM}/messages", {"content": "c"})  # 403
+        await raw(fake, "GET", "/users/@me", token="wrong")  # 401
+        fake.script_rate_limit("/users/@me", scope="shared")
+        await raw(fake, "GET", "/users/@me")  # a shared 429 is not invalid
+        fake.script_rate_limit("/users/@me")
+        await raw(fake, "GET", "/users/@me")  # 429
+        invalid_now = fake.invalid_requests
+        clock.now += 601
+        invalid_later = fake.invalid_requests
+    counts = fake.request_counts()
+    assert counts["POST /channels/{channel_id}/messages"] == 3
+    assert counts["GET /users/@me"] == 3
+    assert (invalid_now, invalid_later) == (3, 0) and fake.arrived == 6
+
+
+async def test_real_429s_can_be_served_with_a_tiny_retry_after() -> None:
+    clock = ManualClock()
+    async with DiscordFake(token=TOKEN, application_id=APP_ID, clock=clock) as fake:
+        configure(fake)
+        fake.limiter.global_limit = 1
+        fake.limiter.retry_after_cap = 0.001
+        await raw(fake, "GET", "/users/@me")
+        _, body, _ = await raw(fake, "GET", "/users/@me")
+    assert body["retry_after"] == 0.001
 
 
 # ---------------------------------------------------------------------- gateway

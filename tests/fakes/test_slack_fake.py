@@ -591,3 +591,255 @@ async def test_bolt_oauth_flow_builds_an_installation(
     )  # fmt: skip
     assert installation.bot_scopes == list(DEFAULT_BOT_SCOPES)
     assert await flow.run_installation(code) is None  # one-shot
+
+
+# ---------------------------------------------------------------------- metadata and history
+
+META = {"event_type": "paperboy_post", "event_payload": {"token": "pb1", "part": 1}}
+
+
+async def _post(client: AsyncWebClient, text: str, **extra: Any) -> str:
+    return str((await client.chat_postMessage(channel="C1", text=text, **extra))["ts"])
+
+
+async def test_metadata_is_stored_and_returned_only_when_asked(slack_fake: SlackFake) -> None:
+    client = web(slack_fake)
+    resp = await client.chat_postMessage(channel="C1", text="digest", metadata=META)
+    plain = await client.conversations_history(channel="C1")
+    full = await client.conversations_history(channel="C1", include_all_metadata=True)
+    assert resp["message"]["metadata"] == META and slack_fake.messages[0].metadata == META
+    assert "metadata" not in plain["messages"][0]
+    [message] = full["messages"]
+    assert message["metadata"] == META and message["ts"] == resp["ts"]
+    assert (message["bot_id"], message["user"], message["app_id"]) == ("BT1", "UBOTT1", "A1")
+
+
+BAD_METADATA: dict[str, tuple[Any, str]] = {
+    "not an object": (["paperboy_post"], "invalid_metadata_format"),
+    "not json": ("{nope", "invalid_metadata_format"),
+    "no event_type": ({"event_payload": {}}, "invalid_metadata_schema"),
+    "payload not an object": ({"event_type": "x", "event_payload": "y"}, "invalid_metadata_schema"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("metadata", "error"), BAD_METADATA.values(), ids=BAD_METADATA.keys())
+async def test_malformed_metadata_is_refused_like_slack(
+    slack_fake: SlackFake, metadata: Any, error: str
+) -> None:
+    url = slack_fake.api_url + "chat.postMessage"
+    form = metadata if isinstance(metadata, str) else json.dumps(metadata)
+    fields = {"token": BOT, "channel": "C1", "text": "t", "metadata": form}
+    async with aiohttp.ClientSession() as http, http.post(url, data=fields) as r:
+        body = await r.json()
+    assert body == {"ok": False, "error": error}
+    assert slack_fake.messages == []
+
+
+async def test_history_is_newest_first_without_thread_replies(
+    clocked: SlackFake, clock: FakeClock
+) -> None:
+    client = web(clocked)
+    first = await _post(client, "one")
+    clock.advance(10)
+    reply = await _post(client, "reply", thread_ts=first)
+    second = await _post(client, "two")
+    history = await client.conversations_history(channel="C1")
+    assert [m["ts"] for m in history["messages"]] == [second, first]
+    parent = history["messages"][1]
+    assert (parent["thread_ts"], parent["reply_count"], parent["latest_reply"]) == (
+        first, 1, reply,
+    )  # fmt: skip
+    assert history["has_more"] is False and "response_metadata" not in history
+    newer = await client.conversations_history(channel="C1", oldest=first)
+    older = await client.conversations_history(channel="C1", latest=second)
+    both = await client.conversations_history(channel="C1", oldest=first, inclusive=True)
+    assert [m["ts"] for m in newer["messages"]] == [second]
+    assert [m["ts"] for m in older["messages"]] == [first]
+    assert [m["ts"] for m in both["messages"]] == [second, first]
+
+
+async def test_history_pages_with_a_cursor(slack_fake: SlackFake) -> None:
+    slack_fake.post_rate = slack_fake.post_burst = 100
+    client = web(slack_fake)
+    posted = [await _post(client, f"m{i}") for i in range(5)]
+    seen: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = await client.conversations_history(channel="C1", limit=2, cursor=cursor)
+        seen += [m["ts"] for m in page["messages"]]
+        pages += 1
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            break
+        assert page["has_more"] is True
+    assert seen == posted[::-1] and pages == 3
+    bad = await api_error(client.conversations_history(channel="C1", cursor="bm9wZQ=="))
+    assert bad.response["error"] == "invalid_cursor"
+
+
+async def test_history_page_cap_plays_the_non_marketplace_limit(slack_fake: SlackFake) -> None:
+    slack_fake.post_rate = slack_fake.post_burst = 100
+    slack_fake.history_page_cap = 2
+    client = web(slack_fake)
+    for i in range(3):
+        await _post(client, f"m{i}")
+    page = await client.conversations_history(channel="C1", limit=100)
+    assert len(page["messages"]) == 2 and page["has_more"] is True
+
+
+async def test_replies_are_the_parent_then_its_thread_oldest_first(slack_fake: SlackFake) -> None:
+    slack_fake.post_rate = slack_fake.post_burst = 100
+    client = web(slack_fake)
+    parent = await _post(client, "digest")
+    replies = [await _post(client, f"part {i}", thread_ts=parent, metadata=META)
+               for i in (2, 3, 4)]  # fmt: skip
+    thread = await client.conversations_replies(channel="C1", ts=parent, include_all_metadata=True)
+    assert [m["ts"] for m in thread["messages"]] == [parent, *replies]
+    assert all(m["thread_ts"] == parent for m in thread["messages"][1:])
+    assert thread["messages"][1]["metadata"] == META
+    later = await client.conversations_replies(channel="C1", ts=parent, oldest=replies[0])
+    assert [m["ts"] for m in later["messages"]] == [parent, *replies[1:]]
+    paged = await client.conversations_replies(channel="C1", ts=parent, limit=2)
+    rest = await client.conversations_replies(
+        channel="C1", ts=parent, limit=2, cursor=paged["response_metadata"]["next_cursor"]
+    )
+    assert [m["ts"] for m in paged["messages"] + rest["messages"]] == [parent, *replies]
+    gone = await api_error(client.conversations_replies(channel="C1", ts="1.000001"))
+    assert gone.response["error"] == "thread_not_found"
+
+
+async def test_history_needs_the_scope_of_the_channel_type(slack_fake: SlackFake) -> None:
+    client = web(slack_fake)
+    slack_fake.set_channel("T1", "C2", private=True)
+    slack_fake.withhold(BOT, "groups:history")
+    assert (await client.conversations_history(channel="C1"))["ok"]
+    private = await api_error(client.conversations_history(channel="C2"))
+    assert (private.response["error"], private.response["needed"]) == (
+        "missing_scope", "groups:history",
+    )  # fmt: skip
+    slack_fake.withhold(BOT, "channels:history")
+    none = await api_error(client.conversations_replies(channel="C1", ts="1.000001"))
+    assert none.response["needed"] == "channels:history,groups:history,mpim:history,im:history"
+    assert "chat:write" in none.response["provided"].split(",")
+    slack_fake.grant(BOT, "channels:history")
+    assert (await client.conversations_history(channel="C1"))["ok"]
+
+
+async def test_history_of_a_channel_we_left_is_not_in_channel(slack_fake: SlackFake) -> None:
+    slack_fake.set_channel("T1", "C2", "not_in_channel")
+    err = await api_error(web(slack_fake).conversations_history(channel="C2"))
+    assert err.response["error"] == "not_in_channel"
+
+
+# ---------------------------------------------------------------------- workspace ceiling
+
+
+async def test_workspace_ceiling_spans_channels(clocked: SlackFake, clock: FakeClock) -> None:
+    clocked.workspace_rate, clocked.workspace_burst = 2.0, 2
+    clocked.set_channel("T1", "C3")
+    client = web(clocked)
+    for channel in ("C1", "C2"):
+        await client.chat_postMessage(channel=channel, text="x")
+    err = await api_error(client.chat_postMessage(channel="C3", text="x"))
+    assert (err.response.status_code, err.response.headers["Retry-After"]) == (429, "1")
+    clock.advance(0.5)
+    await client.chat_postMessage(channel="C3", text="refilled")
+    assert clocked.rate_limited_count == 1 and len(clocked.messages) == 3
+
+
+async def test_a_refused_post_uses_up_neither_bucket(clocked: SlackFake, clock: FakeClock) -> None:
+    clocked.workspace_rate, clocked.workspace_burst = 1.0, 1
+    client = web(clocked)
+    await client.chat_postMessage(channel="C1", text="x")
+    await api_error(client.chat_postMessage(channel="C2", text="x"))  # the workspace is full
+    clock.advance(1.0)
+    await client.chat_postMessage(channel="C2", text="C2's own bucket is still full")
+    assert [m.channel for m in clocked.messages] == ["C1", "C2"]
+
+
+async def test_retry_after_can_be_served_as_zero(clocked: SlackFake) -> None:
+    clocked.retry_after_override = 0
+    client = web(clocked)
+    for _ in range(3):
+        await client.chat_postMessage(channel="C1", text="x")
+    err = await api_error(client.chat_postMessage(channel="C1", text="x"))
+    assert (err.response.status_code, err.response.headers["Retry-After"]) == (429, "0")
+
+
+# ---------------------------------------------------------------------- scripted faults
+
+
+async def test_500_with_a_text_body_before_posting(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("non_json", when="before")
+    err = await api_error(web(slack_fake).chat_postMessage(channel="C1", text="x"))
+    assert err.response.status_code == 500 and err.response.data == "upstream connect error"
+    assert slack_fake.messages == [] and slack_fake.faults_served == 1
+    assert [c.error for c in slack_fake.calls] == ["fault:non_json"]
+
+
+@pytest.mark.parametrize("answer", ["error", "html", "non_json", "bad_json"])
+async def test_posted_but_answered_500(slack_fake: SlackFake, answer: Any) -> None:
+    slack_fake.script_fault(answer)
+    err = await api_error(web(slack_fake).chat_postMessage(channel="C1", text="x"))
+    # slack_sdk hands over the raw aiohttp response when JSON does not parse
+    status = getattr(err.response, "status_code", None) or getattr(err.response, "status", None)
+    assert status == 500
+    assert [m.text for m in slack_fake.messages] == ["x"]
+    history = await web(slack_fake).conversations_history(channel="C1")
+    assert [m["text"] for m in history["messages"]] == ["x"]
+
+
+async def test_posted_then_the_connection_dropped(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("drop")
+    with pytest.raises(aiohttp.ServerDisconnectedError):
+        await web(slack_fake, retry_handlers=[]).chat_postMessage(channel="C1", text="x")
+    assert [m.text for m in slack_fake.messages] == ["x"]
+
+
+async def test_a_post_is_recorded_before_its_answer(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("hang")
+    posting = asyncio.create_task(web(slack_fake).chat_postMessage(channel="C1", text="x"))
+    await slack_fake.wait_for_hang()
+    assert [m.text for m in slack_fake.messages] == ["x"] and not posting.done()
+    slack_fake.release_hung()
+    assert (await posting)["ts"] == slack_fake.messages[0].ts
+
+
+async def test_a_client_cancelled_mid_request_has_still_posted(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("hang")
+    posting = asyncio.create_task(web(slack_fake).chat_postMessage(channel="C1", text="x"))
+    await slack_fake.wait_for_hang()
+    posting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await posting
+    assert [m.text for m in slack_fake.messages] == ["x"]
+
+
+async def test_a_hang_before_posting_posts_nothing_until_released(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("hang", when="before")
+    posting = asyncio.create_task(web(slack_fake).chat_postMessage(channel="C1", text="x"))
+    await slack_fake.wait_for_hang()
+    assert slack_fake.messages == []
+    slack_fake.release_hung()
+    await posting
+    assert [m.text for m in slack_fake.messages] == ["x"]
+
+
+async def test_a_client_timeout_ends_a_hang(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("hang")
+    client = web(slack_fake, timeout=0.2, retry_handlers=[])
+    with pytest.raises(TimeoutError):
+        await client.chat_postMessage(channel="C1", text="x")
+    assert [m.text for m in slack_fake.messages] == ["x"]
+
+
+async def test_faults_target_a_method_and_channel(slack_fake: SlackFake) -> None:
+    slack_fake.script_fault("error", channel="C2", status=200, error="fatal_error", times=2)
+    client = web(slack_fake)
+    assert (await client.chat_postMessage(channel="C1", text="x"))["ok"]
+    for _ in range(2):
+        err = await api_error(client.chat_postMessage(channel="C2", text="y"))
+        assert (err.response.status_code, err.response["error"]) == (200, "fatal_error")
+    assert (await client.chat_postMessage(channel="C2", text="z"))["ok"]
+    assert [m.text for m in slack_fake.messages] == ["x", "y", "y", "z"]

@@ -10,12 +10,12 @@ import pytest
 from adapters.discord.adapter import DiscordAdapter
 from bot.commands.table import COMMANDS
 from bot.delivery.deliverer import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.domain import Alert, ChannelRef, ChannelSettings, Schedule
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes.discord_api import DiscordFake, Message, RequestRecord
 from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MANAGER, MEMBER, PAPERS, RANDOM
-from tests.helpers import make_paper
+from tests.helpers import Clock, make_paper, tracker_for
 
 CH = ChannelRef("discord", str(GUILD), str(PAPERS))
 
@@ -51,7 +51,7 @@ async def test_commands_are_synced_from_the_command_table(adapter: DiscordAdapte
     (["subscriptions"], {}, "no alerts", True),
     (["digest", "on"], {"time": "08:30", "timezone": "Europe/Paris"}, "08:30 Europe/Paris", True),
     (["digest", "off"], {}, "Daily digest off", True),
-    (["digest", "show"], {}, "Digest off", True),
+    (["digest", "show"], {}, "Daily digest off", True),
     (["digest", "size"], {"count": 5}, "top 5 papers", True),
     (["digest", "min-upvotes"], {"count": 3}, "at least 3 upvotes", True),
     (["digest", "weekends"], {"policy": "notice"}, "get a notice", True),
@@ -113,8 +113,8 @@ async def test_digest_of_25_long_papers_is_split_into_valid_messages(
                    summary="An abstract that goes on and on. " * 160)
         for i in range(25)
     ])
-    discord_core.save_settings(ChannelSettings(CH, digest_enabled=True, size=25))
-    outcome = await discord_core.send_digest(CH, day=date(2026, 11, 26))
+    discord_core.save_schedule(Schedule(CH, "digest", enabled=True, size=25))
+    outcome = await discord_core.send_scheduled(CH, day=date(2026, 11, 26))
     messages = discord_fake.messages_in(PAPERS)
     assert outcome is Outcome.SENT
     assert len(messages) > 1
@@ -128,8 +128,8 @@ async def test_forum_channel_gets_the_digest_as_a_new_post(
     adapter: DiscordAdapter, discord_fake: DiscordFake, discord_core: Paperboy
 ) -> None:
     forum = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
-    discord_core.save_settings(ChannelSettings(forum, digest_enabled=True))
-    assert await discord_core.send_digest(forum, day=date(2026, 11, 25)) is Outcome.SENT
+    discord_core.save_schedule(Schedule(forum, "digest", enabled=True))
+    assert await discord_core.send_scheduled(forum, day=date(2026, 11, 25)) is Outcome.SENT
     [post] = [m for m in discord_fake.messages if m.source == "forum_post"]
     assert post.parent_id == FORUM_CHANNEL
     assert "Daily Papers" in str(post.thread_name)
@@ -138,7 +138,8 @@ async def test_forum_channel_gets_the_digest_as_a_new_post(
 async def test_alert_is_posted_with_the_matched_queries(adapter: DiscordAdapter,
                                                         discord_fake: DiscordFake) -> None:
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
-    message_id = await adapter.publisher.send_alert(CH, Alert(CH, paper, ("mamba", "video")))
+    message_id = await adapter.publisher.publish(Alert(CH, paper, ("mamba", "video")),
+                                                 tracker_for(CH, "alert", paper.id))
     [message] = discord_fake.messages_in(PAPERS)
     assert str(message.id) == message_id
     assert "matched: mamba, video" in message.content
@@ -200,7 +201,7 @@ def _long_digest(store: Store, core: Paperboy, ref: ChannelRef) -> date:
                    summary="An abstract that goes on and on. " * 160)
         for i in range(25)
     ])
-    core.save_settings(ChannelSettings(ref, digest_enabled=True, size=25))
+    core.save_schedule(Schedule(ref, "digest", enabled=True, size=25))
     return date(2026, 11, 26)
 
 
@@ -208,38 +209,48 @@ def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_failed_following_message_keeps_the_digest_sent_and_never_reposts_it(
+async def _resume(fake: DiscordFake, store: Store, core: Paperboy, clock: Clock,
+                  ref: ChannelRef, blocked: int) -> None:
+    """The channel is allowed again and resumed; the ledger's retry comes due."""
+    fake.world.messages = list(fake.world.messages)
+    fake.allow(blocked)
+    store.save_channel(ChannelSettings(ref))
+    clock.advance(minutes=2)
+    assert await core.recover() == {"sent": 1}
+
+
+async def test_a_digest_cut_short_after_its_first_message_is_completed_not_reposted(
     adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
-    discord_core: Paperboy, caplog: pytest.LogCaptureFixture
+    discord_core: Paperboy, clock: Clock,
 ) -> None:
     day = _long_digest(discord_store, discord_core, CH)
     discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
-    first = await discord_core.send_digest(CH, day=day)
-    again = await discord_core.send_digest(CH, day=day)
-    [message] = discord_fake.messages_in(PAPERS)
+    assert await discord_core.send_scheduled(CH, day=day) is Outcome.FAILED
+    [first] = discord_fake.messages_in(PAPERS)
     row = discord_store.delivery(CH, "digest", day.isoformat())
-    assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
-    assert row is not None and row["message_id"] == str(message.id)
-    [error] = _errors(caplog)
-    assert f"discord:{GUILD}:{PAPERS}" in error and "part 2 of" in error and "Forbidden" in error
+    assert row is not None and (row["state"], row["parts_sent"]) == ("failed", 1)
+    assert row["message_id"] == str(first.id)
+    await _resume(discord_fake, discord_store, discord_core, clock, CH, PAPERS)
+    messages = discord_fake.messages_in(PAPERS)
+    assert messages[0].id == first.id and len(messages) > 1
+    embeds = [e for m in messages for e in m.embeds]
+    assert [e["url"].rsplit("/", 1)[1] for e in embeds] == [f"2411.1{i:04d}" for i in range(25)]
+    assert await discord_core.send_scheduled(CH, day=day) is Outcome.ALREADY
 
 
-async def test_failed_forum_post_message_leaves_exactly_one_forum_post(
+async def test_a_forum_post_cut_short_is_completed_in_its_thread(
     adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store,
-    discord_core: Paperboy, caplog: pytest.LogCaptureFixture
+    discord_core: Paperboy, clock: Clock,
 ) -> None:
     forum = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
     day = _long_digest(discord_store, discord_core, forum)
     discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
-    first = await discord_core.send_digest(forum, day=day)
-    again = await discord_core.send_digest(forum, day=day)
-    [post] = discord_fake.messages
-    row = discord_store.delivery(forum, "digest", day.isoformat())
-    assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
-    assert post.source == "forum_post" and post.parent_id == FORUM_CHANNEL
-    assert row is not None and row["message_id"] == str(post.id)
-    [error] = _errors(caplog)
-    assert f"discord:{GUILD}:{FORUM_CHANNEL}" in error and "part 2 of" in error
+    assert await discord_core.send_scheduled(forum, day=day) is Outcome.FAILED
+    await _resume(discord_fake, discord_store, discord_core, clock, forum, FORUM_CHANNEL)
+    posts = [m for m in discord_fake.messages if m.source == "forum_post"]
+    assert len(posts) == 1 and posts[0].parent_id == FORUM_CHANNEL
+    rest = [m for m in discord_fake.messages if m.source != "forum_post"]
+    assert rest and all(m.channel_id == posts[0].channel_id for m in rest)
 
 
 def _command_syncs(fake: DiscordFake) -> list[RequestRecord]:
@@ -250,7 +261,8 @@ async def test_posting_without_start_does_not_sync_commands(
     unstarted_adapter: DiscordAdapter, discord_fake: DiscordFake
 ) -> None:
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
-    message_id = await unstarted_adapter.publisher.send_alert(CH, Alert(CH, paper, ("mamba",)))
+    message_id = await unstarted_adapter.publisher.publish(Alert(CH, paper, ("mamba",)),
+                                                           tracker_for(CH, "alert", paper.id))
     assert [str(m.id) for m in discord_fake.messages_in(PAPERS)] == [message_id]
     assert _command_syncs(discord_fake) == []
     assert discord_fake.commands == []

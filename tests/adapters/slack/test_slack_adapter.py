@@ -14,18 +14,25 @@ import pytest
 
 from adapters.slack import publisher as slack_publisher
 from adapters.slack.adapter import SlackAdapter, SlackMode
+from adapters.slack.pacing import SlackPacer
 from adapters.slack.render import SlackMessage
 from bot.delivery.deliverer import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings
+from bot.domain import Alert, ChannelRef, ChannelSettings, Schedule
 from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
 from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter
 from tests.fakes.slack_api import Message, SlackFake, form_body, signed_headers
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET
-from tests.helpers import eventually, make_paper
+from tests.helpers import Clock, eventually, make_paper, tracker_for
 
 C1 = ChannelRef("slack", "T1", "C1")
+
+
+def _unpaced() -> SlackPacer:
+    """A pacer that never waits (the fake's own limits push back instead)."""
+    return SlackPacer(channel_rate=1000, channel_burst=1000, workspace_rate=1000,
+                      workspace_burst=1000)
 
 
 async def _socket_adapter(make_adapter: MakeAdapter, slack_fake: SlackFake, **extra: object):
@@ -109,10 +116,10 @@ async def test_digest_of_25_long_papers_continues_in_a_thread(
                    summary="An abstract that goes on and on. " * 160)
         for i in range(25)
     ])
-    slack_core.save_settings(ChannelSettings(C1, digest_enabled=True, size=25))
+    slack_core.save_schedule(Schedule(C1, "digest", enabled=True, size=25))
     from datetime import date
 
-    outcome = await slack_core.send_digest(C1, day=date(2026, 11, 26))
+    outcome = await slack_core.send_scheduled(C1, day=date(2026, 11, 26))
     messages = slack_fake.messages_in("C1")
     assert outcome is Outcome.SENT
     assert len(messages) > 1
@@ -143,29 +150,38 @@ def _long_digest_day(slack_store: Store, slack_core: Paperboy) -> date:
                    summary="An abstract that goes on and on. " * 160)
         for i in range(25)
     ])
-    slack_core.save_settings(ChannelSettings(C1, digest_enabled=True, size=25))
+    slack_core.save_schedule(Schedule(C1, "digest", enabled=True, size=25))
     return date(2026, 11, 26)
 
 
-async def test_failed_thread_reply_keeps_the_digest_sent_and_never_reposts_it(
+async def test_a_digest_cut_short_after_its_first_message_is_completed_in_its_thread(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy,
-    caplog: pytest.LogCaptureFixture,
+    clock: Clock,
 ) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN)
-    adapter.publisher.interval = 0
+    adapter.publisher.pacer = _unpaced()
     slack_fake.post_rate, slack_fake.post_burst = 100, 100
     day = _long_digest_day(slack_store, slack_core)
     slack_fake.messages = _ChannelGoneAfterFirstPost(slack_fake)
-    first = await slack_core.send_digest(C1, day=day)
-    again = await slack_core.send_digest(C1, day=day)
-    [message] = slack_fake.messages_in("C1")
+    assert await slack_core.send_scheduled(C1, day=day) is Outcome.FAILED
     row = slack_store.delivery(C1, "digest", day.isoformat())
-    assert (first, again) == (Outcome.SENT, Outcome.ALREADY)
-    assert message.thread_ts is None
-    assert row is not None and row["message_id"] == message.ts
-    [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
-    assert "slack:T1:C1" in error.getMessage() and "part 2 of" in error.getMessage()
-    assert "channel_not_found" in error.getMessage()
+    [first] = slack_fake.messages_in("C1")
+    assert row is not None and (row["state"], row["parts_sent"]) == ("failed", 1)
+    assert row["message_id"] == first.ts
+    settings = slack_store.channel(C1)
+    assert settings is not None and settings.paused  # channel_not_found is permanent
+    # The channel is back and resumed: the rest of the digest follows in the first's thread.
+    slack_fake.messages = list(slack_fake.messages)
+    slack_fake.set_channel("T1", "C1", "ok")
+    slack_store.save_channel(ChannelSettings(C1))
+    clock.advance(minutes=2)
+    assert await slack_core.recover() == {"sent": 1}
+    first_again, *rest = slack_fake.messages_in("C1")
+    assert first_again.ts == first.ts and rest
+    assert all(m.thread_ts == first.ts for m in rest)
+    text = " ".join(str(m.blocks) for m in slack_fake.messages_in("C1"))
+    assert all(text.count(f"2411.1{i:04d}") >= 1 for i in range(25))
+    assert await slack_core.send_scheduled(C1, day=day) is Outcome.ALREADY
 
 
 async def test_alert_is_posted_with_the_matched_queries(
@@ -173,7 +189,8 @@ async def test_alert_is_posted_with_the_matched_queries(
 ) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN)
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
-    ts = await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba", "video")))
+    ts = await adapter.publisher.publish(Alert(C1, paper, ("mamba", "video")),
+                                         tracker_for(C1, "alert", paper.id))
     [message] = slack_fake.messages_in("C1")
     assert message.ts == ts
     assert "matched: mamba, video" in str(message.blocks) + str(message.text)
@@ -183,7 +200,7 @@ async def test_429_storm_ends_with_every_post_delivered_once(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
 ) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN)
-    adapter.publisher.interval = 0  # let the fake's own limiter push back
+    adapter.publisher.pacer = _unpaced()  # let the fake's own limiter push back
     slack_fake.post_rate, slack_fake.post_burst = 100, 100
     slack_fake.script_rate_limit("C1", times=3, retry_after=1)
     slack_store.save_channel(ChannelSettings(C1))
@@ -314,7 +331,8 @@ async def test_socket_mode_wins_over_a_signing_secret(
 
 async def _posts_an_alert(adapter: Any, slack_fake: SlackFake) -> None:
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
-    ts = await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
+    ts = await adapter.publisher.publish(Alert(C1, paper, ("mamba",)),
+                                         tracker_for(C1, "alert", paper.id))
     assert [m.ts for m in slack_fake.messages_in("C1")] == [ts]
 
 
@@ -390,7 +408,8 @@ async def test_message_refused_by_slack_is_a_message_fault(
     monkeypatch.setattr(slack_publisher, "render_alert", lambda alert: [message])
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
     with pytest.raises(DeliveryError) as raised:
-        await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
+        await adapter.publisher.publish(Alert(C1, paper, ("mamba",)),
+                                        tracker_for(C1, "alert", paper.id))
     assert str(raised.value) == error
     assert raised.value.message_fault and not raised.value.permanent
     assert slack_fake.messages_in("C1") == []
@@ -403,7 +422,8 @@ async def test_deleted_channel_is_permanent_not_a_message_fault(
     slack_fake.set_channel("T1", "C1", "not_found")
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
     with pytest.raises(DeliveryError) as raised:
-        await adapter.publisher.send_alert(C1, Alert(C1, paper, ("mamba",)))
+        await adapter.publisher.publish(Alert(C1, paper, ("mamba",)),
+                                        tracker_for(C1, "alert", paper.id))
     assert raised.value.permanent and not raised.value.message_fault
 
 
