@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -189,7 +189,7 @@ class Repository(Protocol):
 
     def take_delivery(
         self, key: PostKey, owner: str, now: datetime, lease: timedelta,
-        payload: str | None = None,
+        payload: str | None = None, *, dead: Collection[str] = (),
     ) -> LedgerEntry | None:
         """Own a post to send it; None when it is sent, given up, or another owner has it."""
         ...
@@ -238,8 +238,13 @@ class Repository(Protocol):
 
     def open_deliveries(
         self, now: datetime, *, kind: str | None = None, held: bool = False,
+        dead: Collection[str] = (),
     ) -> list[LedgerEntry]:
         """Posts to finish: failed, abandoned by a dead owner (and, with `held`, held)."""
+        ...
+
+    def claim_owners(self, now: datetime) -> set[str]:
+        """The owners of claims whose lease is still running."""
         ...
 
     def held_deliveries(self, ref: ChannelRef) -> list[LedgerEntry]:

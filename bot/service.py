@@ -30,8 +30,9 @@ from bot.ports import Feed, Publisher, Repository
 
 log = logging.getLogger(__name__)
 
-# How many channels receive alerts at the same time.
-FAN_OUT_CHANNELS = 8
+# How many channels are posted to at the same time; each platform's publisher paces its
+# own requests, so this only bounds the work in flight.
+FAN_OUT_CHANNELS = 256
 # Papers of the last FRESH_DAYS days are matched against alerts again when their counts move.
 FRESH_DAYS = 2
 # A failed post is retried after this long, doubling with each attempt up to RETRY_MAX, so a
@@ -210,7 +211,8 @@ class Paperboy:
         crash left in flight (asking the platform what became of them), and failed posts
         whose retry is due."""
         posts = []
-        for entry in self.repo.open_deliveries(self.clock()):
+        dead = self.deliverer.dead_owners()
+        for entry in self.repo.open_deliveries(self.clock(), dead=dead):
             kind = self.kinds.get(entry.key.kind)
             if kind is None or entry.key.channel.platform not in self.publishers:
                 continue  # a kind this version does not know, or for the process that runs it
@@ -275,6 +277,19 @@ class Paperboy:
             return None
         return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post,
                                             timed.payload(post))
+
+    async def send_many(
+        self, refs: Sequence[ChannelRef], kind: str = DIGEST_KIND, *, day: date | None = None,
+        top: int | None = None,
+    ) -> list[Outcome | None]:
+        """Post one timed post to many channels side by side (each platform paces itself)."""
+        gate = asyncio.Semaphore(FAN_OUT_CHANNELS)
+
+        async def one(ref: ChannelRef) -> Outcome | None:
+            async with gate:
+                return await self.send_scheduled(ref, kind, day=day, top=top)
+
+        return list(await asyncio.gather(*(one(ref) for ref in refs)))
 
     async def catch_up(self) -> dict[str, Outcome | None]:
         """After a start: post each enabled schedule's post whose last run was missed (never

@@ -3,6 +3,7 @@ lease, its parts recorded as they go out, so a post is neither lost nor repeated
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,12 +55,13 @@ class Ledger:
 
     def take_delivery(
         self, key: PostKey, owner: str, now: datetime, lease: timedelta,
-        payload: str | None = None,
+        payload: str | None = None, *, dead: Collection[str] = (),
     ) -> LedgerEntry | None:
         """Own a post to send it: a new one, one that failed, one held while its channel was
-        paused, or one whose owner's lease ran out. None when it is sent, given up, or
-        another live owner has it."""
+        paused, or one whose owner's lease ran out or who is known to be `dead`. None when it
+        is sent, given up, or another live owner has it."""
         until = stamp(now + lease)
+        gone = ", ".join("?" for _ in dead) or "NULL"
         with write(self.db):
             inserted = self.db.execute(
                 "INSERT OR IGNORE INTO deliveries (channel_key, kind, ref, state, attempts, "
@@ -73,8 +75,10 @@ class Ledger:
                     "attempts = attempts + 1, claimed_at = ?, error = NULL, "
                     "payload = coalesce(payload, ?) "
                     f"WHERE {_KEY} AND attempts < ? AND (state IN ('failed', 'held') "
-                    "OR (state = 'claimed' AND (lease_until IS NULL OR lease_until < ?)))",
-                    [owner, until, stamp(now), payload, *_k(key), MAX_ATTEMPTS, stamp(now)],
+                    "OR (state = 'claimed' AND (lease_until IS NULL OR lease_until < ? "
+                    f"OR owner IN ({gone}))))",
+                    [owner, until, stamp(now), payload, *_k(key), MAX_ATTEMPTS, stamp(now),
+                     *dead],
                 ).rowcount
                 if not taken:
                     return None
@@ -162,18 +166,29 @@ class Ledger:
 
     def open_deliveries(
         self, now: datetime, *, kind: str | None = None, held: bool = False,
+        dead: Collection[str] = (),
     ) -> list[LedgerEntry]:
-        """Posts to finish: failed ones to retry and claims whose owner is gone (with `held`,
-        also those kept while their channel was paused), oldest first."""
+        """Posts to finish: failed ones to retry and claims whose owner is gone (lease run
+        out, or known `dead`; with `held`, also those kept while their channel was paused),
+        oldest first."""
         states = "('failed', 'held')" if held else "('failed')"
+        gone = ", ".join("?" for _ in dead) or "NULL"
         rows = self.db.query(
             "SELECT * FROM deliveries WHERE attempts < ? AND "
             f"(state IN {states} OR (state = 'claimed' AND "
-            "(lease_until IS NULL OR lease_until < ?))) "
+            f"(lease_until IS NULL OR lease_until < ? OR owner IN ({gone})))) "
             + ("AND kind = ? " if kind else "") + "ORDER BY claimed_at, rowid",
-            [MAX_ATTEMPTS, stamp(now), *([kind] if kind else [])],
+            [MAX_ATTEMPTS, stamp(now), *dead, *([kind] if kind else [])],
         )
         return [_entry(r) for r in rows]
+
+    def claim_owners(self, now: datetime) -> set[str]:
+        """The owners of claims whose lease is still running."""
+        rows = self.db.execute(
+            "SELECT DISTINCT owner FROM deliveries WHERE state = 'claimed' AND lease_until >= ?",
+            [stamp(now)],
+        )
+        return {r[0] for r in rows.fetchall() if r[0]}
 
     def held_deliveries(self, ref: ChannelRef) -> list[LedgerEntry]:
         """Posts kept for a paused channel, oldest first."""

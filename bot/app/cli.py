@@ -21,6 +21,7 @@ from bot.app.config import Settings, env_vars
 from bot.app.wiring import App, ConfigError, build_app
 from bot.backfill import backfill as run_backfill
 from bot.delivery.digests import DIGEST_KIND
+from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
 from bot.query.parse import QueryError
 from bot.query.parse import parse as parse_query
@@ -193,19 +194,22 @@ def digest(
     as_json: JsonOpt = False,
     send: Annotated[bool, typer.Option("--send", help="Post it now through the ledger.")] = False,
     channel: ChannelOpt = None,
+    weekly: Annotated[bool, typer.Option(
+        "--weekly", help="The weekly roll-up of the day's ISO week instead.")] = False,
 ) -> None:
     """Print a day's digest (default: the newest stored day), or --send it to channels."""
     day = _day(date_)
+    kind = WEEKLY_KIND if weekly else DIGEST_KIND
 
     async def work(app: App) -> None:
         wanted = day or next(iter(app.store.recent_days(1)), None)
         if wanted is None:
             fail("no papers stored yet; run `paperboy fetch` first")
         if send:
-            await _send_digests(app, wanted, top, channel)
+            await _send_digests(app, kind, wanted, top, channel)
             return
         ref = _channel(channel)
-        built = app.core.post_for(ref, day=wanted, top=top)
+        built = app.core.post_for(ref, kind, day=wanted, top=top)
         papers = list(built.papers) if built else []
         if as_json:
             _print_json([p.as_json() for p in papers])
@@ -217,16 +221,20 @@ def digest(
     _with_app(work)
 
 
-async def _send_digests(app: App, day: date, top: int | None, key: str | None) -> None:
+async def _send_digests(app: App, kind: str, day: date, top: int | None,
+                        key: str | None) -> None:
+    # First finish what an earlier run left in flight (a crash, a kill): its posts are
+    # confirmed or completed, never repeated.
+    await app.core.recover()
     if key:
         targets = [_channel(key)]
     else:
         app_module.ensure_console_channel(app)
-        targets = [s.channel for s in app.store.schedules(DIGEST_KIND, enabled=True)]
+        targets = [s.channel for s in app.store.schedules(kind, enabled=True)]
     if not targets:
-        fail("no channel has the digest on; pass --channel KEY")
-    for ref in targets:
-        outcome = await app.core.send_scheduled(ref, DIGEST_KIND, day=day, top=top)
+        fail(f"no channel has the {app.core.timed(kind).label} on; pass --channel KEY")
+    outcomes = await app.core.send_many(targets, kind, day=day, top=top)
+    for ref, outcome in zip(targets, outcomes, strict=True):
         status = outcome.value if outcome else "nothing to post"
         err.print(f"{ref.key}: {status}", markup=False, highlight=False)
 

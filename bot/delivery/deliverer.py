@@ -48,6 +48,22 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def owner_is_dead(owner: str) -> bool:
+    """True when `owner` is a process on this host that no longer runs: its claims need not
+    wait for their lease to run out. A process elsewhere, or a reused pid, counts as alive."""
+    host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, as another user's process
+        return False
+    return False
+
+
 class Deliverer:
     """Posts through the ledger so that crashes, retries and two processes on one database
     neither lose nor repeat a post."""
@@ -83,6 +99,11 @@ class Deliverer:
                                      f"no {channel.platform} adapter running")
             return Outcome.NO_ADAPTER
         entry = self.repo.take_delivery(key, self.owner, self.clock(), LEASE, payload)
+        if entry is None:
+            dead = self.dead_owners()  # only worth asking when the post is held by someone
+            if dead:
+                entry = self.repo.take_delivery(key, self.owner, self.clock(), LEASE, payload,
+                                                dead=dead)
         if entry is None:
             return Outcome.ALREADY
         self._hold()
@@ -154,6 +175,11 @@ class Deliverer:
             self.repo.pause_channel(channel, str(exc), now)
 
     # --- the lease ------------------------------------------------------------------------
+
+    def dead_owners(self) -> set[str]:
+        """Owners of live claims that are processes on this host that died (a restart after
+        a crash takes their posts over at once, without waiting for the lease)."""
+        return {o for o in self.repo.claim_owners(self.clock()) if owner_is_dead(o)}
 
     def _hold(self) -> None:
         self._holding += 1

@@ -200,3 +200,30 @@ async def test_the_lease_is_renewed_while_a_post_is_in_flight(store: Store, cloc
     release.set()
     assert await task is Outcome.SENT
     await deliverer.aclose()
+
+
+async def test_a_post_held_by_a_process_that_died_on_this_host_is_taken_over_at_once(
+    store: Store, clock: Clock,
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # a pid that no longer runs
+    key, alert = _alert()
+    store.take_delivery(key, f"{socket.gethostname()}:{child.pid}:dead", clock(), LEASE)
+    publisher = ScriptedPublisher()
+    assert await _deliverer(store, clock, publisher).deliver(key, alert) is Outcome.SENT
+    assert len(publisher.posts) == 1
+
+
+async def test_a_post_held_by_a_live_process_elsewhere_waits_for_its_lease(
+    store: Store, clock: Clock,
+) -> None:
+    import os
+
+    key, alert = _alert()
+    store.take_delivery(key, f"another-host:{os.getpid()}:x", clock(), LEASE)
+    assert await _deliverer(store, clock, ScriptedPublisher()).deliver(key, alert) \
+        is Outcome.ALREADY
