@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import sys
@@ -89,3 +90,27 @@ async def read_commands(
             continue
         reply = await run(text, Invocation(channel=CONSOLE_CHANNEL, user=user, operator=True))
         publisher.show(reply)
+
+
+class ConsolePlatform:
+    """The console as a platform: prints posts, and reads commands from stdin while it runs."""
+
+    name = PLATFORM
+
+    def __init__(self, run: CommandRunner, console: Console | None = None,
+                 stdin: TextIO | None = None) -> None:
+        self.publisher = ConsolePublisher(console)
+        self._run = run
+        self._stdin = stdin
+        self._reader: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Start reading commands from stdin in the background."""
+        self._reader = asyncio.create_task(read_commands(self._run, self.publisher, self._stdin))
+
+    async def stop(self) -> None:
+        """Stop reading commands."""
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader

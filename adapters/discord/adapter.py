@@ -83,6 +83,7 @@ class DiscordAdapter:
     backoff until `stop()`, and a failed command sync neither blocks nor ends the connection.
     """
 
+    name = "discord"
     retry_initial = RETRY_INITIAL_SECONDS
     retry_max = RETRY_MAX_SECONDS
     sync_wait = SYNC_WAIT_SECONDS

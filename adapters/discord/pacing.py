@@ -17,8 +17,10 @@ from collections.abc import Awaitable, Callable
 
 # https://discord.com/developers/docs/topics/rate-limits#global-rate-limit
 GLOBAL_LIMIT_PER_SECOND = 50
-# Our budget: 10% headroom for jitter between leaving here and arriving at Discord.
-BUDGET_PER_SECOND = 45.0
+# Our budget: slots are evenly spaced (no bursts), so 2 requests of headroom absorb about 40 ms
+# of jitter between leaving here and arriving at Discord, and a 10,000-channel fan-out takes
+# 10,000 / 48 = 208 s against the 200 s the limit allows (1.04x).
+BUDGET_PER_SECOND = 48.0
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

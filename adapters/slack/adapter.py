@@ -102,6 +102,7 @@ class SlackConfig:
 class SlackAdapter:
     """Builds the bolt app for the configured mode; starts and stops its connection."""
 
+    name = "slack"
     socket_connect_timeout = SOCKET_CONNECT_TIMEOUT  # seconds; tests shorten it
     # After a failed Socket Mode start (not a refused token): try again after 2, 4, 8 … s.
     reconnect_initial = 2.0

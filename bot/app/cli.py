@@ -18,7 +18,8 @@ from rich.table import Table
 from bot.app import logs
 from bot.app import wiring as app_module
 from bot.app.config import Settings, env_vars
-from bot.app.wiring import App, ConfigError, build_app
+from bot.app.platforms import ConfigError
+from bot.app.wiring import App, build_app
 from bot.backfill import backfill as run_backfill
 from bot.delivery.digests import DIGEST_KIND
 from bot.delivery.weekly import WEEKLY_KIND
@@ -289,7 +290,7 @@ def discord_invite(
     async def work(app: App) -> None:
         app_id = application_id
         if app_id is None:
-            if app.discord is None:
+            if app.platform("discord") is None:
                 fail("set DISCORD_TOKEN, or pass --application-id")
             try:
                 app_id = await app_module.discord_application_id(app)

@@ -73,14 +73,15 @@ async def test_run_polls_and_stops_while_the_slack_start_hangs(
         "SLACK_APP_TOKEN": APP_TOKEN,
     })
     app = build_app(settings, console=Console(file=io.StringIO()))
-    assert app.slack is not None
+    slack = app.platform("slack")
+    assert slack is not None and app.not_configured == {"discord": "no DISCORD_TOKEN set"}
     hanging = asyncio.Event()
 
     async def never_connects() -> None:  # e.g. a socket URL that never answers
         hanging.set()
         await asyncio.Event().wait()
 
-    monkeypatch.setattr(app.slack, "start", never_connects)
+    monkeypatch.setattr(slack, "start", never_connects)
     running = asyncio.create_task(run(app))
     try:
         await asyncio.wait_for(hanging.wait(), timeout=5)

@@ -1,0 +1,136 @@
+"""The chat platforms paperboy can run on, as a list: each says whether it is configured (and
+why not), owns its publisher, and starts and stops. Adding a platform is its adapter package
+plus one factory in PLATFORMS."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TextIO
+
+from rich.console import Console
+
+from adapters.console.adapter import ConsolePlatform
+from adapters.discord.adapter import DiscordAdapter, DiscordConfig
+from adapters.slack.adapter import SlackAdapter, SlackConfig
+from bot.app.config import Settings
+from bot.commands.handlers import Handlers
+from bot.commands.table import CommandSpec, ParsedCommand
+from bot.domain import Invocation, Reply
+from bot.ports import Publisher
+
+
+class ConfigError(ValueError):
+    """Settings that cannot work together."""
+
+
+class Platform(Protocol):
+    """One chat platform paperboy runs on."""
+
+    name: str
+
+    @property
+    def publisher(self) -> Publisher:
+        """Posts to this platform."""
+        ...
+
+    async def start(self) -> None:
+        """Connect in the background; never block paperboy on the platform."""
+        ...
+
+    async def stop(self) -> None:
+        """Disconnect and release the platform's clients."""
+        ...
+
+
+class CommandDesk:
+    """Where adapters hand the commands they receive. The handlers need the core, the core
+    needs the publishers and the adapters own the publishers: the desk is built first and
+    given the handlers once they exist."""
+
+    def __init__(self) -> None:
+        self.handlers: Handlers | None = None
+
+    def _ready(self) -> Handlers:
+        if self.handlers is None:
+            raise RuntimeError("a command arrived before paperboy was wired")
+        return self.handlers
+
+    async def run(self, parsed: ParsedCommand, inv: Invocation) -> Reply:
+        """Run an already parsed command."""
+        return await self._ready().run(parsed, inv)
+
+    async def handle(self, text: str, inv: Invocation) -> Reply:
+        """Parse and run command text."""
+        return await self._ready().handle(text, inv)
+
+    def suggest(self, spec: CommandSpec, arg: str, inv: Invocation,
+                typed: str) -> list[tuple[str, str]]:
+        """Completions for an argument as it is typed."""
+        return self._ready().suggest(spec, arg, inv, typed)
+
+
+def secret(value: object) -> str | None:
+    """The text of a pydantic secret, or None."""
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter else None
+
+
+def slack_config(settings: Settings) -> SlackConfig:
+    """The Slack adapter's view of the settings."""
+    return SlackConfig(
+        api_url=settings.slack_api_url,
+        db_path=settings.db,
+        bot_token=secret(settings.slack_bot_token),
+        app_token=secret(settings.slack_app_token),
+        signing_secret=secret(settings.slack_signing_secret),
+        client_id=settings.slack_client_id,
+        client_secret=secret(settings.slack_client_secret),
+        admins_only=settings.slack_admins_only,
+        http_host=settings.http_host,
+        http_port=settings.http_port,
+    )
+
+
+def slack(settings: Settings, desk: CommandDesk) -> Platform | str:
+    """Slack, when its credentials are set; else why not."""
+    config = slack_config(settings)
+    problem = config.problem()
+    if problem:
+        raise ConfigError(problem)
+    if config.mode is None:
+        return "no SLACK_BOT_TOKEN (with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) set"
+    return SlackAdapter(config, desk.run)
+
+
+def discord(settings: Settings, desk: CommandDesk) -> Platform | str:
+    """Discord, when its token is set; else why not."""
+    token = secret(settings.discord_token)
+    if not token:
+        return "no DISCORD_TOKEN set"
+    config = DiscordConfig(token=token, api_url=settings.discord_api_url,
+                           gateway_url=settings.discord_gateway_url)
+    return DiscordAdapter(config, desk.run, desk.suggest)
+
+
+Factory = Callable[[Settings, CommandDesk], "Platform | str"]
+# Every chat platform, in start order; the console runs when none of them is configured.
+PLATFORMS: tuple[Factory, ...] = (slack, discord)
+
+
+def build_platforms(
+    settings: Settings, desk: CommandDesk, console: Console | None = None,
+    stdin: TextIO | None = None,
+) -> tuple[list[Platform], dict[str, str]]:
+    """The configured platforms (the console when there is none), and why the others are
+    not configured, by name."""
+    platforms: list[Platform] = []
+    missing: dict[str, str] = {}
+    for factory in PLATFORMS:
+        made = factory(settings, desk)
+        if isinstance(made, str):
+            missing[factory.__name__] = made
+        else:
+            platforms.append(made)
+    if not platforms:
+        platforms.append(ConsolePlatform(desk.handle, console, stdin))
+    return platforms, missing

@@ -1,0 +1,63 @@
+"""The platforms as a list: which are configured and why not, publishers before the core."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from adapters.console.adapter import ConsolePlatform
+from adapters.discord.adapter import DiscordAdapter
+from adapters.slack.adapter import SlackAdapter
+from bot.app.config import Settings
+from bot.app.platforms import CommandDesk, ConfigError
+from bot.app.wiring import build_app
+from bot.commands.handlers import Handlers
+from bot.commands.table import COMMANDS, find
+from bot.domain import ChannelRef, Invocation
+
+
+def _settings(tmp_path: Path, **env: str) -> Settings:
+    return Settings.model_validate({"PAPERBOY_DB": str(tmp_path / "p.db"), **env})
+
+
+async def test_without_tokens_the_console_is_the_platform(tmp_path: Path) -> None:
+    app = build_app(_settings(tmp_path), console=Console(file=io.StringIO()))
+    try:
+        assert [p.name for p in app.platforms] == ["console"]
+        assert isinstance(app.platforms[0], ConsolePlatform) and app.console_active
+        assert set(app.not_configured) == {"slack", "discord"}
+        assert "SLACK_BOT_TOKEN" in app.not_configured["slack"]
+        assert app.core.publishers == {"console": app.platforms[0].publisher}
+    finally:
+        await app.aclose()
+
+
+async def test_configured_platforms_replace_the_console(tmp_path: Path) -> None:
+    app = build_app(_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1",
+                              DISCORD_TOKEN="d.t.x"), console=Console(file=io.StringIO()))
+    try:
+        slack, discord = app.platforms
+        assert isinstance(slack, SlackAdapter) and isinstance(discord, DiscordAdapter)
+        assert app.not_configured == {} and not app.console_active
+        # The core was built with the publishers the platforms already had.
+        assert app.core.publishers == {"slack": slack.publisher, "discord": discord.publisher}
+    finally:
+        await app.aclose()
+
+
+async def test_the_desk_passes_commands_on_once_the_handlers_exist(handlers: Handlers) -> None:
+    inv = Invocation(ChannelRef("discord", "1", "2"), "U1")
+    desk = CommandDesk()
+    with pytest.raises(RuntimeError, match="before paperboy was wired"):
+        await desk.handle("help", inv)
+    desk.handlers = handlers
+    assert (await desk.handle("help", inv)).ok
+    assert desk.suggest(find(("digest", "on")) or COMMANDS[0], "timezone", inv, "paris")
+
+
+def test_settings_that_cannot_work_together_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        build_app(_settings(tmp_path, SLACK_CLIENT_ID="1.2"), console=Console(file=io.StringIO()))
