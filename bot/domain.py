@@ -193,8 +193,21 @@ class Alert:
     matched: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Notice:
+    """A message from paperboy about the channel itself (why its deliveries paused)."""
+
+    channel: ChannelRef
+    title: str
+    text: str
+
+    def as_reply(self) -> Reply:
+        """The notice as a public reply, which every renderer knows how to lay out."""
+        return Reply(text=self.text, title=self.title, ephemeral=False)
+
+
 # Every post a chat platform accepts from paperboy.
-Post = Digest | Alert
+Post = Digest | Alert | Notice
 
 # Slack message metadata `event_type` of paperboy's posts (how a crashed post is found again).
 POST_EVENT_TYPE = "paperboy_post"

@@ -39,6 +39,7 @@ class DeliveryError(Exception):
         message_fault: bool = False,
         uncertain: bool = False,
         workspace_fault: bool = False,
+        whole_platform: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
@@ -46,8 +47,10 @@ class DeliveryError(Exception):
         # The request may have reached the platform (a timeout, a 5xx, a dropped connection):
         # the next attempt asks the platform (`Publisher.find`) before sending again.
         self.uncertain = uncertain
-        # The whole workspace or bot is refused (a revoked token): pause it as a whole.
-        self.workspace_fault = workspace_fault
+        # The whole workspace is refused (a revoked token): pause it as a whole; with
+        # `whole_platform`, the one token serves every workspace (a Discord bot): pause them all.
+        self.workspace_fault = workspace_fault or whole_platform
+        self.whole_platform = whole_platform
 
 
 class ClaimLost(Exception):
@@ -269,6 +272,27 @@ class Repository(Protocol):
 
     def pause_channel(self, ref: ChannelRef, reason: str, now: datetime) -> None:
         """Stop deliveries to a channel until someone resumes it."""
+        ...
+
+    def pause_workspace(self, platform: str, workspace: str, reason: str,
+                        now: datetime) -> bool:
+        """Pause every channel of a workspace; False if it already was."""
+        ...
+
+    def resume_workspace(self, platform: str, workspace: str) -> bool:
+        """Resume a paused workspace; False if it was not paused."""
+        ...
+
+    def paused_workspaces(self) -> dict[tuple[str, str], str]:
+        """(platform, workspace) -> why, for every paused workspace."""
+        ...
+
+    def set_fact(self, key: str, value: str, now: datetime) -> None:
+        """Remember something learned about a platform."""
+        ...
+
+    def facts(self, prefix: str) -> dict[str, str]:
+        """Facts whose key starts with `prefix`."""
         ...
 
     def papers_pending_alerts(self) -> list[tuple[Paper, int | None]]:

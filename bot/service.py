@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
 from bot.delivery.daily import DailyDigest
-from bot.delivery.deliverer import Deliverer, Outcome
+from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome
 from bot.delivery.digests import DIGEST_KIND
 from bot.delivery.kinds import AlertKind, PostKind, TimedKind
 from bot.delivery.weekly import WeeklyRollup
@@ -22,6 +22,7 @@ from bot.domain import (
     Digest,
     LedgerEntry,
     Paper,
+    Post,
     PostKey,
     Schedule,
 )
@@ -182,17 +183,17 @@ class Paperboy:
         )
 
     async def _deliver_all(
-        self, posts: Sequence[tuple[PostKey, Alert | Digest, str | None]]
+        self, posts: Sequence[tuple[PostKey, Post, str | None]]
     ) -> Counter[str]:
         """Deliver posts in order within a channel, channels side by side (each platform
         paces per channel, so a slow channel does not hold up the others)."""
         outcomes: Counter[str] = Counter()
-        by_channel: dict[ChannelRef, list[tuple[PostKey, Alert | Digest, str | None]]] = {}
+        by_channel: dict[ChannelRef, list[tuple[PostKey, Post, str | None]]] = {}
         for item in posts:
             by_channel.setdefault(item[0].channel, []).append(item)
         gate = asyncio.Semaphore(FAN_OUT_CHANNELS)
 
-        async def channel_worker(queue: list[tuple[PostKey, Alert | Digest, str | None]]) -> None:
+        async def channel_worker(queue: list[tuple[PostKey, Post, str | None]]) -> None:
             async with gate:
                 for key, post, payload in queue:
                     outcomes[(await self.deliverer.deliver(key, post, payload)).value] += 1
@@ -211,11 +212,21 @@ class Paperboy:
         crash left in flight (asking the platform what became of them), and failed posts
         whose retry is due."""
         posts = []
+        resumed: set[tuple[ChannelRef, str]] = set()
         dead = self.deliverer.dead_owners()
-        for entry in self.repo.open_deliveries(self.clock(), dead=dead):
+        paused = {c.channel for c in self.repo.channels() if c.paused}
+        for entry in self.repo.open_deliveries(self.clock(), held=True, dead=dead):
+            channel = entry.key.channel
             kind = self.kinds.get(entry.key.kind)
-            if kind is None or entry.key.channel.platform not in self.publishers:
+            if kind is None or channel.platform not in self.publishers:
                 continue  # a kind this version does not know, or for the process that runs it
+            if channel in paused or self.deliverer.workspace_paused(channel):
+                continue  # kept until the channel is resumed
+            if entry.state == "held" and entry.key.kind in self.timed_kinds:
+                # Timed posts held while the channel was paused collapse into one catch-up.
+                self.repo.drop_held(entry.key)
+                resumed.add((channel, entry.key.kind))
+                continue
             if not self._due_for_retry(entry):
                 continue
             post = kind.rebuild(self.repo, entry)
@@ -223,7 +234,29 @@ class Paperboy:
                 self.repo.abandon_delivery(entry.key, "superseded or nothing left to post")
                 continue
             posts.append((entry.key, post, entry.payload))
-        return await self._deliver_all(posts)
+        outcomes = await self._deliver_all(posts)
+        for channel, timed in sorted(resumed, key=lambda item: (item[0].key, item[1])):
+            outcome = await self.run_scheduled(channel, timed)
+            if outcome is not None:
+                outcomes[outcome.value] += 1
+        return outcomes
+
+    def resume(self, ref: ChannelRef) -> bool:
+        """Resume a paused channel and its workspace (what was held is delivered by the next
+        recovery); False when neither was paused."""
+        settings = self.repo.channel(ref)
+        resumed = False
+        if settings is not None and settings.paused:
+            log.info("resuming paused channel %s", ref.key)
+            self.repo.save_channel(replace(settings, paused=False, failures=0,
+                                           paused_reason=None))
+            self.repo.reset_failures(ref)
+            resumed = True
+        for workspace in (ref.workspace, ALL_WORKSPACES):
+            if self.repo.resume_workspace(ref.platform, workspace):
+                log.info("resuming paused %s workspace %s", ref.platform, workspace)
+                resumed = True
+        return resumed
 
     # --- timed posts (the daily digest, the weekly roll-up) --------------------------------
 

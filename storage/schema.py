@@ -194,11 +194,26 @@ def _m004_schedules() -> str:
     """
 
 
+def _m005_workspaces() -> str:
+    return """
+        -- a workspace (Slack team) or bot (Discord) whose token was refused: paused as a whole
+        CREATE TABLE workspaces (
+            key TEXT PRIMARY KEY,
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            paused INTEGER NOT NULL DEFAULT 0,
+            paused_reason TEXT,
+            paused_at TEXT
+        );
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
     ("003_exactly_once", _m003_exactly_once),
     ("004_schedules", _m004_schedules),
+    ("005_workspaces", _m005_workspaces),
 ]
 
 

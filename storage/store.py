@@ -199,6 +199,50 @@ class Store(Ledger, Schedules):
                 [reason[:500], ref.key],
             )
 
+    def pause_workspace(self, platform: str, workspace: str, reason: str,
+                        now: datetime) -> bool:
+        """Pause every channel of a workspace (a refused token); False if it already was."""
+        with write(self.db):
+            changed = self.db.execute(
+                "INSERT INTO workspaces (key, platform, workspace, paused, paused_reason, "
+                "paused_at) VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(key) DO UPDATE SET "
+                "paused = 1, paused_reason = excluded.paused_reason, "
+                "paused_at = excluded.paused_at WHERE paused = 0",
+                [f"{platform}:{workspace}", platform, workspace, reason[:500], _stamp(now)],
+            ).rowcount
+        return bool(changed)
+
+    def resume_workspace(self, platform: str, workspace: str) -> bool:
+        """Resume a paused workspace; False if it was not paused."""
+        with write(self.db):
+            return bool(self.db.execute(
+                "UPDATE workspaces SET paused = 0 WHERE key = ? AND paused = 1",
+                [f"{platform}:{workspace}"],
+            ).rowcount)
+
+    def paused_workspaces(self) -> dict[tuple[str, str], str]:
+        """(platform, workspace) -> why, for every paused workspace."""
+        rows = self.db.execute(
+            "SELECT platform, workspace, paused_reason FROM workspaces WHERE paused = 1")
+        return {(p, w): reason or "" for p, w, reason in rows.fetchall()}
+
+    def set_fact(self, key: str, value: str, now: datetime) -> None:
+        """Remember something learned about a platform (a channel's type, a missing scope)."""
+        with write(self.db):
+            self.db.execute(
+                "INSERT INTO platform_facts (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                [key, value, _stamp(now)],
+            )
+
+    def facts(self, prefix: str) -> dict[str, str]:
+        """Facts whose key starts with `prefix`."""
+        rows = self.db.execute(
+            "SELECT key, value FROM platform_facts WHERE key >= ? AND key < ? ORDER BY key",
+            [prefix, prefix + "\U0010ffff"])
+        return dict(rows.fetchall())
+
     def channels(self) -> list[ChannelSettings]:
         """All known channels."""
         return [row_to_channel(r) for r in self.db.query("SELECT * FROM channels ORDER BY key")]

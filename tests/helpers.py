@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.domain import Alert, ChannelRef, Digest, Paper, PostKey
+from bot.domain import Alert, ChannelRef, Digest, Notice, Paper, PostKey
 from bot.ports import ClaimLost, DeliveryError
 from storage.store import Store
 
@@ -70,7 +70,7 @@ class StaticFeed:
 class Post:
     channel: ChannelRef
     kind: str
-    item: Digest | Alert
+    item: Digest | Alert | Notice
 
 
 @dataclass
@@ -95,7 +95,7 @@ class ScriptedPublisher:
         if self.failures:
             raise self.failures.pop(0)
 
-    async def publish(self, post: Digest | Alert, tracker: Any) -> str:
+    async def publish(self, post: Digest | Alert | Notice, tracker: Any) -> str:
         if tracker.parts_sent >= 1:
             return str(tracker.first_id)
         await tracker.claim(1)

@@ -15,7 +15,16 @@ from typing import TextIO
 from rich.console import Console
 
 from adapters.console.render import render_alert, render_digest, render_reply
-from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Digest, Invocation, Post, PostKey, Reply
+from bot.domain import (
+    CONSOLE_CHANNEL_KEY,
+    ChannelRef,
+    Digest,
+    Invocation,
+    Notice,
+    Post,
+    PostKey,
+    Reply,
+)
 from bot.ports import ResolveUnsupported, Tracker
 
 log = logging.getLogger(__name__)
@@ -40,7 +49,11 @@ class ConsolePublisher:
         if tracker.parts_sent >= 1 and tracker.first_id is not None:
             return tracker.first_id
         await tracker.claim(1)
-        self.console.print(render_digest(post) if isinstance(post, Digest) else render_alert(post))
+        if isinstance(post, Notice):
+            self.console.print(render_reply(post.as_reply()))
+        else:
+            self.console.print(render_digest(post) if isinstance(post, Digest)
+                               else render_alert(post))
         message_id = str(next(self._ids))
         await tracker.sent(1, message_id)
         return message_id

@@ -23,9 +23,15 @@ from discord.http import MultipartParameters, handle_message_parameters
 from adapters.discord.channel_kinds import FORUM, ChannelKinds, MemoryChannelKinds, kind_of
 from adapters.discord.limits import THREAD_NAME_MAX
 from adapters.discord.pacing import DiscordPacer
-from adapters.discord.render import DiscordMessage, render_alert, render_digest, thread_name
+from adapters.discord.render import (
+    DiscordMessage,
+    render_alert,
+    render_digest,
+    render_reply,
+    thread_name,
+)
 from adapters.discord.send import Attempt, RequestHooks, done, sending
-from bot.domain import Alert, ChannelRef, Digest, Post, PostKey
+from bot.domain import Alert, ChannelRef, Digest, Notice, Post, PostKey
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported, Tracker
 
 log = logging.getLogger(__name__)
@@ -247,6 +253,8 @@ def _render(post: Post) -> tuple[list[DiscordMessage], str]:
     """The post's messages and its forum post title."""
     if isinstance(post, Digest):
         return render_digest(post), thread_name(post)
+    if isinstance(post, Notice):
+        return render_reply(post.as_reply()), post.title[:THREAD_NAME_MAX]
     alert: Alert = post
     name = " ".join(alert.paper.title.split())[:THREAD_NAME_MAX] or alert.paper.id
     return render_alert(alert), name
@@ -301,7 +309,7 @@ def delivery_error(exc: Exception, *, uncertain: bool = False) -> DeliveryError:
     """
     if _refuses_token(exc):
         return DeliveryError(
-            f"the token was refused ({describe(exc)})", permanent=True, workspace_fault=True
+            f"the token was refused ({describe(exc)})", permanent=True, whole_platform=True
         )
     if isinstance(exc, discord.Forbidden | discord.NotFound):
         return DeliveryError(describe(exc), permanent=True)

@@ -33,8 +33,8 @@ from adapters.slack.errors import (
 )
 from adapters.slack.lookup import BotIdentity, HistoryLookup
 from adapters.slack.pacing import SlackPacer
-from adapters.slack.render import SlackMessage, render_alert, render_digest
-from bot.domain import POST_EVENT_TYPE, Digest, Post, PostKey
+from adapters.slack.render import SlackMessage, render_alert, render_digest, render_reply
+from bot.domain import POST_EVENT_TYPE, Digest, Notice, Post, PostKey
 from bot.ports import DeliveryError, Tracker
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,8 @@ def post_metadata(key: PostKey, part: int) -> dict[str, Any]:
 
 def render(post: Post) -> list[SlackMessage]:
     """A post's messages: part 1 first."""
+    if isinstance(post, Notice):
+        return render_reply(post.as_reply())
     return render_digest(post) if isinstance(post, Digest) else render_alert(post)
 
 

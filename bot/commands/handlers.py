@@ -19,6 +19,7 @@ from bot.commands.table import (
     parse,
 )
 from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL, match_alerts
+from bot.delivery.deliverer import ALL_WORKSPACES, AT_LEAST_ONCE
 from bot.delivery.digests import DIGEST_KIND
 from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import (
@@ -106,12 +107,7 @@ class Handlers:
         return [o for o in options if typed in o[0].lower()][:MAX_SUGGESTIONS]
 
     def _resume_if_paused(self, inv: Invocation) -> None:
-        settings = self.core.settings(inv.channel)
-        if settings.paused:
-            log.info("resuming paused channel %s after a command from it", inv.channel.key)
-            self.repo.save_channel(replace(settings, paused=False, failures=0,
-                                           paused_reason=None))
-            self.repo.reset_failures(inv.channel)
+        self.core.resume(inv.channel)
 
     # --- papers ---------------------------------------------------------------------------
 
@@ -332,8 +328,22 @@ class Handlers:
             lines.extend(f"  {c.channel.key}: {c.paused_reason}" for c in paused)
         else:
             lines.append("Paused channels: none")
+        here = (inv.channel.platform, inv.channel.workspace)
+        workspaces = {w: why for w, why in self.repo.paused_workspaces().items()
+                      if inv.operator or w in (here, (here[0], ALL_WORKSPACES))}
+        for (platform, workspace), why in sorted(workspaces.items()):
+            where = (f"every {platform} channel" if workspace == ALL_WORKSPACES
+                     else f"{platform} workspace {workspace}")
+            lines.append(f"Paused: {where}, as a whole ({why}); a managing command there "
+                         "resumes it.")
+        for key, why in sorted(self.repo.facts(AT_LEAST_ONCE).items()):
+            platform, _, workspace = key.removeprefix(AT_LEAST_ONCE).partition(":")
+            if inv.operator or (platform, workspace) == here:
+                lines.append(f"At least once in {platform} workspace {workspace}: paperboy "
+                             f"cannot look its posts up after a crash ({why}).")
         return Reply(text="\n".join(lines), title="paperboy status",
-                     extra={"paused": [c.channel.key for c in paused]})
+                     extra={"paused": [c.channel.key for c in paused],
+                            "paused_workspaces": [f"{p}:{w}" for p, w in workspaces]})
 
 
 def _describe(sub: Subscription) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.delivery.tracker import LedgerTracker
-from bot.domain import LedgerEntry, Post, PostKey
+from bot.domain import ChannelRef, LedgerEntry, Notice, Post, PostKey
 from bot.ports import ClaimLost, DeliveryError, Publisher, Repository, ResolveUnsupported
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,12 @@ LEASE = timedelta(seconds=30)
 RENEW_SECONDS = 10.0
 # Clocks differ a little between paperboy and the platform: look back this much further.
 CLOCK_SKEW = timedelta(seconds=30)
+# Facts recorded where delivery had to fall back to at least once (`status` shows them).
+AT_LEAST_ONCE = "at-least-once:"
+# The ledger kind of paperboy's notices about a channel itself.
+NOTICE_KIND = "notice"
+# The workspace name that stands for every workspace of a platform (one token serves them all).
+ALL_WORKSPACES = "*"
 
 
 class Outcome(StrEnum):
@@ -89,7 +95,7 @@ class Deliverer:
         its channel is paused, finish it when a crash left it half done."""
         channel = key.channel
         settings = self.repo.channel(channel)
-        if settings is not None and settings.paused:
+        if (settings is not None and settings.paused) or self.workspace_paused(channel):
             self.repo.hold_delivery(key, self.clock(), payload)
             return Outcome.PAUSED
         publisher = self.publishers.get(channel.platform)
@@ -124,12 +130,13 @@ class Deliverer:
                         key.channel.key)
             return Outcome.ALREADY
         except DeliveryError as exc:
-            self._failed(key, exc)
+            await self._failed(publisher, key, exc)
             return Outcome.FAILED
         except Exception as exc:  # an adapter bug must not stop the fan-out
             log.exception("unexpected error posting %s %s to %s", key.kind, key.ref,
                           key.channel.key)
-            self._failed(key, DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True))
+            await self._failed(publisher, key,
+                               DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True))
             return Outcome.FAILED
         self.repo.finish_delivery(key, self.owner, self.clock())
         self.repo.reset_failures(key.channel)
@@ -149,6 +156,9 @@ class Deliverer:
             log.warning("cannot tell whether part %d of %s %s reached %s (%s): sending it "
                         "again (at least once)", part, entry.key.kind, entry.key.ref,
                         entry.key.channel.key, exc)
+            channel = entry.key.channel
+            self.repo.set_fact(f"{AT_LEAST_ONCE}{channel.platform}:{channel.workspace}",
+                               str(exc), self.clock())
             return
         if found is None:
             log.info("part %d of %s %s for %s was not posted: sending it", part,
@@ -158,7 +168,13 @@ class Deliverer:
                  entry.key.kind, entry.key.ref, entry.key.channel.key, found)
         await tracker.found(part, found)
 
-    def _failed(self, key: PostKey, exc: DeliveryError) -> None:
+    def workspace_paused(self, channel: ChannelRef) -> bool:
+        """Whether the channel's workspace (or its whole platform) is paused."""
+        paused = self.repo.paused_workspaces()
+        return bool(paused) and ((channel.platform, channel.workspace) in paused
+                                 or (channel.platform, ALL_WORKSPACES) in paused)
+
+    async def _failed(self, publisher: Publisher, key: PostKey, exc: DeliveryError) -> None:
         channel = key.channel
         if exc.message_fault:  # the channel is fine; this message will never go through
             log.error("%s refused %s %s for %s: %s", channel.platform, key.kind, key.ref,
@@ -166,13 +182,49 @@ class Deliverer:
             self.repo.fail_delivery(key, self.owner, str(exc), give_up=True)
             return
         now = self.clock()
+        # Kept as failed: retried once the channel (or its workspace) is resumed.
         self.repo.fail_delivery(key, self.owner, str(exc), uncertain=exc.uncertain)
+        if exc.workspace_fault:
+            self._pause_workspace(channel, exc, now)
+            return
         failures, since = self.repo.record_failure(channel, now)
         pause = exc.permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)
         log.warning("posting %s %s to %s failed (%s)%s", key.kind, key.ref, channel.key, exc,
                     "; channel paused" if pause else "")
         if pause:
             self.repo.pause_channel(channel, str(exc), now)
+            if not exc.permanent:  # it may still take a message: say why it goes quiet
+                await self._notify_paused(publisher, channel, str(exc))
+
+    def _pause_workspace(self, channel: ChannelRef, exc: DeliveryError, now: datetime) -> None:
+        workspace = ALL_WORKSPACES if exc.whole_platform else channel.workspace
+        if self.repo.pause_workspace(channel.platform, workspace, str(exc), now):
+            where = (f"every {channel.platform} channel" if exc.whole_platform
+                     else f"{channel.platform} workspace {channel.workspace}")
+            log.error("%s refused paperboy (%s): %s is paused until it is resumed (a managing "
+                      "command there, or `paperboy resume`)", channel.platform, exc, where)
+
+    async def _notify_paused(self, publisher: Publisher, channel: ChannelRef,
+                             reason: str) -> None:
+        """One notice in a channel that was just paused; given up at the first failure."""
+        now = self.clock()
+        key = PostKey(channel, NOTICE_KIND, f"paused {now.isoformat(timespec='seconds')}")
+        entry = self.repo.take_delivery(key, self.owner, now, LEASE)
+        if entry is None:
+            return
+        notice = Notice(channel, "paperboy paused this channel's deliveries", (
+            f"Posting here kept failing for over an hour (last: {reason[:200]}), so paperboy "
+            "stopped. Posts that fall due meanwhile are kept. Any managing command here "
+            "(for example `/papers digest show`) resumes it and delivers them."))
+        try:
+            message_id = await publisher.publish(notice, LedgerTracker(
+                self.repo, entry, self.owner, self.clock, LEASE))
+        except Exception as exc:  # a notice is best effort: never retried
+            self.repo.fail_delivery(key, self.owner, f"{type(exc).__name__}: {exc}",
+                                    give_up=True)
+            return
+        self.repo.finish_delivery(key, self.owner, self.clock())
+        log.info("told %s why its deliveries paused (message %s)", channel.key, message_id)
 
     # --- the lease ------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from bot.delivery.deliverer import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, Digest, Paper
+from bot.domain import Alert, ChannelRef, ChannelSettings, Paper, Post
 from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
@@ -211,7 +211,7 @@ async def test_channels_are_served_side_by_side(store: Store, clock: Clock) -> N
     second_reached = asyncio.Event()
 
     class Gate(ScriptedPublisher):
-        async def publish(self, post: Digest | Alert, tracker: Any) -> str:
+        async def publish(self, post: Post, tracker: Any) -> str:
             if post.channel == CH1:  # C1 waits for C2: a one-at-a-time fan-out would stall
                 await asyncio.wait_for(second_reached.wait(), timeout=5)
             else:
