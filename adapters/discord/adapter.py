@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 
 from adapters.discord import endpoints
+from adapters.discord.channel_kinds import ChannelKinds
 from adapters.discord.commands import PapersCommands, Run, Suggest
 from adapters.discord.publisher import DiscordPublisher, describe
 
@@ -90,14 +91,14 @@ class DiscordAdapter:
     connect_timeout = CONNECT_TIMEOUT_SECONDS
 
     def __init__(self, config: DiscordConfig, run: Run, suggest: Suggest, *,
-                 sleep: Sleep = asyncio.sleep) -> None:
+                 sleep: Sleep = asyncio.sleep, kinds: ChannelKinds | None = None) -> None:
         self.config = config
         endpoints.set_api_url(config.api_url)
         if config.gateway_url:
             endpoints.set_gateway_url(config.gateway_url)
         self.commands = PapersCommands(run, suggest)
         self._ready = asyncio.Event()
-        self.publisher = DiscordPublisher(self._new_client, config.token)
+        self.publisher = DiscordPublisher(self._new_client, config.token, kinds=kinds)
         self._sleep = sleep
         self._task: asyncio.Task[None] | None = None
         self._synced = False

@@ -5,6 +5,7 @@ plus one factory in PLATFORMS."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol, TextIO
 
 from rich.console import Console
@@ -15,8 +16,9 @@ from adapters.slack.adapter import SlackAdapter, SlackConfig
 from bot.app.config import Settings
 from bot.commands.handlers import Handlers
 from bot.commands.table import CommandSpec, ParsedCommand
-from bot.domain import Invocation, Reply
+from bot.domain import ChannelRef, Invocation, Reply
 from bot.ports import Publisher
+from storage.store import Store
 
 
 class ConfigError(ValueError):
@@ -91,7 +93,8 @@ def slack_config(settings: Settings) -> SlackConfig:
     )
 
 
-def slack(settings: Settings, desk: CommandDesk) -> Platform | str:
+def slack(settings: Settings, desk: CommandDesk, store: Store,
+          clock: Callable[[], datetime]) -> Platform | str:
     """Slack, when its credentials are set; else why not."""
     config = slack_config(settings)
     problem = config.problem()
@@ -102,31 +105,56 @@ def slack(settings: Settings, desk: CommandDesk) -> Platform | str:
     return SlackAdapter(config, desk.run)
 
 
-def discord(settings: Settings, desk: CommandDesk) -> Platform | str:
+class StoredChannelKinds:
+    """Discord channel kinds kept in paperboy's database, so a restart does not ask Discord
+    again for every channel (a post is then one request)."""
+
+    PREFIX = "discord:channel-kind:"
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
+        self.store = store
+        self.clock = clock
+        self._known = {key.removeprefix(self.PREFIX): kind
+                       for key, kind in store.facts(self.PREFIX).items()}
+
+    def get(self, channel: ChannelRef) -> str | None:
+        """The kind learned for `channel`, or None."""
+        return self._known.get(channel.key)
+
+    def set(self, channel: ChannelRef, kind: str) -> None:
+        """Remember the kind of `channel`."""
+        if self._known.get(channel.key) != kind:
+            self._known[channel.key] = kind
+            self.store.set_fact(self.PREFIX + channel.key, kind, self.clock())
+
+
+def discord(settings: Settings, desk: CommandDesk, store: Store,
+            clock: Callable[[], datetime]) -> Platform | str:
     """Discord, when its token is set; else why not."""
     token = secret(settings.discord_token)
     if not token:
         return "no DISCORD_TOKEN set"
     config = DiscordConfig(token=token, api_url=settings.discord_api_url,
                            gateway_url=settings.discord_gateway_url)
-    return DiscordAdapter(config, desk.run, desk.suggest)
+    return DiscordAdapter(config, desk.run, desk.suggest,
+                          kinds=StoredChannelKinds(store, clock))
 
 
-Factory = Callable[[Settings, CommandDesk], "Platform | str"]
+Factory = Callable[[Settings, CommandDesk, Store, Callable[[], datetime]], "Platform | str"]
 # Every chat platform, in start order; the console runs when none of them is configured.
 PLATFORMS: tuple[Factory, ...] = (slack, discord)
 
 
 def build_platforms(
-    settings: Settings, desk: CommandDesk, console: Console | None = None,
-    stdin: TextIO | None = None,
+    settings: Settings, desk: CommandDesk, store: Store, clock: Callable[[], datetime],
+    console: Console | None = None, stdin: TextIO | None = None,
 ) -> tuple[list[Platform], dict[str, str]]:
     """The configured platforms (the console when there is none), and why the others are
     not configured, by name."""
     platforms: list[Platform] = []
     missing: dict[str, str] = {}
     for factory in PLATFORMS:
-        made = factory(settings, desk)
+        made = factory(settings, desk, store, clock)
         if isinstance(made, str):
             missing[factory.__name__] = made
         else:

@@ -66,8 +66,12 @@ def build_app(
     """Wire paperboy together: every platform with credentials, else the console. The
     platforms (and so their publishers) exist before the core."""
     desk = CommandDesk()
-    platforms, missing = build_platforms(settings, desk, console)
     store = Store(settings.db)
+    try:
+        platforms, missing = build_platforms(settings, desk, store, clock, console)
+    except Exception:
+        store.close()
+        raise
     feed = feed or FeedClient(base_url=settings.hf_url, token=secret(settings.hf_token),
                               clock=clock)
     console_on = any(p.name == CONSOLE_PLATFORM for p in platforms)

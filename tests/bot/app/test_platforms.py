@@ -61,3 +61,19 @@ async def test_the_desk_passes_commands_on_once_the_handlers_exist(handlers: Han
 def test_settings_that_cannot_work_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         build_app(_settings(tmp_path, SLACK_CLIENT_ID="1.2"), console=Console(file=io.StringIO()))
+
+
+def test_discord_channel_kinds_survive_a_restart(tmp_path: Path) -> None:
+    from bot.app.platforms import StoredChannelKinds
+    from storage.store import Store
+    from tests.helpers import at
+
+    ref = ChannelRef("discord", "1", "42")
+    store = Store(tmp_path / "k.db")
+    kinds = StoredChannelKinds(store, lambda: at("2026-11-25 10:00"))
+    assert kinds.get(ref) is None
+    kinds.set(ref, "forum")
+    store.close()
+    again = Store(tmp_path / "k.db")
+    assert StoredChannelKinds(again, lambda: at("2026-11-25 11:00")).get(ref) == "forum"
+    again.close()
