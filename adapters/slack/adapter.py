@@ -28,7 +28,10 @@ EVENTS_PATH = "/slack/events"
 MEMORY_DB = ":memory:"
 # What paperboy asks for when installed: the slash command, posting (also to public channels
 # it was not invited to), and users:read for the admins-only check.
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read")
+# channels:history and groups:history let paperboy find its own post again after a crash
+# (message metadata in conversations.history), so a restart neither loses nor repeats it.
+BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "channels:history",
+              "groups:history")
 OAUTH_STATE_SECONDS = 600
 # How long the first Socket Mode connection may take. slack_sdk's connect() retries the
 # one-time URL forever when the WebSocket cannot be reached: past this, Slack commands are off.
