@@ -240,6 +240,9 @@ class Deliverer:
 
     def _release(self) -> None:
         self._holding -= 1
+        if self._holding == 0 and self._renewer is not None:
+            self._renewer.cancel()  # nothing left to renew; a later post starts a new one
+            self._renewer = None
 
     async def _renew(self) -> None:
         """Keep this process's claims alive while it sends (pacing waits can be long)."""
@@ -252,7 +255,8 @@ class Deliverer:
 
     async def aclose(self) -> None:
         """Stop renewing claims (at shutdown)."""
-        if self._renewer is not None:
-            self._renewer.cancel()
+        renewer, self._renewer = self._renewer, None
+        if renewer is not None:
+            renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._renewer
+                await renewer
