@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from bot.service import Paperboy
 
-# Seconds between days: far below HF's 500 requests per 5 minutes (reference/hf-feed.md §2.4).
+# Seconds between days: far below HF's 500 requests in 5 min (docs/reference/hugging-face.md §7).
 DEFAULT_DELAY = 0.5
 # Days this recent may still be filling up, so they are fetched again even when done before.
 FRESH_DAYS = 2

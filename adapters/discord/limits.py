@@ -1,9 +1,9 @@
 """Discord message and embed limits, as named constants with where each comes from.
 
-Facts are from /work/shared/reference/platforms.md §2.2, which cites the Discord docs
+Facts are from docs/reference/discord.md §2, which cites the Discord docs
 (`developers/resources/message.mdx`, "Embed Limits" and "Create Message"). Lengths are counted
 in UTF-16 code units by the renderer (see `render.discord_len`): Discord does not document its
-counting unit (platforms.md "Open points"), and UTF-16 units are never fewer than code points,
+counting unit (docs/reference/discord.md §2), and UTF-16 units are never fewer than code points,
 which is what `len(embed)` in discord.py counts, so counting them errs on the safe side.
 """
 
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 # Message `content`: at most 2000 characters. A message with neither content nor embeds is
 # 400 `50006` "Cannot send an empty message".
-# developers/resources/message.mdx "Create Message" (platforms.md §2.2)
+# developers/resources/message.mdx "Create Message" (docs/reference/discord.md §2)
 CONTENT_MAX = 2000
 
 # Embeds per message: at most 10 (discord.py raises ValueError beyond this before sending).
-# developers/resources/message.mdx "Create Message" (platforms.md §2.2)
+# developers/resources/message.mdx "Create Message" (docs/reference/discord.md §2)
 EMBEDS_PER_MESSAGE = 10
 
 # Per-embed limits; everything longer is 400 `50035` "Invalid Form Body".
-# developers/resources/message.mdx "Embed Limits" (platforms.md §2.2)
+# developers/resources/message.mdx "Embed Limits" (docs/reference/discord.md §2)
 EMBED_TITLE_MAX = 256
 EMBED_DESCRIPTION_MAX = 4096
 EMBED_FIELDS_MAX = 25
@@ -31,10 +31,10 @@ AUTHOR_NAME_MAX = 256
 # Sum across all embeds of one message of title + description + field names and values + footer
 # text + author name: at most 6000 (whitespace trimmed, limit inclusive). discord.py's
 # `len(embed)` counts the same six fields (discord/embeds.py `Embed.__len__`).
-# developers/resources/message.mdx "Embed Limits" (platforms.md §2.2)
+# developers/resources/message.mdx "Embed Limits" (docs/reference/discord.md §2)
 EMBEDS_TOTAL_MAX = 6000
 
 # Thread and forum post `name`: 1-100 characters.
 # developers/resources/channel.mdx "Start Thread from Message", "Start Thread in Forum or Media
-# Channel" (not in platforms.md; the Discord docs' channel resource)
+# Channel" (docs/reference/discord.md §6)
 THREAD_NAME_MAX = 100

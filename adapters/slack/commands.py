@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 SLASH_COMMAND = "/papers"
-# A response_url accepts at most 5 uses in 30 minutes (platforms.md §1.2).
+# A response_url accepts at most 5 uses in 30 minutes (docs/reference/slack.md §2).
 MAX_RESPONSES = 5
 
 Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.domain import WEEKDAYS
 
-# Most of a day's papers are submitted 00:00-09:00 UTC (reference/hf-feed.md §4.3). A digest
+# Most of a day's papers are submitted 00:00-09:00 UTC (docs/reference/hugging-face.md §6). A digest
 # posted before this hour (UTC) covers the previous day, whose list is complete, rather than a
 # day that has barely started.
 DAY_READY_HOUR_UTC = 12

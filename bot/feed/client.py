@@ -1,4 +1,4 @@
-"""The Hugging Face Daily Papers client: paging, retries, rate limits (reference/hf-feed.md)."""
+"""The Daily Papers client: paging, retries, rate limits (docs/reference/hugging-face.md)."""
 
 from __future__ import annotations
 
@@ -22,14 +22,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://huggingface.co"
 DAILY_PAPERS_PATH = "/api/daily_papers"
-PAGE_SIZE = 100  # the API's maximum `limit` (§1.1); its default of 50 silently truncates (§5.1)
+PAGE_SIZE = 100  # the API's maximum `limit` (§2); its default of 50 silently truncates (§3)
 MAX_PAGES = 20  # safety cap: 2,000 papers a day is ~30x the busiest day seen
-BACKOFF_BASE = 2.0  # seconds; 5xx/timeouts back off 2, 4, 8 … (§6), with full jitter
-BACKOFF_CAP = 300.0  # "up to 5 minutes" (§6)
+BACKOFF_BASE = 2.0  # seconds; 5xx/timeouts back off 2, 4, 8 … (§7), with full jitter
+BACKOFF_CAP = 300.0  # "up to 5 minutes" (§7)
 RATE_LIMIT_DEFAULT_WAIT = 60.0  # a 429 without RateLimit or Retry-After headers
-RATE_LIMIT_MAX_WAIT = 300.0  # one 5-minute HF rate-limit window (§2.4); longer asks re-ask
+RATE_LIMIT_MAX_WAIT = 300.0  # one 5-minute HF rate-limit window (§7); longer asks re-ask
 RATE_LIMIT_MIN_WAIT = 1.0  # never spin on `t=0`
-NOT_YET_STATUSES = frozenset({400, 404, 422})  # how HF may refuse a future date (§5.9)
+NOT_YET_STATUSES = frozenset({400, 404, 422})  # how HF may refuse a future date (§5)
 _RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _T_PARAM = re.compile(r";\s*t\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 

@@ -1,6 +1,6 @@
 """Turn raw `/api/daily_papers` JSON into `Paper`s: both the 2024 and the 2026 payload shapes.
 
-Two kinds of bad input, treated differently (reference/hf-feed.md §2, §5):
+Two kinds of bad input, treated differently (docs/reference/hugging-face.md §4, §9):
 
 - Schema violations (the body is not a list, an entry or its `paper` is not an object, an entry
   has no string `paper.id` or no title, a required number is not a number) reject the whole
@@ -70,7 +70,7 @@ def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
         raise FeedError(f"{where}: `paper` is {_kind(inner)}, expected an object")
     raw_id = inner.get("id")
     if not isinstance(raw_id, str):
-        # A number here is a schema break, and a float round-trip loses digits (§5.5).
+        # A number here is a schema break, and a float round-trip loses digits (§8).
         raise FeedError(f"{where}: `paper.id` is {_kind(raw_id)}, expected a string")
     where = f"entry {index} ({raw_id[:40]!r})"
     paper_id = normalize_id(raw_id)
@@ -88,9 +88,9 @@ def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
         upvotes=_count(inner.get("upvotes"), f"{where}: `paper.upvotes`"),
         comments=_count(entry.get("numComments"), f"{where}: `numComments`"),
         # The Daily Papers day is the day we asked for. HF's `date=` filter is authoritative
-        # (it matches `paper.submittedOnDailyAt`, §1.1), the 2024 shape has no such field and its
-        # top-level `publishedAt` changed meaning by 2026 (§2.1), and the ~0.1% of papers listed
-        # on two days (§5.4) belong to both: storage decides which day wins.
+        # (it matches `paper.submittedOnDailyAt`, §2), the 2024 shape has no such field and its
+        # top-level `publishedAt` changed meaning by 2026 (§4), and the ~0.1% of papers listed
+        # on two days (§9) belong to both: storage decides which day wins.
         day=day,
         published_at=_timestamp(inner.get("publishedAt")),
         ai_summary=_text(inner.get("ai_summary")),

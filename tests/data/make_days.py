@@ -1,6 +1,6 @@
 """Daily Papers test days: the recorded HF payloads, and large days generated from their shape.
 
-Recorded (verbatim from /work/shared/reference/, wrapped in a list for the 2026 item):
+Recorded (verbatim, docs/reference/hugging-face.md §4; the 2026 item wrapped in a list):
 - `daily_papers_2024-10-25.json`: two real 2024-shape entries (deep-diver/paper-reviewer).
 - `daily_papers_2026-03-06.json`: one real 2026-shape entry.
 

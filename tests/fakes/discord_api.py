@@ -3,7 +3,7 @@
 Serves REST under `/api/v10` (point `discord.http.Route.BASE` at `api_base`) and the gateway
 at `/gateway` (point `discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY` at `gateway_url`;
 `AutoShardedClient` takes it from `GET /gateway/bot`). Behaves like Discord where it matters
-(platforms.md §2, §4, §5.2): bot-token auth (401 on REST, close 4004 on IDENTIFY), READY +
+(docs/reference/discord.md): bot-token auth (401 on REST, close 4004 on IDENTIFY), READY +
 GUILD_CREATE per shard, slash-command and autocomplete interactions built from the synced
 schema, the 3-second callback deadline (10062) and single acknowledgement (40060), 15-minute
 follow-up tokens, message/embed limits (50035/50006), 404 10003 / 403 50001, rate-limit headers

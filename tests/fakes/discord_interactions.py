@@ -1,6 +1,6 @@
 """Interactions: INTERACTION_CREATE payloads, the callback endpoint and the interaction webhook.
 
-Timing (platforms.md §2.1): the initial callback must arrive within `deadline` seconds of the
+Timing (docs/reference/discord.md §1): the initial callback must arrive within `deadline` s of the
 dispatch (3 s on Discord) or it gets 404 10062; a second one gets 400 40060. Follow-ups and
 edits of @original use the same token for `token_ttl` seconds (15 min), then 401 50027.
 Before any callback the interaction webhook does not exist yet (404 10015).

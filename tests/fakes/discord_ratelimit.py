@@ -1,7 +1,7 @@
 """Discord-style rate limits for the fake: per-bucket windows, a global limit, scripted 429s.
 
 Buckets are keyed by route template + top-level resource (channel, guild, webhook id+token),
-like developers/topics/rate-limits.mdx (platforms.md §2.3). Every answer carries
+like developers/topics/rate-limits.mdx (docs/reference/discord.md §3-§4). Every answer carries
 `X-RateLimit-Limit/-Remaining/-Reset/-Reset-After/-Bucket`; a 429 also carries `Retry-After`,
 `X-RateLimit-Scope` (and `X-RateLimit-Global` when global) and `Via: 1.1 google`, with the body
 `{"message": "You are being rate limited.", "retry_after": <float>, "global": <bool>}`.

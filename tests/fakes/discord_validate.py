@@ -1,6 +1,6 @@
 """Discord's message, embed, application-command and callback checks, as the fake applies them.
 
-Limits are platforms.md §2.1/§2.2 (Discord docs: message.mdx "Embed Limits", "Create Message";
+Limits: docs/reference/discord.md §1/§2 (Discord docs: message.mdx "Embed Limits", "Create Message";
 application-commands.mdx). Violations answer 400 `{"code": 50035, "errors": {…"_errors"…},
 "message": "Invalid Form Body"}`; an empty message answers 400 `{"code": 50006, …}`.
 Leading/trailing whitespace is trimmed before counting (the docs say Discord trims it).

@@ -1,6 +1,6 @@
 """A local fake of Hugging Face's `/api/daily_papers`, strict where HF is, scriptable for failures.
 
-Serves like HF (reference/hf-feed.md §1.1): `date=YYYY-MM-DD` (or a full timestamp), `limit`
+Serves like HF (docs/reference/hugging-face.md §2): `date=YYYY-MM-DD` (or a full timestamp), `limit`
 1-100 (default 50, else 400), 0-based `p` (past the end → `[]`), invalid date → 400, a day
 without papers → `[]`. Optionally strict about tokens (`tokens=`) and future dates (`today=`).
 
@@ -26,8 +26,8 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 DAILY_PAPERS_PATH = "/api/daily_papers"
-DEFAULT_LIMIT = 50  # HF's default page size (§1.1)
-MAX_LIMIT = 100  # HF's maximum page size (§1.1)
+DEFAULT_LIMIT = 50  # HF's default page size (§2)
+MAX_LIMIT = 100  # HF's maximum page size (§2)
 _FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _NORMAL = object()  # `Canned.json` default: no canned body, serve the day as usual
 
@@ -56,7 +56,7 @@ def error(status: int = 500, message: str = "Internal Error") -> Canned:
 
 
 def rate_limited(t: int = 7, remaining: int = 0, quota: int = 500, window: int = 300) -> Canned:
-    """A 429 with HF's IETF-draft `RateLimit` and `RateLimit-Policy` headers (§2.4)."""
+    """A 429 with HF's IETF-draft `RateLimit` and `RateLimit-Policy` headers (§7)."""
     headers = {
         "RateLimit": f'"api";r={remaining};t={t}',
         "RateLimit-Policy": f'"fixed window";"api";q={quota};w={window}',

@@ -2,7 +2,7 @@
 
 Serves the Web API under `/api/` (`AsyncWebClient(base_url=slack.api_url)`), response_urls
 under `/response/<id>`, and Socket Mode under `/link/`. Behaves like Slack where it matters
-(reference/platforms.md §1, §4, §5.2): auth errors with HTTP 200, token kinds, scopes, channel
+(docs/reference/slack.md): auth errors with HTTP 200, token kinds, scopes, channel
 states, per-channel and workspace-wide posting limits with HTTP 429 + `Retry-After`, Block Kit
 and message metadata validation, history with metadata (conversations.history / .replies),
 the 5-uses/30-minutes response_url budget, one-shot OAuth codes. A post is recorded before it
@@ -179,7 +179,7 @@ def slash_command_form(
     api_app_id: str = "A1",
     token: str = "fake-verification-token",
 ) -> dict[str, str]:
-    """The form fields Slack POSTs for a slash command (platforms.md §1.2), all strings."""
+    """The form fields Slack POSTs for a slash command (docs/reference/slack.md §2), all strings."""
     trigger = f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**11)}.{secrets.token_hex(16)}"
     return {
         "token": token,

@@ -1,6 +1,6 @@
 """Strict validation of a Slack message payload (chat.postMessage or a response_url post).
 
-Mirrors what Slack rejects (reference/platforms.md §1.5-§1.6): slack_sdk's own Block Kit model
+Mirrors what Slack rejects (docs/reference/slack.md §5-§6): slack_sdk's own Block Kit model
 checks plus the gaps it misses (empty or over-long field text, header type, duplicate
 `block_id`, unknown block types, the cumulative text cap). Errors read like Slack's:
 `[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]`.

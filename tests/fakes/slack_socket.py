@@ -1,6 +1,6 @@
 """The Socket Mode side of the Slack fake: `/link/` WebSocket, hello, envelopes and acks.
 
-Flow like Slack's (reference/platforms.md §1.1): the client calls `apps.connections.open` with
+Flow like Slack's (docs/reference/slack.md §1): the client calls `apps.connections.open` with
 an `xapp-` token and gets `ws://127.0.0.1:PORT/link/?ticket=…` (one-shot tickets); on connect
 the server sends `hello`; envelopes go to the newest open connection; the client answers
 `{"envelope_id": …, "payload"?: …}`. `disconnect()` sends `{"type": "disconnect", …}`.

@@ -50,7 +50,7 @@ slack_fake = slack_fixture.slack_fake
 BOT = slack_fixture.BOT_TOKEN
 APP = slack_fixture.APP_TOKEN
 SECRET = "test-signing-secret"
-SLASH_FIELDS = {  # platforms.md §1.2
+SLASH_FIELDS = {  # docs/reference/slack.md §2
     "token", "team_id", "team_domain", "channel_id", "channel_name", "user_id", "user_name",
     "command", "text", "api_app_id", "is_enterprise_install", "response_url", "trigger_id",
 }  # fmt: skip

@@ -55,7 +55,7 @@ STRICT_FAKE = strict_fake()
 
 
 def assert_embed_valid(embed: discord.Embed) -> None:
-    """One embed within the documented "Embed Limits" (platforms.md §2.2)."""
+    """One embed within the documented "Embed Limits" (docs/reference/discord.md §2)."""
     data = embed.to_dict()
     assert data.get("title", "").strip() or data.get("description", "").strip()
     assert units(data.get("title", "")) <= limits.EMBED_TITLE_MAX
@@ -75,7 +75,7 @@ def assert_embed_valid(embed: discord.Embed) -> None:
 
 
 def assert_valid(messages: list[DiscordMessage]) -> None:
-    """What Discord checks on Create Message (platforms.md §2.2), plus the strict fake if any."""
+    """Create Message's checks (docs/reference/discord.md §2), plus the strict fake if any."""
     assert messages
     for m in messages:
         assert m.content.strip() or m.embeds  # else 50006 "Cannot send an empty message"

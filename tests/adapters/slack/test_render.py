@@ -79,7 +79,7 @@ STRICT_FAKE = strict_fake()
 
 
 def assert_valid(messages: list[SlackMessage]) -> None:
-    """Checks slack_sdk's models make, plus the gaps they miss (platforms.md §1.6)."""
+    """Checks slack_sdk's models make, plus the gaps they miss (docs/reference/slack.md §6)."""
     assert messages
     for m in messages:
         assert m.text.strip() and units(m.text) <= limits.FALLBACK_TEXT_MAX

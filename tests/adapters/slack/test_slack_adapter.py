@@ -273,7 +273,7 @@ async def test_oauth_install_of_a_second_workspace_then_a_command_from_it(
             cookie = install.headers.get("Set-Cookie", "")
             page = await install.text()
         state = _query_param(install.headers.get("Location") or page, "state")
-        # bolt's state cookie is Secure; replay it by hand over http (platforms.md §1.4).
+        # bolt's state cookie is Secure; replay it by hand over http (docs/reference/slack.md §4).
         async with session.get(
             f"{base}/slack/oauth_redirect", params={"code": code, "state": state},
             headers={"Cookie": cookie.split(";", 1)[0]}, allow_redirects=False,
