@@ -8,7 +8,7 @@ import logging
 import random as _random
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
 from types import TracebackType
@@ -16,7 +16,7 @@ from types import TracebackType
 import httpx
 
 from bot.domain import Paper
-from bot.feed.parse import FeedError, fold, normalize_id, parse_entries
+from bot.feed.parse import FeedError, UndatedEntries, fold, normalize_id, parse_entries
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ RATE_LIMIT_MIN_WAIT = 1.0  # never spin on `t=0`
 NOT_YET_STATUSES = frozenset({400, 404, 422})  # how HF may refuse a future date (§5)
 _RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _T_PARAM = re.compile(r";\s*t\s*=\s*([0-9]+(?:\.[0-9]+)?)")
+_ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
 
 
 def user_agent() -> str:
@@ -41,6 +42,15 @@ def user_agent() -> str:
     except PackageNotFoundError:
         release = "0.1.0"
     return f"paperboy/{release} (+https://github.com/paperboy-bot/paperboy)"
+
+
+def week_days(week: str) -> tuple[date, date]:
+    """(Monday, Sunday) of an ISO week `YYYY-Www`; ValueError for anything else."""
+    match = _ISO_WEEK.fullmatch(week)
+    if match is None:
+        raise ValueError(f"not an ISO week (YYYY-Www): {week[:40]!r}")
+    monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    return monday, monday + timedelta(days=6)
 
 
 def rate_limit_wait(headers: Mapping[str, str], now: datetime) -> float:
@@ -140,7 +150,7 @@ class FeedClient:
             day = day.date()
         papers: dict[str, Paper] = {}
         for page in range(MAX_PAGES):
-            result = await self._fetch_page(day, page)
+            result = await self._fetch_page({"date": day.isoformat()}, page, day, day)
             if result is None:
                 return []
             size, parsed = result
@@ -151,10 +161,49 @@ class FeedClient:
         log.warning("Daily Papers %s: stopped after %d pages of %d", day, MAX_PAGES, PAGE_SIZE)
         return list(papers.values())
 
-    async def _fetch_page(self, day: date, page: int) -> tuple[int, list[Paper]] | None:
-        """(raw entry count, papers) of one page, None when HF says the day is not there yet."""
-        params = {"date": day.isoformat(), "limit": str(PAGE_SIZE), "p": str(page)}
-        where = f"{self._url}?date={day.isoformat()}&p={page}"
+    async def fetch_week(self, week: str) -> list[Paper] | None:
+        """Every paper of an ISO week (`2026-W48`), each on its own day; None: ask day by day."""
+        # One `week=` request per 100 papers instead of seven `date=` days. A paper's day is the
+        # UTC date of its `paper.submittedOnDailyAt` (what `date=` matches, §2). When an entry
+        # lacks a usable one (2024 payloads), or one falls outside Monday-Sunday (§2: HF's week
+        # edges are fuzzy), or the page cap is hit, the answer cannot be bucketed without
+        # guessing: None. [] is a week without papers, or one starting after today (HF refuses
+        # future dates, §5). Failures and malformed bodies raise FeedError, as in `fetch_day`.
+        monday, sunday = week_days(week)
+        papers: dict[str, Paper] = {}
+        for page in range(MAX_PAGES):
+            try:
+                result = await self._fetch_page({"week": week}, page, monday, None)
+            except UndatedEntries as exc:
+                log.warning("Daily Papers week %s, page %d: %s; use day requests", week, page, exc)
+                return None
+            if result is None:
+                return []
+            size, parsed = result
+            for paper in parsed:
+                if not monday <= paper.day <= sunday:
+                    log.warning(
+                        "Daily Papers week %s: %s is on %s, outside the week; use day requests",
+                        week, paper.id, paper.day,
+                    )
+                    return None
+                papers.setdefault(paper.id, paper)  # a paper can slide across a page boundary
+            if size < PAGE_SIZE:
+                return list(papers.values())
+        log.warning(
+            "Daily Papers week %s: stopped after %d pages of %d; use day requests",
+            week, MAX_PAGES, PAGE_SIZE,
+        )
+        return None
+
+    async def _fetch_page(
+        self, query: Mapping[str, str], page: int, first_day: date, day: date | None
+    ) -> tuple[int, list[Paper]] | None:
+        """(raw entry count, papers) of one `query` page; None: `first_day` is not there yet."""
+        # `query` selects the papers (`date=` or `week=`); `day=None` takes each paper's day from
+        # its entry (`parse_entries`), which raises UndatedEntries when it cannot.
+        params = {**query, "limit": str(PAGE_SIZE), "p": str(page)}
+        where = f"{self._url}?{'&'.join(f'{k}={v}' for k, v in query.items())}&p={page}"
         failures = rate_limited = 0
         while True:
             try:
@@ -177,7 +226,7 @@ class FeedClient:
                     await self._sleep(wait)
                     continue
                 if status < 500:
-                    return self._read(response, day, where)
+                    return self._read(response, first_day, day, where)
                 failures += 1
                 reason = f"HTTP {status}"
             if failures >= self._max_attempts:
@@ -189,11 +238,13 @@ class FeedClient:
             await self._sleep(delay)
 
     def _read(
-        self, response: httpx.Response, day: date, where: str
+        self, response: httpx.Response, first_day: date, day: date | None, where: str
     ) -> tuple[int, list[Paper]] | None:
         status = response.status_code
-        if status in NOT_YET_STATUSES and day > self._clock().astimezone(UTC).date():
-            log.info("Daily Papers %s is in the future (HTTP %d): no papers yet", day, status)
+        if status in NOT_YET_STATUSES and first_day > self._clock().astimezone(UTC).date():
+            log.info(
+                "GET %s: %s is in the future (HTTP %d): no papers yet", where, first_day, status
+            )
             return None
         if not 200 <= status < 300:
             hint = " (check HF_TOKEN)" if status in (401, 403) else ""
@@ -222,4 +273,5 @@ __all__ = [
     "parse_entries",
     "rate_limit_wait",
     "user_agent",
+    "week_days",
 ]

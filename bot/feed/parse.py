@@ -7,6 +7,11 @@ Two kinds of bad input, treated differently (docs/reference/hugging-face.md §4,
   response with `FeedError`: half a day is worse than a retry on the next poll.
 - Data we cannot use (an id that is not an arXiv id, a hidden author, an optional field of the
   wrong type) is skipped, with a warning for ids; unknown keys are ignored.
+
+A `date=` answer puts every paper on the day asked for. A `week=` answer mixes days, so there
+(`day=None`) each entry's day is the UTC date of its `paper.submittedOnDailyAt`, the field HF's
+`date=` filter matches (§2, §4); an entry without a usable one raises `UndatedEntries`, never a
+guessed day, so the caller can ask day by day instead.
 """
 
 from __future__ import annotations
@@ -31,9 +36,22 @@ _VERSION_SUFFIX = re.compile(r"v[0-9]+$", re.ASCII)
 
 # SQLite integers are 64-bit; a count beyond that is not a count.
 MAX_COUNT = 2**63 - 1
+_UNDATED = date.min  # placeholder day of an entry that is only schema-checked, never returned
+
 
 class FeedError(Exception):
     """The Daily Papers feed failed or answered something paperboy cannot use."""
+
+
+class UndatedEntries(Exception):
+    """Entries whose Daily Papers day is unknown: no parseable `paper.submittedOnDailyAt`."""
+
+    def __init__(self, indexes: list[int]) -> None:
+        self.indexes = indexes
+        shown = ", ".join(str(i) for i in indexes[:10]) + (", …" if len(indexes) > 10 else "")
+        super().__init__(
+            f"{len(indexes)} entries without a usable `paper.submittedOnDailyAt`: {shown}"
+        )
 
 
 def fold(text: str) -> str:
@@ -49,16 +67,30 @@ def normalize_id(raw: str) -> str | None:
     return None
 
 
-def parse_entries(data: object, day: date) -> list[Paper]:
-    """Parse one `/api/daily_papers` response body; raise FeedError when it breaks the schema."""
+def parse_entries(data: object, day: date | None) -> list[Paper]:
+    """Parse one response body, on `day` or (None) each entry's `submittedOnDailyAt` UTC date."""
     if not isinstance(data, list):
         raise FeedError(f"expected a JSON array of entries, got {_kind(data)}")
     papers: list[Paper] = []
+    undated: list[int] = []
     for index, entry in enumerate(data):
-        paper = _parse_entry(entry, day, index)
-        if paper is not None:
+        own = day if day is not None else submitted_day(entry)
+        if own is None:
+            undated.append(index)
+        # An undated entry is still schema-checked: a broken body is a FeedError either way.
+        paper = _parse_entry(entry, own or _UNDATED, index)
+        if paper is not None and own is not None:
             papers.append(paper)
+    if undated:
+        raise UndatedEntries(undated)
     return papers
+
+
+def submitted_day(entry: object) -> date | None:
+    """The UTC date of an entry's `paper.submittedOnDailyAt`, None when absent or unparseable."""
+    inner = entry.get("paper") if isinstance(entry, dict) else None
+    when = _timestamp(inner.get("submittedOnDailyAt")) if isinstance(inner, dict) else None
+    return when.date() if when is not None else None
 
 
 def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
@@ -87,10 +119,11 @@ def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
         authors=_authors(inner.get("authors"), where),
         upvotes=_count(inner.get("upvotes"), f"{where}: `paper.upvotes`"),
         comments=_count(entry.get("numComments"), f"{where}: `numComments`"),
-        # The Daily Papers day is the day we asked for. HF's `date=` filter is authoritative
-        # (it matches `paper.submittedOnDailyAt`, §2), the 2024 shape has no such field and its
-        # top-level `publishedAt` changed meaning by 2026 (§4), and the ~0.1% of papers listed
-        # on two days (§9) belong to both: storage decides which day wins.
+        # For `date=`, the Daily Papers day is the day we asked for. HF's `date=` filter is
+        # authoritative (it matches `paper.submittedOnDailyAt`, §2), the 2024 shape has no such
+        # field and its top-level `publishedAt` changed meaning by 2026 (§4), and the ~0.1% of
+        # papers listed on two days (§9) belong to both: storage decides which day wins. For
+        # `week=`, it is that same `submittedOnDailyAt`, read by `parse_entries`.
         day=day,
         published_at=_timestamp(inner.get("publishedAt")),
         ai_summary=_text(inner.get("ai_summary")),
@@ -185,4 +218,4 @@ def _timestamp(value: object) -> datetime | None:
         return None
 
 
-__all__ = ["FeedError", "fold", "normalize_id", "parse_entries"]
+__all__ = ["FeedError", "UndatedEntries", "fold", "normalize_id", "parse_entries", "submitted_day"]

@@ -4,6 +4,14 @@ Serves like HF (docs/reference/hugging-face.md §2): `date=YYYY-MM-DD` (or a ful
 1-100 (default 50, else 400), 0-based `p` (past the end → `[]`), invalid date → 400, a day
 without papers → `[]`. Optionally strict about tokens (`tokens=`) and future dates (`today=`).
 
+`week=YYYY-Www` (ISO week) serves the stored days of that Monday-Sunday one after another, in day
+order, paged by `limit`/`p` the same way; an invalid week → 400, a week starting after `today`
+→ 400 like a future date, and days after `today` within the week are not served. The fake's
+entries are served as stored: a week's entries carry whatever `paper.submittedOnDailyAt` they
+were given (`make_day` sets it to the day). Like any parameter combination HF's docs do not
+describe, `date` with `week` is not refused: the fake ignores what it does not model (`sort`,
+`submitter`, `month` …), so `date` wins and `week` is ignored.
+
 Before normal service it answers from a queue of `Canned` responses (`script(...)`), and it
 records every request it receives (`requests`).
 """
@@ -18,7 +26,7 @@ import socket
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -29,6 +37,7 @@ DAILY_PAPERS_PATH = "/api/daily_papers"
 DEFAULT_LIMIT = 50  # HF's default page size (§2)
 MAX_LIMIT = 100  # HF's maximum page size (§2)
 _FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
 _NORMAL = object()  # `Canned.json` default: no canned body, serve the day as usual
 
 
@@ -224,6 +233,9 @@ class HFServer:
         if not 1 <= limit <= MAX_LIMIT or page < 0:
             return _error(400, f"limit must be between 1 and {MAX_LIMIT}, p must be >= 0")
         raw = request.query.get("date")
+        week = request.query.get("week")
+        if raw is None and week is not None:
+            return self._serve_week(week, limit, page)
         day = _parse_date(raw) if raw is not None else max(self.days, default=None)
         if day is None:
             return _error(400, f"Invalid date: {raw}") if raw is not None else web.json_response([])
@@ -231,6 +243,33 @@ class HFServer:
             return _error(400, "Date cannot be in the future")
         entries = self.days.get(day, [])
         return web.json_response(entries[page * limit : (page + 1) * limit])
+
+    def _serve_week(self, raw: str, limit: int, page: int) -> web.Response:
+        """The stored days of ISO week `raw`, Monday to Sunday, as one paged list."""
+        monday = _parse_week(raw)
+        if monday is None:
+            return _error(400, f"Invalid week: {raw}")
+        if self.today is not None and monday > self.today:
+            return _error(400, "Date cannot be in the future")
+        days = [monday + timedelta(days=n) for n in range(7)]
+        entries = [
+            entry
+            for day in days
+            if self.today is None or day <= self.today
+            for entry in self.days.get(day, [])
+        ]
+        return web.json_response(entries[page * limit : (page + 1) * limit])
+
+
+def _parse_week(raw: str) -> date | None:
+    """The Monday of an ISO week `YYYY-Www`, None when it is not one."""
+    match = _ISO_WEEK.fullmatch(raw)
+    if match is None:
+        return None
+    try:
+        return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        return None
 
 
 def _parse_date(raw: str) -> date | None:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from bot.domain import Paper
 from bot.feed import client as feed
 from bot.feed.client import FeedClient, FeedError, parse_entries, rate_limit_wait, user_agent
+from bot.feed.parse import UndatedEntries
 from tests.data.make_days import GENERATED_DAY, make_day, recorded_days
 from tests.fakes import hf_fixture
 from tests.fakes.hf_server import (
@@ -526,6 +527,10 @@ _paper = st.fixed_dictionaries(
         "upvotes": _json,
         "publishedAt": st.sampled_from(["2026-02-26T17:08:18.000Z", "0001-01-01T00:00:00+01:00"])
         | _json,
+        "submittedOnDailyAt": st.sampled_from(
+            ["2026-03-06T03:55:12.777Z", "0001-01-01T00:00:00+01:00", "2026-03-06"]
+        )
+        | _json,
         "authors": st.lists(
             st.fixed_dictionaries({}, optional={"name": _json, "hidden": _json}) | _json,
             max_size=3,
@@ -548,7 +553,8 @@ _entry = st.fixed_dictionaries(
 )
 
 _PAPER_KEYS = ["id", "title", "summary", "upvotes", "publishedAt", "authors", "ai_summary",
-               "ai_keywords", "githubRepo", "githubStars", "projectPage", "organization"]
+               "ai_keywords", "githubRepo", "githubStars", "projectPage", "organization",
+               "submittedOnDailyAt"]
 _ENTRY_KEYS = ["paper", "title", "summary", "numComments", "thumbnail", "organization"]
 
 
@@ -578,12 +584,15 @@ _bodies = (
 
 
 @settings(max_examples=300, deadline=None)
-@given(_bodies)
-def test_parse_entries_returns_papers_or_raises_feed_error(data):
+@given(_bodies, st.sampled_from([DAY_2026, None]))
+def test_parse_entries_returns_papers_or_raises_feed_error(data, day):
     try:
-        papers = parse_entries(data, DAY_2026)
+        papers = parse_entries(data, day)  # None: each entry's own day (`week=` answers)
     except FeedError as exc:
         assert "\n" not in str(exc)
+        return
+    except UndatedEntries as exc:
+        assert day is None and exc.indexes
         return
     for paper in papers:
         assert isinstance(paper, Paper) and isinstance(paper.id, str) and paper.title
