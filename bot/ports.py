@@ -114,6 +114,11 @@ class Feed(Protocol):
         """Every paper of one Daily Papers day."""
         ...
 
+    async def fetch_week(self, week: str) -> list[Paper] | None:
+        """Every paper of an ISO week (`2026-W48`), each with its day; None when the answer
+        does not say every paper's day (then ask day by day)."""
+        ...
+
 
 class Repository(Protocol):
     """Persistent state: papers, channels, subscriptions, the deliveries ledger, polls."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
+from bot.delivery.calendar import iso_week, week_days
 from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome
 from bot.delivery.digests import DIGEST_KIND
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 # How many channels are posted to at the same time; each platform's publisher paces its
 # own requests, so this only bounds the work in flight.
 FAN_OUT_CHANNELS = 256
+# Asked for this many days of one ISO week, a poll makes one paged `week=` request instead.
+WEEK_REQUEST_DAYS = 3
 # Papers of the last FRESH_DAYS days are matched against alerts again when their counts move.
 FRESH_DAYS = 2
 # A failed post is retried after this long, doubling with each attempt up to RETRY_MAX, so a
@@ -139,23 +142,55 @@ class Paperboy:
         # Upvotes move for days; only papers this fresh are matched again when they do, so an
         # `upvotes:>=N` alert fires when a new paper crosses N, not for last month's papers.
         alert_from = today - timedelta(days=FRESH_DAYS - 1) if alerts else None
-        for day in report.days:
+        remaining = await self._fetch_weeks(report, alert_from) if days else report.days
+        for day in remaining:
             try:
                 papers = await self.feed.fetch_day(day)
             except FeedError as exc:
                 log.error("fetching Daily Papers for %s failed: %s", day, exc)
                 report.errors.append(f"{day}: {exc}")
                 continue
-            result = self.repo.upsert_papers(papers, self.clock(), alert_from=alert_from)
-            if day <= today:  # a future day's empty answer says nothing about that day
-                self.repo.record_poll(day, len(papers), self.clock())
-            report.fetched += len(papers)
-            report.new.extend(result.new)
-            report.updated += result.updated
+            self._store(report, papers, [day], alert_from)
         if alerts:
             report.alerts = await self.recover()
             report.alerts.update(await self.send_pending_alerts())
         return report
+
+    async def _fetch_weeks(self, report: PollReport, alert_from: date | None) -> list[date]:
+        """Fetch the ISO weeks of which several days are asked for in one paged `week=`
+        request each; return the days left to fetch one by one (all of a week whose papers
+        could not all be dated)."""
+        by_week: dict[str, list[date]] = {}
+        for day in report.days:
+            by_week.setdefault(iso_week(day), []).append(day)
+        remaining: list[date] = []
+        for week, days in by_week.items():
+            if len(days) < WEEK_REQUEST_DAYS:
+                remaining.extend(days)
+                continue
+            try:
+                papers = await self.feed.fetch_week(week)
+            except FeedError as exc:
+                log.warning("fetching Daily Papers for %s failed (%s); asking day by day",
+                            week, exc)
+                papers = None
+            if papers is None:
+                remaining.extend(days)
+                continue
+            self._store(report, papers, week_days(week), alert_from)
+        return remaining
+
+    def _store(self, report: PollReport, papers: list[Paper], days: Sequence[date],
+               alert_from: date | None) -> None:
+        """Store fetched papers and record the days they complete."""
+        today = self.clock().astimezone(UTC).date()
+        result = self.repo.upsert_papers(papers, self.clock(), alert_from=alert_from)
+        for day in days:
+            if day <= today:  # a future day's empty answer says nothing about that day
+                self.repo.record_poll(day, sum(p.day == day for p in papers), self.clock())
+        report.fetched += len(papers)
+        report.new.extend(result.new)
+        report.updated += result.updated
 
     async def send_pending_alerts(self) -> Counter[str]:
         """Run the alert fan-out for every paper marked for it, then unmark them."""

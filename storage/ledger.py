@@ -12,7 +12,8 @@ import sqlite_utils
 from bot.domain import ChannelRef, LedgerEntry, PostKey
 from storage.tx import write
 
-# A post that failed this many times is not tried again (it stays in the ledger as failed).
+# A post that failed this many times is not tried again (it stays in the ledger as failed);
+# takeovers after a crash do not count.
 MAX_ATTEMPTS = 8
 
 
@@ -66,13 +67,13 @@ class Ledger:
             inserted = self.db.execute(
                 "INSERT OR IGNORE INTO deliveries (channel_key, kind, ref, state, attempts, "
                 "claimed_at, owner, lease_until, payload) "
-                "VALUES (?, ?, ?, 'claimed', 1, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, 'claimed', 0, ?, ?, ?, ?)",
                 [*_k(key), stamp(now), owner, until, payload],
             ).rowcount
             if not inserted:
                 taken = self.db.execute(
                     "UPDATE deliveries SET state = 'claimed', owner = ?, lease_until = ?, "
-                    "attempts = attempts + 1, claimed_at = ?, error = NULL, "
+                    "claimed_at = ?, error = NULL, "
                     "payload = coalesce(payload, ?) "
                     f"WHERE {_KEY} AND attempts < ? AND (state IN ('failed', 'held') "
                     "OR (state = 'claimed' AND (lease_until IS NULL OR lease_until < ? "
@@ -124,9 +125,10 @@ class Ledger:
         self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
         uncertain: bool = False,
     ) -> None:
-        """Release an owned post after a failure, for a later retry unless `give_up`."""
+        """Release an owned post after a failure, for a later retry unless `give_up`. Only
+        failures count as attempts: a post taken over after a crash is not its fault."""
         self._owned(key, owner, "state = ?, error = ?, owner = NULL, lease_until = NULL, "
-                    "uncertain = max(uncertain, ?)",
+                    "attempts = attempts + 1, uncertain = max(uncertain, ?)",
                     ["abandoned" if give_up else "failed", error[:500], int(uncertain)])
 
     def abandon_delivery(self, key: PostKey, reason: str) -> None:

@@ -57,13 +57,25 @@ def make_paper(
 class StaticFeed:
     """A feed whose days are set by the test."""
 
-    def __init__(self, days: dict[date, list[Paper]] | None = None) -> None:
+    def __init__(self, days: dict[date, list[Paper]] | None = None, *,
+                 weeks: bool = False) -> None:
         self.days = days or {}
         self.fetched: list[date] = []
+        self.weeks = weeks
+        self.fetched_weeks: list[str] = []
 
     async def fetch_day(self, day: date) -> list[Paper]:
         self.fetched.append(day)
         return list(self.days.get(day, []))
+
+    async def fetch_week(self, week: str) -> list[Paper] | None:
+        """Like HF's `week=`, when `weeks` is on; None (ask day by day) otherwise."""
+        if not self.weeks:
+            return None
+        self.fetched_weeks.append(week)
+        monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
+        return [p for offset in range(7)
+                for p in self.days.get(monday + timedelta(days=offset), [])]
 
 
 @dataclass

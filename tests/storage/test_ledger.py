@@ -30,7 +30,7 @@ def test_a_claim_whose_lease_ran_out_is_taken_over_with_its_progress(store: Stor
     assert entry is not None
     assert (entry.parts_sent, entry.first_id, entry.thread_id) == (1, "ts1", "ts1")
     assert entry.uncertain and entry.in_flight_since == NOW
-    assert entry.payload == '{"x": 1}' and entry.attempts == 2
+    assert entry.payload == '{"x": 1}' and entry.attempts == 0  # a takeover is not a failure
 
 
 def test_the_old_owner_cannot_write_after_a_takeover(store: Store) -> None:
@@ -106,3 +106,12 @@ def test_delivered_lists_only_sent_posts(store: Store) -> None:
     store.finish_delivery(PostKey(CH, "digest", "2026-11-23"), "a", NOW)
     store.finish_delivery(PostKey(CH, "digest", "2026-11-24"), "a", NOW)
     assert store.delivered(CH, "digest") == ["2026-11-23", "2026-11-24"]
+
+
+def test_takeovers_after_crashes_do_not_use_up_a_posts_attempts(store: Store) -> None:
+    now = NOW
+    for crash in range(MAX_ATTEMPTS * 2):
+        entry = store.take_delivery(KEY, f"process-{crash}", now, LEASE)
+        assert entry is not None, f"given up after {crash} crashes"
+        now += LEASE * 2  # the owner died; its lease runs out
+    assert entry.attempts == 0

@@ -127,3 +127,20 @@ async def test_weekly_commands_set_show_and_stop_the_roll_up(core: Paperboy, clo
     assert core.schedule(CH, "digest").enabled is False  # the daily digest is its own
     bad = await handlers.handle("weekly on someday", inv)
     assert not bad.ok and "weekday" in bad.text
+
+
+async def test_a_week_never_fetched_is_fetched_with_one_week_request(
+    store: Store, clock: Clock, publisher: ScriptedPublisher,
+) -> None:
+    feed = StaticFeed({date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", upvotes=5)],
+                       date(2026, 11, 27): [make_paper("2411.00002", "2026-11-27", upvotes=9)]},
+                      weeks=True)
+    core = Paperboy(store, feed, {"test": publisher}, clock=clock)
+    core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True))
+    clock.now = at("2026-11-30 09:00")
+    await core.run_scheduled(CH, WEEKLY_KIND)
+    assert (feed.fetched_weeks, feed.fetched) == (["2026-W48"], [])
+    assert {date(2026, 11, 23 + i) for i in range(7)} <= store.polled_days()
+    [rollup] = _rollups(publisher)
+    assert [p.id for p in rollup.papers] == ["2411.00002", "2411.00001"]
+    assert store.get_paper("2411.00001") is not None
