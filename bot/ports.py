@@ -319,3 +319,11 @@ class Repository(Protocol):
     def polled_days(self) -> set[date]:
         """Days that have been fetched successfully at least once."""
         ...
+
+    def settled_days(self) -> set[date]:
+        """Days last fetched after they ended: their list is complete."""
+        ...
+
+    def first_poll(self) -> datetime | None:
+        """When the feed was first fetched successfully."""
+        ...

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
-from bot.delivery.calendar import iso_week, week_days
+from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome
 from bot.delivery.digests import DIGEST_KIND
@@ -127,9 +127,17 @@ class Paperboy:
     # --- polling and alerts ---------------------------------------------------------------
 
     def default_poll_days(self) -> list[date]:
-        """Today and yesterday (UTC): around midnight UTC both are still filling up."""
+        """Today and yesterday (UTC), which are still filling up, and any day of the last
+        week that paperboy, running then, never fetched after it ended (a feed outage, or
+        downtime): its papers are fetched (and alerted on) late, never lost."""
         today = self.clock().astimezone(UTC).date()
-        return [today - timedelta(days=1), today]
+        first = self.repo.first_poll()
+        if first is None:  # a fresh install starts from today
+            return [today - timedelta(days=1), today]
+        settled = self.repo.settled_days()
+        start = max(first.astimezone(UTC).date(), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+        unsettled = [start + timedelta(days=i) for i in range((today - start).days - 1)]
+        return [d for d in unsettled if d not in settled] + [today - timedelta(days=1), today]
 
     async def poll(self, days: Sequence[date] | None = None, *, alerts: bool = True) -> PollReport:
         """Fetch days from the feed, store them, and alert on new (or newly matching) papers.
@@ -310,7 +318,7 @@ class Paperboy:
         due = timed.covering(day) if day else timed.due(self.repo, schedule, at or self.clock())
         if due is None:
             return None
-        return timed.build(self.repo, schedule, due, top=top, polled=self.repo.polled_days())
+        return timed.build(self.repo, schedule, due, top=top, settled=self.repo.settled_days())
 
     async def run_scheduled(self, ref: ChannelRef, kind: str = DIGEST_KIND,
                             at: datetime | None = None) -> Outcome | None:
@@ -340,7 +348,7 @@ class Paperboy:
         due = timed.covering(day) if day else timed.due(self.repo, schedule, at or self.clock())
         if due is None:
             return None
-        post = timed.build(self.repo, schedule, due, top=top, polled=self.repo.polled_days())
+        post = timed.build(self.repo, schedule, due, top=top, settled=self.repo.settled_days())
         if post is None:
             return None
         return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post,

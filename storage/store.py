@@ -316,6 +316,17 @@ class Store(Ledger, Schedules):
         """Days that have been fetched successfully at least once."""
         return {date.fromisoformat(r[0]) for r in self.db.execute("SELECT day FROM polls")}
 
+    def settled_days(self) -> set[date]:
+        """Days last fetched after they ended (UTC): their list is complete. A day fetched
+        only while it was filling up (or before an outage) is not settled."""
+        rows = self.db.execute("SELECT day FROM polls WHERE fetched_at >= date(day, '+1 day')")
+        return {date.fromisoformat(r[0]) for r in rows}
+
+    def first_poll(self) -> datetime | None:
+        """When the feed was first fetched successfully (paperboy's first run)."""
+        row = self.db.execute("SELECT min(fetched_at) FROM polls").fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
 
 def _ln(value: float) -> float:
     return math.log(value)

@@ -44,6 +44,6 @@ class DailyDigest(DigestPayload):
         return Due(day.isoformat(), (day,))
 
     def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
-              polled: set[date] | None = None) -> Digest | None:
+              settled: set[date] | None = None) -> Digest | None:
         """The top papers of the due days."""
-        return build_digest(repo, schedule, due.days, top=top, polled=polled)
+        return build_digest(repo, schedule, due.days, top=top, settled=settled)

@@ -39,7 +39,7 @@ def build_digest(
     days: Sequence[date],
     *,
     top: int | None = None,
-    polled: set[date] | None = None,
+    settled: set[date] | None = None,
     title: str = "Daily Papers",
     period: str | None = None,
 ) -> Digest | None:
@@ -53,10 +53,11 @@ def build_digest(
         covered = tuple(days) if period else tuple(sorted({p.day for p in papers} | {target}))
         return Digest(channel=schedule.channel, days=covered, papers=tuple(papers),
                       title=title, period=period)
-    # Nothing to list: a weekend (or a weekday whose feed was fetched and is empty) gets a
-    # notice when the channel asked for one; otherwise stay quiet and let catch-up cover it.
+    # Nothing to list: a weekend (or a weekday whose list was fetched complete, after it
+    # ended, and is empty) gets a notice when the channel asked for one; otherwise stay quiet
+    # and let catch-up cover it.
     known_empty = period is not None or is_weekend(target) or (
-        polled is not None and target in polled)
+        settled is not None and target in settled)
     if schedule.weekends is WeekendPolicy.NOTICE and known_empty:
         what = period or f"{target:%A %d %B %Y}"
         return Digest(

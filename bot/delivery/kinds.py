@@ -63,7 +63,7 @@ class TimedKind(PostKind, Protocol):
         ...
 
     def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
-              polled: set[date] | None = None) -> Digest | None:
+              settled: set[date] | None = None) -> Digest | None:
         """The post for `due`; None when there is nothing to post."""
         ...
 

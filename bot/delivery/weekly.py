@@ -53,7 +53,7 @@ class WeeklyRollup(DigestPayload):
         return Due(week, tuple(week_days(week)))
 
     def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
-              polled: set[date] | None = None) -> Digest | None:
+              settled: set[date] | None = None) -> Digest | None:
         """The top papers of the week by upvotes."""
-        return build_digest(repo, schedule, due.days, top=top, polled=polled,
+        return build_digest(repo, schedule, due.days, top=top, settled=settled,
                             title=WEEKLY_TITLE, period=f"week {due.ref}")

@@ -220,3 +220,31 @@ async def test_digest_on_records_when_it_was_turned_on(core: Paperboy, clock: Cl
     await handlers.handle("digest off", Invocation(CH, "U1"))
     await handlers.handle("digest on", Invocation(CH, "U1"))
     assert core.schedule(CH).enabled_at == clock.now
+
+
+async def test_a_day_fetched_before_an_outage_is_fetched_again_once_the_feed_is_back(
+    store: Store, clock: Clock, publisher: ScriptedPublisher,
+) -> None:
+    tuesday = date(2026, 10, 20)
+    feed = StaticFeed()
+    core = Paperboy(store, feed, {"test": publisher}, clock=clock)
+    clock.now = at("2026-10-20 00:05")
+    await core.poll()  # Tuesday's list is still empty
+    feed.days[tuesday] = [make_paper("2610.00001", tuesday, upvotes=4)]
+    clock.now = at("2026-10-22 00:30")  # the feed was down until now
+    assert tuesday in core.default_poll_days()
+    await core.poll()
+    assert store.get_paper("2610.00001") is not None
+    assert tuesday in store.settled_days()
+    assert tuesday not in core.default_poll_days()
+
+
+async def test_a_weekday_fetched_only_while_it_filled_up_gets_no_empty_day_notice(
+    core: Paperboy, store: Store, clock: Clock, publisher: ScriptedPublisher,
+) -> None:
+    clock.now = at("2026-11-25 00:05")
+    await core.poll([date(2026, 11, 25)])  # fetched, empty, but the day had just begun
+    _enable(core, weekends=WeekendPolicy.NOTICE, time="13:00", enabled_at=clock.now)
+    clock.now = at("2026-11-25 13:00")
+    assert await core.run_scheduled(CH) is None
+    assert publisher.posts == []
