@@ -4,35 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.delivery.calendar import next_run, previous_run
 from bot.delivery.digests import DIGEST_KIND, build_digest, due_days
-from bot.delivery.kinds import DigestPayload, Due
+from bot.delivery.kinds import Due, ScheduledDigest
 from bot.domain import ChannelRef, Digest, Schedule
 from bot.ports import Repository
 
 
-class DailyDigest(DigestPayload):
+class DailyDigest(ScheduledDigest):
     """The daily digest kind (ledger ref: the newest day it covers)."""
 
     name = DIGEST_KIND
     label = "daily digest"
-    weekly = False
-
-    def __init__(self, time: str = "09:00", timezone: str = "UTC") -> None:
-        self.time = time
-        self.timezone = timezone
 
     def defaults(self, channel: ChannelRef) -> Schedule:
         """Off, at the configured default time and zone."""
         return Schedule(channel, self.name, time=self.time, timezone=self.timezone)
-
-    def next_run(self, schedule: Schedule, now: datetime) -> datetime:
-        """The next occurrence of the channel's time."""
-        return next_run(schedule.time, schedule.timezone, now)
-
-    def previous_run(self, schedule: Schedule, now: datetime) -> datetime:
-        """The last occurrence of the channel's time."""
-        return previous_run(schedule.time, schedule.timezone, now)
 
     def due(self, repo: Repository, schedule: Schedule, now: datetime) -> Due | None:
         """The target day, plus days missed while paperboy was down (at most a week)."""

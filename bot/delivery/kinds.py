@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
+from bot.delivery.calendar import next_run, previous_run
 from bot.domain import Alert, ChannelRef, Digest, LedgerEntry, Paper, Post, Schedule
 from bot.ports import Repository
 
@@ -105,6 +106,28 @@ class DigestPayload:
             title=data.get("title") or "Daily Papers",
             period=data.get("period"),
         )
+
+
+class ScheduledDigest(DigestPayload):
+    """What the timed digest kinds share: a default time and zone, and runs at the channel's
+    time (on its weekday, for a weekly kind)."""
+
+    weekly = False
+
+    def __init__(self, time: str = "09:00", timezone: str = "UTC") -> None:
+        self.time = time
+        self.timezone = timezone
+
+    def _weekday(self, schedule: Schedule) -> int | None:
+        return schedule.weekday if self.weekly else None
+
+    def next_run(self, schedule: Schedule, now: datetime) -> datetime:
+        """The next occurrence of the channel's time (and weekday)."""
+        return next_run(schedule.time, schedule.timezone, now, self._weekday(schedule))
+
+    def previous_run(self, schedule: Schedule, now: datetime) -> datetime:
+        """The last occurrence of the channel's time (and weekday)."""
+        return previous_run(schedule.time, schedule.timezone, now, self._weekday(schedule))
 
 
 class AlertKind:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from bot.delivery.calendar import iso_week, next_run, previous_run, target_week, week_days
+from bot.delivery.calendar import iso_week, target_week, week_days
 from bot.delivery.digests import build_digest
-from bot.delivery.kinds import DigestPayload, Due
+from bot.delivery.kinds import Due, ScheduledDigest
 from bot.domain import ChannelRef, Digest, Schedule
 from bot.ports import Repository
 
@@ -15,29 +15,17 @@ WEEKLY_TITLE = "Weekly top papers"
 DEFAULT_WEEKDAY = 0  # Monday: last week's roll-up to start the week
 
 
-class WeeklyRollup(DigestPayload):
+class WeeklyRollup(ScheduledDigest):
     """The weekly roll-up kind (ledger ref: the ISO week, `2026-W48`)."""
 
     name = WEEKLY_KIND
     label = "weekly roll-up"
     weekly = True
 
-    def __init__(self, time: str = "09:00", timezone: str = "UTC") -> None:
-        self.time = time
-        self.timezone = timezone
-
     def defaults(self, channel: ChannelRef) -> Schedule:
         """Off; Mondays at the configured default time and zone."""
         return Schedule(channel, self.name, time=self.time, timezone=self.timezone,
                         weekday=DEFAULT_WEEKDAY)
-
-    def next_run(self, schedule: Schedule, now: datetime) -> datetime:
-        """The next occurrence of the channel's weekday and time."""
-        return next_run(schedule.time, schedule.timezone, now, schedule.weekday)
-
-    def previous_run(self, schedule: Schedule, now: datetime) -> datetime:
-        """The last occurrence of the channel's weekday and time."""
-        return previous_run(schedule.time, schedule.timezone, now, schedule.weekday)
 
     def due(self, repo: Repository, schedule: Schedule, now: datetime) -> Due | None:
         """The week a run at `now` covers, unless it is out already (missed older weeks are
