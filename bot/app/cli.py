@@ -279,6 +279,28 @@ def status(channel: ChannelOpt = None, as_json: JsonOpt = False) -> None:
     _with_app(work)
 
 
+@cli.command()
+def resume(
+    key: Annotated[str, typer.Argument(
+        help="A paused channel (platform:workspace:channel) or workspace (platform:workspace; "
+             "platform:* for every workspace of a platform).")],
+) -> None:
+    """Resume a paused channel or workspace; what fell due meanwhile is delivered next."""
+
+    async def work(app: App) -> None:
+        parts = key.split(":")
+        if len(parts) == 2 and all(p.strip() for p in parts):
+            resumed = app.store.resume_workspace(parts[0].strip(), parts[1].strip())
+        else:
+            resumed = app.core.resume(_channel(key))
+        if not resumed:
+            fail(f"{key} is not paused (`paperboy status` lists what is)")
+        err.print(f"{key}: resumed; the next run delivers what was held", markup=False,
+                  highlight=False)
+
+    _with_app(work)
+
+
 @cli.command("discord-invite")
 def discord_invite(
     application_id: Annotated[int | None, typer.Option(

@@ -195,3 +195,27 @@ async def test_an_unopenable_database_is_a_clear_error(env: dict[str, str],
                              tmp_path)
     assert result.code == 2
     assert "cannot open the database" in result.err and "Traceback" not in result.err
+
+
+async def test_resume_unpauses_a_workspace_or_a_channel_and_refuses_what_is_not_paused(
+    env: dict[str, str], tmp_path: Path,
+) -> None:
+    from bot.domain import ChannelRef, ChannelSettings
+    from storage.store import Store
+    from tests.helpers import at
+
+    store = Store(tmp_path / "cli.db")
+    store.pause_workspace("slack", "T1", "token_revoked", at("2026-11-25 10:00"))
+    store.save_channel(ChannelSettings(ChannelRef("slack", "T2", "C1"), paused=True,
+                                       paused_reason="is_archived"))
+    store.close()
+    workspace = await _paperboy(["resume", "slack:T1"], env, tmp_path)
+    channel = await _paperboy(["resume", "slack:T2:C1"], env, tmp_path)
+    again = await _paperboy(["resume", "slack:T1"], env, tmp_path)
+    assert (workspace.code, channel.code, again.code) == (0, 0, 2)
+    assert "slack:T1: resumed" in workspace.err and "not paused" in again.err
+    store = Store(tmp_path / "cli.db")
+    assert store.paused_workspaces() == {}
+    settings = store.channel(ChannelRef("slack", "T2", "C1"))
+    assert settings is not None and not settings.paused
+    store.close()
