@@ -34,6 +34,11 @@ CLOCK_SKEW = timedelta(seconds=60)
 PAGE_LIMIT = 100
 # A bound on paging through a busy channel since the claim.
 MAX_PAGES = 50
+# Only messages this soon after the claim can be the post (the request's own timeout is far
+# shorter): a lookup after a long backoff does not page through hours of history.
+LOOKUP_WINDOW = timedelta(minutes=10)
+# History errors that say this channel cannot be read, not that it cannot take posts.
+READ_REFUSED = frozenset({"not_in_channel", "channel_not_found"})
 # 429s waited out (Retry-After) per lookup; no claim is held while waiting.
 RATE_LIMIT_RETRIES = 3
 
@@ -106,6 +111,8 @@ class HistoryLookup:
         args: dict[str, Any] = {
             "channel": key.channel.channel,
             "oldest": slack_ts(since - CLOCK_SKEW),
+            "latest": slack_ts(since + LOOKUP_WINDOW),
+            "inclusive": True,
             "include_all_metadata": True,
             "limit": PAGE_LIMIT,
         }
@@ -165,6 +172,12 @@ class HistoryLookup:
                 "paperboy to grant it"
             )
         error = answer.error or ""
+        if error in READ_REFUSED:
+            # paperboy posts to public channels it never joined (chat:write.public), but may
+            # read only the history of channels it is in: this post cannot be looked up.
+            return ResolveUnsupported(
+                f"{method} refused ({error}): invite paperboy to the channel so it can find "
+                "its posts after a crash")
         return DeliveryError(
             f"{method}: {describe(answer)}",
             uncertain=True,

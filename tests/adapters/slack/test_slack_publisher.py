@@ -267,6 +267,15 @@ async def test_find_without_the_history_scope_is_unsupported_and_remembered(
     assert publisher.history_denied == set()
 
 
+async def test_find_in_a_channel_paperboy_may_post_to_but_not_read_cannot_tell(
+    slack: SlackFake, publisher: SlackPublisher, vt: VirtualTime
+) -> None:
+    # Posting to a public channel needs no membership (chat:write.public); reading it does.
+    slack.set_channel("T1", "C1", "not_in_channel")
+    with pytest.raises(ResolveUnsupported, match="invite paperboy"):
+        await publisher.find(alert_tracker().key, 1, vt.since(), None)
+
+
 async def test_find_of_a_deleted_thread_is_none(
     slack: SlackFake, publisher: SlackPublisher, vt: VirtualTime
 ) -> None:
