@@ -88,13 +88,13 @@ class Paperboy:
         self.publishers: dict[str, Publisher] = dict(publishers or {})
         self.clock = clock
         self.defaults = defaults or Defaults()
-        self.deliverer = Deliverer(repo, self.publishers, clock)
         timed: list[TimedKind] = [
             DailyDigest(self.defaults.digest_time, self.defaults.timezone),
             WeeklyRollup(self.defaults.digest_time, self.defaults.timezone),
         ]
         self.timed_kinds: dict[str, TimedKind] = {k.name: k for k in timed}
         self.kinds: dict[str, PostKind] = {**self.timed_kinds, ALERT_KIND: AlertKind()}
+        self.deliverer = Deliverer(repo, self.publishers, clock, kinds=self.kinds)
 
     # --- channels and schedules ----------------------------------------------------------
 

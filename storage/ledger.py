@@ -74,7 +74,10 @@ class Ledger:
                 taken = self.db.execute(
                     "UPDATE deliveries SET state = 'claimed', owner = ?, lease_until = ?, "
                     "claimed_at = ?, error = NULL, "
-                    "payload = coalesce(payload, ?) "
+                    # A post nothing of which may be out yet takes the fresh content; one
+                    # begun keeps what it began with, so it is finished as it started.
+                    "payload = CASE WHEN parts_sent = 0 AND uncertain = 0 "
+                    "THEN coalesce(?, payload) ELSE payload END "
                     f"WHERE {_KEY} AND attempts < ? AND (state IN ('failed', 'held') "
                     "OR (state = 'claimed' AND (lease_until IS NULL OR lease_until < ? "
                     f"OR owner IN ({gone}))))",

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.delivery.kinds import PostKind
 from bot.delivery.tracker import LedgerTracker
 from bot.domain import ChannelRef, LedgerEntry, Notice, Post, PostKey
 from bot.ports import ClaimLost, DeliveryError, Publisher, Repository, ResolveUnsupported
@@ -81,8 +82,11 @@ class Deliverer:
         clock: Callable[[], datetime],
         owner: str | None = None,
         renew_seconds: float = RENEW_SECONDS,
+        kinds: Mapping[str, PostKind] | None = None,
     ) -> None:
         self.repo = repo
+        # How each kind rebuilds a post from the ledger (a post begun is finished as begun).
+        self.kinds: Mapping[str, PostKind] = kinds or {}
         self.publishers = publishers
         self.clock = clock
         self.owner = owner or new_owner()
@@ -112,6 +116,15 @@ class Deliverer:
                                                 dead=dead)
         if entry is None:
             return Outcome.ALREADY
+        kind = self.kinds.get(key.kind)
+        if kind is not None and entry.payload is not None and entry.payload != payload:
+            # Begun before (part of it is, or may be, out): finish the post it began as.
+            begun = kind.rebuild(self.repo, entry)
+            if begun is None:
+                self.repo.fail_delivery(key, self.owner, "its stored content is gone",
+                                        give_up=True)
+                return Outcome.FAILED
+            post = begun
         self._hold()
         try:
             return await self._send(publisher, entry, post)

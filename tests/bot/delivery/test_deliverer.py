@@ -227,3 +227,44 @@ async def test_a_post_held_by_a_live_process_elsewhere_waits_for_its_lease(
     store.take_delivery(key, f"another-host:{os.getpid()}:x", clock(), LEASE)
     assert await _deliverer(store, clock, ScriptedPublisher()).deliver(key, alert) \
         is Outcome.ALREADY
+
+
+async def test_a_post_begun_before_is_finished_as_it_began_not_as_built_now(
+    store: Store, clock: Clock,
+) -> None:
+    from bot.delivery.kinds import AlertKind
+
+    kinds = {"alert": AlertKind()}
+    _key, alert = _alert()
+    key = PostKey(CH, "alert", alert.paper.id)  # an alert's ref is its paper
+    store.upsert_papers([alert.paper], clock())
+    began = Alert(CH, alert.paper, ("first query",))
+    store.take_delivery(key, "dead", clock(), LEASE, AlertKind().payload(began))
+    store.mark_in_flight(key, "dead", clock(), LEASE)  # part 1 may be out
+    clock.advance(minutes=1)
+    publisher = ScriptedPublisher()
+    deliverer = Deliverer(store, {"test": publisher}, clock, owner="new", kinds=kinds)
+    fresh = Alert(CH, alert.paper, ("another query",))
+    assert await deliverer.deliver(key, fresh, AlertKind().payload(fresh)) is Outcome.SENT
+    [post] = publisher.posts
+    assert post.item.matched == ("first query",)  # type: ignore[union-attr]
+
+
+async def test_a_post_nothing_of_which_went_out_is_sent_as_built_now(
+    store: Store, clock: Clock,
+) -> None:
+    from bot.delivery.kinds import AlertKind
+
+    _key, alert = _alert()
+    key = PostKey(CH, "alert", alert.paper.id)
+    store.upsert_papers([alert.paper], clock())
+    old = Alert(CH, alert.paper, ("old",))
+    store.take_delivery(key, "one", clock(), LEASE, AlertKind().payload(old))
+    store.fail_delivery(key, "one", "HTTP 503")  # refused: nothing out
+    publisher = ScriptedPublisher()
+    deliverer = Deliverer(store, {"test": publisher}, clock, kinds={"alert": AlertKind()})
+    new = Alert(CH, alert.paper, ("new",))
+    assert await deliverer.deliver(key, new, AlertKind().payload(new)) is Outcome.SENT
+    assert publisher.posts[0].item.matched == ("new",)  # type: ignore[union-attr]
+    entry = store.delivery(CH, "alert", alert.paper.id)
+    assert entry is not None and '"new"' in entry["payload"]
