@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterator
 
 import sqlite_utils
 
 from bot.domain import FTS_TOKENIZE
+from storage.tx import write
 
 log = logging.getLogger(__name__)
 
@@ -218,24 +220,40 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
 
 
 def migrate(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations in order; return the names applied."""
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    done = {row[0] for row in db.execute("SELECT name FROM migrations").fetchall()}
+    """Apply pending migrations in order; return the names applied.
+
+    Each runs in its own write transaction that first checks, under the lock, that no other
+    process applied it meanwhile: several paperboy processes may start on one file at once.
+    """
+    conn = db.conn
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row[0] for row in conn.execute("SELECT name FROM migrations").fetchall()}
     applied = []
     for name, step in MIGRATIONS:
         if name in done:
             continue
-        try:
-            db.conn.executescript(
-                f"BEGIN IMMEDIATE;\n{step()}\n"
-                f"INSERT INTO migrations (name, applied_at) VALUES ('{name}', datetime('now'));\n"
-                "COMMIT;"
-            )
-        except Exception:
-            if db.conn.in_transaction:
-                db.conn.rollback()
-            raise
+        with write(db):
+            if conn.execute("SELECT 1 FROM migrations WHERE name = ?", [name]).fetchone():
+                continue  # another process was first
+            for statement in statements(step()):
+                conn.execute(statement)
+            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))",
+                         [name])
         log.debug("applied migration %s", name)
         applied.append(name)
     return applied
+
+
+def statements(script: str) -> Iterator[str]:
+    """The SQL statements of a script, one at a time (a trigger's body stays whole)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer.strip()
+            buffer = ""
+    if buffer.strip() and not all(
+        not ln.strip() or ln.strip().startswith("--") for ln in buffer.splitlines()
+    ):
+        raise ValueError(f"unterminated SQL statement in a migration: {buffer.strip()[:80]}")

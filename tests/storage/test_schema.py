@@ -77,3 +77,27 @@ def test_migrations_are_recorded_and_not_run_twice(tmp_path: Path) -> None:
     names = [r[0] for r in store.db.execute("SELECT name FROM migrations ORDER BY name")]
     assert names == [name for name, _ in schema.MIGRATIONS]
     store.close()
+
+
+def test_processes_starting_together_migrate_a_new_file_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for trial in range(5):
+        path = tmp_path / f"race{trial}.db"
+        code = f"from storage.store import Store; Store({str(path)!r}).close()"
+        procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+                 for _ in range(4)]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, errors
+        store = Store(path)
+        names = [r[0] for r in store.db.execute("SELECT name FROM migrations")]
+        assert sorted(names) == sorted(name for name, _ in schema.MIGRATIONS)
+        store.close()
+
+
+def test_a_migration_script_splits_into_whole_statements() -> None:
+    script = schema.MIGRATIONS[0][1]()
+    parts = list(schema.statements(script))
+    assert any(p.startswith("CREATE TRIGGER papers_au") and p.endswith("END;") for p in parts)
+    assert all(p.rstrip().endswith(";") for p in parts)
