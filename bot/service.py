@@ -265,8 +265,9 @@ class Paperboy:
                 continue  # a kind this version does not know, or for the process that runs it
             if channel in paused or self.deliverer.workspace_paused(channel):
                 continue  # kept until the channel is resumed
-            if entry.state == "held" and entry.key.kind in self.timed_kinds:
-                # Timed posts held while the channel was paused collapse into one catch-up.
+            if entry.state == "held" and entry.key.kind == DIGEST_KIND:
+                # Daily digests held while the channel was paused collapse into one catch-up
+                # (a held weekly roll-up is its week's: it is delivered as it was held).
                 self.repo.drop_held(entry.key)
                 resumed.add((channel, entry.key.kind))
                 continue

@@ -144,3 +144,20 @@ async def test_a_week_never_fetched_is_fetched_with_one_week_request(
     [rollup] = _rollups(publisher)
     assert [p.id for p in rollup.papers] == ["2411.00002", "2411.00001"]
     assert store.get_paper("2411.00001") is not None
+
+
+async def test_a_roll_up_held_while_paused_is_delivered_for_its_own_week_on_resume(
+    store: Store, clock: Clock, publisher: ScriptedPublisher,
+) -> None:
+    from bot.domain import ChannelSettings
+
+    _week_of_papers(store)
+    core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
+    core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True, weekday=0))
+    store.save_channel(ChannelSettings(CH, paused=True, paused_reason="Forbidden"))
+    clock.now = at("2026-11-30 09:00")  # W48's roll-up falls due while paused
+    assert await core.run_scheduled(CH, WEEKLY_KIND) is Outcome.PAUSED
+    clock.now = at("2026-12-04 15:00")  # resumed on a Friday afternoon
+    core.resume(CH)
+    await core.recover()
+    assert [r.period for r in _rollups(publisher)] == ["week 2026-W48"]
