@@ -334,7 +334,7 @@ class Handlers:
         for (platform, workspace), why in sorted(workspaces.items()):
             where = (f"every {platform} channel" if workspace == ALL_WORKSPACES
                      else f"{platform} workspace {workspace}")
-            lines.append(f"Paused: {where}, as a whole ({why}); a managing command there "
+            lines.append(f"Paused: {where}, as a whole ({why}); `/papers resume` there "
                          "resumes it.")
         for key, why in sorted(self.repo.facts(AT_LEAST_ONCE).items()):
             platform, _, workspace = key.removeprefix(AT_LEAST_ONCE).partition(":")
@@ -344,6 +344,14 @@ class Handlers:
         return Reply(text="\n".join(lines), title="paperboy status",
                      extra={"paused": [c.channel.key for c in paused],
                             "paused_workspaces": [f"{p}:{w}" for p, w in workspaces]})
+
+
+def _resume(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Resume a paused channel (and its workspace)."""
+    if handlers.core.resume(inv.channel):
+        return Reply(text="Deliveries resumed here; posts that fell due while paused follow "
+                          "within a minute (digests as one catch-up).")
+    return Reply(text="Nothing is paused here.")
 
 
 def _describe(sub: Subscription) -> str:
@@ -370,5 +378,6 @@ _HANDLERS: dict[tuple[str, ...], Handler] = {
     ("weekly", "size"): Handlers.weekly_size,
     ("alerts", "test"): Handlers.alerts_test,
     ("status",): Handlers.status,
+    ("resume",): _resume,
 }
 assert set(_HANDLERS) == {spec.path for spec in COMMANDS}, "every command needs a handler"

@@ -143,6 +143,8 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(("alerts", "test"), "Dry run: which papers of the last 7 days a query matches.",
                 (Arg("query", QUERY_HELP, ArgKind.TEXT),), examples=("alerts test mamba",)),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
+    CommandSpec(("resume",), "Resume this channel's deliveries (and its workspace's) after a "
+                "pause; what fell due meanwhile follows.", manages=True),
 )
 
 

@@ -214,8 +214,9 @@ class Deliverer:
         if self.repo.pause_workspace(channel.platform, workspace, str(exc), now):
             where = (f"every {channel.platform} channel" if exc.whole_platform
                      else f"{channel.platform} workspace {channel.workspace}")
-            log.error("%s refused paperboy (%s): %s is paused until it is resumed (a managing "
-                      "command there, or `paperboy resume`)", channel.platform, exc, where)
+            log.error("%s refused paperboy (%s): %s is paused until it is resumed "
+                      "(`/papers resume` there, or `paperboy resume`)", channel.platform, exc,
+                      where)
 
     async def _notify_paused(self, publisher: Publisher, channel: ChannelRef,
                              reason: str) -> None:
@@ -227,8 +228,8 @@ class Deliverer:
             return
         notice = Notice(channel, "paperboy paused this channel's deliveries", (
             f"Posting here kept failing for over an hour (last: {reason[:200]}), so paperboy "
-            "stopped. Posts that fall due meanwhile are kept. Any managing command here "
-            "(for example `/papers digest show`) resumes it and delivers them."))
+            "stopped. Posts that fall due meanwhile are kept: `/papers resume` resumes the "
+            "channel and delivers them."))
         try:
             message_id = await publisher.publish(notice, LedgerTracker(
                 self.repo, entry, self.owner, self.clock, LEASE))

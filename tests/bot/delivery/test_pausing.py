@@ -142,8 +142,23 @@ async def test_a_channel_paused_after_an_hour_of_failures_is_told_once(
     assert settings is not None and settings.paused
     [notice] = failing.of_kind("notice")
     assert "paused" in notice.item.title  # type: ignore[union-attr]
-    assert "resumes it" in notice.item.text  # type: ignore[union-attr]
+    assert "`/papers resume`" in notice.item.text  # type: ignore[union-attr]
 
 
 def _alert(ref: ChannelRef, paper: Paper, key: str) -> tuple[PostKey, Alert]:
     return PostKey(ref, "alert", key), Alert(ref, paper, ("x",))
+
+
+async def test_the_resume_command_resumes_a_paused_channel_and_says_when_nothing_is(
+    store: Store, clock: Clock,
+) -> None:
+    ref = CHANNELS[0]
+    store.save_channel(ChannelSettings(ref, paused=True, paused_reason="HTTP 503"))
+    handlers = Handlers(_core(store, clock, ScriptedPublisher()))
+    first = await handlers.handle("resume", Invocation(ref, "U1"))
+    again = await handlers.handle("resume", Invocation(ref, "U1"))
+    denied = await handlers.handle("resume", Invocation(ref, "U2", can_manage=False))
+    settings = store.channel(ref)
+    assert first.ok and "resumed" in first.text and settings is not None and not settings.paused
+    assert again.ok and again.text == "Nothing is paused here."
+    assert not denied.ok
