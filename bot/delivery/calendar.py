@@ -87,7 +87,9 @@ def next_run(digest_time: str, timezone: str, now: datetime,
     if weekday is not None:
         day += timedelta(days=(weekday - day.weekday()) % 7)
     candidate = datetime.combine(day, at, tzinfo=zone)
-    if candidate <= local_now:
+    # Compared in UTC: two times in one zone compare by wall clock, ignoring which of a
+    # repeated hour (the night clocks go back) each is.
+    if candidate.astimezone(UTC) <= now.astimezone(UTC):
         step = 7 if weekday is not None else 1
         candidate = datetime.combine(day + timedelta(days=step), at, tzinfo=zone)
     return candidate

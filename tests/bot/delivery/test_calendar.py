@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -85,3 +85,14 @@ def test_time_zones_are_case_insensitive() -> None:
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         parse_timezone("Mars/Olympus")
+
+
+def test_next_and_previous_run_are_right_in_the_hour_clocks_go_back() -> None:
+    from bot.delivery.calendar import previous_run
+
+    now = datetime(2026, 11, 1, 6, 15, tzinfo=UTC)  # 01:15 EST, the second 01:xx of the night
+    upcoming = next_run("01:30", "America/New_York", now)
+    assert upcoming.astimezone(UTC) > now
+    last = previous_run("01:30", "America/New_York", now)
+    assert last.astimezone(UTC) <= now
+    assert last.date() == date(2026, 11, 1)  # today's 01:30 (EDT) has passed
