@@ -40,6 +40,7 @@ class DeliveryError(Exception):
         uncertain: bool = False,
         workspace_fault: bool = False,
         whole_platform: bool = False,
+        stopping: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
@@ -51,6 +52,8 @@ class DeliveryError(Exception):
         # `whole_platform`, the one token serves every workspace (a Discord bot): pause them all.
         self.workspace_fault = workspace_fault or whole_platform
         self.whole_platform = whole_platform
+        # paperboy itself is shutting down: nobody's fault, counted against nothing.
+        self.stopping = stopping
 
 
 class ClaimLost(Exception):
@@ -222,7 +225,7 @@ class Repository(Protocol):
 
     def fail_delivery(
         self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
-        uncertain: bool = False,
+        uncertain: bool = False, counts: bool = True,
     ) -> None:
         """Release an owned post after a failure (for a retry, unless `give_up`)."""
         ...
@@ -298,6 +301,10 @@ class Repository(Protocol):
 
     def facts(self, prefix: str) -> dict[str, str]:
         """Facts whose key starts with `prefix`."""
+        ...
+
+    def forget_fact(self, key: str) -> None:
+        """Forget a fact that no longer holds."""
         ...
 
     def papers_pending_alerts(self) -> list[tuple[Paper, int | None]]:

@@ -126,13 +126,15 @@ class Ledger:
 
     def fail_delivery(
         self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
-        uncertain: bool = False,
+        uncertain: bool = False, counts: bool = True,
     ) -> None:
         """Release an owned post after a failure, for a later retry unless `give_up`. Only
-        failures count as attempts: a post taken over after a crash is not its fault."""
+        failures count as attempts (`counts`): a post taken over after a crash, or cut short
+        by a shutdown, is not its fault."""
         self._owned(key, owner, "state = ?, error = ?, owner = NULL, lease_until = NULL, "
-                    "attempts = attempts + 1, uncertain = max(uncertain, ?)",
-                    ["abandoned" if give_up else "failed", error[:500], int(uncertain)])
+                    "attempts = attempts + ?, uncertain = max(uncertain, ?)",
+                    ["abandoned" if give_up else "failed", error[:500], int(counts),
+                     int(uncertain)])
 
     def abandon_delivery(self, key: PostKey, reason: str) -> None:
         """Give up an open post that no owner holds (nothing left to post)."""

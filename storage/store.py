@@ -24,12 +24,18 @@ from storage.tx import write
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 30_000
+# ALTER TABLE ... DROP COLUMN (migration 004) needs SQLite 3.35.
+MIN_SQLITE = (3, 35, 0)
 
 
 class Store(Ledger, Schedules):
     """paperboy's SQLite archive: papers with FTS5, channels, subscriptions, deliveries."""
 
     def __init__(self, path: str | Path = ":memory:") -> None:
+        if sqlite3.sqlite_version_info < MIN_SQLITE:
+            raise sqlite3.NotSupportedError(
+                f"paperboy needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python "
+                f"has {sqlite3.sqlite_version} (use Python from python.org or the Docker image)")
         if str(path) == ":memory:":
             self.db = sqlite_utils.Database(memory=True)
         else:
@@ -235,6 +241,11 @@ class Store(Ledger, Schedules):
                 "updated_at = excluded.updated_at",
                 [key, value, _stamp(now)],
             )
+
+    def forget_fact(self, key: str) -> None:
+        """Forget a fact that no longer holds."""
+        with write(self.db):
+            self.db.execute("DELETE FROM platform_facts WHERE key = ?", [key])
 
     def facts(self, prefix: str) -> dict[str, str]:
         """Facts whose key starts with `prefix`."""

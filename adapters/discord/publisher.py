@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -37,6 +37,9 @@ from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported, Tracker
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
+# Discord deduplicates a resent nonce "in the past few minutes" (Create Message,
+# docs/reference/discord.md §5): past this, a resend may post twice, so it is not promised.
+NONCE_WINDOW = timedelta(minutes=3)
 # Paper titles and queries are user text: never let them ping anyone.
 NO_MENTIONS = discord.AllowedMentions.none()
 # What a post can fail with. discord.py lets aiohttp's errors (ServerDisconnectedError,
@@ -141,6 +144,8 @@ class DiscordPublisher:
                 raise delivery_error(exc) from None
             if kind == FORUM:
                 raise ResolveUnsupported("Discord takes no nonce for a forum post's first message")
+        if datetime.now(UTC) - since > NONCE_WINDOW:
+            raise ResolveUnsupported("past Discord's nonce window, a resend is not deduplicated")
         return None
 
     async def login(self) -> None:
@@ -209,7 +214,8 @@ class DiscordPublisher:
         # Posting needs only REST: `paperboy digest --send` logs in without a gateway.
         async with self._login:
             if self._closed:
-                raise DeliveryError("paperboy is stopping; the post waits for the next start")
+                raise DeliveryError("paperboy is stopping; the post waits for the next start",
+                                    stopping=True)
             if self.refused is not None:
                 raise discord.LoginFailure(self.refused)
             if self.logged_in:

@@ -169,10 +169,9 @@ class Deliverer:
             log.warning("cannot tell whether part %d of %s %s reached %s (%s): sending it "
                         "again (at least once)", part, entry.key.kind, entry.key.ref,
                         entry.key.channel.key, exc)
-            channel = entry.key.channel
-            self.repo.set_fact(f"{AT_LEAST_ONCE}{channel.platform}:{channel.workspace}",
-                               str(exc), self.clock())
+            self.repo.set_fact(self._at_least_once(entry), str(exc), self.clock())
             return
+        self.repo.forget_fact(self._at_least_once(entry))  # the platform could tell again
         if found is None:
             log.info("part %d of %s %s for %s was not posted: sending it", part,
                      entry.key.kind, entry.key.ref, entry.key.channel.key)
@@ -187,8 +186,17 @@ class Deliverer:
         return bool(paused) and ((channel.platform, channel.workspace) in paused
                                  or (channel.platform, ALL_WORKSPACES) in paused)
 
+    @staticmethod
+    def _at_least_once(entry: LedgerEntry) -> str:
+        channel = entry.key.channel
+        return f"{AT_LEAST_ONCE}{channel.platform}:{channel.workspace}"
+
     async def _failed(self, publisher: Publisher, key: PostKey, exc: DeliveryError) -> None:
         channel = key.channel
+        if exc.stopping:  # kept for the next start, counted against nothing
+            self.repo.fail_delivery(key, self.owner, str(exc), uncertain=exc.uncertain,
+                                    counts=False)
+            return
         if exc.message_fault:  # the channel is fine; this message will never go through
             log.error("%s refused %s %s for %s: %s", channel.platform, key.kind, key.ref,
                       channel.key, exc)

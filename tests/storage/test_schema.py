@@ -101,3 +101,14 @@ def test_a_migration_script_splits_into_whole_statements() -> None:
     parts = list(schema.statements(script))
     assert any(p.startswith("CREATE TRIGGER papers_au") and p.endswith("END;") for p in parts)
     assert all(p.rstrip().endswith(";") for p in parts)
+
+
+def test_an_sqlite_too_old_for_the_migrations_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlite3
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(sqlite3.NotSupportedError, match=r"needs SQLite 3\.35\.0 or newer"):
+        Store(tmp_path / "old-sqlite.db")

@@ -493,11 +493,21 @@ def test_what_each_refusal_means(error: Exception, flags: set[str]) -> None:
 async def test_find_answers_send_it_again_for_a_channel_message(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    since = datetime(2026, 11, 26, tzinfo=UTC)
+    since = datetime.now(UTC)
     key = tracker_for(CH).key
     assert await publisher.find(key, 1, since, None) is None
     assert await publisher.find(key, 2, since, str(PAPERS)) is None
     assert await publisher.find(tracker_for(FORUM_REF).key, 2, since, "123") is None
+
+
+async def test_find_cannot_promise_a_resend_past_the_nonce_window(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    from adapters.discord.publisher import NONCE_WINDOW
+
+    long_ago = datetime.now(UTC) - NONCE_WINDOW * 2
+    with pytest.raises(ResolveUnsupported, match="nonce window"):
+        await publisher.find(tracker_for(CH).key, 2, long_ago, str(PAPERS))
 
 
 async def test_find_cannot_tell_for_a_forum_post_first_message(

@@ -268,3 +268,43 @@ async def test_a_post_nothing_of_which_went_out_is_sent_as_built_now(
     assert publisher.posts[0].item.matched == ("new",)  # type: ignore[union-attr]
     entry = store.delivery(CH, "alert", alert.paper.id)
     assert entry is not None and '"new"' in entry["payload"]
+
+
+async def test_a_shutdown_mid_send_counts_against_neither_the_post_nor_the_channel(
+    store: Store, clock: Clock,
+) -> None:
+    store.save_channel(ChannelSettings(CH))
+    publisher = ScriptedPublisher(failures=[DeliveryError("paperboy is stopping", stopping=True)])
+    key, alert = _alert()
+    assert await _deliverer(store, clock, publisher).deliver(key, alert) is Outcome.FAILED
+    row = store.delivery(CH, "alert", "a")
+    settings = store.channel(CH)
+    assert row is not None and (row["state"], row["attempts"]) == ("failed", 0)
+    assert settings is not None and settings.failures == 0
+
+
+async def test_the_at_least_once_note_is_dropped_once_the_platform_can_tell_again(
+    store: Store, clock: Clock,
+) -> None:
+    from bot.delivery.deliverer import AT_LEAST_ONCE
+
+    class Sometimes(ScriptedPublisher):
+        blind = True
+
+        async def find(self, *args: object) -> str | None:
+            if self.blind:
+                raise ResolveUnsupported("no history scope")
+            return None
+
+    publisher = Sometimes()
+    for ref in ("a", "b"):
+        key, _ = _alert(ref)
+        store.take_delivery(key, "dead", clock(), LEASE)
+        store.mark_in_flight(key, "dead", clock(), LEASE)
+    clock.advance(minutes=1)
+    deliverer = _deliverer(store, clock, publisher)
+    await deliverer.deliver(*_alert("a"))
+    assert store.facts(AT_LEAST_ONCE) == {f"{AT_LEAST_ONCE}test:W1": "no history scope"}
+    publisher.blind = False  # the scope was granted
+    await deliverer.deliver(*_alert("b"))
+    assert store.facts(AT_LEAST_ONCE) == {}
