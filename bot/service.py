@@ -273,7 +273,7 @@ class Paperboy:
                 continue
             if not self._due_for_retry(entry):
                 continue
-            post = kind.rebuild(self.repo, entry)
+            post = kind.rebuild(self.repo, entry) or self._legacy_digest(entry)
             if post is None:
                 self.repo.abandon_delivery(entry.key, "superseded or nothing left to post")
                 continue
@@ -284,6 +284,18 @@ class Paperboy:
             if outcome is not None:
                 outcomes[outcome.value] += 1
         return outcomes
+
+    def _legacy_digest(self, entry: LedgerEntry) -> Post | None:
+        """A daily digest left open by a version that stored no payload: built again for its
+        day, with the channel's schedule (unless a later digest already covered it)."""
+        key = entry.key
+        if entry.payload is not None or key.kind != DIGEST_KIND:
+            return None
+        if any(ref > key.ref for ref in self.repo.delivered(key.channel, DIGEST_KIND)):
+            return None
+        timed = self.timed(DIGEST_KIND)
+        return timed.build(self.repo, self.schedule(key.channel), timed.covering(
+            date.fromisoformat(key.ref)), settled=self.repo.settled_days())
 
     def resume(self, ref: ChannelRef) -> bool:
         """Resume a paused channel and its workspace (what was held is delivered by the next

@@ -3,7 +3,7 @@ upgraded in place with nothing lost."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -112,3 +112,25 @@ def test_an_sqlite_too_old_for_the_migrations_is_a_clear_error(
     monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
     with pytest.raises(sqlite3.NotSupportedError, match=r"needs SQLite 3\.35\.0 or newer"):
         Store(tmp_path / "old-sqlite.db")
+
+
+async def test_a_digest_left_in_flight_by_the_old_version_is_finished_after_the_upgrade(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.service import Paperboy
+    from tests.helpers import Clock, ScriptedPublisher, StaticFeed, make_paper
+
+    path = tmp_path / "old.db"
+    _old_database(path, monkeypatch)
+    store = Store(path)
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=7)], NOW)
+    publisher = ScriptedPublisher(platform="slack")
+    core = Paperboy(store, StaticFeed(), {"slack": publisher}, clock=Clock(NOW))
+    await core.recover()
+    # The 11-25 claim of the old process: asked for (nothing found) and sent for its day;
+    # the failed 11-23 one is older than a digest already out (11-24): superseded.
+    assert [p.item.day for p in publisher.of_kind("digest")] == [date(2026, 11, 25)]  # type: ignore[union-attr]
+    assert store.delivered(CH, "digest") == ["2026-11-24", "2026-11-25"]
+    row = store.delivery(CH, "digest", "2026-11-23")
+    assert row is not None and row["state"] == "abandoned"
+    store.close()
