@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
 from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
@@ -32,6 +33,10 @@ from bot.ports import Feed, Publisher, Repository
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+# A long loop over every schedule yields to the event loop this often.
+YIELD_EVERY = 500
+
 # How many channels are posted to at the same time; each platform's publisher paces its
 # own requests, so this only bounds the work in flight.
 FAN_OUT_CHANNELS = 256
@@ -43,6 +48,23 @@ FRESH_DAYS = 2
 # platform outage of a few hours costs neither the post nor a storm of retries.
 RETRY_AFTER = timedelta(minutes=1)
 RETRY_MAX = timedelta(minutes=30)
+
+
+def interleaved(items: Sequence[T], where: Callable[[T], ChannelRef]) -> list[T]:
+    """Items in turn across workspaces (order kept within each), so a fan-out bounded to so
+    many at a time keeps every workspace busy rather than one workspace after another."""
+    groups: dict[tuple[str, str], deque[T]] = {}
+    for item in items:
+        ref = where(item)
+        groups.setdefault((ref.platform, ref.workspace), deque()).append(item)
+    out: list[T] = []
+    while groups:
+        for group in list(groups):
+            queue = groups[group]
+            out.append(queue.popleft())
+            if not queue:
+                del groups[group]
+    return out
 
 
 def utc_now() -> datetime:
@@ -241,7 +263,8 @@ class Paperboy:
                 for key, post, payload in queue:
                     outcomes[(await self.deliverer.deliver(key, post, payload)).value] += 1
 
-        await asyncio.gather(*(channel_worker(queue) for queue in by_channel.values()))
+        queues = interleaved(list(by_channel.values()), lambda queue: queue[0][0].channel)
+        await asyncio.gather(*(channel_worker(queue) for queue in queues))
         return outcomes
 
     def _due_for_retry(self, entry: LedgerEntry) -> bool:
@@ -378,30 +401,51 @@ class Paperboy:
             async with gate:
                 return await self.send_scheduled(ref, kind, day=day, top=top)
 
-        return list(await asyncio.gather(*(one(ref) for ref in refs)))
+        # Started workspace by workspace in turn (gather starts tasks in order), so the
+        # bounded fan-out keeps every workspace's pacer busy; results come back in order.
+        order = interleaved(list(range(len(refs))), lambda i: refs[i])
+        results = await asyncio.gather(*(one(refs[i]) for i in order))
+        by_index = dict(zip(order, results, strict=True))
+        return [by_index[i] for i in range(len(refs))]
 
     async def catch_up(self) -> dict[str, Outcome | None]:
         """After a start: post each enabled schedule's post whose last run was missed (never
-        one from before it was turned on)."""
+        one from before it was turned on), channels side by side."""
         now = self.clock()
         slots: dict[tuple[ChannelRef, str], datetime] = {}
-        for schedule in self.repo.schedules(enabled=True):
+        missing: set[date] = set()
+        for n, schedule in enumerate(self.repo.schedules(enabled=True), 1):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # thousands of channels: let commands through
             timed = self.timed_kinds.get(schedule.kind)
             if timed is None:
                 continue
             missed = timed.previous_run(schedule, now)
-            if schedule.enabled_at is None or missed >= schedule.enabled_at:
+            if schedule.enabled_at is not None and missed < schedule.enabled_at:
+                continue
+            due = timed.due(self.repo, schedule, missed)
+            if due is not None:
                 slots[(schedule.channel, schedule.kind)] = missed
-        missing: set[date] = set()
-        for (ref, kind), at in slots.items():
-            due = self.timed(kind).due(self.repo, self.schedule(ref, kind), at)
-            missing.update(due.days if due else ())
+                missing.update(due.days)
         await self._fetch_missing(missing)
-        return {
-            (ref.key if kind == DIGEST_KIND else f"{ref.key} {kind}"):
-            await self.run_scheduled(ref, kind, at=at)
-            for (ref, kind), at in slots.items()
-        }
+        outcomes = await self._side_by_side(
+            [(ref, kind, at) for (ref, kind), at in slots.items()])
+        return {(ref.key if kind == DIGEST_KIND else f"{ref.key} {kind}"): outcome
+                for (ref, kind, _), outcome in outcomes}
+
+    async def _side_by_side(
+        self, runs: Sequence[tuple[ChannelRef, str, datetime]]
+    ) -> list[tuple[tuple[ChannelRef, str, datetime], Outcome | None]]:
+        """Run scheduled posts of many channels at once (bounded; each platform paces)."""
+        gate = asyncio.Semaphore(FAN_OUT_CHANNELS)
+        runs = interleaved(runs, lambda run: run[0])
+
+        async def one(run: tuple[ChannelRef, str, datetime]) -> Outcome | None:
+            async with gate:
+                return await self.run_scheduled(run[0], run[1], at=run[2])
+
+        results = await asyncio.gather(*(one(run) for run in runs))
+        return list(zip(runs, results, strict=True))
 
     async def _fetch_missing(self, days: Iterable[date]) -> None:
         """Fetch the days that were never fetched (today's and earlier: later ones are

@@ -265,3 +265,13 @@ async def test_retries_are_left_to_the_process_that_runs_the_platform(
         assert await core.recover() == {}
     row = store.delivery(slack, "alert", "2411.00001")
     assert row is not None and (row["state"], row["attempts"]) == ("failed", 0)
+
+
+def test_a_fan_out_takes_workspaces_in_turn_keeping_order_within_each() -> None:
+    from bot.service import interleaved
+
+    refs = [ChannelRef("slack", w, f"C{i}") for w in ("T1", "T2", "T3") for i in range(3)]
+    order = interleaved(refs, lambda ref: ref)
+    assert [r.workspace for r in order[:3]] == ["T1", "T2", "T3"]
+    assert [r.channel for r in order if r.workspace == "T2"] == ["C0", "C1", "C2"]
+    assert sorted(order, key=refs.index) == refs
