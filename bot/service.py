@@ -428,19 +428,20 @@ class Paperboy:
                 slots[(schedule.channel, schedule.kind)] = missed
                 missing.update(due.days)
         await self._fetch_missing(missing)
-        outcomes = await self._side_by_side(
+        outcomes = await self.run_side_by_side(
             [(ref, kind, at) for (ref, kind), at in slots.items()])
         return {(ref.key if kind == DIGEST_KIND else f"{ref.key} {kind}"): outcome
                 for (ref, kind, _), outcome in outcomes}
 
-    async def _side_by_side(
-        self, runs: Sequence[tuple[ChannelRef, str, datetime]]
-    ) -> list[tuple[tuple[ChannelRef, str, datetime], Outcome | None]]:
-        """Run scheduled posts of many channels at once (bounded; each platform paces)."""
+    async def run_side_by_side(
+        self, runs: Sequence[tuple[ChannelRef, str, datetime | None]]
+    ) -> list[tuple[tuple[ChannelRef, str, datetime | None], Outcome | None]]:
+        """Run the scheduled posts of many channels (channel, kind, as scheduled at; None:
+        now) at once, bounded; each platform paces its own requests."""
         gate = asyncio.Semaphore(FAN_OUT_CHANNELS)
         runs = interleaved(runs, lambda run: run[0])
 
-        async def one(run: tuple[ChannelRef, str, datetime]) -> Outcome | None:
+        async def one(run: tuple[ChannelRef, str, datetime | None]) -> Outcome | None:
             async with gate:
                 return await self.run_scheduled(run[0], run[1], at=run[2])
 

@@ -1,10 +1,12 @@
-"""APScheduler wiring: the feed poll, the ledger's recovery, one job per enabled schedule (built
-from the timed post kinds), catch-up on start."""
+"""APScheduler wiring: the feed poll, the ledger's recovery tick, one job per time that timed
+posts run at (built from the timed post kinds: the channels that share a time share a job),
+catch-up on start."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -32,9 +34,11 @@ MISFIRE_GRACE_SECONDS = 3600
 SYNC_BATCH = 500
 
 
-def job_id(ref: ChannelRef, kind: str) -> str:
-    """The scheduler job id of a channel's timed post of one kind."""
-    return f"{kind}:{ref.key}"
+def slot_id(schedule: Schedule, weekly: bool) -> str:
+    """The job of every schedule of one kind that runs at the same time in the same zone
+    (and weekday): thousands of channels share a few hundred such jobs."""
+    when = f"{schedule.kind}@{schedule.time}@{schedule.timezone}"
+    return f"{when}@{WEEKDAYS[schedule.weekday]}" if weekly else when
 
 
 def trigger_for(schedule: Schedule, weekly: bool) -> CronTrigger:
@@ -52,7 +56,8 @@ class Scheduler:
         self.core = core
         self.poll_minutes = poll_minutes
         self.aps = AsyncIOScheduler(timezone=UTC)
-        self._when: dict[str, tuple[str, str, int]] = {}  # job id -> when it runs
+        self._members: dict[str, set[tuple[ChannelRef, str]]] = {}  # job id -> its schedules
+        self._slot_of: dict[tuple[ChannelRef, str], str] = {}  # (channel, kind) -> job id
         self._version = 0  # the newest schedule change applied
 
     def start(self) -> None:
@@ -99,32 +104,47 @@ class Scheduler:
         return len(changed)
 
     def sync_schedule(self, schedule: Schedule) -> None:
-        """Add, move or remove the job of one schedule."""
-        jid = job_id(schedule.channel, schedule.kind)
+        """Move one schedule to the job of its time (adding that job if it is the first
+        there, removing its old one if it was the last)."""
+        member = (schedule.channel, schedule.kind)
         timed = self.core.timed_kinds.get(schedule.kind)
-        if timed is None or not schedule.enabled:
-            if self.aps.get_job(jid):
-                self.aps.remove_job(jid)
-            self._when.pop(jid, None)
+        new = slot_id(schedule, timed.weekly) if timed and schedule.enabled else None
+        old = self._slot_of.get(member)
+        if old == new:
+            return  # unchanged: its job keeps its next run
+        if old is not None:
+            members = self._members[old]
+            members.discard(member)
+            if not members:
+                del self._members[old]
+                if self.aps.get_job(old):
+                    self.aps.remove_job(old)
+            del self._slot_of[member]
+        if new is None or timed is None:
             return
-        when = (schedule.time, schedule.timezone, schedule.weekday if timed.weekly else -1)
-        if self._when.get(jid) == when:
-            return  # unchanged: replacing it would recompute, and could skip, its next run
-        self._when[jid] = when
-        self.aps.add_job(
-            self.run,
-            trigger_for(schedule, timed.weekly),
-            args=[schedule.channel, schedule.kind],
-            id=jid,
-            replace_existing=True,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=MISFIRE_GRACE_SECONDS,
-        )
+        self._slot_of[member] = new
+        if new not in self._members:
+            self._members[new] = set()
+            self.aps.add_job(
+                self.run,
+                trigger_for(schedule, timed.weekly),
+                args=[new],
+                id=new,
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            )
+        self._members[new].add(member)
+
+    def slot_of(self, ref: ChannelRef, kind: str) -> str | None:
+        """The job a channel's schedule of one kind runs in, if it is on."""
+        return self._slot_of.get((ref, kind))
 
     def next_run(self, ref: ChannelRef, kind: str) -> datetime | None:
         """When a channel's job of one kind runs next, if it has one."""
-        job = self.aps.get_job(job_id(ref, kind))
+        slot = self.slot_of(ref, kind)
+        job = self.aps.get_job(slot) if slot else None
         return job.next_run_time if job else None
 
     async def startup(self) -> None:
@@ -185,17 +205,22 @@ class Scheduler:
                  report.fetched, len(report.new), report.updated, _counts(report.alerts),
                  f", errors: {report.errors}" if report.errors else "")
 
-    async def run(self, ref: ChannelRef, kind: str) -> None:
-        """One channel's job of a timed kind; errors are logged, never fatal."""
+    async def run(self, slot: str) -> None:
+        """One time's job: every channel whose schedule runs then, side by side; errors are
+        logged, never fatal."""
+        members = sorted(self._members.get(slot, ()), key=lambda m: (m[0].key, m[1]))
         try:
-            outcome = await self.core.run_scheduled(ref, kind)
+            runs = [(ref, kind, None) for ref, kind in members]
+            outcomes = await self.core.run_side_by_side(runs)
         except asyncio.CancelledError:
-            log.info("%s for %s interrupted by shutdown", kind, ref.key)
+            log.info("%s interrupted by shutdown", slot)
             return
         except Exception:
-            log.exception("%s for %s failed", kind, ref.key)
+            log.exception("%s failed", slot)
             return
-        log.info("%s for %s: %s", kind, ref.key, outcome.value if outcome else "nothing due")
+        counts = Counter(o.value if o else "nothing due" for _, o in outcomes)
+        log.info("%s: %d channel%s, %s", slot, len(members), "" if len(members) == 1 else "s",
+                 _counts(counts))
 
 
 def _counts(outcomes: Mapping[str, int]) -> str:

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.app.scheduler import POLL_JOB, TICK_JOB, Scheduler, job_id
+from bot.app.scheduler import POLL_JOB, TICK_JOB, Scheduler
 from bot.commands.handlers import Handlers
 from bot.domain import ChannelRef, Invocation, Schedule
 from bot.ports import DeliveryError
@@ -29,7 +29,7 @@ async def scheduler(core: Paperboy) -> AsyncIterator[Scheduler]:
 
 
 def _jobs(scheduler: Scheduler, kind: str) -> list[str]:
-    return [j.id for j in scheduler.aps.get_jobs() if j.id.startswith(f"{kind}:")]
+    return [j.id for j in scheduler.aps.get_jobs() if j.id.startswith(f"{kind}@")]
 
 
 async def test_sync_schedules_poll_tick_and_enabled_posts(core: Paperboy,
@@ -43,7 +43,7 @@ async def test_sync_schedules_poll_tick_and_enabled_posts(core: Paperboy,
     poll = scheduler.aps.get_job(POLL_JOB)
     assert poll is not None and poll.trigger.interval.total_seconds() == 15 * 60
     assert scheduler.aps.get_job(TICK_JOB) is not None
-    assert _jobs(scheduler, "digest") == [job_id(CH, "digest")]
+    assert _jobs(scheduler, "digest") == ["digest@08:15@Asia/Tokyo"]
     daily = scheduler.next_run(CH, "digest")
     assert daily is not None and (daily.hour, daily.minute, str(daily.tzinfo)) == (
         8, 15, "Asia/Tokyo")
@@ -86,14 +86,15 @@ async def test_an_unchanged_job_keeps_its_next_run(core: Paperboy, scheduler: Sc
     core.save_schedule(Schedule(CH, "digest", enabled=True, time="06:00"))
     scheduler.start()
     await scheduler.sync()
-    job = scheduler.aps.get_job(job_id(CH, "digest"))
+    slot = scheduler.slot_of(CH, "digest")
+    job = scheduler.aps.get_job(slot)
     assert job is not None
     # As if the tick ran past the job's fire time before the loop let the job run.
     job.modify(next_run_time=job.next_run_time - timedelta(minutes=1))
-    before = scheduler.aps.get_job(job_id(CH, "digest")).next_run_time
+    before = scheduler.aps.get_job(slot).next_run_time
     core.save_schedule(Schedule(CH, "digest", enabled=True, time="06:00", size=5))
     await scheduler.sync()
-    assert scheduler.aps.get_job(job_id(CH, "digest")).next_run_time == before
+    assert scheduler.aps.get_job(slot).next_run_time == before
 
 
 async def test_schedules_changed_by_another_process_are_picked_up_by_the_tick(
@@ -128,11 +129,30 @@ async def test_a_failing_job_is_logged_not_fatal(core: Paperboy, scheduler: Sche
     core.poll = broken  # type: ignore[method-assign, assignment]
     core.run_scheduled = broken  # type: ignore[method-assign]
     core.recover = broken  # type: ignore[method-assign, assignment]
+    core.save_schedule(Schedule(CH, "digest", enabled=True))
+    await scheduler.sync()
     await scheduler.poll()
-    await scheduler.run(CH, "digest")
+    await scheduler.run(scheduler.slot_of(CH, "digest") or "")
     await scheduler.tick()
-    assert "poll failed" in caplog.text and f"digest for {CH.key} failed" in caplog.text
+    assert "poll failed" in caplog.text and "digest@09:00@UTC failed" in caplog.text
     assert "recovering open deliveries failed" in caplog.text
+
+
+async def test_channels_that_share_a_time_share_one_job_that_runs_them_all(
+    core: Paperboy, store: Store, scheduler: Scheduler, publisher: ScriptedPublisher,
+) -> None:
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)])
+    refs = [ChannelRef("test", "W1", f"C{i}") for i in range(4)]
+    for ref in refs:
+        core.save_schedule(Schedule(ref, "digest", enabled=True, time="14:00"))
+    core.save_schedule(Schedule(refs[3], "digest", enabled=True, time="07:00"))  # moved away
+    await scheduler.sync()
+    assert sorted(_jobs(scheduler, "digest")) == ["digest@07:00@UTC", "digest@14:00@UTC"]
+    await scheduler.run("digest@14:00@UTC")
+    assert {p.channel for p in publisher.of_kind("digest")} == set(refs[:3])
+    core.save_schedule(Schedule(refs[3], "digest", enabled=False))
+    await scheduler.sync()
+    assert _jobs(scheduler, "digest") == ["digest@14:00@UTC"]  # its last member left
 
 
 async def test_a_disabled_schedule_gets_no_job(core: Paperboy, scheduler: Scheduler) -> None:
@@ -148,8 +168,9 @@ async def test_the_tick_retries_a_digest_that_failed_at_its_time(
                     clock=clock)
     core.save_schedule(Schedule(CH, "digest", enabled=True, time="14:30"))
     scheduler = Scheduler(core, poll_minutes=30)
+    await scheduler.sync()
     publisher.failures.append(DeliveryError("HTTP 503"))
-    await scheduler.run(CH, "digest")  # the 14:30 run fails (clock: 15:00)
+    await scheduler.run("digest@14:30@UTC")  # the 14:30 run fails (clock: 15:00)
     assert publisher.of_kind("digest") == []
     await scheduler.tick()  # too soon: retries back off
     assert publisher.of_kind("digest") == []
