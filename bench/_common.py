@@ -554,3 +554,75 @@ def positive_ints(values: Sequence[int], name: str) -> list[int]:
     if not values or any(v <= 0 for v in values):
         raise SystemExit(f"{name}: every value must be a positive integer")
     return list(values)
+
+
+# --- event loop and CPU (bench/fanout.py, bench/startup.py) ---------------------------------
+# Imported here, not at the top, so that these helpers are only ever appended to this file.
+
+import asyncio  # noqa: E402
+import contextlib  # noqa: E402
+import cProfile  # noqa: E402
+import io  # noqa: E402
+import pstats  # noqa: E402
+
+
+class LoopStalls:
+    """A ticker task that records how late the running event loop wakes it (its stalls).
+
+    `async with LoopStalls() as stalls:` around the work; `stalls.worst` is the longest time
+    (seconds) the loop ran something else past a tick, `stalls.over(0.1)` how many ticks were
+    that late. Ticks are `interval` apart; `ticks` holds (perf_counter at the tick, lateness).
+    """
+
+    def __init__(self, interval: float = 0.005) -> None:
+        self.interval = interval
+        self.ticks: list[tuple[float, float]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            start = time.perf_counter()
+            await asyncio.sleep(self.interval)
+            end = time.perf_counter()
+            self.ticks.append((end, max(0.0, end - start - self.interval)))
+
+    @property
+    def lags(self) -> list[float]:
+        """How late each tick came, in seconds."""
+        return [lag for _, lag in self.ticks]
+
+    @property
+    def worst(self) -> float:
+        """The longest stall seen, in seconds (0.0 before any tick)."""
+        return max(self.lags, default=0.0)
+
+    def over(self, seconds: float) -> int:
+        """How many ticks came more than `seconds` late."""
+        return sum(1 for lag in self.lags if lag > seconds)
+
+    async def __aenter__(self) -> LoopStalls:
+        self._task = asyncio.create_task(self._tick())
+        await asyncio.sleep(0)  # the ticker's first sleep starts now
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+def top_functions(profile: cProfile.Profile, count: int = 20, sort: str = "tottime") -> str:
+    """The `count` costliest functions of a profile as pstats prints them, paths shortened."""
+    text = io.StringIO()
+    stats = pstats.Stats(profile, stream=text)
+    stats.sort_stats(sort).print_stats(count)
+    lines = text.getvalue().splitlines()
+    start = next((i for i, line in enumerate(lines) if line.lstrip().startswith("ncalls")), 0)
+    prefixes = sorted({p for p in sys.path if p}, key=len, reverse=True)
+    out = []
+    for line in lines[start:]:
+        for prefix in prefixes:
+            line = line.replace(prefix + os.sep, "")
+        out.append(line)
+    return "\n".join(out).rstrip()
