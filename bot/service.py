@@ -13,7 +13,7 @@ from typing import TypeVar
 from bot.delivery.alerts import ALERT_KIND, match_alerts
 from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
-from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome
+from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome, rebuild
 from bot.delivery.digests import DIGEST_KIND
 from bot.delivery.kinds import AlertKind, PostKind, TimedKind
 from bot.delivery.weekly import WeeklyRollup
@@ -296,7 +296,7 @@ class Paperboy:
                 continue
             if not self._due_for_retry(entry):
                 continue
-            post = kind.rebuild(self.repo, entry) or self._legacy_digest(entry)
+            post = rebuild(kind, self.repo, entry) or self._legacy_digest(entry)
             if post is None:
                 self.repo.abandon_delivery(entry.key, "superseded or nothing left to post")
                 continue

@@ -55,6 +55,17 @@ def new_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def rebuild(kind: PostKind, repo: Repository, entry: LedgerEntry) -> Post | None:
+    """The post a ledger entry stands for; None (logged) when its stored content is
+    unreadable, so one damaged row never stops a fan-out."""
+    try:
+        return kind.rebuild(repo, entry)
+    except (ValueError, KeyError, TypeError) as exc:  # JSON from another version, or damaged
+        log.error("cannot read the stored %s %s for %s (%s): giving it up", entry.key.kind,
+                  entry.key.ref, entry.key.channel.key, exc)
+        return None
+
+
 def owner_is_dead(owner: str) -> bool:
     """True when `owner` is a process on this host that no longer runs: its claims need not
     wait for their lease to run out. A process elsewhere, or a reused pid, counts as alive."""
@@ -119,7 +130,7 @@ class Deliverer:
         kind = self.kinds.get(key.kind)
         if kind is not None and entry.payload is not None and entry.payload != payload:
             # Begun before (part of it is, or may be, out): finish the post it began as.
-            begun = kind.rebuild(self.repo, entry)
+            begun = rebuild(kind, self.repo, entry)
             if begun is None:
                 self.repo.fail_delivery(key, self.owner, "its stored content is gone",
                                         give_up=True)

@@ -308,3 +308,23 @@ async def test_the_at_least_once_note_is_dropped_once_the_platform_can_tell_agai
     publisher.blind = False  # the scope was granted
     await deliverer.deliver(*_alert("b"))
     assert store.facts(AT_LEAST_ONCE) == {}
+
+
+async def test_a_damaged_stored_post_is_given_up_without_stopping_the_recovery(
+    store: Store, clock: Clock,
+) -> None:
+    from bot.service import Paperboy
+    from tests.helpers import StaticFeed
+
+    paper = make_paper("2411.00001", "2026-11-25")
+    store.upsert_papers([paper], clock())
+    bad, good = PostKey(CH, "alert", paper.id), PostKey(CH, "alert", "2411.00002")
+    store.upsert_papers([make_paper("2411.00002", "2026-11-25")], clock())
+    store.take_delivery(bad, "dead", clock(), LEASE, "{not json")
+    store.take_delivery(good, "dead", clock(), LEASE, '{"paper": "2411.00002", "matched": ["x"]}')
+    clock.advance(minutes=1)
+    publisher = ScriptedPublisher()
+    core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
+    assert await core.recover() == {"sent": 1}
+    row = store.delivery(CH, "alert", paper.id)
+    assert row is not None and row["state"] == "abandoned"
