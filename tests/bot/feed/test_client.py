@@ -18,6 +18,7 @@ from bot.domain import Paper
 from bot.feed import client as feed
 from bot.feed.client import FeedClient, FeedError, parse_entries, rate_limit_wait, user_agent
 from bot.feed.parse import UndatedEntries
+from tests.bot.feed.conftest import Sleeps
 from tests.data.make_days import GENERATED_DAY, make_day, recorded_days
 from tests.fakes import hf_fixture
 from tests.fakes.hf_server import (
@@ -40,21 +41,6 @@ NOW = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 DAY_2024 = date(2024, 10, 25)
 DAY_2026 = date(2026, 3, 6)
 TOKEN = "hf_test_token_do_not_log"
-
-
-class Sleeps:
-    """An injected `sleep` that records what it was asked to wait, and never waits."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 def make_client(server: HFServer, sleeps: Sleeps, **kwargs: Any) -> FeedClient:

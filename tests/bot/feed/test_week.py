@@ -17,29 +17,17 @@ import pytest
 from bot.feed import client as feed
 from bot.feed.client import FeedClient, FeedError, parse_entries, week_days
 from bot.feed.parse import UndatedEntries, submitted_day
+from tests.bot.feed.conftest import Sleeps
 from tests.data.make_days import make_day, recorded_days
 from tests.fakes.hf_server import Canned, HFServer, error, garbage, json_body, rate_limited
 
 WEEK = "2026-W48"  # Monday 2026-11-23 to Sunday 2026-11-29
 MONDAY = date(2026, 11, 23)
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-REAL_DIR = Path("/work/shared/hf_real")
+# Real payloads live beside the repository (`../shared/hf_real`), not in it; absent on a
+# contributor's clone, where the test that reads them is skipped.
+REAL_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "hf_real"
 REAL_PREFIX = "daily_papers_"
-
-
-class Sleeps:
-    """An injected `sleep` that records what it was asked to wait, and never waits."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
 
 
 @pytest.fixture
