@@ -807,8 +807,8 @@ async def main() -> None:
     where = "in a child process" if not inline else "on paperboy's event loop"
     out.print(
         f"One digest per channel (one day of {PAPERS_PER_DAY} stored papers, top 10); "
-        f"send_many fans out {FAN_OUT_CHANNELS} channels at a time (via the scheduler: one "
-        f"task per channel's job, all at once); the fake ran {where}. "
+        f"send_many fans out {FAN_OUT_CHANNELS} channels at a time, workspaces in turn (so does "
+        f"the scheduler's job for a time, with its channels); the fake ran {where}. "
         f"Discord floor: requests / {DISCORD_GLOBAL_LIMIT} per s. Slack floor: the slowest "
         f"workspace's (posts - burst) / ceiling; the fake's bursts: {SLACK_FAKE_BURST} "
         f"per channel, the ceiling rounded per workspace. Load average "
