@@ -163,8 +163,8 @@ class Repository(Protocol):
         """Create or update a channel's settings."""
         ...
 
-    def channels(self) -> list[ChannelSettings]:
-        """All known channels."""
+    def channels(self, *, paused: bool | None = None) -> list[ChannelSettings]:
+        """All known channels, or only the paused (or unpaused) ones."""
         ...
 
     def schedule(self, ref: ChannelRef, kind: str) -> Schedule | None:

@@ -258,9 +258,14 @@ class Store(Ledger, Schedules):
             [prefix, prefix + "\U0010ffff"])
         return dict(rows.fetchall())
 
-    def channels(self) -> list[ChannelSettings]:
-        """All known channels."""
-        return [row_to_channel(r) for r in self.db.query("SELECT * FROM channels ORDER BY key")]
+    def channels(self, *, paused: bool | None = None) -> list[ChannelSettings]:
+        """All known channels, or only the paused (or unpaused) ones."""
+        if paused is None:
+            rows = self.db.query("SELECT * FROM channels ORDER BY key")
+        else:
+            rows = self.db.query("SELECT * FROM channels WHERE paused = ? ORDER BY key",
+                                 [int(paused)])
+        return [row_to_channel(r) for r in rows]
 
     # --- subscriptions ------------------------------------------------------------------
 

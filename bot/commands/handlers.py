@@ -320,7 +320,7 @@ class Handlers:
             f"Alerts in this channel: {len(self.repo.subscriptions(inv.channel))}",
         ]
         # Chat users see their own workspace; the operator (CLI, console) sees every channel.
-        paused = [c for c in self.repo.channels() if c.paused and (
+        paused = [c for c in self.repo.channels(paused=True) if (
             inv.operator or (c.channel.platform, c.channel.workspace)
             == (inv.channel.platform, inv.channel.workspace))]
         if paused:

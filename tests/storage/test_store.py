@@ -100,6 +100,10 @@ def test_channel_settings_round_trip(store: Store) -> None:
     store.save_channel(settings)
     assert store.channel(CH) == settings
     assert store.channels() == [settings]
+    quiet = ChannelSettings(ChannelRef("slack", "T1", "C9"))
+    store.save_channel(quiet)
+    assert store.channels(paused=True) == [settings]
+    assert store.channels(paused=False) == [quiet]
 
 
 def test_schedules_round_trip_per_channel_and_kind(store: Store) -> None:
