@@ -20,7 +20,7 @@ import discord.http
 import pytest
 import yarl
 
-from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_api import DiscordFake, Message
 from tests.fakes.discord_records import BASIC_MEMBER, FORUM, MANAGE_CHANNELS, TEXT
 
 GUILD = 1000
@@ -65,3 +65,16 @@ async def discord_fake() -> AsyncIterator[DiscordFake]:
     """A started DiscordFake with the standard guild; real clock."""
     async with DiscordFake(token=TOKEN, application_id=APP_ID) as fake:
         yield configure(fake)
+
+
+class ForbiddenAfterFirstPost(list[Message]):
+    """A stand-in for the fake's message log: the first message stored makes its channel (or
+    forum) answer 403, so a post is cut short after its first message."""
+
+    def __init__(self, fake: DiscordFake) -> None:
+        super().__init__(fake.world.messages)
+        self.fake = fake
+
+    def append(self, message: Message) -> None:
+        super().append(message)
+        self.fake.forbid(message.parent_id or message.channel_id)

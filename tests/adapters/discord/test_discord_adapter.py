@@ -13,8 +13,16 @@ from bot.delivery.deliverer import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings, Schedule
 from bot.service import Paperboy
 from storage.store import Store
-from tests.fakes.discord_api import DiscordFake, Message, RequestRecord
-from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MANAGER, MEMBER, PAPERS, RANDOM
+from tests.fakes.discord_api import DiscordFake, RequestRecord
+from tests.fakes.discord_fixture import (
+    FORUM_CHANNEL,
+    GUILD,
+    MANAGER,
+    MEMBER,
+    PAPERS,
+    RANDOM,
+    ForbiddenAfterFirstPost,
+)
 from tests.helpers import Clock, make_paper, tracker_for
 
 CH = ChannelRef("discord", str(GUILD), str(PAPERS))
@@ -183,18 +191,6 @@ async def test_the_fake_saw_no_route_it_does_not_serve(adapter: DiscordAdapter,
     assert discord_fake.unimplemented == []
 
 
-class _ForbiddenAfterFirstPost(list[Message]):
-    """The fake's message log; the first message stored makes its channel (or forum) 403."""
-
-    def __init__(self, fake: DiscordFake) -> None:
-        super().__init__(fake.world.messages)
-        self.fake = fake
-
-    def append(self, message: Message) -> None:
-        super().append(message)
-        self.fake.forbid(message.parent_id or message.channel_id)
-
-
 def _long_digest(store: Store, core: Paperboy, ref: ChannelRef) -> date:
     store.upsert_papers([
         make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 20,
@@ -224,7 +220,7 @@ async def test_a_digest_cut_short_after_its_first_message_is_completed_not_repos
     discord_core: Paperboy, clock: Clock,
 ) -> None:
     day = _long_digest(discord_store, discord_core, CH)
-    discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
+    discord_fake.world.messages = ForbiddenAfterFirstPost(discord_fake)
     assert await discord_core.send_scheduled(CH, day=day) is Outcome.FAILED
     [first] = discord_fake.messages_in(PAPERS)
     row = discord_store.delivery(CH, "digest", day.isoformat())
@@ -244,7 +240,7 @@ async def test_a_forum_post_cut_short_is_completed_in_its_thread(
 ) -> None:
     forum = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
     day = _long_digest(discord_store, discord_core, forum)
-    discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
+    discord_fake.world.messages = ForbiddenAfterFirstPost(discord_fake)
     assert await discord_core.send_scheduled(forum, day=day) is Outcome.FAILED
     await _resume(discord_fake, discord_store, discord_core, clock, forum, FORUM_CHANNEL)
     posts = [m for m in discord_fake.messages if m.source == "forum_post"]

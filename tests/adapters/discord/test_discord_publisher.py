@@ -22,9 +22,9 @@ from adapters.discord.render import DiscordMessage, thread_name
 from bot.domain import Alert, ChannelRef, Digest, Paper
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported
 from tests.fakes import discord_fixture
-from tests.fakes.discord_api import DiscordFake, Message, RequestRecord
+from tests.fakes.discord_api import DiscordFake, RequestRecord
 from tests.fakes.discord_clock import LockstepClock
-from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, PAPERS, TOKEN
+from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, PAPERS, TOKEN, ForbiddenAfterFirstPost
 from tests.fakes.discord_records import BASIC_MEMBER
 from tests.fakes.discord_records import TEXT as TEXT_CHANNEL
 from tests.helpers import make_paper, tracker_for
@@ -401,22 +401,10 @@ async def test_unknown_channel_is_permanent_before_anything_is_claimed(
     assert raised.value.permanent and tracker.events == []
 
 
-class _ForbiddenAfterFirstPost(list[Message]):
-    """The fake's message log; the first message stored makes its channel 403."""
-
-    def __init__(self, fake: DiscordFake) -> None:
-        super().__init__(fake.world.messages)
-        self.fake = fake
-
-    def append(self, message: Message) -> None:
-        super().append(message)
-        self.fake.forbid(message.parent_id or message.channel_id)
-
-
 async def test_failure_after_part_one_is_raised_with_part_one_recorded(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    discord_fake.world.messages = _ForbiddenAfterFirstPost(discord_fake)
+    discord_fake.world.messages = ForbiddenAfterFirstPost(discord_fake)
     tracker = tracker_for(CH)
     with pytest.raises(DeliveryError) as raised:
         await publisher.publish(_digest(), tracker)
