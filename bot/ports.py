@@ -20,7 +20,7 @@ from bot.domain import (
 )
 
 if TYPE_CHECKING:
-    from bot.query.parse import Query
+    from bot.domain.query import Query
 
 
 class DeliveryError(Exception):

@@ -11,14 +11,15 @@ from bot.domain import Paper
 
 def paper_to_row(paper: Paper) -> dict[str, Any]:
     """The `papers` columns for a Paper (without first_seen/updated_at)."""
+    _, _, authors_text, keywords_text = paper.texts()
     return {
         "id": paper.id,
         "title": paper.title,
         "summary": paper.summary,
         "authors": json.dumps(list(paper.authors)),
-        "authors_text": ", ".join(paper.authors),
+        "authors_text": authors_text,
         "keywords": json.dumps(list(paper.ai_keywords)),
-        "keywords_text": ", ".join(paper.ai_keywords),
+        "keywords_text": keywords_text,
         "upvotes": paper.upvotes,
         "comments": paper.comments,
         "day": paper.day.isoformat(),

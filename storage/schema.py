@@ -9,12 +9,11 @@ from collections.abc import Callable, Iterator
 import sqlite_utils
 
 from bot.domain import FTS_TOKENIZE
+from storage.fts import FTS_COLUMNS
 from storage.tx import write
 
 log = logging.getLogger(__name__)
 
-# Columns of `papers` indexed by FTS5, in FTS column order; bm25 weights follow this order.
-FTS_COLUMNS = ("title", "summary", "authors_text", "keywords_text")
 
 
 def _m001_initial() -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from bot.domain import SearchHit
-from bot.query.parse import (
+from bot.domain.query import (
     And,
     HasCode,
     Node,
@@ -28,8 +28,8 @@ from bot.query.parse import (
     Upvotes,
     is_text_only,
     positive_leaves,
-    to_fts,
 )
+from storage.fts import to_fts
 from storage.papers import row_to_paper
 
 # bm25 weights over (title, summary, authors_text, keywords_text): title counts most.

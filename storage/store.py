@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.domain import ChannelRef, ChannelSettings, Paper, SearchHit, Subscription, UpsertResult
-from bot.query.parse import Query
+from bot.domain.query import Query
 from storage.channels import channel_to_row, ensure_channel, row_to_channel
 from storage.ledger import Ledger
 from storage.papers import paper_to_row, row_to_paper

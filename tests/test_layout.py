@@ -18,7 +18,7 @@ PLATFORM_LIBS = {"slack_bolt", "slack_sdk", "discord"}
 # wiring (composition root, scheduler, configuration, CLI), may import everything.
 CORE_RULES: dict[str, set[str]] = {
     "bot.domain": set(),
-    "bot.ports": {"bot.domain", "bot.query"},
+    "bot.ports": {"bot.domain"},
     "bot.query": {"bot.domain"},
     "bot.feed": {"bot.domain"},
     "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
@@ -28,8 +28,8 @@ CORE_RULES: dict[str, set[str]] = {
                      "bot.service"},
 }
 WIRING = "bot.app"
-# What the adapters may use of the core: its types, the command table and the query language.
-ADAPTER_CORE = {"bot.domain", "bot.ports", "bot.commands", "bot.query"}
+# What the adapters may use of the core: its types and the command table.
+ADAPTER_CORE = {"bot.domain", "bot.ports", "bot.commands"}
 
 
 def _imports(path: Path, package: tuple[str, ...] | None = None) -> set[str]:
@@ -94,9 +94,9 @@ def test_adapters_never_import_storage_or_the_core_s_inner_parts(path: Path) -> 
 
 
 @pytest.mark.parametrize("path", _modules("storage"), ids=lambda p: p.name)
-def test_storage_imports_only_domain_and_query_from_the_core(path: Path) -> None:
+def test_storage_imports_only_the_core_s_domain_types(path: Path) -> None:
     core = {name for name in _imports(path) if name.startswith("bot")}
-    assert core <= {"bot.domain", "bot.query"}, f"{path.name} imports {core}"
+    assert core <= {"bot.domain"}, f"{path.name} imports {core}"
     assert not _imports(path) & ({"adapters"} | PLATFORM_LIBS)
 
 

@@ -10,20 +10,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import Paper
-from bot.query.parse import COLUMNS, And, Node, Not, Or, Phrase, Query, Term, Upvotes
-from bot.query.text import Tokens, tokenize_columns
+from bot.domain.query import TEXTS, And, Node, Not, Or, Phrase, Query, Term, Tokens, Upvotes
+from bot.query.text import tokenize_columns
 
 
 @dataclass(frozen=True)
 class PaperText:
-    """A paper's FTS columns tokenized once: per column, each token's set of positions."""
+    """A paper's texts (`TEXTS`) tokenized once: per text, each token's set of positions."""
 
     columns: tuple[dict[str, frozenset[int]], ...]
-
-    @staticmethod
-    def column_texts(paper: Paper) -> tuple[str, str, str, str]:
-        """Exactly the texts storage writes into papers_fts (title, summary, authors, keywords)."""
-        return (paper.title, paper.summary, ", ".join(paper.authors), ", ".join(paper.ai_keywords))
 
     @classmethod
     def from_tokens(cls, columns: tuple[Tokens, ...]) -> PaperText:
@@ -44,13 +39,13 @@ class PaperText:
     @classmethod
     def many(cls, papers: Sequence[Paper]) -> list[PaperText]:
         """Tokenize many papers in one SQLite round trip."""
-        docs = [cls.column_texts(p) for p in papers]
+        docs = [p.texts() for p in papers]
         return [cls.from_tokens(cols) for cols in tokenize_columns(docs)]
 
-    def contains(self, tokens: Tokens, column: str | None = None) -> bool:
-        """True if `tokens` occur contiguously in `column` (or in any column when None)."""
-        if column is not None:
-            return _has_phrase(self.columns[COLUMNS.index(column)], tokens)
+    def contains(self, tokens: Tokens, field: str | None = None) -> bool:
+        """True if `tokens` occur contiguously in the text `field` (any text when None)."""
+        if field is not None:
+            return _has_phrase(self.columns[TEXTS.index(field)], tokens)
         return any(_has_phrase(col, tokens) for col in self.columns)
 
 
@@ -78,7 +73,7 @@ def matches(query: Query | Node, text: PaperText, paper: Paper) -> bool:
     """Does the paper match? `text` must be PaperText.from_paper(paper) (tokenize once, reuse)."""
     node = query.root if isinstance(query, Query) else query
     if isinstance(node, Term | Phrase):
-        return text.contains(node.tokens, node.column)
+        return text.contains(node.tokens, node.field)
     if isinstance(node, And):
         return all(matches(c, text, paper) for c in node.children)
     if isinstance(node, Or):

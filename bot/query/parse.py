@@ -1,4 +1,4 @@
-"""The query language shared by search and keyword alerts: parser, AST and FTS5 compiler.
+"""The query language shared by search and keyword alerts: the parser (AST in bot.domain.query).
 
     diffusion "video generation" -survey author:"Kaiming He" title:agent upvotes:>=20
     (rl OR "reinforcement learning") has:code
@@ -15,96 +15,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from bot.query.text import Tokens, tokenize_tuple
+from bot.domain.query import (
+    TEXT_FIELDS,
+    And,
+    HasCode,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Query,
+    Term,
+    TextLeaf,
+    Upvotes,
+)
+from bot.query.text import tokenize_tuple
 
 MAX_QUERY_LENGTH = 300
 MAX_DEPTH = 32
 MAX_UPVOTES = 1_000_000_000
 
-# Text fields the user can name, and the FTS5 column each one searches.
-FIELD_COLUMNS = {"title": "title", "abstract": "summary", "author": "authors_text"}
 FILTER_FIELDS = ("upvotes", "has")
-ALLOWED_FIELDS = (*FIELD_COLUMNS, *FILTER_FIELDS)
-# FTS5 columns of papers_fts, in order (mirrors storage.schema.FTS_COLUMNS).
-COLUMNS = ("title", "summary", "authors_text", "keywords_text")
+ALLOWED_FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
 
 
 class QueryError(ValueError):
     """A query the user must fix; the message is one human-readable line."""
-
-
-# --- AST ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _TextLeaf:
-    text: str
-    tokens: Tokens
-    field: str | None = None
-
-    @property
-    def column(self) -> str | None:
-        """The FTS5 column this leaf is restricted to, or None for any column."""
-        return FIELD_COLUMNS[self.field] if self.field else None
-
-
-@dataclass(frozen=True)
-class Term(_TextLeaf):
-    """A bare word; it may tokenize to several tokens (`gpt-4`), matched as a phrase."""
-
-
-@dataclass(frozen=True)
-class Phrase(_TextLeaf):
-    """A "quoted phrase": its tokens must appear contiguously in one column."""
-
-
-@dataclass(frozen=True)
-class And:
-    """All children match."""
-
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Or:
-    """At least one child matches."""
-
-    children: tuple[Node, ...]
-
-
-@dataclass(frozen=True)
-class Not:
-    """The child does not match."""
-
-    child: Node
-
-
-@dataclass(frozen=True)
-class Upvotes:
-    """The paper's upvotes compare to `n` with `op` (one of >=, >, <=, <, =)."""
-
-    op: str
-    n: int
-
-
-@dataclass(frozen=True)
-class HasCode:
-    """The paper links a GitHub repository."""
-
-
-Node = Term | Phrase | And | Or | Not | Upvotes | HasCode
-TextLeaf = Term | Phrase
-
-
-@dataclass(frozen=True)
-class Query:
-    """A parsed query: the user's original text and the root of its AST."""
-
-    text: str
-    root: Node
-
-    def __str__(self) -> str:
-        return render(self.root)
 
 
 # --- lexer --------------------------------------------------------------------------------
@@ -337,70 +272,7 @@ def parse(text: str) -> Query:
     return Query(text=text, root=_Parser(toks).parse())
 
 
-# --- walking, rendering, FTS5 ---------------------------------------------------------------
-
-
-def is_text_only(node: Node) -> bool:
-    """True for a subtree of words/phrases joined by AND/OR only (no NOT, no filters)."""
-    if isinstance(node, Term | Phrase):
-        return True
-    if isinstance(node, And | Or):
-        return all(is_text_only(c) for c in node.children)
-    return False
-
-
-def positive_leaves(node: Node, negated: bool = False) -> list[TextLeaf]:
-    """Words and phrases under an even number of NOTs (the ones a match is 'about')."""
-    if isinstance(node, Term | Phrase):
-        return [] if negated else [node]
-    if isinstance(node, And | Or):
-        return [leaf for c in node.children for leaf in positive_leaves(c, negated)]
-    if isinstance(node, Not):
-        return positive_leaves(node.child, not negated)
-    return []
-
-
-def _fts_string(text: str) -> str:
-    return '"' + text.replace('"', '""') + '"'
-
-
-def to_fts(node: Node) -> str:
-    """A safe FTS5 MATCH expression for a text-only subtree; raise ValueError for NOT/filters.
-
-    Each word or phrase becomes one FTS5 string holding the user's original text, so FTS5
-    tokenizes it exactly as `bot.query.text` did (re-stemming already-stemmed tokens would not be
-    safe: porter is not idempotent). Field leaves get an FTS5 column filter.
-    """
-    if isinstance(node, Term | Phrase):
-        col = node.column
-        return f"{col} : {_fts_string(node.text)}" if col else _fts_string(node.text)
-    if isinstance(node, And | Or):
-        op = " AND " if isinstance(node, And) else " OR "
-        return "(" + op.join(to_fts(c) for c in node.children) + ")"
-    raise ValueError(f"to_fts needs a text-only subtree, got {type(node).__name__}")
-
-
-def _render_leaf(leaf: TextLeaf) -> str:
-    value = f'"{leaf.text}"' if isinstance(leaf, Phrase) else leaf.text
-    return f"{leaf.field}:{value}" if leaf.field else value
-
-
-def render(node: Node) -> str:
-    """A canonical query string for a node (fully parenthesized where it matters)."""
-    if isinstance(node, Term | Phrase):
-        return _render_leaf(node)
-    if isinstance(node, Upvotes):
-        return f"upvotes:{node.op}{node.n}"
-    if isinstance(node, HasCode):
-        return "has:code"
-    if isinstance(node, Not):
-        inner = render(node.child)
-        if isinstance(node.child, And | Or):
-            return f"-({inner})"
-        return f"NOT {inner}" if isinstance(node.child, Not) else f"-{inner}"
-    if isinstance(node, And):
-        return " ".join(f"({render(c)})" if isinstance(c, Or) else render(c) for c in node.children)
-    return " OR ".join(f"({render(c)})" if isinstance(c, And) else render(c) for c in node.children)
+# --- describing ------------------------------------------------------------------------
 
 
 def describe(query: Query | Node) -> list[str]:

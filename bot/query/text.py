@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from bot.domain import FTS_TOKENIZE
+from bot.domain.query import Tokens
 
 # Texts at most this long are cached (query words and phrases); paper texts are not.
 _CACHE_TEXT_LIMIT = 300
-
-Tokens = tuple[str, ...]
 
 
 class _Tokenizer:

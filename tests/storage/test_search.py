@@ -11,8 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.query.parse import COLUMNS, QueryError, parse
-from storage.schema import FTS_COLUMNS
+from bot.query.parse import QueryError, parse
 from storage.search import compile_where, count, rank_match, search
 from storage.store import Store
 
@@ -268,10 +267,6 @@ def test_user_values_are_bound_parameters():
     where, params = compile_where(parse("title:x upvotes:>=7"))
     assert "x" not in where and "7" not in where
     assert params == ['title : "x"', 7]
-
-
-def test_matcher_columns_mirror_the_fts_columns():
-    assert COLUMNS == FTS_COLUMNS
 
 
 def test_text_only_siblings_share_one_match():

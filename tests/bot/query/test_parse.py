@@ -9,25 +9,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.domain import Paper
-from bot.query.match import PaperText, matches
-from bot.query.parse import (
-    MAX_QUERY_LENGTH,
+from bot.domain.query import (
     And,
     HasCode,
     Not,
     Or,
     Phrase,
     Query,
-    QueryError,
     Term,
     Upvotes,
-    describe,
     is_text_only,
-    parse,
     positive_leaves,
     render,
-    to_fts,
 )
+from bot.query.match import PaperText, matches
+from bot.query.parse import MAX_QUERY_LENGTH, QueryError, describe, parse
 
 
 def root(text: str):
@@ -370,48 +366,6 @@ def test_render_round_trips_through_parse(text):
         assert parse(render(query.root)).root == query.root
 
 
-# --- to_fts -------------------------------------------------------------------------------
-
-
-def test_to_fts_quotes_a_term_with_its_original_text():
-    assert to_fts(root("Running")) == '"Running"'
-
-
-def test_to_fts_keeps_a_phrase_as_one_string():
-    assert to_fts(root('"video generation"')) == '"video generation"'
-
-
-def test_to_fts_maps_fields_to_fts_columns():
-    assert to_fts(root("title:a abstract:b author:c")) == (
-        '(title : "a" AND summary : "b" AND authors_text : "c")'
-    )
-
-
-def test_to_fts_parenthesizes_and_and_or():
-    assert to_fts(root("a (b OR c)")) == '("a" AND ("b" OR "c"))'
-
-
-def test_to_fts_doubles_embedded_quotes():
-    assert to_fts(Term(text='say"hi', tokens=("sai", "hi"))) == '"say""hi"'
-
-
-def test_to_fts_rejects_negation():
-    with pytest.raises(ValueError):
-        to_fts(root("-a"))
-
-
-def test_to_fts_rejects_filters():
-    with pytest.raises(ValueError):
-        to_fts(root("a upvotes:5"))
-
-
-def test_to_fts_uses_original_text_because_porter_is_not_idempotent():
-    # Re-stemming the stem "agre" would give "agr"; the original word must reach FTS5.
-    assert root("agreed") == term("agreed", "agre")
-    assert root("agre") == term("agre", "agr")
-    assert to_fts(root("agreed")) == '"agreed"'
-
-
 # --- walking and describing ---------------------------------------------------------------
 
 
@@ -548,8 +502,8 @@ def test_paper_text_many_tokenizes_each_paper_separately():
     assert text_b.contains(("beta",), "title")
 
 
-def test_paper_text_column_texts_are_what_storage_indexes():
-    assert PaperText.column_texts(make_paper()) == (
+def test_paper_texts_are_title_abstract_authors_and_keywords():
+    assert make_paper().texts() == (
         "Running Diffusion Models for Video Generation",
         "We study agents. This is not a survey of GPT-4.",
         "Kaiming He, Ana Café",

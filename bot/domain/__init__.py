@@ -35,6 +35,10 @@ class Paper:
     organization: str | None = None
     thumbnail: str | None = None
 
+    def texts(self) -> tuple[str, str, str, str]:
+        """What search and alerts read, in `bot.domain.query.TEXTS` order."""
+        return (self.title, self.summary, ", ".join(self.authors), ", ".join(self.ai_keywords))
+
     @property
     def url(self) -> str:
         """The paper's Hugging Face page."""
