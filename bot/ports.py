@@ -151,8 +151,15 @@ class Repository(Protocol):
         """How many papers are stored."""
         ...
 
-    def search(self, query: Query, limit: int = 10, offset: int = 0) -> list[SearchHit]:
-        """Ranked search over stored papers."""
+    def search(
+        self, query: Query, limit: int = 10, offset: int = 0, *,
+        days: Iterable[date] | None = None,
+    ) -> list[SearchHit]:
+        """Ranked search over stored papers (those first listed on `days`, when given)."""
+        ...
+
+    def count_matches(self, query: Query, *, days: Iterable[date] | None = None) -> int:
+        """How many stored papers (first listed on `days`, when given) match the query."""
         ...
 
     def channel(self, ref: ChannelRef) -> ChannelSettings | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlite_utils
@@ -161,36 +162,40 @@ def rank_match(query: Query) -> str | None:
     return plan(query).rank
 
 
-def _from_where(p: SearchPlan) -> tuple[str, list[Any]]:
-    """FROM ... WHERE ... selecting exactly the query's matches, and its parameters."""
+def _from_where(p: SearchPlan, days: str | None = None) -> tuple[str, list[Any]]:
+    """FROM ... WHERE ... selecting exactly the query's matches (on `days`, a JSON array of
+    ISO days, when given), and its parameters."""
+    on_days = [days] if days is not None else []
+    day_sql = f" AND p.day IN {_PKS}" if days is not None else ""
     if p.covers:
         extra = f" AND {p.where}" if p.where else ""
         sql = (
             "FROM papers_fts CROSS JOIN papers p ON p.pk = papers_fts.rowid "
-            f"WHERE papers_fts MATCH ?{extra}"
+            f"WHERE papers_fts MATCH ?{extra}{day_sql}"
         )
-        return sql, [p.rank, *p.params]
-    return f"FROM papers p WHERE {p.where}", list(p.params)
+        return sql, [p.rank, *p.params, *on_days]
+    return f"FROM papers p WHERE {p.where or 1}{day_sql}", [*p.params, *on_days]
 
 
-def _page_sql(p: SearchPlan) -> tuple[str, list[Any]]:
+def _page_sql(p: SearchPlan, days: str | None) -> tuple[str, list[Any]]:
     """SQL for one page of (pk, score) pairs, best first; LIMIT/OFFSET are the last two ?."""
     page = "LIMIT ? OFFSET ?"
     if p.rank is None:
-        sql, params = _from_where(p)
+        sql, params = _from_where(p, days)
         return f"SELECT p.pk, NULL AS score {sql} ORDER BY {_TIES} {page}", params
     if p.covers:
         # CROSS JOIN keeps FTS5 the outer loop: one MATCH scan, then primary-key lookups.
-        sql, params = _from_where(p)
+        sql, params = _from_where(p, days)
         select = f"SELECT p.pk, {_BM25} - {_PRIOR} AS score"
         return f"{select} {sql} ORDER BY score, {_TIES} {page}", params
     # Papers outside the rank match (matched only via a filter or an OR branch) come last.
+    day_sql = f" AND p.day IN {_PKS}" if days is not None else ""
     return (
         f"WITH r AS MATERIALIZED (SELECT rowid AS rid, {_BM25} AS s "
         "FROM papers_fts WHERE papers_fts MATCH ?) "
         f"SELECT p.pk, r.s - {_PRIOR} AS score FROM papers p LEFT JOIN r ON r.rid = p.pk "
-        f"WHERE {p.where} ORDER BY (r.rid IS NULL), score, {_TIES} {page}"
-    ), [p.rank, *p.params]
+        f"WHERE {p.where}{day_sql} ORDER BY (r.rid IS NULL), score, {_TIES} {page}"
+    ), [p.rank, *p.params, *([days] if days is not None else [])]
 
 
 def _snippets(db: sqlite_utils.Database, highlight: str, pks: list[int]) -> dict[int, str]:
@@ -204,16 +209,25 @@ def _snippets(db: sqlite_utils.Database, highlight: str, pks: list[int]) -> dict
     return dict(db.execute(sql, [highlight, json.dumps(pks)]).fetchall())
 
 
+def _days_json(days: Iterable[date] | None) -> str | None:
+    return None if days is None else json.dumps(sorted({d.isoformat() for d in days}))
+
+
 def search(
-    db: sqlite_utils.Database, query: Query, limit: int = 10, offset: int = 0
+    db: sqlite_utils.Database,
+    query: Query,
+    limit: int = 10,
+    offset: int = 0,
+    *,
+    days: Iterable[date] | None = None,
 ) -> list[SearchHit]:
-    """Papers matching the query, best first: BM25 (title > abstract) plus an upvote prior.
+    """Papers matching the query (first listed on `days`, when given), best first.
 
     SearchHit.score is higher-is-better: -(bm25 of `rank_match` - the upvote prior); 0.0 for
     a paper outside the rank match (it matched only via a filter or an OR branch).
     """
     p = plan(query)
-    sql, params = _page_sql(p)
+    sql, params = _page_sql(p, _days_json(days))
     with db.atomic():  # one snapshot for the ranking and the fetch
         ranked = db.execute(sql, [*params, max(0, int(limit)), max(0, int(offset))]).fetchall()
         pks = json.dumps([pk for pk, _ in ranked])
@@ -228,7 +242,9 @@ def search(
     return hits
 
 
-def count(db: sqlite_utils.Database, query: Query) -> int:
-    """How many papers match the query."""
-    sql, params = _from_where(plan(query))
+def count(
+    db: sqlite_utils.Database, query: Query, *, days: Iterable[date] | None = None
+) -> int:
+    """How many papers match the query (of those first listed on `days`, when given)."""
+    sql, params = _from_where(plan(query), _days_json(days))
     return int(db.execute(f"SELECT count(*) {sql}", params).fetchone()[0])

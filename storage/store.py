@@ -18,6 +18,7 @@ from storage.ledger import Ledger
 from storage.papers import paper_to_row, row_to_paper
 from storage.schedules import Schedules
 from storage.schema import migrate
+from storage.search import count as count_matches
 from storage.search import search as search_papers
 from storage.tx import write
 
@@ -154,9 +155,16 @@ class Store(Ledger, Schedules):
         ).fetchall()
         return [date.fromisoformat(r[0]) for r in rows]
 
-    def search(self, query: Query, limit: int = 10, offset: int = 0) -> list[SearchHit]:
-        """Ranked full-text search over stored papers."""
-        return search_papers(self.db, query, limit=limit, offset=offset)
+    def search(
+        self, query: Query, limit: int = 10, offset: int = 0, *,
+        days: Iterable[date] | None = None,
+    ) -> list[SearchHit]:
+        """Ranked full-text search over stored papers (those first listed on `days`)."""
+        return search_papers(self.db, query, limit=limit, offset=offset, days=days)
+
+    def count_matches(self, query: Query, *, days: Iterable[date] | None = None) -> int:
+        """How many stored papers (first listed on `days`, when given) match the query."""
+        return count_matches(self.db, query, days=days)
 
     # --- channels -----------------------------------------------------------------------
 

@@ -343,3 +343,23 @@ def test_search_never_raises_sqlite_errors_on_arbitrary_text(text):
         search(_fuzz_store().db, query, limit=5)
     except sqlite3.Error as exc:  # pragma: no cover - the assertion explains
         pytest.fail(f"sqlite3 error for {text!r}: {exc}")
+
+
+# --- a day filter (alert dry runs) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["diffusion", "diffusion -video", "diffusion OR has:code",
+                                  "upvotes:>=0", "-video"])
+def test_days_keeps_only_papers_first_listed_on_those_days(text):
+    store = store_with(
+        make_paper("old", title="Diffusion video", day=date(2024, 1, 1)),
+        make_paper("new", title="Diffusion models", day=date(2024, 1, 3)),
+        make_paper("mid", title="Diffusion audio", day=date(2024, 1, 2)),
+        with_filler=False,
+    )
+    days = [date(2024, 1, 2), date(2024, 1, 3)]
+    everywhere = set(ids(store, text))
+    wanted = {p for p in everywhere if p != "old"}
+    assert set(ids(store, text, days=days)) == wanted
+    assert count(store.db, parse(text), days=days) == len(wanted)
+    assert ids(store, text, days=[]) == [] and count(store.db, parse(text), days=[]) == 0
