@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from bot.domain import Paper
 from bot.query.parse import QueryError, parse
-from storage.search import compile_where, count, rank_match, search
+from storage.ranking import compile_where, rank_match
+from storage.search import count, search
 from storage.store import Store
 
 
@@ -118,8 +119,16 @@ def test_negation_only_query_returns_every_paper_without_the_word():
     assert len(found) == 21
 
 
-def test_negated_words_do_not_affect_ranking():
-    assert rank_match(parse("diffusion -survey")) == '"diffusion"'
+def test_excluded_words_are_taken_out_by_fts5_s_own_not_and_do_not_change_scores():
+    assert rank_match(parse("diffusion -survey")) == '("diffusion" NOT "survey")'
+    store = store_with(
+        make_paper("a", title="Diffusion survey"),
+        make_paper("b", title="Diffusion models", upvotes=3),
+        make_paper("c", summary="diffusion, diffusion", upvotes=1),
+    )
+    plain = {h.paper.id: h.score for h in search(store.db, parse("diffusion"))}
+    excluded = [(h.paper.id, h.score) for h in search(store.db, parse("diffusion -survey"))]
+    assert excluded == [(pid, plain[pid]) for pid in ("b", "c")]
 
 
 # --- snippets -----------------------------------------------------------------------------

@@ -1,0 +1,133 @@
+"""storage.search tiers: the one-pass path for small matches and the tier-by-tier path for
+common words find the same papers as the matcher, page consistently, and keep tiers in order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.domain import Paper
+from bot.query.match import PaperText, matches
+from bot.query.parse import parse
+from storage import search as search_module
+from storage.ranking import plan
+from storage.search import count, search
+from storage.store import Store
+from tests.storage.test_search import make_paper, store_with
+from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
+
+# (BIG_MIN, PROBE_FACTOR): every match small; every match "common" with probes that give up
+# at once (each tier read whole); every match common with probes that may succeed.
+MODES = {"small": (10**9, 12), "common, read whole": (1, 0), "common, probed": (1, 3)}
+
+
+@contextmanager
+def mode(name: str) -> Iterator[None]:
+    """Run searches with the size thresholds of one mode."""
+    big_min, factor = MODES[name]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "BIG_MIN", big_min)
+        patch.setattr(search_module, "BIG_SHARE", 0.0)
+        patch.setattr(search_module, "PROBE_FACTOR", factor)
+        yield
+
+
+def tiers_of(store: Store, text: str) -> dict[str, int]:
+    """Each matching paper's tier, from the plan's title conditions on titles_fts."""
+    titles = plan(parse(text)).titles
+    found = {h.paper.id for h in search(store.db, parse(text), limit=1000)}
+    tier = dict.fromkeys(found, len(titles))
+    for i, title in reversed(list(enumerate(titles))):
+        rows = store.db.execute(
+            "SELECT p.id FROM titles_fts JOIN papers p ON p.pk = titles_fts.rowid "
+            "WHERE titles_fts MATCH ?", [title]).fetchall()
+        for (pid,) in rows:
+            if pid in tier:
+                tier[pid] = i
+    return tier
+
+
+@pytest.mark.parametrize("name", list(MODES))
+@SETTINGS
+@given(papers=paper_lists(), text=query_strings, size=st.integers(min_value=1, max_value=3))
+def test_every_path_finds_the_matchers_papers_in_tier_order_and_pages_consistently(
+    name: str, papers: list[Paper], text: str, size: int
+) -> None:
+    store = Store()
+    store.upsert_papers(papers)
+    query = parse(text)
+    texts = PaperText.many(papers)
+    expected = {p.id for p, t in zip(papers, texts, strict=True) if matches(query, t, p)}
+    with mode(name):
+        full = [h.paper.id for h in search(store.db, query, limit=100)]
+        paged: list[str] = []
+        for offset in range(0, len(full), size):
+            paged += [h.paper.id for h in search(store.db, query, size, offset)]
+        tier = tiers_of(store, text)
+        assert count(store.db, query) == len(expected)
+    assert set(full) == expected and len(full) == len(expected)
+    assert paged == full
+    if plan(query).covers:
+        order = [tier[pid] for pid in full]
+        assert order == sorted(order), f"tiers out of order for {text!r}: {order}"
+
+
+def _tiered_store() -> Store:
+    return store_with(
+        make_paper("phrase", title="Video generation at scale", upvotes=1),
+        make_paper("prefix", title="Generation video", summary="video generation", upvotes=2),
+        make_paper("both", title="Video models for generation", upvotes=3),
+        make_paper("one", title="Video models", summary="generation", upvotes=400),
+        make_paper("none", summary="video generation video generation", upvotes=900),
+    )
+
+
+@pytest.mark.parametrize("name", list(MODES))
+def test_title_phrase_then_all_words_then_some_then_none_whatever_the_upvotes(name: str):
+    store = _tiered_store()
+    with mode(name):
+        got = [h.paper.id for h in search(store.db, parse("video generation"))]
+    assert got[0] == "phrase"
+    assert set(got[1:3]) == {"prefix", "both"}
+    assert got[3:] == ["one", "none"]
+
+
+def test_common_words_read_down_the_upvotes_index_when_their_tier_is_dense():
+    store = store_with(*(make_paper(f"m{i}", title=f"Model {i}", upvotes=i) for i in range(30)),
+                       with_filler=False)
+    with mode("common, probed"):
+        got = [h.paper.id for h in search(store.db, parse("model"), limit=5)]
+        scores = {h.score for h in search(store.db, parse("model"), limit=5)}
+    assert got == ["m29", "m28", "m27", "m26", "m25"]
+    assert scores == {0.0}  # ordered by upvotes, not scored
+
+
+def test_a_day_filter_uses_the_one_pass_path_and_keeps_tiers():
+    store = store_with(
+        make_paper("title", title="Diffusion", day=date(2024, 1, 2)),
+        make_paper("abstract", summary="diffusion", upvotes=50, day=date(2024, 1, 2)),
+        make_paper("old", title="Diffusion", day=date(2024, 1, 1)),
+        with_filler=False,
+    )
+    with mode("common, probed"):
+        got = [h.paper.id for h in search(store.db, parse("diffusion"), days=[date(2024, 1, 2)])]
+    assert got == ["title", "abstract"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=0, max_value=40))
+def test_upvote_changes_reach_the_rank_table_and_title_changes_the_title_index(upvotes: int):
+    store = Store()
+    store.upsert_papers([make_paper("a", title="Old words", upvotes=1)])
+    store.upsert_papers([make_paper("a", title="Fresh words", upvotes=upvotes)])
+    assert store.db.execute("SELECT upvotes FROM paper_rank").fetchall() == [(upvotes,)]
+    assert [h.paper.id for h in search(store.db, parse("title:fresh"))] == ["a"]
+    assert search(store.db, parse("title:old")) == []
+    titles = "SELECT count(*) FROM titles_fts WHERE titles_fts MATCH ?"
+    assert store.db.execute(titles, ["old"]).fetchone() == (0,)
+    assert store.db.execute(titles, ["fresh"]).fetchone() == (1,)
