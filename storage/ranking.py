@@ -4,11 +4,11 @@ A reader expects a clear title match first. So the papers a query matches are cu
 tiers by where its words are, best first, and a better tier always comes first whatever
 the upvotes:
 
-1. the title has the query's words as typed, side by side (`video generation`, a name like
-   `From Sparse to Dense`);
-2. the title has all of them;
-3. the title has some of them;
-4. only the abstract, the authors or the keywords have them.
+1. the title starts with the query's words as typed (a name: `DREAM: Deep Research …`);
+2. the title has them side by side (`video generation`, `From Sparse to Dense`);
+3. the title has all of them;
+4. the title has some of them;
+5. only the abstract, the authors or the keywords have them.
 
 A tier is a title condition, an FTS5 MATCH on `titles_fts` (titles alone), each one
 containing the one before; a paper's tier is the first whose condition it meets. Inside a
@@ -157,9 +157,14 @@ def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool,
     every = len(kept) == len(children)
     titles: list[str] = []
     implies: list[bool] = []
-    if isinstance(text, And) and every and all(isinstance(c, Term | Phrase) for c in children):
-        titles.append("title : " + fts_string(" ".join(leaf.text for leaf in _leaves(text))))
+    if every and all(isinstance(c, Term | Phrase) for c in children) and \
+            not isinstance(text, Or):
+        words = fts_string(" ".join(leaf.text for leaf in _leaves(text)))
+        titles.append(f"title : ^{words}")  # the title starts with them: a name (`DREAM: …`)
         implies.append(not negated)
+        if isinstance(text, And):
+            titles.append(f"title : {words}")
+            implies.append(not negated)
     joined = kept[0] if len(kept) == 1 else (
         And(tuple(kept)) if isinstance(text, And) else Or(tuple(kept)))
     titles.append(to_fts(_in_title(joined)))

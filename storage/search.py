@@ -1,15 +1,22 @@
-"""Search the paper archive with a parsed query: title tiers, BM25, an upvote prior.
+"""Search the paper archive with a parsed query: title tiers, then BM25 and an upvote prior.
 
-`storage.ranking` plans the query: its MATCH, its SQL filters, its title tiers. Most queries
-match few papers: they are read in one pass over the match, each scored by bm25 (title ×10)
-minus a small upvote prior and put in its title tier, best tier first. A query whose words
-are common (it matches more than `BIG_SHARE` of the archive, and at least `BIG_MIN` papers)
-would be scored paper by paper like that for tens of milliseconds, so its tiers are read
-best first from `titles_fts` (titles alone, ~10 tokens a paper) and search stops once the
-page is full; a tier that big is ordered by upvotes, read down the narrow `paper_rank`
-table's index: its words are so common that bm25 tells its papers apart by length alone.
-Then the page's papers and their snippets are fetched, so snippet() runs at most `limit`
-times.
+`storage.ranking` plans the query: its MATCH, its SQL filters and its title tiers. Search
+reads the tiers best first and stops once the page is full:
+
+- A title tier whose condition alone decides (no excluded words, no other fields) is read
+  from `titles_fts`, titles alone, ~10 tokens a paper: cheap whatever the words. Its papers
+  all have the words in the title, so they are ordered by upvotes.
+- The other tiers need the whole match. When it is small, one pass over it scores every
+  paper (bm25 with the title ×10, minus a small upvote prior) and sorts it into its tier.
+  When it is big (at least `BIG_SHARE` of the archive and `BIG_MIN` papers: the query's
+  words are common), each tier is read on its own, and a big tier by upvotes: bm25 would
+  tell its papers apart by length alone, and scoring them all costs what the bare query does.
+
+A tier "by upvotes" is read one of three ways, whichever its size makes cheapest: joined and
+sorted when it is small, down the `paper_rank` upvotes index testing each paper when it is
+dense there (giving up after `PROBE_FACTOR` papers per paper wanted), else down the same
+index against the tier's papers gathered once. Then the page's papers and their snippets are
+fetched, so snippet() runs at most `limit` times.
 """
 
 from __future__ import annotations
@@ -29,9 +36,8 @@ from storage.ranking import BM25_WEIGHTS, UPVOTE_PRIOR, SearchPlan, plan
 
 BIG_MIN = 2_000
 BIG_SHARE = 0.05
-# Reading a big tier down the upvotes index gives up after PROBE_FACTOR rows per paper
-# wanted (its papers are sparser there than its size said) and reads the tier whole.
-PROBE_FACTOR = 12
+PROBE_FACTOR = 25  # papers tested per paper wanted, for a one-word test
+SMALL_TIER = 200  # a tier this small is joined and sorted whole
 SNIPPET_TOKENS = 16
 
 _BM25 = f"bm25(papers_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
@@ -49,7 +55,7 @@ def _member(table: str) -> str:
 
 
 class _Scope:
-    """What every step of one search shares: the filters and the archive's size."""
+    """One search's reads: the filters, the day span and the archive's size."""
 
     def __init__(self, db: sqlite_utils.Database, p: SearchPlan,
                  days: Iterable[date] | None) -> None:
@@ -73,43 +79,62 @@ class _Scope:
         """' AND …' for the filters, and their parameters."""
         return "".join(f" AND {c}" for c in self.where), list(self.params)
 
-    def fts_span(self, table: str) -> tuple[str, list[Any]]:
+    def fts_span(self, table: str, qualified: bool = True) -> tuple[str, list[Any]]:
         """' AND rowid BETWEEN …' on an FTS5 table when a day filter narrows the pks."""
         if self.span is None:
             return "", []
-        return f" AND {table}.rowid BETWEEN ? AND ?", list(self.span)
+        return f" AND {f'{table}.' if qualified else ''}rowid BETWEEN ? AND ?", list(self.span)
 
-    def is_big(self, match: str, table: str = MAIN) -> bool:
-        """True when `match` has at least `big` papers (counted no further than that)."""
-        if self.span is not None:
-            return False  # a few days' papers: always few enough to score
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)"
-        return int(self.db.execute(sql, [match, self.big]).fetchone()[0]) >= self.big
+    def size(self, match: str, table: str = MAIN) -> int:
+        """How many papers `match` has, counted no further than `big`."""
+        span, span_params = self.fts_span(table)
+        sql = (f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?{span} "
+               "LIMIT ?)")
+        return int(self.db.execute(sql, [match, *span_params, self.big]).fetchone()[0])
 
-    def scored(self, match: str, need: int, table: str = MAIN) -> list[Row]:
-        """The best `need` papers of `match` passing the filters, by bm25 and the prior."""
-        bm25 = _BM25 if table == MAIN else f"bm25({table})"
-        return self._read(table, match, need, f"{bm25} - {_PRIOR}")
+    def best(self, match: str, need: int, member: str | None = None) -> list[Row]:
+        """The best `need` papers of `match` (on papers_fts) passing the filters: by bm25 and
+        the prior, or by upvotes when `match` is big."""
+        if self.size(match) >= self.big:
+            return self.upvoted(match, need, MAIN, member)
+        return self._join(MAIN, match, need, f"{_BM25} - {_PRIOR}", member)
 
     def upvoted(self, match: str, need: int, table: str = MAIN,
-                also: tuple[str, str] | None = None) -> list[Row]:
-        """The `need` most upvoted papers of `match` (and of `also`, a (table, match)) that
-        pass the filters: down the upvotes index while they are dense there, else read whole."""
-        checks = [(table, match), *([also] if also else [])]
-        probed = self._probe(checks, need)
-        if probed is not None:
-            return probed
-        if also is not None:  # a title condition and the whole match: one MATCH on papers_fts
-            table, match = MAIN, f"({also[1]}) AND ({match})"
-        return self._read(table, match, need, None)
+                member: str | None = None) -> list[Row]:
+        """The `need` most upvoted papers of `match` on `table` (also matching `member` on
+        papers_fts) that pass the filters."""
+        size = self.size(match, table)
+        if size <= SMALL_TIER:
+            return self._join(table, match, need, None, member)
+        checks = [(table, match), *([(MAIN, member)] if member else [])]
+        if size >= self.big:
+            probed = self._probe(checks, need)
+            if probed is not None:
+                return probed
+        return self._gathered(checks, need)
+
+    def _join(self, table: str, match: str, need: int, score: str | None,
+              member: str | None) -> list[Row]:
+        """Every paper of `match` on `table` passing the filters, sorted, `need` kept."""
+        span, span_params = self.fts_span(table)
+        filters, params = self.filters()
+        also = f" AND {_member(MAIN)}" if member else ""
+        order = f"score, {_TIES}" if score else _TIES
+        sql = (f"SELECT r.pk, {score or 'NULL'} AS score FROM {table} "
+               f"CROSS JOIN paper_rank r ON r.pk = {table}.rowid "
+               f"WHERE {table} MATCH ?{span}{also}{filters} ORDER BY {order} LIMIT ?")
+        args = [match, *span_params, *([member] if member else []), *params, need]
+        return [(pk, sc) for pk, sc in self.db.execute(sql, args).fetchall()]
 
     def _probe(self, checks: list[tuple[str, str]], need: int) -> list[Row] | None:
-        """Walk the upvotes index testing each paper; None when the budget ran out first."""
+        """Down the upvotes index testing each paper; None when the budget ran out first."""
         filters, params = self.filters()
         test = " AND ".join(_member(table) for table, _ in checks)
-        budget = PROBE_FACTOR * need
-        sql = (f"SELECT r.pk, {test} FROM paper_rank r WHERE 1{filters} "
-               f"ORDER BY {_TIES} LIMIT ?")
+        # A test costs about one doclist seek per phrase: fewer tests for longer queries.
+        phrases = sum(m.count('"') // 2 for _, m in checks)
+        budget = PROBE_FACTOR * need // max(1, phrases - 1)
+        sql = (f"SELECT r.pk, {test} FROM paper_rank r INDEXED BY paper_rank_order "
+               f"WHERE 1{filters} ORDER BY {_TIES} LIMIT ?")
         found: list[Row] = []
         scanned = 0
         cursor = self.db.execute(sql, [*(m for _, m in checks), *params, budget])
@@ -122,17 +147,15 @@ class _Scope:
         cursor.close()
         return found if len(found) == need or scanned < budget else None
 
-    def _read(self, table: str, match: str, need: int, score: str | None) -> list[Row]:
-        """Every paper of `match` on `table` passing the filters, the best `need` kept."""
-        span, span_params = self.fts_span(table)
+    def _gathered(self, checks: list[tuple[str, str]], need: int) -> list[Row]:
+        """Down the upvotes index against the papers of each check, gathered once."""
         filters, params = self.filters()
-        select = score or "NULL"
-        order = f"score, {_TIES}" if score else _TIES
-        sql = (f"SELECT r.pk, {select} AS score FROM {table} "
-               f"CROSS JOIN paper_rank r ON r.pk = {table}.rowid "
-               f"WHERE {table} MATCH ?{span}{filters} ORDER BY {order} LIMIT ?")
-        rows = self.db.execute(sql, [match, *span_params, *params, need]).fetchall()
-        return [(pk, score) for pk, score in rows]
+        tests = " AND ".join(f"r.pk IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
+                             for table, _ in checks)
+        sql = (f"SELECT r.pk, NULL FROM paper_rank r INDEXED BY paper_rank_order "
+               f"WHERE {tests}{filters} ORDER BY {_TIES} LIMIT ?")
+        rows = self.db.execute(sql, [*(m for _, m in checks), *params, need]).fetchall()
+        return [(pk, None) for pk, _ in rows]
 
     def unranked(self, need: int, without: str | None = None) -> list[Row]:
         """The `need` most upvoted papers passing the filters (and not matching `without`)."""
@@ -143,45 +166,51 @@ class _Scope:
         rows = self.db.execute(sql, [*([without] if without else []), *params, need])
         return [(pk, None) for pk, _ in rows.fetchall()]
 
-    def tier(self, match: str, need: int) -> list[Row]:
-        """The best `need` papers of a match with no title tiers."""
-        return self.upvoted(match, need) if self.is_big(match) else self.scored(match, need)
-
-    def tiered(self, p: SearchPlan, need: int) -> list[Row]:
-        """The best `need` papers of a small match in one pass: by tier, then score."""
+    def one_pass(self, p: SearchPlan, need: int, first: int) -> list[Row]:
+        """The best `need` papers of tiers `first`… of a small match, in one pass over it."""
         span, span_params = self.fts_span(MAIN)
-        own_span = span.replace(f"{MAIN}.", "")
+        own, own_params = self.fts_span(TITLES, qualified=False)
         filters, params = self.filters()
+        last = len(p.titles)
         flags = " ".join(f"WHEN {MAIN}.rowid IN (SELECT rowid FROM {TITLES} WHERE "
-                         f"{TITLES} MATCH ?{own_span}) THEN {i}" for i in range(len(p.titles)))
-        sql = (f"SELECT r.pk, {_BM25} - {_PRIOR} AS score, CASE {flags} "
-               f"ELSE {len(p.titles)} END AS tier FROM {MAIN} "
-               f"CROSS JOIN paper_rank r ON r.pk = {MAIN}.rowid "
-               f"WHERE {MAIN} MATCH ?{span}{filters} ORDER BY tier, score, {_TIES} LIMIT ?")
-        flag_params = [x for t in p.titles for x in (t, *span_params)]
-        rows = self.db.execute(sql, [*flag_params, p.rank, *span_params, *params, need])
-        return [(pk, score) for pk, score, _ in rows.fetchall()]
+                         f"{TITLES} MATCH ?{own}) THEN {i}" for i in range(last))
+        inner = (f"SELECT r.pk AS pk, CASE {flags} ELSE {last} END AS tier, "
+                 f"{_BM25} - {_PRIOR} AS bm, r.upvotes AS up, r.day AS day, r.id AS id "
+                 f"FROM {MAIN} CROSS JOIN paper_rank r ON r.pk = {MAIN}.rowid "
+                 f"WHERE {MAIN} MATCH ?{span}{filters}")
+        # Title tiers go by upvotes, the last (words elsewhere only) by bm25 and the prior.
+        score = f"CASE WHEN tier = {last} THEN bm END"
+        sql = (f"SELECT pk, {score} FROM ({inner}) WHERE tier >= ? "
+               f"ORDER BY tier, {score}, up DESC, day DESC, id LIMIT ?")
+        flag_params = [x for t in p.titles for x in (t, *own_params)]
+        args = [*flag_params, p.rank, *span_params, *params, first, need]
+        return [(pk, sc) for pk, sc in self.db.execute(sql, args).fetchall()]
 
-    def common(self, p: SearchPlan, need: int) -> list[Row]:
-        """The best `need` papers of a big match: title tiers best first, then the rest."""
+    def titled(self, p: SearchPlan, need: int) -> list[Row]:
+        """The ranking of a query with title tiers (see the module docstring)."""
         assert p.rank is not None
         rows: list[Row] = []
         better: str | None = None
-        for title, exact in zip(p.titles, p.exact, strict=True):
+        first = 0
+        if self.span is None:  # a day filter leaves few papers: one pass reads them all
+            for title, exact in zip(p.titles, p.exact, strict=True):
+                if not exact:
+                    break
+                match = f"({title}) NOT ({better})" if better else title
+                rows += self.upvoted(match, need - len(rows), TITLES)
+                better, first = title, first + 1
+                if len(rows) >= need:
+                    return rows
+        if self.span is not None or self.size(p.rank) < self.big:
+            return rows + self.one_pass(p, need - len(rows), first)
+        for title in p.titles[first:]:  # a big match: the other title tiers one by one
             match = f"({title}) NOT ({better})" if better else title
-            also = None if exact else (MAIN, p.rank)
-            want = need - len(rows)
-            if self.is_big(match, TITLES):
-                rows += self.upvoted(match, want, TITLES, also)
-            elif exact:
-                rows += self.scored(match, want, TITLES)
-            else:  # the title condition and the whole match, on papers_fts (title : …)
-                rows += self.scored(f"({p.rank}) AND ({match})", want)
+            rows += self.upvoted(match, need - len(rows), TITLES, p.rank)
             better = title
             if len(rows) >= need:
                 return rows
         rest = f"({p.rank}) NOT ({better})" if better else p.rank
-        return rows + self.upvoted(rest, need - len(rows))
+        return rows + self.best(rest, need - len(rows))
 
 
 def _ranked(scope: _Scope, p: SearchPlan, want: int) -> list[Row]:
@@ -191,13 +220,9 @@ def _ranked(scope: _Scope, p: SearchPlan, want: int) -> list[Row]:
     if p.rank is None:
         return scope.unranked(want)
     if p.covers:
-        if not p.titles:
-            return scope.tier(p.rank, want)
-        if scope.span is not None or not scope.is_big(p.rank):
-            return scope.tiered(p, want)
-        return scope.common(p, want)
+        return scope.titled(p, want) if p.titles else scope.best(p.rank, want)
     # `where` is the whole query: papers with a positive word first, then the rest.
-    rows = scope.tier(p.rank, want)
+    rows = scope.best(p.rank, want)
     if len(rows) < want:
         rows += scope.unranked(want - len(rows), p.rank)
     return rows
@@ -207,11 +232,13 @@ def _snippets(db: sqlite_utils.Database, highlight: str, pks: list[int]) -> dict
     """snippet() for just these papers (each matches `highlight`), by primary key."""
     if not pks:
         return {}
+    # A literal IN list reaches FTS5 as one rowid lookup per paper; a subquery would make it
+    # walk every paper the words are in.
     sql = (
         f"SELECT rowid, snippet(papers_fts, -1, '**', '**', '…', {SNIPPET_TOKENS}) "
-        f"FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN {_JSON}"
+        f"FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({', '.join('?' * len(pks))})"
     )
-    return dict(db.execute(sql, [highlight, json.dumps(pks)]).fetchall())
+    return dict(db.execute(sql, [highlight, *pks]).fetchall())
 
 
 def search(
@@ -235,8 +262,7 @@ def search(
         ranked = _ranked(scope, p, offset + limit)[offset:] if limit else []
         pks = json.dumps([pk for pk, _ in ranked])
         rows = {r["pk"]: r for r in db.query(f"SELECT * FROM papers WHERE pk IN {_JSON}", [pks])}
-        with_text = [pk for pk, score in ranked if score is not None or p.covers]
-        snippets = _snippets(db, p.highlight, with_text) if p.highlight else {}
+        snippets = _snippets(db, p.highlight, [pk for pk, _ in ranked]) if p.highlight else {}
     return [SearchHit(paper=row_to_paper(rows[pk]), snippet=snippets.get(pk),
                       score=-float(score) if score is not None else 0.0)
             for pk, score in ranked]

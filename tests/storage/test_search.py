@@ -80,15 +80,19 @@ def test_exact_ties_are_broken_by_id():
     assert ids(store, "diffusion") == ["a", "b"]
 
 
-def test_text_hit_scores_are_higher_is_better_and_non_increasing():
+def test_title_hits_go_by_upvotes_and_the_rest_by_a_higher_is_better_score():
     store = store_with(
         make_paper("a", title="Diffusion", upvotes=5),
+        make_paper("a2", title="Diffusion models", upvotes=9),
         make_paper("b", summary="diffusion here"),
         make_paper("c", authors=("Diffusion Smith",)),
     )
-    scores = [h.score for h in search(store.db, parse("diffusion"))]
-    assert len(scores) == 3
-    assert scores == sorted(scores, reverse=True)
+    hits = search(store.db, parse("diffusion"))
+    assert [h.paper.id for h in hits[:2]] == ["a2", "a"]
+    assert [h.score for h in hits[:2]] == [0.0, 0.0]
+    rest = [h.score for h in hits[2:]]
+    assert len(rest) == 2 and all(s != 0.0 for s in rest)
+    assert rest == sorted(rest, reverse=True)
 
 
 def test_hits_matching_only_a_filter_rank_after_text_hits():

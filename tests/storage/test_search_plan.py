@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -89,16 +88,16 @@ def _or_scores(store: Store, match: str) -> dict[str, float]:
     return {pid: -(s - UPVOTE_PRIOR * math.log(1 + up)) for pid, s, up in rows}
 
 
-def test_and_ranking_scores_hits_exactly_like_the_or_of_their_words():
+def test_and_ranking_scores_untitled_hits_exactly_like_the_or_of_their_words():
     store = store_with(
-        make_paper("both", title="Diffusion for video", upvotes=4),
-        make_paper("title", title="Video diffusion", summary="video video", upvotes=1),
-        make_paper("abstract", summary="diffusion and video", upvotes=9),
-        make_paper("one", title="Diffusion only", upvotes=50),
+        make_paper("both", summary="Diffusion for video", upvotes=4),
+        make_paper("keywords", summary="video video", ai_keywords=("diffusion",), upvotes=1),
+        make_paper("abstract", summary="diffusion and video, diffusion", upvotes=9),
+        make_paper("one", summary="Diffusion only", upvotes=50),
     )
     expected = _or_scores(store, '"diffusion" OR "video"')
     hits = search(store.db, parse("diffusion video -survey upvotes:>=1"))
-    both_words = sorted(["both", "title", "abstract"], key=lambda pid: -expected[pid])
+    both_words = sorted(["both", "keywords", "abstract"], key=lambda pid: -expected[pid])
     assert [h.paper.id for h in hits] == both_words
     for hit in hits:
         assert hit.score == pytest.approx(expected[hit.paper.id], rel=1e-12)
@@ -151,10 +150,10 @@ def test_snippets_are_computed_only_for_the_returned_page(monkeypatch):
     assert len(hits) == 2 and all(h.snippet for h in hits)
     snippet_calls = [params for sql, params in calls if "snippet(" in sql]
     assert len(snippet_calls) == 1
-    match, pks = snippet_calls[0]
+    match, *pks = snippet_calls[0]
     assert match == '"agents"'
     pk_of = dict(execute("SELECT id, pk FROM papers").fetchall())
-    assert json.loads(pks) == [pk_of[h.paper.id] for h in hits]
+    assert pks == [pk_of[h.paper.id] for h in hits]
 
 
 def test_filter_only_page_runs_no_snippet_query(monkeypatch):
@@ -190,9 +189,11 @@ def test_generated_queries_page_consistently(papers: list[Paper], text: str, siz
     for offset in range(0, len(full), size):
         paged += [(h.paper.id, h.snippet, h.score) for h in search(store.db, query, size, offset)]
     assert paged == full
-    # Text hits (the ones with a snippet) come first, best score first.
+    # Text hits (the ones with a snippet) come first; those scored (not in a title tier,
+    # which goes by upvotes) best score first.
     text_hits = [score for _, snippet, score in full if snippet is not None]
     assert [snippet is not None for _, snippet, _ in full] == [True] * len(text_hits) + [False] * (
         len(full) - len(text_hits)
     )
-    assert text_hits == sorted(text_hits, reverse=True)
+    scored = [score for score in text_hits if score != 0.0]
+    assert scored == sorted(scored, reverse=True)

@@ -21,19 +21,22 @@ from storage.store import Store
 from tests.storage.test_search import make_paper, store_with
 from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
 
-# (BIG_MIN, PROBE_FACTOR): every match small; every match "common" with probes that give up
-# at once (each tier read whole); every match common with probes that may succeed.
-MODES = {"small": (10**9, 12), "common, read whole": (1, 0), "common, probed": (1, 3)}
+# (BIG_MIN, PROBE_FACTOR, SMALL_TIER): every match small; every match "common", tiers joined
+# and sorted; common, probes that give up at once (tiers gathered); common, probes that may
+# succeed.
+MODES = {"small": (10**9, 25, 200), "common, joined": (1, 25, 10**9),
+         "common, gathered": (1, 0, 0), "common, probed": (1, 3, 0)}
 
 
 @contextmanager
 def mode(name: str) -> Iterator[None]:
     """Run searches with the size thresholds of one mode."""
-    big_min, factor = MODES[name]
+    big_min, factor, small = MODES[name]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search_module, "BIG_MIN", big_min)
         patch.setattr(search_module, "BIG_SHARE", 0.0)
         patch.setattr(search_module, "PROBE_FACTOR", factor)
+        patch.setattr(search_module, "SMALL_TIER", small)
         yield
 
 
