@@ -166,24 +166,28 @@ class _Scope:
         rows = self.db.execute(sql, [*([without] if without else []), *params, need])
         return [(pk, None) for pk, _ in rows.fetchall()]
 
-    def one_pass(self, p: SearchPlan, need: int, first: int) -> list[Row]:
-        """The best `need` papers of tiers `first`… of a small match, in one pass over it."""
+    def one_pass(self, p: SearchPlan, need: int, first: int, taken: list[Row]) -> list[Row]:
+        """The best `need` papers of tiers `first`… of a small match, in one pass over it;
+        `taken` are every paper of the tiers before (read already)."""
         span, span_params = self.fts_span(MAIN)
         own, own_params = self.fts_span(TITLES, qualified=False)
         filters, params = self.filters()
         last = len(p.titles)
         flags = " ".join(f"WHEN {MAIN}.rowid IN (SELECT rowid FROM {TITLES} WHERE "
-                         f"{TITLES} MATCH ?{own}) THEN {i}" for i in range(last))
-        inner = (f"SELECT r.pk AS pk, CASE {flags} ELSE {last} END AS tier, "
+                         f"{TITLES} MATCH ?{own}) THEN {i}" for i in range(first, last))
+        tier = f"CASE {flags} ELSE {last} END" if flags else str(last)
+        skip = f" AND r.pk NOT IN {_JSON}" if taken else ""
+        inner = (f"SELECT r.pk AS pk, {tier} AS tier, "
                  f"{_BM25} - {_PRIOR} AS bm, r.upvotes AS up, r.day AS day, r.id AS id "
                  f"FROM {MAIN} CROSS JOIN paper_rank r ON r.pk = {MAIN}.rowid "
-                 f"WHERE {MAIN} MATCH ?{span}{filters}")
+                 f"WHERE {MAIN} MATCH ?{span}{skip}{filters}")
         # Title tiers go by upvotes, the last (words elsewhere only) by bm25 and the prior.
         score = f"CASE WHEN tier = {last} THEN bm END"
-        sql = (f"SELECT pk, {score} FROM ({inner}) WHERE tier >= ? "
+        sql = (f"SELECT pk, {score} FROM ({inner}) "
                f"ORDER BY tier, {score}, up DESC, day DESC, id LIMIT ?")
-        flag_params = [x for t in p.titles for x in (t, *own_params)]
-        args = [*flag_params, p.rank, *span_params, *params, first, need]
+        flag_params = [x for t in p.titles[first:] for x in (t, *own_params)]
+        skipped = [json.dumps([pk for pk, _ in taken])] if taken else []
+        args = [*flag_params, p.rank, *span_params, *skipped, *params, need]
         return [(pk, sc) for pk, sc in self.db.execute(sql, args).fetchall()]
 
     def titled(self, p: SearchPlan, need: int) -> list[Row]:
@@ -202,7 +206,7 @@ class _Scope:
                 if len(rows) >= need:
                     return rows
         if self.span is not None or self.size(p.rank) < self.big:
-            return rows + self.one_pass(p, need - len(rows), first)
+            return rows + self.one_pass(p, need - len(rows), first, rows)
         for title in p.titles[first:]:  # a big match: the other title tiers one by one
             match = f"({title}) NOT ({better})" if better else title
             rows += self.upvoted(match, need - len(rows), TITLES, p.rank)
