@@ -99,6 +99,7 @@ class SearchPlan:
     highlight: str | None
     titles: tuple[str, ...] = ()
     exact: tuple[bool, ...] = ()
+    partial: bool = False  # the last title tier is "some of the words in the title"
 
 
 def _simplify(node: Node) -> Node:
@@ -147,13 +148,14 @@ def _titled(node: Node) -> bool:
     return all(leaf.field in (None, "title") for leaf in _leaves(node))
 
 
-def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool, ...]]:
-    """The title tiers' conditions for the positive part `text` of a query, best first, and
-    whether each implies the query's match (`negated`: the query also excludes words)."""
+def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool, ...], bool]:
+    """The title tiers' conditions for the positive part `text` of a query, best first,
+    whether each implies the query's match (`negated`: the query also excludes words), and
+    whether the last is "some of the words" (for words ANDed)."""
     children = text.children if isinstance(text, And | Or) else (text,)
     kept = [c for c in children if _titled(c)]
     if not kept:
-        return (), ()
+        return (), (), False
     every = len(kept) == len(children)
     titles: list[str] = []
     implies: list[bool] = []
@@ -170,10 +172,11 @@ def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool,
     titles.append(to_fts(_in_title(joined)))
     implies.append(not negated and (every or isinstance(text, Or)))
     free = list(dict.fromkeys(replace(x, field="title") for x in _leaves(joined)))
-    if isinstance(text, And) and len(free) > 1:
+    partial = isinstance(text, And) and len(free) > 1
+    if partial:
         titles.append(to_fts(Or(tuple(free))))
         implies.append(False)
-    return tuple(titles), tuple(implies)
+    return tuple(titles), tuple(implies), partial
 
 
 def plan(query: Query) -> SearchPlan:

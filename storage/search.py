@@ -11,6 +11,7 @@ reads the tiers best first and stops once the page is full:
   When it is big (at least `BIG_SHARE` of the archive and `BIG_MIN` papers: the query's
   words are common), each tier is read on its own, and a big tier by upvotes: bm25 would
   tell its papers apart by length alone, and scoring them all costs what the bare query does.
+  "Some of the words in the title" is then no tier of its own but part of the last.
 
 A tier "by upvotes" is read one of three ways, whichever its size makes cheapest: joined and
 sorted when it is small, down the `paper_rank` upvotes index testing each paper when it is
@@ -95,15 +96,16 @@ class _Scope:
     def best(self, match: str, need: int, member: str | None = None) -> list[Row]:
         """The best `need` papers of `match` (on papers_fts) passing the filters: by bm25 and
         the prior, or by upvotes when `match` is big."""
-        if self.size(match) >= self.big:
-            return self.upvoted(match, need, MAIN, member)
+        size = self.size(match)
+        if size >= self.big:
+            return self.upvoted(match, need, MAIN, member, size)
         return self._join(MAIN, match, need, f"{_BM25} - {_PRIOR}", member)
 
     def upvoted(self, match: str, need: int, table: str = MAIN,
-                member: str | None = None) -> list[Row]:
+                member: str | None = None, size: int | None = None) -> list[Row]:
         """The `need` most upvoted papers of `match` on `table` (also matching `member` on
-        papers_fts) that pass the filters."""
-        size = self.size(match, table)
+        papers_fts) that pass the filters; `size`: `match`'s, when counted already."""
+        size = self.size(match, table) if size is None else size
         if size <= SMALL_TIER:
             return self._join(table, match, need, None, member)
         checks = [(table, match), *([(MAIN, member)] if member else [])]
@@ -207,7 +209,10 @@ class _Scope:
                     return rows
         if self.span is not None or self.size(p.rank) < self.big:
             return rows + self.one_pass(p, need - len(rows), first, rows)
-        for title in p.titles[first:]:  # a big match: the other title tiers one by one
+        # A big match: the other title tiers one by one, but for "some of the words in the
+        # title": with common words it holds most of the archive, and reading it costs what
+        # the bare query does, so those papers go by upvotes with the rest.
+        for title in p.titles[first:len(p.titles) - p.partial]:
             match = f"({title}) NOT ({better})" if better else title
             rows += self.upvoted(match, need - len(rows), TITLES, p.rank)
             better = title
