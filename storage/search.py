@@ -39,6 +39,7 @@ BIG_MIN = 2_000
 BIG_SHARE = 0.05
 PROBE_FACTOR = 25  # papers tested per paper wanted, for a one-word test
 SMALL_TIER = 200  # a tier this small is joined and sorted whole
+MARK_TITLES = 500  # a match this small has its titles marked by FTS5 (see `one_pass`)
 SNIPPET_TOKENS = 16
 
 _BM25 = f"bm25(papers_fts, {', '.join(str(w) for w in BM25_WEIGHTS)})"
@@ -168,15 +169,23 @@ class _Scope:
         rows = self.db.execute(sql, [*([without] if without else []), *params, need])
         return [(pk, None) for pk, _ in rows.fetchall()]
 
-    def one_pass(self, p: SearchPlan, need: int, first: int, taken: list[Row]) -> list[Row]:
-        """The best `need` papers of tiers `first`… of a small match, in one pass over it;
-        `taken` are every paper of the tiers before (read already)."""
+    def one_pass(self, p: SearchPlan, need: int, first: int, taken: list[Row],
+                 size: int) -> list[Row]:
+        """The best `need` papers of tiers `first`… of a small match (of `size` papers), in
+        one pass over it; `taken` are every paper of the tiers before (read already)."""
         span, span_params = self.fts_span(MAIN)
         own, own_params = self.fts_span(TITLES, qualified=False)
         filters, params = self.filters()
         last = len(p.titles)
+        # "Some of the words in the title", for a few papers: FTS5 marks the match's words in
+        # each title (column 0) itself; gathering every title with one of the words would
+        # cost more. For many papers, reading each one's title costs more.
+        marked = p.partial and first < last and size <= MARK_TITLES
+        tested = range(first, last - marked)
         flags = " ".join(f"WHEN {MAIN}.rowid IN (SELECT rowid FROM {TITLES} WHERE "
-                         f"{TITLES} MATCH ?{own}) THEN {i}" for i in range(first, last))
+                         f"{TITLES} MATCH ?{own}) THEN {i}" for i in tested)
+        if marked:
+            flags += f" WHEN instr(highlight({MAIN}, 0, char(1), ''), char(1)) THEN {last - 1}"
         tier = f"CASE {flags} ELSE {last} END" if flags else str(last)
         skip = f" AND r.pk NOT IN {_JSON}" if taken else ""
         inner = (f"SELECT r.pk AS pk, {tier} AS tier, "
@@ -187,7 +196,7 @@ class _Scope:
         score = f"CASE WHEN tier = {last} THEN bm END"
         sql = (f"SELECT pk, {score} FROM ({inner}) "
                f"ORDER BY tier, {score}, up DESC, day DESC, id LIMIT ?")
-        flag_params = [x for t in p.titles[first:] for x in (t, *own_params)]
+        flag_params = [x for i in tested for x in (p.titles[i], *own_params)]
         skipped = [json.dumps([pk for pk, _ in taken])] if taken else []
         args = [*flag_params, p.rank, *span_params, *skipped, *params, need]
         return [(pk, sc) for pk, sc in self.db.execute(sql, args).fetchall()]
@@ -207,8 +216,9 @@ class _Scope:
                 better, first = title, first + 1
                 if len(rows) >= need:
                     return rows
-        if self.span is not None or self.size(p.rank) < self.big:
-            return rows + self.one_pass(p, need - len(rows), first, rows)
+        size = self.size(p.rank)
+        if self.span is not None or size < self.big:
+            return rows + self.one_pass(p, need - len(rows), first, rows, size)
         # A big match: the other title tiers one by one, but for "some of the words in the
         # title": with common words it holds most of the archive, and reading it costs what
         # the bare query does, so those papers go by upvotes with the rest.

@@ -21,22 +21,24 @@ from storage.store import Store
 from tests.storage.test_search import make_paper, store_with
 from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
 
-# (BIG_MIN, PROBE_FACTOR, SMALL_TIER): every match small; every match "common", tiers joined
-# and sorted; common, probes that give up at once (tiers gathered); common, probes that may
-# succeed.
-MODES = {"small": (10**9, 25, 200), "common, joined": (1, 25, 10**9),
-         "common, gathered": (1, 0, 0), "common, probed": (1, 3, 0)}
+# (BIG_MIN, PROBE_FACTOR, SMALL_TIER, MARK_TITLES): every match small, titles marked by FTS5;
+# small, titles gathered; every match "common", tiers joined and sorted; common, probes that
+# give up at once (tiers gathered); common, probes that may succeed.
+MODES = {"small": (10**9, 25, 200, 500), "small, gathered": (10**9, 25, 200, 0),
+         "common, joined": (1, 25, 10**9, 500), "common, gathered": (1, 0, 0, 500),
+         "common, probed": (1, 3, 0, 500)}
 
 
 @contextmanager
 def mode(name: str) -> Iterator[None]:
     """Run searches with the size thresholds of one mode."""
-    big_min, factor, small = MODES[name]
+    big_min, factor, small, mark = MODES[name]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(search_module, "BIG_MIN", big_min)
         patch.setattr(search_module, "BIG_SHARE", 0.0)
         patch.setattr(search_module, "PROBE_FACTOR", factor)
         patch.setattr(search_module, "SMALL_TIER", small)
+        patch.setattr(search_module, "MARK_TITLES", mark)
         yield
 
 
@@ -73,7 +75,7 @@ def test_every_path_finds_the_matchers_papers_in_tier_order_and_pages_consistent
         paged: list[str] = []
         for offset in range(0, len(full), size):
             paged += [h.paper.id for h in search(store.db, query, size, offset)]
-        tier = tiers_of(store, text, common=name != "small")
+        tier = tiers_of(store, text, common=name.startswith("common"))
         assert count(store.db, query) == len(expected)
     assert set(full) == expected and len(full) == len(expected)
     assert paged == full
@@ -100,7 +102,7 @@ def test_title_phrase_then_all_words_then_some_then_none_whatever_the_upvotes(na
     assert got[0] == "phrase"
     assert set(got[1:3]) == {"prefix", "both"}
     # Common words: a title with some of them is no better than none, both go by upvotes.
-    assert got[3:] == (["one", "none"] if name == "small" else ["none", "one"])
+    assert got[3:] == (["none", "one"] if name.startswith("common") else ["one", "none"])
 
 
 def test_common_words_read_down_the_upvotes_index_when_their_tier_is_dense():
