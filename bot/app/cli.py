@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 from bot.app import logs
-from bot.app import wiring as app_module
-from bot.app.config import Settings, env_vars
 from bot.app.platforms import ConfigError
-from bot.app.wiring import App, build_app
-from bot.backfill import backfill as run_backfill
-from bot.delivery.digests import DIGEST_KIND
-from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
-from bot.query.parse import QueryError
-from bot.query.parse import parse as parse_query
+
+# Each command imports what it uses when it runs: `--help` pays for neither the wiring (the
+# core, storage, the platforms) nor the settings (pydantic), `search` for storage alone.
+if TYPE_CHECKING:
+    from bot.app.config import Settings
+    from bot.app.wiring import App
+    from storage.store import Store
 
 T = TypeVar("T")
 
@@ -52,6 +49,10 @@ def fail(message: str) -> NoReturn:
 
 
 def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from bot.app.config import Settings
+
     try:
         return Settings()
     except ValidationError as exc:
@@ -80,10 +81,14 @@ def _channel(key: str | None) -> ChannelRef:
 
 
 def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
+    import asyncio
+
+    from bot.app import wiring
+
     settings = _settings()
     logs.setup(settings.log_level, err)
     try:
-        app = build_app(settings, out)
+        app = wiring.build_app(settings, out)
     except ConfigError as exc:
         fail(f"bad configuration: {exc}")
     except (sqlite3.Error, OSError) as exc:
@@ -98,6 +103,56 @@ def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+# The two settings a command that only reads the archive uses, with their defaults, and every
+# other variable Settings reads (tests/bot/app/test_cli_imports.py keeps these whole).
+ARCHIVE_SETTINGS = {"PAPERBOY_DB": "paperboy.db", "PAPERBOY_LOG_LEVEL": "INFO"}
+OTHER_SETTINGS = (
+    "PAPERBOY_HF_URL", "HF_TOKEN", "PAPERBOY_POLL_MINUTES", "PAPERBOY_DIGEST_TIME",
+    "PAPERBOY_TIMEZONE", "PAPERBOY_CONSOLE_DIGEST", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_API_URL",
+    "PAPERBOY_SLACK_ADMINS_ONLY", "DISCORD_TOKEN", "DISCORD_API_URL", "DISCORD_GATEWAY_URL",
+    "PAPERBOY_HTTP_HOST", "PAPERBOY_HTTP_PORT",
+)
+
+
+def _archive_settings() -> tuple[str, str, Settings | None]:
+    """The database path and log level as Settings reads them, and Settings when it had to be
+    built. While nothing else is configured (no `.env` file, no other variable, a valid
+    level) Settings would hold its defaults but for those two, so they are read without
+    pydantic; otherwise Settings reads (and validates) everything, as for every command."""
+    env = {name.lower(): value for name, value in os.environ.items()}  # as pydantic-settings
+    db, level = (env.get(name.lower(), default) for name, default in ARCHIVE_SETTINGS.items())
+    if (os.path.lexists(".env") or level.upper() not in logs.LEVELS
+            or any(name.lower() in env for name in OTHER_SETTINGS)):
+        settings = _settings()
+        return settings.db, settings.log_level, settings
+    return db, level.upper(), None
+
+
+def _with_store(work: Callable[[Store], T]) -> T:
+    """`_with_app` for a command that only reads the archive: the same settings and checks,
+    the same errors, but no core, feed or platform is built (nor imported)."""
+    from bot.app.platforms import check_platforms
+    from storage.store import Store
+
+    db, level, settings = _archive_settings()
+    logs.setup(level, err)
+    try:
+        store = Store(db)
+    except (sqlite3.Error, OSError) as exc:
+        fail(f"cannot open the database {db}: {exc}")
+    try:
+        if settings is not None:  # else no platform is configured: nothing to check
+            check_platforms(settings)
+    except ConfigError as exc:
+        store.close()
+        fail(f"bad configuration: {exc}")
+    try:
+        return work(store)
+    finally:
+        store.close()
+
+
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
@@ -105,7 +160,9 @@ def _print_json(data: Any) -> None:
 @cli.command()
 def run() -> None:
     """Run the bot: poll the feed, post digests and alerts, answer commands typed on stdin."""
-    _with_app(app_module.run)
+    from bot.app import wiring
+
+    _with_app(wiring.run)
 
 
 @cli.command()
@@ -135,6 +192,8 @@ def backfill(
     delay: Annotated[float, typer.Option("--delay", min=0, help="Seconds between days.")] = 0.5,
 ) -> None:
     """Load past Daily Papers days into the archive (resumable; no alerts)."""
+    from bot.backfill import backfill as run_backfill
+
     first = _day(since, "--since")
     assert first is not None
 
@@ -170,22 +229,27 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search every stored paper (BM25 ranking, title first, mild upvote prior)."""
+    from bot.query.parse import QueryError
+    from bot.query.parse import parse as parse_query
+
     try:
         parsed = parse_query(query)
     except QueryError as exc:
         fail(str(exc))
 
-    async def work(app: App) -> None:
-        hits = app.store.search(parsed, limit=limit)
+    def work(store: Store) -> None:
+        hits = store.search(parsed, limit=limit)
         if as_json:
             _print_json([{**h.paper.as_json(), "snippet": h.snippet} for h in hits])
             return
+        from adapters.console.render import render_reply
         from bot.domain import Reply
 
         text = f"{len(hits)} results for {query}" if hits else f"No stored paper matches {query}"
-        app.console.show(Reply(text=text, hits=tuple(hits), title="Search"))
+        # What ConsolePublisher.show prints, without the adapter's asyncio and stdin machinery.
+        out.print(render_reply(Reply(text=text, hits=tuple(hits), title="Search")))
 
-    _with_app(work)
+    _with_store(work)
 
 
 @cli.command()
@@ -199,6 +263,9 @@ def digest(
         "--weekly", help="The weekly roll-up of the day's ISO week instead.")] = False,
 ) -> None:
     """Print a day's digest (default: the newest stored day), or --send it to channels."""
+    from bot.delivery.digests import DIGEST_KIND
+    from bot.delivery.weekly import WEEKLY_KIND
+
     day = _day(date_)
     kind = WEEKLY_KIND if weekly else DIGEST_KIND
 
@@ -224,13 +291,15 @@ def digest(
 
 async def _send_digests(app: App, kind: str, day: date, top: int | None,
                         key: str | None) -> None:
+    from bot.app.wiring import ensure_console_channel
+
     # First finish what an earlier run left in flight (a crash, a kill): its posts are
     # confirmed or completed, never repeated.
     await app.core.recover()
     if key:
         targets = [_channel(key)]
     else:
-        app_module.ensure_console_channel(app)
+        ensure_console_channel(app)
         targets = [s.channel for s in app.store.schedules(kind, enabled=True)]
     if not targets:
         fail(f"no channel has the {app.core.timed(kind).label} on; pass --channel KEY")
@@ -308,6 +377,7 @@ def discord_invite(
     )] = None,
 ) -> None:
     """Print the link that adds paperboy to a Discord server, with the permissions it needs."""
+    from bot.app import wiring
 
     async def work(app: App) -> None:
         app_id = application_id
@@ -315,10 +385,10 @@ def discord_invite(
             if app.platform("discord") is None:
                 fail("set DISCORD_TOKEN, or pass --application-id")
             try:
-                app_id = await app_module.discord_application_id(app)
+                app_id = await wiring.discord_application_id(app)
             except ConfigError as exc:
                 fail(str(exc))
-        out.print(app_module.discord_invite_url(app_id), markup=False, highlight=False,
+        out.print(wiring.discord_invite_url(app_id), markup=False, highlight=False,
                   soft_wrap=True)
 
     _with_app(work)
@@ -327,6 +397,10 @@ def discord_invite(
 @cli.command("config")
 def config_() -> None:
     """List every environment variable paperboy reads, with its default."""
+    from rich.table import Table
+
+    from bot.app.config import env_vars
+
     table = Table("variable", "default", "meaning")
     for name, default, help_ in env_vars():
         table.add_row(name, default, help_)

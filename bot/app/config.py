@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.app.logs import LEVELS
 from bot.delivery.calendar import parse_hhmm, parse_timezone
 
 
@@ -154,8 +155,8 @@ class Settings(BaseSettings):
     @classmethod
     def _check_level(cls, value: str) -> str:
         level = value.upper()
-        if level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR")
+        if level not in LEVELS:
+            raise ValueError(f"must be one of {', '.join(LEVELS)}")
         return level
 
 

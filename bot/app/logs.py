@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.logging import RichHandler
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Slack tokens (xoxb-, xoxp-, xapp-, rotation xoxe.…), Hugging Face tokens, credentials after
 # `Bearer `/`Bot ` (at least 20 characters, so prose like "Bot removed" survives), and the
@@ -18,6 +19,7 @@ TOKEN_PATTERN = re.compile(
     r"|(?<=ticket=)[^&\s'\"]+)"
 )
 REDACTED = "[redacted]"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # what PAPERBOY_LOG_LEVEL may be
 # Libraries whose DEBUG output includes request and response bodies (and so tokens).
 CHATTY = ("slack_sdk", "slack_bolt", "discord", "aiohttp", "websockets")
 QUIET = ("httpx", "httpcore", "apscheduler")
@@ -49,6 +51,8 @@ class RedactTokens(logging.Filter):
 
 def setup(level: str, console: Console) -> None:
     """Log at `level` to `console`, with libraries held at INFO (or WARNING) and above."""
+    from rich.logging import RichHandler
+
     handler = RichHandler(console=console, show_path=False, rich_tracebacks=False)
     handler.addFilter(RedactTokens())
     logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]", handlers=[handler],

@@ -6,19 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO, TypeAlias
 
-from rich.console import Console
+# Each platform's adapter (and its library) is imported by its factory, only when its
+# credentials are set: a command that runs no platform never pays for one.
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from adapters.console.adapter import ConsolePlatform
-from adapters.discord.adapter import DiscordAdapter, DiscordConfig
-from adapters.slack.adapter import SlackAdapter, SlackConfig
-from bot.app.config import Settings
-from bot.commands.handlers import Handlers
-from bot.commands.table import CommandSpec, ParsedCommand
-from bot.domain import ChannelRef, Invocation, Reply
-from bot.ports import Publisher
-from storage.store import Store
+    from adapters.slack.adapter import SlackConfig
+    from bot.app.config import Settings
+    from bot.commands.handlers import Handlers
+    from bot.commands.table import CommandSpec, ParsedCommand
+    from bot.domain import ChannelRef, Invocation, Reply
+    from bot.ports import Publisher
+    from storage.store import Store
 
 
 class ConfigError(ValueError):
@@ -79,6 +80,8 @@ def secret(value: object) -> str | None:
 
 def slack_config(settings: Settings) -> SlackConfig:
     """The Slack adapter's view of the settings."""
+    from adapters.slack.adapter import SlackConfig
+
     return SlackConfig(
         api_url=settings.slack_api_url,
         db_path=settings.db,
@@ -93,15 +96,38 @@ def slack_config(settings: Settings) -> SlackConfig:
     )
 
 
-def slack(settings: Settings, desk: CommandDesk, store: Store,
-          clock: Callable[[], datetime]) -> Platform | str:
-    """Slack, when its credentials are set; else why not."""
+NO_SLACK = "no SLACK_BOT_TOKEN (with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) set"
+
+
+def checked_slack_config(settings: Settings) -> SlackConfig | None:
+    """The Slack adapter's view of the settings when any Slack credential is set, else None
+    (nothing of Slack is imported then); ConfigError for credentials that cannot work together."""
+    credentials = (settings.slack_bot_token, settings.slack_app_token,
+                   settings.slack_signing_secret, settings.slack_client_secret)
+    # With none set there is neither a mode nor a mistake (SlackConfig.problem) to report.
+    if not settings.slack_client_id and not any(secret(c) for c in credentials):
+        return None
     config = slack_config(settings)
     problem = config.problem()
     if problem:
         raise ConfigError(problem)
-    if config.mode is None:
-        return "no SLACK_BOT_TOKEN (with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) set"
+    return config
+
+
+def check_platforms(settings: Settings) -> None:
+    """Refuse what building the platforms would refuse, without building one (Discord needs
+    nothing but its token, so only Slack has settings to check)."""
+    checked_slack_config(settings)
+
+
+def slack(settings: Settings, desk: CommandDesk, store: Store,
+          clock: Callable[[], datetime]) -> Platform | str:
+    """Slack, when its credentials are set; else why not."""
+    config = checked_slack_config(settings)
+    if config is None or config.mode is None:
+        return NO_SLACK
+    from adapters.slack.adapter import SlackAdapter
+
     return SlackAdapter(config, desk.run)
 
 
@@ -134,13 +160,17 @@ def discord(settings: Settings, desk: CommandDesk, store: Store,
     token = secret(settings.discord_token)
     if not token:
         return "no DISCORD_TOKEN set"
+    from adapters.discord.adapter import DiscordAdapter, DiscordConfig
+
     config = DiscordConfig(token=token, api_url=settings.discord_api_url,
                            gateway_url=settings.discord_gateway_url)
     return DiscordAdapter(config, desk.run, desk.suggest,
                           kinds=StoredChannelKinds(store, clock))
 
 
-Factory = Callable[[Settings, CommandDesk, Store, Callable[[], datetime]], "Platform | str"]
+Factory: TypeAlias = (
+    "Callable[[Settings, CommandDesk, Store, Callable[[], datetime]], Platform | str]"
+)
 # Every chat platform, in start order; the console runs when none of them is configured.
 PLATFORMS: tuple[Factory, ...] = (slack, discord)
 
@@ -160,5 +190,7 @@ def build_platforms(
         else:
             platforms.append(made)
     if not platforms:
+        from adapters.console.adapter import ConsolePlatform
+
         platforms.append(ConsolePlatform(desk.handle, console, stdin))
     return platforms, missing
