@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.domain import (
     ChannelRef,
@@ -123,6 +123,18 @@ class Feed(Protocol):
         ...
 
 
+@runtime_checkable
+class MonthFeed(Feed, Protocol):
+    """A feed that can also answer a whole month (HF's `month=`); a feed without it is asked
+    by weeks and days."""
+
+    async def fetch_month(self, month: str) -> list[Paper] | None:
+        """Every paper of a month (`2025-10`), each with its day, plus any the source lists from
+        the few days just before the month (on their own days; not those days' whole lists);
+        None when the answer does not say every paper's day (then ask in smaller spans)."""
+        ...
+
+
 class Repository(Protocol):
     """Persistent state: papers, channels, subscriptions, the deliveries ledger, polls."""
 
@@ -160,6 +172,10 @@ class Repository(Protocol):
 
     def count_matches(self, query: Query, *, days: Iterable[date] | None = None) -> int:
         """How many stored papers (first listed on `days`, when given) match the query."""
+        ...
+
+    def optimize_search(self) -> int:
+        """Merge the search index's segments, a short write at a time; return the steps."""
         ...
 
     def channel(self, ref: ChannelRef) -> ChannelSettings | None:
@@ -201,8 +217,18 @@ class Repository(Protocol):
         """Remove a channel's subscription by id or exact query; None when not found."""
         ...
 
-    def subscriptions(self, ref: ChannelRef | None = None) -> list[Subscription]:
-        """Subscriptions of one channel, or of all channels."""
+    def subscriptions(self, ref: ChannelRef | None = None, *,
+                      since_version: int = 0) -> list[Subscription]:
+        """Subscriptions of one channel, or of all channels, oldest (lowest id) first; only
+        those added after `since_version`, when given."""
+        ...
+
+    def subscriptions_removed(self, since_version: int = 0) -> list[int]:
+        """Ids of the subscriptions removed after `since_version`."""
+        ...
+
+    def subscriptions_version(self) -> int:
+        """The version of the newest subscribe or unsubscribe (bumped with each)."""
         ...
 
     def take_delivery(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from bot.delivery.alerts import ALERT_KIND, match_alerts
+from bot.delivery.alerts import ALERT_KIND, AlertMatcher
 from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome, rebuild
@@ -28,8 +28,8 @@ from bot.domain import (
     PostKey,
     Schedule,
 )
-from bot.feed.client import FeedError
-from bot.ports import Feed, Publisher, Repository
+from bot.feed.client import FeedError, month_days
+from bot.ports import Feed, MonthFeed, Publisher, Repository
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,8 @@ class Paperboy:
         self.timed_kinds: dict[str, TimedKind] = {k.name: k for k in timed}
         self.kinds: dict[str, PostKind] = {**self.timed_kinds, ALERT_KIND: AlertKind()}
         self.deliverer = Deliverer(repo, self.publishers, clock, kinds=self.kinds)
+        # Every subscription, parsed and indexed once, kept in step with storage.
+        self.alert_matcher = AlertMatcher()
 
     # --- channels and schedules ----------------------------------------------------------
 
@@ -210,6 +212,54 @@ class Paperboy:
             self._store(report, papers, week_days(week), alert_from)
         return remaining
 
+    async def poll_month(self, month: str) -> tuple[PollReport, list[date]]:
+        """Fetch a month (`2025-10`) in one paged `month=` request and store it without alerts
+        (for a backfill: these papers are not news). Return what was stored and the month's
+        days still to ask one by one (see `_poll_span`); all of them when the feed cannot
+        answer by month, its answer could not be dated, or it failed."""
+        first, last = month_days(month)
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        if not isinstance(self.feed, MonthFeed):
+            return PollReport(days=days), days
+        try:
+            papers = await self.feed.fetch_month(month)
+        except FeedError as exc:
+            log.warning("fetching Daily Papers for %s failed (%s); asking day by day", month, exc)
+            papers = None
+        return self._poll_span(days, papers)
+
+    async def poll_week(self, week: str) -> tuple[PollReport, list[date]]:
+        """As `poll_month`, for an ISO week (`2026-W48`) in one paged `week=` request."""
+        days = week_days(week)
+        try:
+            papers = await self.feed.fetch_week(week)
+        except FeedError as exc:
+            log.warning("fetching Daily Papers for %s failed (%s); asking day by day", week, exc)
+            papers = None
+        return self._poll_span(days, papers)
+
+    def _poll_span(self, days: list[date], papers: list[Paper] | None
+                   ) -> tuple[PollReport, list[date]]:
+        """Store a month's or week's answer; return it and the days it leaves to ask by date.
+
+        The answer's papers are stored, each on its own day, also those of days outside the
+        span (HF's fuzzy edges): those days are not recorded, since the answer need not hold
+        their whole list. The span's days up to today are recorded as fetched, but for a
+        weekday without papers: Daily Papers has papers practically every weekday (§5), so an
+        empty one is confirmed with its own `date=` request rather than taken from an answer
+        that may have missed it (an API that serves months only from some date on answers
+        `[]`). Days after today are neither recorded nor asked: they have no papers yet.
+        """
+        report = PollReport(days=days)
+        if papers is None:
+            return report, days
+        today = self.clock().astimezone(UTC).date()
+        listed = {paper.day for paper in papers}
+        past = [day for day in days if day <= today]
+        left = [day for day in past if day not in listed and day.weekday() < 5]
+        self._store(report, papers, [day for day in past if day not in left], None)
+        return report, left
+
     def _store(self, report: PollReport, papers: list[Paper], days: Sequence[date],
                alert_from: date | None) -> None:
         """Store fetched papers and record the days they complete."""
@@ -229,7 +279,7 @@ class Paperboy:
             return Counter()
         papers = [paper for paper, _ in pending]
         before = {paper.id: upvotes for paper, upvotes in pending if upvotes is not None}
-        alerts = match_alerts(self.repo.subscriptions(), papers, before)
+        alerts = await self.alert_matcher.match(self.repo, papers, before)
         outcomes = await self._fan_out(alerts)
         self.repo.clear_pending_alerts(papers)
         return outcomes
@@ -238,7 +288,7 @@ class Paperboy:
         """Post one alert per (channel, paper) matched by the channel's subscriptions."""
         if not papers:
             return Counter()
-        return await self._fan_out(match_alerts(self.repo.subscriptions(), papers))
+        return await self._fan_out(await self.alert_matcher.match(self.repo, papers))
 
     async def _fan_out(self, alerts: Sequence[Alert]) -> Counter[str]:
         """Deliver alerts: in order within a channel, channels side by side."""

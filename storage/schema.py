@@ -209,6 +209,23 @@ def _m005_workspaces() -> str:
     """
 
 
+def _m006_subscriptions_version() -> str:
+    return """
+        -- bumped on every subscribe and unsubscribe (meta 'subscriptions_version'), so that
+        -- a running process's alert index reads just what changed, also by another process
+        ALTER TABLE subscriptions ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        CREATE INDEX subscriptions_version ON subscriptions(version);
+        -- the ids removed, with the version that removed each (an id may be used again)
+        CREATE TABLE subscriptions_removed (
+            id INTEGER NOT NULL,
+            version INTEGER NOT NULL
+        );
+        CREATE INDEX subscriptions_removed_version ON subscriptions_removed(version);
+        INSERT INTO meta (key, value) VALUES ('subscriptions_version', '1')
+        ON CONFLICT(key) DO UPDATE SET value = '1';
+    """
+
+
 def _m007_rank_table_and_titles() -> str:
     # Search ranks and filters thousands of matches by upvotes, day and code; reading them
     # from the wide `papers` row (abstract inline) was most of a search's time.
@@ -265,6 +282,7 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("003_exactly_once", _m003_exactly_once),
     ("004_schedules", _m004_schedules),
     ("005_workspaces", _m005_workspaces),
+    ("006_subscriptions_version", _m006_subscriptions_version),
     ("007_rank_table_and_titles", _m007_rank_table_and_titles),
 ]
 

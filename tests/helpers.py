@@ -58,11 +58,13 @@ class StaticFeed:
     """A feed whose days are set by the test."""
 
     def __init__(self, days: dict[date, list[Paper]] | None = None, *,
-                 weeks: bool = False) -> None:
+                 weeks: bool = False, months: bool = False) -> None:
         self.days = days or {}
         self.fetched: list[date] = []
         self.weeks = weeks
         self.fetched_weeks: list[str] = []
+        self.months = months
+        self.fetched_months: list[str] = []
 
     async def fetch_day(self, day: date) -> list[Paper]:
         self.fetched.append(day)
@@ -76,6 +78,14 @@ class StaticFeed:
         monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
         return [p for offset in range(7)
                 for p in self.days.get(monday + timedelta(days=offset), [])]
+
+    async def fetch_month(self, month: str) -> list[Paper] | None:
+        """Like HF's `month=` (without its fuzzy edge), when `months` is on; None otherwise."""
+        if not self.months:
+            return None
+        self.fetched_months.append(month)
+        return [p for day, papers in sorted(self.days.items()) if f"{day:%Y-%m}" == month
+                for p in papers]
 
 
 @dataclass

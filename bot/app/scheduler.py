@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 POLL_JOB = "poll"
 TICK_JOB = "tick"
+COMPACT_JOB = "compact"
+COMPACT_AT = (3, 17)  # UTC: a quiet hour, between Daily Papers' days
 # How often the ledger is checked for posts a crash left in flight (or failed posts whose retry
 # is due), and schedules changed by a command (here or in another process) are picked up: with
 # claims leased for 30 s, a crash costs well under a minute's delay.
@@ -73,6 +75,14 @@ class Scheduler:
             coalesce=True,
             max_instances=1,
             misfire_grace_time=self.poll_minutes * 60,
+        )
+        self.aps.add_job(
+            self.compact,
+            CronTrigger(hour=COMPACT_AT[0], minute=COMPACT_AT[1], timezone=UTC),
+            id=COMPACT_JOB,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=6 * 3600,
         )
         self.aps.add_job(
             self.tick,
@@ -167,6 +177,15 @@ class Scheduler:
             return
         except Exception:
             log.exception("catch-up failed")
+
+    async def compact(self) -> None:
+        """Merge the search index's segments, in a thread: each poll adds some."""
+        try:
+            steps = await asyncio.to_thread(self.core.repo.optimize_search)
+        except Exception:  # a full disk, a locked file: search still works, only slower
+            log.exception("could not merge the search index; it stays as it is")
+            return
+        log.info("search index merged in %d steps", steps)
 
     async def tick(self) -> None:
         """Pick up schedule changes, then finish what the ledger has open."""

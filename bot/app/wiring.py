@@ -8,21 +8,23 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-
-from discord import LoginFailure as DiscordLoginFailure
-from rich.console import Console
+from typing import TYPE_CHECKING
 
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePlatform, ConsolePublisher
 from adapters.console.adapter import PLATFORM as CONSOLE_PLATFORM
-from adapters.discord.adapter import DiscordAdapter, invite_url
-from bot.app.config import Settings
 from bot.app.platforms import CommandDesk, ConfigError, Platform, build_platforms, secret
-from bot.app.scheduler import Scheduler
 from bot.commands.handlers import Handlers
 from bot.delivery.digests import DIGEST_KIND
 from bot.feed.client import FeedClient
 from bot.service import Defaults, Paperboy, utc_now
 from storage.store import Store
+
+# Discord and the scheduler are imported where they are used: by `paperboy run` and the
+# Discord commands, not by every command that builds the app.
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from bot.app.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,10 +52,12 @@ class App:
         return self.platform(CONSOLE_PLATFORM) is not None
 
     async def aclose(self) -> None:
-        """Release the platforms' clients, the HTTP client and the database."""
+        """Release the platforms' clients, the HTTP client, the command threads (letting a
+        running command finish) and the database."""
         await self.feed.aclose()
         for platform in self.platforms:
             await platform.stop()
+        await self.handlers.aclose()
         self.store.close()
 
 
@@ -103,6 +107,8 @@ async def run(app: App) -> None:
     The scheduler starts first and the platforms connect in the background: one that is slow
     or unreachable never holds up polls, digests, alerts or a stop signal.
     """
+    from bot.app.scheduler import Scheduler
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -142,6 +148,10 @@ async def _start(platform: Platform) -> None:
 
 async def discord_application_id(app: App) -> int:
     """The Discord application id, asked of the API with the bot token."""
+    from discord import LoginFailure as DiscordLoginFailure
+
+    from adapters.discord.adapter import DiscordAdapter
+
     discord = app.platform("discord")
     assert isinstance(discord, DiscordAdapter)
     try:
@@ -154,4 +164,6 @@ async def discord_application_id(app: App) -> int:
 
 def discord_invite_url(application_id: int) -> str:
     """The OAuth2 link that adds paperboy to a Discord server."""
+    from adapters.discord.adapter import invite_url
+
     return invite_url(application_id)

@@ -24,6 +24,12 @@ DEFAULT_BASE_URL = "https://huggingface.co"
 DAILY_PAPERS_PATH = "/api/daily_papers"
 PAGE_SIZE = 100  # the API's maximum `limit` (§2); its default of 50 silently truncates (§3)
 MAX_PAGES = 20  # safety cap: 2,000 papers a day is ~30x the busiest day seen
+MAX_MONTH_PAGES = 100  # the same for `month=`: 10,000 papers, ~6x the busiest month (~1,500)
+# A `month=` answer may bring papers of the days just before the month: HF's own test accepts
+# the previous month's last day (§2), and its weeks bring the Friday before, so a month that
+# starts on a weekend or a Monday may bring that Friday. Kept, on their own days; anything else
+# outside the month means the answer is not that month's.
+MONTH_EDGE_DAYS = 3
 BACKOFF_BASE = 2.0  # seconds; 5xx/timeouts back off 2, 4, 8 … (§7), with full jitter
 BACKOFF_CAP = 300.0  # "up to 5 minutes" (§7)
 RATE_LIMIT_DEFAULT_WAIT = 60.0  # a 429 without RateLimit or Retry-After headers
@@ -33,6 +39,7 @@ NOT_YET_STATUSES = frozenset({400, 404, 422})  # how HF may refuse a future date
 _RETRYABLE = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _T_PARAM = re.compile(r";\s*t\s*=\s*([0-9]+(?:\.[0-9]+)?)")
 _ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 
 
 def user_agent() -> str:
@@ -51,6 +58,16 @@ def week_days(week: str) -> tuple[date, date]:
         raise ValueError(f"not an ISO week (YYYY-Www): {week[:40]!r}")
     monday = date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
     return monday, monday + timedelta(days=6)
+
+
+def month_days(month: str) -> tuple[date, date]:
+    """(first, last) day of a month `YYYY-MM`; ValueError for anything else."""
+    match = _MONTH.fullmatch(month)
+    if match is None:
+        raise ValueError(f"not a month (YYYY-MM): {month[:40]!r}")
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return first, following - timedelta(days=1)
 
 
 def rate_limit_wait(headers: Mapping[str, str], now: datetime) -> float:
@@ -170,29 +187,57 @@ class FeedClient:
         # guessing: None. [] is a week without papers, or one starting after today (HF refuses
         # future dates, §5). Failures and malformed bodies raise FeedError, as in `fetch_day`.
         monday, sunday = week_days(week)
+        return await self._fetch_span(
+            "week", week, monday, sunday, kept_from=monday, max_pages=MAX_PAGES,
+            fallback="use day requests",
+        )
+
+    async def fetch_month(self, month: str) -> list[Paper] | None:
+        """Every paper of a month (`2025-10`), each on its own day; None: ask in smaller spans."""
+        # As `fetch_week`, one `month=` request per 100 papers instead of ~30 `date=` days, each
+        # paper on the UTC date of its `submittedOnDailyAt`, None when an entry has none (2024
+        # payloads) or the page cap is hit. HF's month edges are fuzzy (§2): papers of the
+        # MONTH_EDGE_DAYS days before the month are returned too, on their own (correct) days;
+        # they are not that day's whole list, so the caller must not count those days as
+        # fetched (`Paperboy.poll_month` records only the month's days). A paper on any other
+        # day outside the month (after it, or earlier) means the answer is not the month asked
+        # for (an API that ignores `month=` answers its latest day): None, never a guess.
+        first, last = month_days(month)
+        return await self._fetch_span(
+            "month", month, first, last, kept_from=first - timedelta(days=MONTH_EDGE_DAYS),
+            max_pages=MAX_MONTH_PAGES, fallback="use smaller requests",
+        )
+
+    async def _fetch_span(
+        self, param: str, value: str, first: date, last: date, *, kept_from: date,
+        max_pages: int, fallback: str,
+    ) -> list[Paper] | None:
+        """The papers of a paged `week=` or `month=` answer, dated by their entries; papers from
+        `kept_from` to `last` are returned, any other day (or an undated entry) gives None."""
         papers: dict[str, Paper] = {}
-        for page in range(MAX_PAGES):
+        for page in range(max_pages):
             try:
-                result = await self._fetch_page({"week": week}, page, monday, None)
+                result = await self._fetch_page({param: value}, page, first, None)
             except UndatedEntries as exc:
-                log.warning("Daily Papers week %s, page %d: %s; use day requests", week, page, exc)
+                log.warning("Daily Papers %s %s, page %d: %s; %s", param, value, page, exc,
+                            fallback)
                 return None
             if result is None:
                 return []
             size, parsed = result
             for paper in parsed:
-                if not monday <= paper.day <= sunday:
+                if not kept_from <= paper.day <= last:
                     log.warning(
-                        "Daily Papers week %s: %s is on %s, outside the week; use day requests",
-                        week, paper.id, paper.day,
+                        "Daily Papers %s %s: %s is on %s, outside the %s; %s",
+                        param, value, paper.id, paper.day, param, fallback,
                     )
                     return None
                 papers.setdefault(paper.id, paper)  # a paper can slide across a page boundary
             if size < PAGE_SIZE:
                 return list(papers.values())
         log.warning(
-            "Daily Papers week %s: stopped after %d pages of %d; use day requests",
-            week, MAX_PAGES, PAGE_SIZE,
+            "Daily Papers %s %s: stopped after %d pages of %d; %s",
+            param, value, max_pages, PAGE_SIZE, fallback,
         )
         return None
 
@@ -200,8 +245,9 @@ class FeedClient:
         self, query: Mapping[str, str], page: int, first_day: date, day: date | None
     ) -> tuple[int, list[Paper]] | None:
         """(raw entry count, papers) of one `query` page; None: `first_day` is not there yet."""
-        # `query` selects the papers (`date=` or `week=`); `day=None` takes each paper's day from
-        # its entry (`parse_entries`), which raises UndatedEntries when it cannot.
+        # `query` selects the papers (`date=`, `week=` or `month=`); `day=None` takes each
+        # paper's day from its entry (`parse_entries`), which raises UndatedEntries when it
+        # cannot.
         params = {**query, "limit": str(PAGE_SIZE), "p": str(page)}
         where = f"{self._url}?{'&'.join(f'{k}={v}' for k, v in query.items())}&p={page}"
         failures = rate_limited = 0
@@ -269,6 +315,7 @@ __all__ = [
     "FeedClient",
     "FeedError",
     "fold",
+    "month_days",
     "normalize_id",
     "parse_entries",
     "rate_limit_wait",

@@ -6,11 +6,14 @@ without papers → `[]`. Optionally strict about tokens (`tokens=`) and future d
 
 `week=YYYY-Www` (ISO week) serves the stored days of that Monday-Sunday one after another, in day
 order, paged by `limit`/`p` the same way; an invalid week → 400, a week starting after `today`
-→ 400 like a future date, and days after `today` within the week are not served. The fake's
-entries are served as stored: a week's entries carry whatever `paper.submittedOnDailyAt` they
-were given (`make_day` sets it to the day). Like any parameter combination HF's docs do not
-describe, `date` with `week` is not refused: the fake ignores what it does not model (`sort`,
-`submitter`, `month` …), so `date` wins and `week` is ignored.
+→ 400 like a future date, and days after `today` within the week are not served. `month=YYYY-MM`
+serves the stored days of that month the same way (invalid → 400, a month starting after
+`today` → 400); with `month_edge_days=N` it serves the N days before the month first, as HF's
+`month=` may include the previous month's last day (§2). The fake's entries are served as
+stored: a week's or month's entries carry whatever `paper.submittedOnDailyAt` they were given
+(`make_day` sets it to the day). Like any parameter combination HF's docs do not describe,
+`date` with `week` or `month` is not refused: the fake ignores what it does not model (`sort`,
+`submitter` …), so `date` wins, then `week`, then `month`.
 
 Before normal service it answers from a queue of `Canned` responses (`script(...)`), and it
 records every request it receives (`requests`).
@@ -38,6 +41,7 @@ DEFAULT_LIMIT = 50  # HF's default page size (§2)
 MAX_LIMIT = 100  # HF's maximum page size (§2)
 _FULL_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _ISO_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})", re.ASCII)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 _NORMAL = object()  # `Canned.json` default: no canned body, serve the day as usual
 
 
@@ -119,10 +123,12 @@ class HFServer:
         *,
         tokens: Iterable[str] | None = None,
         today: date | None = None,
+        month_edge_days: int = 0,
     ) -> None:
         self.days: dict[date, list[dict[str, Any]]] = dict(days or {})
         self.tokens = set(tokens) if tokens is not None else None  # None: any token is fine
         self.today = today  # when set, later dates get a 400 like a future date
+        self.month_edge_days = month_edge_days  # days before a month that `month=` also serves
         self.requests: list[RecordedRequest] = []
         self._script: deque[Canned] = deque()
         self._closing = asyncio.Event()
@@ -234,8 +240,11 @@ class HFServer:
             return _error(400, f"limit must be between 1 and {MAX_LIMIT}, p must be >= 0")
         raw = request.query.get("date")
         week = request.query.get("week")
+        month = request.query.get("month")
         if raw is None and week is not None:
             return self._serve_week(week, limit, page)
+        if raw is None and month is not None:
+            return self._serve_month(month, limit, page)
         day = _parse_date(raw) if raw is not None else max(self.days, default=None)
         if day is None:
             return _error(400, f"Invalid date: {raw}") if raw is not None else web.json_response([])
@@ -251,7 +260,22 @@ class HFServer:
             return _error(400, f"Invalid week: {raw}")
         if self.today is not None and monday > self.today:
             return _error(400, "Date cannot be in the future")
-        days = [monday + timedelta(days=n) for n in range(7)]
+        return self._serve_days([monday + timedelta(days=n) for n in range(7)], limit, page)
+
+    def _serve_month(self, raw: str, limit: int, page: int) -> web.Response:
+        """The stored days of month `raw` (and `month_edge_days` before it) as one paged list."""
+        first = _parse_month(raw)
+        if first is None:
+            return _error(400, f"Invalid month: {raw}")
+        if self.today is not None and first > self.today:
+            return _error(400, "Date cannot be in the future")
+        start = first - timedelta(days=self.month_edge_days)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        days = [start + timedelta(days=n) for n in range((following - start).days)]
+        return self._serve_days(days, limit, page)
+
+    def _serve_days(self, days: list[date], limit: int, page: int) -> web.Response:
+        """The stored entries of `days` up to `today`, in day order, one page of them."""
         entries = [
             entry
             for day in days
@@ -268,6 +292,17 @@ def _parse_week(raw: str) -> date | None:
         return None
     try:
         return date.fromisocalendar(int(match.group(1)), int(match.group(2)), 1)
+    except ValueError:
+        return None
+
+
+def _parse_month(raw: str) -> date | None:
+    """The first day of a month `YYYY-MM`, None when it is not one."""
+    match = _MONTH.fullmatch(raw)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), 1)
     except ValueError:
         return None
 

@@ -134,3 +134,19 @@ async def test_a_digest_left_in_flight_by_the_old_version_is_finished_after_the_
     row = store.delivery(CH, "digest", "2026-11-23")
     assert row is not None and row["state"] == "abandoned"
     store.close()
+
+
+def test_subscriptions_from_before_their_version_are_listed_as_version_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "old.db"
+    _old_database(path, monkeypatch)
+    store = Store(path)
+    assert store.subscriptions_version() == 1
+    assert [s.query for s in store.subscriptions(since_version=0)] == ["mamba"]
+    assert store.subscriptions(since_version=1) == []
+    assert store.subscriptions_removed() == []
+    store.remove_subscription(CH, "mamba")
+    assert store.subscriptions_version() == 2
+    assert len(store.subscriptions_removed(since_version=1)) == 1
+    store.close()

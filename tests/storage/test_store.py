@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import TypeVar
+
+import pytest
 
 from bot.domain import ChannelRef, ChannelSettings, Schedule, WeekendPolicy
-from storage.store import Store
+from storage.store import BUSY_TIMEOUT_MS, Store
+from storage.tx import write
 from tests.helpers import at, make_paper
 
 CH = ChannelRef("slack", "T1", "C1")
 NOW = at("2026-11-25 15:00")
+T = TypeVar("T")
 
 
 def test_new_papers_are_reported_once(store: Store) -> None:
@@ -168,6 +177,43 @@ def test_subscription_of_another_channel_cannot_be_removed(store: Store) -> None
     assert len(store.subscriptions(CH)) == 1
 
 
+def test_subscribe_and_unsubscribe_bump_the_subscriptions_version(store: Store) -> None:
+    store.save_channel(ChannelSettings(CH))
+    start = store.subscriptions_version()
+    mamba = store.add_subscription(CH, "mamba", "U1", NOW)
+    assert store.subscriptions_version() == start + 1
+    assert store.add_subscription(CH, "mamba", "U2", NOW) is None  # a duplicate: no change
+    assert store.remove_subscription(CH, "nothing") is None
+    assert store.subscriptions_version() == start + 1
+    diffusion = store.add_subscription(CH, "diffusion", "U1", NOW)
+    assert mamba is not None and diffusion is not None
+    assert store.subscriptions(since_version=start) == [mamba, diffusion]
+    assert store.subscriptions(since_version=start + 1) == [diffusion]
+    assert store.subscriptions(CH, since_version=start + 2) == []
+    store.remove_subscription(CH, "mamba")
+    assert store.subscriptions_version() == start + 3
+    assert store.subscriptions_removed(since_version=start) == [mamba.id]
+    assert store.subscriptions_removed(since_version=start + 3) == []
+    assert store.subscriptions() == [diffusion]
+
+
+def test_an_unsubscribe_is_seen_by_another_connection_by_version(
+    store: Store, tmp_path: Path
+) -> None:
+    store.save_channel(ChannelSettings(CH))
+    sub = store.add_subscription(CH, "mamba", "U1", NOW)
+    assert sub is not None
+    other = Store(tmp_path / "paperboy.db")  # the CLI beside `paperboy run`
+    mark = other.subscriptions_version()
+    assert other.remove_subscription(CH, "mamba") == sub
+    again = other.add_subscription(CH, "video", "U1", NOW)  # may reuse the freed id
+    assert again is not None
+    assert store.subscriptions_version() == mark + 2
+    assert store.subscriptions_removed(since_version=mark) == [sub.id]
+    assert store.subscriptions(since_version=mark) == [again]
+    other.close()
+
+
 
 def test_polls_are_recorded(store: Store) -> None:
     assert store.last_poll() is None
@@ -222,3 +268,128 @@ def test_backfilled_papers_count_as_already_alerted(store: Store) -> None:
                         alert_from=NOW.date())
     [(paper, before)] = store.papers_pending_alerts()
     assert (paper.upvotes, before) == (9, 3)
+
+
+# --- threads: one connection per thread on a file; one shared for ':memory:' ---------------
+
+
+def _in_a_thread(fn: Callable[[], T]) -> T:
+    """Run fn in a new thread that ends afterwards; return its result or raise its error."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
+
+
+def test_each_thread_gets_its_own_connection_with_the_same_settings(store: Store) -> None:
+    mine = store.db
+
+    def work() -> tuple[object, tuple[object, ...]]:
+        db = store.db
+        assert store.db is db  # one per thread, kept
+        settings = (
+            db.execute("PRAGMA busy_timeout").fetchone()[0],
+            db.execute("PRAGMA synchronous").fetchone()[0],  # 1 = NORMAL
+            db.execute("PRAGMA journal_mode").fetchone()[0],
+            db.execute("SELECT ln(1)").fetchone()[0],
+            db.execute("PRAGMA recursive_triggers").fetchone()[0],
+        )
+        store.upsert_papers([make_paper("2411.00001", "2026-11-25", title="Mamba")], NOW)
+        return db.conn, settings
+
+    conn, settings = _in_a_thread(work)
+    assert conn is not mine.conn and store.db is mine
+    assert settings == (BUSY_TIMEOUT_MS, 1, "wal", 0.0, 1)
+    assert settings[:2] == (mine.execute("PRAGMA busy_timeout").fetchone()[0],
+                            mine.execute("PRAGMA synchronous").fetchone()[0])
+    # Written on the thread's connection, read on this one; the FTS index followed.
+    from bot.query.parse import parse
+
+    assert [h.paper.id for h in store.search(parse("mamba"))] == ["2411.00001"]
+
+
+def test_readers_read_beside_a_writer_on_a_file(store: Store) -> None:
+    store.upsert_papers([make_paper("2411.00001", "2026-11-25")], NOW)
+    inside, done = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with write(store.db):
+            store.upsert_papers([make_paper("2411.00002", "2026-11-25")], NOW)
+            inside.set()
+            assert done.wait(30)
+
+    with ThreadPoolExecutor(1) as pool:
+        wrote = pool.submit(writer)
+        assert inside.wait(30)
+        # The other thread holds the write lock mid-transaction: this thread still reads,
+        # without waiting, the last committed state.
+        assert store.count_papers() == 1
+        done.set()
+        wrote.result()
+    assert store.count_papers() == 2
+
+
+def test_migrations_run_once_however_many_threads_connect(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.store
+
+    calls: list[object] = []
+    real = storage.store.migrate
+
+    def counting(db: object) -> list[str]:
+        calls.append(db)
+        return real(db)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(storage.store, "migrate", counting)
+    s = Store(tmp_path / "once.db")
+    for _ in range(3):
+        assert _in_a_thread(s.count_papers) == 0
+    assert len(calls) == 1
+    s.close()
+
+
+def test_close_closes_the_connections_of_every_thread(tmp_path: Path) -> None:
+    s = Store(tmp_path / "close.db")
+    with ThreadPoolExecutor(1) as pool:  # a thread that stays alive across close()
+        theirs = pool.submit(lambda: s.db).result()
+        s.close()
+        with pytest.raises(sqlite3.ProgrammingError):
+            theirs.execute("SELECT 1")
+        with pytest.raises(sqlite3.ProgrammingError):
+            pool.submit(s.count_papers).result()
+    with pytest.raises(sqlite3.ProgrammingError):
+        s.count_papers()
+    with pytest.raises(sqlite3.ProgrammingError):
+        _in_a_thread(s.count_papers)  # a thread that never connected cannot start now
+    s.close()  # twice is fine
+
+
+def test_connections_of_ended_threads_are_closed(store: Store) -> None:
+    ended = _in_a_thread(lambda: store.db)  # its thread is gone once this returns
+    _in_a_thread(store.count_papers)  # the next thread to connect tidies up
+    with pytest.raises(sqlite3.ProgrammingError):
+        ended.execute("SELECT 1")
+    assert store.count_papers() == 0  # this thread's connection is untouched
+
+
+def test_a_memory_store_shares_its_one_connection_with_every_thread() -> None:
+    s = Store()
+    assert _in_a_thread(lambda: s.db) is s.db  # another connection would see another database
+    _in_a_thread(lambda: s.upsert_papers([make_paper("2411.00001", "2026-11-25")], NOW))
+    assert s.count_papers() == 1
+    s.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        s.count_papers()
+
+
+def test_optimize_search_merges_the_indexes_in_steps_and_changes_no_result(tmp_path):
+    from bot.query.parse import parse
+
+    store = Store(tmp_path / "p.db")
+    for batch in range(30):  # a backfill: one segment per batch stored
+        store.upsert_papers([make_paper(f"{batch}.{i}", "2026-11-25", title=f"Agents {batch} {i}")
+                             for i in range(5)])
+    before = [h.paper.id for h in store.search(parse("agents"), limit=200)]
+    assert store.optimize_search(pages=1) > 2  # work on each index, then nothing left
+    assert store.optimize_search() == 2  # one per index: nothing left to merge
+    assert [h.paper.id for h in store.search(parse("agents"), limit=200)] == before
+    store.close()

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.app.scheduler import POLL_JOB, TICK_JOB, Scheduler
+from bot.app.scheduler import COMPACT_AT, COMPACT_JOB, POLL_JOB, TICK_JOB, Scheduler
 from bot.commands.handlers import Handlers
 from bot.domain import ChannelRef, Invocation, Schedule
 from bot.ports import DeliveryError
@@ -49,6 +50,33 @@ async def test_sync_schedules_poll_tick_and_enabled_posts(core: Paperboy,
         8, 15, "Asia/Tokyo")
     weekly = scheduler.next_run(CH, "weekly")
     assert weekly is not None and (weekly.weekday(), weekly.hour) == (4, 17)
+
+
+async def test_the_search_index_is_merged_every_night_and_a_failure_only_logs(
+    core: Paperboy, scheduler: Scheduler, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    scheduler.start()
+    job = scheduler.aps.get_job(COMPACT_JOB)
+    assert job is not None
+    when = job.trigger.get_next_fire_time(None, datetime(2026, 12, 1, 12, 0, tzinfo=UTC))
+    assert (when.hour, when.minute) == COMPACT_AT
+    calls: list[str] = []
+
+    def merged() -> int:
+        calls.append("merged")
+        return 2
+
+    monkeypatch.setattr(core.repo, "optimize_search", merged)
+    await scheduler.compact()
+    assert calls == ["merged"]
+
+    def broken() -> int:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(core.repo, "optimize_search", broken)
+    await scheduler.compact()  # logged, not raised
+    assert "could not merge the search index" in caplog.text
 
 
 async def test_commands_move_the_job_of_their_kind(core: Paperboy, scheduler: Scheduler) -> None:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import bot.delivery.alerts as alerts_module
+from bot.delivery.alerts import AlertMatcher, SubscriptionIndex, match_alerts
 from bot.delivery.deliverer import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, Paper, Post
+from bot.domain import Alert, ChannelRef, ChannelSettings, Paper, Post, Subscription
 from bot.ports import DeliveryError
+from bot.query.percolate import length_cost
 from bot.service import Paperboy
 from storage.store import Store
+from tests.bot.query.test_percolate import COSTS
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
+from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
 
 CH1 = ChannelRef("test", "W1", "C1")
 CH2 = ChannelRef("test", "W1", "C2")
@@ -275,3 +286,161 @@ def test_a_fan_out_takes_workspaces_in_turn_keeping_order_within_each() -> None:
     assert [r.workspace for r in order[:3]] == ["T1", "T2", "T3"]
     assert [r.channel for r in order if r.workspace == "T2"] == ["C0", "C1", "C2"]
     assert sorted(order, key=refs.index) == refs
+
+
+# --- the subscription index (a percolator) and keeping it in step with storage -------------
+
+CHANNELS = [CH1, CH2, ChannelRef("slack", "T1", "C1"), ChannelRef("discord", "G1", "9")]
+CREATED = at("2026-11-20 00:00")
+
+
+@st.composite
+def subscription_lists(draw: st.DrawFn, first_id: int = 1) -> list[Subscription]:
+    """Subscriptions in id order (as storage lists them) over a few channels; a query may be
+    repeated, in one channel or several."""
+    queries = draw(st.lists(query_strings, min_size=1, max_size=10))
+    out = []
+    for i in range(draw(st.integers(min_value=1, max_value=16))):
+        query = draw(st.sampled_from(queries))
+        out.append(Subscription(first_id + i, draw(st.sampled_from(CHANNELS)), query, "U1",
+                                CREATED))
+    return out
+
+
+@st.composite
+def upvotes_before(draw: st.DrawFn, papers: list[Paper]) -> dict[str, int]:
+    chosen = draw(st.lists(st.sampled_from(papers), unique_by=lambda p: p.id))
+    return {p.id: draw(st.integers(min_value=0, max_value=50)) for p in chosen}
+
+
+@SETTINGS
+@given(st.data(), paper_lists(), subscription_lists(), st.sampled_from(COSTS))
+def test_the_index_alerts_exactly_as_checking_every_pair(data, papers, subs, cost):
+    before = data.draw(upvotes_before(papers), label="upvotes_before")
+    index = SubscriptionIndex(subs, cost=cost)
+    assert index.match(papers, before) == match_alerts(subs, papers, before)
+
+
+@SETTINGS
+@given(st.data(), paper_lists(), subscription_lists(), subscription_lists(first_id=100))
+def test_an_index_changed_in_place_alerts_as_one_built_afresh(data, papers, old, new):
+    index = SubscriptionIndex(old + new[: len(new) // 2])
+    gone = data.draw(st.sets(st.sampled_from([s.id for s in old])), label="removed")
+    index.update(added=new, removed=gone)  # the first half of `new` again: harmless
+    kept = [s for s in old if s.id not in gone] + new
+    before = data.draw(upvotes_before(papers), label="upvotes_before")
+    assert len(index) == len(kept)
+    assert index.match(papers, before) == match_alerts(kept, papers, before)
+
+
+def test_the_index_names_matches_per_channel_in_subscription_order() -> None:
+    subs = [Subscription(1, CH2, "video", "U1", CREATED),
+            Subscription(2, CH1, "diffusion", "U1", CREATED),
+            Subscription(3, CH2, "diffusion", "U1", CREATED),
+            Subscription(4, CH1, "video", "U1", CREATED)]
+    paper = make_paper("2411.00001", DAY, title="Video diffusion models")
+    alerts = SubscriptionIndex(subs).match([paper])
+    assert [(a.channel, a.matched) for a in alerts] == [
+        (CH2, ("video", "diffusion")), (CH1, ("diffusion", "video"))]
+
+
+def test_an_unreadable_stored_query_is_skipped_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad = Subscription(1, CH1, '"unbalanced', "U1", CREATED)
+    good = Subscription(2, CH1, "diffusion", "U1", CREATED)
+    index = SubscriptionIndex([bad, good])
+    index.update([bad, good])  # read again (a change seen twice): no second warning
+    assert [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()] == [
+        "skipping subscription #1 of test:W1:C1 with an unreadable query '\"unbalanced': "
+        "unbalanced quote: a \"phrase\" is missing its closing \""]
+    paper = make_paper("2411.00001", DAY, title="Diffusion")
+    assert [a.matched for a in index.match([paper])] == [("diffusion",)]
+    assert (len(index), index.unreadable) == (1, [bad])
+    index.remove(1)
+    assert index.unreadable == []
+
+
+def test_a_query_shared_by_many_subscriptions_is_parsed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    real_parse = alerts_module.parse
+
+    def counting(text: str) -> Any:
+        calls.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(alerts_module, "parse", counting)
+    subs = [Subscription(i, CHANNELS[i % 4], "diffusion", "U1", CREATED) for i in range(1, 41)]
+    index = SubscriptionIndex(subs, cost=length_cost)
+    papers = [make_paper(f"2411.{i:05d}", DAY, title="Diffusion") for i in range(3)]
+    index.match(papers)
+    index.match(papers)
+    assert calls == ["diffusion"]
+    assert index.percolator.distinct == 1
+
+
+async def test_the_matcher_follows_subscriptions_changed_by_another_process(
+    store: Store, publisher: ScriptedPublisher, clock: Clock, tmp_path: Path
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    core = _core(store, publisher, clock)
+    first = make_paper("2411.00001", DAY, title="Diffusion and video")
+    assert await core.send_alerts([first]) == {"sent": 1}
+    index = core.alert_matcher.index
+    cli = Store(tmp_path / "paperboy.db")  # `paperboy subscribe` beside `paperboy run`
+    _subscribe(cli, CH2, "video")
+    cli.remove_subscription(CH1, "diffusion")
+    second = make_paper("2411.00002", DAY, title="Diffusion and video")
+    assert await core.send_alerts([second]) == {"sent": 1}
+    assert [(a.channel, a.paper.id) for a in _alerts(publisher)] == [
+        (CH1, "2411.00001"), (CH2, "2411.00002")]
+    assert core.alert_matcher.index is index  # changed in place, not rebuilt
+    assert core.alert_matcher.version == store.subscriptions_version()
+    cli.close()
+
+
+async def test_matching_runs_off_the_event_loop_thread(
+    store: Store, publisher: ScriptedPublisher, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+    real_match = SubscriptionIndex.match
+
+    def recording(self: SubscriptionIndex, *args: Any, **kwargs: Any) -> list[Alert]:
+        threads.append(threading.current_thread())
+        return real_match(self, *args, **kwargs)
+
+    monkeypatch.setattr(SubscriptionIndex, "match", recording)
+    _subscribe(store, CH1, "diffusion")
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
+    await core.poll([DAY])
+    assert len(_alerts(publisher)) == 1
+    assert threads and all(t is not threading.current_thread() for t in threads)
+
+
+async def test_the_index_is_built_once_and_read_again_only_on_a_change(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _subscribe(store, CH1, "diffusion")
+    store.upsert_papers([make_paper("2411.00009", DAY, title="Mamba models")])
+    reads: list[int] = []
+    real = store.subscriptions
+
+    def counting(*args: Any, **kwargs: Any) -> list[Subscription]:
+        reads.append(kwargs.get("since_version", 0))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "subscriptions", counting)
+    matcher = AlertMatcher()
+    paper = make_paper("2411.00001", DAY, title="Diffusion")
+    for _ in range(3):
+        assert [a.matched for a in await matcher.match(store, [paper])] == [("diffusion",)]
+    assert reads == [0]
+    mark = store.subscriptions_version()
+    _subscribe(store, CH2, "diffusion")
+    assert len(await matcher.match(store, [paper])) == 2
+    assert reads == [0, mark]
+    assert await matcher.match(store, []) == []
+    index = await matcher.sync(store)
+    assert len(index) == 2 and reads == [0, mark]
