@@ -164,6 +164,10 @@ async def backfill(
                 await by_date(day)
         reported(step.days[-1])
     reported(until)
+    if report.new:
+        # Each batch stored added a segment to the search index; merge them now rather than
+        # leave every search slower until the night's merge.
+        await asyncio.to_thread(core.repo.optimize_search)
     return report
 
 

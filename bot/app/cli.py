@@ -189,7 +189,8 @@ def backfill(
     since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD.")],
     until: Annotated[str | None, typer.Option("--until", help="Last day (default today).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch days already loaded.")] = False,
-    delay: Annotated[float, typer.Option("--delay", min=0, help="Seconds between days.")] = 0.5,
+    delay: Annotated[float, typer.Option(
+        "--delay", min=0, help="Seconds between requests (HF allows 500 per 5 minutes).")] = 0.75,
 ) -> None:
     """Load past Daily Papers days into the archive (resumable; no alerts)."""
     from bot.backfill import backfill as run_backfill

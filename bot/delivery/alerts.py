@@ -237,8 +237,8 @@ class AlertMatcher:
 
     Built on first use from every stored subscription; before each match it reads only what
     changed since (the subscriptions' version: also another process's subscribe or
-    unsubscribe). Storage is read on the event loop; parsing, indexing and matching run in a
-    worker thread, one match at a time.
+    unsubscribe). Reading storage, parsing, indexing and matching all run in a worker thread
+    (the store gives it its own connection), one match at a time.
     """
 
     def __init__(self) -> None:
@@ -251,21 +251,21 @@ class AlertMatcher:
         """`match_alerts(repo.subscriptions(), papers, upvotes_before)`, from the index."""
         if not papers:
             return []
+        batch = list(papers)
         async with self._lock:
-            changes = self._changes(repo)
-            return await asyncio.to_thread(self._match, changes, list(papers), upvotes_before)
+            return await asyncio.to_thread(
+                lambda: self._match(self._changes(repo), batch, upvotes_before))
 
     async def sync(self, repo: Repository) -> SubscriptionIndex:
         """Bring the index up to date with storage (building it the first time)."""
         async with self._lock:
-            changes = self._changes(repo)
-            return await asyncio.to_thread(self._apply, changes)
+            return await asyncio.to_thread(lambda: self._apply(self._changes(repo)))
 
     def _changes(self, repo: Repository) -> _Changes | None:
         # The version first: a change made while the rows are read is read again next time,
         # and applying it twice is harmless.
         version = repo.subscriptions_version()
-        if self.index is None:  # every subscription, on the loop: ~0.3 s at 100,000
+        if self.index is None:  # every subscription: ~0.3 s at 100,000
             sample = repo.papers_on(repo.recent_days(SAMPLE_DAYS), limit=SAMPLE_PAPERS)
             with _collector_paused():
                 return _Changes(version, repo.subscriptions(), [], sample)

@@ -267,6 +267,22 @@ async def test_a_second_run_asks_nothing(world):
     assert (report.fetched_days, report.skipped_days, report.requests) == (0, 61, Counter())
 
 
+async def test_the_search_index_is_merged_after_a_backfill_that_stored_papers(world, monkeypatch):
+    merges: list[int] = []
+    merge = world.store.optimize_search
+
+    def counted() -> int:
+        merges.append(merge())
+        return merges[-1]
+
+    monkeypatch.setattr(world.store, "optimize_search", counted)
+    serve(world.hf, d("2026-06-01"), d("2026-06-30"))
+    await backfill(world.core, d("2026-06-01"), d("2026-06-30"), delay=0)
+    assert len(merges) == 1
+    await backfill(world.core, d("2026-06-01"), d("2026-06-30"), delay=0)  # nothing new
+    assert len(merges) == 1
+
+
 async def test_done_days_are_skipped_and_the_rest_asked_in_the_biggest_steps_left(world):
     served = serve(world.hf, d("2026-06-01"), d("2026-08-31"))
     # Friday 3 to Friday 24 July: three days of 2026-W27 by date, then three whole weeks,
