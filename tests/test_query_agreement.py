@@ -41,8 +41,9 @@ short_texts = st.lists(st.tuples(words, separators), min_size=1, max_size=2).map
 
 
 @st.composite
-def paper_lists(draw: st.DrawFn) -> list[Paper]:
-    count_ = draw(st.integers(min_value=1, max_value=8))
+def paper_lists(draw: st.DrawFn, most: int = 8, days: int = 3) -> list[Paper]:
+    """1 to `most` papers with generated texts, first listed on one of `days` days."""
+    count_ = draw(st.integers(min_value=1, max_value=most))
     return [
         Paper(
             id=f"p{i}",
@@ -51,7 +52,7 @@ def paper_lists(draw: st.DrawFn) -> list[Paper]:
             authors=tuple(draw(st.lists(short_texts, max_size=3))),
             upvotes=draw(st.integers(min_value=0, max_value=50)),
             comments=0,
-            day=date(2024, 1, draw(st.integers(min_value=1, max_value=3))),
+            day=date(2024, 1, draw(st.integers(min_value=1, max_value=days))),
             ai_keywords=tuple(draw(st.lists(short_texts, max_size=3))),
             github_repo=draw(st.sampled_from([None, "", "https://github.com/a/b"])),
         )

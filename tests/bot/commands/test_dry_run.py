@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date
 
 import pytest
 from hypothesis import given
@@ -18,7 +17,7 @@ from bot.query.parse import parse
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, StaticFeed, at, make_paper
-from tests.test_query_agreement import SETTINGS, query_strings, short_texts, texts
+from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
 
 CH = ChannelRef("slack", "T1", "C1")
 NOW = at("2026-11-25 15:00")
@@ -67,23 +66,9 @@ def _assert_dry_run_agrees(store: Store, handlers: Handlers, text: str) -> None:
 # --- generated papers and queries ------------------------------------------------------
 
 
-@st.composite
-def papers_over_days(draw: st.DrawFn) -> list[Paper]:
-    count = draw(st.integers(min_value=1, max_value=12))
-    return [
-        Paper(
-            id=f"p{i}",
-            title=draw(texts),
-            summary=draw(texts),
-            authors=tuple(draw(st.lists(short_texts, max_size=3))),
-            upvotes=draw(st.integers(min_value=0, max_value=50)),
-            comments=0,
-            day=date(2024, 1, draw(st.integers(min_value=1, max_value=DAYS))),
-            ai_keywords=tuple(draw(st.lists(short_texts, max_size=3))),
-            github_repo=draw(st.sampled_from([None, "", "https://github.com/a/b"])),
-        )
-        for i in range(count)
-    ]
+def papers_over_days() -> st.SearchStrategy[list[Paper]]:
+    """1 to 12 generated papers over DAYS stored days."""
+    return paper_lists(most=12, days=DAYS)
 
 
 @SETTINGS
