@@ -12,7 +12,9 @@ the upvotes:
 
 A tier is a title condition, an FTS5 MATCH on `titles_fts` (titles alone), each one
 containing the one before; a paper's tier is the first whose condition it meets. Inside a
-tier, BM25 (title ×10) minus a small upvote prior orders the papers (`storage.search`).
+title tier the papers go by upvotes (they all have the words in the title); in the last,
+by BM25 (title ×10) minus a small upvote prior, or by upvotes when it is big
+(`storage.search`).
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class SearchPlan:
     titles: tuple[str, ...] = ()
     exact: tuple[bool, ...] = ()
     partial: bool = False  # the last title tier is "some of the words in the title"
+    titled: bool = False  # every positive word or phrase names no field or the title
 
 
 def _simplify(node: Node) -> Node:
@@ -148,14 +151,16 @@ def _titled(node: Node) -> bool:
     return all(leaf.field in (None, "title") for leaf in _leaves(node))
 
 
-def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool, ...], bool]:
+def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool, ...], bool,
+                                                  bool]:
     """The title tiers' conditions for the positive part `text` of a query, best first,
     whether each implies the query's match (`negated`: the query also excludes words), and
-    whether the last is "some of the words" (for words ANDed)."""
+    whether the last is "some of the words" (for words ANDed), and whether every word or
+    phrase can be in the title (no other field)."""
     children = text.children if isinstance(text, And | Or) else (text,)
     kept = [c for c in children if _titled(c)]
     if not kept:
-        return (), (), False
+        return (), (), False, False
     every = len(kept) == len(children)
     titles: list[str] = []
     implies: list[bool] = []
@@ -176,7 +181,7 @@ def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool,
     if partial:
         titles.append(to_fts(Or(tuple(free))))
         implies.append(False)
-    return tuple(titles), tuple(implies), partial
+    return tuple(titles), tuple(implies), partial, _titled(text)
 
 
 def plan(query: Query) -> SearchPlan:

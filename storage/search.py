@@ -180,7 +180,8 @@ class _Scope:
         # "Some of the words in the title", for a few papers: FTS5 marks the match's words in
         # each title (column 0) itself; gathering every title with one of the words would
         # cost more. For many papers, reading each one's title costs more.
-        marked = p.partial and first < last and size <= MARK_TITLES
+        # (Only when every word can be in the title: FTS5 marks a match's every word.)
+        marked = p.partial and p.titled and first < last and size <= MARK_TITLES
         tested = range(first, last - marked)
         flags = " ".join(f"WHEN {MAIN}.rowid IN (SELECT rowid FROM {TITLES} WHERE "
                          f"{TITLES} MATCH ?{own}) THEN {i}" for i in tested)

@@ -105,6 +105,7 @@ class Store(Ledger, Schedules):
         db = sqlite_utils.Database(sqlite3.connect(target, check_same_thread=False))
         # Another process (a `fetch` beside `run`) or thread may hold the write lock a moment.
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute("PRAGMA foreign_keys = ON")  # per connection, not per file
         # Search ranking uses ln(); SQLite has it only when built with math functions.
         try:
             db.execute("SELECT ln(1)")

@@ -52,12 +52,14 @@ class App:
         return self.platform(CONSOLE_PLATFORM) is not None
 
     async def aclose(self) -> None:
-        """Release the platforms' clients, the HTTP client, the command threads (letting a
-        running command finish) and the database."""
-        await self.feed.aclose()
+        """Let running commands finish (while their platform can still answer), release the
+        platforms' clients and the HTTP client, wait for work in threads (alert matching, the
+        index merge), then close the database."""
+        await self.handlers.aclose()
         for platform in self.platforms:
             await platform.stop()
-        await self.handlers.aclose()
+        await self.feed.aclose()
+        await asyncio.get_running_loop().shutdown_default_executor()
         self.store.close()
 
 

@@ -94,6 +94,8 @@ class Handlers:
             reply = await self._in_thread(_HANDLERS[spec.path], self, parsed.args, inv)
         except (QueryError, CommandError, ValueError) as exc:
             return error(str(exc))
+        except asyncio.CancelledError:  # queued when paperboy began to stop
+            return error("paperboy is restarting; try again in a minute.")
         except Exception:  # a bug must cost one answer, not the process
             log.exception("command %r failed in %s", spec.name, inv.channel.key)
             return error("Sorry, something went wrong on paperboy's side; it has been logged.")

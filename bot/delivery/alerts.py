@@ -224,7 +224,7 @@ def _collector_paused() -> Iterator[None]:
 
 @dataclass(frozen=True)
 class _Changes:
-    """What the stored subscriptions changed since the index's version (read on the loop)."""
+    """What the stored subscriptions changed since the index's version (read in a thread)."""
 
     version: int
     added: list[Subscription]

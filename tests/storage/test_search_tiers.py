@@ -139,3 +139,16 @@ def test_upvote_changes_reach_the_rank_table_and_title_changes_the_title_index(u
     titles = "SELECT count(*) FROM titles_fts WHERE titles_fts MATCH ?"
     assert store.db.execute(titles, ["old"]).fetchone() == (0,)
     assert store.db.execute(titles, ["fresh"]).fetchone() == (1,)
+
+
+@pytest.mark.parametrize("name", ["small", "small, gathered"])
+def test_a_word_that_cannot_be_in_a_title_tier_does_not_lift_a_paper(name: str):
+    # `cats` is in an OR with an author, so it makes no title tier: a title with only `cats`
+    # has none of the title tiers' words, however its words are found.
+    store = store_with(
+        make_paper("cats", title="Cats only here", summary="alpha beta", upvotes=90),
+        make_paper("alpha", title="Alpha stories", summary="beta cats", upvotes=1),
+    )
+    with mode(name):
+        got = [h.paper.id for h in search(store.db, parse("alpha beta (cats OR author:turing)"))]
+    assert got == ["alpha", "cats"]

@@ -393,3 +393,14 @@ def test_optimize_search_merges_the_indexes_in_steps_and_changes_no_result(tmp_p
     assert store.optimize_search() == 2  # one per index: nothing left to merge
     assert [h.paper.id for h in store.search(parse("agents"), limit=200)] == before
     store.close()
+
+
+def test_every_thread_s_connection_enforces_foreign_keys(tmp_path):
+    store = Store(tmp_path / "p.db")
+    flags: list[int] = []
+    worker = threading.Thread(
+        target=lambda: flags.append(store.db.execute("PRAGMA foreign_keys").fetchone()[0]))
+    worker.start()
+    worker.join()
+    assert flags == [1] and store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    store.close()
