@@ -208,9 +208,11 @@ class Repository(Protocol):
         ...
 
     def add_subscription(
-        self, ref: ChannelRef, query: str, created_by: str, now: datetime
+        self, ref: ChannelRef, query: str, created_by: str, now: datetime,
+        most: int | None = None,
     ) -> Subscription | None:
-        """Add a subscription; None when the channel already has this exact query."""
+        """Add a subscription; None when the channel already has this exact query, or `most`
+        subscriptions (checked in the same transaction)."""
         ...
 
     def remove_subscription(self, ref: ChannelRef, id_or_query: str) -> Subscription | None:

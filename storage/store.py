@@ -362,11 +362,17 @@ class Store(Ledger, Schedules):
     # --- subscriptions ------------------------------------------------------------------
 
     def add_subscription(
-        self, ref: ChannelRef, query: str, created_by: str, now: datetime
+        self, ref: ChannelRef, query: str, created_by: str, now: datetime,
+        most: int | None = None,
     ) -> Subscription | None:
-        """Add a subscription; None when the channel already has this exact query. Bumps the
-        subscriptions' version in the same transaction."""
+        """Add a subscription; None when the channel already has this exact query (or `most`
+        already). Checked and added in one write transaction, which also bumps the
+        subscriptions' version: two commands at once cannot both pass the limit."""
         with write(self.db):
+            if most is not None and self.db.execute(
+                "SELECT count(*) FROM subscriptions WHERE channel_key = ?", [ref.key]
+            ).fetchone()[0] >= most:
+                return None
             version = self.subscriptions_version() + 1
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO subscriptions (channel_key, query, created_by, created_at, "

@@ -201,8 +201,13 @@ class Handlers:
             return error(f"This channel has {len(existing)} alerts, the most it can have. "
                          "Remove one with `/papers unsubscribe <number>` first.")
         self.repo.save_channel(self.core.settings(inv.channel))
-        sub = self.repo.add_subscription(inv.channel, text, inv.user, self.core.clock())
-        if sub is None:
+        sub = self.repo.add_subscription(inv.channel, text, inv.user, self.core.clock(),
+                                         most=MAX_SUBSCRIPTIONS_PER_CHANNEL)
+        if sub is None:  # another command got there first, just now
+            if len(self.repo.subscriptions(inv.channel)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
+                return error(f"This channel has {MAX_SUBSCRIPTIONS_PER_CHANNEL} alerts, the "
+                             "most it can have. Remove one with `/papers unsubscribe <number>` "
+                             "first.")
             return error("This channel already has that alert.")
         recent = self.repo.count_matches(query, days=self.repo.recent_days(ALERT_TEST_DAYS))
         return Reply(text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "

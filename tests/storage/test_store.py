@@ -404,3 +404,11 @@ def test_every_thread_s_connection_enforces_foreign_keys(tmp_path):
     worker.join()
     assert flags == [1] and store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     store.close()
+
+
+def test_the_subscription_limit_is_checked_in_the_adding_transaction(store: Store) -> None:
+    store.save_channel(ChannelSettings(CH))
+    assert store.add_subscription(CH, "a", "U1", NOW, most=2) is not None
+    assert store.add_subscription(CH, "b", "U1", NOW, most=2) is not None
+    assert store.add_subscription(CH, "c", "U1", NOW, most=2) is None
+    assert [s.query for s in store.subscriptions(CH)] == ["a", "b"]
