@@ -32,6 +32,7 @@ class Gate:
         self.open = threading.Event()
         self.threads: list[threading.Thread] = []
         self.connections: list[object] = []
+        self.finished = 0  # calls that returned from the store
         real = getattr(store, name)
 
         def held(*args: Any, **kwargs: Any) -> Any:
@@ -39,7 +40,9 @@ class Gate:
             self.connections.append(store.db.conn)
             self.entered.release()
             assert self.open.wait(SAFETY), "the test never opened the gate"
-            return real(*args, **kwargs)
+            result = real(*args, **kwargs)
+            self.finished += 1
+            return result
 
         setattr(store, name, held)
 
@@ -136,6 +139,9 @@ async def test_aclose_lets_a_running_command_finish(handlers: Handlers, seeded: 
     slow = asyncio.create_task(handlers.handle("search diffusion", Invocation(CH, "U1")))
     await gate.wait_entered()
     closing = asyncio.create_task(handlers.aclose())
+    await asyncio.sleep(0)
+    assert not closing.done()  # waits for the command inside the store
     gate.open.set()
     await closing
+    assert gate.finished == 1  # the command's store work ended before aclose returned
     assert (await slow).ok

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,27 +11,15 @@ import httpx
 import pytest
 
 from bot.feed import client as feed
-from bot.feed.client import FeedClient, FeedError, month_days
-from tests.bot.feed.conftest import Sleeps
+from bot.feed.client import FeedError, month_days
+from tests.bot.feed.conftest import NOW, make_client, queries, serve_days
 from tests.data.make_days import make_day, recorded_days
 from tests.fakes.hf_server import Canned, HFServer, error, garbage
 
 MONTH = "2026-10"  # Thursday 2026-10-01 to Saturday 2026-10-31
 FIRST = date(2026, 10, 1)
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-async def hf() -> AsyncIterator[HFServer]:
-    """A started HFServer with no days; tests add their own."""
-    async with HFServer() as server:
-        yield server
-
-
-def make_client(server: HFServer, sleeps: Sleeps, **kwargs: Any) -> FeedClient:
-    kwargs.setdefault("random", lambda: 1.0)
-    kwargs.setdefault("clock", lambda: NOW)
-    return FeedClient(server.url, sleep=sleeps, **kwargs)
 
 
 def day(offset: int) -> date:
@@ -42,19 +29,13 @@ def day(offset: int) -> date:
 
 def add_days(server: HFServer, counts: dict[int, int]) -> dict[date, list[dict[str, Any]]]:
     """Serve `make_day` entries: `counts` maps a day offset from FIRST to a paper count."""
-    days = {day(offset): make_day(day(offset), count) for offset, count in counts.items()}
-    for when, entries in days.items():
-        server.add_day(when, entries)
-    return days
+    return serve_days(server, {day(offset): count for offset, count in counts.items()})
 
 
 def weekdays(count: int) -> dict[int, int]:
     """`count` papers on each weekday of MONTH, as offsets from FIRST."""
     return {offset: count for offset in range(31) if day(offset).weekday() < 5}
 
-
-def queries(server: HFServer) -> list[dict[str, str]]:
-    return [r.query for r in server.feed_requests()]
 
 
 # --- the month answer -------------------------------------------------------------------------

@@ -6,7 +6,6 @@ import copy
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,32 +14,20 @@ import httpx
 import pytest
 
 from bot.feed import client as feed
-from bot.feed.client import FeedClient, FeedError, parse_entries, week_days
+from bot.feed.client import FeedError, parse_entries, week_days
 from bot.feed.parse import UndatedEntries, submitted_day
-from tests.bot.feed.conftest import Sleeps
+from tests.bot.feed.conftest import NOW, make_client, queries, serve_days
 from tests.data.make_days import make_day, recorded_days
 from tests.fakes.hf_server import Canned, HFServer, error, garbage, json_body, rate_limited
 
 WEEK = "2026-W48"  # Monday 2026-11-23 to Sunday 2026-11-29
 MONDAY = date(2026, 11, 23)
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 # Real payloads live beside the repository (`../shared/hf_real`), not in it; absent on a
 # contributor's clone, where the test that reads them is skipped.
 REAL_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "hf_real"
 REAL_PREFIX = "daily_papers_"
 
 
-@pytest.fixture
-async def hf() -> AsyncIterator[HFServer]:
-    """A started HFServer with no days; tests add their own."""
-    async with HFServer() as server:
-        yield server
-
-
-def make_client(server: HFServer, sleeps: Sleeps, **kwargs: Any) -> FeedClient:
-    kwargs.setdefault("random", lambda: 1.0)
-    kwargs.setdefault("clock", lambda: NOW)
-    return FeedClient(server.url, sleep=sleeps, **kwargs)
 
 
 def day(offset: int) -> date:
@@ -50,14 +37,8 @@ def day(offset: int) -> date:
 
 def add_days(server: HFServer, counts: dict[int, int]) -> dict[date, list[dict[str, Any]]]:
     """Serve `make_day` entries: `counts` maps a day offset from MONDAY to a paper count."""
-    days = {day(offset): make_day(day(offset), count) for offset, count in counts.items()}
-    for when, entries in days.items():
-        server.add_day(when, entries)
-    return days
+    return serve_days(server, {day(offset): count for offset, count in counts.items()})
 
-
-def week_queries(server: HFServer) -> list[dict[str, str]]:
-    return [r.query for r in server.feed_requests()]
 
 
 # --- the week answer --------------------------------------------------------------------------
@@ -75,7 +56,7 @@ async def test_a_week_of_three_days_over_three_pages_has_every_paper_once_on_its
         (entry["paper"]["id"], when) for when, entries in days.items() for entry in entries
     ]
     assert papers == by_day  # the same Paper values, field for field, as day requests give
-    assert week_queries(hf)[:3] == [{"week": WEEK, "limit": "100", "p": str(p)} for p in range(3)]
+    assert queries(hf)[:3] == [{"week": WEEK, "limit": "100", "p": str(p)} for p in range(3)]
     assert sleeps.calls == []
 
 
@@ -94,7 +75,7 @@ async def test_an_empty_week_is_an_empty_list(hf, sleeps):
     async with make_client(hf, sleeps) as client:
         assert await client.fetch_week(WEEK) == []
 
-    assert week_queries(hf) == [{"week": WEEK, "limit": "100", "p": "0"}]
+    assert queries(hf) == [{"week": WEEK, "limit": "100", "p": "0"}]
 
 
 @pytest.mark.parametrize(
@@ -107,7 +88,7 @@ async def test_paging_stops_on_the_first_short_page(hf, sleeps, counts, pages):
         papers = await client.fetch_week(WEEK)
 
     assert papers is not None and len(papers) == sum(counts.values())
-    assert [q["p"] for q in week_queries(hf)] == [str(p) for p in range(pages)]
+    assert [q["p"] for q in queries(hf)] == [str(p) for p in range(pages)]
 
 
 async def test_a_week_of_250_papers_takes_3_requests_where_days_take_7(hf, sleeps):
@@ -156,7 +137,7 @@ async def test_one_entry_without_a_day_in_the_week_makes_the_week_none(hf, sleep
     async with make_client(hf, sleeps) as client:
         assert await client.fetch_week(WEEK) is None
 
-    assert [q["p"] for q in week_queries(hf)] == ["0", "1"]
+    assert [q["p"] for q in queries(hf)] == ["0", "1"]
     assert "use day requests" in caplog.text
 
 
