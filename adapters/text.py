@@ -77,9 +77,9 @@ def split_pieces(text: str, limit: int, width: Callable[[str], int] = char_units
             at = at if at > len(head) // 2 else 0  # no stub like "⚠️" left on its own
         if at <= 0:
             pieces.append(head)
-            rest = rest[len(head):]
+            rest = rest[len(head) :]
         else:
             pieces.append(head[:at])
-            rest = rest[at + 1:]
+            rest = rest[at + 1 :]
     pieces.append(rest)
     return [p for p in pieces if p.strip()]

@@ -70,8 +70,22 @@ PLATFORM_WEIGHTS = (0.5, 0.45, 0.05)
 CREATED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 # Alert queries are short and topical; these words come from the topics' vocabulary.
 _EXCLUDE = ("survey", "benchmark", "dataset", "medical", "(survey OR review)")
-_TITLE_WORDS = ("agent", "diffusion", "reasoning", "video", "mamba", "robot", "speech", "RAG",
-                "quantization", "alignment", "3D", "code", "multimodal", "benchmark")
+_TITLE_WORDS = (
+    "agent",
+    "diffusion",
+    "reasoning",
+    "video",
+    "mamba",
+    "robot",
+    "speech",
+    "RAG",
+    "quantization",
+    "alignment",
+    "3D",
+    "code",
+    "multimodal",
+    "benchmark",
+)
 
 
 def _term(rng: random.Random, topic: Topic | None = None) -> str:
@@ -100,7 +114,7 @@ def make_query(rng: random.Random) -> str:
     elif kind < 0.75:
         query = f"title:({_term(rng, topic)} OR {_term(rng, topic)})"
     elif kind < 0.78:
-        query = f'abstract:{_term(rng)}'
+        query = f"abstract:{_term(rng)}"
     elif kind < 0.83:
         query = f'author:"{rng.choice(FIRST_NAMES[:25])} {rng.choice(LAST_NAMES[:30])}"'
     elif kind < 0.91:
@@ -114,8 +128,9 @@ def make_query(rng: random.Random) -> str:
     return query[:MAX_QUERY_LENGTH]
 
 
-def make_subscriptions(count: int, seed: int,
-                       per_channel: int = SUBS_PER_CHANNEL) -> list[Subscription]:
+def make_subscriptions(
+    count: int, seed: int, per_channel: int = SUBS_PER_CHANNEL
+) -> list[Subscription]:
     """`count` subscriptions over count/per_channel channels (≤ 50 each), in id order."""
     rng = random.Random(seed)
     channels = max(1, math.ceil(count / per_channel))
@@ -164,8 +179,13 @@ class Size:
 
 
 def _timed(args: argparse.Namespace, fn: Callable[[], object], *, slow: bool = False) -> Timing:
-    return measure(fn, min_runs=1 if slow else args.min_runs, max_runs=args.max_runs,
-                   budget=args.budget, cap=args.cap)
+    return measure(
+        fn,
+        min_runs=1 if slow else args.min_runs,
+        max_runs=args.max_runs,
+        budget=args.budget,
+        cap=args.cap,
+    )
 
 
 def _percolate_only(index: SubscriptionIndex, papers: list[Paper]) -> int:
@@ -176,14 +196,16 @@ def _percolate_only(index: SubscriptionIndex, papers: list[Paper]) -> int:
 
 
 def _one_change(index: SubscriptionIndex, template: Subscription) -> None:
-    extra = Subscription(10**9, template.channel, '"bench only" OR quantization', "U0BENCH",
-                         CREATED)
+    extra = Subscription(
+        10**9, template.channel, '"bench only" OR quantization', "U0BENCH", CREATED
+    )
     index.add(extra)
     index.remove(extra.id)
 
 
-def _bench_size(subs: list[Subscription], papers: list[Paper], cost: Cost,
-                args: argparse.Namespace) -> Size:
+def _bench_size(
+    subs: list[Subscription], papers: list[Paper], cost: Cost, args: argparse.Namespace
+) -> Size:
     index = SubscriptionIndex(subs, cost=cost)
     result: list[list[Alert]] = [[]]
 
@@ -210,11 +232,22 @@ def _bench_size(subs: list[Subscription], papers: list[Paper], cost: Cost,
     build = _timed(args, lambda: SubscriptionIndex(subs, cost=cost), slow=True)
     change = _timed(args, lambda: _one_change(index, subs[0]))
     return Size(
-        subs=subs, channels=len({s.channel for s in subs}), distinct=index.percolator.distinct,
-        index=timing, matching=matching, brute=brute, agree=agree, alerts=len(alerts),
-        pairs=sum(len(a.matched) for a in alerts), leaves=index.percolator.leaves,
-        exact=[w[0] for w in work], evaluated=[w[1] for w in work], matched=matched,
-        unindexed=index.percolator.unindexed, build=build, change=change,
+        subs=subs,
+        channels=len({s.channel for s in subs}),
+        distinct=index.percolator.distinct,
+        index=timing,
+        matching=matching,
+        brute=brute,
+        agree=agree,
+        alerts=len(alerts),
+        pairs=sum(len(a.matched) for a in alerts),
+        leaves=index.percolator.leaves,
+        exact=[w[0] for w in work],
+        evaluated=[w[1] for w in work],
+        matched=matched,
+        unindexed=index.percolator.unindexed,
+        build=build,
+        change=change,
     )
 
 
@@ -257,47 +290,89 @@ def _p95(values: list[int]) -> int:
 
 def _poll_table(sizes: list[Size], papers: int) -> Table:
     table = Table(title=f"One poll's alert matching: {papers:,} new papers × every subscription")
-    for name in ("subscriptions", "channels", "distinct queries", "index median ms",
-                 "index p95 ms", "of it: finding matches ms", "every pair median ms",
-                 "every pair / index", "same alerts", "alerts", "matched pairs"):
+    for name in (
+        "subscriptions",
+        "channels",
+        "distinct queries",
+        "index median ms",
+        "index p95 ms",
+        "of it: finding matches ms",
+        "every pair median ms",
+        "every pair / index",
+        "same alerts",
+        "alerts",
+        "matched pairs",
+    ):
         table.add_column(name, justify="right")
     for s in sizes:
         brute = "skipped" if s.brute is None else ms(s.brute.median)
         ratio = "" if s.brute is None else f"{s.brute.median / s.index.median:.1f}×"
         agree = "-" if s.agree is None else ("yes" if s.agree else "NO")
         table.add_row(
-            f"{len(s.subs):,}", f"{s.channels:,}", f"{s.distinct:,}",
-            ms(s.index.median), ms(s.index.p95), ms(s.matching.median), brute, ratio, agree,
-            f"{s.alerts:,}", f"{s.pairs:,}",
+            f"{len(s.subs):,}",
+            f"{s.channels:,}",
+            f"{s.distinct:,}",
+            ms(s.index.median),
+            ms(s.index.p95),
+            ms(s.matching.median),
+            brute,
+            ratio,
+            agree,
+            f"{s.alerts:,}",
+            f"{s.pairs:,}",
         )
     return table
 
 
 def _work_table(sizes: list[Size]) -> Table:
     table = Table(title="The work per paper, in distinct queries (every pair: all of them)")
-    for name in ("subscriptions", "distinct queries", "distinct words and phrases",
-                 "no word: evaluated for every paper", "matched by a word alone (mean)",
-                 "evaluated mean", "evaluated p95", "evaluated max", "candidates / distinct",
-                 "matched mean", "candidates that matched"):
+    for name in (
+        "subscriptions",
+        "distinct queries",
+        "distinct words and phrases",
+        "no word: evaluated for every paper",
+        "matched by a word alone (mean)",
+        "evaluated mean",
+        "evaluated p95",
+        "evaluated max",
+        "candidates / distinct",
+        "matched mean",
+        "candidates that matched",
+    ):
         table.add_column(name, justify="right")
     for s in sizes:
         candidates = [a + b for a, b in zip(s.exact, s.evaluated, strict=True)]
         mean = statistics.fmean(candidates)
         matched = statistics.fmean(s.matched)
         table.add_row(
-            f"{len(s.subs):,}", f"{s.distinct:,}", f"{s.leaves:,}", f"{s.unindexed:,}",
-            f"{statistics.fmean(s.exact):,.0f}", f"{statistics.fmean(s.evaluated):,.0f}",
-            f"{_p95(s.evaluated):,}", f"{max(s.evaluated):,}", f"{mean / s.distinct:.1%}",
-            f"{matched:,.0f}", f"{matched / mean:.0%}" if mean else "-",
+            f"{len(s.subs):,}",
+            f"{s.distinct:,}",
+            f"{s.leaves:,}",
+            f"{s.unindexed:,}",
+            f"{statistics.fmean(s.exact):,.0f}",
+            f"{statistics.fmean(s.evaluated):,.0f}",
+            f"{_p95(s.evaluated):,}",
+            f"{max(s.evaluated):,}",
+            f"{mean / s.distinct:.1%}",
+            f"{matched:,.0f}",
+            f"{matched / mean:.0%}" if mean else "-",
         )
     return table
 
 
 def _build_table(sizes: list[Size]) -> Table:
     table = Table(title="Building and changing the index; an AlertMatcher on a Store (one run)")
-    for name in ("subscriptions", "build median s", "µs per subscription",
-                 "one subscribe + unsubscribe µs", "first sync s", "its longest loop stall ms",
-                 "sync after one subscribe ms", "a poll s", "its longest loop stall ms"):
+    for name in (
+        "subscriptions",
+        "build median s",
+        "µs per subscription",
+        "one subscribe + unsubscribe µs",
+        "first sync s",
+        "its longest loop stall ms",
+        "sync after one subscribe ms",
+        "a poll s",
+        "its longest loop stall ms",
+    ):
         table.add_column(name, justify="right")
 
     def opt(value: float | None, scale: float, digits: int) -> str:
@@ -305,10 +380,15 @@ def _build_table(sizes: list[Size]) -> Table:
 
     for s in sizes:
         table.add_row(
-            f"{len(s.subs):,}", f"{s.build.median:.2f}",
-            f"{s.build.median / len(s.subs) * 1e6:.0f}", f"{s.change.median * 1e6:.0f}",
-            opt(s.first_sync, 1, 2), opt(s.first_stall, 1e3, 0), opt(s.later_sync, 1e3, 1),
-            opt(s.poll, 1, 2), opt(s.poll_stall, 1e3, 0),
+            f"{len(s.subs):,}",
+            f"{s.build.median:.2f}",
+            f"{s.build.median / len(s.subs) * 1e6:.0f}",
+            f"{s.change.median * 1e6:.0f}",
+            opt(s.first_sync, 1, 2),
+            opt(s.first_stall, 1e3, 0),
+            opt(s.later_sync, 1e3, 1),
+            opt(s.poll, 1, 2),
+            opt(s.poll_stall, 1e3, 0),
         )
     return table
 
@@ -320,8 +400,9 @@ def _papers(args: argparse.Namespace) -> tuple[list[Paper], list[Paper]]:
 
         real = real_papers()
         if len(real) < args.papers + 1:
-            raise SystemExit(f"--real: {len(real)} papers in {REAL_DIR}, need more than "
-                             f"{args.papers}")
+            raise SystemExit(
+                f"--real: {len(real)} papers in {REAL_DIR}, need more than {args.papers}"
+            )
         return real[: args.papers], real[args.papers : args.papers + args.sample]
     factory = PaperFactory(args.seed)
     everything = factory.make(args.sample + args.papers, start=100_000 - args.sample)
@@ -331,36 +412,69 @@ def _papers(args: argparse.Namespace) -> tuple[list[Paper], list[Paper]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--papers", type=int, default=200, help="new papers per poll (200)")
-    parser.add_argument("--subs", type=int, nargs="+", default=None, metavar="M",
-                        help="subscription counts (default 1000 10000; --full adds 100000)")
-    parser.add_argument("--full", action="store_true",
-                        help="full size: 1,000, 10,000 and 100,000 subscriptions")
-    parser.add_argument("--per-channel", type=int, default=SUBS_PER_CHANNEL,
-                        help=f"subscriptions per channel on average ({SUBS_PER_CHANNEL}: "
-                        "100,000 over 5,000 channels)")
     parser.add_argument(
-        "--max-evals", type=int, default=2_000_000,
+        "--subs",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="M",
+        help="subscription counts (default 1000 10000; --full adds 100000)",
+    )
+    parser.add_argument(
+        "--full", action="store_true", help="full size: 1,000, 10,000 and 100,000 subscriptions"
+    )
+    parser.add_argument(
+        "--per-channel",
+        type=int,
+        default=SUBS_PER_CHANNEL,
+        help=f"subscriptions per channel on average ({SUBS_PER_CHANNEL}: "
+        "100,000 over 5,000 channels)",
+    )
+    parser.add_argument(
+        "--max-evals",
+        type=int,
+        default=2_000_000,
         help="check every pair only where papers × subscriptions is at most this (2000000: "
         "up to 10,000 subscriptions × 200 papers; ~60 s a run at 100,000)",
     )
-    parser.add_argument("--sample", type=int, default=500,
-                        help="papers whose word frequencies choose the index words (500)")
-    parser.add_argument("--real", action="store_true",
-                        help="the real Daily Papers bodies (../shared/hf_real) as papers")
-    parser.add_argument("--no-store", action="store_true",
-                        help="skip the AlertMatcher syncs from a Store (loading 100k is slow)")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=500,
+        help="papers whose word frequencies choose the index words (500)",
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="the real Daily Papers bodies (../shared/hf_real) as papers",
+    )
+    parser.add_argument(
+        "--no-store",
+        action="store_true",
+        help="skip the AlertMatcher syncs from a Store (loading 100k is slow)",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="synthetic data seed")
     parser.add_argument("--min-runs", type=int, default=5, help="timed runs at least (5)")
     parser.add_argument("--max-runs", type=int, default=40, help="timed runs at most (40)")
-    parser.add_argument("--budget", type=float, default=0.3,
-                        help="keep timing an operation until this many seconds of runs (0.3)")
-    parser.add_argument("--cap", type=float, default=3.0,
-                        help="stop after 3 runs once an operation's runs pass this many s (3)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=0.3,
+        help="keep timing an operation until this many seconds of runs (0.3)",
+    )
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=3.0,
+        help="stop after 3 runs once an operation's runs pass this many s (3)",
+    )
     args = parser.parse_args()
     counts = args.subs or ([1_000, 10_000, 100_000] if args.full else [1_000, 10_000])
     counts = sorted(set(positive_ints(counts, "--subs")))
-    positive_ints([args.papers, args.per_channel, args.sample, args.min_runs, args.max_runs,
-                   args.max_evals], "--papers/--per-channel/--sample/--min/max-runs/--max-evals")
+    positive_ints(
+        [args.papers, args.per_channel, args.sample, args.min_runs, args.max_runs, args.max_evals],
+        "--papers/--per-channel/--sample/--min/max-runs/--max-evals",
+    )
 
     out = console()
     started = time.perf_counter()
@@ -384,9 +498,14 @@ def main() -> None:
         big = max(ran, key=lambda s: len(s.subs))
         assert big.brute is not None
         per_sub = big.brute.median / len(big.subs)
-        out.print("every pair skipped (over --max-evals): " + ", ".join(
-            f"{len(s.subs):,} (~{len(s.subs) * per_sub:.0f} s a run at the {len(big.subs):,} rate)"
-            for s in skipped))
+        out.print(
+            "every pair skipped (over --max-evals): "
+            + ", ".join(
+                f"{len(s.subs):,} (~{len(s.subs) * per_sub:.0f} s a run"
+                f" at the {len(big.subs):,} rate)"
+                for s in skipped
+            )
+        )
     out.print(
         "index = SubscriptionIndex.match(papers), what a poll runs (in a worker thread): "
         "tokenize the papers, find each one's candidates, check them, build the Alerts. "

@@ -77,8 +77,10 @@ def day_sizes(first: date, last: date, seed: int) -> dict[date, int]:
     for day in days_between(FIRST_DAY, LAST_DAY):
         base = 10 + 50 * (day - FIRST_DAY).days / span
         size = max(1, round(base * rng.uniform(0.75, 1.25)))  # drawn for every day: stable
-        if first <= day <= last and day.weekday() < 5 and (day.month, day.day) not in (
-            (12, 25), (1, 1)
+        if (
+            first <= day <= last
+            and day.weekday() < 5
+            and (day.month, day.day) not in ((12, 25), (1, 1))
         ):
             sizes[day] = size
     return sizes
@@ -209,7 +211,11 @@ class Stamped(httpx.AsyncBaseTransport):
 
 
 async def day_by_day(
-    core: Paperboy, since: date, until: date, *, delay: float,
+    core: Paperboy,
+    since: date,
+    until: date,
+    *,
+    delay: float,
     sleep: Callable[[float], Awaitable[None]],
 ) -> None:
     """The backfill before big steps: one `core.poll([day])` a day, `delay` between days."""
@@ -241,18 +247,23 @@ class Run:
     def at(self, delay: float, name: str) -> Run:
         """The same run with another pause: the pauses scale with it (nothing else does)."""
         scale = delay / self.delay if self.delay else 0.0
-        return replace(self, name=name, delay=delay, stamps=[t * scale for t in self.stamps],
-                       pauses=self.pauses * scale)
+        return replace(
+            self,
+            name=name,
+            delay=delay,
+            stamps=[t * scale for t in self.stamps],
+            pauses=self.pauses * scale,
+        )
 
     def peak(self, window: float = WINDOW) -> int:
         """The most requests in any `window` seconds, were the server instant."""
         stamps = sorted(self.stamps)
-        return max((bisect_left(stamps, t + window) - i for i, t in enumerate(stamps)),
-                   default=0)
+        return max((bisect_left(stamps, t + window) - i for i, t in enumerate(stamps)), default=0)
 
 
-async def run_plan(name: str, url: str, server: Server, since: date, until: date, *,
-                   new: bool, delay: float) -> Run:
+async def run_plan(
+    name: str, url: str, server: Server, since: date, until: date, *, new: bool, delay: float
+) -> Run:
     paused = Paused()
     stamped = Stamped(paused)
     with tempfile.TemporaryDirectory() as tmp:
@@ -272,8 +283,17 @@ async def run_plan(name: str, url: str, server: Server, since: date, until: date
         finally:
             await client.aclose()
             store.close()
-    return Run(name, delay, await server.counts(), stamped.kinds, stamped.stamps, paused.total,
-               seconds, papers, days)
+    return Run(
+        name,
+        delay,
+        await server.counts(),
+        stamped.kinds,
+        stamped.stamps,
+        paused.total,
+        seconds,
+        papers,
+        days,
+    )
 
 
 # --- the table ---------------------------------------------------------------------------------
@@ -285,19 +305,37 @@ def _minutes(seconds: float) -> str:
 
 def table(runs: list[Run], since: date, until: date, expected: int) -> Table:
     days = (until - since).days + 1
-    out = Table(title=f"Backfill {since} → {until} ({days:,} days, {expected:,} papers) from the "
-                      "fake HF API")
-    for name in ("plan", "requests", *KINDS, "pause", "time with pauses", "peak / 5 min",
-                 "client + store (pauses 0)", "papers/s", "papers", "days recorded"):
+    out = Table(
+        title=f"Backfill {since} → {until} ({days:,} days, {expected:,} papers) from the "
+        "fake HF API"
+    )
+    for name in (
+        "plan",
+        "requests",
+        *KINDS,
+        "pause",
+        "time with pauses",
+        "peak / 5 min",
+        "client + store (pauses 0)",
+        "papers/s",
+        "papers",
+        "days recorded",
+    ):
         out.add_column(name, justify="left" if name == "plan" else "right")
     for r in runs:
         total = sum(r.fake.values())
         unit = "day" if r.name.startswith("before") else "request"
         out.add_row(
-            r.name, f"{total:,}", *(f"{r.fake.get(k, 0):,}" for k in KINDS),
-            f"{r.delay:g} s/{unit}", _minutes(r.pauses + r.seconds), f"{r.peak():,}",
-            f"{r.seconds:.1f} s", f"{len(r.papers) / r.seconds:,.0f}" if r.seconds else "∞",
-            f"{len(r.papers):,}", f"{r.days:,}",
+            r.name,
+            f"{total:,}",
+            *(f"{r.fake.get(k, 0):,}" for k in KINDS),
+            f"{r.delay:g} s/{unit}",
+            _minutes(r.pauses + r.seconds),
+            f"{r.peak():,}",
+            f"{r.seconds:.1f} s",
+            f"{len(r.papers) / r.seconds:,.0f}" if r.seconds else "∞",
+            f"{len(r.papers):,}",
+            f"{r.days:,}",
         )
     return out
 
@@ -323,19 +361,21 @@ async def main_async(args: argparse.Namespace) -> None:
         url = await server.start()
     runs: list[Run] = []
     try:
-        for name, new, delay in (("before: day by day", False, OLD_DELAY),
-                                 ("now: big steps", True, args.delay or 1.0)):
+        for name, new, delay in (
+            ("before: day by day", False, OLD_DELAY),
+            ("now: big steps", True, args.delay or 1.0),
+        ):
             with out.status(f"{name}…"):
-                runs.append(await run_plan(name, url, server, since, until, new=new,
-                                           delay=delay))
+                runs.append(await run_plan(name, url, server, since, until, new=new, delay=delay))
         runs[1:] = scaled(runs[1], args.delay)
         undated = args.undated_before
         if undated is not None and since < undated:
             await server.undate(undated)
             name = f"now, undated < {undated}"
             with out.status(f"{name}…"):
-                run = await run_plan(name, url, server, since, until, new=True,
-                                     delay=args.delay or 1.0)
+                run = await run_plan(
+                    name, url, server, since, until, new=True, delay=args.delay or 1.0
+                )
             runs.extend(scaled(run, args.delay))
     finally:
         await server.stop()
@@ -351,8 +391,11 @@ async def main_async(args: argparse.Namespace) -> None:
         f"(HF allows {HF_ANONYMOUS_QUOTA} to an anonymous caller); client + store = the run's "
         "own time with the pauses not waited for (a --delay 0.5 row is the run above it, its "
         "pauses scaled)"
-        + (" (the fake server runs on the same loop)." if args.server == "inline" else
-           " (the fake server runs in a child process).")
+        + (
+            " (the fake server runs on the same loop)."
+            if args.server == "inline"
+            else " (the fake server runs in a child process)."
+        )
     )
     out.print(
         f"Every plan stored the same {len(runs[0].papers):,} papers on the same days: "
@@ -364,19 +407,37 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true",
-                        help=f"the whole archive, {FIRST_DAY} to {LAST_DAY} (default: the last "
-                             f"{SMALL_DAYS} days)")
-    parser.add_argument("--days", type=int, default=SMALL_DAYS,
-                        help=f"days up to {LAST_DAY} without --full (default {SMALL_DAYS})")
-    parser.add_argument("--delay", type=float, default=DEFAULT_DELAY,
-                        help=f"the new plan's pause per request (default {DEFAULT_DELAY})")
-    parser.add_argument("--undated-before", type=date.fromisoformat, default=date(2025, 1, 1),
-                        metavar="YYYY-MM-DD",
-                        help="also run the new plan with entries before this day in the 2024 "
-                             "shape (default 2025-01-01; only when the range starts before)")
-    parser.add_argument("--server", choices=("process", "inline"), default="process",
-                        help="run the fake HF API in a child process (default) or inline")
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help=f"the whole archive, {FIRST_DAY} to {LAST_DAY} (default: the last {SMALL_DAYS} days)",
+    )
+    parser.add_argument(
+        "--days",
+        type=int,
+        default=SMALL_DAYS,
+        help=f"days up to {LAST_DAY} without --full (default {SMALL_DAYS})",
+    )
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=DEFAULT_DELAY,
+        help=f"the new plan's pause per request (default {DEFAULT_DELAY})",
+    )
+    parser.add_argument(
+        "--undated-before",
+        type=date.fromisoformat,
+        default=date(2025, 1, 1),
+        metavar="YYYY-MM-DD",
+        help="also run the new plan with entries before this day in the 2024 "
+        "shape (default 2025-01-01; only when the range starts before)",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("process", "inline"),
+        default="process",
+        help="run the fake HF API in a child process (default) or inline",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="synthetic data seed")
     args = parser.parse_args()
     if args.days <= 0 or args.delay < 0:

@@ -83,11 +83,17 @@ def cases(python: str, paperboy: str) -> list[Case]:
     return [
         Case("python -c pass", (python, "-c", "pass")),
         Case("python -c 'import typer'", (python, "-c", "import typer")),
-        Case("typer command like search's, doing nothing, + rich, sqlite_utils",
-             (python, "-c", SEARCH_FLOOR, QUERY)),
+        Case(
+            "typer command like search's, doing nothing, + rich, sqlite_utils",
+            (python, "-c", SEARCH_FLOOR, QUERY),
+        ),
         Case("python -c 'import bot.app.cli'", (python, "-c", "import bot.app.cli"), ()),
-        Case(f"paperboy search {QUERY}", (paperboy, "search", QUERY), ("search", QUERY),
-             f"results for {QUERY}"),
+        Case(
+            f"paperboy search {QUERY}",
+            (paperboy, "search", QUERY),
+            ("search", QUERY),
+            f"results for {QUERY}",
+        ),
         Case("paperboy --help", (paperboy, "--help"), ("--help",), "search"),
     ]
 
@@ -97,15 +103,18 @@ def make_archive(path: Path, papers: int) -> None:
     store = Store(path)
     made = PaperFactory(DEFAULT_SEED).make(papers)
     for start in range(0, len(made), 60):
-        store.upsert_papers(made[start:start + 60])
+        store.upsert_papers(made[start : start + 60])
     store.close()
 
 
 def clean_env(db: Path, pycache: Path | None) -> dict[str, str]:
     """This environment without paperboy's, Slack's or Discord's settings, and the temp DB;
     with `pycache`, bytecode is cached there (as after `pip install`, which compiles it)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("SLACK_", "DISCORD_", "PAPERBOY_", "HF_TOKEN"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DISCORD_", "PAPERBOY_", "HF_TOKEN"))
+    }
     if pycache is not None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env["PYTHONPYCACHEPREFIX"] = str(pycache)  # not beside the sources: no files in the tree
@@ -121,16 +130,24 @@ def run_once(case: Case, env: dict[str, str], cwd: Path) -> tuple[float, float]:
     """Wall seconds from spawn to exit of one run, and its CPU seconds (user + system: what
     the machine's other load changes least); checks its exit code and output."""
     cpu, start = _children_cpu(), time.perf_counter()
-    done = subprocess.run(case.argv, env=env, cwd=cwd, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, check=False)
+    done = subprocess.run(
+        case.argv,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
     elapsed, used = time.perf_counter() - start, _children_cpu() - cpu
     if done.returncode != 0 or case.expect not in done.stdout:
         raise SystemExit(f"{case.label} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return elapsed, used
 
 
-def time_all(todo: list[Case], runs: int, env: dict[str, str],
-             cwd: Path) -> list[tuple[Timing, Timing]]:
+def time_all(
+    todo: list[Case], runs: int, env: dict[str, str], cwd: Path
+) -> list[tuple[Timing, Timing]]:
     """(wall, CPU) of `runs` runs of each case after one warm-up each, the cases taking turns."""
     for case in todo:
         run_once(case, env, cwd)
@@ -147,20 +164,39 @@ def loaded(case: Case, env: dict[str, str], cwd: Path) -> tuple[list[str], int] 
         return None
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(case.cli_args), json.dumps(HEAVY + OTHERS)],
-        env=env, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=True,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=True,
     )
     line = next(x for x in done.stderr.splitlines() if x.startswith("PROBE "))
     *names, total = json.loads(line.removeprefix("PROBE "))
     return names, int(total)
 
 
-def table(todo: list[Case], timings: list[tuple[Timing, Timing]],
-          modules: list[tuple[list[str], int] | None], papers: int) -> Table:
+def table(
+    todo: list[Case],
+    timings: list[tuple[Timing, Timing]],
+    modules: list[tuple[list[str], int] | None],
+    papers: int,
+) -> Table:
     """Each command's median and p95 beside the floors, and what it imported."""
     floor = timings[0][0].median
-    t = Table("command", "median ms", "p95 ms", "CPU median ms", "− python ms", "× python",
-              "target", "heavy loaded", "others loaded", "modules",
-              title=f"quick CLI commands, fresh processes ({papers:,} papers stored)")
+    t = Table(
+        "command",
+        "median ms",
+        "p95 ms",
+        "CPU median ms",
+        "− python ms",
+        "× python",
+        "target",
+        "heavy loaded",
+        "others loaded",
+        "modules",
+        title=f"quick CLI commands, fresh processes ({papers:,} papers stored)",
+    )
     for case, (timing, cpu), mods in zip(todo, timings, modules, strict=True):
         names, total = mods if mods else ([], 0)
         target = ""
@@ -168,8 +204,13 @@ def table(todo: list[Case], timings: list[tuple[Timing, Timing]],
             verdict = "met" if timing.median < TARGET_SEARCH else "MISSED"
             target = f"< {ms(TARGET_SEARCH)} ({verdict})"
         t.add_row(
-            case.label, ms(timing.median), ms(timing.p95), ms(cpu.median),
-            ms(timing.median - floor), f"{timing.median / floor:.1f}", target,
+            case.label,
+            ms(timing.median),
+            ms(timing.p95),
+            ms(cpu.median),
+            ms(timing.median - floor),
+            f"{timing.median / floor:.1f}",
+            target,
             ", ".join(n for n in names if n in HEAVY) or ("none" if mods else ""),
             ", ".join(n for n in names if n in OTHERS) or ("none" if mods else ""),
             str(total) if mods else "",
@@ -188,12 +229,16 @@ def bytecode(no_pyc: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="timed runs per command (10; "
-                        "full: 40)")
+    parser.add_argument(
+        "--runs", type=int, default=10, help="timed runs per command (10; full: 40)"
+    )
     parser.add_argument("--papers", type=int, default=42, help="papers in the archive (42)")
-    parser.add_argument("--no-pyc", action="store_true",
-                        help="keep this environment's bytecode setting (PYTHONDONTWRITEBYTECODE "
-                        "compiles paperboy's sources in every run) instead of a bytecode cache")
+    parser.add_argument(
+        "--no-pyc",
+        action="store_true",
+        help="keep this environment's bytecode setting (PYTHONDONTWRITEBYTECODE "
+        "compiles paperboy's sources in every run) instead of a bytecode cache",
+    )
     args = parser.parse_args()
     if args.runs <= 0 or args.papers <= 0:
         raise SystemExit("--runs and --papers must be positive")

@@ -125,8 +125,9 @@ def _bench_size(store: Store, args: argparse.Namespace) -> dict[str, Row]:
     rows: dict[str, Row] = {}
 
     def timed(fn: Callable[[], object]) -> Timing:
-        return measure(fn, min_runs=args.min_runs, max_runs=args.max_runs,
-                       budget=args.budget, cap=args.cap)
+        return measure(
+            fn, min_runs=args.min_runs, max_runs=args.max_runs, budget=args.budget, cap=args.cap
+        )
 
     async def handle_with_stalls(text: str) -> float:
         async with LoopStalls(0.001) as stalls:
@@ -141,12 +142,15 @@ def _bench_size(store: Store, args: argparse.Namespace) -> dict[str, Row]:
             old_count = old_fn()
             new_count = _matches(handlers, text)
             if old_count != new_count:
-                raise SystemExit(f"{label} ({text!r}): the matcher says {old_count} papers, "
-                                 f"the dry run {new_count}")
+                raise SystemExit(
+                    f"{label} ({text!r}): the matcher says {old_count} papers, "
+                    f"the dry run {new_count}"
+                )
 
             def through_handle(text: str = text) -> object:
                 return loop.run_until_complete(
-                    handlers.handle(f"alerts test {text}", Invocation(CH, "bench")))
+                    handlers.handle(f"alerts test {text}", Invocation(CH, "bench"))
+                )
 
             rows[label] = Row(
                 matches=new_count,
@@ -168,37 +172,66 @@ async def _idle_stall(seconds: float) -> float:
 
 
 def _table(size: int, rows: dict[str, Row]) -> Table:
-    table = Table(title=f"Alert dry run over the last {ALERT_TEST_DAYS} stored days "
-                        f"({ALERT_TEST_DAYS * PAPERS_PER_DAY} papers) of {count_label(size)}, "
-                        "milliseconds")
+    table = Table(
+        title=f"Alert dry run over the last {ALERT_TEST_DAYS} stored days "
+        f"({ALERT_TEST_DAYS * PAPERS_PER_DAY} papers) of {count_label(size)}, "
+        "milliseconds"
+    )
     table.add_column("query kind", no_wrap=True)
     table.add_column("query", max_width=34, overflow="ellipsis", no_wrap=True)
-    for name in ("matches", "old median", "old p95", "new median", "new p95",
-                 "handle median", "handle p95", "loop stall", "old/new"):
+    for name in (
+        "matches",
+        "old median",
+        "old p95",
+        "new median",
+        "new p95",
+        "handle median",
+        "handle p95",
+        "loop stall",
+        "old/new",
+    ):
         table.add_column(name, justify="right")
     for label, text in QUERIES:
         r = rows[label]
-        table.add_row(label, text, f"{r.matches:,}", ms(r.old.median), ms(r.old.p95),
-                      ms(r.new.median), ms(r.new.p95), ms(r.handle.median), ms(r.handle.p95),
-                      ms(r.stall), f"{r.old.median / r.new.median:,.0f}x")
+        table.add_row(
+            label,
+            text,
+            f"{r.matches:,}",
+            ms(r.old.median),
+            ms(r.old.p95),
+            ms(r.new.median),
+            ms(r.new.p95),
+            ms(r.handle.median),
+            ms(r.handle.p95),
+            ms(r.stall),
+            f"{r.old.median / r.new.median:,.0f}x",
+        )
     return table
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--papers", type=int, nargs="+", default=[10_000], metavar="N",
+        "--papers",
+        type=int,
+        nargs="+",
+        default=[10_000],
+        metavar="N",
         help="archive sizes, grown in this order (default: 10000; the target is 100000)",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="synthetic data seed")
     parser.add_argument("--min-runs", type=int, default=5, help="timed runs at least (5)")
     parser.add_argument("--max-runs", type=int, default=40, help="timed runs at most (40)")
     parser.add_argument(
-        "--budget", type=float, default=0.2,
+        "--budget",
+        type=float,
+        default=0.2,
         help="keep timing an operation until this many seconds of runs (default 0.2)",
     )
     parser.add_argument(
-        "--cap", type=float, default=1.5,
+        "--cap",
+        type=float,
+        default=1.5,
         help="stop after 3 runs once an operation's runs pass this many seconds (default 1.5)",
     )
     args = parser.parse_args()

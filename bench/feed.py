@@ -58,15 +58,24 @@ def hf_entry(paper: Paper, index: int) -> Entry:
     """One `/api/daily_papers` entry in HF's 2026 shape (as tests/data's recorded one)."""
     submitted = datetime(DAY.year, DAY.month, DAY.day, index % 10, index % 60)
     published = (paper.published_at or submitted).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    user = {"_id": _hex_id(index + 7), "avatarUrl": f"/avatars/{_hex_id(index + 11)}.svg",
-            "fullname": paper.authors[0], "name": paper.authors[0].lower().replace(" ", "-"),
-            "type": "user", "isPro": index % 4 == 0}
+    user = {
+        "_id": _hex_id(index + 7),
+        "avatarUrl": f"/avatars/{_hex_id(index + 11)}.svg",
+        "fullname": paper.authors[0],
+        "name": paper.authors[0].lower().replace(" ", "-"),
+        "type": "user",
+        "isPro": index % 4 == 0,
+    }
     organization = (
-        {"_id": _hex_id(index + 13), "name": paper.organization.replace(" ", ""),
-         "fullname": paper.organization,
-         "avatar": f"https://cdn-uploads.huggingface.co/production/uploads/{_hex_id(index)}/"
-                   "avatar.png"}
-        if paper.organization else None
+        {
+            "_id": _hex_id(index + 13),
+            "name": paper.organization.replace(" ", ""),
+            "fullname": paper.organization,
+            "avatar": f"https://cdn-uploads.huggingface.co/production/uploads/{_hex_id(index)}/"
+            "avatar.png",
+        }
+        if paper.organization
+        else None
     )
     media = [f"https://cdn-uploads.huggingface.co/production/uploads/{_hex_id(index)}/fig1.webp"]
     inner: Entry = {
@@ -87,8 +96,12 @@ def hf_entry(paper: Paper, index: int) -> Entry:
         "ai_keywords": list(paper.ai_keywords),
     }
     if paper.github_repo:
-        inner |= {"projectPage": paper.project_page or "", "githubRepo": paper.github_repo,
-                  "githubRepoAddedBy": "user", "githubStars": paper.github_stars or 0}
+        inner |= {
+            "projectPage": paper.project_page or "",
+            "githubRepo": paper.github_repo,
+            "githubRepoAddedBy": "user",
+            "githubStars": paper.github_stars or 0,
+        }
     if organization:
         inner["organization"] = organization
     entry: Entry = {
@@ -98,10 +111,16 @@ def hf_entry(paper: Paper, index: int) -> Entry:
         "summary": paper.summary,
         "mediaUrls": media,
         "thumbnail": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/"
-                     f"{paper.id}.png",
+        f"{paper.id}.png",
         "numComments": paper.comments,
-        "submittedBy": {**user, "isHf": False, "isHfAdmin": False, "isMod": False,
-                        "followerCount": index % 50, "isUserFollowing": False},
+        "submittedBy": {
+            **user,
+            "isHf": False,
+            "isHfAdmin": False,
+            "isMod": False,
+            "followerCount": index % 50,
+            "isUserFollowing": False,
+        },
         "isAuthorParticipating": index % 3 == 0,
     }
     if organization:
@@ -236,28 +255,54 @@ def _bench_day(
 
 def _fetch_table(results: list[DayResult], mode: str) -> Table:
     table = Table(title=f"FeedClient.fetch_day from the fake HF API ({mode}): fetch + parse")
-    for name in ("entries", "requests", "body MB", "client", "runs", "median ms", "p95 ms",
-                 "entries/s"):
+    for name in (
+        "entries",
+        "requests",
+        "body MB",
+        "client",
+        "runs",
+        "median ms",
+        "p95 ms",
+        "entries/s",
+    ):
         table.add_column(name, justify="right")
     for r in results:
         for label, t in (("reused", r.reused), ("new per fetch", r.fresh)):
             table.add_row(
-                f"{r.entries:,}", f"{r.requests:g}", f"{r.body_bytes / 1e6:.2f}", label,
-                str(t.runs), ms(t.median), ms(t.p95), rate(r.entries, t.median),
+                f"{r.entries:,}",
+                f"{r.requests:g}",
+                f"{r.body_bytes / 1e6:.2f}",
+                label,
+                str(t.runs),
+                ms(t.median),
+                ms(t.p95),
+                rate(r.entries, t.median),
             )
     return table
 
 
 def _parse_table(results: list[DayResult]) -> Table:
     table = Table(title="The client's CPU work alone, per day")
-    for name in ("entries", "json.loads median ms", "p95 ms", "entries/s",
-                 "parse_entries median ms", "p95 ms", "entries/s", "share of fetch"):
+    for name in (
+        "entries",
+        "json.loads median ms",
+        "p95 ms",
+        "entries/s",
+        "parse_entries median ms",
+        "p95 ms",
+        "entries/s",
+        "share of fetch",
+    ):
         table.add_column(name, justify="right")
     for r in results:
         table.add_row(
             f"{r.entries:,}",
-            ms(r.loads.median), ms(r.loads.p95), rate(r.entries, r.loads.median),
-            ms(r.parse.median), ms(r.parse.p95), rate(r.entries, r.parse.median),
+            ms(r.loads.median),
+            ms(r.loads.p95),
+            rate(r.entries, r.loads.median),
+            ms(r.parse.median),
+            ms(r.parse.p95),
+            rate(r.entries, r.parse.median),
             f"{(r.loads.median + r.parse.median) / r.reused.median:.0%}",
         )
     return table
@@ -266,23 +311,40 @@ def _parse_table(results: list[DayResult]) -> Table:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--entries", type=int, nargs="+", default=[60, 300], metavar="N",
+        "--entries",
+        type=int,
+        nargs="+",
+        default=[60, 300],
+        metavar="N",
         help="entries in a day, one day per value (default: 60 300; 300 = 3 full pages)",
     )
-    parser.add_argument("--server", choices=("process", "inline"), default="process",
-                        help="run the fake HF API in a child process (default) or inline")
+    parser.add_argument(
+        "--server",
+        choices=("process", "inline"),
+        default="process",
+        help="run the fake HF API in a child process (default) or inline",
+    )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="synthetic data seed")
     parser.add_argument("--min-runs", type=int, default=10, help="timed runs at least (10)")
     parser.add_argument("--max-runs", type=int, default=60, help="timed runs at most (60)")
-    parser.add_argument("--budget", type=float, default=1.0,
-                        help="keep timing an operation until this many seconds of runs (1.0)")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=1.0,
+        help="keep timing an operation until this many seconds of runs (1.0)",
+    )
     args = parser.parse_args()
     counts = positive_ints(args.entries, "--entries")
     positive_ints([args.min_runs, args.max_runs], "--min-runs/--max-runs")
 
     def timed(fn: Callable[[], object]) -> Timing:
-        return measure(fn, min_runs=args.min_runs, max_runs=args.max_runs, budget=args.budget,
-                       cap=args.budget * 3)
+        return measure(
+            fn,
+            min_runs=args.min_runs,
+            max_runs=args.max_runs,
+            budget=args.budget,
+            cap=args.budget * 3,
+        )
 
     out = console()
     started = time.perf_counter()
@@ -302,9 +364,7 @@ def main() -> None:
     for day, entries, (reused, fresh, loads, parse, size) in measured:
         fetches = reused.runs + fresh.runs + 2  # each timing also made one warm-up fetch
         per_fetch = requests.get(day.isoformat(), 0) / fetches
-        results.append(
-            DayResult(len(entries), per_fetch, size, reused, fresh, loads, parse)
-        )
+        results.append(DayResult(len(entries), per_fetch, size, reused, fresh, loads, parse))
 
     mode = "server in a child process" if args.server == "process" else "server on the same loop"
     out.print(_fetch_table(results, mode))
@@ -322,9 +382,7 @@ def main() -> None:
         f"{args.budget} s of runs (at most {args.max_runs}); p95 is nearest-rank (the slowest "
         "run when there are fewer than 20)."
     )
-    out.print(
-        f"seed {args.seed}; total {time.perf_counter() - started:.1f} s; {environment()}"
-    )
+    out.print(f"seed {args.seed}; total {time.perf_counter() - started:.1f} s; {environment()}")
 
 
 if __name__ == "__main__":

@@ -39,8 +39,10 @@ Row = tuple[str, int, int, float, int, str]
 
 
 def _papers(count: int) -> list[Paper]:
-    return [make_paper(f"2411.{i:05d}", "2026-11-25", title=f"Benchmark paper {i}")
-            for i in range(count)]
+    return [
+        make_paper(f"2411.{i:05d}", "2026-11-25", title=f"Benchmark paper {i}")
+        for i in range(count)
+    ]
 
 
 def _core(tmp: Path, channels: list[ChannelRef]) -> Paperboy:
@@ -65,36 +67,60 @@ async def bench_slack(tmp: Path, channels: int, per_channel: int) -> Row:
         slack.add_team("T1", bot_token=slack_fixture.BOT_TOKEN, channels=ids)
         refs = [ChannelRef("slack", "T1", c) for c in ids]
         core = _core(tmp, refs)
-        adapter = SlackAdapter(SlackConfig(api_url=slack.api_url, db_path=str(tmp / "s.db"),
-                                           bot_token=slack_fixture.BOT_TOKEN),
-                               Handlers(core).run)
+        adapter = SlackAdapter(
+            SlackConfig(
+                api_url=slack.api_url, db_path=str(tmp / "s.db"), bot_token=slack_fixture.BOT_TOKEN
+            ),
+            Handlers(core).run,
+        )
         core.publishers["slack"] = adapter.publisher
         seconds = await _timed(lambda: core.send_alerts(_papers(per_channel)))
         posts = len(slack.messages)
-        return ("Slack", channels, posts, seconds, slack.rate_limited_count,
-                f"{slack.post_rate:g}/s per channel, burst {slack.post_burst}")
+        return (
+            "Slack",
+            channels,
+            posts,
+            seconds,
+            slack.rate_limited_count,
+            f"{slack.post_rate:g}/s per channel, burst {slack.post_burst}",
+        )
 
 
 async def bench_discord(tmp: Path, channels: int, per_channel: int) -> Row:
-    async with DiscordFake(token=discord_fixture.TOKEN,
-                           application_id=discord_fixture.APP_ID) as fake:
+    async with DiscordFake(
+        token=discord_fixture.TOKEN, application_id=discord_fixture.APP_ID
+    ) as fake:
         ids = [5000 + i for i in range(channels)]
-        fake.add_guild(1000, "bench", channels={c: {"name": f"c{c}", "type": TEXT} for c in ids},
-                       members={1: BASIC_MEMBER})
+        fake.add_guild(
+            1000,
+            "bench",
+            channels={c: {"name": f"c{c}", "type": TEXT} for c in ids},
+            members={1: BASIC_MEMBER},
+        )
         refs = [ChannelRef("discord", "1000", str(c)) for c in ids]
         core = _core(tmp, refs)
         handlers = Handlers(core)
-        adapter = DiscordAdapter(DiscordConfig(token=discord_fixture.TOKEN, api_url=fake.api_base,
-                                               gateway_url=fake.gateway_url),
-                                 handlers.run, handlers.suggest)
+        adapter = DiscordAdapter(
+            DiscordConfig(
+                token=discord_fixture.TOKEN, api_url=fake.api_base, gateway_url=fake.gateway_url
+            ),
+            handlers.run,
+            handlers.suggest,
+        )
         core.publishers["discord"] = adapter.publisher
         try:
             seconds = await _timed(lambda: core.send_alerts(_papers(per_channel)))
         finally:
             await adapter.stop()
         posts = len(fake.messages)
-        return ("Discord", channels, posts, seconds, fake.rate_limited,
-                "5 requests per 1 s per channel bucket")
+        return (
+            "Discord",
+            channels,
+            posts,
+            seconds,
+            fake.rate_limited,
+            "5 requests per 1 s per channel bucket",
+        )
 
 
 async def main() -> None:
@@ -102,15 +128,31 @@ async def main() -> None:
     parser.add_argument("--channels", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--per-channel", type=int, default=6)
     args = parser.parse_args()
-    table = Table("platform", "channels", "posts", "seconds", "posts/s", "429s", "fake's limit",
-                  title="Alerts posted through Paperboy.send_alerts")
+    table = Table(
+        "platform",
+        "channels",
+        "posts",
+        "seconds",
+        "posts/s",
+        "429s",
+        "fake's limit",
+        title="Alerts posted through Paperboy.send_alerts",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for channels in positive_ints(args.channels, "--channels"):
             for bench in (bench_slack, bench_discord):
-                name, n, posts, seconds, limited, limit = await bench(Path(tmp), channels,
-                                                                      args.per_channel)
-                table.add_row(name, str(n), str(posts), f"{seconds:.2f}",
-                              f"{posts / seconds:.2f}", str(limited), limit)
+                name, n, posts, seconds, limited, limit = await bench(
+                    Path(tmp), channels, args.per_channel
+                )
+                table.add_row(
+                    name,
+                    str(n),
+                    str(posts),
+                    f"{seconds:.2f}",
+                    f"{posts / seconds:.2f}",
+                    str(limited),
+                    limit,
+                )
     out = console()
     out.print(table)
     out.print(f"{args.per_channel} alerts per channel; {environment()}")

@@ -98,8 +98,9 @@ class Publisher(Protocol):
         request; return part 1's platform id. Raise DeliveryError on failure."""
         ...
 
-    async def find(self, key: PostKey, part: int, since: datetime,
-                   thread_id: str | None) -> str | None:
+    async def find(
+        self, key: PostKey, part: int, since: datetime, thread_id: str | None
+    ) -> str | None:
         """After a crash: the platform id of `part` of this post if it was posted (at or
         after `since`), else None. Raise ResolveUnsupported when the platform cannot tell."""
         ...
@@ -139,7 +140,10 @@ class Repository(Protocol):
     """Persistent state: papers, channels, subscriptions, the deliveries ledger, polls."""
 
     def upsert_papers(
-        self, papers: Iterable[Paper], now: datetime | None = None, *,
+        self,
+        papers: Iterable[Paper],
+        now: datetime | None = None,
+        *,
         alert_from: date | None = None,
     ) -> UpsertResult:
         """Store papers; mark new (and, from `alert_from`, moved) ones for alerts."""
@@ -164,7 +168,11 @@ class Repository(Protocol):
         ...
 
     def search(
-        self, query: Query, limit: int = 10, offset: int = 0, *,
+        self,
+        query: Query,
+        limit: int = 10,
+        offset: int = 0,
+        *,
         days: Iterable[date] | None = None,
     ) -> list[SearchHit]:
         """Ranked search over stored papers (those first listed on `days`, when given)."""
@@ -198,8 +206,9 @@ class Repository(Protocol):
         """Create or update a schedule; return the schedules' new version."""
         ...
 
-    def schedules(self, kind: str | None = None, *, enabled: bool | None = None,
-                  since_version: int = 0) -> list[Schedule]:
+    def schedules(
+        self, kind: str | None = None, *, enabled: bool | None = None, since_version: int = 0
+    ) -> list[Schedule]:
         """Schedules, optionally of one kind, on or off, or changed after a version."""
         ...
 
@@ -208,7 +217,11 @@ class Repository(Protocol):
         ...
 
     def add_subscription(
-        self, ref: ChannelRef, query: str, created_by: str, now: datetime,
+        self,
+        ref: ChannelRef,
+        query: str,
+        created_by: str,
+        now: datetime,
         most: int | None = None,
     ) -> Subscription | None:
         """Add a subscription; None when the channel already has this exact query, or `most`
@@ -219,8 +232,9 @@ class Repository(Protocol):
         """Remove a channel's subscription by id or exact query; None when not found."""
         ...
 
-    def subscriptions(self, ref: ChannelRef | None = None, *,
-                      since_version: int = 0) -> list[Subscription]:
+    def subscriptions(
+        self, ref: ChannelRef | None = None, *, since_version: int = 0
+    ) -> list[Subscription]:
         """Subscriptions of one channel, or of all channels, oldest (lowest id) first; only
         those added after `since_version`, when given."""
         ...
@@ -234,8 +248,14 @@ class Repository(Protocol):
         ...
 
     def take_delivery(
-        self, key: PostKey, owner: str, now: datetime, lease: timedelta,
-        payload: str | None = None, *, dead: Collection[str] = (),
+        self,
+        key: PostKey,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        payload: str | None = None,
+        *,
+        dead: Collection[str] = (),
     ) -> LedgerEntry | None:
         """Own a post to send it; None when it is sent, given up, or another owner has it."""
         ...
@@ -245,7 +265,12 @@ class Repository(Protocol):
         ...
 
     def mark_part_sent(
-        self, key: PostKey, owner: str, part: int, message_id: str, thread_id: str | None,
+        self,
+        key: PostKey,
+        owner: str,
+        part: int,
+        message_id: str,
+        thread_id: str | None,
     ) -> bool:
         """Record that a part is out."""
         ...
@@ -259,8 +284,14 @@ class Repository(Protocol):
         ...
 
     def fail_delivery(
-        self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
-        uncertain: bool = False, counts: bool = True,
+        self,
+        key: PostKey,
+        owner: str,
+        error: str,
+        *,
+        give_up: bool = False,
+        uncertain: bool = False,
+        counts: bool = True,
     ) -> None:
         """Release an owned post after a failure (for a retry, unless `give_up`)."""
         ...
@@ -273,8 +304,7 @@ class Repository(Protocol):
         """Keep a post that fell due while its channel was paused."""
         ...
 
-    def defer_delivery(self, key: PostKey, now: datetime, payload: str | None,
-                       reason: str) -> bool:
+    def defer_delivery(self, key: PostKey, now: datetime, payload: str | None, reason: str) -> bool:
         """Leave a post for the process that runs its platform."""
         ...
 
@@ -283,7 +313,11 @@ class Repository(Protocol):
         ...
 
     def open_deliveries(
-        self, now: datetime, *, kind: str | None = None, held: bool = False,
+        self,
+        now: datetime,
+        *,
+        kind: str | None = None,
+        held: bool = False,
         dead: Collection[str] = (),
     ) -> list[LedgerEntry]:
         """Posts to finish: failed, abandoned by a dead owner (and, with `held`, held)."""
@@ -317,8 +351,7 @@ class Repository(Protocol):
         """Stop deliveries to a channel until someone resumes it."""
         ...
 
-    def pause_workspace(self, platform: str, workspace: str, reason: str,
-                        now: datetime) -> bool:
+    def pause_workspace(self, platform: str, workspace: str, reason: str, now: datetime) -> bool:
         """Pause every channel of a workspace; False if it already was."""
         ...
 

@@ -203,8 +203,9 @@ class Paperboy:
             try:
                 papers = await self.feed.fetch_week(week)
             except FeedError as exc:
-                log.warning("fetching Daily Papers for %s failed (%s); asking day by day",
-                            week, exc)
+                log.warning(
+                    "fetching Daily Papers for %s failed (%s); asking day by day", week, exc
+                )
                 papers = None
             if papers is None:
                 remaining.extend(days)
@@ -238,8 +239,9 @@ class Paperboy:
             papers = None
         return self._poll_span(days, papers)
 
-    def _poll_span(self, days: list[date], papers: list[Paper] | None
-                   ) -> tuple[PollReport, list[date]]:
+    def _poll_span(
+        self, days: list[date], papers: list[Paper] | None
+    ) -> tuple[PollReport, list[date]]:
         """Store a month's or week's answer; return it and the days it leaves to ask by date.
 
         The answer's papers are stored, each on its own day, also those of days outside the
@@ -260,8 +262,9 @@ class Paperboy:
         self._store(report, papers, [day for day in past if day not in left], None)
         return report, left
 
-    def _store(self, report: PollReport, papers: list[Paper], days: Sequence[date],
-               alert_from: date | None) -> None:
+    def _store(
+        self, report: PollReport, papers: list[Paper], days: Sequence[date], alert_from: date | None
+    ) -> None:
         """Store fetched papers and record the days they complete."""
         today = self.clock().astimezone(UTC).date()
         result = self.repo.upsert_papers(papers, self.clock(), alert_from=alert_from)
@@ -297,9 +300,7 @@ class Paperboy:
             [(PostKey(a.channel, ALERT_KIND, a.paper.id), a, kind.payload(a)) for a in alerts]
         )
 
-    async def _deliver_all(
-        self, posts: Sequence[tuple[PostKey, Post, str | None]]
-    ) -> Counter[str]:
+    async def _deliver_all(self, posts: Sequence[tuple[PostKey, Post, str | None]]) -> Counter[str]:
         """Deliver posts in order within a channel, channels side by side (each platform
         paces per channel, so a slow channel does not hold up the others)."""
         outcomes: Counter[str] = Counter()
@@ -368,8 +369,12 @@ class Paperboy:
         if any(ref > key.ref for ref in self.repo.delivered(key.channel, DIGEST_KIND)):
             return None
         timed = self.timed(DIGEST_KIND)
-        return timed.build(self.repo, self.schedule(key.channel), timed.covering(
-            date.fromisoformat(key.ref)), settled=self.repo.settled_days())
+        return timed.build(
+            self.repo,
+            self.schedule(key.channel),
+            timed.covering(date.fromisoformat(key.ref)),
+            settled=self.repo.settled_days(),
+        )
 
     def resume(self, ref: ChannelRef) -> bool:
         """Resume a paused channel and its workspace (what was held is delivered by the next
@@ -378,8 +383,7 @@ class Paperboy:
         resumed = False
         if settings is not None and settings.paused:
             log.info("resuming paused channel %s", ref.key)
-            self.repo.save_channel(replace(settings, paused=False, failures=0,
-                                           paused_reason=None))
+            self.repo.save_channel(replace(settings, paused=False, failures=0, paused_reason=None))
             self.repo.reset_failures(ref)
             resumed = True
         for workspace in (ref.workspace, ALL_WORKSPACES):
@@ -407,8 +411,9 @@ class Paperboy:
             return None
         return timed.build(self.repo, schedule, due, top=top, settled=self.repo.settled_days())
 
-    async def run_scheduled(self, ref: ChannelRef, kind: str = DIGEST_KIND,
-                            at: datetime | None = None) -> Outcome | None:
+    async def run_scheduled(
+        self, ref: ChannelRef, kind: str = DIGEST_KIND, at: datetime | None = None
+    ) -> Outcome | None:
         """One channel's job of a timed kind, as scheduled for `at` (default now): fetch the
         days it covers that were never fetched, then post."""
         schedule = self.schedule(ref, kind)
@@ -438,11 +443,14 @@ class Paperboy:
         post = timed.build(self.repo, schedule, due, top=top, settled=self.repo.settled_days())
         if post is None:
             return None
-        return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post,
-                                            timed.payload(post))
+        return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post, timed.payload(post))
 
     async def send_many(
-        self, refs: Sequence[ChannelRef], kind: str = DIGEST_KIND, *, day: date | None = None,
+        self,
+        refs: Sequence[ChannelRef],
+        kind: str = DIGEST_KIND,
+        *,
+        day: date | None = None,
         top: int | None = None,
     ) -> list[Outcome | None]:
         """Post one timed post to many channels side by side (each platform paces itself)."""
@@ -480,9 +488,12 @@ class Paperboy:
                 missing.update(due.days)
         await self._fetch_missing(missing)
         outcomes = await self.run_side_by_side(
-            [(ref, kind, at) for (ref, kind), at in slots.items()])
-        return {(ref.key if kind == DIGEST_KIND else f"{ref.key} {kind}"): outcome
-                for (ref, kind, _), outcome in outcomes}
+            [(ref, kind, at) for (ref, kind), at in slots.items()]
+        )
+        return {
+            (ref.key if kind == DIGEST_KIND else f"{ref.key} {kind}"): outcome
+            for (ref, kind, _), outcome in outcomes
+        }
 
     async def run_side_by_side(
         self, runs: Sequence[tuple[ChannelRef, str, datetime | None]]

@@ -15,8 +15,13 @@ def ensure_channel(db: sqlite_utils.Database, ref: ChannelRef, now: datetime) ->
     db.execute(
         "INSERT OR IGNORE INTO channels (key, platform, workspace, channel, created_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        [ref.key, ref.platform, ref.workspace, ref.channel,
-         now.astimezone(UTC).isoformat(timespec="seconds")],
+        [
+            ref.key,
+            ref.platform,
+            ref.workspace,
+            ref.channel,
+            now.astimezone(UTC).isoformat(timespec="seconds"),
+        ],
     )
 
 

@@ -55,8 +55,14 @@ class Ledger:
     db: sqlite_utils.Database
 
     def take_delivery(
-        self, key: PostKey, owner: str, now: datetime, lease: timedelta,
-        payload: str | None = None, *, dead: Collection[str] = (),
+        self,
+        key: PostKey,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+        payload: str | None = None,
+        *,
+        dead: Collection[str] = (),
     ) -> LedgerEntry | None:
         """Own a post to send it: a new one, one that failed, one held while its channel was
         paused, or one whose owner's lease ran out or who is known to be `dead`. None when it
@@ -81,8 +87,7 @@ class Ledger:
                     f"WHERE {_KEY} AND attempts < ? AND (state IN ('failed', 'held') "
                     "OR (state = 'claimed' AND (lease_until IS NULL OR lease_until < ? "
                     f"OR owner IN ({gone}))))",
-                    [owner, until, stamp(now), payload, *_k(key), MAX_ATTEMPTS, stamp(now),
-                     *dead],
+                    [owner, until, stamp(now), payload, *_k(key), MAX_ATTEMPTS, stamp(now), *dead],
                 ).rowcount
                 if not taken:
                     return None
@@ -100,15 +105,25 @@ class Ledger:
     def mark_in_flight(self, key: PostKey, owner: str, now: datetime, lease: timedelta) -> bool:
         """Record that a request for the post's next part is about to go out; False when
         `owner` no longer holds the post."""
-        return self._owned(key, owner, "uncertain = 1, in_flight_since = ?, lease_until = ?",
-                           [stamp(now), stamp(now + lease)])
+        return self._owned(
+            key,
+            owner,
+            "uncertain = 1, in_flight_since = ?, lease_until = ?",
+            [stamp(now), stamp(now + lease)],
+        )
 
     def mark_part_sent(
-        self, key: PostKey, owner: str, part: int, message_id: str, thread_id: str | None,
+        self,
+        key: PostKey,
+        owner: str,
+        part: int,
+        message_id: str,
+        thread_id: str | None,
     ) -> bool:
         """Record that `part` is out (part 1's id is the post's message id)."""
         return self._owned(
-            key, owner,
+            key,
+            owner,
             "parts_sent = max(parts_sent, ?), uncertain = 0, "
             "message_id = CASE WHEN ? = 1 THEN ? ELSE message_id END, "
             "thread_id = coalesce(?, thread_id)",
@@ -121,20 +136,34 @@ class Ledger:
 
     def finish_delivery(self, key: PostKey, owner: str, now: datetime) -> bool:
         """Mark an owned post as wholly sent."""
-        return self._owned(key, owner, "state = 'sent', sent_at = ?, owner = NULL, "
-                           "lease_until = NULL, uncertain = 0, error = NULL", [stamp(now)])
+        return self._owned(
+            key,
+            owner,
+            "state = 'sent', sent_at = ?, owner = NULL, "
+            "lease_until = NULL, uncertain = 0, error = NULL",
+            [stamp(now)],
+        )
 
     def fail_delivery(
-        self, key: PostKey, owner: str, error: str, *, give_up: bool = False,
-        uncertain: bool = False, counts: bool = True,
+        self,
+        key: PostKey,
+        owner: str,
+        error: str,
+        *,
+        give_up: bool = False,
+        uncertain: bool = False,
+        counts: bool = True,
     ) -> None:
         """Release an owned post after a failure, for a later retry unless `give_up`. Only
         failures count as attempts (`counts`): a post taken over after a crash, or cut short
         by a shutdown, is not its fault."""
-        self._owned(key, owner, "state = ?, error = ?, owner = NULL, lease_until = NULL, "
-                    "attempts = attempts + ?, uncertain = max(uncertain, ?)",
-                    ["abandoned" if give_up else "failed", error[:500], int(counts),
-                     int(uncertain)])
+        self._owned(
+            key,
+            owner,
+            "state = ?, error = ?, owner = NULL, lease_until = NULL, "
+            "attempts = attempts + ?, uncertain = max(uncertain, ?)",
+            ["abandoned" if give_up else "failed", error[:500], int(counts), int(uncertain)],
+        )
 
     def abandon_delivery(self, key: PostKey, reason: str) -> None:
         """Give up an open post that no owner holds (nothing left to post)."""
@@ -149,30 +178,38 @@ class Ledger:
         """Keep a post that fell due while its channel was paused, for the resume."""
         return self._keep(key, now, payload, "held", None)
 
-    def defer_delivery(self, key: PostKey, now: datetime, payload: str | None,
-                       reason: str) -> bool:
+    def defer_delivery(self, key: PostKey, now: datetime, payload: str | None, reason: str) -> bool:
         """Leave a post for the process that runs its platform (no attempt is counted)."""
         return self._keep(key, now, payload, "failed", reason)
 
-    def _keep(self, key: PostKey, now: datetime, payload: str | None, state: str,
-              error: str | None) -> bool:
+    def _keep(
+        self, key: PostKey, now: datetime, payload: str | None, state: str, error: str | None
+    ) -> bool:
         with write(self.db):
-            return bool(self.db.execute(
-                "INSERT OR IGNORE INTO deliveries (channel_key, kind, ref, state, attempts, "
-                "claimed_at, payload, error) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
-                [*_k(key), state, stamp(now), payload, error],
-            ).rowcount)
+            return bool(
+                self.db.execute(
+                    "INSERT OR IGNORE INTO deliveries (channel_key, kind, ref, state, attempts, "
+                    "claimed_at, payload, error) VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                    [*_k(key), state, stamp(now), payload, error],
+                ).rowcount
+            )
 
     def renew_leases(self, owner: str, now: datetime, lease: timedelta) -> int:
         """Extend every claim `owner` holds; how many it holds."""
         with write(self.db):
-            return int(self.db.execute(
-                "UPDATE deliveries SET lease_until = ? WHERE owner = ? AND state = 'claimed'",
-                [stamp(now + lease), owner],
-            ).rowcount)
+            return int(
+                self.db.execute(
+                    "UPDATE deliveries SET lease_until = ? WHERE owner = ? AND state = 'claimed'",
+                    [stamp(now + lease), owner],
+                ).rowcount
+            )
 
     def open_deliveries(
-        self, now: datetime, *, kind: str | None = None, held: bool = False,
+        self,
+        now: datetime,
+        *,
+        kind: str | None = None,
+        held: bool = False,
         dead: Collection[str] = (),
     ) -> list[LedgerEntry]:
         """Posts to finish: failed ones to retry and claims whose owner is gone (lease run
@@ -184,7 +221,8 @@ class Ledger:
             "SELECT * FROM deliveries WHERE attempts < ? AND "
             f"(state IN {states} OR (state = 'claimed' AND "
             f"(lease_until IS NULL OR lease_until < ? OR owner IN ({gone})))) "
-            + ("AND kind = ? " if kind else "") + "ORDER BY claimed_at, rowid",
+            + ("AND kind = ? " if kind else "")
+            + "ORDER BY claimed_at, rowid",
             [MAX_ATTEMPTS, stamp(now), *dead, *([kind] if kind else [])],
         )
         return [_entry(r) for r in rows]
@@ -201,7 +239,8 @@ class Ledger:
         """Posts kept for a paused channel, oldest first."""
         rows = self.db.query(
             "SELECT * FROM deliveries WHERE channel_key = ? AND state = 'held' "
-            "ORDER BY claimed_at, rowid", [ref.key],
+            "ORDER BY claimed_at, rowid",
+            [ref.key],
         )
         return [_entry(r) for r in rows]
 

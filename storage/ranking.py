@@ -151,8 +151,7 @@ def _titled(node: Node) -> bool:
     return all(leaf.field in (None, "title") for leaf in _leaves(node))
 
 
-def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool, ...], bool,
-                                                  bool]:
+def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool, ...], bool, bool]:
     """The title tiers' conditions for the positive part `text` of a query, best first,
     whether each implies the query's match (`negated`: the query also excludes words), and
     whether the last is "some of the words" (for words ANDed), and whether every word or
@@ -164,16 +163,18 @@ def title_tiers(text: Node, negated: bool) -> tuple[tuple[str, ...], tuple[bool,
     every = len(kept) == len(children)
     titles: list[str] = []
     implies: list[bool] = []
-    if every and all(isinstance(c, Term | Phrase) for c in children) and \
-            not isinstance(text, Or):
+    if every and all(isinstance(c, Term | Phrase) for c in children) and not isinstance(text, Or):
         words = fts_string(" ".join(leaf.text for leaf in _leaves(text)))
         titles.append(f"title : ^{words}")  # the title starts with them: a name (`DREAM: …`)
         implies.append(not negated)
         if isinstance(text, And):
             titles.append(f"title : {words}")
             implies.append(not negated)
-    joined = kept[0] if len(kept) == 1 else (
-        And(tuple(kept)) if isinstance(text, And) else Or(tuple(kept)))
+    joined = (
+        kept[0]
+        if len(kept) == 1
+        else (And(tuple(kept)) if isinstance(text, And) else Or(tuple(kept)))
+    )
     titles.append(to_fts(_in_title(joined)))
     implies.append(not negated and (every or isinstance(text, Or)))
     free = list(dict.fromkeys(replace(x, field="title") for x in _leaves(joined)))
@@ -208,11 +209,14 @@ def plan(query: Query) -> SearchPlan:
         excluded = [c.child for c in conditions if isinstance(c, Not) and is_text_only(c.child)]
         for node in excluded:
             match = f"({match} NOT {to_fts(node)})"
-        rest = " AND ".join(_compile(c, params) for c in conditions
-                            if not is_text_only(c) and not (
-                                isinstance(c, Not) and is_text_only(c.child)))
-        return SearchPlan(match, True, rest, tuple(params), highlight,
-                          *title_tiers(positive, bool(excluded)))
+        rest = " AND ".join(
+            _compile(c, params)
+            for c in conditions
+            if not is_text_only(c) and not (isinstance(c, Not) and is_text_only(c.child))
+        )
+        return SearchPlan(
+            match, True, rest, tuple(params), highlight, *title_tiers(positive, bool(excluded))
+        )
     # No positive words (rank None), or OR-shaped / every condition mixes words with filters:
     # rank by any positive word, and papers matched without one come after the rest.
     where = _compile(root, params)

@@ -51,8 +51,11 @@ class Schedules:
 
     def schedule(self, ref: ChannelRef, kind: str) -> Schedule | None:
         """A channel's schedule of one kind, or None when it was never set."""
-        rows = list(self.db.query(
-            "SELECT * FROM schedules WHERE channel_key = ? AND kind = ?", [ref.key, kind]))
+        rows = list(
+            self.db.query(
+                "SELECT * FROM schedules WHERE channel_key = ? AND kind = ?", [ref.key, kind]
+            )
+        )
         return _schedule(rows[0]) if rows else None
 
     def save_schedule(self, schedule: Schedule, now: datetime) -> int:
@@ -65,8 +68,11 @@ class Schedules:
                 f"INSERT INTO schedules ({', '.join(row)}, version) "
                 f"VALUES ({', '.join('?' for _ in row)}, ?) "
                 "ON CONFLICT(channel_key, kind) DO UPDATE SET "
-                + ", ".join(f"{c} = excluded.{c}" for c in [*row, "version"]
-                            if c not in ("channel_key", "kind")),
+                + ", ".join(
+                    f"{c} = excluded.{c}"
+                    for c in [*row, "version"]
+                    if c not in ("channel_key", "kind")
+                ),
                 [*row.values(), version],
             )
         return version
@@ -77,11 +83,13 @@ class Schedules:
             "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
             [_VERSION_KEY],
         )
-        return int(self.db.execute("SELECT value FROM meta WHERE key = ?",
-                                   [_VERSION_KEY]).fetchone()[0])
+        return int(
+            self.db.execute("SELECT value FROM meta WHERE key = ?", [_VERSION_KEY]).fetchone()[0]
+        )
 
-    def schedules(self, kind: str | None = None, *, enabled: bool | None = None,
-                  since_version: int = 0) -> list[Schedule]:
+    def schedules(
+        self, kind: str | None = None, *, enabled: bool | None = None, since_version: int = 0
+    ) -> list[Schedule]:
         """Schedules, optionally of one kind, on or off, or changed after a version."""
         where, args = ["version > ?"], [since_version]
         if kind is not None:
@@ -91,8 +99,8 @@ class Schedules:
             where.append("enabled = ?")
             args.append(int(enabled))
         rows = self.db.query(
-            f"SELECT * FROM schedules WHERE {' AND '.join(where)} ORDER BY channel_key, kind",
-            args)
+            f"SELECT * FROM schedules WHERE {' AND '.join(where)} ORDER BY channel_key, kind", args
+        )
         return [_schedule(r) for r in rows]
 
     def schedules_version(self) -> int:

@@ -15,7 +15,6 @@ from storage.tx import write
 log = logging.getLogger(__name__)
 
 
-
 def _m001_initial() -> str:
     return f"""
         CREATE TABLE papers (
@@ -306,8 +305,9 @@ def migrate(db: sqlite_utils.Database) -> list[str]:
                 continue  # another process was first
             for statement in statements(step()):
                 conn.execute(statement)
-            conn.execute("INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))",
-                         [name])
+            conn.execute(
+                "INSERT INTO migrations (name, applied_at) VALUES (?, datetime('now'))", [name]
+            )
         log.debug("applied migration %s", name)
         applied.append(name)
     return applied

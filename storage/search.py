@@ -59,8 +59,9 @@ def _member(table: str) -> str:
 class _Scope:
     """One search's reads: the filters, the day span and the archive's size."""
 
-    def __init__(self, db: sqlite_utils.Database, p: SearchPlan,
-                 days: Iterable[date] | None) -> None:
+    def __init__(
+        self, db: sqlite_utils.Database, p: SearchPlan, days: Iterable[date] | None
+    ) -> None:
         self.db = db
         self.where = [p.where] if p.where else []
         self.params = list(p.params)
@@ -69,8 +70,9 @@ class _Scope:
             on = json.dumps(sorted({d.isoformat() for d in days}))
             # A day's papers are stored together, so their pks are a narrow range that FTS5
             # can seek to instead of walking every match.
-            lo, hi = db.execute(f"SELECT min(pk), max(pk) FROM paper_rank WHERE day IN {_JSON}",
-                                [on]).fetchone()
+            lo, hi = db.execute(
+                f"SELECT min(pk), max(pk) FROM paper_rank WHERE day IN {_JSON}", [on]
+            ).fetchone()
             self.span = (lo or 0, hi or -1)
             self.where.append(f"r.day IN {_JSON}")
             self.params.append(on)
@@ -90,8 +92,7 @@ class _Scope:
     def size(self, match: str, table: str = MAIN) -> int:
         """How many papers `match` has, counted no further than `big`."""
         span, span_params = self.fts_span(table)
-        sql = (f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?{span} "
-               "LIMIT ?)")
+        sql = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?{span} LIMIT ?)"
         return int(self.db.execute(sql, [match, *span_params, self.big]).fetchone()[0])
 
     def best(self, match: str, need: int, member: str | None = None) -> list[Row]:
@@ -102,8 +103,14 @@ class _Scope:
             return self.upvoted(match, need, MAIN, member, size)
         return self._join(MAIN, match, need, f"{_BM25} - {_PRIOR}", member)
 
-    def upvoted(self, match: str, need: int, table: str = MAIN,
-                member: str | None = None, size: int | None = None) -> list[Row]:
+    def upvoted(
+        self,
+        match: str,
+        need: int,
+        table: str = MAIN,
+        member: str | None = None,
+        size: int | None = None,
+    ) -> list[Row]:
         """The `need` most upvoted papers of `match` on `table` (also matching `member` on
         papers_fts) that pass the filters; `size`: `match`'s, when counted already."""
         size = self.size(match, table) if size is None else size
@@ -116,16 +123,19 @@ class _Scope:
                 return probed
         return self._gathered(checks, need)
 
-    def _join(self, table: str, match: str, need: int, score: str | None,
-              member: str | None) -> list[Row]:
+    def _join(
+        self, table: str, match: str, need: int, score: str | None, member: str | None
+    ) -> list[Row]:
         """Every paper of `match` on `table` passing the filters, sorted, `need` kept."""
         span, span_params = self.fts_span(table)
         filters, params = self.filters()
         also = f" AND {_member(MAIN)}" if member else ""
         order = f"score, {_TIES}" if score else _TIES
-        sql = (f"SELECT r.pk, {score or 'NULL'} AS score FROM {table} "
-               f"CROSS JOIN paper_rank r ON r.pk = {table}.rowid "
-               f"WHERE {table} MATCH ?{span}{also}{filters} ORDER BY {order} LIMIT ?")
+        sql = (
+            f"SELECT r.pk, {score or 'NULL'} AS score FROM {table} "
+            f"CROSS JOIN paper_rank r ON r.pk = {table}.rowid "
+            f"WHERE {table} MATCH ?{span}{also}{filters} ORDER BY {order} LIMIT ?"
+        )
         args = [match, *span_params, *([member] if member else []), *params, need]
         return [(pk, sc) for pk, sc in self.db.execute(sql, args).fetchall()]
 
@@ -136,8 +146,10 @@ class _Scope:
         # A test costs about one doclist seek per phrase: fewer tests for longer queries.
         phrases = sum(m.count('"') // 2 for _, m in checks)
         budget = PROBE_FACTOR * need // max(1, phrases - 1)
-        sql = (f"SELECT r.pk, {test} FROM paper_rank r INDEXED BY paper_rank_order "
-               f"WHERE 1{filters} ORDER BY {_TIES} LIMIT ?")
+        sql = (
+            f"SELECT r.pk, {test} FROM paper_rank r INDEXED BY paper_rank_order "
+            f"WHERE 1{filters} ORDER BY {_TIES} LIMIT ?"
+        )
         found: list[Row] = []
         scanned = 0
         cursor = self.db.execute(sql, [*(m for _, m in checks), *params, budget])
@@ -153,10 +165,13 @@ class _Scope:
     def _gathered(self, checks: list[tuple[str, str]], need: int) -> list[Row]:
         """Down the upvotes index against the papers of each check, gathered once."""
         filters, params = self.filters()
-        tests = " AND ".join(f"r.pk IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"
-                             for table, _ in checks)
-        sql = (f"SELECT r.pk, NULL FROM paper_rank r INDEXED BY paper_rank_order "
-               f"WHERE {tests}{filters} ORDER BY {_TIES} LIMIT ?")
+        tests = " AND ".join(
+            f"r.pk IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)" for table, _ in checks
+        )
+        sql = (
+            f"SELECT r.pk, NULL FROM paper_rank r INDEXED BY paper_rank_order "
+            f"WHERE {tests}{filters} ORDER BY {_TIES} LIMIT ?"
+        )
         rows = self.db.execute(sql, [*(m for _, m in checks), *params, need]).fetchall()
         return [(pk, None) for pk, _ in rows]
 
@@ -164,13 +179,15 @@ class _Scope:
         """The `need` most upvoted papers passing the filters (and not matching `without`)."""
         filters, params = self.filters()
         extra = f" AND NOT {_member(MAIN)}" if without else ""
-        sql = (f"SELECT r.pk, NULL FROM paper_rank r WHERE 1{extra}{filters} "
-               f"ORDER BY {_TIES} LIMIT ?")
+        sql = (
+            f"SELECT r.pk, NULL FROM paper_rank r WHERE 1{extra}{filters} ORDER BY {_TIES} LIMIT ?"
+        )
         rows = self.db.execute(sql, [*([without] if without else []), *params, need])
         return [(pk, None) for pk, _ in rows.fetchall()]
 
-    def one_pass(self, p: SearchPlan, need: int, first: int, taken: list[Row],
-                 size: int) -> list[Row]:
+    def one_pass(
+        self, p: SearchPlan, need: int, first: int, taken: list[Row], size: int
+    ) -> list[Row]:
         """The best `need` papers of tiers `first`… of a small match (of `size` papers), in
         one pass over it; `taken` are every paper of the tiers before (read already)."""
         span, span_params = self.fts_span(MAIN)
@@ -183,20 +200,27 @@ class _Scope:
         # (Only when every word can be in the title: FTS5 marks a match's every word.)
         marked = p.partial and p.titled and first < last and size <= MARK_TITLES
         tested = range(first, last - marked)
-        flags = " ".join(f"WHEN {MAIN}.rowid IN (SELECT rowid FROM {TITLES} WHERE "
-                         f"{TITLES} MATCH ?{own}) THEN {i}" for i in tested)
+        flags = " ".join(
+            f"WHEN {MAIN}.rowid IN (SELECT rowid FROM {TITLES} WHERE "
+            f"{TITLES} MATCH ?{own}) THEN {i}"
+            for i in tested
+        )
         if marked:
             flags += f" WHEN instr(highlight({MAIN}, 0, char(1), ''), char(1)) THEN {last - 1}"
         tier = f"CASE {flags} ELSE {last} END" if flags else str(last)
         skip = f" AND r.pk NOT IN {_JSON}" if taken else ""
-        inner = (f"SELECT r.pk AS pk, {tier} AS tier, "
-                 f"{_BM25} - {_PRIOR} AS bm, r.upvotes AS up, r.day AS day, r.id AS id "
-                 f"FROM {MAIN} CROSS JOIN paper_rank r ON r.pk = {MAIN}.rowid "
-                 f"WHERE {MAIN} MATCH ?{span}{skip}{filters}")
+        inner = (
+            f"SELECT r.pk AS pk, {tier} AS tier, "
+            f"{_BM25} - {_PRIOR} AS bm, r.upvotes AS up, r.day AS day, r.id AS id "
+            f"FROM {MAIN} CROSS JOIN paper_rank r ON r.pk = {MAIN}.rowid "
+            f"WHERE {MAIN} MATCH ?{span}{skip}{filters}"
+        )
         # Title tiers go by upvotes, the last (words elsewhere only) by bm25 and the prior.
         score = f"CASE WHEN tier = {last} THEN bm END"
-        sql = (f"SELECT pk, {score} FROM ({inner}) "
-               f"ORDER BY tier, {score}, up DESC, day DESC, id LIMIT ?")
+        sql = (
+            f"SELECT pk, {score} FROM ({inner}) "
+            f"ORDER BY tier, {score}, up DESC, day DESC, id LIMIT ?"
+        )
         flag_params = [x for i in tested for x in (p.titles[i], *own_params)]
         skipped = [json.dumps([pk for pk, _ in taken])] if taken else []
         args = [*flag_params, p.rank, *span_params, *skipped, *params, need]
@@ -223,7 +247,7 @@ class _Scope:
         # A big match: the other title tiers one by one, but for "some of the words in the
         # title": with common words it holds most of the archive, and reading it costs what
         # the bare query does, so those papers go by upvotes with the rest.
-        for title in p.titles[first:len(p.titles) - p.partial]:
+        for title in p.titles[first : len(p.titles) - p.partial]:
             match = f"({title}) NOT ({better})" if better else title
             rows += self.upvoted(match, need - len(rows), TITLES, p.rank)
             better = title
@@ -283,14 +307,17 @@ def search(
         pks = json.dumps([pk for pk, _ in ranked])
         rows = {r["pk"]: r for r in db.query(f"SELECT * FROM papers WHERE pk IN {_JSON}", [pks])}
         snippets = _snippets(db, p.highlight, [pk for pk, _ in ranked]) if p.highlight else {}
-    return [SearchHit(paper=row_to_paper(rows[pk]), snippet=snippets.get(pk),
-                      score=-float(score) if score is not None else 0.0)
-            for pk, score in ranked]
+    return [
+        SearchHit(
+            paper=row_to_paper(rows[pk]),
+            snippet=snippets.get(pk),
+            score=-float(score) if score is not None else 0.0,
+        )
+        for pk, score in ranked
+    ]
 
 
-def count(
-    db: sqlite_utils.Database, query: Query, *, days: Iterable[date] | None = None
-) -> int:
+def count(db: sqlite_utils.Database, query: Query, *, days: Iterable[date] | None = None) -> int:
     """How many papers match the query (of those first listed on `days`, when given)."""
     p = plan(query)
     with db.atomic():
@@ -298,8 +325,10 @@ def count(
         if p.covers and p.rank is not None:
             span, span_params = scope.fts_span(MAIN)
             filters, params = scope.filters()
-            sql = ("SELECT count(*) FROM papers_fts CROSS JOIN paper_rank r "
-                   f"ON r.pk = papers_fts.rowid WHERE papers_fts MATCH ?{span}{filters}")
+            sql = (
+                "SELECT count(*) FROM papers_fts CROSS JOIN paper_rank r "
+                f"ON r.pk = papers_fts.rowid WHERE papers_fts MATCH ?{span}{filters}"
+            )
             return int(db.execute(sql, [p.rank, *span_params, *params]).fetchone()[0])
         filters, params = scope.filters()
         sql = f"SELECT count(*) FROM paper_rank r WHERE 1{filters}"

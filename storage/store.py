@@ -48,7 +48,8 @@ class Store(Ledger, Schedules):
         if sqlite3.sqlite_version_info < MIN_SQLITE:
             raise sqlite3.NotSupportedError(
                 f"paperboy needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python "
-                f"has {sqlite3.sqlite_version} (use Python from python.org or the Docker image)")
+                f"has {sqlite3.sqlite_version} (use Python from python.org or the Docker image)"
+            )
         self._path = None if str(path) == ":memory:" else str(path)
         self._local = threading.local()
         self._lock = threading.Lock()  # guards _open and _closed
@@ -153,8 +154,13 @@ class Store(Ledger, Schedules):
                         f"INSERT INTO papers ({', '.join(row)}, first_seen, updated_at, "
                         f"alerts_pending, alerted_upvotes) "
                         f"VALUES ({', '.join('?' for _ in row)}, ?, ?, ?, ?)",
-                        [*row.values(), stamp, stamp, int(alerting),
-                         None if alerting else paper.upvotes],
+                        [
+                            *row.values(),
+                            stamp,
+                            stamp,
+                            int(alerting),
+                            None if alerting else paper.upvotes,
+                        ],
                     )
                     new.append(paper)
                     continue
@@ -166,8 +172,7 @@ class Store(Ledger, Schedules):
                 self.db.execute(
                     f"UPDATE papers SET {assignments}, updated_at = ?, "
                     "alerts_pending = max(alerts_pending, ?) WHERE id = ?",
-                    [*row.values(), stamp, int(fresh and existing[0] != paper.upvotes),
-                     paper.id],
+                    [*row.values(), stamp, int(fresh and existing[0] != paper.upvotes), paper.id],
                 )
         return UpsertResult(new=tuple(new), updated=updated)
 
@@ -222,8 +227,9 @@ class Store(Ledger, Schedules):
                     before = self.db.conn.total_changes
                     # A negative page count merges towards a single segment, like 'optimize'
                     # but a bounded step at a time; under 2 changes means nothing was left.
-                    self.db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)",
-                                    [-pages])
+                    self.db.execute(
+                        f"INSERT INTO {table}({table}, rank) VALUES ('merge', ?)", [-pages]
+                    )
                     done = self.db.conn.total_changes - before < 2
                 steps += 1
         return steps
@@ -240,7 +246,11 @@ class Store(Ledger, Schedules):
         return [date.fromisoformat(r[0]) for r in rows]
 
     def search(
-        self, query: Query, limit: int = 10, offset: int = 0, *,
+        self,
+        query: Query,
+        limit: int = 10,
+        offset: int = 0,
+        *,
         days: Iterable[date] | None = None,
     ) -> list[SearchHit]:
         """Ranked full-text search over stored papers (those first listed on `days`)."""
@@ -301,8 +311,7 @@ class Store(Ledger, Schedules):
                 [reason[:500], ref.key],
             )
 
-    def pause_workspace(self, platform: str, workspace: str, reason: str,
-                        now: datetime) -> bool:
+    def pause_workspace(self, platform: str, workspace: str, reason: str, now: datetime) -> bool:
         """Pause every channel of a workspace (a refused token); False if it already was."""
         with write(self.db):
             changed = self.db.execute(
@@ -317,15 +326,18 @@ class Store(Ledger, Schedules):
     def resume_workspace(self, platform: str, workspace: str) -> bool:
         """Resume a paused workspace; False if it was not paused."""
         with write(self.db):
-            return bool(self.db.execute(
-                "UPDATE workspaces SET paused = 0 WHERE key = ? AND paused = 1",
-                [f"{platform}:{workspace}"],
-            ).rowcount)
+            return bool(
+                self.db.execute(
+                    "UPDATE workspaces SET paused = 0 WHERE key = ? AND paused = 1",
+                    [f"{platform}:{workspace}"],
+                ).rowcount
+            )
 
     def paused_workspaces(self) -> dict[tuple[str, str], str]:
         """(platform, workspace) -> why, for every paused workspace."""
         rows = self.db.execute(
-            "SELECT platform, workspace, paused_reason FROM workspaces WHERE paused = 1")
+            "SELECT platform, workspace, paused_reason FROM workspaces WHERE paused = 1"
+        )
         return {(p, w): reason or "" for p, w, reason in rows.fetchall()}
 
     def set_fact(self, key: str, value: str, now: datetime) -> None:
@@ -347,7 +359,8 @@ class Store(Ledger, Schedules):
         """Facts whose key starts with `prefix`."""
         rows = self.db.execute(
             "SELECT key, value FROM platform_facts WHERE key >= ? AND key < ? ORDER BY key",
-            [prefix, prefix + "\U0010ffff"])
+            [prefix, prefix + "\U0010ffff"],
+        )
         return dict(rows.fetchall())
 
     def channels(self, *, paused: bool | None = None) -> list[ChannelSettings]:
@@ -355,23 +368,32 @@ class Store(Ledger, Schedules):
         if paused is None:
             rows = self.db.query("SELECT * FROM channels ORDER BY key")
         else:
-            rows = self.db.query("SELECT * FROM channels WHERE paused = ? ORDER BY key",
-                                 [int(paused)])
+            rows = self.db.query(
+                "SELECT * FROM channels WHERE paused = ? ORDER BY key", [int(paused)]
+            )
         return [row_to_channel(r) for r in rows]
 
     # --- subscriptions ------------------------------------------------------------------
 
     def add_subscription(
-        self, ref: ChannelRef, query: str, created_by: str, now: datetime,
+        self,
+        ref: ChannelRef,
+        query: str,
+        created_by: str,
+        now: datetime,
         most: int | None = None,
     ) -> Subscription | None:
         """Add a subscription; None when the channel already has this exact query (or `most`
         already). Checked and added in one write transaction, which also bumps the
         subscriptions' version: two commands at once cannot both pass the limit."""
         with write(self.db):
-            if most is not None and self.db.execute(
-                "SELECT count(*) FROM subscriptions WHERE channel_key = ?", [ref.key]
-            ).fetchone()[0] >= most:
+            if (
+                most is not None
+                and self.db.execute(
+                    "SELECT count(*) FROM subscriptions WHERE channel_key = ?", [ref.key]
+                ).fetchone()[0]
+                >= most
+            ):
                 return None
             version = self.subscriptions_version() + 1
             cursor = self.db.execute(
@@ -384,7 +406,10 @@ class Store(Ledger, Schedules):
         if cursor.rowcount == 0:
             return None
         return Subscription(
-            id=int(cursor.lastrowid or 0), channel=ref, query=query, created_by=created_by,
+            id=int(cursor.lastrowid or 0),
+            channel=ref,
+            query=query,
+            created_by=created_by,
             created_at=now,
         )
 
@@ -400,17 +425,21 @@ class Store(Ledger, Schedules):
                         version = self.subscriptions_version() + 1
                         self.db.execute(
                             "INSERT INTO subscriptions_removed (id, version) VALUES (?, ?)",
-                            [sub.id, version])
+                            [sub.id, version],
+                        )
                         self._set_subscriptions_version(version)
                 return sub
         return None
 
-    def subscriptions(self, ref: ChannelRef | None = None, *,
-                      since_version: int = 0) -> list[Subscription]:
+    def subscriptions(
+        self, ref: ChannelRef | None = None, *, since_version: int = 0
+    ) -> list[Subscription]:
         """Subscriptions of one channel, or of all channels, oldest first; only those added
         after `since_version`, when given."""
-        sql = ("SELECT id, channel_key, query, created_by, created_at FROM subscriptions "
-               "WHERE version > ?")
+        sql = (
+            "SELECT id, channel_key, query, created_by, created_at FROM subscriptions "
+            "WHERE version > ?"
+        )
         args: list[object] = [since_version]
         if ref is not None:
             sql += " AND channel_key = ?"
@@ -418,32 +447,43 @@ class Store(Ledger, Schedules):
         channels: dict[str, ChannelRef] = {}
         out = []
         for sub_id, key, query, created_by, created_at in self.db.execute(
-                sql + " ORDER BY id", args):
+            sql + " ORDER BY id", args
+        ):
             channel = channels.get(key)
             if channel is None:
                 channel = channels[key] = ChannelRef.parse(key)
-            out.append(Subscription(id=sub_id, channel=channel, query=query,
-                                    created_by=created_by,
-                                    created_at=datetime.fromisoformat(created_at)))
+            out.append(
+                Subscription(
+                    id=sub_id,
+                    channel=channel,
+                    query=query,
+                    created_by=created_by,
+                    created_at=datetime.fromisoformat(created_at),
+                )
+            )
         return out
 
     def subscriptions_removed(self, since_version: int = 0) -> list[int]:
         """Ids of the subscriptions removed after `since_version`, in the order removed."""
         rows = self.db.execute(
             "SELECT id FROM subscriptions_removed WHERE version > ? ORDER BY version",
-            [since_version])
+            [since_version],
+        )
         return [r[0] for r in rows]
 
     def subscriptions_version(self) -> int:
         """The version of the newest subscribe or unsubscribe."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'subscriptions_version'"
-                              ).fetchone()
+        row = self.db.execute(
+            "SELECT value FROM meta WHERE key = 'subscriptions_version'"
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def _set_subscriptions_version(self, version: int) -> None:
         self.db.execute(
             "INSERT INTO meta (key, value) VALUES ('subscriptions_version', ?) "
-            "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [str(version)])
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [str(version)],
+        )
 
     # --- polls --------------------------------------------------------------------------
 

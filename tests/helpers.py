@@ -57,8 +57,13 @@ def make_paper(
 class StaticFeed:
     """A feed whose days are set by the test."""
 
-    def __init__(self, days: dict[date, list[Paper]] | None = None, *,
-                 weeks: bool = False, months: bool = False) -> None:
+    def __init__(
+        self,
+        days: dict[date, list[Paper]] | None = None,
+        *,
+        weeks: bool = False,
+        months: bool = False,
+    ) -> None:
         self.days = days or {}
         self.fetched: list[date] = []
         self.weeks = weeks
@@ -76,16 +81,21 @@ class StaticFeed:
             return None
         self.fetched_weeks.append(week)
         monday = date.fromisocalendar(int(week[:4]), int(week[6:]), 1)
-        return [p for offset in range(7)
-                for p in self.days.get(monday + timedelta(days=offset), [])]
+        return [
+            p for offset in range(7) for p in self.days.get(monday + timedelta(days=offset), [])
+        ]
 
     async def fetch_month(self, month: str) -> list[Paper] | None:
         """Like HF's `month=` (without its fuzzy edge), when `months` is on; None otherwise."""
         if not self.months:
             return None
         self.fetched_months.append(month)
-        return [p for day, papers in sorted(self.days.items()) if f"{day:%Y-%m}" == month
-                for p in papers]
+        return [
+            p
+            for day, papers in sorted(self.days.items())
+            if f"{day:%Y-%m}" == month
+            for p in papers
+        ]
 
 
 @dataclass
@@ -131,8 +141,9 @@ class ScriptedPublisher:
         await tracker.sent(1, message_id, thread_id=message_id)
         return message_id
 
-    async def find(self, key: PostKey, part: int, since: datetime,
-                   thread_id: str | None) -> str | None:
+    async def find(
+        self, key: PostKey, part: int, since: datetime, thread_id: str | None
+    ) -> str | None:
         return self.by_token.get(key.token(part))
 
     def of_kind(self, kind: str) -> list[Post]:
@@ -176,8 +187,9 @@ class MemoryTracker:
         self.events.append(("refused", part))
 
 
-def tracker_for(channel: ChannelRef, kind: str = "digest", ref: str = "2026-11-25",
-                **state: Any) -> MemoryTracker:
+def tracker_for(
+    channel: ChannelRef, kind: str = "digest", ref: str = "2026-11-25", **state: Any
+) -> MemoryTracker:
     """A MemoryTracker for one post."""
     return MemoryTracker(PostKey(channel, kind, ref), **state)
 
@@ -197,8 +209,18 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 def seed_two_papers(store: Store) -> None:
     """The two papers the adapter tests search, list and count (on 2026-11-25)."""
-    store.upsert_papers([
-        make_paper("2411.00001", "2026-11-25", 40, 3, title="Video diffusion at scale",
-                   github_repo="https://github.com/a/b", github_stars=5),
-        make_paper("2411.00002", "2026-11-25", 25, 1, title="Agents that plan"),
-    ], at("2026-11-25 10:00"))
+    store.upsert_papers(
+        [
+            make_paper(
+                "2411.00001",
+                "2026-11-25",
+                40,
+                3,
+                title="Video diffusion at scale",
+                github_repo="https://github.com/a/b",
+                github_stars=5,
+            ),
+            make_paper("2411.00002", "2026-11-25", 25, 1, title="Agents that plan"),
+        ],
+        at("2026-11-25 10:00"),
+    )

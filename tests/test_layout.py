@@ -24,8 +24,14 @@ CORE_RULES: dict[str, set[str]] = {
     "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
     "bot.service": {"bot.domain", "bot.ports", "bot.query", "bot.feed", "bot.delivery"},
     "bot.backfill": {"bot.domain", "bot.ports", "bot.feed", "bot.service"},
-    "bot.commands": {"bot.domain", "bot.ports", "bot.query", "bot.feed", "bot.delivery",
-                     "bot.service"},
+    "bot.commands": {
+        "bot.domain",
+        "bot.ports",
+        "bot.query",
+        "bot.feed",
+        "bot.delivery",
+        "bot.service",
+    },
 }
 WIRING = "bot.app"
 # What the adapters may use of the core: its types and the command table.
@@ -62,8 +68,11 @@ def _modules(package: str) -> list[Path]:
 
 
 def _core_modules() -> list[Path]:
-    return [p for p in _modules("bot") if _module_part(p) not in {WIRING, "bot.__init__",
-                                                                  "bot.__main__"}]
+    return [
+        p
+        for p in _modules("bot")
+        if _module_part(p) not in {WIRING, "bot.__init__", "bot.__main__"}
+    ]
 
 
 @pytest.mark.parametrize("path", _core_modules(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -127,6 +136,7 @@ def test_quick_start_has_exactly_a_run_and_a_test_command() -> None:
     run, test = (b.strip() for b in blocks)
     assert run.endswith("paperboy run")
     assert "pytest" in test and "ruff check" in test and "mypy" in test
+    assert "ruff format --check" in test
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -52,14 +52,16 @@ class ConsolePublisher:
         if isinstance(post, Notice):
             self.console.print(render_reply(post.as_reply()))
         else:
-            self.console.print(render_digest(post) if isinstance(post, Digest)
-                               else render_alert(post))
+            self.console.print(
+                render_digest(post) if isinstance(post, Digest) else render_alert(post)
+            )
         message_id = str(next(self._ids))
         await tracker.sent(1, message_id)
         return message_id
 
-    async def find(self, key: PostKey, part: int, since: datetime,
-                   thread_id: str | None) -> str | None:
+    async def find(
+        self, key: PostKey, part: int, since: datetime, thread_id: str | None
+    ) -> str | None:
         """A terminal keeps no history to ask: a print cut short by a crash is printed again."""
         raise ResolveUnsupported("the console keeps no history")
 
@@ -110,8 +112,9 @@ class ConsolePlatform:
 
     name = PLATFORM
 
-    def __init__(self, run: CommandRunner, console: Console | None = None,
-                 stdin: TextIO | None = None) -> None:
+    def __init__(
+        self, run: CommandRunner, console: Console | None = None, stdin: TextIO | None = None
+    ) -> None:
         self.publisher = ConsolePublisher(console)
         self._run = run
         self._stdin = stdin

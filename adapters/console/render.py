@@ -26,7 +26,6 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
-
 def paper_text(paper: Paper, rank: int | None = None, snippet: str | None = None) -> Text:
     """One paper as a few lines of styled text (user content is never parsed as markup)."""
     text = Text()
@@ -64,15 +63,23 @@ def render_digest(digest: Digest) -> RenderableType:
     if digest.notice:
         return Panel(Text(digest.notice), title=Text(digest_title(digest)))
     hits = [SearchHit(p) for p in digest.papers]
-    return Panel(Group(*_papers(hits)), title=Text(digest_title(digest)),
-                 subtitle=Text(f"top {len(digest.papers)} by upvotes"), title_align="left")
+    return Panel(
+        Group(*_papers(hits)),
+        title=Text(digest_title(digest)),
+        subtitle=Text(f"top {len(digest.papers)} by upvotes"),
+        title_align="left",
+    )
 
 
 def render_alert(alert: Alert) -> RenderableType:
     """An alert: which subscriptions matched, and the paper."""
     matched = ", ".join(alert.matched)
-    return Panel(paper_text(alert.paper), title=Text(f"New paper · matched: {matched}"),
-                 title_align="left", border_style="yellow")
+    return Panel(
+        paper_text(alert.paper),
+        title=Text(f"New paper · matched: {matched}"),
+        title_align="left",
+        border_style="yellow",
+    )
 
 
 def render_reply(reply: Reply) -> RenderableType:

@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 
 # What the bot needs in a channel: see it, post, embed links, post in threads and forum posts.
 PERMISSIONS = discord.Permissions(
-    view_channel=True, send_messages=True, embed_links=True, send_messages_in_threads=True,
+    view_channel=True,
+    send_messages=True,
+    embed_links=True,
+    send_messages_in_threads=True,
 )
 SCOPES = ("bot", "applications.commands")
 # A failed login or connection is retried after 2, 4, 8 … seconds, at most this far apart.
@@ -36,8 +39,14 @@ SYNC_WAIT_SECONDS = 10.0
 # Gateway close code 4004, "Authentication failed": the token was refused.
 AUTHENTICATION_FAILED = 4004
 # What a network or Discord outage looks like: one error line, no traceback, then a retry.
-TRANSIENT_ERRORS = (OSError, aiohttp.ClientError, TimeoutError, discord.HTTPException,
-                    discord.GatewayNotFound, discord.ConnectionClosed)
+TRANSIENT_ERRORS = (
+    OSError,
+    aiohttp.ClientError,
+    TimeoutError,
+    discord.HTTPException,
+    discord.GatewayNotFound,
+    discord.ConnectionClosed,
+)
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -55,8 +64,9 @@ class DiscordConfig:
 class PaperboyClient(discord.AutoShardedClient):
     """discord.py's auto-sharded client with paperboy's command tree."""
 
-    def __init__(self, commands: PapersCommands, on_ready: Callable[[], None] | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self, commands: PapersCommands, on_ready: Callable[[], None] | None = None, **options: Any
+    ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channel and permission caches; no message content needed
         super().__init__(intents=intents, **options)
@@ -71,8 +81,12 @@ class PaperboyClient(discord.AutoShardedClient):
 
     async def on_ready(self) -> None:
         """Log the connection."""
-        log.info("Discord: connected as %s in %d server(s) over %s shard(s)", self.user,
-                 len(self.guilds), self.shard_count)
+        log.info(
+            "Discord: connected as %s in %d server(s) over %s shard(s)",
+            self.user,
+            len(self.guilds),
+            self.shard_count,
+        )
         if self._on_ready is not None:
             self._on_ready()
 
@@ -90,8 +104,15 @@ class DiscordAdapter:
     sync_wait = SYNC_WAIT_SECONDS
     connect_timeout = CONNECT_TIMEOUT_SECONDS
 
-    def __init__(self, config: DiscordConfig, run: Run, suggest: Suggest, *,
-                 sleep: Sleep = asyncio.sleep, kinds: ChannelKinds | None = None) -> None:
+    def __init__(
+        self,
+        config: DiscordConfig,
+        run: Run,
+        suggest: Suggest,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        kinds: ChannelKinds | None = None,
+    ) -> None:
         self.config = config
         endpoints.set_api_url(config.api_url)
         if config.gateway_url:
@@ -115,8 +136,11 @@ class DiscordAdapter:
 
     def _new_client(self) -> PaperboyClient:
         self._ready.clear()
-        client = PaperboyClient(self.commands, on_ready=self._ready.set,
-                                guild_ready_timeout=self.config.guild_ready_timeout)
+        client = PaperboyClient(
+            self.commands,
+            on_ready=self._ready.set,
+            guild_ready_timeout=self.config.guild_ready_timeout,
+        )
         if self.config.gateway_url:
             endpoints.pin_gateway(client, self.config.gateway_url)
         return client
@@ -134,15 +158,22 @@ class DiscordAdapter:
                 failure = "the gateway connection ended"
             except Exception as exc:
                 if _refused(exc):
-                    log.error("Discord: the token was refused (DISCORD_TOKEN); Discord is off, "
-                              "the rest of paperboy keeps running")
+                    log.error(
+                        "Discord: the token was refused (DISCORD_TOKEN); Discord is off, "
+                        "the rest of paperboy keeps running"
+                    )
                     return
                 failure = describe(exc)
                 error = None if isinstance(exc, TRANSIENT_ERRORS) else exc
             if self._ready.is_set():  # it was up: a new outage starts the backoff over
                 delay = self.retry_initial
-            log.error("Discord: could not connect (%s); retrying in %g s, the rest of "
-                      "paperboy keeps running", failure, delay, exc_info=error)
+            log.error(
+                "Discord: could not connect (%s); retrying in %g s, the rest of "
+                "paperboy keeps running",
+                failure,
+                delay,
+                exc_info=error,
+            )
             await self.publisher.renew()
             await self._sleep(delay)
             delay = min(delay * 2, self.retry_max)
@@ -174,8 +205,11 @@ class DiscordAdapter:
         connecting = asyncio.create_task(client.connect(), name="discord-connect")
         ready = asyncio.create_task(self._ready.wait())
         try:
-            done, _ = await asyncio.wait({connecting, ready}, timeout=self.connect_timeout,
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {connecting, ready},
+                timeout=self.connect_timeout,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
             if connecting in done:
                 connecting.result()
                 return
@@ -197,13 +231,19 @@ class DiscordAdapter:
                 await client.sync_commands()
             except Exception as exc:
                 if _refused_request(exc):
-                    log.error("Discord: Discord refused the /papers commands (%s); they are "
-                              "not updated", describe(exc))
+                    log.error(
+                        "Discord: Discord refused the /papers commands (%s); they are not updated",
+                        describe(exc),
+                    )
                     return
                 wait = max(delay, _retry_after(exc))
-                log.error("Discord: could not sync the /papers commands (%s); connecting "
-                          "anyway, retrying the sync in %g s", describe(exc), wait,
-                          exc_info=not isinstance(exc, TRANSIENT_ERRORS))
+                log.error(
+                    "Discord: could not sync the /papers commands (%s); connecting "
+                    "anyway, retrying the sync in %g s",
+                    describe(exc),
+                    wait,
+                    exc_info=not isinstance(exc, TRANSIENT_ERRORS),
+                )
             else:
                 self._synced = True
                 return
@@ -232,8 +272,7 @@ def _refused(exc: Exception) -> bool:
 
 def _refused_request(exc: Exception) -> bool:
     """A 4xx other than 429: Discord refused the request itself, the same one will fail."""
-    return (isinstance(exc, discord.HTTPException) and 400 <= exc.status < 500
-            and exc.status != 429)
+    return isinstance(exc, discord.HTTPException) and 400 <= exc.status < 500 and exc.status != 429
 
 
 def _retry_after(exc: Exception) -> float:

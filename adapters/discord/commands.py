@@ -65,10 +65,14 @@ def _annotation(arg: Arg) -> Any:
 
 def invocation(interaction: discord.Interaction[Any]) -> Invocation:
     """Who ran a command and where, with their Manage Channels permission in that channel."""
-    channel = ChannelRef(PLATFORM, str(interaction.guild_id or "dm"),
-                         str(interaction.channel_id or ""))
-    return Invocation(channel=channel, user=str(interaction.user.id),
-                      can_manage=interaction.permissions.manage_channels)
+    channel = ChannelRef(
+        PLATFORM, str(interaction.guild_id or "dm"), str(interaction.channel_id or "")
+    )
+    return Invocation(
+        channel=channel,
+        user=str(interaction.user.id),
+        can_manage=interaction.permissions.manage_channels,
+    )
 
 
 class PapersCommands:
@@ -80,14 +84,14 @@ class PapersCommands:
 
     def group(self) -> app_commands.Group:
         """`/papers` with a subcommand (or a subcommand group) per command-table entry."""
-        papers = app_commands.Group(name=GROUP_NAME, description=GROUP_DESCRIPTION,
-                                    guild_only=True)
+        papers = app_commands.Group(name=GROUP_NAME, description=GROUP_DESCRIPTION, guild_only=True)
         for first, specs in groups().items():
             if len(specs[0].path) == 1:
                 papers.add_command(self._command(specs[0]))
                 continue
-            sub = app_commands.Group(name=first, description=_describe(f"{first} commands"),
-                                     parent=papers)
+            sub = app_commands.Group(
+                name=first, description=_describe(f"{first} commands"), parent=papers
+            )
             for spec in specs:
                 sub.add_command(self._command(spec))
         return papers
@@ -96,13 +100,22 @@ class PapersCommands:
         async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
             await self.invoke(interaction, spec, values)
 
-        params = [inspect.Parameter("interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                    annotation=discord.Interaction)]
+        params = [
+            inspect.Parameter(
+                "interaction",
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                annotation=discord.Interaction,
+            )
+        ]
         for arg in spec.args:
-            params.append(inspect.Parameter(
-                arg.name, inspect.Parameter.KEYWORD_ONLY, annotation=_annotation(arg),
-                default=inspect.Parameter.empty if arg.required else None,
-            ))
+            params.append(
+                inspect.Parameter(
+                    arg.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=_annotation(arg),
+                    default=inspect.Parameter.empty if arg.required else None,
+                )
+            )
         callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
             arg.name: _describe(arg.help) for arg in spec.args
@@ -118,15 +131,17 @@ class PapersCommands:
     def _completer(
         self, spec: CommandSpec, arg: str
     ) -> Callable[[discord.Interaction[Any], str], Coroutine[Any, Any, list[Choice]]]:
-        async def complete(interaction: discord.Interaction[Any],
-                           current: str) -> list[app_commands.Choice[str]]:
+        async def complete(
+            interaction: discord.Interaction[Any], current: str
+        ) -> list[app_commands.Choice[str]]:
             options = self.suggest(spec, arg, invocation(interaction), current)
             return [choice(o) for o in options]
 
         return complete
 
-    async def invoke(self, interaction: discord.Interaction[Any], spec: CommandSpec,
-                     values: dict[str, Any]) -> None:
+    async def invoke(
+        self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any]
+    ) -> None:
         """Defer at once, run the core command, answer with follow-ups.
 
         `today` and `paper` answer in public, but an error is for the user alone: the public
@@ -137,14 +152,20 @@ class PapersCommands:
         ephemeral = spec.personal or not reply.ok
         if ephemeral and not spec.personal:
             # The first follow-up would fill the public deferral whatever its flags say.
-            await interaction.edit_original_response(content=PRIVATE_ERROR_NOTICE,
-                                                     allowed_mentions=NO_MENTIONS)
+            await interaction.edit_original_response(
+                content=PRIVATE_ERROR_NOTICE, allowed_mentions=NO_MENTIONS
+            )
         for message in render_reply(reply):
-            await interaction.followup.send(content=message.content, embeds=message.embeds,
-                                            ephemeral=ephemeral, allowed_mentions=NO_MENTIONS)
+            await interaction.followup.send(
+                content=message.content,
+                embeds=message.embeds,
+                ephemeral=ephemeral,
+                allowed_mentions=NO_MENTIONS,
+            )
 
-    async def reply_to(self, interaction: discord.Interaction[Any], spec: CommandSpec,
-                       values: dict[str, Any]) -> Reply:
+    async def reply_to(
+        self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any]
+    ) -> Reply:
         """Convert the typed options with the table's rules and run the command."""
         args: dict[str, Any] = {}
         for arg in spec.args:
@@ -156,4 +177,3 @@ class PapersCommands:
             except ValueError as exc:
                 return Reply(text=f"{exc}. Usage: `/papers {spec.usage}`", ok=False)
         return await self.run(ParsedCommand(spec, args), invocation(interaction))
-

@@ -214,8 +214,9 @@ class DiscordPublisher:
         # Posting needs only REST: `paperboy digest --send` logs in without a gateway.
         async with self._login:
             if self._closed:
-                raise DeliveryError("paperboy is stopping; the post waits for the next start",
-                                    stopping=True)
+                raise DeliveryError(
+                    "paperboy is stopping; the post waits for the next start", stopping=True
+                )
             if self.refused is not None:
                 raise discord.LoginFailure(self.refused)
             if self.logged_in:

@@ -144,8 +144,6 @@ def embed_cost(embed: discord.Embed) -> int:
     return sum(discord_len(t or "") for t in texts)
 
 
-
-
 def _links(paper: Paper) -> str:
     """arXiv, PDF, code (★stars) and project page as markdown links, as many as fit a field."""
     links = [_link(paper.arxiv_url, "arXiv"), _link(paper.pdf_url, "PDF")]
@@ -172,10 +170,12 @@ def paper_embed(paper: Paper, rank: int | None = None, snippet: str | None = Non
     and the Daily Papers day."""
     name = " ".join(paper.title.split()) or " ".join(paper.id.split()) or "(untitled)"
     title = clip(f"{f'{rank}. ' if rank is not None else ''}{name}", TITLE_CHARS, False)
-    body = (snippet_markdown(snippet) if snippet and snippet.strip() else
-            clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS))
-    embed = discord.Embed(title=title, url=_url(paper.url), description=body or None,
-                          colour=COLOUR)
+    body = (
+        snippet_markdown(snippet)
+        if snippet and snippet.strip()
+        else clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS)
+    )
+    embed = discord.Embed(title=title, url=_url(paper.url), description=body or None, colour=COLOUR)
     embed.add_field(name="▲ Upvotes", value=f"{paper.upvotes:,}")
     embed.add_field(name="💬 Comments", value=f"{paper.comments:,}")
     byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
@@ -212,8 +212,10 @@ def _paginate(lead: str, text: str, embeds: list[discord.Embed], label: str) -> 
     units a message."""
     reserve = _continued(9999, 9999, label)
     room = CONTENT_MAX - max(discord_len(lead), discord_len(reserve)) - 1
-    pages = [_Page([lead if not k else reserve, piece])
-             for k, piece in enumerate(split_text(escape_mentions(text), room))]
+    pages = [
+        _Page([lead if not k else reserve, piece])
+        for k, piece in enumerate(split_text(escape_mentions(text), room))
+    ]
     pages = pages or [_Page([lead])]
     for embed in embeds:
         page = pages[-1]
@@ -232,10 +234,6 @@ def _messages(pages: list[_Page]) -> list[DiscordMessage]:
 
 
 # --- renderers -------------------------------------------------------------------------------
-
-
-
-
 
 
 def thread_name(digest: Digest) -> str:

@@ -30,15 +30,29 @@ MEMORY_DB = ":memory:"
 # it was not invited to), and users:read for the admins-only check.
 # channels:history and groups:history let paperboy find its own post again after a crash
 # (message metadata in conversations.history), so a restart neither loses nor repeats it.
-BOT_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "channels:history",
-              "groups:history")
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "channels:history",
+    "groups:history",
+)
 OAUTH_STATE_SECONDS = 600
 # How long the first Socket Mode connection may take. slack_sdk's connect() retries the
 # one-time URL forever when the WebSocket cannot be reached: past this, Slack commands are off.
 SOCKET_CONNECT_TIMEOUT = 30.0
 # apps.connections.open errors that retrying cannot fix.
-TOKEN_REFUSED = frozenset({"invalid_auth", "not_authed", "not_allowed_token_type",
-                           "token_revoked", "account_inactive", "missing_scope"})
+TOKEN_REFUSED = frozenset(
+    {
+        "invalid_auth",
+        "not_authed",
+        "not_allowed_token_type",
+        "token_revoked",
+        "account_inactive",
+        "missing_scope",
+    }
+)
 NOT_INSTALLED = (
     "paperboy is not installed in this workspace yet. Ask a workspace admin to install it "
     "from paperboy's /slack/install page."
@@ -97,8 +111,10 @@ class SlackConfig:
         if self.signing_secret and not (self.bot_token or self.client_id):
             return "SLACK_SIGNING_SECRET needs SLACK_BOT_TOKEN or SLACK_CLIENT_ID/SECRET"
         if self.mode is SlackMode.HTTP_OAUTH and str(self.db_path) == MEMORY_DB:
-            return ("multi-workspace installs need a database file (PAPERBOY_DB), not "
-                    ":memory:, or the installations would be lost")
+            return (
+                "multi-workspace installs need a database file (PAPERBOY_DB), not "
+                ":memory:, or the installations would be lost"
+            )
         return None
 
 
@@ -173,14 +189,17 @@ class SlackAdapter:
         of paperboy keeps running.
         """
         if self.mode in (None, SlackMode.POST_ONLY):
-            log.warning("Slack: posting only (set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to "
-                        "receive /papers commands)")
+            log.warning(
+                "Slack: posting only (set SLACK_APP_TOKEN or SLACK_SIGNING_SECRET to "
+                "receive /papers commands)"
+            )
             return
         self.bolt = self.build_bolt()
         if self.mode is SlackMode.SOCKET:
             if await self._connect_socket(self.bolt) == "failed":
-                self._reconnect = asyncio.create_task(self._keep_connecting(self.bolt),
-                                                      name="slack-reconnect")
+                self._reconnect = asyncio.create_task(
+                    self._keep_connecting(self.bolt), name="slack-reconnect"
+                )
         else:
             await self._serve_http(self.bolt)
 
@@ -197,8 +216,9 @@ class SlackAdapter:
     async def _connect_socket(self, bolt: AsyncApp, *, again: bool = False) -> str:
         """Open Socket Mode: "connected", "refused" (the app token: final) or "failed"."""
         if self.config.signing_secret and not again:
-            log.info("Slack: SLACK_SIGNING_SECRET is set but unused: Socket Mode requests "
-                     "are not signed")
+            log.info(
+                "Slack: SLACK_SIGNING_SECRET is set but unused: Socket Mode requests are not signed"
+            )
         app_token = self.config.app_token or ""
         handler = AsyncSocketModeHandler(bolt, app_token)
         sdk_logger = handler.client.logger
@@ -221,8 +241,11 @@ class SlackAdapter:
             if _reason(exc) not in TOKEN_REFUSED:  # rate limited, Slack trouble: try again
                 log.warning("Slack: could not open Socket Mode (%s)", _reason(exc))
                 return "failed"
-            log.error("Slack: could not open Socket Mode (%s; check SLACK_APP_TOKEN); "
-                      "/papers commands are off, posting still works", _reason(exc))
+            log.error(
+                "Slack: could not open Socket Mode (%s; check SLACK_APP_TOKEN); "
+                "/papers commands are off, posting still works",
+                _reason(exc),
+            )
             return "refused"
         except Exception as exc:  # the network, or no connection in time
             await handler.close_async()
@@ -235,8 +258,11 @@ class SlackAdapter:
             if again:
                 log.warning("Slack: Socket Mode still not connected (%s)", reason)
             else:
-                log.error("Slack: could not connect Socket Mode (%s); /papers commands are off "
-                          "until it connects, posting still works", reason)
+                log.error(
+                    "Slack: could not connect Socket Mode (%s); /papers commands are off "
+                    "until it connects, posting still works",
+                    reason,
+                )
             return "failed"
         finally:
             handler.client.logger = sdk_logger
@@ -253,14 +279,23 @@ class SlackAdapter:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
-            log.error("Slack: cannot listen on %s:%s (%s; set PAPERBOY_HTTP_PORT); /papers "
-                      "commands are off, posting still works", self.config.http_host,
-                      self.config.http_port, exc.strerror or exc)
+            log.error(
+                "Slack: cannot listen on %s:%s (%s; set PAPERBOY_HTTP_PORT); /papers "
+                "commands are off, posting still works",
+                self.config.http_host,
+                self.config.http_port,
+                exc.strerror or exc,
+            )
             return
         self._runner = runner
         self.port = int(runner.addresses[0][1])
-        log.info("Slack: HTTP mode (%s) on %s:%s%s", self.mode.value, self.config.http_host,
-                 self.port, EVENTS_PATH)
+        log.info(
+            "Slack: HTTP mode (%s) on %s:%s%s",
+            self.mode.value,
+            self.config.http_host,
+            self.port,
+            EVENTS_PATH,
+        )
 
     async def stop(self) -> None:
         """Disconnect and stop serving."""

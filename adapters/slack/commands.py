@@ -32,7 +32,10 @@ class SlashCommands:
         self.admins_only = admins_only
 
     async def on_command(
-        self, ack: Callable[..., Awaitable[None]], command: dict[str, Any], respond: Respond,
+        self,
+        ack: Callable[..., Awaitable[None]],
+        command: dict[str, Any],
+        respond: Respond,
         client: AsyncWebClient,
     ) -> None:
         """The bolt listener: ack within Slack's 3 seconds, then work and respond."""
@@ -40,12 +43,16 @@ class SlashCommands:
         reply = await self.reply_to(command, client)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
         for message in render_reply(reply)[:MAX_RESPONSES]:
-            sent = await respond(text=message.text, blocks=message.blocks,
-                                 response_type=response_type)
+            sent = await respond(
+                text=message.text, blocks=message.blocks, response_type=response_type
+            )
             status = getattr(sent, "status_code", 200)
             if status >= 300:  # the response_url is spent or expired: nothing more will land
-                log.warning("response_url refused the answer (HTTP %s): %s", status,
-                            getattr(sent, "body", ""))
+                log.warning(
+                    "response_url refused the answer (HTTP %s): %s",
+                    status,
+                    getattr(sent, "body", ""),
+                )
                 return
 
     async def reply_to(self, command: dict[str, Any], client: AsyncWebClient) -> Reply:
@@ -58,10 +65,10 @@ class SlashCommands:
         can_manage = True
         if parsed.spec.manages and self.admins_only:
             can_manage = await self._is_admin(client, user)
-        channel = ChannelRef(PLATFORM, str(command.get("team_id", "")),
-                             str(command.get("channel_id", "")))
-        return await self.run(parsed, Invocation(channel=channel, user=user,
-                                                 can_manage=can_manage))
+        channel = ChannelRef(
+            PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", ""))
+        )
+        return await self.run(parsed, Invocation(channel=channel, user=user, can_manage=can_manage))
 
     async def _is_admin(self, client: AsyncWebClient, user: str) -> bool:
         try:

@@ -177,7 +177,8 @@ class HistoryLookup:
             # read only the history of channels it is in: this post cannot be looked up.
             return ResolveUnsupported(
                 f"{method} refused ({error}): invite paperboy to the channel so it can find "
-                "its posts after a crash")
+                "its posts after a crash"
+            )
         return DeliveryError(
             f"{method}: {describe(answer)}",
             uncertain=True,

@@ -96,5 +96,3 @@ def snippet_mrkdwn(snippet: str, limit: int) -> str:
         out.append(f"*{escape(text)}*" if bold else escape(text))
         left -= cost
     return "".join(out).strip()
-
-

@@ -65,9 +65,10 @@ def _context(text: str) -> Block:
 
 
 def _header(text: str) -> Block:
-    return {"type": "header",
-            "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT_MAX, False),
-                     "emoji": True}}
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT_MAX, False), "emoji": True},
+    }
 
 
 def block_cost(value: Any) -> int:
@@ -79,20 +80,24 @@ def block_cost(value: Any) -> int:
     return slack_len(value) if isinstance(value, str) else 0
 
 
-
-
-def paper_section(paper: Paper, rank: int | None = None, snippet: str | None = None,
-                  thumbnail: bool = False) -> Block:
+def paper_section(
+    paper: Paper, rank: int | None = None, snippet: str | None = None, thumbnail: bool = False
+) -> Block:
     """One paper as a section: title link, ▲ 💬, byline, summary or snippet, and links."""
     title = label(paper.title, TITLE_CHARS) or label(paper.id, TITLE_CHARS) or "(untitled)"
     head = link(paper.url, title) or title
-    lines = [f"*{f'{rank}. ' if rank is not None else ''}{head}*"
-             f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}"]
+    lines = [
+        f"*{f'{rank}. ' if rank is not None else ''}{head}*"
+        f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}"
+    ]
     byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
     if byline:
         lines.append(clip(byline, BYLINE_CHARS))
-    body = (snippet_mrkdwn(snippet, SUMMARY_CHARS) if snippet and snippet.strip() else
-            clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS))
+    body = (
+        snippet_mrkdwn(snippet, SUMMARY_CHARS)
+        if snippet and snippet.strip()
+        else clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS)
+    )
     if body:
         lines.append(body)
     links = [link(paper.arxiv_url, "arXiv"), link(paper.pdf_url, "PDF")]
@@ -108,9 +113,12 @@ def paper_section(paper: Paper, rank: int | None = None, snippet: str | None = N
     block = _section("\n".join(line for line in lines if line))
     image = (paper.thumbnail or "").strip()
     if thumbnail and image.lower().startswith("https://") and slack_len(image) <= URL_MAX:
-        block["accessory"] = {"type": "image", "image_url": image,
-                              "alt_text": clip(paper.title, min(TITLE_CHARS, ALT_TEXT_MAX), False)
-                              or "paper thumbnail"}
+        block["accessory"] = {
+            "type": "image",
+            "image_url": image,
+            "alt_text": clip(paper.title, min(TITLE_CHARS, ALT_TEXT_MAX), False)
+            or "paper thumbnail",
+        }
     return block
 
 
@@ -128,8 +136,9 @@ def _continued(k: int, n: int, label: str) -> Block:
     return _context(f"(continued, {k}/{n}){suffix}")
 
 
-def _paginate(lead: list[Block], items: list[tuple[Block, bool]], footer: list[Block],
-              label: str) -> list[_Page]:
+def _paginate(
+    lead: list[Block], items: list[tuple[Block, bool]], footer: list[Block], label: str
+) -> list[_Page]:
     """Fill messages in order: `lead` opens the first, a "(continued, k/n)" context opens the
     others, `footer` closes the last. Items flagged True get a divider when not first on a page."""
     reserve = _continued(9999, 9999, label)
@@ -161,10 +170,6 @@ def _papers(n: int) -> str:
     return f"{n} paper{'s' if n != 1 else ''}"
 
 
-
-
-
-
 def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMessage]:
     """A digest: [0] is the channel post, the rest continue in its thread.
 
@@ -174,26 +179,34 @@ def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMess
     title = f"{digest.title} · {when}"
     if digest.notice or not digest.papers:
         notice = digest.notice or "No Daily Papers for this day."
-        pages = _paginate([_header(title)], [(_section(p), False) for p in split_text(notice)],
-                          [], title)
-        return [SlackMessage(_fallback(f"{digest.title} for {when}: {notice}"), p.blocks)
-                for p in pages]
+        pages = _paginate(
+            [_header(title)], [(_section(p), False) for p in split_text(notice)], [], title
+        )
+        return [
+            SlackMessage(_fallback(f"{digest.title} for {when}: {notice}"), p.blocks) for p in pages
+        ]
     papers = digest.papers
     items = [(paper_section(p, i, thumbnail=thumbnails), True) for i, p in enumerate(papers, 1)]
-    footer = [_context(f"top {len(papers)} by upvotes · via <{HF_DAILY_URL}|Hugging Face Daily "
-                       "Papers>")]
+    footer = [
+        _context(f"top {len(papers)} by upvotes · via <{HF_DAILY_URL}|Hugging Face Daily Papers>")
+    ]
     pages = _paginate([_header(title)], items, footer, title)
     texts = [f"{digest.title} for {when}: {_papers(len(papers))} — top: {papers[0].title}"]
-    texts += [f"{digest.title} for {when} (continued, {k}/{len(pages)}): papers "
-              f"{p.items[0] + 1}–{p.items[-1] + 1}" for k, p in enumerate(pages[1:], 2)]
+    texts += [
+        f"{digest.title} for {when} (continued, {k}/{len(pages)}): papers "
+        f"{p.items[0] + 1}–{p.items[-1] + 1}"
+        for k, p in enumerate(pages[1:], 2)
+    ]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
 
 
 def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage]:
     """An alert: which subscriptions matched, then the paper."""
     matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
-    items = [(_section(f"*New paper* · matched: {clip(matched, MATCHED_CHARS)}"), False),
-             (paper_section(alert.paper, thumbnail=thumbnails), False)]
+    items = [
+        (_section(f"*New paper* · matched: {clip(matched, MATCHED_CHARS)}"), False),
+        (paper_section(alert.paper, thumbnail=thumbnails), False),
+    ]
     pages = _paginate([], items, [], "New paper")
     texts = [f"New paper matching {matched}: {alert.paper.title}"]
     texts += [f"New paper (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)]
@@ -217,8 +230,10 @@ def render_reply(reply: Reply) -> list[SlackMessage]:
     items = [(_section(p), False) for p in split_text(text)] + _hits(reply.hits)
     pages = _paginate(lead, items, [], title)
     first = next((line for line in text.splitlines() if line.strip()), "")
-    texts = [f"{title}: {first}" if title and reply.ok else first or title
-             or _papers(len(reply.hits))]
-    texts += [f"{title or 'paperboy'} (continued, {k}/{len(pages)})"
-              for k in range(2, len(pages) + 1)]
+    texts = [
+        f"{title}: {first}" if title and reply.ok else first or title or _papers(len(reply.hits))
+    ]
+    texts += [
+        f"{title or 'paperboy'} (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)
+    ]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]

@@ -107,11 +107,24 @@ def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
 # other variable Settings reads (tests/bot/app/test_cli_imports.py keeps these whole).
 ARCHIVE_SETTINGS = {"PAPERBOY_DB": "paperboy.db", "PAPERBOY_LOG_LEVEL": "INFO"}
 OTHER_SETTINGS = (
-    "PAPERBOY_HF_URL", "HF_TOKEN", "PAPERBOY_POLL_MINUTES", "PAPERBOY_DIGEST_TIME",
-    "PAPERBOY_TIMEZONE", "PAPERBOY_CONSOLE_DIGEST", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN",
-    "SLACK_SIGNING_SECRET", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_API_URL",
-    "PAPERBOY_SLACK_ADMINS_ONLY", "DISCORD_TOKEN", "DISCORD_API_URL", "DISCORD_GATEWAY_URL",
-    "PAPERBOY_HTTP_HOST", "PAPERBOY_HTTP_PORT",
+    "PAPERBOY_HF_URL",
+    "HF_TOKEN",
+    "PAPERBOY_POLL_MINUTES",
+    "PAPERBOY_DIGEST_TIME",
+    "PAPERBOY_TIMEZONE",
+    "PAPERBOY_CONSOLE_DIGEST",
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "SLACK_API_URL",
+    "PAPERBOY_SLACK_ADMINS_ONLY",
+    "DISCORD_TOKEN",
+    "DISCORD_API_URL",
+    "DISCORD_GATEWAY_URL",
+    "PAPERBOY_HTTP_HOST",
+    "PAPERBOY_HTTP_PORT",
 )
 
 
@@ -122,8 +135,11 @@ def _archive_settings() -> tuple[str, str, Settings | None]:
     pydantic; otherwise Settings reads (and validates) everything, as for every command."""
     env = {name.lower(): value for name, value in os.environ.items()}  # as pydantic-settings
     db, level = (env.get(name.lower(), default) for name, default in ARCHIVE_SETTINGS.items())
-    if (os.path.lexists(".env") or level.upper() not in logs.LEVELS
-            or any(name.lower() in env for name in OTHER_SETTINGS)):
+    if (
+        os.path.lexists(".env")
+        or level.upper() not in logs.LEVELS
+        or any(name.lower() in env for name in OTHER_SETTINGS)
+    ):
         settings = _settings()
         return settings.db, settings.log_level, settings
     return db, level.upper(), None
@@ -172,13 +188,20 @@ def fetch(date_: DateOpt = None) -> None:
 
     async def work(app: App) -> None:
         report = await app.core.poll([day] if day else None)
-        out.print(f"Fetched {report.fetched} papers for "
-                  f"{', '.join(d.isoformat() for d in report.days)}: {len(report.new)} new, "
-                  f"{report.updated} with new counts; alerts: "
-                  f"{dict(report.alerts) or 'none'}.", markup=False, highlight=False)
+        out.print(
+            f"Fetched {report.fetched} papers for "
+            f"{', '.join(d.isoformat() for d in report.days)}: {len(report.new)} new, "
+            f"{report.updated} with new counts; alerts: "
+            f"{dict(report.alerts) or 'none'}.",
+            markup=False,
+            highlight=False,
+        )
         if report.errors:
-            err.print("paperboy: fetching failed: " + "; ".join(report.errors), markup=False,
-                      highlight=False)
+            err.print(
+                "paperboy: fetching failed: " + "; ".join(report.errors),
+                markup=False,
+                highlight=False,
+            )
             raise typer.Exit(1)
 
     _with_app(work)
@@ -189,8 +212,12 @@ def backfill(
     since: Annotated[str, typer.Option("--since", help="First day, YYYY-MM-DD.")],
     until: Annotated[str | None, typer.Option("--until", help="Last day (default today).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Fetch days already loaded.")] = False,
-    delay: Annotated[float, typer.Option(
-        "--delay", min=0, help="Seconds between requests (HF allows 500 per 5 minutes).")] = 0.75,
+    delay: Annotated[
+        float,
+        typer.Option(
+            "--delay", min=0, help="Seconds between requests (HF allows 500 per 5 minutes)."
+        ),
+    ] = 0.75,
 ) -> None:
     """Load past Daily Papers days into the archive (resumable; no alerts)."""
     from bot.backfill import backfill as run_backfill
@@ -209,15 +236,26 @@ def backfill(
         with Progress(console=err, transient=False) as bar:
             task = bar.add_task("backfilling", total=(last - first).days + 1)
             report = await run_backfill(
-                app.core, first, last, force=force, delay=delay,
+                app.core,
+                first,
+                last,
+                force=force,
+                delay=delay,
                 progress=lambda day: bar.update(task, advance=1, description=str(day)),
             )
-        out.print(f"Backfill {first} → {last}: {report.fetched_days} days fetched, "
-                  f"{report.skipped_days} already loaded, {report.papers} papers "
-                  f"({report.new} new).", markup=False, highlight=False)
+        out.print(
+            f"Backfill {first} → {last}: {report.fetched_days} days fetched, "
+            f"{report.skipped_days} already loaded, {report.papers} papers "
+            f"({report.new} new).",
+            markup=False,
+            highlight=False,
+        )
         if report.errors:
-            err.print(f"{len(report.errors)} days failed (run again to retry them): "
-                      + "; ".join(report.errors[:5]), markup=False)
+            err.print(
+                f"{len(report.errors)} days failed (run again to retry them): "
+                + "; ".join(report.errors[:5]),
+                markup=False,
+            )
             raise typer.Exit(1)
 
     _with_app(work)
@@ -260,8 +298,9 @@ def digest(
     as_json: JsonOpt = False,
     send: Annotated[bool, typer.Option("--send", help="Post it now through the ledger.")] = False,
     channel: ChannelOpt = None,
-    weekly: Annotated[bool, typer.Option(
-        "--weekly", help="The weekly roll-up of the day's ISO week instead.")] = False,
+    weekly: Annotated[
+        bool, typer.Option("--weekly", help="The weekly roll-up of the day's ISO week instead.")
+    ] = False,
 ) -> None:
     """Print a day's digest (default: the newest stored day), or --send it to channels."""
     from bot.delivery.digests import DIGEST_KIND
@@ -290,8 +329,7 @@ def digest(
     _with_app(work)
 
 
-async def _send_digests(app: App, kind: str, day: date, top: int | None,
-                        key: str | None) -> None:
+async def _send_digests(app: App, kind: str, day: date, top: int | None, key: str | None) -> None:
     from bot.app.wiring import ensure_console_channel
 
     # First finish what an earlier run left in flight (a crash, a kill): its posts are
@@ -351,9 +389,13 @@ def status(channel: ChannelOpt = None, as_json: JsonOpt = False) -> None:
 
 @cli.command()
 def resume(
-    key: Annotated[str, typer.Argument(
-        help="A paused channel (platform:workspace:channel) or workspace (platform:workspace; "
-             "platform:* for every workspace of a platform).")],
+    key: Annotated[
+        str,
+        typer.Argument(
+            help="A paused channel (platform:workspace:channel) or workspace (platform:workspace; "
+            "platform:* for every workspace of a platform)."
+        ),
+    ],
 ) -> None:
     """Resume a paused channel or workspace; what fell due meanwhile is delivered next."""
 
@@ -365,17 +407,22 @@ def resume(
             resumed = app.core.resume(_channel(key))
         if not resumed:
             fail(f"{key} is not paused (`paperboy status` lists what is)")
-        err.print(f"{key}: resumed; the next run delivers what was held", markup=False,
-                  highlight=False)
+        err.print(
+            f"{key}: resumed; the next run delivers what was held", markup=False, highlight=False
+        )
 
     _with_app(work)
 
 
 @cli.command("discord-invite")
 def discord_invite(
-    application_id: Annotated[int | None, typer.Option(
-        "--application-id", help="The Discord application id (default: asked with DISCORD_TOKEN)."
-    )] = None,
+    application_id: Annotated[
+        int | None,
+        typer.Option(
+            "--application-id",
+            help="The Discord application id (default: asked with DISCORD_TOKEN).",
+        ),
+    ] = None,
 ) -> None:
     """Print the link that adds paperboy to a Discord server, with the permissions it needs."""
     from bot.app import wiring
@@ -389,8 +436,7 @@ def discord_invite(
                 app_id = await wiring.discord_application_id(app)
             except ConfigError as exc:
                 fail(str(exc))
-        out.print(wiring.discord_invite_url(app_id), markup=False, highlight=False,
-                  soft_wrap=True)
+        out.print(wiring.discord_invite_url(app_id), markup=False, highlight=False, soft_wrap=True)
 
     _with_app(work)
 

@@ -16,9 +16,7 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """paperboy's settings, read from the environment and an optional `.env` file."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     db: str = Field(
         "paperboy.db",

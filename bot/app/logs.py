@@ -55,8 +55,9 @@ def setup(level: str, console: Console) -> None:
 
     handler = RichHandler(console=console, show_path=False, rich_tracebacks=False)
     handler.addFilter(RedactTokens())
-    logging.basicConfig(level=level, format="%(message)s", datefmt="[%X]", handlers=[handler],
-                        force=True)
+    logging.basicConfig(
+        level=level, format="%(message)s", datefmt="[%X]", handlers=[handler], force=True
+    )
     wanted = logging.getLevelName(level)
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(logging.INFO, wanted))

@@ -66,8 +66,9 @@ class CommandDesk:
         """Parse and run command text."""
         return await self._ready().handle(text, inv)
 
-    def suggest(self, spec: CommandSpec, arg: str, inv: Invocation,
-                typed: str) -> list[tuple[str, str]]:
+    def suggest(
+        self, spec: CommandSpec, arg: str, inv: Invocation, typed: str
+    ) -> list[tuple[str, str]]:
         """Completions for an argument as it is typed."""
         return self._ready().suggest(spec, arg, inv, typed)
 
@@ -102,8 +103,12 @@ NO_SLACK = "no SLACK_BOT_TOKEN (with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET) se
 def checked_slack_config(settings: Settings) -> SlackConfig | None:
     """The Slack adapter's view of the settings when any Slack credential is set, else None
     (nothing of Slack is imported then); ConfigError for credentials that cannot work together."""
-    credentials = (settings.slack_bot_token, settings.slack_app_token,
-                   settings.slack_signing_secret, settings.slack_client_secret)
+    credentials = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+        settings.slack_client_secret,
+    )
     # With none set there is neither a mode nor a mistake (SlackConfig.problem) to report.
     if not settings.slack_client_id and not any(secret(c) for c in credentials):
         return None
@@ -120,8 +125,9 @@ def check_platforms(settings: Settings) -> None:
     checked_slack_config(settings)
 
 
-def slack(settings: Settings, desk: CommandDesk, store: Store,
-          clock: Callable[[], datetime]) -> Platform | str:
+def slack(
+    settings: Settings, desk: CommandDesk, store: Store, clock: Callable[[], datetime]
+) -> Platform | str:
     """Slack, when its credentials are set; else why not."""
     config = checked_slack_config(settings)
     if config is None or config.mode is None:
@@ -140,8 +146,9 @@ class StoredChannelKinds:
     def __init__(self, store: Store, clock: Callable[[], datetime]) -> None:
         self.store = store
         self.clock = clock
-        self._known = {key.removeprefix(self.PREFIX): kind
-                       for key, kind in store.facts(self.PREFIX).items()}
+        self._known = {
+            key.removeprefix(self.PREFIX): kind for key, kind in store.facts(self.PREFIX).items()
+        }
 
     def get(self, channel: ChannelRef) -> str | None:
         """The kind learned for `channel`, or None."""
@@ -154,18 +161,19 @@ class StoredChannelKinds:
             self.store.set_fact(self.PREFIX + channel.key, kind, self.clock())
 
 
-def discord(settings: Settings, desk: CommandDesk, store: Store,
-            clock: Callable[[], datetime]) -> Platform | str:
+def discord(
+    settings: Settings, desk: CommandDesk, store: Store, clock: Callable[[], datetime]
+) -> Platform | str:
     """Discord, when its token is set; else why not."""
     token = secret(settings.discord_token)
     if not token:
         return "no DISCORD_TOKEN set"
     from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 
-    config = DiscordConfig(token=token, api_url=settings.discord_api_url,
-                           gateway_url=settings.discord_gateway_url)
-    return DiscordAdapter(config, desk.run, desk.suggest,
-                          kinds=StoredChannelKinds(store, clock))
+    config = DiscordConfig(
+        token=token, api_url=settings.discord_api_url, gateway_url=settings.discord_gateway_url
+    )
+    return DiscordAdapter(config, desk.run, desk.suggest, kinds=StoredChannelKinds(store, clock))
 
 
 Factory: TypeAlias = (
@@ -176,8 +184,12 @@ PLATFORMS: tuple[Factory, ...] = (slack, discord)
 
 
 def build_platforms(
-    settings: Settings, desk: CommandDesk, store: Store, clock: Callable[[], datetime],
-    console: Console | None = None, stdin: TextIO | None = None,
+    settings: Settings,
+    desk: CommandDesk,
+    store: Store,
+    clock: Callable[[], datetime],
+    console: Console | None = None,
+    stdin: TextIO | None = None,
 ) -> tuple[list[Platform], dict[str, str]]:
     """The configured platforms (the console when there is none), and why the others are
     not configured, by name."""

@@ -46,9 +46,12 @@ def slot_id(schedule: Schedule, weekly: bool) -> str:
 def trigger_for(schedule: Schedule, weekly: bool) -> CronTrigger:
     """The cron trigger of a schedule, in the channel's time zone."""
     at = parse_hhmm(schedule.time)
-    return CronTrigger(hour=at.hour, minute=at.minute,
-                       day_of_week=WEEKDAYS[schedule.weekday][:3] if weekly else None,
-                       timezone=parse_timezone(schedule.timezone))
+    return CronTrigger(
+        hour=at.hour,
+        minute=at.minute,
+        day_of_week=WEEKDAYS[schedule.weekday][:3] if weekly else None,
+        timezone=parse_timezone(schedule.timezone),
+    )
 
 
 class Scheduler:
@@ -66,8 +69,9 @@ class Scheduler:
         """Schedule the startup job, the periodic poll and tick; the timed posts' jobs are
         added by the startup job, in batches, without holding up the loop."""
         # No misfire grace limit: a busy start must never skip the first poll and catch-up.
-        self.aps.add_job(self.startup, id="startup", next_run_time=datetime.now(UTC),
-                         misfire_grace_time=None)
+        self.aps.add_job(
+            self.startup, id="startup", next_run_time=datetime.now(UTC), misfire_grace_time=None
+        )
         self.aps.add_job(
             self.poll,
             IntervalTrigger(minutes=self.poll_minutes, timezone=UTC),
@@ -107,7 +111,7 @@ class Scheduler:
             return 0
         changed = self.core.repo.schedules(since_version=self._version)
         for start in range(0, len(changed), SYNC_BATCH):
-            for schedule in changed[start:start + SYNC_BATCH]:
+            for schedule in changed[start : start + SYNC_BATCH]:
                 self.sync_schedule(schedule)
             await asyncio.sleep(0)
         self._version = version
@@ -220,9 +224,14 @@ class Scheduler:
 
     @staticmethod
     def _log_poll(report: PollReport) -> None:
-        log.info("poll: %d papers fetched, %d new, %d updated, alerts %s%s",
-                 report.fetched, len(report.new), report.updated, _counts(report.alerts),
-                 f", errors: {report.errors}" if report.errors else "")
+        log.info(
+            "poll: %d papers fetched, %d new, %d updated, alerts %s%s",
+            report.fetched,
+            len(report.new),
+            report.updated,
+            _counts(report.alerts),
+            f", errors: {report.errors}" if report.errors else "",
+        )
 
     async def run(self, slot: str) -> None:
         """One time's job: every channel whose schedule runs then, side by side; errors are
@@ -238,8 +247,13 @@ class Scheduler:
             log.exception("%s failed", slot)
             return
         counts = Counter(o.value if o else "nothing due" for _, o in outcomes)
-        log.info("%s: %d channel%s, %s", slot, len(members), "" if len(members) == 1 else "s",
-                 _counts(counts))
+        log.info(
+            "%s: %d channel%s, %s",
+            slot,
+            len(members),
+            "" if len(members) == 1 else "s",
+            _counts(counts),
+        )
 
 
 def _counts(outcomes: Mapping[str, int]) -> str:

@@ -78,20 +78,27 @@ def build_app(
     except Exception:
         store.close()
         raise
-    feed = feed or FeedClient(base_url=settings.hf_url, token=secret(settings.hf_token),
-                              clock=clock)
+    feed = feed or FeedClient(
+        base_url=settings.hf_url, token=secret(settings.hf_token), clock=clock
+    )
     console_on = any(p.name == CONSOLE_PLATFORM for p in platforms)
-    core = Paperboy(store, feed, {p.name: p.publisher for p in platforms}, clock=clock,
-                    defaults=Defaults(
-                        digest_time=settings.digest_time,
-                        timezone=settings.timezone,
-                        digest_on_for=frozenset({CONSOLE_PLATFORM}
-                                                if settings.console_digest else ()),
-                    ))
+    core = Paperboy(
+        store,
+        feed,
+        {p.name: p.publisher for p in platforms},
+        clock=clock,
+        defaults=Defaults(
+            digest_time=settings.digest_time,
+            timezone=settings.timezone,
+            digest_on_for=frozenset({CONSOLE_PLATFORM} if settings.console_digest else ()),
+        ),
+    )
     handlers = Handlers(core)
     desk.handlers = handlers
-    printer = next((p.publisher for p in platforms if isinstance(p, ConsolePlatform)),
-                   ConsolePublisher(console))
+    printer = next(
+        (p.publisher for p in platforms if isinstance(p, ConsolePlatform)),
+        ConsolePublisher(console),
+    )
     if not console_on:
         log.debug("chat platforms: %s", ", ".join(p.name for p in platforms))
     return App(settings, store, feed, core, handlers, platforms, missing, printer)
@@ -120,9 +127,12 @@ async def run(app: App) -> None:
     starting: list[asyncio.Task[None]] = []
     try:
         scheduler.start()
-        log.info("paperboy running: %s, polling every %d min, database %s",
-                 ", ".join(p.name for p in app.platforms), app.settings.poll_minutes,
-                 app.settings.db)
+        log.info(
+            "paperboy running: %s, polling every %d min, database %s",
+            ", ".join(p.name for p in app.platforms),
+            app.settings.poll_minutes,
+            app.settings.db,
+        )
         for name, why in app.not_configured.items():
             log.info("%s: not configured (%s)", name, why)
         starting = [asyncio.create_task(_start(p)) for p in app.platforms]

@@ -121,8 +121,9 @@ class Handlers:
         short (an alert's number), the label says what it is."""
         typed = typed.strip().lower()
         if spec.path == ("unsubscribe",) and arg == "subscription":
-            options = [(f"{s.id}: {s.query}", str(s.id))
-                       for s in self.repo.subscriptions(inv.channel)]
+            options = [
+                (f"{s.id}: {s.query}", str(s.id)) for s in self.repo.subscriptions(inv.channel)
+            ]
         elif any(a.name == arg and a.kind is ArgKind.TIMEZONE for a in spec.args):
             options = [(zone, zone) for zone in sorted(available_timezones())]
         else:
@@ -155,8 +156,10 @@ class Handlers:
         """Top papers of the newest stored Daily Papers day."""
         days = self.repo.recent_days(1)
         if not days:
-            return Reply(text="No papers stored yet. The first poll of the feed will fill "
-                              "this in; `paperboy fetch` does it now.")
+            return Reply(
+                text="No papers stored yet. The first poll of the feed will fill "
+                "this in; `paperboy fetch` does it now."
+            )
         count = int(args.get("count") or self.core.schedule(inv.channel).size)
         papers = self.repo.papers_on(days, limit=count)
         return Reply(
@@ -170,10 +173,15 @@ class Handlers:
         query = parse_query(args["query"])
         hits = self.repo.search(query, limit=SEARCH_LIMIT)
         if not hits:
-            return Reply(text=f"No stored paper matches `{echo(args['query'], Q)}` "
-                              f"({self.repo.count_papers():,} papers searched).")
-        return Reply(text=f"Top {len(hits)} results for `{echo(args['query'], Q)}`",
-                     title="Search results", hits=tuple(hits))
+            return Reply(
+                text=f"No stored paper matches `{echo(args['query'], Q)}` "
+                f"({self.repo.count_papers():,} papers searched)."
+            )
+        return Reply(
+            text=f"Top {len(hits)} results for `{echo(args['query'], Q)}`",
+            title="Search results",
+            hits=tuple(hits),
+        )
 
     def paper(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """One paper by arXiv id."""
@@ -183,8 +191,10 @@ class Handlers:
             return error(f"`{echo(raw, 40)}` is not an arXiv id; they look like 2410.17243.")
         paper = self.repo.get_paper(paper_id)
         if paper is None:
-            return error(f"paperboy has not stored {paper_id}: it only knows papers that "
-                         "appeared on Daily Papers. Try `/papers search` instead.")
+            return error(
+                f"paperboy has not stored {paper_id}: it only knows papers that "
+                "appeared on Daily Papers. Try `/papers search` instead."
+            )
         return Reply(text=paper.title, title=paper.title, hits=(SearchHit(paper),))
 
     # --- alerts ---------------------------------------------------------------------------
@@ -198,22 +208,30 @@ class Handlers:
         if duplicate is not None:
             return error(f"This channel already has that alert (#{duplicate.id}).")
         if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
-            return error(f"This channel has {len(existing)} alerts, the most it can have. "
-                         "Remove one with `/papers unsubscribe <number>` first.")
+            return error(
+                f"This channel has {len(existing)} alerts, the most it can have. "
+                "Remove one with `/papers unsubscribe <number>` first."
+            )
         self.repo.save_channel(self.core.settings(inv.channel))
-        sub = self.repo.add_subscription(inv.channel, text, inv.user, self.core.clock(),
-                                         most=MAX_SUBSCRIPTIONS_PER_CHANNEL)
+        sub = self.repo.add_subscription(
+            inv.channel, text, inv.user, self.core.clock(), most=MAX_SUBSCRIPTIONS_PER_CHANNEL
+        )
         if sub is None:  # another command got there first, just now
             if len(self.repo.subscriptions(inv.channel)) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
-                return error(f"This channel has {MAX_SUBSCRIPTIONS_PER_CHANNEL} alerts, the "
-                             "most it can have. Remove one with `/papers unsubscribe <number>` "
-                             "first.")
+                return error(
+                    f"This channel has {MAX_SUBSCRIPTIONS_PER_CHANNEL} alerts, the "
+                    "most it can have. Remove one with `/papers unsubscribe <number>` "
+                    "first."
+                )
             return error("This channel already has that alert.")
         recent = self.repo.count_matches(query, days=self.repo.recent_days(ALERT_TEST_DAYS))
-        return Reply(text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "
-                          f"when a new paper matches ({recent} in the last "
-                          f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers whose "
-                          + "; ".join(describe(query)) + ".")
+        return Reply(
+            text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "
+            f"when a new paper matches ({recent} in the last "
+            f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers whose "
+            + "; ".join(describe(query))
+            + "."
+        )
 
     def unsubscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Remove an alert by number or exact query."""
@@ -223,30 +241,39 @@ class Handlers:
             target = number.strip()
         removed = self.repo.remove_subscription(inv.channel, " ".join(target.split()))
         if removed is None:
-            return error(f"No alert `{echo(target, 80)}` in this channel. "
-                         "`/papers subscriptions` lists them with their numbers.")
+            return error(
+                f"No alert `{echo(target, 80)}` in this channel. "
+                "`/papers subscriptions` lists them with their numbers."
+            )
         return Reply(text=f"Alert #{removed.id} removed: `{echo(removed.query, Q)}`.")
 
     def subscriptions(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """List the channel's alerts."""
         subs = self.repo.subscriptions(inv.channel)
         if not subs:
-            return Reply(text="This channel has no alerts. Add one with "
-                              "`/papers subscribe <query>`.")
-        return Reply(text="\n".join(_describe(s) for s in subs),
-                     title=f"{len(subs)} alert{'s' if len(subs) != 1 else ''} in this channel")
+            return Reply(
+                text="This channel has no alerts. Add one with `/papers subscribe <query>`."
+            )
+        return Reply(
+            text="\n".join(_describe(s) for s in subs),
+            title=f"{len(subs)} alert{'s' if len(subs) != 1 else ''} in this channel",
+        )
 
     def alerts_test(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Dry run of a query over the last stored days."""
         matched, shown = self._dry_run(parse_query(args["query"]))
         if not matched:
-            return Reply(text=f"`{echo(args['query'], Q)}` would not have matched any paper "
-                              f"in the last {ALERT_TEST_DAYS} stored days.")
-        return Reply(text=f"`{echo(args['query'], Q)}` would have alerted on {matched} paper"
-                          f"{'s' if matched != 1 else ''} in the last {ALERT_TEST_DAYS} "
-                          "stored days" + (f"; the top {len(shown)}:" if matched > len(shown)
-                                           else ":"),
-                     title="Alert dry run", hits=shown)
+            return Reply(
+                text=f"`{echo(args['query'], Q)}` would not have matched any paper "
+                f"in the last {ALERT_TEST_DAYS} stored days."
+            )
+        return Reply(
+            text=f"`{echo(args['query'], Q)}` would have alerted on {matched} paper"
+            f"{'s' if matched != 1 else ''} in the last {ALERT_TEST_DAYS} "
+            "stored days" + (f"; the top {len(shown)}:" if matched > len(shown) else ":"),
+            title="Alert dry run",
+            hits=shown,
+        )
 
     def _dry_run(self, query: Query) -> tuple[int, tuple[SearchHit, ...]]:
         """How many papers first listed in the last ALERT_TEST_DAYS stored days the query
@@ -303,21 +330,22 @@ class Handlers:
 
     def _turn_on(self, inv: Invocation, kind: str, args: dict[str, Any]) -> Reply:
         schedule = self.core.schedule(inv.channel, kind)
-        self.core.save_schedule(replace(
-            schedule,
-            enabled=True,
-            enabled_at=schedule.enabled_at if schedule.enabled else self.core.clock(),
-            time=args.get("time", schedule.time),
-            timezone=args.get("timezone", schedule.timezone),
-            weekday=args.get("weekday", schedule.weekday),
-        ))
+        self.core.save_schedule(
+            replace(
+                schedule,
+                enabled=True,
+                enabled_at=schedule.enabled_at if schedule.enabled else self.core.clock(),
+                time=args.get("time", schedule.time),
+                timezone=args.get("timezone", schedule.timezone),
+                weekday=args.get("weekday", schedule.weekday),
+            )
+        )
         return Reply(text=self._summary(inv, kind))
 
     def _turn_off(self, inv: Invocation, kind: str, command: str) -> Reply:
         self.core.save_schedule(replace(self.core.schedule(inv.channel, kind), enabled=False))
         label = self.core.timed(kind).label
-        return Reply(text=f"{label.capitalize()} off. Turn it back on with "
-                          f"`/papers {command} on`.")
+        return Reply(text=f"{label.capitalize()} off. Turn it back on with `/papers {command} on`.")
 
     def _update(self, inv: Invocation, kind: str, **changes: Any) -> Reply:
         self.core.save_schedule(replace(self.core.schedule(inv.channel, kind), **changes))
@@ -330,9 +358,11 @@ class Handlers:
         weekends = "a notice" if s.weekends.value == "notice" else "nothing"
         when = f"{WEEKDAYS[s.weekday].capitalize()}s at " if timed.weekly else "at "
         empty = "weeks" if timed.weekly else "days"
-        text = (f"{timed.label.capitalize()} {'on' if s.enabled else 'off'}: top {s.size} "
-                f"papers{floor} {when}{s.time} {s.timezone}; {empty} without papers get "
-                f"{weekends}.")
+        text = (
+            f"{timed.label.capitalize()} {'on' if s.enabled else 'off'}: top {s.size} "
+            f"papers{floor} {when}{s.time} {s.timezone}; {empty} without papers get "
+            f"{weekends}."
+        )
         if s.enabled:
             text += f" Next: {timed.next_run(s, self.core.clock()):%a %d %b %H:%M %Z}."
         return text
@@ -343,7 +373,8 @@ class Handlers:
         """Health of the feed, the archive and this channel."""
         last = self.repo.last_poll()
         lines = [
-            f"Last successful poll: {last:%Y-%m-%d %H:%M UTC}" if last
+            f"Last successful poll: {last:%Y-%m-%d %H:%M UTC}"
+            if last
             else "Last successful poll: never",
             f"Papers stored: {self.repo.count_papers():,}",
             self._summary(inv, DIGEST_KIND),
@@ -351,37 +382,57 @@ class Handlers:
             f"Alerts in this channel: {len(self.repo.subscriptions(inv.channel))}",
         ]
         # Chat users see their own workspace; the operator (CLI, console) sees every channel.
-        paused = [c for c in self.repo.channels(paused=True) if (
-            inv.operator or (c.channel.platform, c.channel.workspace)
-            == (inv.channel.platform, inv.channel.workspace))]
+        paused = [
+            c
+            for c in self.repo.channels(paused=True)
+            if (
+                inv.operator
+                or (c.channel.platform, c.channel.workspace)
+                == (inv.channel.platform, inv.channel.workspace)
+            )
+        ]
         if paused:
             lines.append(f"Paused channels ({len(paused)}):")
             lines.extend(f"  {c.channel.key}: {c.paused_reason}" for c in paused)
         else:
             lines.append("Paused channels: none")
         here = (inv.channel.platform, inv.channel.workspace)
-        workspaces = {w: why for w, why in self.repo.paused_workspaces().items()
-                      if inv.operator or w in (here, (here[0], ALL_WORKSPACES))}
+        workspaces = {
+            w: why
+            for w, why in self.repo.paused_workspaces().items()
+            if inv.operator or w in (here, (here[0], ALL_WORKSPACES))
+        }
         for (platform, workspace), why in sorted(workspaces.items()):
-            where = (f"every {platform} channel" if workspace == ALL_WORKSPACES
-                     else f"{platform} workspace {workspace}")
-            lines.append(f"Paused: {where}, as a whole ({why}); `/papers resume` there "
-                         "resumes it.")
+            where = (
+                f"every {platform} channel"
+                if workspace == ALL_WORKSPACES
+                else f"{platform} workspace {workspace}"
+            )
+            lines.append(f"Paused: {where}, as a whole ({why}); `/papers resume` there resumes it.")
         for key, why in sorted(self.repo.facts(AT_LEAST_ONCE).items()):
             platform, _, workspace = key.removeprefix(AT_LEAST_ONCE).partition(":")
             if inv.operator or (platform, workspace) == here:
-                lines.append(f"At least once in {platform} workspace {workspace}: paperboy "
-                             f"cannot look its posts up after a crash ({why}).")
-        return Reply(text="\n".join(lines), title="paperboy status",
-                     extra={"paused": [c.channel.key for c in paused],
-                            "paused_workspaces": [f"{p}:{w}" for p, w in workspaces]})
+                lines.append(
+                    f"At least once in {platform} workspace {workspace}: paperboy "
+                    f"cannot look its posts up after a crash ({why})."
+                )
+        return Reply(
+            text="\n".join(lines),
+            title="paperboy status",
+            extra={
+                "paused": [c.channel.key for c in paused],
+                "paused_workspaces": [f"{p}:{w}" for p, w in workspaces],
+            },
+        )
 
 
 def _resume(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
     """Resume a paused channel (and its workspace)."""
     if handlers.core.resume(inv.channel):
-        return Reply(text="Deliveries resumed here; posts that fell due while paused follow "
-                          "within a minute (digests as one catch-up).")
+        return Reply(
+            text="Deliveries resumed here; posts that fell due while paused follow "
+            "within a minute (digests as one catch-up)."
+        )
     return Reply(text="Nothing is paused here.")
 
 

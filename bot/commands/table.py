@@ -97,54 +97,108 @@ QUERY_HELP = (
 )
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    CommandSpec(("help",), "Show the commands, or help for one command.",
-                (Arg("command", "A command name, e.g. search", ArgKind.TEXT, required=False),)),
-    CommandSpec(("today",), "Today's top papers on Hugging Face Daily Papers.",
-                (Arg("count", "How many papers (1-25)", ArgKind.INT, False, 1, 25),),
-                personal=False, examples=("today", "today 5")),
-    CommandSpec(("search",), "Search every paper paperboy has stored.",
-                (Arg("query", QUERY_HELP, ArgKind.TEXT),),
-                examples=('search diffusion "video generation" -survey', "search author:Hinton")),
-    CommandSpec(("paper",), "Show one paper by its arXiv id.",
-                (Arg("id", "arXiv id, e.g. 2410.17243", ArgKind.WORD),),
-                personal=False, examples=("paper 2410.17243",)),
-    CommandSpec(("subscribe",), "Alert this channel when a new paper matches a query.",
-                (Arg("query", QUERY_HELP, ArgKind.TEXT),), manages=True,
-                examples=('subscribe "state space model" OR mamba',)),
-    CommandSpec(("unsubscribe",), "Stop an alert, by its number or its exact query.",
-                (Arg("subscription", "The number shown by `subscriptions`, or the query",
-                     ArgKind.TEXT),), manages=True, examples=("unsubscribe 3",)),
+    CommandSpec(
+        ("help",),
+        "Show the commands, or help for one command.",
+        (Arg("command", "A command name, e.g. search", ArgKind.TEXT, required=False),),
+    ),
+    CommandSpec(
+        ("today",),
+        "Today's top papers on Hugging Face Daily Papers.",
+        (Arg("count", "How many papers (1-25)", ArgKind.INT, False, 1, 25),),
+        personal=False,
+        examples=("today", "today 5"),
+    ),
+    CommandSpec(
+        ("search",),
+        "Search every paper paperboy has stored.",
+        (Arg("query", QUERY_HELP, ArgKind.TEXT),),
+        examples=('search diffusion "video generation" -survey', "search author:Hinton"),
+    ),
+    CommandSpec(
+        ("paper",),
+        "Show one paper by its arXiv id.",
+        (Arg("id", "arXiv id, e.g. 2410.17243", ArgKind.WORD),),
+        personal=False,
+        examples=("paper 2410.17243",),
+    ),
+    CommandSpec(
+        ("subscribe",),
+        "Alert this channel when a new paper matches a query.",
+        (Arg("query", QUERY_HELP, ArgKind.TEXT),),
+        manages=True,
+        examples=('subscribe "state space model" OR mamba',),
+    ),
+    CommandSpec(
+        ("unsubscribe",),
+        "Stop an alert, by its number or its exact query.",
+        (Arg("subscription", "The number shown by `subscriptions`, or the query", ArgKind.TEXT),),
+        manages=True,
+        examples=("unsubscribe 3",),
+    ),
     CommandSpec(("subscriptions",), "List this channel's alerts."),
-    CommandSpec(("digest", "on"), "Post a daily digest here, at a time and time zone.",
-                (Arg("time", "24-hour HH:MM", ArgKind.TIME, required=False),
-                 Arg("timezone", "IANA time zone, e.g. Europe/Paris", ArgKind.TIMEZONE,
-                     required=False)),
-                manages=True, examples=("digest on 09:00 Europe/Paris",)),
+    CommandSpec(
+        ("digest", "on"),
+        "Post a daily digest here, at a time and time zone.",
+        (
+            Arg("time", "24-hour HH:MM", ArgKind.TIME, required=False),
+            Arg("timezone", "IANA time zone, e.g. Europe/Paris", ArgKind.TIMEZONE, required=False),
+        ),
+        manages=True,
+        examples=("digest on 09:00 Europe/Paris",),
+    ),
     CommandSpec(("digest", "off"), "Stop this channel's daily digest.", manages=True),
     CommandSpec(("digest", "show"), "Show this channel's digest settings."),
-    CommandSpec(("digest", "size"), "How many papers the digest lists.",
-                (Arg("count", "1-25", ArgKind.INT, True, 1, 25),), manages=True),
-    CommandSpec(("digest", "min-upvotes"), "Leave out papers with fewer upvotes.",
-                (Arg("count", "0-10000", ArgKind.INT, True, 0, 10000),), manages=True),
-    CommandSpec(("digest", "weekends"), "On days without papers: stay quiet, or say so.",
-                (Arg("policy", "skip or notice", ArgKind.CHOICE, choices=("skip", "notice")),),
-                manages=True),
-    CommandSpec(("weekly", "on"), "Post a weekly roll-up of the top papers here.",
-                (Arg("weekday", "monday ... sunday (default monday)", ArgKind.WEEKDAY,
-                     required=False),
-                 Arg("time", "24-hour HH:MM", ArgKind.TIME, required=False),
-                 Arg("timezone", "IANA time zone, e.g. Europe/Paris", ArgKind.TIMEZONE,
-                     required=False)),
-                manages=True, examples=("weekly on friday 17:00 Europe/Berlin",)),
+    CommandSpec(
+        ("digest", "size"),
+        "How many papers the digest lists.",
+        (Arg("count", "1-25", ArgKind.INT, True, 1, 25),),
+        manages=True,
+    ),
+    CommandSpec(
+        ("digest", "min-upvotes"),
+        "Leave out papers with fewer upvotes.",
+        (Arg("count", "0-10000", ArgKind.INT, True, 0, 10000),),
+        manages=True,
+    ),
+    CommandSpec(
+        ("digest", "weekends"),
+        "On days without papers: stay quiet, or say so.",
+        (Arg("policy", "skip or notice", ArgKind.CHOICE, choices=("skip", "notice")),),
+        manages=True,
+    ),
+    CommandSpec(
+        ("weekly", "on"),
+        "Post a weekly roll-up of the top papers here.",
+        (
+            Arg("weekday", "monday ... sunday (default monday)", ArgKind.WEEKDAY, required=False),
+            Arg("time", "24-hour HH:MM", ArgKind.TIME, required=False),
+            Arg("timezone", "IANA time zone, e.g. Europe/Paris", ArgKind.TIMEZONE, required=False),
+        ),
+        manages=True,
+        examples=("weekly on friday 17:00 Europe/Berlin",),
+    ),
     CommandSpec(("weekly", "off"), "Stop this channel's weekly roll-up.", manages=True),
     CommandSpec(("weekly", "show"), "Show this channel's weekly roll-up settings."),
-    CommandSpec(("weekly", "size"), "How many papers the weekly roll-up lists.",
-                (Arg("count", "1-25", ArgKind.INT, True, 1, 25),), manages=True),
-    CommandSpec(("alerts", "test"), "Dry run: which papers of the last 7 days a query matches.",
-                (Arg("query", QUERY_HELP, ArgKind.TEXT),), examples=("alerts test mamba",)),
+    CommandSpec(
+        ("weekly", "size"),
+        "How many papers the weekly roll-up lists.",
+        (Arg("count", "1-25", ArgKind.INT, True, 1, 25),),
+        manages=True,
+    ),
+    CommandSpec(
+        ("alerts", "test"),
+        "Dry run: which papers of the last 7 days a query matches.",
+        (Arg("query", QUERY_HELP, ArgKind.TEXT),),
+        examples=("alerts test mamba",),
+    ),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
-    CommandSpec(("resume",), "Resume this channel's deliveries (and its workspace's) after a "
-                "pause; what fell due meanwhile follows.", manages=True),
+    CommandSpec(
+        ("resume",),
+        "Resume this channel's deliveries (and its workspace's) after a "
+        "pause; what fell due meanwhile follows.",
+        manages=True,
+    ),
 )
 
 
@@ -199,15 +253,16 @@ def parse(text: str) -> ParsedCommand:
         )
     rest = text.strip()
     if rest.lower() == COMMAND_PREFIX or rest.lower().startswith(COMMAND_PREFIX + " "):
-        rest = rest[len(COMMAND_PREFIX):].strip()
+        rest = rest[len(COMMAND_PREFIX) :].strip()
     word, rest = _split_first(rest)
     word = word.lower()
     if not word:
         return ParsedCommand(find(("help",)) or COMMANDS[0], {})
     grouped = groups()
     if word not in grouped:
-        raise CommandError(f"Unknown command `{echo(word)}`.{_suggest(word, list(grouped))} "
-                           "Try `/papers help`.")
+        raise CommandError(
+            f"Unknown command `{echo(word)}`.{_suggest(word, list(grouped))} Try `/papers help`."
+        )
     specs = grouped[word]
     spec = specs[0]
     if len(spec.path) > 1:
@@ -230,8 +285,9 @@ def _parse_args(spec: CommandSpec, rest: str) -> dict[str, Any]:
             if rest.strip():
                 values[arg.name] = rest.strip()
             elif arg.required:
-                raise CommandError(f"`{spec.name}` needs {arg.usage}: {arg.help}. "
-                                   f"Usage: `{spec.usage}`")
+                raise CommandError(
+                    f"`{spec.name}` needs {arg.usage}: {arg.help}. Usage: `{spec.usage}`"
+                )
             rest = ""
             continue
         word, remainder = _split_first(rest)

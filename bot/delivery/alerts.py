@@ -66,10 +66,13 @@ def match_alerts(
     if not by_channel or not paper_list:
         return alerts
     for paper, text in zip(paper_list, PaperText.many(paper_list), strict=True):
-        earlier = (replace(paper, upvotes=before[paper.id]) if paper.id in before else None)
+        earlier = replace(paper, upvotes=before[paper.id]) if paper.id in before else None
         for channel, queries in by_channel.items():
-            matched = tuple(raw for raw, q in queries if matches(q, text, paper)
-                            and (earlier is None or not matches(q, text, earlier)))
+            matched = tuple(
+                raw
+                for raw, q in queries
+                if matches(q, text, paper) and (earlier is None or not matches(q, text, earlier))
+            )
             if matched:
                 alerts.append(Alert(channel=channel, paper=paper, matched=matched))
     return alerts
@@ -84,8 +87,9 @@ class SubscriptionIndex:
     match with it from one thread at a time.
     """
 
-    def __init__(self, subscriptions: Iterable[Subscription] = (),
-                 cost: Cost = length_cost) -> None:
+    def __init__(
+        self, subscriptions: Iterable[Subscription] = (), cost: Cost = length_cost
+    ) -> None:
         # keyed by (channel number, subscription id, query): a match says where it goes
         self.percolator: Percolator[tuple[int, int, str]] = Percolator(cost)
         self._subs: dict[int, Subscription] = {}  # the indexed ones, by id
@@ -130,8 +134,13 @@ class SubscriptionIndex:
         try:
             return parse(sub.query)
         except QueryError as exc:  # stored before a grammar change, perhaps: skip, don't crash
-            log.warning("skipping subscription #%s of %s with an unreadable query %r: %s",
-                        sub.id, sub.channel.key, sub.query, exc)
+            log.warning(
+                "skipping subscription #%s of %s with an unreadable query %r: %s",
+                sub.id,
+                sub.channel.key,
+                sub.query,
+                exc,
+            )
             return None
 
     def _add(self, sub: Subscription, query: Query | None) -> None:
@@ -167,8 +176,12 @@ class SubscriptionIndex:
             self._first = {number: min(ids) for number, (_, ids) in self._channels.items()}
         return self._first
 
-    def match(self, papers: Sequence[Paper], upvotes_before: Mapping[str, int] | None = None,
-              texts: Sequence[PaperText] | None = None) -> list[Alert]:
+    def match(
+        self,
+        papers: Sequence[Paper],
+        upvotes_before: Mapping[str, int] | None = None,
+        texts: Sequence[PaperText] | None = None,
+    ) -> list[Alert]:
         """One Alert per (channel, paper) that matched, naming every matching subscription.
 
         A paper listed in `upvotes_before` was matched before at that many upvotes: only
@@ -246,15 +259,20 @@ class AlertMatcher:
         self.version = 0  # of the newest subscription change applied
         self._lock = asyncio.Lock()
 
-    async def match(self, repo: Repository, papers: Sequence[Paper],
-                    upvotes_before: Mapping[str, int] | None = None) -> list[Alert]:
+    async def match(
+        self,
+        repo: Repository,
+        papers: Sequence[Paper],
+        upvotes_before: Mapping[str, int] | None = None,
+    ) -> list[Alert]:
         """`match_alerts(repo.subscriptions(), papers, upvotes_before)`, from the index."""
         if not papers:
             return []
         batch = list(papers)
         async with self._lock:
             return await asyncio.to_thread(
-                lambda: self._match(self._changes(repo), batch, upvotes_before))
+                lambda: self._match(self._changes(repo), batch, upvotes_before)
+            )
 
     async def sync(self, repo: Repository) -> SubscriptionIndex:
         """Bring the index up to date with storage (building it the first time)."""
@@ -285,6 +303,10 @@ class AlertMatcher:
         assert self.index is not None
         return self.index
 
-    def _match(self, changes: _Changes | None, papers: list[Paper],
-               upvotes_before: Mapping[str, int] | None) -> list[Alert]:
+    def _match(
+        self,
+        changes: _Changes | None,
+        papers: list[Paper],
+        upvotes_before: Mapping[str, int] | None,
+    ) -> list[Alert]:
         return self._apply(changes).match(papers, upvotes_before)

@@ -42,7 +42,6 @@ def parse_timezone(name: str) -> ZoneInfo:
     raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris")
 
 
-
 def parse_weekday(text: str) -> int:
     """A weekday by name or a prefix of at least three letters (0 = Monday); ValueError."""
     word = text.strip().lower()
@@ -76,8 +75,9 @@ def is_weekend(day: date) -> bool:
     return day.weekday() >= 5
 
 
-def next_run(digest_time: str, timezone: str, now: datetime,
-             weekday: int | None = None) -> datetime:
+def next_run(
+    digest_time: str, timezone: str, now: datetime, weekday: int | None = None
+) -> datetime:
     """The next moment (aware, in the channel's zone) after `now` that `digest_time` occurs
     (on `weekday`, 0 = Monday, when given)."""
     zone = parse_timezone(timezone)
@@ -95,8 +95,9 @@ def next_run(digest_time: str, timezone: str, now: datetime,
     return candidate
 
 
-def previous_run(digest_time: str, timezone: str, now: datetime,
-                 weekday: int | None = None) -> datetime:
+def previous_run(
+    digest_time: str, timezone: str, now: datetime, weekday: int | None = None
+) -> datetime:
     """The last moment (aware) at or before `now` that `digest_time` occurred in the zone
     (on `weekday`, when given)."""
     following = next_run(digest_time, timezone, now, weekday)

@@ -29,7 +29,14 @@ class DailyDigest(ScheduledDigest):
         """That one day."""
         return Due(day.isoformat(), (day,))
 
-    def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
-              settled: set[date] | None = None) -> Digest | None:
+    def build(
+        self,
+        repo: Repository,
+        schedule: Schedule,
+        due: Due,
+        *,
+        top: int | None = None,
+        settled: set[date] | None = None,
+    ) -> Digest | None:
         """The top papers of the due days."""
         return build_digest(repo, schedule, due.days, top=top, settled=settled)

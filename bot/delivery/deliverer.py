@@ -61,8 +61,13 @@ def rebuild(kind: PostKind, repo: Repository, entry: LedgerEntry) -> Post | None
     try:
         return kind.rebuild(repo, entry)
     except (ValueError, KeyError, TypeError) as exc:  # JSON from another version, or damaged
-        log.error("cannot read the stored %s %s for %s (%s): giving it up", entry.key.kind,
-                  entry.key.ref, entry.key.channel.key, exc)
+        log.error(
+            "cannot read the stored %s %s for %s (%s): giving it up",
+            entry.key.kind,
+            entry.key.ref,
+            entry.key.channel.key,
+            exc,
+        )
         return None
 
 
@@ -116,15 +121,17 @@ class Deliverer:
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
             # Kept as a failed post, so the process that runs this platform sends it.
-            self.repo.defer_delivery(key, self.clock(), payload,
-                                     f"no {channel.platform} adapter running")
+            self.repo.defer_delivery(
+                key, self.clock(), payload, f"no {channel.platform} adapter running"
+            )
             return Outcome.NO_ADAPTER
         entry = self.repo.take_delivery(key, self.owner, self.clock(), LEASE, payload)
         if entry is None:
             dead = self.dead_owners()  # only worth asking when the post is held by someone
             if dead:
-                entry = self.repo.take_delivery(key, self.owner, self.clock(), LEASE, payload,
-                                                dead=dead)
+                entry = self.repo.take_delivery(
+                    key, self.owner, self.clock(), LEASE, payload, dead=dead
+                )
         if entry is None:
             return Outcome.ALREADY
         kind = self.kinds.get(key.kind)
@@ -132,8 +139,7 @@ class Deliverer:
             # Begun before (part of it is, or may be, out): finish the post it began as.
             begun = rebuild(kind, self.repo, entry)
             if begun is None:
-                self.repo.fail_delivery(key, self.owner, "its stored content is gone",
-                                        give_up=True)
+                self.repo.fail_delivery(key, self.owner, "its stored content is gone", give_up=True)
                 return Outcome.FAILED
             post = begun
         self._hold()
@@ -150,52 +156,81 @@ class Deliverer:
                 await self._resolve(publisher, entry, tracker)
             message_id = await publisher.publish(post, tracker)
         except ClaimLost:
-            log.warning("%s %s for %s was taken over by another process", key.kind, key.ref,
-                        key.channel.key)
+            log.warning(
+                "%s %s for %s was taken over by another process", key.kind, key.ref, key.channel.key
+            )
             return Outcome.ALREADY
         except DeliveryError as exc:
             await self._failed(publisher, key, exc)
             return Outcome.FAILED
         except Exception as exc:  # an adapter bug must not stop the fan-out
-            log.exception("unexpected error posting %s %s to %s", key.kind, key.ref,
-                          key.channel.key)
-            await self._failed(publisher, key,
-                               DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True))
+            log.exception(
+                "unexpected error posting %s %s to %s", key.kind, key.ref, key.channel.key
+            )
+            await self._failed(
+                publisher, key, DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True)
+            )
             return Outcome.FAILED
         self.repo.finish_delivery(key, self.owner, self.clock())
         self.repo.reset_failures(key.channel)
-        log.info("posted %s %s to %s (message %s, %d part%s)", key.kind, key.ref,
-                 key.channel.key, message_id, tracker.parts_sent,
-                 "" if tracker.parts_sent == 1 else "s")
+        log.info(
+            "posted %s %s to %s (message %s, %d part%s)",
+            key.kind,
+            key.ref,
+            key.channel.key,
+            message_id,
+            tracker.parts_sent,
+            "" if tracker.parts_sent == 1 else "s",
+        )
         return Outcome.SENT
 
-    async def _resolve(self, publisher: Publisher, entry: LedgerEntry,
-                       tracker: LedgerTracker) -> None:
+    async def _resolve(
+        self, publisher: Publisher, entry: LedgerEntry, tracker: LedgerTracker
+    ) -> None:
         """A request may have gone out unanswered: ask the platform before sending again."""
         part = entry.parts_sent + 1
         since = (entry.in_flight_since or self.clock()) - CLOCK_SKEW
         try:
             found = await publisher.find(entry.key, part, since, entry.thread_id)
         except ResolveUnsupported as exc:
-            log.warning("cannot tell whether part %d of %s %s reached %s (%s): sending it "
-                        "again (at least once)", part, entry.key.kind, entry.key.ref,
-                        entry.key.channel.key, exc)
+            log.warning(
+                "cannot tell whether part %d of %s %s reached %s (%s): sending it "
+                "again (at least once)",
+                part,
+                entry.key.kind,
+                entry.key.ref,
+                entry.key.channel.key,
+                exc,
+            )
             self.repo.set_fact(self._at_least_once(entry), str(exc), self.clock())
             return
         self.repo.forget_fact(self._at_least_once(entry))  # the platform could tell again
         if found is None:
-            log.info("part %d of %s %s for %s was not posted: sending it", part,
-                     entry.key.kind, entry.key.ref, entry.key.channel.key)
+            log.info(
+                "part %d of %s %s for %s was not posted: sending it",
+                part,
+                entry.key.kind,
+                entry.key.ref,
+                entry.key.channel.key,
+            )
             return
-        log.info("part %d of %s %s for %s was posted before a crash (message %s)", part,
-                 entry.key.kind, entry.key.ref, entry.key.channel.key, found)
+        log.info(
+            "part %d of %s %s for %s was posted before a crash (message %s)",
+            part,
+            entry.key.kind,
+            entry.key.ref,
+            entry.key.channel.key,
+            found,
+        )
         await tracker.found(part, found)
 
     def workspace_paused(self, channel: ChannelRef) -> bool:
         """Whether the channel's workspace (or its whole platform) is paused."""
         paused = self.repo.paused_workspaces()
-        return bool(paused) and ((channel.platform, channel.workspace) in paused
-                                 or (channel.platform, ALL_WORKSPACES) in paused)
+        return bool(paused) and (
+            (channel.platform, channel.workspace) in paused
+            or (channel.platform, ALL_WORKSPACES) in paused
+        )
 
     @staticmethod
     def _at_least_once(entry: LedgerEntry) -> str:
@@ -205,12 +240,14 @@ class Deliverer:
     async def _failed(self, publisher: Publisher, key: PostKey, exc: DeliveryError) -> None:
         channel = key.channel
         if exc.stopping:  # kept for the next start, counted against nothing
-            self.repo.fail_delivery(key, self.owner, str(exc), uncertain=exc.uncertain,
-                                    counts=False)
+            self.repo.fail_delivery(
+                key, self.owner, str(exc), uncertain=exc.uncertain, counts=False
+            )
             return
         if exc.message_fault:  # the channel is fine; this message will never go through
-            log.error("%s refused %s %s for %s: %s", channel.platform, key.kind, key.ref,
-                      channel.key, exc)
+            log.error(
+                "%s refused %s %s for %s: %s", channel.platform, key.kind, key.ref, channel.key, exc
+            )
             self.repo.fail_delivery(key, self.owner, str(exc), give_up=True)
             return
         now = self.clock()
@@ -221,8 +258,14 @@ class Deliverer:
             return
         failures, since = self.repo.record_failure(channel, now)
         pause = exc.permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)
-        log.warning("posting %s %s to %s failed (%s)%s", key.kind, key.ref, channel.key, exc,
-                    "; channel paused" if pause else "")
+        log.warning(
+            "posting %s %s to %s failed (%s)%s",
+            key.kind,
+            key.ref,
+            channel.key,
+            exc,
+            "; channel paused" if pause else "",
+        )
         if pause:
             self.repo.pause_channel(channel, str(exc), now)
             if not exc.permanent:  # it may still take a message: say why it goes quiet
@@ -231,30 +274,41 @@ class Deliverer:
     def _pause_workspace(self, channel: ChannelRef, exc: DeliveryError, now: datetime) -> None:
         workspace = ALL_WORKSPACES if exc.whole_platform else channel.workspace
         if self.repo.pause_workspace(channel.platform, workspace, str(exc), now):
-            where = (f"every {channel.platform} channel" if exc.whole_platform
-                     else f"{channel.platform} workspace {channel.workspace}")
-            log.error("%s refused paperboy (%s): %s is paused until it is resumed "
-                      "(`/papers resume` there, or `paperboy resume`)", channel.platform, exc,
-                      where)
+            where = (
+                f"every {channel.platform} channel"
+                if exc.whole_platform
+                else f"{channel.platform} workspace {channel.workspace}"
+            )
+            log.error(
+                "%s refused paperboy (%s): %s is paused until it is resumed "
+                "(`/papers resume` there, or `paperboy resume`)",
+                channel.platform,
+                exc,
+                where,
+            )
 
-    async def _notify_paused(self, publisher: Publisher, channel: ChannelRef,
-                             reason: str) -> None:
+    async def _notify_paused(self, publisher: Publisher, channel: ChannelRef, reason: str) -> None:
         """One notice in a channel that was just paused; given up at the first failure."""
         now = self.clock()
         key = PostKey(channel, NOTICE_KIND, f"paused {now.isoformat(timespec='seconds')}")
         entry = self.repo.take_delivery(key, self.owner, now, LEASE)
         if entry is None:
             return
-        notice = Notice(channel, "paperboy paused this channel's deliveries", (
-            f"Posting here kept failing for over an hour (last: {reason[:200]}), so paperboy "
-            "stopped. Posts that fall due meanwhile are kept: `/papers resume` resumes the "
-            "channel and delivers them."))
+        notice = Notice(
+            channel,
+            "paperboy paused this channel's deliveries",
+            (
+                f"Posting here kept failing for over an hour (last: {reason[:200]}), so paperboy "
+                "stopped. Posts that fall due meanwhile are kept: `/papers resume` resumes the "
+                "channel and delivers them."
+            ),
+        )
         try:
-            message_id = await publisher.publish(notice, LedgerTracker(
-                self.repo, entry, self.owner, self.clock, LEASE))
+            message_id = await publisher.publish(
+                notice, LedgerTracker(self.repo, entry, self.owner, self.clock, LEASE)
+            )
         except Exception as exc:  # a notice is best effort: never retried
-            self.repo.fail_delivery(key, self.owner, f"{type(exc).__name__}: {exc}",
-                                    give_up=True)
+            self.repo.fail_delivery(key, self.owner, f"{type(exc).__name__}: {exc}", give_up=True)
             return
         self.repo.finish_delivery(key, self.owner, self.clock())
         log.info("told %s why its deliveries paused (message %s)", channel.key, message_id)

@@ -51,13 +51,15 @@ def build_digest(
     target = days[-1]
     if papers:
         covered = tuple(days) if period else tuple(sorted({p.day for p in papers} | {target}))
-        return Digest(channel=schedule.channel, days=covered, papers=tuple(papers),
-                      title=title, period=period)
+        return Digest(
+            channel=schedule.channel, days=covered, papers=tuple(papers), title=title, period=period
+        )
     # Nothing to list: a weekend (or a weekday whose list was fetched complete, after it
     # ended, and is empty) gets a notice when the channel asked for one; otherwise stay quiet
     # and let catch-up cover it.
-    known_empty = period is not None or is_weekend(target) or (
-        settled is not None and target in settled)
+    known_empty = (
+        period is not None or is_weekend(target) or (settled is not None and target in settled)
+    )
     if schedule.weekends is WeekendPolicy.NOTICE and known_empty:
         what = period or f"{target:%A %d %B %Y}"
         return Digest(

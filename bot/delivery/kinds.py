@@ -63,8 +63,15 @@ class TimedKind(PostKind, Protocol):
         """The post that covers one day (for a post asked for by hand)."""
         ...
 
-    def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
-              settled: set[date] | None = None) -> Digest | None:
+    def build(
+        self,
+        repo: Repository,
+        schedule: Schedule,
+        due: Due,
+        *,
+        top: int | None = None,
+        settled: set[date] | None = None,
+    ) -> Digest | None:
         """The post for `due`; None when there is nothing to post."""
         ...
 
@@ -81,13 +88,15 @@ class DigestPayload:
     def payload(self, post: Post) -> str:
         """The digest as JSON."""
         assert isinstance(post, Digest)
-        return json.dumps({
-            "days": [d.isoformat() for d in post.days],
-            "papers": [p.id for p in post.papers],
-            "notice": post.notice,
-            "title": post.title,
-            "period": post.period,
-        })
+        return json.dumps(
+            {
+                "days": [d.isoformat() for d in post.days],
+                "papers": [p.id for p in post.papers],
+                "notice": post.notice,
+                "title": post.title,
+                "period": post.period,
+            }
+        )
 
     def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
         """The stored digest; None once a later one of its kind reached the channel (that one

@@ -12,8 +12,14 @@ from bot.ports import ClaimLost, Repository
 class LedgerTracker:
     """Records a post's progress part by part under its owner's claim (bot.ports.Tracker)."""
 
-    def __init__(self, repo: Repository, entry: LedgerEntry, owner: str,
-                 clock: Callable[[], datetime], lease: timedelta) -> None:
+    def __init__(
+        self,
+        repo: Repository,
+        entry: LedgerEntry,
+        owner: str,
+        clock: Callable[[], datetime],
+        lease: timedelta,
+    ) -> None:
         self.repo = repo
         self.key: PostKey = entry.key
         self.parts_sent = entry.parts_sent

@@ -24,8 +24,9 @@ class WeeklyRollup(ScheduledDigest):
 
     def defaults(self, channel: ChannelRef) -> Schedule:
         """Off; Mondays at the configured default time and zone."""
-        return Schedule(channel, self.name, time=self.time, timezone=self.timezone,
-                        weekday=DEFAULT_WEEKDAY)
+        return Schedule(
+            channel, self.name, time=self.time, timezone=self.timezone, weekday=DEFAULT_WEEKDAY
+        )
 
     def due(self, repo: Repository, schedule: Schedule, now: datetime) -> Due | None:
         """The week a run at `now` covers, unless it is out already (missed older weeks are
@@ -40,8 +41,22 @@ class WeeklyRollup(ScheduledDigest):
         week = iso_week(day)
         return Due(week, tuple(week_days(week)))
 
-    def build(self, repo: Repository, schedule: Schedule, due: Due, *, top: int | None = None,
-              settled: set[date] | None = None) -> Digest | None:
+    def build(
+        self,
+        repo: Repository,
+        schedule: Schedule,
+        due: Due,
+        *,
+        top: int | None = None,
+        settled: set[date] | None = None,
+    ) -> Digest | None:
         """The top papers of the week by upvotes."""
-        return build_digest(repo, schedule, due.days, top=top, settled=settled,
-                            title=WEEKLY_TITLE, period=f"week {due.ref}")
+        return build_digest(
+            repo,
+            schedule,
+            due.days,
+            top=top,
+            settled=settled,
+            title=WEEKLY_TITLE,
+            period=f"week {due.ref}",
+        )

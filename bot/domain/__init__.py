@@ -281,11 +281,10 @@ class Reply:
             "title": self.title,
             "text": self.text,
             "ephemeral": self.ephemeral,
-            "papers": [
-                {**h.paper.as_json(), "snippet": h.snippet} for h in self.hits
-            ],
+            "papers": [{**h.paper.as_json(), "snippet": h.snippet} for h in self.hits],
             **({"extra": self.extra} if self.extra else {}),
         }
+
 
 # One tokenizer for both paths: SQLite FTS5 indexes with it (search) and bot.query.text
 # tokenizes with it (alert matching), so a query finds in search exactly what it would alert on.

@@ -188,7 +188,12 @@ class FeedClient:
         # future dates, §5). Failures and malformed bodies raise FeedError, as in `fetch_day`.
         monday, sunday = week_days(week)
         return await self._fetch_span(
-            "week", week, monday, sunday, kept_from=monday, max_pages=MAX_PAGES,
+            "week",
+            week,
+            monday,
+            sunday,
+            kept_from=monday,
+            max_pages=MAX_PAGES,
             fallback="use day requests",
         )
 
@@ -204,13 +209,25 @@ class FeedClient:
         # for (an API that ignores `month=` answers its latest day): None, never a guess.
         first, last = month_days(month)
         return await self._fetch_span(
-            "month", month, first, last, kept_from=first - timedelta(days=MONTH_EDGE_DAYS),
-            max_pages=MAX_MONTH_PAGES, fallback="use smaller requests",
+            "month",
+            month,
+            first,
+            last,
+            kept_from=first - timedelta(days=MONTH_EDGE_DAYS),
+            max_pages=MAX_MONTH_PAGES,
+            fallback="use smaller requests",
         )
 
     async def _fetch_span(
-        self, param: str, value: str, first: date, last: date, *, kept_from: date,
-        max_pages: int, fallback: str,
+        self,
+        param: str,
+        value: str,
+        first: date,
+        last: date,
+        *,
+        kept_from: date,
+        max_pages: int,
+        fallback: str,
     ) -> list[Paper] | None:
         """The papers of a paged `week=` or `month=` answer, dated by their entries; papers from
         `kept_from` to `last` are returned, any other day (or an undated entry) gives None."""
@@ -219,8 +236,9 @@ class FeedClient:
             try:
                 result = await self._fetch_page({param: value}, page, first, None)
             except UndatedEntries as exc:
-                log.warning("Daily Papers %s %s, page %d: %s; %s", param, value, page, exc,
-                            fallback)
+                log.warning(
+                    "Daily Papers %s %s, page %d: %s; %s", param, value, page, exc, fallback
+                )
                 return None
             if result is None:
                 return []
@@ -229,7 +247,12 @@ class FeedClient:
                 if not kept_from <= paper.day <= last:
                     log.warning(
                         "Daily Papers %s %s: %s is on %s, outside the %s; %s",
-                        param, value, paper.id, paper.day, param, fallback,
+                        param,
+                        value,
+                        paper.id,
+                        paper.day,
+                        param,
+                        fallback,
                     )
                     return None
                 papers.setdefault(paper.id, paper)  # a paper can slide across a page boundary
@@ -237,7 +260,11 @@ class FeedClient:
                 return list(papers.values())
         log.warning(
             "Daily Papers %s %s: stopped after %d pages of %d; %s",
-            param, value, max_pages, PAGE_SIZE, fallback,
+            param,
+            value,
+            max_pages,
+            PAGE_SIZE,
+            fallback,
         )
         return None
 

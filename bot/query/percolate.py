@@ -94,8 +94,9 @@ def requirement(node: Node, cost: Cost = length_cost) -> frozenset[TextLeaf] | N
     return _requirement(node, True, lambda leaf: cost(rarest(leaf, cost)))
 
 
-def _requirement(node: Node, positive: bool,
-                 leaf_cost: Callable[[TextLeaf], float]) -> frozenset[TextLeaf] | None:
+def _requirement(
+    node: Node, positive: bool, leaf_cost: Callable[[TextLeaf], float]
+) -> frozenset[TextLeaf] | None:
     """The requirement of `node` when `positive`, else of `NOT node`."""
     if isinstance(node, Term | Phrase):
         return frozenset({node}) if positive else None  # a paper without it matches `-word`
@@ -209,7 +210,11 @@ def _cheap_first(node: Node) -> int:
 
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
-    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq,
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "=": operator.eq,
 }
 
 
@@ -227,8 +232,11 @@ def _compile(node: Node, leaf_of: Callable[[TextLeaf], _Leaf]) -> Check:
     if isinstance(node, And | Or):
         # the words and phrases among the children at once (a set operation), then the rest
         words = frozenset(leaf_of(c) for c in node.children if isinstance(c, Term | Phrase))
-        rest = tuple(_compile(c, leaf_of) for c in sorted(node.children, key=_cheap_first)
-                     if not isinstance(c, Term | Phrase))
+        rest = tuple(
+            _compile(c, leaf_of)
+            for c in sorted(node.children, key=_cheap_first)
+            if not isinstance(c, Term | Phrase)
+        )
         others = _joined(rest, all if isinstance(node, And) else any)
         if isinstance(node, And):
             if others is None:
@@ -378,8 +386,9 @@ class Percolator(Generic[K]):
             evaluated.update(leaf.triggers)
         return len(exact), len(evaluated)
 
-    def match(self, text: PaperText, paper: Paper,
-              earlier: Paper | None = None) -> list[dict[K, None]]:
+    def match(
+        self, text: PaperText, paper: Paper, earlier: Paper | None = None
+    ) -> list[dict[K, None]]:
         """The keys of every query that matches the paper (`text` is its PaperText), a
         collection per query, in no particular order.
 

@@ -42,8 +42,10 @@ class World:
 
     def kinds(self) -> list[str]:
         """The parameter of each feed request, in order: `month`, `week` or `date`."""
-        return [next(k for k in ("date", "week", "month") if k in r.query)
-                for r in self.hf.feed_requests()]
+        return [
+            next(k for k in ("date", "week", "month") if k in r.query)
+            for r in self.hf.feed_requests()
+        ]
 
     def asked(self) -> Counter[str]:
         return Counter(self.kinds())
@@ -65,8 +67,9 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     sleeps = Sleeps()
     async with HFServer(today=NOW.date()) as hf:
         store = Store(tmp_path / "paperboy.db")
-        client = FeedClient(hf.url, sleep=sleeps, random=lambda: 1.0, clock=lambda: NOW,
-                            max_attempts=1)
+        client = FeedClient(
+            hf.url, sleep=sleeps, random=lambda: 1.0, clock=lambda: NOW, max_attempts=1
+        )
         try:
             yield World(hf, store, client, Paperboy(store, client, clock=lambda: NOW), sleeps)
         finally:
@@ -74,12 +77,16 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
             store.close()
 
 
-def serve(hf: HFServer, since: date, until: date, per_day: int = 30,
-          skip: Iterable[date] = ()) -> dict[date, Entries]:
+def serve(
+    hf: HFServer, since: date, until: date, per_day: int = 30, skip: Iterable[date] = ()
+) -> dict[date, Entries]:
     """`per_day` generated papers on each weekday from `since` to `until`, but `skip`."""
     skipped = set(skip)
-    days = {day: make_day(day, per_day) for day in days_between(since, until)
-            if day.weekday() < 5 and day not in skipped}
+    days = {
+        day: make_day(day, per_day)
+        for day in days_between(since, until)
+        if day.weekday() < 5 and day not in skipped
+    }
     hf.days.update(days)
     return days
 
@@ -100,17 +107,27 @@ def d(text: str) -> date:
 
 
 def test_the_plan_takes_whole_months_then_weeks_of_four_days_then_days():
-    wanted = [*days_between(d("2026-02-01"), d("2026-02-28")),
-              *days_between(d("2026-03-02"), d("2026-03-05")),  # Mon-Thu of 2026-W10
-              d("2026-03-09"), d("2026-03-10"), d("2026-03-11"),  # three days of 2026-W11
-              *days_between(d("2026-04-02"), d("2026-04-30"))]  # April but its 1st
+    wanted = [
+        *days_between(d("2026-02-01"), d("2026-02-28")),
+        *days_between(d("2026-03-02"), d("2026-03-05")),  # Mon-Thu of 2026-W10
+        d("2026-03-09"),
+        d("2026-03-10"),
+        d("2026-03-11"),  # three days of 2026-W11
+        *days_between(d("2026-04-02"), d("2026-04-30")),
+    ]  # April but its 1st
 
     steps = plan(wanted)
 
     assert [(s.kind, s.key) for s in steps] == [
-        ("month", "2026-02"), ("week", "2026-W10"),
-        ("date", "2026-03-09"), ("date", "2026-03-10"), ("date", "2026-03-11"),
-        ("week", "2026-W14"), ("week", "2026-W15"), ("week", "2026-W16"), ("week", "2026-W17"),
+        ("month", "2026-02"),
+        ("week", "2026-W10"),
+        ("date", "2026-03-09"),
+        ("date", "2026-03-10"),
+        ("date", "2026-03-11"),
+        ("week", "2026-W14"),
+        ("week", "2026-W15"),
+        ("week", "2026-W16"),
+        ("week", "2026-W17"),
         ("week", "2026-W18"),
     ]
     assert sorted(day for s in steps for day in s.days) == sorted(wanted)  # each day once
@@ -136,7 +153,10 @@ async def test_a_multi_month_range_asks_one_paged_month_request_each(world):
     assert set(days_between(d("2026-06-01"), d("2026-08-31"))) <= world.store.polled_days()
     assert world.polled(d("2026-06-06")) == 0 and world.polled(d("2026-06-08")) == 30
     assert (report.fetched_days, report.skipped_days, report.papers, report.new) == (
-        92, 0, 66 * 30, 66 * 30
+        92,
+        0,
+        66 * 30,
+        66 * 30,
     )
     assert report.errors == [] and world.sleeps.calls == []
 
@@ -149,10 +169,15 @@ async def test_the_ends_of_a_range_are_asked_by_week_or_by_day(world):
     kinds = world.kinds()
     assert kinds[0] == "week" and world.hf.feed_requests()[0].query["week"] == "2026-W22"
     assert [r.query.get("date") for r in world.hf.feed_requests()[-3:]] == [
-        "2026-09-01", "2026-09-02", "2026-09-03"  # Tue-Thu: three days of 2026-W36
+        "2026-09-01",
+        "2026-09-02",
+        "2026-09-03",  # Tue-Thu: three days of 2026-W36
     ]
-    assert Counter(r.query["month"] for r in world.hf.feed_requests() if "month" in r.query) \
-        == {"2026-06": 7, "2026-07": 7, "2026-08": 7}
+    assert Counter(r.query["month"] for r in world.hf.feed_requests() if "month" in r.query) == {
+        "2026-06": 7,
+        "2026-07": 7,
+        "2026-08": 7,
+    }
     assert report.requests == world.asked()
     # The week's answer holds its Monday and Tuesday too: stored and recorded, as fetched.
     assert world.polled(d("2026-05-25")) == 30 and world.polled(d("2026-09-04")) is None
@@ -183,8 +208,9 @@ async def test_an_undatable_month_is_asked_day_by_day(world):
 
     queries = [r.query for r in world.hf.feed_requests()]
     assert queries[0]["month"] == "2024-10"
-    assert [q["date"] for q in queries[1:32]] == [str(day) for day in
-                                                  days_between(d("2024-10-01"), d("2024-10-31"))]
+    assert [q["date"] for q in queries[1:32]] == [
+        str(day) for day in days_between(d("2024-10-01"), d("2024-10-31"))
+    ]
     assert [q["month"] for q in queries[32:]] == ["2024-11"] * pages(21 * 12)
     assert world.stored() == ids(served)  # every paper on the day HF's `date=` put it
     assert set(days_between(d("2024-10-01"), d("2024-11-30"))) <= world.store.polled_days()
@@ -293,11 +319,16 @@ async def test_done_days_are_skipped_and_the_rest_asked_in_the_biggest_steps_lef
 
     report = await backfill(world.core, d("2026-06-01"), d("2026-08-31"), delay=0)
 
-    later = [next(f"{k}={v}" for k, v in r.query.items() if k in ("date", "week", "month"))
-             for r in world.hf.feed_requests()[before:]]
+    later = [
+        next(f"{k}={v}" for k, v in r.query.items() if k in ("date", "week", "month"))
+        for r in world.hf.feed_requests()[before:]
+    ]
     assert later == [
-        *["month=2026-06"] * 7, "date=2026-07-01", "date=2026-07-02",  # July is not whole
-        *["week=2026-W31"] * 2, *["month=2026-08"] * 7,  # Jul 27 - Aug 2: five days wanted
+        *["month=2026-06"] * 7,
+        "date=2026-07-01",
+        "date=2026-07-02",  # July is not whole
+        *["week=2026-W31"] * 2,
+        *["month=2026-08"] * 7,  # Jul 27 - Aug 2: five days wanted
     ]
     assert report.skipped_days == 24 and report.fetched_days == 92 - 24
     assert world.stored() == ids(served)
@@ -315,7 +346,8 @@ async def test_fresh_days_are_asked_again(world):
     report = await backfill(world.core, d("2026-11-23"), NOW.date(), delay=0)
 
     assert [r.query["date"] for r in world.hf.feed_requests()[before:]] == [
-        "2026-11-30", "2026-12-01"
+        "2026-11-30",
+        "2026-12-01",
     ]
     assert report.skipped_days == 7 and world.stored() == ids(served)
 
@@ -377,8 +409,9 @@ async def test_the_pause_is_per_request_and_injected(world):
     requests = len(world.hf.feed_requests())
     last_step = pages(23 * 30)  # July's month request, paid for by nobody
     assert math.isclose(sum(world.sleeps.calls), DEFAULT_DELAY * (requests - last_step))
-    assert all(math.isclose(s / DEFAULT_DELAY, round(s / DEFAULT_DELAY))
-               for s in world.sleeps.calls)
+    assert all(
+        math.isclose(s / DEFAULT_DELAY, round(s / DEFAULT_DELAY)) for s in world.sleeps.calls
+    )
     assert report.requests.total() == requests == 1 + 7 + 7
 
 
@@ -410,8 +443,9 @@ class DaysAndWeeks:
 
 async def test_a_feed_without_months_is_asked_by_weeks(store):
     june = days_between(d("2026-06-01"), d("2026-06-30"))
-    feed = DaysAndWeeks({day: [make_paper(f"2606.{day.day:05d}", day)] for day in june
-                         if day.weekday() < 5})
+    feed = DaysAndWeeks(
+        {day: [make_paper(f"2606.{day.day:05d}", day)] for day in june if day.weekday() < 5}
+    )
     core = Paperboy(store, feed, clock=lambda: NOW)
 
     report = await backfill(core, d("2026-06-01"), d("2026-06-30"), delay=0)

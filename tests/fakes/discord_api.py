@@ -80,11 +80,21 @@ __all__ = [
 class DiscordFake:
     """The fake Discord on 127.0.0.1 at a free port; use `async with DiscordFake() as discord:`."""
 
-    def __init__(self, *, token: str = "fake-bot-token", application_id: int = 4000,
-                 bot_user_id: int | None = None, shard_count: int = 1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.world = World(token=token, application_id=application_id,
-                           bot_user_id=bot_user_id or application_id, clock=clock)
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token",
+        application_id: int = 4000,
+        bot_user_id: int | None = None,
+        shard_count: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.world = World(
+            token=token,
+            application_id=application_id,
+            bot_user_id=bot_user_id or application_id,
+            clock=clock,
+        )
         self.command_store = CommandStore(application_id)
         self.hub = InteractionHub(self.world, self.command_store)
         self.limiter = RateLimiter(clock=clock)
@@ -140,8 +150,12 @@ class DiscordFake:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     # ------------------------------------------------------------------ configuration
@@ -192,9 +206,13 @@ class DiscordFake:
     def followup_ttl(self, value: float) -> None:
         self.hub.token_ttl = value
 
-    def add_guild(self, guild_id: int, name: str,
-                  channels: Mapping[int, Mapping[str, Any]] | None = None,
-                  members: Mapping[int, int] | None = None) -> Guild:
+    def add_guild(
+        self,
+        guild_id: int,
+        name: str,
+        channels: Mapping[int, Mapping[str, Any]] | None = None,
+        members: Mapping[int, int] | None = None,
+    ) -> Guild:
         """Add a guild: `channels={id: {"name", "type": 0|5|15}}`, `members={user: perms}`."""
         return self.world.add_guild(guild_id, name, channels, members)
 
@@ -234,8 +252,15 @@ class DiscordFake:
     def nonce_window(self, value: float) -> None:
         self.rest.nonce_window = value
 
-    def hold_answers(self, route_contains: str, *, method: str | None = "POST", times: int = 1,
-                     delay: float | None = None, drop: bool = False) -> AnswerHold:
+    def hold_answers(
+        self,
+        route_contains: str,
+        *,
+        method: str | None = "POST",
+        times: int = 1,
+        delay: float | None = None,
+        drop: bool = False,
+    ) -> AnswerHold:
         """Handle the next `times` matching requests (messages are stored) but hold their
         answers: until `release()` (or `delay` seconds), or forever with the connection
         closed (`drop`). `await hold.wait_arrived()` tells when one is held."""
@@ -243,41 +268,84 @@ class DiscordFake:
         self.rest.holds.append(hold)
         return hold
 
-    def script_rate_limit(self, route_contains: str, *, times: int = 1,
-                          retry_after: float = 0.001,
-                          scope: Scope = "user", global_: bool = False,
-                          method: str | None = None, cloudflare: bool = False
-                          ) -> ScriptedRateLimit:
+    def script_rate_limit(
+        self,
+        route_contains: str,
+        *,
+        times: int = 1,
+        retry_after: float = 0.001,
+        scope: Scope = "user",
+        global_: bool = False,
+        method: str | None = None,
+        cloudflare: bool = False,
+    ) -> ScriptedRateLimit:
         """Answer the next `times` matching requests with 429 (all real headers + Via)."""
-        script = ScriptedRateLimit(route_contains, times, retry_after, scope, global_, method,
-                                   cloudflare)
+        script = ScriptedRateLimit(
+            route_contains, times, retry_after, scope, global_, method, cloudflare
+        )
         self.limiter.scripts.append(script)
         return script
 
     # ------------------------------------------------------------------ interactions
 
     async def send_interaction(
-        self, guild_id: int, channel_id: int, user_id: int, command: str = "papers",
-        subcommand_path: Sequence[str] = (), options: Mapping[str, Any] | None = None, *,
-        permissions: int | None = None, locale: str = "en-US", admin_override: bool = False,
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str = "papers",
+        subcommand_path: Sequence[str] = (),
+        options: Mapping[str, Any] | None = None,
+        *,
+        permissions: int | None = None,
+        locale: str = "en-US",
+        admin_override: bool = False,
     ) -> InteractionRecord:
         """Dispatch a slash command (INTERACTION_CREATE type 2) on the guild's shard."""
-        record = self.hub.build(APPLICATION_COMMAND, guild_id, channel_id, user_id, command,
-                                subcommand_path, options or {}, permissions=permissions,
-                                focused=None, locale=locale, admin_override=admin_override)
+        record = self.hub.build(
+            APPLICATION_COMMAND,
+            guild_id,
+            channel_id,
+            user_id,
+            command,
+            subcommand_path,
+            options or {},
+            permissions=permissions,
+            focused=None,
+            locale=locale,
+            admin_override=admin_override,
+        )
         return await self._dispatch(record)
 
     async def send_autocomplete(
-        self, guild_id: int, channel_id: int, user_id: int, command: str = "papers",
-        subcommand_path: Sequence[str] = (), options: Mapping[str, Any] | None = None, *,
-        focused: str, permissions: int | None = None, locale: str = "en-US",
+        self,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str = "papers",
+        subcommand_path: Sequence[str] = (),
+        options: Mapping[str, Any] | None = None,
+        *,
+        focused: str,
+        permissions: int | None = None,
+        locale: str = "en-US",
         admin_override: bool = False,
     ) -> InteractionRecord:
         """Dispatch an autocomplete (type 4) with `focused` as the option being typed;
         `await record.choices()` gives what the bot answered."""
-        record = self.hub.build(AUTOCOMPLETE, guild_id, channel_id, user_id, command,
-                                subcommand_path, options or {}, permissions=permissions,
-                                focused=focused, locale=locale, admin_override=admin_override)
+        record = self.hub.build(
+            AUTOCOMPLETE,
+            guild_id,
+            channel_id,
+            user_id,
+            command,
+            subcommand_path,
+            options or {},
+            permissions=permissions,
+            focused=focused,
+            locale=locale,
+            admin_override=admin_override,
+        )
         return await self._dispatch(record)
 
     async def _dispatch(self, record: InteractionRecord) -> InteractionRecord:

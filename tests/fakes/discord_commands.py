@@ -28,20 +28,30 @@ def _text_size(obj: Mapping[str, Any]) -> int:
     return size + sum(_text_size(o) for o in obj.get("options") or [])
 
 
-def _check_name_description(errors: Errors, path: list[str | int], obj: Mapping[str, Any],
-                            chat_input: bool) -> None:
+def _check_name_description(
+    errors: Errors, path: list[str | int], obj: Mapping[str, Any], chat_input: bool
+) -> None:
     name = obj.get("name")
     if chat_input:
         if not isinstance(name, str) or not COMMAND_NAME.fullmatch(name) or name != name.lower():
-            add_error(errors, [*path, "name"], "APPLICATION_COMMAND_INVALID_NAME",
-                      "Command name is invalid")
+            add_error(
+                errors,
+                [*path, "name"],
+                "APPLICATION_COMMAND_INVALID_NAME",
+                "Command name is invalid",
+            )
         desc = obj.get("description")
         if not isinstance(desc, str) or not 1 <= len(desc) <= 100:
-            add_error(errors, [*path, "description"], "BASE_TYPE_BAD_LENGTH",
-                      "Must be between 1 and 100 in length.")
+            add_error(
+                errors,
+                [*path, "description"],
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            )
     elif not isinstance(name, str) or not 1 <= len(name) <= 32:
-        add_error(errors, [*path, "name"], "BASE_TYPE_BAD_LENGTH",
-                  "Must be between 1 and 32 in length.")
+        add_error(
+            errors, [*path, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length."
+        )
 
 
 def _check_options(errors: Errors, path: list[str | int], options: Any, level: int) -> None:
@@ -50,27 +60,40 @@ def _check_options(errors: Errors, path: list[str | int], options: Any, level: i
         add_error(errors, path, "BASE_TYPE_ARRAY", "Must be an array.")
         return
     if len(options) > OPTIONS_MAX:
-        add_error(errors, path, "BASE_TYPE_MAX_LENGTH",
-                  f"Must be {OPTIONS_MAX} or fewer in length.")
+        add_error(
+            errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {OPTIONS_MAX} or fewer in length."
+        )
     types = [o.get("type") if isinstance(o, Mapping) else None for o in options]
     allowed = {0: {1, 2, *VALUE_TYPES}, 1: {1}, 2: set(VALUE_TYPES)}[level]
     nested = [t in (SUB_COMMAND, SUB_COMMAND_GROUP) for t in types]
     if any(nested) and not all(nested):
-        add_error(errors, path, "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
-                  "Sub-command and sub-command group option types are mutually exclusive to "
-                  "all other types")
+        add_error(
+            errors,
+            path,
+            "APPLICATION_COMMAND_OPTIONS_TYPE_INVALID",
+            "Sub-command and sub-command group option types are mutually exclusive to "
+            "all other types",
+        )
     seen_optional = False
     names: set[str] = set()
     for i, (opt, otype) in enumerate(zip(options, types, strict=True)):
         opath: list[str | int] = [*path, i]
         if otype not in allowed:
-            add_error(errors, [*opath, "type"], "BASE_TYPE_CHOICES",
-                      f"Value must be one of {sorted(allowed)}.")
+            add_error(
+                errors,
+                [*opath, "type"],
+                "BASE_TYPE_CHOICES",
+                f"Value must be one of {sorted(allowed)}.",
+            )
             continue
         _check_name_description(errors, opath, opt, chat_input=True)
         if opt.get("name") in names:
-            add_error(errors, [*opath, "name"], "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
-                      "Option names must be unique")
+            add_error(
+                errors,
+                [*opath, "name"],
+                "APPLICATION_COMMAND_OPTION_NAME_ALREADY_EXISTS",
+                "Option names must be unique",
+            )
         names.add(opt.get("name"))
         if otype == SUB_COMMAND_GROUP:
             _check_options(errors, [*opath, "options"], opt.get("options") or [], 1)
@@ -79,16 +102,23 @@ def _check_options(errors: Errors, path: list[str | int], options: Any, level: i
         else:
             if opt.get("required"):
                 if seen_optional:
-                    add_error(errors, [*opath, "required"],
-                              "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
-                              "Required options must be placed before non-required options")
+                    add_error(
+                        errors,
+                        [*opath, "required"],
+                        "APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID",
+                        "Required options must be placed before non-required options",
+                    )
             else:
                 seen_optional = True
             if opt.get("choices"):
                 validate_choices(opt["choices"], [*opath, "choices"], errors)
                 if opt.get("autocomplete"):
-                    add_error(errors, [*opath, "autocomplete"], "APPLICATION_COMMAND_AUTOCOMPLETE",
-                              "Autocomplete cannot be set with choices")
+                    add_error(
+                        errors,
+                        [*opath, "autocomplete"],
+                        "APPLICATION_COMMAND_AUTOCOMPLETE",
+                        "Autocomplete cannot be set with choices",
+                    )
 
 
 def command_errors(payload: Any) -> Errors:
@@ -108,28 +138,48 @@ def command_errors(payload: Any) -> Errors:
         _check_name_description(errors, [i], cmd, chat_input=ctype == 1)
         key = (ctype, str(cmd.get("name")))
         if key in seen:
-            add_error(errors, [i, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME",
-                      "Application command names must be unique")
+            add_error(
+                errors,
+                [i, "name"],
+                "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                "Application command names must be unique",
+            )
         seen.add(key)
         if ctype == 1:
             _check_options(errors, [i, "options"], cmd.get("options") or [], 0)
             if _text_size(cmd) > COMMAND_SIZE_MAX:
-                add_error(errors, [i], "APPLICATION_COMMAND_TOO_LARGE",
-                          f"Command exceeds maximum size ({COMMAND_SIZE_MAX})")
+                add_error(
+                    errors,
+                    [i],
+                    "APPLICATION_COMMAND_TOO_LARGE",
+                    f"Command exceeds maximum size ({COMMAND_SIZE_MAX})",
+                )
         elif cmd.get("description") not in (None, ""):
-            add_error(errors, [i, "description"], "BASE_TYPE_MAX_LENGTH",
-                      "Must be 0 or fewer in length.")
+            add_error(
+                errors, [i, "description"], "BASE_TYPE_MAX_LENGTH", "Must be 0 or fewer in length."
+            )
         perms = cmd.get("default_member_permissions")
-        ok = perms is None or (isinstance(perms, int) and not isinstance(perms, bool)) or (
-            isinstance(perms, str) and perms.isdigit())
+        ok = (
+            perms is None
+            or (isinstance(perms, int) and not isinstance(perms, bool))
+            or (isinstance(perms, str) and perms.isdigit())
+        )
         if not ok:
-            add_error(errors, [i, "default_member_permissions"], "NUMBER_TYPE_COERCE",
-                      f"Value \"{perms}\" is not snowflake.")
+            add_error(
+                errors,
+                [i, "default_member_permissions"],
+                "NUMBER_TYPE_COERCE",
+                f'Value "{perms}" is not snowflake.',
+            )
     for ctype, n in counts.items():
         limit = CHAT_INPUT_MAX if ctype == 1 else CONTEXT_MENU_MAX
         if n > limit:
-            add_error(errors, [], "APPLICATION_COMMANDS_TOO_MANY",
-                      f"Maximum number of application commands of type {ctype} reached ({limit})")
+            add_error(
+                errors,
+                [],
+                "APPLICATION_COMMANDS_TOO_MANY",
+                f"Maximum number of application commands of type {ctype} reached ({limit})",
+            )
     return errors
 
 
@@ -142,8 +192,9 @@ class CommandStore:
         self._ids: dict[tuple[int | None, int, str], int] = {}
         self.puts = 0
 
-    def overwrite(self, guild_id: int | None, payload: list[dict[str, Any]]
-                  ) -> list[dict[str, Any]]:
+    def overwrite(
+        self, guild_id: int | None, payload: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """Replace a scope's commands like PUT …/commands; return the stored objects."""
         stored: list[SyncedCommand] = []
         for cmd in payload:

@@ -83,8 +83,9 @@ class Gateway:
         await ws.prepare(request)
         session = Session(ws)
         self.sessions.append(session)
-        await session.send(HELLO, {"heartbeat_interval": self.heartbeat_interval_ms,
-                                   "_trace": ["fake-gateway"]})
+        await session.send(
+            HELLO, {"heartbeat_interval": self.heartbeat_interval_ms, "_trace": ["fake-gateway"]}
+        )
         async for msg in ws:
             if msg.type != aiohttp.WSMsgType.TEXT:
                 continue
@@ -135,8 +136,11 @@ class Gateway:
 
     def guilds_on(self, session: Session) -> list[int]:
         """The guild ids whose events go to this session's shard."""
-        return [g for g in self.world.guilds
-                if self.world.shard_of(g, session.shard_count) == session.shard_id]
+        return [
+            g
+            for g in self.world.guilds
+            if self.world.shard_of(g, session.shard_count) == session.shard_id
+        ]
 
     async def _ready(self, session: Session) -> None:
         world = self.world
@@ -159,13 +163,20 @@ class Gateway:
             ready["shard"] = list(session.shard)
         await session.send(DISPATCH, ready, "READY")
         for gid in self.guilds_on(session):
-            await session.send(DISPATCH, world.guild_create(world.guilds[gid], session.intents),
-                               "GUILD_CREATE")
+            await session.send(
+                DISPATCH, world.guild_create(world.guilds[gid], session.intents), "GUILD_CREATE"
+            )
 
     async def _resume(self, session: Session, d: dict[str, Any]) -> None:
         self.resumes.append(d)
-        old = next((s for s in self.sessions if s.session_id and
-                    s.session_id == d.get("session_id") and s is not session), None)
+        old = next(
+            (
+                s
+                for s in self.sessions
+                if s.session_id and s.session_id == d.get("session_id") and s is not session
+            ),
+            None,
+        )
         if d.get("token") != self.world.token:
             await session.ws.close(code=4004, message=b"Authentication failed.")
             return
@@ -182,10 +193,22 @@ class Gateway:
     async def _members_chunk(self, session: Session, d: dict[str, Any]) -> None:
         gid = int(d.get("guild_id", 0))
         guild = self.world.guilds.get(gid)
-        members = [] if guild is None else [self.world.member_object(gid, uid)
-                                            for uid in [self.world.bot_user_id, *guild.members]]
-        chunk = {"guild_id": str(gid), "members": members, "chunk_index": 0, "chunk_count": 1,
-                 "not_found": [], "presences": []}
+        members = (
+            []
+            if guild is None
+            else [
+                self.world.member_object(gid, uid)
+                for uid in [self.world.bot_user_id, *guild.members]
+            ]
+        )
+        chunk = {
+            "guild_id": str(gid),
+            "members": members,
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+            "presences": [],
+        }
         if d.get("nonce") is not None:
             chunk["nonce"] = d["nonce"]
         await session.send(DISPATCH, chunk, "GUILD_MEMBERS_CHUNK")
@@ -195,8 +218,11 @@ class Gateway:
     def session_for_guild(self, guild_id: int) -> Session:
         """The open, identified session whose shard receives `guild_id`'s events."""
         for session in reversed(self.sessions):
-            if (session.open and session.identified
-                    and self.world.shard_of(guild_id, session.shard_count) == session.shard_id):
+            if (
+                session.open
+                and session.identified
+                and self.world.shard_of(guild_id, session.shard_count) == session.shard_id
+            ):
                 return session
         raise DiscordFakeError(f"no identified gateway connection serves guild {guild_id}")
 

@@ -62,9 +62,21 @@ class InteractionHub:
         """Every accepted follow-up / edit, in dispatch order."""
         return [f for r in self.records.values() for f in r.followups]
 
-    def build(self, itype: int, guild_id: int, channel_id: int, user_id: int, command: str,
-              path: Sequence[str], values: Mapping[str, Any], *, permissions: int | None,
-              focused: str | None, locale: str, admin_override: bool) -> InteractionRecord:
+    def build(
+        self,
+        itype: int,
+        guild_id: int,
+        channel_id: int,
+        user_id: int,
+        command: str,
+        path: Sequence[str],
+        values: Mapping[str, Any],
+        *,
+        permissions: int | None,
+        focused: str | None,
+        locale: str,
+        admin_override: bool,
+    ) -> InteractionRecord:
         """Make an INTERACTION_CREATE payload and its record (not yet dispatched)."""
         world = self.world
         if guild_id not in world.guilds:
@@ -77,17 +89,22 @@ class InteractionHub:
             raise DiscordFakeError(f"/{command} is not synced for guild {guild_id} (or globally)")
         perms = world.member_permissions(guild_id, user_id) if permissions is None else permissions
         required = cmd.data.get("default_member_permissions")
-        if (required is not None and not perms & ADMINISTRATOR
-                and int(required) & perms != int(required) and not admin_override):
+        if (
+            required is not None
+            and not perms & ADMINISTRATOR
+            and int(required) & perms != int(required)
+            and not admin_override
+        ):
             raise DiscordFakeError(
                 f"Discord hides /{command} from a member with permissions {perms} "
                 f"(default_member_permissions {required}); pass admin_override=True to model "
-                "a server admin who overrode it in Integrations settings")
-        options, resolved = build_options(world, cmd, path, values, guild_id=guild_id,
-                                          focused=focused)
+                "a server admin who overrode it in Integrations settings"
+            )
+        options, resolved = build_options(
+            world, cmd, path, values, guild_id=guild_id, focused=focused
+        )
         iid, token = snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
-        data: dict[str, Any] = {"id": str(cmd.id), "name": cmd.name, "type": 1,
-                                "options": options}
+        data: dict[str, Any] = {"id": str(cmd.id), "name": cmd.name, "type": 1, "options": options}
         if resolved:
             data["resolved"] = resolved
         if cmd.guild_id is not None:
@@ -115,16 +132,18 @@ class InteractionHub:
             "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024,
         }
-        record = InteractionRecord(iid, token, itype, guild_id, channel_id, user_id, payload,
-                                   dispatched_at=world.clock())
+        record = InteractionRecord(
+            iid, token, itype, guild_id, channel_id, user_id, payload, dispatched_at=world.clock()
+        )
         self.records[iid] = record
         self.by_token[token] = record
         return record
 
     # ------------------------------------------------------------------ callback route
 
-    def callback(self, interaction_id: int, token: str, body: Any, with_response: bool
-                 ) -> dict[str, Any] | None:
+    def callback(
+        self, interaction_id: int, token: str, body: Any, with_response: bool
+    ) -> dict[str, Any] | None:
         """POST /interactions/{id}/{token}/callback; the JSON answer or None for 204."""
         record = self.records.get(interaction_id)
         if record is None or record.token != token:
@@ -153,8 +172,11 @@ class InteractionHub:
                 record.deferred_ephemeral = bool(flags & EPHEMERAL)
             elif not flags & EPHEMERAL:
                 self.world.messages.append(msg)
-            inter.update(response_message_id=str(mid), response_message_loading=ctype == 5,
-                         response_message_ephemeral=bool(flags & EPHEMERAL))
+            inter.update(
+                response_message_id=str(mid),
+                response_message_loading=ctype == 5,
+                response_message_ephemeral=bool(flags & EPHEMERAL),
+            )
             resource = {"type": ctype, "message": self._message_object(record, msg)}
             self.current[mid] = resource["message"]
         record._record_callback(cb)
@@ -195,8 +217,9 @@ class InteractionHub:
         record = self._live(token)
         errors = message_errors(body)
         if errors:
-            raise ApiError.of(400, {"code": 50035, "errors": errors,
-                                    "message": "Invalid Form Body"})
+            raise ApiError.of(
+                400, {"code": 50035, "errors": errors, "message": "Invalid Form Body"}
+            )
         if message_id == "@original":
             if record.original_message_id is None:
                 raise unknown_message()
@@ -204,8 +227,11 @@ class InteractionHub:
             fills = record.deferred_ephemeral is not None and not record.deferred_filled
             record.deferred_filled = record.deferred_filled or fills
             cb = record.callback_record
-            ephemeral = bool(record.deferred_ephemeral) if record.deferred_ephemeral is not None \
+            ephemeral = (
+                bool(record.deferred_ephemeral)
+                if record.deferred_ephemeral is not None
                 else bool(cb and cb.ephemeral)
+            )
         else:
             prior = next((f for f in record.followups if str(f.message_id) == message_id), None)
             if prior is None:
@@ -217,8 +243,11 @@ class InteractionHub:
     def get(self, token: str, message_id: str, *, delete: bool = False) -> dict[str, Any]:
         """GET (or DELETE) /webhooks/{app_id}/{token}/messages/{@original|id}."""
         record = self._live(token)
-        mid = record.original_message_id if message_id == "@original" else (
-            int(message_id) if message_id.isdigit() else None)
+        mid = (
+            record.original_message_id
+            if message_id == "@original"
+            else (int(message_id) if message_id.isdigit() else None)
+        )
         known = {record.original_message_id, *(f.message_id for f in record.followups)}
         if mid is None or mid not in known or mid not in self.current:
             raise unknown_message()
@@ -227,9 +256,16 @@ class InteractionHub:
             return self.current.pop(mid)
         return self.current[mid]
 
-    def _store_followup(self, record: InteractionRecord, mid: int, method: Any,
-                        body: dict[str, Any], flags: int, ephemeral: bool, fills: bool
-                        ) -> dict[str, Any]:
+    def _store_followup(
+        self,
+        record: InteractionRecord,
+        mid: int,
+        method: Any,
+        body: dict[str, Any],
+        flags: int,
+        ephemeral: bool,
+        fills: bool,
+    ) -> dict[str, Any]:
         shown = body
         if method == "PATCH":  # an edit keeps what it does not replace
             prev = self.current.get(mid, {})
@@ -237,25 +273,48 @@ class InteractionHub:
         msg_flags = flags & ~EPHEMERAL | (EPHEMERAL if ephemeral else 0)
         source = "interaction" if mid == record.original_message_id else "followup"
         msg = self._message(record, mid, shown, msg_flags, source)
-        record._record_followup(Followup(record.id, mid, method, shown.get("content"),
-                                         list(shown.get("embeds") or []), flags, ephemeral,
-                                         fills, dict(body)))
+        record._record_followup(
+            Followup(
+                record.id,
+                mid,
+                method,
+                shown.get("content"),
+                list(shown.get("embeds") or []),
+                flags,
+                ephemeral,
+                fills,
+                dict(body),
+            )
+        )
         if not ephemeral:
             self.world.messages[:] = [m for m in self.world.messages if m.id != mid]
             self.world.messages.append(msg)
         self.current[mid] = self._message_object(record, msg)
         return self.current[mid]
 
-    def _message(self, record: InteractionRecord, mid: int, body: Mapping[str, Any], flags: int,
-                 source: Any) -> Message:
-        return Message(mid, record.channel_id, record.guild_id, str(body.get("content") or ""),
-                       list(body.get("embeds") or []), flags, source, payload=dict(body))
+    def _message(
+        self, record: InteractionRecord, mid: int, body: Mapping[str, Any], flags: int, source: Any
+    ) -> Message:
+        return Message(
+            mid,
+            record.channel_id,
+            record.guild_id,
+            str(body.get("content") or ""),
+            list(body.get("embeds") or []),
+            flags,
+            source,
+            payload=dict(body),
+        )
 
     def _message_object(self, record: InteractionRecord, msg: Message) -> dict[str, Any]:
-        extra = {"webhook_id": str(self.world.application_id),
-                 "application_id": str(self.world.application_id),
-                 "type": 20 if msg.id == record.original_message_id else 0,
-                 "interaction_metadata": {"id": str(record.id), "type": record.type,
-                                          "user": self.world.member_object(
-                                              record.guild_id, record.user_id)["user"]}}
+        extra = {
+            "webhook_id": str(self.world.application_id),
+            "application_id": str(self.world.application_id),
+            "type": 20 if msg.id == record.original_message_id else 0,
+            "interaction_metadata": {
+                "id": str(record.id),
+                "type": record.type,
+                "user": self.world.member_object(record.guild_id, record.user_id)["user"],
+            },
+        }
         return self.world.message_object(msg, extra=extra)

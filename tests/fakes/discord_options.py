@@ -81,8 +81,9 @@ def build_options(
     by_name = {o["name"]: o for o in schema}
     for name in values:
         if name not in by_name:
-            raise DiscordFakeError(f"/{cmd.name} {' '.join(path)} has no option {name!r}; "
-                                   f"it has {sorted(by_name)}")
+            raise DiscordFakeError(
+                f"/{cmd.name} {' '.join(path)} has no option {name!r}; it has {sorted(by_name)}"
+            )
     if focused is not None and focused not in by_name:
         raise DiscordFakeError(f"focused option {focused!r} is not an option here")
     if focused is not None and not by_name[focused].get("autocomplete"):
@@ -92,8 +93,14 @@ def build_options(
     for opt in schema:
         name = opt["name"]
         if name == focused:
-            leaf.append({"name": name, "type": opt["type"], "value": str(values.get(name, "")),
-                         "focused": True})
+            leaf.append(
+                {
+                    "name": name,
+                    "type": opt["type"],
+                    "value": str(values.get(name, "")),
+                    "focused": True,
+                }
+            )
             continue
         if name not in values:
             if opt.get("required") and focused is None:
@@ -119,8 +126,13 @@ def _path_types(cmd: SyncedCommand, path: Sequence[str]) -> list[int]:
     return types
 
 
-def _resolve(world: World, opt: Mapping[str, Any], value: Any, guild_id: int,
-             resolved: dict[str, dict[str, Any]]) -> None:
+def _resolve(
+    world: World,
+    opt: Mapping[str, Any],
+    value: Any,
+    guild_id: int,
+    resolved: dict[str, dict[str, Any]],
+) -> None:
     otype, guild = opt["type"], world.guilds[guild_id]
     sid = int(value) if otype in (USER, CHANNEL, ROLE, MENTIONABLE) else 0
     if otype == CHANNEL:
@@ -136,8 +148,11 @@ def _resolve(world: World, opt: Mapping[str, Any], value: Any, guild_id: int,
     elif otype in (USER, MENTIONABLE) and (sid in guild.members or sid == world.bot_user_id):
         member = world.member_object(guild_id, sid)
         resolved.setdefault("users", {})[str(sid)] = member.pop("user")
-        member["permissions"] = str(world.member_permissions(guild_id, sid)
-                                    if sid in guild.members else world.bot_permissions)
+        member["permissions"] = str(
+            world.member_permissions(guild_id, sid)
+            if sid in guild.members
+            else world.bot_permissions
+        )
         resolved.setdefault("members", {})[str(sid)] = member
     elif otype in (ROLE, MENTIONABLE):
         role = next((r for r in world.roles(guild) if r["id"] == str(sid)), None)

@@ -37,8 +37,11 @@ class ScriptedRateLimit:
 
     def matches(self, method: str, path: str) -> bool:
         """True while this script still has 429s left for this request."""
-        return (self.served < self.times and self.route_contains in path
-                and (self.method is None or self.method == method))
+        return (
+            self.served < self.times
+            and self.route_contains in path
+            and (self.method is None or self.method == method)
+        )
 
 
 @dataclass
@@ -83,8 +86,9 @@ class RateLimiter:
         """A stable opaque bucket id per route (what `X-RateLimit-Bucket` carries)."""
         return hashlib.sha1(f"{method} {template}".encode()).hexdigest()[:16]
 
-    def check(self, method: str, template: str, major: str, path: str, *,
-              exempt_global: bool = False) -> Verdict:
+    def check(
+        self, method: str, template: str, major: str, path: str, *, exempt_global: bool = False
+    ) -> Verdict:
         """Count a request; return headers and, when it must be refused, a 429."""
         now = self.clock()
         bucket = self.bucket_hash(method, template)
@@ -106,8 +110,9 @@ class RateLimiter:
             self._recent.append(now)
         if window.used >= window.limit:
             retry = max(0.001, window.reset_at - now)
-            return self._limited(retry, "user", False, self._headers(window, bucket, now),
-                                 cloudflare=False)
+            return self._limited(
+                retry, "user", False, self._headers(window, bucket, now), cloudflare=False
+            )
         window.used += 1
         return Verdict(self._headers(window, bucket, now))
 
@@ -121,8 +126,9 @@ class RateLimiter:
             "X-RateLimit-Bucket": bucket,
         }
 
-    def _scripted(self, script: ScriptedRateLimit, window: Window, bucket: str,
-                  now: float) -> Verdict:
+    def _scripted(
+        self, script: ScriptedRateLimit, window: Window, bucket: str, now: float
+    ) -> Verdict:
         is_global = script.global_ or script.scope == "global"
         headers = {} if is_global else self._headers(window, bucket, now)
         if not is_global and script.scope == "user":
@@ -130,26 +136,39 @@ class RateLimiter:
             headers["X-RateLimit-Reset-After"] = f"{script.retry_after:.3f}"
             headers["X-RateLimit-Reset"] = f"{time.time() + script.retry_after:.3f}"
         scope: Scope = "global" if is_global else script.scope
-        return self._limited(script.retry_after, scope, is_global, headers,
-                             cloudflare=script.cloudflare, scripted=True)
+        return self._limited(
+            script.retry_after,
+            scope,
+            is_global,
+            headers,
+            cloudflare=script.cloudflare,
+            scripted=True,
+        )
 
-    def _limited(self, retry_after: float, scope: Scope, is_global: bool,
-                 headers: dict[str, str], *, cloudflare: bool, scripted: bool = False
-                 ) -> Verdict:
+    def _limited(
+        self,
+        retry_after: float,
+        scope: Scope,
+        is_global: bool,
+        headers: dict[str, str],
+        *,
+        cloudflare: bool,
+        scripted: bool = False,
+    ) -> Verdict:
         self.served_429 += 1
         if not scripted and self.retry_after_cap is not None:
             retry_after = min(retry_after, self.retry_after_cap)
         headers = dict(headers)
         headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
         if cloudflare:
-            return Verdict(headers, 429, "<html><body>error code: 1015</body></html>", scope,
-                           via=False)
+            return Verdict(
+                headers, 429, "<html><body>error code: 1015</body></html>", scope, via=False
+            )
         headers["X-RateLimit-Scope"] = scope
         if is_global:
             headers["X-RateLimit-Global"] = "true"
         headers["Via"] = "1.1 google"
-        body = {"message": RATE_LIMITED, "retry_after": round(retry_after, 3),
-                "global": is_global}
+        body = {"message": RATE_LIMITED, "retry_after": round(retry_after, 3), "global": is_global}
         if scope == "shared":
             body["code"] = 0
         return Verdict(headers, 429, body, scope)

@@ -55,17 +55,22 @@ def json_answer(status: int, body: Any, headers: dict[str, str]) -> web.Response
     if status == 204 or body is None:
         return web.Response(status=204, headers=headers)
     if isinstance(body, str):  # a Cloudflare-style HTML page
-        return web.Response(status=status, body=body.encode(),
-                            headers={**headers, "Content-Type": "text/html"})
-    return web.Response(status=status, body=json.dumps(body).encode(),
-                        headers={**headers, "Content-Type": "application/json"})
+        return web.Response(
+            status=status, body=body.encode(), headers={**headers, "Content-Type": "text/html"}
+        )
+    return web.Response(
+        status=status,
+        body=json.dumps(body).encode(),
+        headers={**headers, "Content-Type": "application/json"},
+    )
 
 
 class RestApi(ChannelRoutes):
     """Route table and middleware; channel/thread/webhook routes live in ChannelRoutes."""
 
-    def __init__(self, world: World, commands: CommandStore, hub: InteractionHub,
-                 limiter: RateLimiter) -> None:
+    def __init__(
+        self, world: World, commands: CommandStore, hub: InteractionHub, limiter: RateLimiter
+    ) -> None:
         super().__init__(world, hub)
         self.commands = commands
         self.limiter = limiter
@@ -79,6 +84,7 @@ class RestApi(ChannelRoutes):
     def routes(self, app: web.Application) -> None:
         """Register every route and the middleware on `app`."""
         app.middlewares.append(self.middleware)
+
         def add(method: str, path: str, route: Route) -> None:
             app.router.add_route(method, path, _wrap(route))
 
@@ -87,21 +93,29 @@ class RestApi(ChannelRoutes):
         add("GET", f"{p}/oauth2/applications/@me", self._application)
         add("GET", f"{p}/gateway", self._gateway)
         add("GET", f"{p}/gateway/bot", self._gateway_bot)
-        for path in ("/applications/{application_id}/commands",
-                     "/applications/{application_id}/guilds/{guild_id}/commands"):
+        for path in (
+            "/applications/{application_id}/commands",
+            "/applications/{application_id}/guilds/{guild_id}/commands",
+        ):
             add("PUT", p + path, self._put_commands)
             add("GET", p + path, self._get_commands)
         add("POST", f"{p}/interactions/{{interaction_id}}/{{token}}/callback", self._callback)
         add("POST", f"{p}/webhooks/{{webhook_id}}/{{token}}", self._execute_webhook)
         for method in ("GET", "PATCH", "DELETE"):
-            add(method, f"{p}/webhooks/{{webhook_id}}/{{token}}/messages/{{message_id}}",
-                self._webhook_message)
+            add(
+                method,
+                f"{p}/webhooks/{{webhook_id}}/{{token}}/messages/{{message_id}}",
+                self._webhook_message,
+            )
         add("GET", f"{p}/channels/{{channel_id}}", self._get_channel)
         add("POST", f"{p}/channels/{{channel_id}}/messages", self._post_message)
         add("GET", f"{p}/channels/{{channel_id}}/messages/{{message_id}}", self._get_message)
         add("POST", f"{p}/channels/{{channel_id}}/threads", self._post_thread)
-        add("POST", f"{p}/channels/{{channel_id}}/messages/{{message_id}}/threads",
-            self._thread_from_message)
+        add(
+            "POST",
+            f"{p}/channels/{{channel_id}}/messages/{{message_id}}/threads",
+            self._thread_from_message,
+        )
         add("*", p + "/{tail:.*}", self._unknown)
 
     @web.middleware
@@ -113,13 +127,17 @@ class RestApi(ChannelRoutes):
         route = request.match_info.route.resource
         template = route.canonical if route is not None else request.path
         info = request.match_info
-        major = "+".join(str(info[k]) for k in ("channel_id", "guild_id", "webhook_id",
-                                                "interaction_id", "token") if k in info)
+        major = "+".join(
+            str(info[k])
+            for k in ("channel_id", "guild_id", "webhook_id", "interaction_id", "token")
+            if k in info
+        )
         self.arrived += 1
         at = self.world.clock()
         # Interaction endpoints are not bound by the global limit: callbacks and follow-ups.
         exempt = "/interactions/" in path or path.startswith(
-            f"/webhooks/{self.world.application_id}/")
+            f"/webhooks/{self.world.application_id}/"
+        )
         headers = {"Via": "1.1 google"}
         body: Any = None
         status: int
@@ -128,12 +146,14 @@ class RestApi(ChannelRoutes):
         try:
             body = await self._read_body(request)
             request[BODY] = body
-            needs_auth = not (path == "/gateway" or path.startswith(("/interactions/",
-                                                                      "/webhooks/")))
+            needs_auth = not (
+                path == "/gateway" or path.startswith(("/interactions/", "/webhooks/"))
+            )
             if needs_auth and request.headers.get("Authorization") != f"Bot {self.world.token}":
                 raise unauthorized()
-            verdict = self.limiter.check(request.method, template, major, path,
-                                         exempt_global=exempt)
+            verdict = self.limiter.check(
+                request.method, template, major, path, exempt_global=exempt
+            )
             headers.update(verdict.headers)
             if not verdict.via:
                 headers.pop("Via", None)
@@ -147,9 +167,20 @@ class RestApi(ChannelRoutes):
         except ApiError as exc:
             status, answer = exc.status, exc.body
         code = answer.get("code") if isinstance(answer, dict) and status >= 400 else None
-        self.requests.append(RequestRecord(request.method, path, status, dict(request.query),
-                                           body, code, at, template.removeprefix(API_PREFIX),
-                                           exempt, scope))
+        self.requests.append(
+            RequestRecord(
+                request.method,
+                path,
+                status,
+                dict(request.query),
+                body,
+                code,
+                at,
+                template.removeprefix(API_PREFIX),
+                exempt,
+                scope,
+            )
+        )
         # Everything is recorded (a message is stored) before the answer is held back.
         hold = next((h for h in self.holds if h.matches(request.method, path)), None)
         if hold is not None:
@@ -164,8 +195,11 @@ class RestApi(ChannelRoutes):
         ctype = request.content_type
         if ctype == "multipart/form-data":
             form = await request.post()
-            files = [v.filename for k, v in form.items() if k.startswith("files[")
-                     and hasattr(v, "filename")]
+            files = [
+                v.filename
+                for k, v in form.items()
+                if k.startswith("files[") and hasattr(v, "filename")
+            ]
             payload = json.loads(str(form.get("payload_json", "{}")))
             request[FILES] = files
             return payload
@@ -188,9 +222,16 @@ class RestApi(ChannelRoutes):
         return 200, {"url": self.gateway_url}
 
     async def _gateway_bot(self, request: web.Request) -> tuple[int, Any]:
-        return 200, {"url": self.gateway_url, "shards": self.shard_count,
-                     "session_start_limit": {"total": 1000, "remaining": 999,
-                                             "reset_after": 14_400_000, "max_concurrency": 1}}
+        return 200, {
+            "url": self.gateway_url,
+            "shards": self.shard_count,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 999,
+                "reset_after": 14_400_000,
+                "max_concurrency": 1,
+            },
+        }
 
     async def _unknown(self, request: web.Request) -> tuple[int, Any]:
         self.unimplemented.append(f"{request.method} {request.path.removeprefix(API_PREFIX)}")
@@ -230,6 +271,5 @@ class RestApi(ChannelRoutes):
             iid = int(request.match_info["interaction_id"])
         except ValueError:
             raise ApiError(404, "Unknown interaction", 10062) from None
-        answer = self.hub.callback(iid, request.match_info["token"], request[BODY],
-                                   with_response)
+        answer = self.hub.callback(iid, request.match_info["token"], request[BODY], with_response)
         return (204, None) if answer is None else (200, answer)

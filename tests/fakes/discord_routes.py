@@ -50,8 +50,9 @@ def _nonce_errors(body: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(nonce, bool) or not isinstance(nonce, int | str):
         add_error(errors, ["nonce"], "BASE_TYPE_STRING", "Could not interpret value as string.")
     elif len(str(nonce)) > NONCE_MAX:
-        add_error(errors, ["nonce"], "BASE_TYPE_MAX_LENGTH",
-                  f"Must be {NONCE_MAX} or fewer in length.")
+        add_error(
+            errors, ["nonce"], "BASE_TYPE_MAX_LENGTH", f"Must be {NONCE_MAX} or fewer in length."
+        )
     return errors
 
 
@@ -64,8 +65,12 @@ def _thread_errors(body: Mapping[str, Any]) -> dict[str, Any]:
         add_error(errors, ["name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
     duration = body.get("auto_archive_duration")
     if duration is not None and duration not in ARCHIVE_DURATIONS:
-        add_error(errors, ["auto_archive_duration"], "BASE_TYPE_CHOICES",
-                  f"Value must be one of {set(ARCHIVE_DURATIONS)}.")
+        add_error(
+            errors,
+            ["auto_archive_duration"],
+            "BASE_TYPE_CHOICES",
+            f"Value must be one of {set(ARCHIVE_DURATIONS)}.",
+        )
     return errors
 
 
@@ -91,17 +96,30 @@ class ChannelRoutes:
                 raise forbidden(self.world.forbidden[cid])
         return channel
 
-    def _store(self, channel: Channel, body: Mapping[str, Any], *, mid: int | None = None,
-               source: Any = "channel") -> Message:
+    def _store(
+        self,
+        channel: Channel,
+        body: Mapping[str, Any],
+        *,
+        mid: int | None = None,
+        source: Any = "channel",
+    ) -> Message:
         is_thread = channel.type == PUBLIC_THREAD
-        msg = Message(mid or snowflake(), channel.id, channel.guild_id,
-                      str(body.get("content") or ""), list(body.get("embeds") or []),
-                      int(body.get("flags") or 0), source,
-                      parent_id=channel.parent_id if is_thread else None,
-                      thread_name=channel.name if is_thread else None, payload=dict(body),
-                      nonce=body.get("nonce") if source == "channel" else None,
-                      created_at=self.world.clock(),
-                      author_id=self.world.bot_user_id if source != "webhook" else None)
+        msg = Message(
+            mid or snowflake(),
+            channel.id,
+            channel.guild_id,
+            str(body.get("content") or ""),
+            list(body.get("embeds") or []),
+            int(body.get("flags") or 0),
+            source,
+            parent_id=channel.parent_id if is_thread else None,
+            thread_name=channel.name if is_thread else None,
+            payload=dict(body),
+            nonce=body.get("nonce") if source == "channel" else None,
+            created_at=self.world.clock(),
+            author_id=self.world.bot_user_id if source != "webhook" else None,
+        )
         self.world.messages.append(msg)
         return msg
 
@@ -159,11 +177,13 @@ class ChannelRoutes:
     # ------------------------------------------------------------------ threads
 
     def _thread(self, parent: Channel, tid: int, body: Mapping[str, Any]) -> dict[str, Any]:
-        thread = self.world.add_channel(parent.guild_id, tid, str(body["name"]).strip(),
-                                        PUBLIC_THREAD, parent_id=parent.id)
+        thread = self.world.add_channel(
+            parent.guild_id, tid, str(body["name"]).strip(), PUBLIC_THREAD, parent_id=parent.id
+        )
         data = self.world.channel_object(thread)
         data["thread_metadata"] = self.world.thread_metadata(
-            int(body.get("auto_archive_duration") or 1440))
+            int(body.get("auto_archive_duration") or 1440)
+        )
         return data
 
     async def _post_thread(self, request: web.Request) -> tuple[int, Any]:
@@ -175,8 +195,9 @@ class ChannelRoutes:
             if not isinstance(message, Mapping):
                 add_error(errors, ["message"], "BASE_TYPE_REQUIRED", "This field is required")
             elif not errors:
-                error = validate_message({**message, "files": body.get("files")},
-                                         prefix=("message",))
+                error = validate_message(
+                    {**message, "files": body.get("files")}, prefix=("message",)
+                )
                 if error is not None:
                     raise ApiError.of(400, error)
             if errors:
@@ -235,8 +256,11 @@ class ChannelRoutes:
             if channel is None or channel.parent_id != hook.channel_id:
                 raise unknown_channel()
         elif channel.type == FORUM and not thread_name:
-            raise ApiError(400, "Webhooks posted to forum channels must have a thread_name or "
-                                "thread_id", 220001)
+            raise ApiError(
+                400,
+                "Webhooks posted to forum channels must have a thread_name or thread_id",
+                220001,
+            )
         error = validate_message(body)
         if error is not None:
             raise ApiError.of(400, error)
@@ -246,12 +270,18 @@ class ChannelRoutes:
             msg = self._store(self.world.channels[tid], body, mid=tid, source="webhook")
         else:
             msg = self._store(channel, body, source="webhook")
-        author = {"id": str(hook.id), "username": body.get("username") or hook.name,
-                  "discriminator": "0000", "avatar": None, "bot": True}
+        author = {
+            "id": str(hook.id),
+            "username": body.get("username") or hook.name,
+            "discriminator": "0000",
+            "avatar": None,
+            "bot": True,
+        }
         if request.query.get("wait", "").lower() not in ("1", "true"):
             return 204, None
-        return 200, self.world.message_object(msg, author=author,
-                                              extra={"webhook_id": str(hook.id)})
+        return 200, self.world.message_object(
+            msg, author=author, extra={"webhook_id": str(hook.id)}
+        )
 
     async def _webhook_message(self, request: web.Request) -> tuple[int, Any]:
         token, mid = request.match_info["token"], request.match_info["message_id"]
@@ -264,8 +294,14 @@ class ChannelRoutes:
                 return 204, None
             return 200, self.hub.get(token, mid)
         hook = self._hook(request)
-        index = next((i for i, m in enumerate(self.world.messages)
-                      if str(m.id) == mid and m.source == "webhook"), None)
+        index = next(
+            (
+                i
+                for i, m in enumerate(self.world.messages)
+                if str(m.id) == mid and m.source == "webhook"
+            ),
+            None,
+        )
         if index is None:
             raise unknown_message()
         msg = self.world.messages[index]
@@ -277,7 +313,11 @@ class ChannelRoutes:
             error = validate_message(merged)
             if error is not None:
                 raise ApiError.of(400, error)
-            msg = dataclasses.replace(msg, content=str(merged.get("content") or ""),
-                                      embeds=list(merged.get("embeds") or []), payload=merged)
+            msg = dataclasses.replace(
+                msg,
+                content=str(merged.get("content") or ""),
+                embeds=list(merged.get("embeds") or []),
+                payload=merged,
+            )
             self.world.messages[index] = msg
         return 200, self.world.message_object(msg, extra={"webhook_id": str(hook.id)})

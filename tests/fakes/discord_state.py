@@ -41,8 +41,14 @@ def user_object(user_id: int, username: str, *, bot: bool = False) -> dict[str, 
 class World:
     """Application, bot identity, guilds and channels; builds the payloads Discord would send."""
 
-    def __init__(self, *, token: str, application_id: int, bot_user_id: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        token: str,
+        application_id: int,
+        bot_user_id: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.token = token
         self.application_id = application_id
         self.bot_user_id = bot_user_id
@@ -56,19 +62,36 @@ class World:
 
     # ------------------------------------------------------------------ setup
 
-    def add_guild(self, guild_id: int, name: str,
-                  channels: Mapping[int, Mapping[str, Any]] | None = None,
-                  members: Mapping[int, int] | None = None) -> Guild:
+    def add_guild(
+        self,
+        guild_id: int,
+        name: str,
+        channels: Mapping[int, Mapping[str, Any]] | None = None,
+        members: Mapping[int, int] | None = None,
+    ) -> Guild:
         """Add a guild with `{channel_id: {"name", "type"}}` and `{user_id: permissions}`."""
         guild = Guild(guild_id, name, members=dict(members or {}))
         self.guilds[guild_id] = guild
         for pos, (cid, spec) in enumerate((channels or {}).items()):
-            self.add_channel(guild_id, cid, str(spec.get("name", f"channel-{cid}")),
-                             int(spec.get("type", TEXT)), position=pos)
+            self.add_channel(
+                guild_id,
+                cid,
+                str(spec.get("name", f"channel-{cid}")),
+                int(spec.get("type", TEXT)),
+                position=pos,
+            )
         return guild
 
-    def add_channel(self, guild_id: int, channel_id: int, name: str, type_: int = TEXT, *,
-                    parent_id: int | None = None, position: int = 0) -> Channel:
+    def add_channel(
+        self,
+        guild_id: int,
+        channel_id: int,
+        name: str,
+        type_: int = TEXT,
+        *,
+        parent_id: int | None = None,
+        position: int = 0,
+    ) -> Channel:
         """Add a channel (or thread) to a guild."""
         channel = Channel(channel_id, guild_id, name, type_, parent_id, position)
         self.guilds[guild_id].channels[channel_id] = channel
@@ -97,8 +120,12 @@ class World:
     @property
     def bot_user(self) -> dict[str, Any]:
         """The bot's user object (GET /users/@me, READY.user, message authors)."""
-        return {**user_object(self.bot_user_id, self.bot_name, bot=True),
-                "verified": True, "mfa_enabled": False, "flags": 0}
+        return {
+            **user_object(self.bot_user_id, self.bot_name, bot=True),
+            "verified": True,
+            "mfa_enabled": False,
+            "flags": 0,
+        }
 
     def application(self) -> dict[str, Any]:
         """GET /oauth2/applications/@me."""
@@ -122,14 +149,16 @@ class World:
         """The bot's managed role in a guild."""
         return guild_id + 1
 
-    def member_object(self, guild_id: int, user_id: int, *, permissions: int | None = None
-                      ) -> dict[str, Any]:
+    def member_object(
+        self, guild_id: int, user_id: int, *, permissions: int | None = None
+    ) -> dict[str, Any]:
         """A guild member object (with `permissions` as a string when given)."""
         is_bot = user_id == self.bot_user_id
         member: dict[str, Any] = {
             "user": self.bot_user if is_bot else user_object(user_id, f"user{user_id}"),
-            "roles": [str(self.bot_role_id(guild_id))] if is_bot else [
-                str(self._role_id(guild_id, user_id))],
+            "roles": [str(self.bot_role_id(guild_id))]
+            if is_bot
+            else [str(self._role_id(guild_id, user_id))],
             "joined_at": iso(1_700_000_000),
             "deaf": False,
             "mute": False,
@@ -146,15 +175,31 @@ class World:
 
     def roles(self, guild: Guild) -> list[dict[str, Any]]:
         """@everyone (id = guild id, basic permissions), the bot role and one role per member."""
+
         def role(rid: int, name: str, perms: int, managed: bool = False) -> dict[str, Any]:
-            return {"id": str(rid), "name": name, "permissions": str(perms), "position": 0,
-                    "color": 0, "colors": {"primary_color": 0}, "hoist": False,
-                    "managed": managed, "mentionable": False, "flags": 0, "icon": None,
-                    "unicode_emoji": None}
-        out = [role(guild.id, "@everyone", BASIC_MEMBER),
-               role(self.bot_role_id(guild.id), self.bot_name, self.bot_permissions, True)]
-        out += [role(self._role_id(guild.id, uid), f"member-{uid}", perms)
-                for uid, perms in guild.members.items()]
+            return {
+                "id": str(rid),
+                "name": name,
+                "permissions": str(perms),
+                "position": 0,
+                "color": 0,
+                "colors": {"primary_color": 0},
+                "hoist": False,
+                "managed": managed,
+                "mentionable": False,
+                "flags": 0,
+                "icon": None,
+                "unicode_emoji": None,
+            }
+
+        out = [
+            role(guild.id, "@everyone", BASIC_MEMBER),
+            role(self.bot_role_id(guild.id), self.bot_name, self.bot_permissions, True),
+        ]
+        out += [
+            role(self._role_id(guild.id, uid), f"member-{uid}", perms)
+            for uid, perms in guild.members.items()
+        ]
         return out
 
     def channel_object(self, channel: Channel) -> dict[str, Any]:
@@ -174,21 +219,40 @@ class World:
             "permission_overwrites": [],
         }
         if channel.id in self.forbidden:
-            data["permission_overwrites"] = [{"id": str(self.bot_role_id(channel.guild_id)),
-                                              "type": 0, "allow": "0",
-                                              "deny": str(VIEW_CHANNEL)}]
+            data["permission_overwrites"] = [
+                {
+                    "id": str(self.bot_role_id(channel.guild_id)),
+                    "type": 0,
+                    "allow": "0",
+                    "deny": str(VIEW_CHANNEL),
+                }
+            ]
         if channel.type == FORUM:
-            data.update(available_tags=[], default_reaction_emoji=None, default_sort_order=None,
-                        default_forum_layout=0, default_auto_archive_duration=1440)
+            data.update(
+                available_tags=[],
+                default_reaction_emoji=None,
+                default_sort_order=None,
+                default_forum_layout=0,
+                default_auto_archive_duration=1440,
+            )
         if channel.type == PUBLIC_THREAD:
-            data.update(thread_metadata=self.thread_metadata(), message_count=0, member_count=1,
-                        owner_id=str(self.bot_user_id))
+            data.update(
+                thread_metadata=self.thread_metadata(),
+                message_count=0,
+                member_count=1,
+                owner_id=str(self.bot_user_id),
+            )
         return data
 
     def thread_metadata(self, auto_archive: int = 1440) -> dict[str, Any]:
         """Thread metadata of an open public thread."""
-        return {"archived": False, "auto_archive_duration": auto_archive,
-                "archive_timestamp": iso(), "locked": False, "create_timestamp": iso()}
+        return {
+            "archived": False,
+            "auto_archive_duration": auto_archive,
+            "archive_timestamp": iso(),
+            "locked": False,
+            "create_timestamp": iso(),
+        }
 
     def guild_create(self, guild: Guild, intents: int | None) -> dict[str, Any]:
         """The GUILD_CREATE payload (members beyond the bot only with the members intent)."""
@@ -209,10 +273,12 @@ class World:
             "roles": self.roles(guild),
             "emojis": [],
             "stickers": [],
-            "channels": [self.channel_object(c) for c in guild.channels.values()
-                         if c.type != PUBLIC_THREAD],
-            "threads": [self.channel_object(c) for c in guild.channels.values()
-                        if c.type == PUBLIC_THREAD],
+            "channels": [
+                self.channel_object(c) for c in guild.channels.values() if c.type != PUBLIC_THREAD
+            ],
+            "threads": [
+                self.channel_object(c) for c in guild.channels.values() if c.type == PUBLIC_THREAD
+            ],
             "members": [self.member_object(guild.id, uid) for uid in member_ids],
             "voice_states": [],
             "presences": [],
@@ -221,9 +287,14 @@ class World:
             "soundboard_sounds": [],
         }
 
-    def message_object(self, msg: Message, *, author: Mapping[str, Any] | None = None,
-                       extra: Mapping[str, Any] | None = None,
-                       nonce: bool = False) -> dict[str, Any]:
+    def message_object(
+        self,
+        msg: Message,
+        *,
+        author: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        nonce: bool = False,
+    ) -> dict[str, Any]:
         """A message object as REST answers it; `nonce`: with the nonce it was created with,
         as the Create Message answer carries it (GET answers are not documented to)."""
         data: dict[str, Any] = {

@@ -86,40 +86,57 @@ def check_embed(errors: Errors, path: list[str | int], embed: Any, unit: Unit) -
             _url(errors, [*path, key, "url"], sub["url"], attachment=True)
     color = embed.get("color")
     if color is not None and (not isinstance(color, int) or not 0 <= color <= 0xFFFFFF):
-        add_error(errors, [*path, "color"], "NUMBER_TYPE_MAX",
-                  "int value should be less than or equal to 16777215.")
+        add_error(
+            errors,
+            [*path, "color"],
+            "NUMBER_TYPE_MAX",
+            "int value should be less than or equal to 16777215.",
+        )
     stamp = embed.get("timestamp")
     if stamp is not None:
         try:
             datetime.datetime.fromisoformat(str(stamp))
         except ValueError:
-            add_error(errors, [*path, "timestamp"], "DATE_TYPE_PARSE",
-                      f"Could not parse {stamp}. Should be ISO8601.")
+            add_error(
+                errors,
+                [*path, "timestamp"],
+                "DATE_TYPE_PARSE",
+                f"Could not parse {stamp}. Should be ISO8601.",
+            )
     footer = embed.get("footer")
     if isinstance(footer, Mapping):
-        size += _required_text(errors, [*path, "footer", "text"], footer.get("text"), FOOTER_MAX,
-                               unit)
+        size += _required_text(
+            errors, [*path, "footer", "text"], footer.get("text"), FOOTER_MAX, unit
+        )
     author = embed.get("author")
     if isinstance(author, Mapping):
-        size += _required_text(errors, [*path, "author", "name"], author.get("name"),
-                               AUTHOR_NAME_MAX, unit)
+        size += _required_text(
+            errors, [*path, "author", "name"], author.get("name"), AUTHOR_NAME_MAX, unit
+        )
         if author.get("url") is not None:
             _url(errors, [*path, "author", "url"], author["url"], attachment=False)
     fields = embed.get("fields") or []
     if len(fields) > FIELDS_MAX:
-        add_error(errors, [*path, "fields"], "BASE_TYPE_MAX_LENGTH",
-                  f"Must be {FIELDS_MAX} or fewer in length.")
+        add_error(
+            errors,
+            [*path, "fields"],
+            "BASE_TYPE_MAX_LENGTH",
+            f"Must be {FIELDS_MAX} or fewer in length.",
+        )
     for i, fld in enumerate(fields):
         fld = fld if isinstance(fld, Mapping) else {}
-        size += _required_text(errors, [*path, "fields", i, "name"], fld.get("name"),
-                               FIELD_NAME_MAX, unit)
-        size += _required_text(errors, [*path, "fields", i, "value"], fld.get("value"),
-                               FIELD_VALUE_MAX, unit)
+        size += _required_text(
+            errors, [*path, "fields", i, "name"], fld.get("name"), FIELD_NAME_MAX, unit
+        )
+        size += _required_text(
+            errors, [*path, "fields", i, "value"], fld.get("value"), FIELD_VALUE_MAX, unit
+        )
     return size
 
 
-def _required_text(errors: Errors, path: list[str | int], value: Any, limit: int,
-                   unit: Unit) -> int:
+def _required_text(
+    errors: Errors, path: list[str | int], value: Any, limit: int, unit: Unit
+) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         add_error(errors, path, "BASE_TYPE_REQUIRED", "This field is required")
         return 0
@@ -135,12 +152,17 @@ def message_errors(payload: Mapping[str, Any], unit: Unit = "utf16") -> Errors:
         add_error(errors, ["embeds"], "BASE_TYPE_ARRAY", "Must be an array.")
         return errors
     if len(embeds) > EMBEDS_MAX:
-        add_error(errors, ["embeds"], "BASE_TYPE_MAX_LENGTH",
-                  f"Must be {EMBEDS_MAX} or fewer in length.")
+        add_error(
+            errors, ["embeds"], "BASE_TYPE_MAX_LENGTH", f"Must be {EMBEDS_MAX} or fewer in length."
+        )
     total = sum(check_embed(errors, ["embeds", i], e, unit) for i, e in enumerate(embeds))
     if total > EMBED_TOTAL_MAX:
-        add_error(errors, ["embeds"], "MAX_EMBED_SIZE_EXCEEDED",
-                  f"Embed size exceeds maximum size of {EMBED_TOTAL_MAX}")
+        add_error(
+            errors,
+            ["embeds"],
+            "MAX_EMBED_SIZE_EXCEEDED",
+            f"Embed size exceeds maximum size of {EMBED_TOTAL_MAX}",
+        )
     return errors
 
 
@@ -177,17 +199,26 @@ def validate_choices(choices: Any, path: list[str | int], errors: Errors | None 
         add_error(errors, path, "BASE_TYPE_ARRAY", "Must be an array.")
         return errors
     if len(choices) > CHOICES_MAX:
-        add_error(errors, path, "BASE_TYPE_MAX_LENGTH",
-                  f"Must be {CHOICES_MAX} or fewer in length.")
+        add_error(
+            errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {CHOICES_MAX} or fewer in length."
+        )
     for i, choice in enumerate(choices):
         name = choice.get("name") if isinstance(choice, Mapping) else None
         if not isinstance(name, str) or not 1 <= len(name) <= 100:
-            add_error(errors, [*path, i, "name"], "BASE_TYPE_BAD_LENGTH",
-                      "Must be between 1 and 100 in length.")
+            add_error(
+                errors,
+                [*path, i, "name"],
+                "BASE_TYPE_BAD_LENGTH",
+                "Must be between 1 and 100 in length.",
+            )
         value = choice.get("value") if isinstance(choice, Mapping) else None
         if isinstance(value, str) and len(value) > 100:
-            add_error(errors, [*path, i, "value"], "BASE_TYPE_MAX_LENGTH",
-                      "Must be 100 or fewer in length.")
+            add_error(
+                errors,
+                [*path, i, "value"],
+                "BASE_TYPE_MAX_LENGTH",
+                "Must be 100 or fewer in length.",
+            )
         elif value is None or isinstance(value, bool):
             add_error(errors, [*path, i, "value"], "BASE_TYPE_REQUIRED", "This field is required")
     return errors
@@ -199,14 +230,28 @@ CALLBACK_TYPES = {2: {4, 5, 9, 12}, 3: {4, 5, 6, 7, 9, 12}, 4: {8}, 5: {4, 5, 6,
 def validate_callback(payload: Any, interaction_type: int) -> dict[str, Any] | None:
     """The 400 body for an interaction callback payload, or None if Discord would accept it."""
     if not isinstance(payload, Mapping) or not isinstance(payload.get("type"), int):
-        return invalid_form_body({"type": {"_errors": [
-            {"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]}})
+        return invalid_form_body(
+            {
+                "type": {
+                    "_errors": [{"code": "BASE_TYPE_REQUIRED", "message": "This field is required"}]
+                }
+            }
+        )
     ctype = payload["type"]
     if ctype not in CALLBACK_TYPES.get(interaction_type, set()):
-        return invalid_form_body({"type": {"_errors": [{
-            "code": "INTERACTION_CALLBACK_TYPE_INVALID",
-            "message": f"Callback type {ctype} is invalid for interaction type "
-                       f"{interaction_type}"}]}})
+        return invalid_form_body(
+            {
+                "type": {
+                    "_errors": [
+                        {
+                            "code": "INTERACTION_CALLBACK_TYPE_INVALID",
+                            "message": f"Callback type {ctype} is invalid for interaction type "
+                            f"{interaction_type}",
+                        }
+                    ]
+                }
+            }
+        )
     data = payload.get("data") or {}
     if ctype in (4, 7):
         return validate_message(data, prefix=("data",))

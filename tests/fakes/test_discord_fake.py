@@ -60,22 +60,35 @@ class Bot(discord.AutoShardedClient):
         @digest.command(name="on", description="Turn the digest on")
         @app_commands.describe(time="HH:MM", tz="Time zone")
         async def digest_on(interaction: discord.Interaction, time: str, tz: str = "UTC") -> None:
-            bot.calls.append(("digest on", {"time": time, "tz": tz, "user": interaction.user.id,
-                                            "perms": interaction.permissions.value}))
+            bot.calls.append(
+                (
+                    "digest on",
+                    {
+                        "time": time,
+                        "tz": tz,
+                        "user": interaction.user.id,
+                        "perms": interaction.permissions.value,
+                    },
+                )
+            )
             await interaction.response.defer(ephemeral=True)
             await interaction.followup.send(f"Digest on at {time} {tz}")
             await interaction.followup.send("A public note", ephemeral=False)
 
         @digest_on.autocomplete("tz")
-        async def tz_complete(interaction: discord.Interaction, current: str
-                              ) -> list[app_commands.Choice[str]]:
+        async def tz_complete(
+            interaction: discord.Interaction, current: str
+        ) -> list[app_commands.Choice[str]]:
             zones = ["Europe/Paris", "Europe/London", "Asia/Tokyo"]
             return [app_commands.Choice(name=z, value=z) for z in zones if current in z]
 
         @papers.command(name="search", description="Search papers")
-        async def search(interaction: discord.Interaction, query: str,
-                         limit: app_commands.Range[int, 1, 25] = 5,
-                         channel: discord.TextChannel | None = None) -> None:
+        async def search(
+            interaction: discord.Interaction,
+            query: str,
+            limit: app_commands.Range[int, 1, 25] = 5,
+            channel: discord.TextChannel | None = None,
+        ) -> None:
             bot.calls.append(("search", {"query": query, "limit": limit, "channel": channel}))
             if bot.late:
                 await asyncio.sleep(bot.late)
@@ -103,8 +116,7 @@ class Bot(discord.AutoShardedClient):
 
 
 @asynccontextmanager
-async def running(fake: DiscordFake, *, sync: bool = True, shards: int = 1
-                  ) -> AsyncIterator[Bot]:
+async def running(fake: DiscordFake, *, sync: bool = True, shards: int = 1) -> AsyncIterator[Bot]:
     """A logged-in, READY Bot against `fake`, commands synced to the guild; closed after."""
     with patch_discord(fake):
         bot = Bot()
@@ -123,12 +135,15 @@ async def running(fake: DiscordFake, *, sync: bool = True, shards: int = 1
                 await asyncio.wait_for(task, 5)
 
 
-async def raw(fake: DiscordFake, method: str, path: str, body: Any = None,
-              token: str | None = TOKEN) -> tuple[int, Any, CIMultiDictProxy[str]]:
+async def raw(
+    fake: DiscordFake, method: str, path: str, body: Any = None, token: str | None = TOKEN
+) -> tuple[int, Any, CIMultiDictProxy[str]]:
     """A plain HTTP call to the fake's REST API (no discord.py rate-limit handling)."""
     headers = {"Authorization": f"Bot {token}"} if token else {}
-    async with aiohttp.ClientSession() as http, http.request(
-            method, fake.api_base + path, json=body, headers=headers) as resp:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, fake.api_base + path, json=body, headers=headers) as resp,
+    ):
         data = await resp.json(content_type=None) if resp.status != 204 else None
         return resp.status, data, resp.headers
 
@@ -141,16 +156,21 @@ async def test_login_ready_guild_create_and_sync(discord_fake: DiscordFake) -> N
         guild = bot.get_guild(GUILD)
         assert guild is not None and guild.name == "Paper Readers"
         assert {c.id: c.type for c in guild.channels} == {
-            PAPERS: discord.ChannelType.text, RANDOM: discord.ChannelType.text,
-            FORUM_CHANNEL: discord.ChannelType.forum}
+            PAPERS: discord.ChannelType.text,
+            RANDOM: discord.ChannelType.text,
+            FORUM_CHANNEL: discord.ChannelType.forum,
+        }
         assert bot.user is not None and bot.user.id == APP_ID and bot.application_id == APP_ID
         assert guild.me.guild_permissions.send_messages
     (identify,) = discord_fake.identifies
     assert identify.accepted and identify.shard == (0, 1) and identify.token == TOKEN
     calls = [(r.method, r.path, r.status) for r in discord_fake.requests]
-    assert calls[:4] == [("GET", "/users/@me", 200), ("GET", "/oauth2/applications/@me", 200),
-                         ("GET", "/gateway/bot", 200),
-                         ("PUT", f"/applications/{APP_ID}/guilds/{GUILD}/commands", 200)]
+    assert calls[:4] == [
+        ("GET", "/users/@me", 200),
+        ("GET", "/oauth2/applications/@me", 200),
+        ("GET", "/gateway/bot", 200),
+        ("PUT", f"/applications/{APP_ID}/guilds/{GUILD}/commands", 200),
+    ]
     synced = {c.name: c for c in discord_fake.commands}
     assert set(synced) == {"papers", "papersadmin"} and synced["papers"].guild_id == GUILD
     digest = synced["papers"].data["options"][0]
@@ -162,9 +182,17 @@ async def test_login_ready_guild_create_and_sync(discord_fake: DiscordFake) -> N
 
 
 async def test_invalid_commands_are_rejected_with_50035(discord_fake: DiscordFake) -> None:
-    bad = [{"name": "Papers", "description": "x" * 101, "type": 1,
-            "options": [{"name": "a", "description": "a", "type": 3},
-                        {"name": "b", "description": "b", "type": 3, "required": True}]}]
+    bad = [
+        {
+            "name": "Papers",
+            "description": "x" * 101,
+            "type": 1,
+            "options": [
+                {"name": "a", "description": "a", "type": 3},
+                {"name": "b", "description": "b", "type": 3, "required": True},
+            ],
+        }
+    ]
     status, body, _ = await raw(discord_fake, "PUT", f"/applications/{APP_ID}/commands", bad)
     assert status == 400 and body["code"] == 50035
     errors = body["errors"]["0"]
@@ -179,11 +207,21 @@ async def test_invalid_commands_are_rejected_with_50035(discord_fake: DiscordFak
 async def test_subcommand_group_defer_then_followups(discord_fake: DiscordFake) -> None:
     async with running(discord_fake) as bot:
         record = await discord_fake.send_interaction(
-            GUILD, PAPERS, MANAGER, "papers", ["digest", "on"], {"time": "09:00"})
+            GUILD, PAPERS, MANAGER, "papers", ["digest", "on"], {"time": "09:00"}
+        )
         callback = await record.callback()
         followups = await record.wait_followups(2)
-    assert bot.calls == [("digest on", {"time": "09:00", "tz": "UTC", "user": MANAGER,
-                                        "perms": discord_fixture.MANAGER_PERMISSIONS})]
+    assert bot.calls == [
+        (
+            "digest on",
+            {
+                "time": "09:00",
+                "tz": "UTC",
+                "user": MANAGER,
+                "perms": discord_fixture.MANAGER_PERMISSIONS,
+            },
+        )
+    ]
     assert callback.type == 5 and callback.ephemeral and callback.with_response
     first, second = followups
     assert first.fills_deferred and first.ephemeral and first.content == "Digest on at 09:00 UTC"
@@ -195,19 +233,29 @@ async def test_subcommand_group_defer_then_followups(discord_fake: DiscordFake) 
 async def test_options_are_typed_and_channels_resolved(discord_fake: DiscordFake) -> None:
     async with running(discord_fake) as bot:
         record = await discord_fake.send_interaction(
-            GUILD, PAPERS, MEMBER, "papers", ["search"],
-            {"query": "diffusion", "limit": 3, "channel": RANDOM})
+            GUILD,
+            PAPERS,
+            MEMBER,
+            "papers",
+            ["search"],
+            {"query": "diffusion", "limit": 3, "channel": RANDOM},
+        )
         callback = await record.callback()
         with pytest.raises(DiscordFakeError, match="outside"):
-            await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["search"],
-                                                {"query": "x", "limit": 26})
+            await discord_fake.send_interaction(
+                GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "x", "limit": 26}
+            )
         with pytest.raises(DiscordFakeError, match="no option"):
-            await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papers", ["search"],
-                                                {"q": "x"})
+            await discord_fake.send_interaction(
+                GUILD, PAPERS, MEMBER, "papers", ["search"], {"q": "x"}
+            )
     options = record.payload["data"]["options"][0]["options"]
     assert {o["name"]: o["value"] for o in options} == {
-        "query": "diffusion", "limit": 3, "channel": str(RANDOM)}
-    (_, args), = bot.calls
+        "query": "diffusion",
+        "limit": 3,
+        "channel": str(RANDOM),
+    }
+    ((_, args),) = bot.calls
     assert args["limit"] == 3 and args["channel"].id == RANDOM
     assert callback.type == 4 and callback.data is not None
     assert callback.data["content"] == "3 results for diffusion"
@@ -217,8 +265,14 @@ async def test_options_are_typed_and_channels_resolved(discord_fake: DiscordFake
 async def test_autocomplete_returns_choices(discord_fake: DiscordFake) -> None:
     async with running(discord_fake):
         record = await discord_fake.send_autocomplete(
-            GUILD, PAPERS, MEMBER, "papers", ["digest", "on"], {"time": "09:00", "tz": "Europe"},
-            focused="tz")
+            GUILD,
+            PAPERS,
+            MEMBER,
+            "papers",
+            ["digest", "on"],
+            {"time": "09:00", "tz": "Europe"},
+            focused="tz",
+        )
         choices = await record.choices()
     assert [c["value"] for c in choices] == ["Europe/Paris", "Europe/London"]
     focused = record.payload["data"]["options"][0]["options"][0]["options"][1]
@@ -230,7 +284,8 @@ async def test_late_callback_gets_10062(discord_fake: DiscordFake) -> None:
     async with running(discord_fake) as bot:
         bot.late = 0.3
         record = await discord_fake.send_interaction(
-            GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "x"})
+            GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "x"}
+        )
         for _ in range(100):
             if bot.errors:
                 break
@@ -250,8 +305,9 @@ async def test_second_callback_40060_and_followup_rules(discord_fake: DiscordFak
         cb_path = f"/interactions/{record.id}/{record.token}/callback"
         hook = f"/webhooks/{APP_ID}/{record.token}"
         early = await raw(discord_fake, "POST", hook, {"content": "too early"}, token=None)
-        first = await raw(discord_fake, "POST", cb_path, {"type": 4, "data": {"content": "hi"}},
-                          token=None)
+        first = await raw(
+            discord_fake, "POST", cb_path, {"type": 4, "data": {"content": "hi"}}, token=None
+        )
         second = await raw(discord_fake, "POST", cb_path, {"type": 5}, token=None)
         discord_fake.followup_ttl = 0.0
         expired = await raw(discord_fake, "POST", hook, {"content": "late"}, token=None)
@@ -275,8 +331,9 @@ async def test_edit_original_fills_the_deferred_message(discord_fake: DiscordFak
         public = await interaction.followup.send("Also public", wait=True)
         await public.edit(embed=discord.Embed(title="Edited"))
         await interaction.delete_original_response()
-        gone = await raw(discord_fake, "GET", f"/webhooks/{APP_ID}/{record.token}/messages/"
-                         "@original", token=None)  # original_response() caches: ask directly
+        gone = await raw(
+            discord_fake, "GET", f"/webhooks/{APP_ID}/{record.token}/messages/@original", token=None
+        )  # original_response() caches: ask directly
     assert gone[0] == 404 and gone[1]["code"] == 10008
     assert original.content == "Done" and original.id == record.original_message_id
     edit, extra, extra_edit = record.followups
@@ -292,8 +349,9 @@ async def test_default_member_permissions_and_in_code_check(discord_fake: Discor
         with pytest.raises(DiscordFakeError, match="hides /papersadmin"):
             await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papersadmin")
         allowed = await discord_fake.send_interaction(GUILD, PAPERS, MANAGER, "papersadmin")
-        overridden = await discord_fake.send_interaction(GUILD, PAPERS, MEMBER, "papersadmin",
-                                                         admin_override=True)
+        overridden = await discord_fake.send_interaction(
+            GUILD, PAPERS, MEMBER, "papersadmin", admin_override=True
+        )
         ok, denied = await allowed.callback(), await overridden.callback()
     assert ok.data is not None and ok.data["content"] == "ok" and ok.ephemeral
     assert denied.data is not None and "Manage Channels" in denied.data["content"]
@@ -333,8 +391,9 @@ async def test_forum_post_and_thread_from_message(discord_fake: DiscordFake) -> 
         papers = bot.get_channel(PAPERS)
         assert isinstance(forum, discord.ForumChannel)
         assert isinstance(papers, discord.TextChannel)
-        post = await forum.create_thread(name="Papers of 2026-11-29",
-                                         embed=discord.Embed(title="Top paper"))
+        post = await forum.create_thread(
+            name="Papers of 2026-11-29", embed=discord.Embed(title="Top paper")
+        )
         with pytest.raises(discord.HTTPException) as nameless:
             await forum.create_thread(name="x" * 101, content="too long a name")
         msg = await papers.send("Digest")
@@ -353,8 +412,9 @@ async def test_channel_webhook_partial(discord_fake: DiscordFake) -> None:
     with patch_discord(discord_fake):
         async with aiohttp.ClientSession() as session:
             webhook = discord.Webhook.partial(hook.id, hook.token, session=session)
-            sent = await webhook.send(embeds=[discord.Embed(title="Paper")], username="papers",
-                                      wait=True)
+            sent = await webhook.send(
+                embeds=[discord.Embed(title="Paper")], username="papers", wait=True
+            )
     (stored,) = discord_fake.messages_in(PAPERS)
     assert stored.id == sent.id and stored.source == "webhook"
 
@@ -419,8 +479,11 @@ async def test_bucket_headers_and_real_429(discord_fake: DiscordFake) -> None:
     answers = [await raw(discord_fake, "POST", path, {"content": str(i)}) for i in range(3)]
     (s1, _, h1), (_, _, h2), (s3, body3, h3) = answers
     assert s1 == 200 and h1["Content-Type"] == "application/json" and h1["Via"] == "1.1 google"
-    assert (h1["X-RateLimit-Limit"], h1["X-RateLimit-Remaining"], h2["X-RateLimit-Remaining"]) \
-        == ("2", "1", "0")
+    assert (h1["X-RateLimit-Limit"], h1["X-RateLimit-Remaining"], h2["X-RateLimit-Remaining"]) == (
+        "2",
+        "1",
+        "0",
+    )
     assert h1["X-RateLimit-Bucket"] == h2["X-RateLimit-Bucket"]
     assert s3 == 429 and body3["message"] == "You are being rate limited."
     assert 0 < body3["retry_after"] <= 0.5 and body3["global"] is False
@@ -494,8 +557,9 @@ async def test_enforced_nonce_returns_the_first_message_and_creates_nothing(
     path = f"/channels/{PAPERS}/messages"
     s1, first, _ = await raw(discord_fake, "POST", path, _nonced("once", "pb-token-1"))
     s2, again, _ = await raw(discord_fake, "POST", path, _nonced("once more", "pb-token-1"))
-    _, other_channel, _ = await raw(discord_fake, "POST", f"/channels/{RANDOM}/messages",
-                                    _nonced("elsewhere", "pb-token-1"))
+    _, other_channel, _ = await raw(
+        discord_fake, "POST", f"/channels/{RANDOM}/messages", _nonced("elsewhere", "pb-token-1")
+    )
     _, unenforced, _ = await raw(discord_fake, "POST", path, _nonced("free", "pb-token-1", False))
     assert (s1, s2) == (200, 200) and again["id"] == first["id"]
     assert first["nonce"] == again["nonce"] == "pb-token-1"
@@ -520,10 +584,12 @@ async def test_nonce_is_deduplicated_only_within_the_window() -> None:
 async def test_nonce_longer_than_25_characters_is_invalid_form_body(
     discord_fake: DiscordFake,
 ) -> None:
-    status, body, _ = await raw(discord_fake, "POST", f"/channels/{PAPERS}/messages",
-                                _nonced("x", "n" * 26))
-    ok, _, _ = await raw(discord_fake, "POST", f"/channels/{PAPERS}/messages",
-                         _nonced("x", "n" * 25))
+    status, body, _ = await raw(
+        discord_fake, "POST", f"/channels/{PAPERS}/messages", _nonced("x", "n" * 26)
+    )
+    ok, _, _ = await raw(
+        discord_fake, "POST", f"/channels/{PAPERS}/messages", _nonced("x", "n" * 25)
+    )
     assert status == 400 and body["code"] == 50035 and "nonce" in body["errors"]
     assert ok == 200 and len(discord_fake.messages_in(PAPERS)) == 1
 
@@ -563,8 +629,9 @@ async def test_interaction_endpoints_are_not_bound_by_the_global_limit() -> None
         configure(fake)
         fake.limiter.global_limit = 1
         await raw(fake, "GET", "/users/@me")
-        webhook, _, _ = await raw(fake, "POST", f"/webhooks/{APP_ID}/unknown-token",
-                                  {"content": "follow-up"}, token=None)
+        webhook, _, _ = await raw(
+            fake, "POST", f"/webhooks/{APP_ID}/unknown-token", {"content": "follow-up"}, token=None
+        )
         limited, _, _ = await raw(fake, "GET", "/users/@me")
     assert limited == 429 and webhook != 429
     assert [r.exempt for r in fake.requests] == [False, True, False]
@@ -609,13 +676,18 @@ async def test_real_429s_can_be_served_with_a_tiny_retry_after() -> None:
 async def test_two_shards_each_get_their_guilds() -> None:
     async with DiscordFake(token=TOKEN, application_id=APP_ID, shard_count=2) as fake:
         configure(fake)
-        fake.add_guild(SHARD1_GUILD, "Shard One", channels={5000: {"name": "p", "type": TEXT}},
-                       members={MEMBER: discord_fixture.BASIC_MEMBER})
+        fake.add_guild(
+            SHARD1_GUILD,
+            "Shard One",
+            channels={5000: {"name": "p", "type": TEXT}},
+            members={MEMBER: discord_fixture.BASIC_MEMBER},
+        )
         async with running(fake, sync=False) as bot:
             bot.tree.copy_global_to(guild=discord.Object(SHARD1_GUILD))
             await bot.tree.sync(guild=discord.Object(SHARD1_GUILD))
-            record = await fake.send_interaction(SHARD1_GUILD, 5000, MEMBER, "papers",
-                                                 ["search"], {"query": "llm"})
+            record = await fake.send_interaction(
+                SHARD1_GUILD, 5000, MEMBER, "papers", ["search"], {"query": "llm"}
+            )
             await record.callback()
             shard_of = {g.id: g.shard_id for g in bot.guilds}
             assert bot.shard_count == 2
@@ -633,7 +705,8 @@ async def test_reconnect_op7_resumes(discord_fake: DiscordFake) -> None:
             await asyncio.sleep(0.01)
         await discord_fake.wait_ready(1)
         record = await discord_fake.send_interaction(
-            GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "after resume"})
+            GUILD, PAPERS, MEMBER, "papers", ["search"], {"query": "after resume"}
+        )
         await record.callback()
     assert len(discord_fake.identifies) == 1 and len(discord_fake.gateway.resumes) == 1
     assert bot.calls[-1][1]["query"] == "after resume"
@@ -653,8 +726,10 @@ async def test_privileged_intent_not_enabled_closes_4014(discord_fake: DiscordFa
 
 def test_validate_message_contract() -> None:
     assert validate_message({"content": "hello"}) is None
-    assert validate_message({"content": " "}) == {"message": "Cannot send an empty message",
-                                                  "code": 50006}
+    assert validate_message({"content": " "}) == {
+        "message": "Cannot send an empty message",
+        "code": 50006,
+    }
     body = validate_message({"embeds": [{"title": "t" * 257, "fields": [{"name": "n"}]}]})
     assert body is not None and body["code"] == 50035 and body["message"] == "Invalid Form Body"
     embed0 = body["errors"]["embeds"]["0"]
@@ -662,8 +737,10 @@ def test_validate_message_contract() -> None:
     assert embed0["fields"]["0"]["value"]["_errors"][0]["code"] == "BASE_TYPE_REQUIRED"
     big = [{"description": "d" * 4000}, {"description": "d" * 2001}]
     total = validate_message({"embeds": big})
-    assert total is not None and total["errors"]["embeds"]["_errors"][0]["code"] == \
-        "MAX_EMBED_SIZE_EXCEEDED"
+    assert (
+        total is not None
+        and total["errors"]["embeds"]["_errors"][0]["code"] == "MAX_EMBED_SIZE_EXCEEDED"
+    )
     assert validate_message({"embeds": [{"description": "d"}] * 11}) is not None
     emoji = "\U0001f4c4" * 1001  # 1001 code points, 2002 UTF-16 units
     assert validate_message({"content": emoji}) is not None

@@ -21,7 +21,6 @@ def test_every_text_of_a_paper_has_its_fts_column():
     assert tuple(COLUMN_OF) == TEXTS and tuple(COLUMN_OF.values()) == FTS_COLUMNS
 
 
-
 def test_to_fts_quotes_a_term_with_its_original_text():
     assert to_fts(root("Running")) == '"Running"'
 

@@ -28,31 +28,53 @@ def _old_database(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "INSERT INTO channels (key, platform, workspace, channel, digest_enabled, digest_time, "
         "timezone, size, min_upvotes, weekends, paused, failures, created_at, "
         "digest_enabled_at) VALUES (?, 'slack', 'T1', 'C1', 1, '07:30', 'Asia/Tokyo', 5, 3, "
-        "'notice', 0, 0, '2026-11-01T00:00:00+00:00', '2026-11-02T00:00:00+00:00')", [CH.key])
+        "'notice', 0, 0, '2026-11-01T00:00:00+00:00', '2026-11-02T00:00:00+00:00')",
+        [CH.key],
+    )
     db.execute(
         "INSERT INTO channels (key, platform, workspace, channel, paused, paused_reason, "
         "failures, created_at) VALUES (?, 'discord', 'G1', '42', 1, 'Forbidden', 5, "
-        "'2026-11-01T00:00:00+00:00')", [OFF.key])
-    db.execute("INSERT INTO subscriptions (channel_key, query, created_by, created_at) "
-               "VALUES (?, 'mamba', 'U1', '2026-11-03T00:00:00+00:00')", [CH.key])
-    for ref, state, message in (("2026-11-24", "sent", "ts1"), ("2026-11-25", "claimed", None),
-                                ("2026-11-23", "failed", None)):
-        db.execute("INSERT INTO deliveries (channel_key, kind, ref, state, message_id, "
-                   "attempts, claimed_at) VALUES (?, 'digest', ?, ?, ?, 1, "
-                   "'2026-11-25T14:00:00+00:00')", [CH.key, ref, state, message])
+        "'2026-11-01T00:00:00+00:00')",
+        [OFF.key],
+    )
+    db.execute(
+        "INSERT INTO subscriptions (channel_key, query, created_by, created_at) "
+        "VALUES (?, 'mamba', 'U1', '2026-11-03T00:00:00+00:00')",
+        [CH.key],
+    )
+    for ref, state, message in (
+        ("2026-11-24", "sent", "ts1"),
+        ("2026-11-25", "claimed", None),
+        ("2026-11-23", "failed", None),
+    ):
+        db.execute(
+            "INSERT INTO deliveries (channel_key, kind, ref, state, message_id, "
+            "attempts, claimed_at) VALUES (?, 'digest', ?, ?, ?, 1, "
+            "'2026-11-25T14:00:00+00:00')",
+            [CH.key, ref, state, message],
+        )
     db.conn.commit()
     store.close()
 
 
 def test_an_old_database_is_upgraded_with_nothing_lost(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = tmp_path / "old.db"
     _old_database(path, monkeypatch)
     store = Store(path)
     assert store.schedule(CH, "digest") == Schedule(
-        CH, "digest", enabled=True, time="07:30", timezone="Asia/Tokyo", size=5, min_upvotes=3,
-        weekends=WeekendPolicy.NOTICE, enabled_at=at("2026-11-02 00:00"))
+        CH,
+        "digest",
+        enabled=True,
+        time="07:30",
+        timezone="Asia/Tokyo",
+        size=5,
+        min_upvotes=3,
+        weekends=WeekendPolicy.NOTICE,
+        enabled_at=at("2026-11-02 00:00"),
+    )
     assert store.schedule(OFF, "digest") == Schedule(OFF, "digest")
     paused = store.channel(OFF)
     assert paused is not None and paused.paused and paused.paused_reason == "Forbidden"
@@ -64,8 +86,9 @@ def test_an_old_database_is_upgraded_with_nothing_lost(
     entries = {e.key.ref: e for e in store.open_deliveries(NOW)}
     assert set(entries) == {"2026-11-25", "2026-11-23"}
     assert entries["2026-11-25"].uncertain and not entries["2026-11-23"].uncertain
-    taken = store.take_delivery(PostKey(CH, "digest", "2026-11-25"), "new", NOW,
-                                timedelta(seconds=30))
+    taken = store.take_delivery(
+        PostKey(CH, "digest", "2026-11-25"), "new", NOW, timedelta(seconds=30)
+    )
     assert taken is not None and taken.attempts == 1
     store.close()
 
@@ -86,8 +109,9 @@ def test_processes_starting_together_migrate_a_new_file_once(tmp_path: Path) -> 
     for trial in range(5):
         path = tmp_path / f"race{trial}.db"
         code = f"from storage.store import Store; Store({str(path)!r}).close()"
-        procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
-                 for _ in range(4)]
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)
+        ]
         errors = [p.communicate(timeout=60)[1].decode() for p in procs]
         assert [p.returncode for p in procs] == [0] * 4, errors
         store = Store(path)
@@ -104,7 +128,8 @@ def test_a_migration_script_splits_into_whole_statements() -> None:
 
 
 def test_an_sqlite_too_old_for_the_migrations_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import sqlite3
 
@@ -115,7 +140,8 @@ def test_an_sqlite_too_old_for_the_migrations_is_a_clear_error(
 
 
 async def test_a_digest_left_in_flight_by_the_old_version_is_finished_after_the_upgrade(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from bot.service import Paperboy
     from tests.helpers import Clock, ScriptedPublisher, StaticFeed, make_paper
@@ -137,7 +163,8 @@ async def test_a_digest_left_in_flight_by_the_old_version_is_finished_after_the_
 
 
 def test_subscriptions_from_before_their_version_are_listed_as_version_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path = tmp_path / "old.db"
     _old_database(path, monkeypatch)

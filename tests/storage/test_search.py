@@ -361,8 +361,9 @@ def test_search_never_raises_sqlite_errors_on_arbitrary_text(text):
 # --- a day filter (alert dry runs) -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["diffusion", "diffusion -video", "diffusion OR has:code",
-                                  "upvotes:>=0", "-video"])
+@pytest.mark.parametrize(
+    "text", ["diffusion", "diffusion -video", "diffusion OR has:code", "upvotes:>=0", "-video"]
+)
 def test_days_keeps_only_papers_first_listed_on_those_days(text):
     store = store_with(
         make_paper("old", title="Diffusion video", day=date(2024, 1, 1)),

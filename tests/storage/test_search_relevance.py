@@ -46,8 +46,11 @@ def test_the_name_before_a_title_s_colon_finds_that_paper_first(real):
             names.setdefault(tuple(tokenize(head)), []).append(p)
     unique = [ps[0] for ps in names.values() if len(ps) == 1]
     assert len(unique) > 100
-    missed = [p.title for p in unique
-              if search(store.db, parse(p.title.partition(":")[0]), limit=1)[0].paper.id != p.id]
+    missed = [
+        p.title
+        for p in unique
+        if search(store.db, parse(p.title.partition(":")[0]), limit=1)[0].paper.id != p.id
+    ]
     assert missed == []
 
 

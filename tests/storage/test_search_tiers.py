@@ -24,9 +24,13 @@ from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
 # (BIG_MIN, PROBE_FACTOR, SMALL_TIER, MARK_TITLES): every match small, titles marked by FTS5;
 # small, titles gathered; every match "common", tiers joined and sorted; common, probes that
 # give up at once (tiers gathered); common, probes that may succeed.
-MODES = {"small": (10**9, 25, 200, 500), "small, gathered": (10**9, 25, 200, 0),
-         "common, joined": (1, 25, 10**9, 500), "common, gathered": (1, 0, 0, 500),
-         "common, probed": (1, 3, 0, 500)}
+MODES = {
+    "small": (10**9, 25, 200, 500),
+    "small, gathered": (10**9, 25, 200, 0),
+    "common, joined": (1, 25, 10**9, 500),
+    "common, gathered": (1, 0, 0, 500),
+    "common, probed": (1, 3, 0, 500),
+}
 
 
 @contextmanager
@@ -52,7 +56,9 @@ def tiers_of(store: Store, text: str, common: bool) -> dict[str, int]:
     for i, title in reversed(list(enumerate(titles))):
         rows = store.db.execute(
             "SELECT p.id FROM titles_fts JOIN papers p ON p.pk = titles_fts.rowid "
-            "WHERE titles_fts MATCH ?", [title]).fetchall()
+            "WHERE titles_fts MATCH ?",
+            [title],
+        ).fetchall()
         for (pid,) in rows:
             if pid in tier:
                 tier[pid] = i
@@ -106,8 +112,9 @@ def test_title_phrase_then_all_words_then_some_then_none_whatever_the_upvotes(na
 
 
 def test_common_words_read_down_the_upvotes_index_when_their_tier_is_dense():
-    store = store_with(*(make_paper(f"m{i}", title=f"Model {i}", upvotes=i) for i in range(30)),
-                       with_filler=False)
+    store = store_with(
+        *(make_paper(f"m{i}", title=f"Model {i}", upvotes=i) for i in range(30)), with_filler=False
+    )
     with mode("common, probed"):
         got = [h.paper.id for h in search(store.db, parse("model"), limit=5)]
         scores = {h.score for h in search(store.db, parse("model"), limit=5)}

@@ -65,9 +65,17 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
 
 def test_paper_round_trips_every_field(store: Store) -> None:
     original = make_paper(
-        "2602.23229", "2026-03-06", upvotes=10, comments=3, ai_summary="Short.",
-        ai_keywords=("in-context learning", "CIRCLE"), github_repo="https://github.com/x/y",
-        github_stars=9, project_page="https://p.io", organization="MHUG", thumbnail="https://t",
+        "2602.23229",
+        "2026-03-06",
+        upvotes=10,
+        comments=3,
+        ai_summary="Short.",
+        ai_keywords=("in-context learning", "CIRCLE"),
+        github_repo="https://github.com/x/y",
+        github_stars=9,
+        project_page="https://p.io",
+        organization="MHUG",
+        thumbnail="https://t",
         published_at=at("2026-02-26 17:08"),
     )
     store.upsert_papers([original], NOW)
@@ -75,12 +83,15 @@ def test_paper_round_trips_every_field(store: Store) -> None:
 
 
 def test_papers_on_orders_by_upvotes_then_comments(store: Store) -> None:
-    store.upsert_papers([
-        make_paper("2411.00001", "2026-11-25", upvotes=5, comments=1),
-        make_paper("2411.00002", "2026-11-25", upvotes=5, comments=4),
-        make_paper("2411.00003", "2026-11-25", upvotes=9),
-        make_paper("2411.00004", "2026-11-24", upvotes=99),
-    ], NOW)
+    store.upsert_papers(
+        [
+            make_paper("2411.00001", "2026-11-25", upvotes=5, comments=1),
+            make_paper("2411.00002", "2026-11-25", upvotes=5, comments=4),
+            make_paper("2411.00003", "2026-11-25", upvotes=9),
+            make_paper("2411.00004", "2026-11-24", upvotes=99),
+        ],
+        NOW,
+    )
     papers = store.papers_on([at("2026-11-25 00:00").date()], min_upvotes=5)
     assert [p.id for p in papers] == ["2411.00003", "2411.00002", "2411.00001"]
 
@@ -116,8 +127,17 @@ def test_channel_settings_round_trip(store: Store) -> None:
 
 
 def test_schedules_round_trip_per_channel_and_kind(store: Store) -> None:
-    daily = Schedule(CH, "digest", enabled=True, time="07:30", timezone="Asia/Tokyo", size=5,
-                     min_upvotes=3, weekends=WeekendPolicy.NOTICE, enabled_at=NOW)
+    daily = Schedule(
+        CH,
+        "digest",
+        enabled=True,
+        time="07:30",
+        timezone="Asia/Tokyo",
+        size=5,
+        min_upvotes=3,
+        weekends=WeekendPolicy.NOTICE,
+        enabled_at=NOW,
+    )
     weekly = Schedule(CH, "weekly", weekday=4)
     store.save_schedule(daily, NOW)
     store.save_schedule(weekly, NOW)
@@ -214,7 +234,6 @@ def test_an_unsubscribe_is_seen_by_another_connection_by_version(
     other.close()
 
 
-
 def test_polls_are_recorded(store: Store) -> None:
     assert store.last_poll() is None
     store.record_poll(NOW.date(), 12, NOW)
@@ -233,15 +252,18 @@ def test_a_database_made_by_the_first_schema_is_upgraded(tmp_path: Path) -> None
     schema.MIGRATIONS = original[:1]
     try:
         schema.migrate(old)
-        old.execute("INSERT INTO papers (id, title, day, first_seen, updated_at) "
-                    "VALUES ('2411.00001', 'Old', '2026-11-20', 'x', 'x')")
+        old.execute(
+            "INSERT INTO papers (id, title, day, first_seen, updated_at) "
+            "VALUES ('2411.00001', 'Old', '2026-11-20', 'x', 'x')"
+        )
         old.conn.commit()
     finally:
         schema.MIGRATIONS = original
         old.close()
     upgraded = Store(path)
-    result = upgraded.upsert_papers([make_paper("2411.00002", "2026-11-25")], NOW,
-                                    alert_from=NOW.date())
+    result = upgraded.upsert_papers(
+        [make_paper("2411.00002", "2026-11-25")], NOW, alert_from=NOW.date()
+    )
     assert [p.id for p in result.new] == ["2411.00002"]
     assert upgraded.record_failure(CH, NOW)[0] == 1
     assert upgraded.count_papers() == 2
@@ -249,12 +271,14 @@ def test_a_database_made_by_the_first_schema_is_upgraded(tmp_path: Path) -> None
 
 
 def test_clearing_pending_alerts_keeps_papers_that_moved_again(store: Store) -> None:
-    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=15)], NOW,
-                        alert_from=NOW.date())
+    store.upsert_papers(
+        [make_paper("2411.00001", "2026-11-25", upvotes=15)], NOW, alert_from=NOW.date()
+    )
     [(snapshot, before)] = store.papers_pending_alerts()
     assert before is None
-    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=25)], NOW,
-                        alert_from=NOW.date())
+    store.upsert_papers(
+        [make_paper("2411.00001", "2026-11-25", upvotes=25)], NOW, alert_from=NOW.date()
+    )
     store.clear_pending_alerts([snapshot])
     [(paper, before)] = store.papers_pending_alerts()
     assert (paper.upvotes, before) == (25, None)
@@ -264,8 +288,9 @@ def test_clearing_pending_alerts_keeps_papers_that_moved_again(store: Store) -> 
 
 def test_backfilled_papers_count_as_already_alerted(store: Store) -> None:
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)], NOW)
-    store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=9)], NOW,
-                        alert_from=NOW.date())
+    store.upsert_papers(
+        [make_paper("2411.00001", "2026-11-25", upvotes=9)], NOW, alert_from=NOW.date()
+    )
     [(paper, before)] = store.papers_pending_alerts()
     assert (paper.upvotes, before) == (9, 3)
 
@@ -298,8 +323,10 @@ def test_each_thread_gets_its_own_connection_with_the_same_settings(store: Store
     conn, settings = _in_a_thread(work)
     assert conn is not mine.conn and store.db is mine
     assert settings == (BUSY_TIMEOUT_MS, 1, "wal", 0.0, 1)
-    assert settings[:2] == (mine.execute("PRAGMA busy_timeout").fetchone()[0],
-                            mine.execute("PRAGMA synchronous").fetchone()[0])
+    assert settings[:2] == (
+        mine.execute("PRAGMA busy_timeout").fetchone()[0],
+        mine.execute("PRAGMA synchronous").fetchone()[0],
+    )
     # Written on the thread's connection, read on this one; the FTS index followed.
     from bot.query.parse import parse
 
@@ -386,8 +413,12 @@ def test_optimize_search_merges_the_indexes_in_steps_and_changes_no_result(tmp_p
 
     store = Store(tmp_path / "p.db")
     for batch in range(30):  # a backfill: one segment per batch stored
-        store.upsert_papers([make_paper(f"{batch}.{i}", "2026-11-25", title=f"Agents {batch} {i}")
-                             for i in range(5)])
+        store.upsert_papers(
+            [
+                make_paper(f"{batch}.{i}", "2026-11-25", title=f"Agents {batch} {i}")
+                for i in range(5)
+            ]
+        )
     before = [h.paper.id for h in store.search(parse("agents"), limit=200)]
     assert store.optimize_search(pages=1) > 2  # work on each index, then nothing left
     assert store.optimize_search() == 2  # one per index: nothing left to merge
@@ -399,7 +430,8 @@ def test_every_thread_s_connection_enforces_foreign_keys(tmp_path):
     store = Store(tmp_path / "p.db")
     flags: list[int] = []
     worker = threading.Thread(
-        target=lambda: flags.append(store.db.execute("PRAGMA foreign_keys").fetchone()[0]))
+        target=lambda: flags.append(store.db.execute("PRAGMA foreign_keys").fetchone()[0])
+    )
     worker.start()
     worker.join()
     assert flags == [1] and store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -44,8 +44,12 @@ async def unstarted_adapter(
     discord_fake: DiscordFake, discord_core: Paperboy
 ) -> AsyncIterator[DiscordAdapter]:
     """An adapter pointed at the fake and wired to the core, never started (posting only)."""
-    config = DiscordConfig(token=discord_fixture.TOKEN, api_url=discord_fake.api_base,
-                           gateway_url=discord_fake.gateway_url, guild_ready_timeout=0.1)
+    config = DiscordConfig(
+        token=discord_fixture.TOKEN,
+        api_url=discord_fake.api_base,
+        gateway_url=discord_fake.gateway_url,
+        guild_ready_timeout=0.1,
+    )
     handlers = Handlers(discord_core)
     adapter = DiscordAdapter(config, handlers.run, handlers.suggest)
     discord_core.publishers[adapter.publisher.platform] = adapter.publisher

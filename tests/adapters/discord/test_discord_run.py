@@ -26,27 +26,51 @@ async def test_run_connects_to_discord_answers_and_alerts(
     today = datetime.now(UTC).date()
     for day in (today - timedelta(days=1), today):
         hf_server.add_day(day, make_day(day, 3))
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PAPERBOY_", "SLACK_", "DISCORD_"))}
-    env.update(PAPERBOY_DB=str(tmp_path / "run.db"), PAPERBOY_HF_URL=hf_server.url,
-               DISCORD_TOKEN=TOKEN, DISCORD_API_URL=discord_fake.api_base,
-               DISCORD_GATEWAY_URL=discord_fake.gateway_url, PAPERBOY_LOG_LEVEL="INFO")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_", "DISCORD_"))
+    }
+    env.update(
+        PAPERBOY_DB=str(tmp_path / "run.db"),
+        PAPERBOY_HF_URL=hf_server.url,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_URL=discord_fake.api_base,
+        DISCORD_GATEWAY_URL=discord_fake.gateway_url,
+        PAPERBOY_LOG_LEVEL="INFO",
+    )
     setup = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "command", "subscribe variant",
-        "--channel", f"discord:{GUILD}:{PAPERS}", env=env, cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-m",
+        "bot",
+        "command",
+        "subscribe variant",
+        "--channel",
+        f"discord:{GUILD}:{PAPERS}",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     assert await setup.wait() == 0
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await discord_fake.wait_ready(1)
         await eventually(lambda: discord_fake.commands, timeout=20)
-        alerts = await eventually(lambda: len(discord_fake.messages_in(PAPERS)) >= 6
-                                  and discord_fake.messages_in(PAPERS), timeout=20)
-        record = await discord_fake.send_interaction(GUILD, PAPERS, MANAGER, "papers",
-                                                     ["status"], {})
+        alerts = await eventually(
+            lambda: len(discord_fake.messages_in(PAPERS)) >= 6 and discord_fake.messages_in(PAPERS),
+            timeout=20,
+        )
+        record = await discord_fake.send_interaction(
+            GUILD, PAPERS, MANAGER, "papers", ["status"], {}
+        )
         [followup] = await record.wait_followups(1)
     finally:
         proc.send_signal(signal.SIGTERM)

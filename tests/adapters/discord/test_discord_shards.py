@@ -18,18 +18,28 @@ GUILD_A, GUILD_B = 1 << 22, 2 << 22
 
 
 async def test_two_shards_each_answer_their_guilds(tmp_path: Path, clock: Clock) -> None:
-    async with DiscordFake(token=discord_fixture.TOKEN, application_id=discord_fixture.APP_ID,
-                           shard_count=2) as fake:
+    async with DiscordFake(
+        token=discord_fixture.TOKEN, application_id=discord_fixture.APP_ID, shard_count=2
+    ) as fake:
         for guild, channel in ((GUILD_A, 11), (GUILD_B, 12)):
-            fake.add_guild(guild, f"guild {guild}", channels={channel: {"name": "papers",
-                                                                        "type": TEXT}},
-                           members={7: BASIC_MEMBER})
+            fake.add_guild(
+                guild,
+                f"guild {guild}",
+                channels={channel: {"name": "papers", "type": TEXT}},
+                members={7: BASIC_MEMBER},
+            )
         core = Paperboy(Store(tmp_path / "p.db"), StaticFeed(), {}, clock=clock)
         handlers = Handlers(core)
         adapter = DiscordAdapter(
-            DiscordConfig(token=discord_fixture.TOKEN, api_url=fake.api_base,
-                          gateway_url=fake.gateway_url, guild_ready_timeout=0.1),
-            handlers.run, handlers.suggest)
+            DiscordConfig(
+                token=discord_fixture.TOKEN,
+                api_url=fake.api_base,
+                gateway_url=fake.gateway_url,
+                guild_ready_timeout=0.1,
+            ),
+            handlers.run,
+            handlers.suggest,
+        )
         await adapter.start()
         try:
             await adapter.wait_until_ready(timeout=30)

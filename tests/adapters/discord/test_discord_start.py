@@ -51,10 +51,19 @@ async def make_adapter(
     def make(**config: Any) -> DiscordAdapter:
         handlers = Handlers(discord_core)
         adapter = DiscordAdapter(
-            DiscordConfig(**{"token": discord_fixture.TOKEN, "api_url": discord_fake.api_base,
-                             "gateway_url": discord_fake.gateway_url,
-                             "guild_ready_timeout": 0.1, **config}),
-            handlers.run, handlers.suggest, sleep=sleeps)
+            DiscordConfig(
+                **{
+                    "token": discord_fixture.TOKEN,
+                    "api_url": discord_fake.api_base,
+                    "gateway_url": discord_fake.gateway_url,
+                    "guild_ready_timeout": 0.1,
+                    **config,
+                }
+            ),
+            handlers.run,
+            handlers.suggest,
+            sleep=sleeps,
+        )
         discord_core.publishers[adapter.publisher.platform] = adapter.publisher
         made.append(adapter)
         return adapter
@@ -65,8 +74,11 @@ async def make_adapter(
 
 
 def _errors(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if r.levelno >= logging.ERROR and r.name.startswith("adapters.")]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and r.name.startswith("adapters.")
+    ]
 
 
 def _command_syncs(fake: DiscordFake) -> list[RequestRecord]:
@@ -96,8 +108,12 @@ def _fail_next_command_sync_with_503(fake: DiscordFake, monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("failure", ["cloudflare-429", "503"])
 async def test_failed_command_sync_still_connects_and_answers(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, sleeps: Sleeps,
-    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch, failure: str,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    sleeps: Sleeps,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: str,
 ) -> None:
     if failure == "503":
         _fail_next_command_sync_with_503(discord_fake, monkeypatch)
@@ -108,7 +124,9 @@ async def test_failed_command_sync_still_connects_and_answers(
     await adapter.wait_until_ready(timeout=10)
     await _answers_status(discord_fake)
     assert [r.status for r in _command_syncs(discord_fake)] == [
-        429 if failure == "cloudflare-429" else 503, 200]
+        429 if failure == "cloudflare-429" else 503,
+        200,
+    ]
     assert adapter.commands_synced
     [error] = _errors(caplog)
     assert "could not sync the /papers commands" in error and "connecting anyway" in error
@@ -116,7 +134,9 @@ async def test_failed_command_sync_still_connects_and_answers(
 
 
 async def test_a_long_rate_limit_on_the_command_sync_does_not_keep_the_bot_offline(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, monkeypatch: pytest.MonkeyPatch,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(DiscordAdapter, "sync_wait", 0.2)
     discord_fake.script_rate_limit("/commands", method="PUT", retry_after=600)
@@ -134,7 +154,9 @@ def _closed_port() -> int:
 
 
 async def test_login_that_fails_once_with_a_connection_error_is_retried(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, sleeps: Sleeps,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    sleeps: Sleeps,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     adapter = make_adapter()
@@ -150,7 +172,9 @@ async def test_login_that_fails_once_with_a_connection_error_is_retried(
 
 
 async def test_retries_back_off_exponentially_up_to_five_minutes(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, sleeps: Sleeps,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    sleeps: Sleeps,
 ) -> None:
     adapter = make_adapter()
     endpoints.set_api_url(f"http://127.0.0.1:{_closed_port()}/api/v10")
@@ -166,7 +190,9 @@ async def test_retries_back_off_exponentially_up_to_five_minutes(
 
 
 async def test_a_failed_gateway_lookup_reconnects_with_a_fresh_client(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, sleeps: Sleeps,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    sleeps: Sleeps,
 ) -> None:
     discord_fake.script_rate_limit("/gateway/bot", cloudflare=True)
     adapter = make_adapter()
@@ -178,7 +204,9 @@ async def test_a_failed_gateway_lookup_reconnects_with_a_fresh_client(
 
 
 async def test_refused_token_is_final_and_one_error_line(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, sleeps: Sleeps,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    sleeps: Sleeps,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     adapter = make_adapter(token="not-the-token")
@@ -191,7 +219,8 @@ async def test_refused_token_is_final_and_one_error_line(
 
 
 async def test_stop_ends_the_retries(
-    make_adapter: MakeAdapter, sleeps: Sleeps,
+    make_adapter: MakeAdapter,
+    sleeps: Sleeps,
 ) -> None:
     adapter = make_adapter()
     endpoints.set_api_url(f"http://127.0.0.1:{_closed_port()}/api/v10")
@@ -203,7 +232,9 @@ async def test_stop_ends_the_retries(
 
 
 async def test_stop_during_the_first_command_sync_leaves_no_task_behind(
-    make_adapter: MakeAdapter, discord_fake: DiscordFake, monkeypatch: pytest.MonkeyPatch,
+    make_adapter: MakeAdapter,
+    discord_fake: DiscordFake,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(DiscordAdapter, "sync_wait", 30.0)
     discord_fake.script_rate_limit("/commands", method="PUT", retry_after=600)
@@ -217,7 +248,9 @@ async def test_stop_during_the_first_command_sync_leaves_no_task_behind(
 
 
 async def test_an_unreachable_gateway_falls_back_to_paperboys_backoff(
-    make_adapter: MakeAdapter, sleeps: Sleeps, caplog: pytest.LogCaptureFixture,
+    make_adapter: MakeAdapter,
+    sleeps: Sleeps,
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(DiscordAdapter, "connect_timeout", 0.5)

@@ -53,8 +53,7 @@ async def test_pinned_gateway_replaces_the_url_the_api_names() -> None:
 
     client.http.get_bot_gateway = from_api  # type: ignore[method-assign]
     endpoints.pin_gateway(client, "ws://127.0.0.1:9/gateway")
-    assert await client.http.get_bot_gateway() == (2, "ws://127.0.0.1:9/gateway",
-                                                   {"total": 1000})
+    assert await client.http.get_bot_gateway() == (2, "ws://127.0.0.1:9/gateway", {"total": 1000})
 
 
 def test_discord_py_is_the_major_version_these_internals_were_checked_on() -> None:

@@ -82,8 +82,9 @@ def assert_valid(messages: list[DiscordMessage]) -> None:
         assert units(m.content) <= limits.CONTENT_MAX
         assert len(m.embeds) <= limits.EMBEDS_PER_MESSAGE
         assert sum(len(e) for e in m.embeds) <= limits.EMBEDS_TOTAL_MAX
-        counted = [s for e in m.embeds for s in (e.title, e.description, e.footer.text,
-                                                  e.author.name)]
+        counted = [
+            s for e in m.embeds for s in (e.title, e.description, e.footer.text, e.author.name)
+        ]
         counted += [s for e in m.embeds for f in e.fields for s in (f.name, f.value)]
         assert sum(units(s or "") for s in counted) <= limits.EMBEDS_TOTAL_MAX
         for e in m.embeds:
@@ -122,15 +123,22 @@ def assert_numbered(messages: list[DiscordMessage]) -> None:
 
 def paper(pid: str = "2411.00001", **extra: Any) -> Paper:
     fields: dict[str, Any] = {
-        "title": "Video diffusion at scale", "summary": "We scale video generation.",
+        "title": "Video diffusion at scale",
+        "summary": "We scale video generation.",
         "authors": ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"),
-        "upvotes": 1234, "comments": 5, "day": FRIDAY, **extra,
+        "upvotes": 1234,
+        "comments": 5,
+        "day": FRIDAY,
+        **extra,
     }
     return Paper(id=pid, **fields)
 
 
-def digest(*papers: Paper, days: tuple[date, ...] = (FRIDAY,), notice: str | None = None,
-           ) -> Digest:
+def digest(
+    *papers: Paper,
+    days: tuple[date, ...] = (FRIDAY,),
+    notice: str | None = None,
+) -> Digest:
     return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice)
 
 
@@ -138,9 +146,13 @@ def digest(*papers: Paper, days: tuple[date, ...] = (FRIDAY,), notice: str | Non
 
 
 def test_digest_has_a_header_and_one_embed_per_paper() -> None:
-    p = paper(organization="Acme AI", github_repo="https://github.com/acme/vidiff",
-              github_stars=4321, project_page="https://acme.ai/vidiff",
-              thumbnail="https://cdn-thumbnails.huggingface.co/papers/x.png")
+    p = paper(
+        organization="Acme AI",
+        github_repo="https://github.com/acme/vidiff",
+        github_stars=4321,
+        project_page="https://acme.ai/vidiff",
+        thumbnail="https://cdn-thumbnails.huggingface.co/papers/x.png",
+    )
     messages = render_digest(digest(p, paper("2411.00002", title="Agents that plan")))
     assert_valid(messages)
     [m] = messages
@@ -153,11 +165,16 @@ def test_digest_has_a_header_and_one_embed_per_paper() -> None:
     assert first["footer"] == {"text": "Daily Papers · Fri 27 Nov 2026"}
     assert first["color"] == 0xFFD21E
     assert [(f["name"], f["value"], f["inline"]) for f in first["fields"]] == [
-        ("▲ Upvotes", "1,234", True), ("💬 Comments", "5", True),
+        ("▲ Upvotes", "1,234", True),
+        ("💬 Comments", "5", True),
         ("Authors", "Ada Lovelace, Alan Turing, Grace Hopper, et al. · Acme AI", True),
-        ("Links", "[arXiv](https://arxiv.org/abs/2411.00001) · [PDF](https://arxiv.org/pdf/"
-                  "2411.00001) · [acme/vidiff](https://github.com/acme/vidiff) ★4,321 · "
-                  "[project page](https://acme.ai/vidiff)", False),
+        (
+            "Links",
+            "[arXiv](https://arxiv.org/abs/2411.00001) · [PDF](https://arxiv.org/pdf/"
+            "2411.00001) · [acme/vidiff](https://github.com/acme/vidiff) ★4,321 · "
+            "[project page](https://acme.ai/vidiff)",
+            False,
+        ),
     ]
     assert m.embeds[1].title == "2. Agents that plan"
     assert "thumbnail" not in m.embeds[1].to_dict()
@@ -174,8 +191,11 @@ def test_digest_prefers_ai_summary_and_clips_a_long_abstract_at_a_word() -> None
 
 
 def test_user_markdown_is_escaped_in_descriptions_and_plain_in_titles() -> None:
-    p = paper(title="*Bold* _claims_", summary="Use `x` and **y** | z_1 ~w~ [a](https://b.c)",
-              authors=("Ma*rk", "@everyone"))
+    p = paper(
+        title="*Bold* _claims_",
+        summary="Use `x` and **y** | z_1 ~w~ [a](https://b.c)",
+        authors=("Ma*rk", "@everyone"),
+    )
     [m] = render_digest(digest(p))
     e = m.embeds[0]
     assert e.title == "1. *Bold* _claims_"
@@ -196,17 +216,27 @@ def test_catch_up_across_new_year_names_both_years() -> None:
 
 
 def test_notice_digest_is_content_only() -> None:
-    messages = render_digest(digest(days=(date(2026, 11, 28),),
-                                    notice="No Daily Papers on weekends & holidays."))
+    messages = render_digest(
+        digest(days=(date(2026, 11, 28),), notice="No Daily Papers on weekends & holidays.")
+    )
     assert_valid(messages)
-    assert messages == [DiscordMessage("**Daily Papers · Sat 28 Nov 2026**\n"
-                                       "No Daily Papers on weekends & holidays.", [])]
+    assert messages == [
+        DiscordMessage(
+            "**Daily Papers · Sat 28 Nov 2026**\nNo Daily Papers on weekends & holidays.", []
+        )
+    ]
 
 
 def test_big_digest_continues_in_more_messages_with_every_paper_once_in_order() -> None:
-    papers = [paper(f"2411.{i:05d}", title="Title " + "x" * 294, summary="abstract " * 556,
-                    authors=tuple(f"Author {n}" for n in range(40)))
-              for i in range(25)]
+    papers = [
+        paper(
+            f"2411.{i:05d}",
+            title="Title " + "x" * 294,
+            summary="abstract " * 556,
+            authors=tuple(f"Author {n}" for n in range(40)),
+        )
+        for i in range(25)
+    ]
     messages = render_digest(digest(*papers))
     assert_valid(messages)
     assert len(messages) > 1
@@ -227,8 +257,11 @@ def test_digest_of_many_small_papers_respects_ten_embeds_a_message() -> None:
 
 
 def test_hostile_links_are_quoted_or_left_out() -> None:
-    p = paper(project_page="javascript:alert(1)", github_repo="https://github.com/a/b](c) d",
-              thumbnail="ftp://x.org/a.png")
+    p = paper(
+        project_page="javascript:alert(1)",
+        github_repo="https://github.com/a/b](c) d",
+        thumbnail="ftp://x.org/a.png",
+    )
     [m] = render_digest(digest(p))
     assert_valid([m])
     links = fields(m.embeds[0])["Links"]
@@ -299,8 +332,19 @@ def test_reply_with_many_hits_continues_after_its_text() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-NASTY = st.sampled_from([*"<>&|*_~`#->[]()\\\n\t @", "**", "😀", "é", "@everyone", "- ",
-                        "[a](https://b.c)", "```", "<@100000000000000001>"])
+NASTY = st.sampled_from(
+    [
+        *"<>&|*_~`#->[]()\\\n\t @",
+        "**",
+        "😀",
+        "é",
+        "@everyone",
+        "- ",
+        "[a](https://b.c)",
+        "```",
+        "<@100000000000000001>",
+    ]
+)
 TEXT = st.lists(st.one_of(st.characters(codec="utf-8"), NASTY), max_size=30).map("".join)
 LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
 FIELD = st.one_of(TEXT, LONG)
@@ -308,27 +352,38 @@ FIELD = st.one_of(TEXT, LONG)
 
 @st.composite
 def papers(draw: st.DrawFn, n: int) -> list[Paper]:
-    return [Paper(
-        id=f"2411.{i:05d}", title=draw(FIELD), summary=draw(FIELD),
-        authors=tuple(draw(st.lists(FIELD, max_size=6))),
-        upvotes=draw(st.integers(0, 10**6)), comments=draw(st.integers(0, 10**4)), day=FRIDAY,
-        ai_summary=draw(st.one_of(st.none(), st.just(""), FIELD)),
-        github_repo=draw(st.one_of(st.none(), st.just("https://github.com/a/b"), FIELD)),
-        github_stars=draw(st.one_of(st.none(), st.integers(0, 10**6))),
-        project_page=draw(st.one_of(st.none(), st.builds("https://x.org/{}".format, FIELD))),
-        organization=draw(st.one_of(st.none(), FIELD)),
-        thumbnail=draw(st.one_of(st.none(), st.builds("https://t.org/{}.png".format, FIELD))),
-    ) for i in range(n)]
+    return [
+        Paper(
+            id=f"2411.{i:05d}",
+            title=draw(FIELD),
+            summary=draw(FIELD),
+            authors=tuple(draw(st.lists(FIELD, max_size=6))),
+            upvotes=draw(st.integers(0, 10**6)),
+            comments=draw(st.integers(0, 10**4)),
+            day=FRIDAY,
+            ai_summary=draw(st.one_of(st.none(), st.just(""), FIELD)),
+            github_repo=draw(st.one_of(st.none(), st.just("https://github.com/a/b"), FIELD)),
+            github_stars=draw(st.one_of(st.none(), st.integers(0, 10**6))),
+            project_page=draw(st.one_of(st.none(), st.builds("https://x.org/{}".format, FIELD))),
+            organization=draw(st.one_of(st.none(), FIELD)),
+            thumbnail=draw(st.one_of(st.none(), st.builds("https://t.org/{}.png".format, FIELD))),
+        )
+        for i in range(n)
+    ]
 
 
-PROPERTY = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @PROPERTY
 @given(st.integers(1, 30).flatmap(papers), st.integers(1, 4))
 def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
-        ps: list[Paper], span: int) -> None:
+    ps: list[Paper], span: int
+) -> None:
     days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
     messages = render_digest(digest(*ps, days=days))
     assert_valid(messages)
@@ -346,11 +401,16 @@ def test_any_notice_digest_renders_valid_content_only_messages(notice: str, span
 
 
 @PROPERTY
-@given(st.integers(0, 12).flatmap(papers), st.lists(st.one_of(st.none(), FIELD), max_size=12),
-       FIELD, st.one_of(st.none(), FIELD), st.booleans())
+@given(
+    st.integers(0, 12).flatmap(papers),
+    st.lists(st.one_of(st.none(), FIELD), max_size=12),
+    FIELD,
+    st.one_of(st.none(), FIELD),
+    st.booleans(),
+)
 def test_any_reply_renders_valid_messages_keeping_all_its_text(
-        ps: list[Paper], snippets: list[str | None], text: str, title: str | None,
-        ok: bool) -> None:
+    ps: list[Paper], snippets: list[str | None], text: str, title: str | None, ok: bool
+) -> None:
     hits = tuple(SearchHit(p, s) for p, s in zip(ps, snippets + [None] * len(ps), strict=False))
     messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok))
     assert_valid(messages)
@@ -373,9 +433,15 @@ def test_any_alert_renders_one_valid_message(ps: list[Paper], matched: list[str]
 
 @pytest.mark.parametrize(("count", "expected"), [(1, 1), (5, 1), (10, 2), (25, 5)])
 def test_digest_sizes_used_in_practice_fit_expected_messages(count: int, expected: int) -> None:
-    ps = [paper(f"2411.{i:05d}", summary="An abstract sentence. " * 100,
-                github_repo="acme/model", project_page="https://acme.ai/model")
-          for i in range(count)]
+    ps = [
+        paper(
+            f"2411.{i:05d}",
+            summary="An abstract sentence. " * 100,
+            github_repo="acme/model",
+            project_page="https://acme.ai/model",
+        )
+        for i in range(count)
+    ]
     messages = render_digest(digest(*ps))
     assert_valid(messages)
     assert len(messages) == expected

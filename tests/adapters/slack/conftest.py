@@ -46,10 +46,15 @@ async def make_adapter(
     started: list[SlackAdapter] = []
 
     async def make(**overrides: Any) -> SlackAdapter:
-        config = SlackConfig(**{
-            "api_url": slack_fake.api_url, "db_path": str(db_path), "http_host": "127.0.0.1",
-            "http_port": 0, **overrides,
-        })
+        config = SlackConfig(
+            **{
+                "api_url": slack_fake.api_url,
+                "db_path": str(db_path),
+                "http_host": "127.0.0.1",
+                "http_port": 0,
+                **overrides,
+            }
+        )
         adapter = SlackAdapter(config, Handlers(slack_core).run)
         slack_core.publishers[adapter.publisher.platform] = adapter.publisher
         await adapter.start()

@@ -120,8 +120,13 @@ def assert_valid(messages: list[SlackMessage]) -> None:
 
 def paper_ids(messages: list[SlackMessage]) -> list[str]:
     """The paper ids in the order their sections appear across the messages."""
-    return [pid for m in messages for b in m.blocks if b["type"] == "section"
-            for pid in PAPER_LINK.findall(b["text"]["text"])]
+    return [
+        pid
+        for m in messages
+        for b in m.blocks
+        if b["type"] == "section"
+        for pid in PAPER_LINK.findall(b["text"]["text"])
+    ]
 
 
 def all_text(message: SlackMessage) -> str:
@@ -134,15 +139,22 @@ def all_text(message: SlackMessage) -> str:
 
 def paper(pid: str = "2411.00001", **extra: Any) -> Paper:
     fields: dict[str, Any] = {
-        "title": "Video diffusion at scale", "summary": "We scale video generation.",
+        "title": "Video diffusion at scale",
+        "summary": "We scale video generation.",
         "authors": ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"),
-        "upvotes": 1234, "comments": 5, "day": FRIDAY, **extra,
+        "upvotes": 1234,
+        "comments": 5,
+        "day": FRIDAY,
+        **extra,
     }
     return Paper(id=pid, **fields)
 
 
-def digest(*papers: Paper, days: tuple[date, ...] = (FRIDAY,), notice: str | None = None,
-           ) -> Digest:
+def digest(
+    *papers: Paper,
+    days: tuple[date, ...] = (FRIDAY,),
+    notice: str | None = None,
+) -> Digest:
     return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice)
 
 
@@ -150,20 +162,28 @@ def digest(*papers: Paper, days: tuple[date, ...] = (FRIDAY,), notice: str | Non
 
 
 def test_digest_shows_header_each_paper_and_footer() -> None:
-    p = paper(organization="Acme AI", github_repo="https://github.com/acme/vidiff",
-              github_stars=4321, project_page="https://acme.ai/vidiff")
+    p = paper(
+        organization="Acme AI",
+        github_repo="https://github.com/acme/vidiff",
+        github_stars=4321,
+        project_page="https://acme.ai/vidiff",
+    )
     messages = render_digest(digest(p, paper("2411.00002", title="Agents that plan")))
     assert_valid(messages)
     [m] = messages
     assert m.blocks[0]["text"]["text"] == "Daily Papers · Fri 27 Nov 2026"
     section = m.blocks[1]["text"]["text"]
-    assert section.startswith("*1. <https://huggingface.co/papers/2411.00001|Video diffusion at "
-                              "scale>*  ▲ 1,234  💬 5")
+    assert section.startswith(
+        "*1. <https://huggingface.co/papers/2411.00001|Video diffusion at scale>*  ▲ 1,234  💬 5"
+    )
     assert "Ada Lovelace, Alan Turing, Grace Hopper, et al. · Acme AI" in section
     assert "We scale video generation." in section
-    for link in ("<https://arxiv.org/abs/2411.00001|arXiv>", "<https://arxiv.org/pdf/2411.00001|PDF>",
-                 "<https://github.com/acme/vidiff|acme/vidiff> ★4,321",
-                 "<https://acme.ai/vidiff|project page>"):
+    for link in (
+        "<https://arxiv.org/abs/2411.00001|arXiv>",
+        "<https://arxiv.org/pdf/2411.00001|PDF>",
+        "<https://github.com/acme/vidiff|acme/vidiff> ★4,321",
+        "<https://acme.ai/vidiff|project page>",
+    ):
         assert link in section
     assert m.blocks[2] == {"type": "divider"}
     assert m.blocks[3]["text"]["text"].startswith("*2. <https://huggingface.co/papers/2411.00002|")
@@ -196,8 +216,9 @@ def test_catch_up_across_new_year_names_both_years() -> None:
 
 
 def test_notice_digest_is_a_short_message() -> None:
-    messages = render_digest(digest(days=(date(2026, 11, 28),),
-                                    notice="No Daily Papers on weekends & holidays."))
+    messages = render_digest(
+        digest(days=(date(2026, 11, 28),), notice="No Daily Papers on weekends & holidays.")
+    )
     assert_valid(messages)
     [m] = messages
     assert [b["type"] for b in m.blocks] == ["header", "section"]
@@ -206,9 +227,15 @@ def test_notice_digest_is_a_short_message() -> None:
 
 
 def test_big_digest_continues_in_more_messages_with_every_paper_once_in_order() -> None:
-    papers = [paper(f"2411.{i:05d}", title=("Title " + "x" * 294), summary="abstract " * 556,
-                    authors=tuple(f"Author {n}" for n in range(40)))
-              for i in range(25)]
+    papers = [
+        paper(
+            f"2411.{i:05d}",
+            title=("Title " + "x" * 294),
+            summary="abstract " * 556,
+            authors=tuple(f"Author {n}" for n in range(40)),
+        )
+        for i in range(25)
+    ]
     messages = render_digest(digest(*papers))
     assert_valid(messages)
     assert len(messages) > 1
@@ -235,11 +262,12 @@ def test_title_with_markup_cannot_break_the_link() -> None:
     [m] = render_digest(digest(p))
     assert_valid([m])
     section = m.blocks[1]["text"]["text"]
-    label = LINK.match(section[section.index("<"):])
+    label = LINK.match(section[section.index("<") :])
     assert label is not None
     assert label.group(1) == "https://huggingface.co/papers/2411.00001"
-    assert label.group(2) == ("&lt;script&gt;alert(1)&lt;/script&gt; a∣b &amp; "
-                              "&lt;https://evil.example∣click&gt; *x*")
+    assert label.group(2) == (
+        "&lt;script&gt;alert(1)&lt;/script&gt; a∣b &amp; &lt;https://evil.example∣click&gt; *x*"
+    )
     assert "<https://evil" not in m.text and "evil.example|click&gt;" in m.text
 
 
@@ -254,10 +282,19 @@ def test_hostile_links_are_quoted_or_left_out() -> None:
 
 def test_worst_case_paper_still_fits_one_section() -> None:
     amp = "&" * 44  # every character escapes to 5; URLs just inside the renderer's link cap
-    p = paper(amp, title="&😀" * 500, summary="&" * 5000, authors=("&" * 1000,) * 5,
-              upvotes=10**15, comments=10**15, github_repo="https://github.com/" + "&" * 46,
-              github_stars=10**15, project_page="https://x.org/" + "&" * 47,
-              organization="&" * 999, thumbnail="https://t.org/" + "x" * 2900)
+    p = paper(
+        amp,
+        title="&😀" * 500,
+        summary="&" * 5000,
+        authors=("&" * 1000,) * 5,
+        upvotes=10**15,
+        comments=10**15,
+        github_repo="https://github.com/" + "&" * 46,
+        github_stars=10**15,
+        project_page="https://x.org/" + "&" * 47,
+        organization="&" * 999,
+        thumbnail="https://t.org/" + "x" * 2900,
+    )
     for snippet in (None, "**&&&&** " * 1000):
         messages = render_reply(Reply(text="x", hits=(SearchHit(p, snippet),)))
         assert_valid(messages)
@@ -265,8 +302,10 @@ def test_worst_case_paper_still_fits_one_section() -> None:
 
 
 def test_thumbnails_are_opt_in_accessories() -> None:
-    p = paper(thumbnail="https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/x.png",
-              title="T" * 400)
+    p = paper(
+        thumbnail="https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/x.png",
+        title="T" * 400,
+    )
     [plain] = render_digest(digest(p))
     [pictured] = render_digest(digest(p), thumbnails=True)
     assert_valid([plain, pictured])
@@ -298,8 +337,10 @@ def test_reply_converts_snippet_marks_to_slack_bold() -> None:
     messages = render_reply(reply)
     assert_valid(messages)
     [m] = messages
-    assert m.blocks[0] == {"type": "header", "text": {"type": "plain_text",
-                                                       "text": "Search results", "emoji": True}}
+    assert m.blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Search results", "emoji": True},
+    }
     assert m.blocks[1]["text"]["text"] == "Top 1 results for `diffusion`"
     section = m.blocks[3]["text"]["text"]
     assert "…we *scale* video &lt;generation&gt; &amp; *diffusion* models…" in section
@@ -311,8 +352,7 @@ def test_error_reply_starts_with_a_warning() -> None:
     messages = render_reply(Reply(text="Unknown command `foo`. Try `/papers help`.", ok=False))
     assert_valid(messages)
     [m] = messages
-    assert m.blocks[0]["text"]["text"] == (":warning: Unknown command `foo`. "
-                                           "Try `/papers help`.")
+    assert m.blocks[0]["text"]["text"] == (":warning: Unknown command `foo`. Try `/papers help`.")
     assert m.text.startswith(":warning:")
 
 
@@ -328,35 +368,47 @@ def test_long_reply_is_split_at_line_boundaries_never_cut() -> None:
 # --- properties ------------------------------------------------------------------------------
 
 NASTY = st.sampled_from([*"<>&|*_~`\n\t ", "&amp;", "<!channel>", "**", "😀", "é", "|>"])
-TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), NASTY), max_size=30
-                ).map("".join)
+TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), NASTY), max_size=30).map(
+    "".join
+)
 LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
 FIELD = st.one_of(TEXT, LONG)
 
 
 @st.composite
 def papers(draw: st.DrawFn, n: int) -> list[Paper]:
-    return [Paper(
-        id=f"2411.{i:05d}", title=draw(FIELD), summary=draw(FIELD),
-        authors=tuple(draw(st.lists(FIELD, max_size=6))),
-        upvotes=draw(st.integers(0, 10**6)), comments=draw(st.integers(0, 10**4)), day=FRIDAY,
-        ai_summary=draw(st.one_of(st.none(), st.just(""), FIELD)),
-        github_repo=draw(st.one_of(st.none(), st.just("https://github.com/a/b"), FIELD)),
-        github_stars=draw(st.one_of(st.none(), st.integers(0, 10**6))),
-        project_page=draw(st.one_of(st.none(), st.builds("https://x.org/{}".format, FIELD))),
-        organization=draw(st.one_of(st.none(), FIELD)),
-        thumbnail=draw(st.one_of(st.none(), st.builds("https://t.org/{}.png".format, FIELD))),
-    ) for i in range(n)]
+    return [
+        Paper(
+            id=f"2411.{i:05d}",
+            title=draw(FIELD),
+            summary=draw(FIELD),
+            authors=tuple(draw(st.lists(FIELD, max_size=6))),
+            upvotes=draw(st.integers(0, 10**6)),
+            comments=draw(st.integers(0, 10**4)),
+            day=FRIDAY,
+            ai_summary=draw(st.one_of(st.none(), st.just(""), FIELD)),
+            github_repo=draw(st.one_of(st.none(), st.just("https://github.com/a/b"), FIELD)),
+            github_stars=draw(st.one_of(st.none(), st.integers(0, 10**6))),
+            project_page=draw(st.one_of(st.none(), st.builds("https://x.org/{}".format, FIELD))),
+            organization=draw(st.one_of(st.none(), FIELD)),
+            thumbnail=draw(st.one_of(st.none(), st.builds("https://t.org/{}.png".format, FIELD))),
+        )
+        for i in range(n)
+    ]
 
 
-PROPERTY = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @PROPERTY
 @given(st.integers(1, 25).flatmap(papers), st.integers(1, 4), st.booleans())
 def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
-        ps: list[Paper], span: int, thumbnails: bool) -> None:
+    ps: list[Paper], span: int, thumbnails: bool
+) -> None:
     days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
     messages = render_digest(digest(*ps, days=days), thumbnails=thumbnails)
     assert_valid(messages)
@@ -364,17 +416,26 @@ def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
 
 
 @PROPERTY
-@given(st.integers(0, 10).flatmap(papers), st.lists(st.one_of(st.none(), FIELD), max_size=10),
-       FIELD, st.one_of(st.none(), FIELD), st.booleans())
+@given(
+    st.integers(0, 10).flatmap(papers),
+    st.lists(st.one_of(st.none(), FIELD), max_size=10),
+    FIELD,
+    st.one_of(st.none(), FIELD),
+    st.booleans(),
+)
 def test_any_reply_renders_valid_messages_keeping_all_its_text(
-        ps: list[Paper], snippets: list[str | None], text: str, title: str | None,
-        ok: bool) -> None:
+    ps: list[Paper], snippets: list[str | None], text: str, title: str | None, ok: bool
+) -> None:
     hits = tuple(SearchHit(p, s) for p, s in zip(ps, snippets + [None] * len(ps), strict=False))
     messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok))
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
-    kept = "".join(b["text"]["text"] for m in messages for b in m.blocks
-                   if b["type"] == "section" and not PAPER_LINK.search(b["text"]["text"]))
+    kept = "".join(
+        b["text"]["text"]
+        for m in messages
+        for b in m.blocks
+        if b["type"] == "section" and not PAPER_LINK.search(b["text"]["text"])
+    )
     assert "".join(escape(text).split()) in "".join(kept.split())
     if not ok:
         assert messages[0].blocks[0]["text"]["text"].startswith(":warning:")

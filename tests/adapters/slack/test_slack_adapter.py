@@ -31,8 +31,9 @@ C1 = ChannelRef("slack", "T1", "C1")
 
 def _unpaced() -> SlackPacer:
     """A pacer that never waits (the fake's own limits push back instead)."""
-    return SlackPacer(channel_rate=1000, channel_burst=1000, workspace_rate=1000,
-                      workspace_burst=1000)
+    return SlackPacer(
+        channel_rate=1000, channel_burst=1000, workspace_rate=1000, workspace_burst=1000
+    )
 
 
 async def _socket_adapter(make_adapter: MakeAdapter, slack_fake: SlackFake, **extra: object):
@@ -54,16 +55,16 @@ async def test_socket_mode_slash_command_is_acked_then_answered(
     assert "Video diffusion at scale" in str(response.blocks)
 
 
-async def test_today_is_shared_in_channel(make_adapter: MakeAdapter,
-                                          slack_fake: SlackFake) -> None:
+async def test_today_is_shared_in_channel(make_adapter: MakeAdapter, slack_fake: SlackFake) -> None:
     await _socket_adapter(make_adapter, slack_fake)
     await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "today")
     [response] = await eventually(lambda: slack_fake.responses)
     assert response.response_type == "in_channel"
 
 
-async def test_bad_input_gets_a_helpful_ephemeral_answer(make_adapter: MakeAdapter,
-                                                         slack_fake: SlackFake) -> None:
+async def test_bad_input_gets_a_helpful_ephemeral_answer(
+    make_adapter: MakeAdapter, slack_fake: SlackFake
+) -> None:
     await _socket_adapter(make_adapter, slack_fake)
     for text in ('search "unbalanced', "frobnicate", "x" * 3000):
         await slack_fake.send_slash_command("T1", "C1", "UMEMBER", text)
@@ -74,19 +75,24 @@ async def test_bad_input_gets_a_helpful_ephemeral_answer(make_adapter: MakeAdapt
 
 
 async def _post_signed(adapter_port: int, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    async with aiohttp.ClientSession() as session, session.post(
-        f"http://127.0.0.1:{adapter_port}/slack/events", data=body, headers=headers
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{adapter_port}/slack/events", data=body, headers=headers
+        ) as response,
+    ):
         return response.status, await response.text()
 
 
-async def test_http_mode_accepts_a_signed_command(make_adapter: MakeAdapter,
-                                                  slack_fake: SlackFake) -> None:
+async def test_http_mode_accepts_a_signed_command(
+    make_adapter: MakeAdapter, slack_fake: SlackFake
+) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
     assert adapter.mode is SlackMode.HTTP and adapter.port
     body = form_body(slack_fake.slash_payload("T1", "C1", "UMEMBER", "paper 2411.00002"))
-    status, _ = await _post_signed(adapter.port, body,
-                                   signed_headers(SIGNING_SECRET, body, int(time.time())))
+    status, _ = await _post_signed(
+        adapter.port, body, signed_headers(SIGNING_SECRET, body, int(time.time()))
+    )
     assert status == 200
     [response] = await eventually(lambda: slack_fake.responses)
     assert "Agents that plan" in str(response.blocks)
@@ -99,8 +105,9 @@ async def test_http_mode_refuses_bad_or_stale_signatures(
     adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
     assert adapter.port
     body = form_body(slack_fake.slash_payload("T1", "C1", "UADMIN", "subscribe mamba"))
-    status, _ = await _post_signed(adapter.port, body,
-                                   signed_headers(secret, body, int(time.time()) - age))
+    status, _ = await _post_signed(
+        adapter.port, body, signed_headers(secret, body, int(time.time()) - age)
+    )
     assert status == 401
     assert slack_fake.responses == []
     assert slack_store.subscriptions() == []
@@ -111,11 +118,18 @@ async def test_digest_of_25_long_papers_continues_in_a_thread(
 ) -> None:
     await make_adapter(bot_token=BOT_TOKEN)
     slack_fake.post_rate = 50
-    slack_store.upsert_papers([
-        make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 8,
-                   summary="An abstract that goes on and on. " * 160)
-        for i in range(25)
-    ])
+    slack_store.upsert_papers(
+        [
+            make_paper(
+                f"2411.1{i:04d}",
+                "2026-11-26",
+                upvotes=100 - i,
+                title=f"Long paper {i} " * 8,
+                summary="An abstract that goes on and on. " * 160,
+            )
+            for i in range(25)
+        ]
+    )
     slack_core.save_schedule(Schedule(C1, "digest", enabled=True, size=25))
     from datetime import date
 
@@ -145,17 +159,27 @@ class _ChannelGoneAfterFirstPost(list[Message]):
 
 
 def _long_digest_day(slack_store: Store, slack_core: Paperboy) -> date:
-    slack_store.upsert_papers([
-        make_paper(f"2411.1{i:04d}", "2026-11-26", upvotes=100 - i, title=f"Long paper {i} " * 8,
-                   summary="An abstract that goes on and on. " * 160)
-        for i in range(25)
-    ])
+    slack_store.upsert_papers(
+        [
+            make_paper(
+                f"2411.1{i:04d}",
+                "2026-11-26",
+                upvotes=100 - i,
+                title=f"Long paper {i} " * 8,
+                summary="An abstract that goes on and on. " * 160,
+            )
+            for i in range(25)
+        ]
+    )
     slack_core.save_schedule(Schedule(C1, "digest", enabled=True, size=25))
     return date(2026, 11, 26)
 
 
 async def test_a_digest_cut_short_after_its_first_message_is_completed_in_its_thread(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy,
+    make_adapter: MakeAdapter,
+    slack_fake: SlackFake,
+    slack_store: Store,
+    slack_core: Paperboy,
     clock: Clock,
 ) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN)
@@ -189,8 +213,9 @@ async def test_alert_is_posted_with_the_matched_queries(
 ) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN)
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
-    ts = await adapter.publisher.publish(Alert(C1, paper, ("mamba", "video")),
-                                         tracker_for(C1, "alert", paper.id))
+    ts = await adapter.publisher.publish(
+        Alert(C1, paper, ("mamba", "video")), tracker_for(C1, "alert", paper.id)
+    )
     [message] = slack_fake.messages_in("C1")
     assert message.ts == ts
     assert "matched: mamba, video" in str(message.blocks) + str(message.text)
@@ -205,8 +230,9 @@ async def test_429_storm_ends_with_every_post_delivered_once(
     slack_fake.script_rate_limit("C1", times=3, retry_after=1)
     slack_store.save_channel(ChannelSettings(C1))
     slack_store.add_subscription(C1, "paper", "UADMIN", slack_core.clock())
-    papers = [make_paper(f"2411.2{i:04d}", "2026-11-25", title=f"Paper number {i}")
-              for i in range(6)]
+    papers = [
+        make_paper(f"2411.2{i:04d}", "2026-11-25", title=f"Paper number {i}") for i in range(6)
+    ]
     outcomes = await slack_core.send_alerts(papers)
     assert outcomes == {"sent": 6}
     assert slack_fake.rate_limited_count == 3
@@ -224,8 +250,9 @@ async def test_deleted_channel_is_paused_and_the_fan_out_goes_on(
         slack_store.save_channel(ChannelSettings(ref))
         slack_store.add_subscription(ref, "diffusion", "UADMIN", slack_core.clock())
     slack_fake.set_channel("T1", "C2", "not_found")
-    outcomes = await slack_core.send_alerts([make_paper("2411.00010", "2026-11-25",
-                                                        title="Diffusion")])
+    outcomes = await slack_core.send_alerts(
+        [make_paper("2411.00010", "2026-11-25", title="Diffusion")]
+    )
     settings = slack_store.channel(c2)
     assert outcomes == {"sent": 1, "failed": 1}
     assert settings is not None and settings.paused
@@ -237,8 +264,11 @@ async def test_status_command_lists_the_paused_channel(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
 ) -> None:
     await _socket_adapter(make_adapter, slack_fake)
-    slack_store.save_channel(ChannelSettings(ChannelRef("slack", "T1", "C2"), paused=True,
-                                             paused_reason="channel_not_found"))
+    slack_store.save_channel(
+        ChannelSettings(
+            ChannelRef("slack", "T1", "C2"), paused=True, paused_reason="channel_not_found"
+        )
+    )
     await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "status")
     [response] = await eventually(lambda: slack_fake.responses)
     assert "slack:T1:C2: channel_not_found" in str(response.blocks)
@@ -260,12 +290,14 @@ async def test_admins_only_refuses_a_member_and_allows_an_admin(
 async def test_oauth_install_of_a_second_workspace_then_a_command_from_it(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
 ) -> None:
-    adapter = await make_adapter(signing_secret=SIGNING_SECRET, client_id=CLIENT_ID,
-                                 client_secret=CLIENT_SECRET)
+    adapter = await make_adapter(
+        signing_secret=SIGNING_SECRET, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    )
     assert adapter.mode is SlackMode.HTTP_OAUTH and adapter.port
     base = f"http://127.0.0.1:{adapter.port}"
-    slack_fake.add_team("T2", bot_token="xoxb-t2", channels=["D1"],
-                        users={"UT2": {"is_admin": True}})
+    slack_fake.add_team(
+        "T2", bot_token="xoxb-t2", channels=["D1"], users={"UT2": {"is_admin": True}}
+    )
     code = slack_fake.issue_oauth_code("T2", bot_token="xoxb-t2", team_name="Second")
     async with aiohttp.ClientSession() as session:
         async with session.get(f"{base}/slack/install", allow_redirects=False) as install:
@@ -275,14 +307,17 @@ async def test_oauth_install_of_a_second_workspace_then_a_command_from_it(
         state = _query_param(install.headers.get("Location") or page, "state")
         # bolt's state cookie is Secure; replay it by hand over http (docs/reference/slack.md §4).
         async with session.get(
-            f"{base}/slack/oauth_redirect", params={"code": code, "state": state},
-            headers={"Cookie": cookie.split(";", 1)[0]}, allow_redirects=False,
+            f"{base}/slack/oauth_redirect",
+            params={"code": code, "state": state},
+            headers={"Cookie": cookie.split(";", 1)[0]},
+            allow_redirects=False,
         ) as callback:
             assert callback.status == 200, await callback.text()
     assert await adapter.token_for("T2") == "xoxb-t2"
     body = form_body(slack_fake.slash_payload("T2", "D1", "UT2", "subscribe agents"))
-    status, _ = await _post_signed(adapter.port, body,
-                                   signed_headers(SIGNING_SECRET, body, int(time.time())))
+    status, _ = await _post_signed(
+        adapter.port, body, signed_headers(SIGNING_SECRET, body, int(time.time()))
+    )
     assert status == 200
     await eventually(lambda: slack_fake.responses)
     t2 = ChannelRef("slack", "T2", "D1")
@@ -295,13 +330,15 @@ async def test_oauth_install_of_a_second_workspace_then_a_command_from_it(
 async def test_command_from_a_workspace_that_is_not_installed_is_refused(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await make_adapter(signing_secret=SIGNING_SECRET, client_id=CLIENT_ID,
-                                 client_secret=CLIENT_SECRET)
+    adapter = await make_adapter(
+        signing_secret=SIGNING_SECRET, client_id=CLIENT_ID, client_secret=CLIENT_SECRET
+    )
     assert adapter.port
     slack_fake.add_team("T9", bot_token="xoxb-t9", channels=["C9"])
     body = form_body(slack_fake.slash_payload("T9", "C9", "U9", "subscribe mamba"))
-    status, _ = await _post_signed(adapter.port, body,
-                                   signed_headers(SIGNING_SECRET, body, int(time.time())))
+    status, _ = await _post_signed(
+        adapter.port, body, signed_headers(SIGNING_SECRET, body, int(time.time()))
+    )
     [response] = await eventually(lambda: slack_fake.responses)
     assert status == 200
     assert "paperboy is not installed in this workspace" in str(response.text)
@@ -325,14 +362,18 @@ async def test_socket_mode_wins_over_a_signing_secret(
     await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "search diffusion")
     [response] = await eventually(lambda: slack_fake.responses)
     assert "Video diffusion at scale" in str(response.blocks)
-    assert any("SLACK_SIGNING_SECRET is set but unused" in r.getMessage()
-               for r in caplog.records if r.levelno == logging.INFO)
+    assert any(
+        "SLACK_SIGNING_SECRET is set but unused" in r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.INFO
+    )
 
 
 async def _posts_an_alert(adapter: Any, slack_fake: SlackFake) -> None:
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
-    ts = await adapter.publisher.publish(Alert(C1, paper, ("mamba",)),
-                                         tracker_for(C1, "alert", paper.id))
+    ts = await adapter.publisher.publish(
+        Alert(C1, paper, ("mamba",)), tracker_for(C1, "alert", paper.id)
+    )
     assert [m.ts for m in slack_fake.messages_in("C1")] == [ts]
 
 
@@ -340,7 +381,8 @@ async def test_refused_app_token_is_one_error_line_and_posting_still_works(
     make_adapter: MakeAdapter, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture
 ) -> None:
     adapter = await asyncio.wait_for(
-        make_adapter(bot_token=BOT_TOKEN, app_token="xapp-not-this-one"), timeout=10)
+        make_adapter(bot_token=BOT_TOKEN, app_token="xapp-not-this-one"), timeout=10
+    )
     [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "invalid_auth" in error.getMessage() and "SLACK_APP_TOKEN" in error.getMessage()
     assert error.exc_info is None and "\n" not in error.getMessage()
@@ -355,8 +397,9 @@ async def test_busy_http_port_is_one_error_line_and_posting_still_works(
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET,
-                                     http_port=port)
+        adapter = await make_adapter(
+            bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET, http_port=port
+        )
         [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert f"127.0.0.1:{port}" in error.getMessage() and error.exc_info is None
     assert adapter.port is None
@@ -370,18 +413,22 @@ def _closed_port() -> int:
 
 
 async def test_unreachable_socket_url_is_one_error_line_within_the_timeout(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, caplog: pytest.LogCaptureFixture,
+    make_adapter: MakeAdapter,
+    slack_fake: SlackFake,
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # apps.connections.open works, but its URL refuses connections (a network blip): the
     # SDK would retry that one-time URL forever.
     port = _closed_port()
-    monkeypatch.setattr(slack_fake.socket, "issue_url",
-                        lambda base: f"ws://127.0.0.1:{port}/link/?ticket=gone")
+    monkeypatch.setattr(
+        slack_fake.socket, "issue_url", lambda base: f"ws://127.0.0.1:{port}/link/?ticket=gone"
+    )
     monkeypatch.setattr(SlackAdapter, "socket_connect_timeout", 1.0)
     began = time.monotonic()
     adapter = await asyncio.wait_for(
-        make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN), timeout=10)
+        make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN), timeout=10
+    )
     assert time.monotonic() - began < 5
     [error] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert "could not connect Socket Mode" in error.getMessage()
@@ -394,22 +441,30 @@ def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-@pytest.mark.parametrize("message, error", [
-    (SlackMessage("fallback", [_section("x" * 3001)]), "invalid_blocks"),
-    (SlackMessage("fallback", [_section("x" * 2900) for _ in range(5)]), "msg_blocks_too_long"),
-    (SlackMessage("x" * 40_001), "msg_too_long"),
-    (SlackMessage(""), "no_text"),
-], ids=["invalid-blocks", "blocks-too-long", "text-too-long", "no-text"])
+@pytest.mark.parametrize(
+    "message, error",
+    [
+        (SlackMessage("fallback", [_section("x" * 3001)]), "invalid_blocks"),
+        (SlackMessage("fallback", [_section("x" * 2900) for _ in range(5)]), "msg_blocks_too_long"),
+        (SlackMessage("x" * 40_001), "msg_too_long"),
+        (SlackMessage(""), "no_text"),
+    ],
+    ids=["invalid-blocks", "blocks-too-long", "text-too-long", "no-text"],
+)
 async def test_message_refused_by_slack_is_a_message_fault(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch,
-    message: SlackMessage, error: str,
+    make_adapter: MakeAdapter,
+    slack_fake: SlackFake,
+    monkeypatch: pytest.MonkeyPatch,
+    message: SlackMessage,
+    error: str,
 ) -> None:
     adapter = await make_adapter(bot_token=BOT_TOKEN)
     monkeypatch.setattr(slack_publisher, "render_alert", lambda alert: [message])
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
     with pytest.raises(DeliveryError) as raised:
-        await adapter.publisher.publish(Alert(C1, paper, ("mamba",)),
-                                        tracker_for(C1, "alert", paper.id))
+        await adapter.publisher.publish(
+            Alert(C1, paper, ("mamba",)), tracker_for(C1, "alert", paper.id)
+        )
     assert str(raised.value) == error
     assert raised.value.message_fault and not raised.value.permanent
     assert slack_fake.messages_in("C1") == []
@@ -422,18 +477,22 @@ async def test_deleted_channel_is_permanent_not_a_message_fault(
     slack_fake.set_channel("T1", "C1", "not_found")
     paper = make_paper("2411.00009", "2026-11-25", title="Mamba goes video")
     with pytest.raises(DeliveryError) as raised:
-        await adapter.publisher.publish(Alert(C1, paper, ("mamba",)),
-                                        tracker_for(C1, "alert", paper.id))
+        await adapter.publisher.publish(
+            Alert(C1, paper, ("mamba",)), tracker_for(C1, "alert", paper.id)
+        )
     assert raised.value.permanent and not raised.value.message_fault
 
 
 async def test_socket_mode_keeps_trying_after_a_failed_start_and_then_answers(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch,
+    make_adapter: MakeAdapter,
+    slack_fake: SlackFake,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     real_url = slack_fake.socket.issue_url
     port = _closed_port()
-    monkeypatch.setattr(slack_fake.socket, "issue_url",
-                        lambda base: f"ws://127.0.0.1:{port}/link/?ticket=gone")
+    monkeypatch.setattr(
+        slack_fake.socket, "issue_url", lambda base: f"ws://127.0.0.1:{port}/link/?ticket=gone"
+    )
     monkeypatch.setattr(SlackAdapter, "socket_connect_timeout", 1.0)
     monkeypatch.setattr(SlackAdapter, "reconnect_initial", 0.1)
     await make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN)

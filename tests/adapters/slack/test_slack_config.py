@@ -13,21 +13,30 @@ def _config(*creds: str, db_path: str = "paperboy.db") -> SlackConfig:
     def given(value: str) -> str | None:
         return value if value in creds else None
 
-    return SlackConfig(api_url="http://127.0.0.1:1/api/", db_path=db_path,
-                       bot_token=given(BOT), app_token=given(APP), signing_secret=given(SECRET),
-                       client_id=given(CID), client_secret=given(CSECRET))
+    return SlackConfig(
+        api_url="http://127.0.0.1:1/api/",
+        db_path=db_path,
+        bot_token=given(BOT),
+        app_token=given(APP),
+        signing_secret=given(SECRET),
+        client_id=given(CID),
+        client_secret=given(CSECRET),
+    )
 
 
-@pytest.mark.parametrize("creds, mode", [
-    ((), None),
-    ((BOT,), SlackMode.POST_ONLY),
-    ((BOT, APP), SlackMode.SOCKET),
-    ((BOT, APP, SECRET), SlackMode.SOCKET),  # the manifest's default app, secret copied too
-    ((BOT, SECRET), SlackMode.HTTP),
-    ((SECRET, CID, CSECRET), SlackMode.HTTP_OAUTH),
-    ((BOT, SECRET, CID, CSECRET), SlackMode.HTTP_OAUTH),
-    ((BOT, APP, SECRET, CID, CSECRET), SlackMode.HTTP_OAUTH),
-])
+@pytest.mark.parametrize(
+    "creds, mode",
+    [
+        ((), None),
+        ((BOT,), SlackMode.POST_ONLY),
+        ((BOT, APP), SlackMode.SOCKET),
+        ((BOT, APP, SECRET), SlackMode.SOCKET),  # the manifest's default app, secret copied too
+        ((BOT, SECRET), SlackMode.HTTP),
+        ((SECRET, CID, CSECRET), SlackMode.HTTP_OAUTH),
+        ((BOT, SECRET, CID, CSECRET), SlackMode.HTTP_OAUTH),
+        ((BOT, APP, SECRET, CID, CSECRET), SlackMode.HTTP_OAUTH),
+    ],
+)
 def test_mode_precedence(creds: tuple[str, ...], mode: SlackMode | None) -> None:
     assert _config(*creds).mode is mode
 

@@ -33,21 +33,44 @@ async def test_run_in_socket_mode_answers_and_alerts(
     for day in (today - timedelta(days=1), today):
         hf_server.add_day(day, make_day(day, 3))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_"))}
-    env.update(PAPERBOY_DB=str(tmp_path / "run.db"), PAPERBOY_HF_URL=hf_server.url,
-               SLACK_API_URL=slack_fake.api_url, SLACK_BOT_TOKEN=BOT_TOKEN,
-               SLACK_APP_TOKEN=APP_TOKEN, PAPERBOY_LOG_LEVEL="INFO")
+    env.update(
+        PAPERBOY_DB=str(tmp_path / "run.db"),
+        PAPERBOY_HF_URL=hf_server.url,
+        SLACK_API_URL=slack_fake.api_url,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_APP_TOKEN=APP_TOKEN,
+        PAPERBOY_LOG_LEVEL="INFO",
+    )
     setup = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "command", "subscribe variant", "--channel", "slack:T1:C1",
-        env=env, cwd=tmp_path, stdout=asyncio.subprocess.DEVNULL)
+        sys.executable,
+        "-m",
+        "bot",
+        "command",
+        "subscribe variant",
+        "--channel",
+        "slack:T1:C1",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
     assert await setup.wait() == 0
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await slack_fake.wait_for_socket_client(timeout=20)
-        alerts = await eventually(lambda: len(slack_fake.messages_in("C1")) >= 6
-                                  and slack_fake.messages_in("C1"), timeout=20)
+        alerts = await eventually(
+            lambda: len(slack_fake.messages_in("C1")) >= 6 and slack_fake.messages_in("C1"),
+            timeout=20,
+        )
         await slack_fake.send_slash_command("T1", "C2", "UMEMBER", "status", timeout=10)
         [response] = await eventually(lambda: slack_fake.responses, timeout=10)
     finally:
@@ -67,11 +90,15 @@ async def test_run_polls_and_stops_while_the_slack_start_hangs(
         if name.startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_")):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)  # no stray .env
-    settings = Settings.model_validate({
-        "PAPERBOY_DB": str(tmp_path / "run.db"), "PAPERBOY_HF_URL": hf_server.url,
-        "SLACK_API_URL": slack_fake.api_url, "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_APP_TOKEN": APP_TOKEN,
-    })
+    settings = Settings.model_validate(
+        {
+            "PAPERBOY_DB": str(tmp_path / "run.db"),
+            "PAPERBOY_HF_URL": hf_server.url,
+            "SLACK_API_URL": slack_fake.api_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+        }
+    )
     app = build_app(settings, console=Console(file=io.StringIO()))
     slack = app.platform("slack")
     assert slack is not None and app.not_configured == {"discord": "no DISCORD_TOKEN set"}

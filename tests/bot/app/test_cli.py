@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.data.make_days import GENERATED_DAY, make_day
-from tests.fakes.hf_fixture import hf_server  # noqa: F401
 from tests.fakes.hf_server import HFServer
 
 DAY = GENERATED_DAY.isoformat()
@@ -30,15 +29,25 @@ class Result:
 
 def _env(tmp_path: Path, server: HFServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "HF_"))}
-    env.update(PAPERBOY_DB=str(tmp_path / "cli.db"), PAPERBOY_HF_URL=server.url,
-               COLUMNS="200", PAPERBOY_LOG_LEVEL="WARNING")
+    env.update(
+        PAPERBOY_DB=str(tmp_path / "cli.db"),
+        PAPERBOY_HF_URL=server.url,
+        COLUMNS="200",
+        PAPERBOY_LOG_LEVEL="WARNING",
+    )
     return env
 
 
 async def _paperboy(args: Sequence[str], env: dict[str, str], cwd: Path) -> Result:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env, cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
@@ -46,7 +55,7 @@ async def _paperboy(args: Sequence[str], env: dict[str, str], cwd: Path) -> Resu
 
 
 @pytest.fixture
-def env(tmp_path: Path, hf_server: HFServer) -> dict[str, str]:  # noqa: F811
+def env(tmp_path: Path, hf_server: HFServer) -> dict[str, str]:
     return _env(tmp_path, hf_server)
 
 
@@ -62,8 +71,9 @@ async def test_search_json_lists_papers_with_the_documented_keys(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     await _paperboy(["fetch", "--date", DAY], env, tmp_path)
-    result = await _paperboy(["search", "multimodal classifiers", "--limit", "3", "--json"],
-                             env, tmp_path)
+    result = await _paperboy(
+        ["search", "multimodal classifiers", "--limit", "3", "--json"], env, tmp_path
+    )
     papers = json.loads(result.out)
     assert result.code == 0
     assert len(papers) == 3
@@ -80,8 +90,9 @@ async def test_digest_json_is_top_n_by_upvotes(env: dict[str, str], tmp_path: Pa
     assert {p["day"] for p in papers} == {DAY}
 
 
-async def test_digest_send_goes_through_the_ledger_once(env: dict[str, str],
-                                                        tmp_path: Path) -> None:
+async def test_digest_send_goes_through_the_ledger_once(
+    env: dict[str, str], tmp_path: Path
+) -> None:
     await _paperboy(["fetch", "--date", DAY], env, tmp_path)
     first = await _paperboy(["digest", "--date", DAY, "--send"], env, tmp_path)
     second = await _paperboy(["digest", "--date", DAY, "--send"], env, tmp_path)
@@ -100,14 +111,18 @@ async def test_command_json_and_exit_codes(env: dict[str, str], tmp_path: Path) 
     assert "unbalanced quote" in bad.err and "Traceback" not in bad.err
 
 
-@pytest.mark.parametrize("args, message", [
-    (["search", "(mamba"], "parenthesis"),
-    (["digest", "--date", "yesterday"], "--date must be a date"),
-    (["command", "today", "--channel", "nope"], "platform:workspace:channel"),
-    (["backfill", "--since", "2026-11-20", "--until", "2026-11-01"], "before --since"),
-])
-async def test_user_errors_exit_2_with_one_line(env: dict[str, str], tmp_path: Path,
-                                                args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", "(mamba"], "parenthesis"),
+        (["digest", "--date", "yesterday"], "--date must be a date"),
+        (["command", "today", "--channel", "nope"], "platform:workspace:channel"),
+        (["backfill", "--since", "2026-11-20", "--until", "2026-11-01"], "before --since"),
+    ],
+)
+async def test_user_errors_exit_2_with_one_line(
+    env: dict[str, str], tmp_path: Path, args: list[str], message: str
+) -> None:
     result = await _paperboy(args, env, tmp_path)
     assert result.code == 2
     assert message in result.err
@@ -120,8 +135,9 @@ async def test_bad_configuration_is_a_clear_error(env: dict[str, str], tmp_path:
     assert "unknown time zone" in result.err and "Traceback" not in result.err
 
 
-async def test_backfill_is_resumable(env: dict[str, str], tmp_path: Path,
-                                     hf_server: HFServer) -> None:  # noqa: F811
+async def test_backfill_is_resumable(
+    env: dict[str, str], tmp_path: Path, hf_server: HFServer
+) -> None:
     args = ["backfill", "--since", "2026-03-06", "--until", "2026-03-09", "--delay", "0"]
     first = await _paperboy(args, env, tmp_path)
     second = await _paperboy(args, env, tmp_path)
@@ -131,8 +147,9 @@ async def test_backfill_is_resumable(env: dict[str, str], tmp_path: Path,
     assert len(hf_server.feed_requests()) == 6  # 3 pages for the busy day, 1 each for the rest
 
 
-async def test_feed_failure_is_reported_and_loses_nothing(env: dict[str, str], tmp_path: Path,
-                                                          hf_server: HFServer) -> None:  # noqa: F811
+async def test_feed_failure_is_reported_and_loses_nothing(
+    env: dict[str, str], tmp_path: Path, hf_server: HFServer
+) -> None:
     from tests.fakes.hf_server import garbage
 
     await _paperboy(["fetch", "--date", DAY], env, tmp_path)
@@ -145,19 +162,28 @@ async def test_feed_failure_is_reported_and_loses_nothing(env: dict[str, str], t
 
 
 async def test_run_polls_alerts_answers_stdin_and_stops_on_sigterm(
-    env: dict[str, str], tmp_path: Path, hf_server: HFServer  # noqa: F811
+    env: dict[str, str],
+    tmp_path: Path,
+    hf_server: HFServer,
 ) -> None:
     today = datetime.now(UTC).date()
     for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
         hf_server.add_day(day, make_day(day, 3))
     await _paperboy(["command", "subscribe variant"], env, tmp_path)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", env={**env, "PAPERBOY_LOG_LEVEL": "INFO"},
-        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={**env, "PAPERBOY_LOG_LEVEL": "INFO"},
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
     assert proc.stdin is not None and proc.stdout is not None
     seen = ""
+
     async def read_until(marker: str) -> None:
         nonlocal seen
         while marker not in seen:
@@ -181,24 +207,27 @@ async def test_run_polls_alerts_answers_stdin_and_stops_on_sigterm(
     assert "stopping" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", [["fetch", "--date", "2099-01-01"],
-                                  ["digest", "--send", "--date", "2099-01-01"]])
-async def test_future_dates_are_refused(env: dict[str, str], tmp_path: Path,
-                                        args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "args", [["fetch", "--date", "2099-01-01"], ["digest", "--send", "--date", "2099-01-01"]]
+)
+async def test_future_dates_are_refused(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
     result = await _paperboy(args, env, tmp_path)
     assert result.code == 2 and "is in the future" in result.err
 
 
-async def test_an_unopenable_database_is_a_clear_error(env: dict[str, str],
-                                                       tmp_path: Path) -> None:
-    result = await _paperboy(["status"], {**env, "PAPERBOY_DB": str(tmp_path / "no" / "x.db")},
-                             tmp_path)
+async def test_an_unopenable_database_is_a_clear_error(env: dict[str, str], tmp_path: Path) -> None:
+    result = await _paperboy(
+        ["status"], {**env, "PAPERBOY_DB": str(tmp_path / "no" / "x.db")}, tmp_path
+    )
     assert result.code == 2
     assert "cannot open the database" in result.err and "Traceback" not in result.err
 
 
 async def test_resume_unpauses_a_workspace_or_a_channel_and_refuses_what_is_not_paused(
-    env: dict[str, str], tmp_path: Path,
+    env: dict[str, str],
+    tmp_path: Path,
 ) -> None:
     from bot.domain import ChannelRef, ChannelSettings
     from storage.store import Store
@@ -206,8 +235,9 @@ async def test_resume_unpauses_a_workspace_or_a_channel_and_refuses_what_is_not_
 
     store = Store(tmp_path / "cli.db")
     store.pause_workspace("slack", "T1", "token_revoked", at("2026-11-25 10:00"))
-    store.save_channel(ChannelSettings(ChannelRef("slack", "T2", "C1"), paused=True,
-                                       paused_reason="is_archived"))
+    store.save_channel(
+        ChannelSettings(ChannelRef("slack", "T2", "C1"), paused=True, paused_reason="is_archived")
+    )
     store.close()
     workspace = await _paperboy(["resume", "slack:T1"], env, tmp_path)
     channel = await _paperboy(["resume", "slack:T2:C1"], env, tmp_path)

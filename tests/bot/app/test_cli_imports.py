@@ -31,19 +31,28 @@ sys.stderr.write("\\nPROBE " + json.dumps([code, [n for n in names if n in sys.m
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.upper().startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.upper().startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_"))
+    }
     return env | {"PAPERBOY_DB": str(tmp_path / "archive.db"), "COLUMNS": "200", **extra}
 
 
-def _paperboy(tmp_path: Path, argv: list[str],
-              **extra: str) -> tuple[int, list[str], subprocess.CompletedProcess[str]]:
+def _paperboy(
+    tmp_path: Path, argv: list[str], **extra: str
+) -> tuple[int, list[str], subprocess.CompletedProcess[str]]:
     """Run `paperboy argv` in a fresh interpreter (in tmp_path: no `.env` file); its exit code,
     the platform libraries it left imported, and the process."""
     done = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(argv), json.dumps(PLATFORM_LIBRARIES)],
-        env=_env(tmp_path, **extra), cwd=tmp_path, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=60, check=False,
+        env=_env(tmp_path, **extra),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
     )
     line = next(x for x in done.stderr.splitlines() if x.startswith("PROBE "))
     code, loaded = json.loads(line.removeprefix("PROBE "))
@@ -58,8 +67,9 @@ def archive(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("argv", [["search", "diffusion"], ["search", "diffusion", "--json"]],
-                         ids=" ".join)
+@pytest.mark.parametrize(
+    "argv", [["search", "diffusion"], ["search", "diffusion", "--json"]], ids=" ".join
+)
 def test_search_imports_no_platform_library(archive: Path, argv: list[str]) -> None:
     code, loaded, done = _paperboy(archive, argv)
     assert code == 0, done.stderr
@@ -77,9 +87,16 @@ def test_help_and_config_import_no_platform_library(tmp_path: Path, argv: list[s
 def test_importing_the_cli_imports_no_platform_library(tmp_path: Path) -> None:
     names = json.dumps(PLATFORM_LIBRARIES)
     done = subprocess.run(
-        [sys.executable, "-c", f"import sys, bot.app.cli; print([n for n in {names} "
-                               "if n in sys.modules])"],
-        env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            f"import sys, bot.app.cli; print([n for n in {names} if n in sys.modules])",
+        ],
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         check=True,
     )
     assert done.stdout.strip() == "[]"
@@ -99,9 +116,15 @@ def test_search_reads_the_database_from_a_dotenv_file(archive: Path, tmp_path: P
     elsewhere.mkdir()
     (elsewhere / ".env").write_text(f"PAPERBOY_DB={archive / 'archive.db'}\n", encoding="utf-8")
     env = {k: v for k, v in _env(elsewhere).items() if k != "PAPERBOY_DB"}
-    done = subprocess.run([sys.executable, "-m", "bot", "search", "agents"], env=env,
-                          cwd=elsewhere, capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "search", "agents"],
+        env=env,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "Agents that plan" in done.stdout
 

@@ -26,10 +26,15 @@ def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "xoxb-1" not in repr(settings)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("PAPERBOY_HF_URL", "ftp://x"), ("DISCORD_GATEWAY_URL", "http://x"),
-    ("PAPERBOY_DIGEST_TIME", "25:00"), ("PAPERBOY_POLL_MINUTES", "0"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("PAPERBOY_HF_URL", "ftp://x"),
+        ("DISCORD_GATEWAY_URL", "http://x"),
+        ("PAPERBOY_DIGEST_TIME", "25:00"),
+        ("PAPERBOY_POLL_MINUTES", "0"),
+    ],
+)
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):

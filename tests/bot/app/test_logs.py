@@ -14,7 +14,8 @@ def test_tokens_are_redacted_from_messages_and_arguments() -> None:
     out = io.StringIO()
     logs.setup("DEBUG", Console(file=out, width=300))
     logging.getLogger("paperboy.test").debug(
-        "oauth answered %s", {"access_token": "xoxb-123-456-abcDEF", "app": "xapp-1-A1-xyz"})
+        "oauth answered %s", {"access_token": "xoxb-123-456-abcDEF", "app": "xapp-1-A1-xyz"}
+    )
     logging.getLogger("paperboy.test").info("header Authorization: Bearer hf_abcdefghijklmnop")
     text = out.getvalue()
     assert "xoxb-123" not in text and "xapp-1" not in text and "hf_abcdefghij" not in text
@@ -49,12 +50,12 @@ def test_rotation_tokens_and_tracebacks_are_redacted() -> None:
 
 
 def test_a_malformed_library_log_call_does_not_raise_in_the_filter() -> None:
-    record = logging.LogRecord("some.library", logging.WARNING, __file__, 1, "%d of %d", (1,),
-                               None)
+    record = logging.LogRecord("some.library", logging.WARNING, __file__, 1, "%d of %d", (1,), None)
     assert logs.RedactTokens().filter(record) is True
 
 
 def test_socket_mode_tickets_are_redacted() -> None:
     line = "Cannot connect to wss://wss-primary.slack.com/link/?ticket=abc-123&app_id=A1"
-    assert logs.redact(line) == ("Cannot connect to wss://wss-primary.slack.com/link/"
-                                 f"?ticket={logs.REDACTED}&app_id=A1")
+    assert logs.redact(line) == (
+        f"Cannot connect to wss://wss-primary.slack.com/link/?ticket={logs.REDACTED}&app_id=A1"
+    )

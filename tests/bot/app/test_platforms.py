@@ -36,8 +36,12 @@ async def test_without_tokens_the_console_is_the_platform(tmp_path: Path) -> Non
 
 
 async def test_configured_platforms_replace_the_console(tmp_path: Path) -> None:
-    app = build_app(_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1",
-                              DISCORD_TOKEN="d.t.x"), console=Console(file=io.StringIO()))
+    app = build_app(
+        _settings(
+            tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1", DISCORD_TOKEN="d.t.x"
+        ),
+        console=Console(file=io.StringIO()),
+    )
     try:
         slack, discord = app.platforms
         assert isinstance(slack, SlackAdapter) and isinstance(discord, DiscordAdapter)

@@ -33,10 +33,10 @@ def _jobs(scheduler: Scheduler, kind: str) -> list[str]:
     return [j.id for j in scheduler.aps.get_jobs() if j.id.startswith(f"{kind}@")]
 
 
-async def test_sync_schedules_poll_tick_and_enabled_posts(core: Paperboy,
-                                                          scheduler: Scheduler) -> None:
-    core.save_schedule(Schedule(CH, "digest", enabled=True, time="08:15",
-                                timezone="Asia/Tokyo"))
+async def test_sync_schedules_poll_tick_and_enabled_posts(
+    core: Paperboy, scheduler: Scheduler
+) -> None:
+    core.save_schedule(Schedule(CH, "digest", enabled=True, time="08:15", timezone="Asia/Tokyo"))
     core.save_schedule(Schedule(CH, "weekly", enabled=True, time="17:00", weekday=4))
     core.save_schedule(Schedule(ChannelRef("test", "W1", "OFF"), "digest"))
     scheduler.start()
@@ -47,13 +47,18 @@ async def test_sync_schedules_poll_tick_and_enabled_posts(core: Paperboy,
     assert _jobs(scheduler, "digest") == ["digest@08:15@Asia/Tokyo"]
     daily = scheduler.next_run(CH, "digest")
     assert daily is not None and (daily.hour, daily.minute, str(daily.tzinfo)) == (
-        8, 15, "Asia/Tokyo")
+        8,
+        15,
+        "Asia/Tokyo",
+    )
     weekly = scheduler.next_run(CH, "weekly")
     assert weekly is not None and (weekly.weekday(), weekly.hour) == (4, 17)
 
 
 async def test_the_search_index_is_merged_every_night_and_a_failure_only_logs(
-    core: Paperboy, scheduler: Scheduler, monkeypatch: pytest.MonkeyPatch,
+    core: Paperboy,
+    scheduler: Scheduler,
+    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     scheduler.start()
@@ -99,14 +104,16 @@ async def test_commands_move_the_job_of_their_kind(core: Paperboy, scheduler: Sc
     assert weekly is not None and (weekly.weekday(), weekly.hour) == (4, 16)
 
 
-async def test_a_sync_touches_only_the_changed_schedules(core: Paperboy,
-                                                         scheduler: Scheduler) -> None:
+async def test_a_sync_touches_only_the_changed_schedules(
+    core: Paperboy, scheduler: Scheduler
+) -> None:
     for i in range(5):
         core.save_schedule(Schedule(ChannelRef("test", "W1", f"C{i}"), "digest", enabled=True))
     assert await scheduler.sync() == 5
     assert await scheduler.sync() == 0
-    core.save_schedule(Schedule(ChannelRef("test", "W1", "C3"), "digest", enabled=True,
-                                time="10:00"))
+    core.save_schedule(
+        Schedule(ChannelRef("test", "W1", "C3"), "digest", enabled=True, time="10:00")
+    )
     assert await scheduler.sync() == 1
 
 
@@ -137,8 +144,9 @@ async def test_schedules_changed_by_another_process_are_picked_up_by_the_tick(
     assert scheduler.next_run(CH, "digest") is None
 
 
-async def test_startup_polls_then_catches_up(store: Store, clock: Clock,
-                                            publisher: ScriptedPublisher) -> None:
+async def test_startup_polls_then_catches_up(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
     paper = make_paper("2411.00001", "2026-11-25", upvotes=3)
     feed = StaticFeed({date(2026, 11, 25): [paper]})
     core = Paperboy(store, feed, {"test": publisher}, clock=clock)
@@ -149,8 +157,9 @@ async def test_startup_polls_then_catches_up(store: Store, clock: Clock,
     assert post.item.papers == (paper,)  # type: ignore[union-attr]
 
 
-async def test_a_failing_job_is_logged_not_fatal(core: Paperboy, scheduler: Scheduler,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_failing_job_is_logged_not_fatal(
+    core: Paperboy, scheduler: Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("feed exploded")
 
@@ -167,7 +176,10 @@ async def test_a_failing_job_is_logged_not_fatal(core: Paperboy, scheduler: Sche
 
 
 async def test_channels_that_share_a_time_share_one_job_that_runs_them_all(
-    core: Paperboy, store: Store, scheduler: Scheduler, publisher: ScriptedPublisher,
+    core: Paperboy,
+    store: Store,
+    scheduler: Scheduler,
+    publisher: ScriptedPublisher,
 ) -> None:
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)])
     refs = [ChannelRef("test", "W1", f"C{i}") for i in range(4)]
@@ -192,8 +204,9 @@ async def test_the_tick_retries_a_digest_that_failed_at_its_time(
     store: Store, clock: Clock, publisher: ScriptedPublisher
 ) -> None:
     paper = make_paper("2411.00001", "2026-11-25", upvotes=3)
-    core = Paperboy(store, StaticFeed({date(2026, 11, 25): [paper]}), {"test": publisher},
-                    clock=clock)
+    core = Paperboy(
+        store, StaticFeed({date(2026, 11, 25): [paper]}), {"test": publisher}, clock=clock
+    )
     core.save_schedule(Schedule(CH, "digest", enabled=True, time="14:30"))
     scheduler = Scheduler(core, poll_minutes=30)
     await scheduler.sync()
@@ -210,16 +223,18 @@ async def test_the_tick_retries_a_digest_that_failed_at_its_time(
     assert len(publisher.of_kind("digest")) == 1
 
 
-async def test_a_disabled_channels_job_posts_nothing(core: Paperboy, store: Store,
-                                                     publisher: ScriptedPublisher) -> None:
+async def test_a_disabled_channels_job_posts_nothing(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher
+) -> None:
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)])
     core.save_schedule(Schedule(CH, "digest", enabled=False))
     assert await core.run_scheduled(CH) is None
     assert publisher.posts == []
 
 
-async def test_shutdown_during_a_poll_is_quiet(core: Paperboy, scheduler: Scheduler,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+async def test_shutdown_during_a_poll_is_quiet(
+    core: Paperboy, scheduler: Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
 
     async def hangs(*args: object, **kwargs: object) -> None:

@@ -82,38 +82,103 @@ def test_dry_run_and_alert_matching_agree_on_generated_queries(papers, queries):
 # --- one of each query shape on a fixed archive -----------------------------------------
 
 
-def _paper(paper_id: str, day: str, upvotes: int, comments: int, *,
-           authors: tuple[str, ...] = ("Ada Lovelace",), **extra: object) -> Paper:
-    return replace(make_paper(paper_id, day, upvotes, comments, **extra),  # type: ignore[arg-type]
-                   authors=authors)
+def _paper(
+    paper_id: str,
+    day: str,
+    upvotes: int,
+    comments: int,
+    *,
+    authors: tuple[str, ...] = ("Ada Lovelace",),
+    **extra: object,
+) -> Paper:
+    return replace(
+        make_paper(paper_id, day, upvotes, comments, **extra),  # type: ignore[arg-type]
+        authors=authors,
+    )
 
 
 def _archive() -> list[Paper]:
     days = [f"2026-11-{d:02d}" for d in range(14, 26)]  # 12 days, 9 of them with papers
     papers = [
-        _paper("2411.00001", days[-1], 40, 3, title="Video diffusion at scale",
-                   summary="We scale video generation with latent diffusion.",
-                   github_repo="https://github.com/a/b", authors=("Kaiming He",)),
-        _paper("2411.00002", days[-1], 25, 1, title="Agents that plan",
-                   summary="A survey of planning agents.", authors=("Ana Etat",)),
-        _paper("2411.00003", days[-2], 9, 0, title="Mamba for speech",
-                   summary="State space models for audio.", ai_keywords=("state space",)),
-        _paper("2411.00004", days[-3], 3, 0, title="Diffusion policies for robots",
-                   summary="Imitation learning with diffusion.", github_repo=""),
-        _paper("2411.00005", days[-4], 60, 7, title="A survey of diffusion models",
-                   summary="Everything about denoising.", github_repo="https://github.com/c/d"),
-        _paper("2411.00006", days[-6], 1, 0, title="Reinforcement learning for agents",
-                   summary="RL fine-tuning of LLM agents.", authors=("Kaiming He", "Ana Etat")),
+        _paper(
+            "2411.00001",
+            days[-1],
+            40,
+            3,
+            title="Video diffusion at scale",
+            summary="We scale video generation with latent diffusion.",
+            github_repo="https://github.com/a/b",
+            authors=("Kaiming He",),
+        ),
+        _paper(
+            "2411.00002",
+            days[-1],
+            25,
+            1,
+            title="Agents that plan",
+            summary="A survey of planning agents.",
+            authors=("Ana Etat",),
+        ),
+        _paper(
+            "2411.00003",
+            days[-2],
+            9,
+            0,
+            title="Mamba for speech",
+            summary="State space models for audio.",
+            ai_keywords=("state space",),
+        ),
+        _paper(
+            "2411.00004",
+            days[-3],
+            3,
+            0,
+            title="Diffusion policies for robots",
+            summary="Imitation learning with diffusion.",
+            github_repo="",
+        ),
+        _paper(
+            "2411.00005",
+            days[-4],
+            60,
+            7,
+            title="A survey of diffusion models",
+            summary="Everything about denoising.",
+            github_repo="https://github.com/c/d",
+        ),
+        _paper(
+            "2411.00006",
+            days[-6],
+            1,
+            0,
+            title="Reinforcement learning for agents",
+            summary="RL fine-tuning of LLM agents.",
+            authors=("Kaiming He", "Ana Etat"),
+        ),
         # Outside the last 7 stored days: never counted, however well they match.
-        _paper("2411.00007", days[1], 99, 9, title="Diffusion transformers",
-                   summary="Video diffusion, again.", github_repo="https://github.com/e/f"),
-        _paper("2411.00008", days[0], 80, 2, title="Quantum agents",
-                   summary="Quantum planning."),
+        _paper(
+            "2411.00007",
+            days[1],
+            99,
+            9,
+            title="Diffusion transformers",
+            summary="Video diffusion, again.",
+            github_repo="https://github.com/e/f",
+        ),
+        _paper("2411.00008", days[0], 80, 2, title="Quantum agents", summary="Quantum planning."),
     ]
     # A busy day: more matches than a dry run shows.
-    papers += [make_paper(f"2411.{100 + i:05d}", days[-5], i, 0,
-                          title=f"Diffusion trick number {i}", summary="Sampling diffusion.")
-               for i in range(ALERT_TEST_SHOWN + 3)]
+    papers += [
+        make_paper(
+            f"2411.{100 + i:05d}",
+            days[-5],
+            i,
+            0,
+            title=f"Diffusion trick number {i}",
+            summary="Sampling diffusion.",
+        )
+        for i in range(ALERT_TEST_SHOWN + 3)
+    ]
     return papers
 
 
@@ -149,11 +214,13 @@ def test_the_window_is_the_last_stored_days_not_the_calendar() -> None:
     store, handlers = _handlers(_archive())
     assert _would_alert(store, "quantum") == []
     reply = handlers.alerts_test({"query": "quantum"}, Invocation(CH, "U1"))
-    assert reply.text == ("`quantum` would not have matched any paper in the last "
-                          f"{ALERT_TEST_DAYS} stored days.")
+    assert reply.text == (
+        f"`quantum` would not have matched any paper in the last {ALERT_TEST_DAYS} stored days."
+    )
     reply = handlers.alerts_test({"query": "survey"}, Invocation(CH, "U1"))
-    assert reply.text == (f"`survey` would have alerted on 2 papers in the last "
-                          f"{ALERT_TEST_DAYS} stored days:")
+    assert reply.text == (
+        f"`survey` would have alerted on 2 papers in the last {ALERT_TEST_DAYS} stored days:"
+    )
     assert {h.paper.id for h in reply.hits} == {"2411.00002", "2411.00005"}
 
 

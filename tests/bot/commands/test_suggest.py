@@ -16,8 +16,10 @@ async def test_unsubscribe_suggests_this_channels_alerts(handlers: Handlers) -> 
     await handlers.handle("subscribe elsewhere", Invocation(ChannelRef("discord", "1", "9"), "U"))
     spec = find(("unsubscribe",))
     assert spec is not None
-    assert handlers.suggest(spec, "subscription", inv, "") == [("1: mamba", "1"),
-                                                              ("2: diffusion video", "2")]
+    assert handlers.suggest(spec, "subscription", inv, "") == [
+        ("1: mamba", "1"),
+        ("2: diffusion video", "2"),
+    ]
     assert handlers.suggest(spec, "subscription", inv, "DIFF") == [("2: diffusion video", "2")]
 
 

@@ -28,8 +28,7 @@ def test_subcommand_with_optional_time_and_zone() -> None:
     assert parse("digest on").args == {}
     assert parse("digest on 7:05").args == {"time": "07:05"}
     assert parse("digest on europe/paris").args == {"timezone": "Europe/Paris"}
-    assert parse("digest on 18:30 Asia/Tokyo").args == {"time": "18:30",
-                                                       "timezone": "Asia/Tokyo"}
+    assert parse("digest on 18:30 Asia/Tokyo").args == {"time": "18:30", "timezone": "Asia/Tokyo"}
 
 
 def test_unknown_command_suggests_the_closest() -> None:

@@ -53,10 +53,13 @@ class Gate:
 
 @pytest.fixture
 def seeded(store: Store) -> Iterator[Store]:
-    store.upsert_papers([
-        make_paper("2411.00001", "2026-11-25", 40, title="Video diffusion at scale"),
-        make_paper("2411.00002", "2026-11-24", 9, title="Mamba for speech"),
-    ], NOW)
+    store.upsert_papers(
+        [
+            make_paper("2411.00001", "2026-11-25", 40, title="Video diffusion at scale"),
+            make_paper("2411.00002", "2026-11-24", 9, title="Mamba for speech"),
+        ],
+        NOW,
+    )
     yield store
 
 
@@ -109,8 +112,10 @@ async def test_commands_run_side_by_side_on_their_own_connections(
     handlers: Handlers, seeded: Store
 ) -> None:
     gate = Gate(seeded, "search")
-    slow = [asyncio.create_task(handlers.handle("search diffusion", Invocation(CH, f"U{i}")))
-            for i in range(COMMAND_THREADS)]
+    slow = [
+        asyncio.create_task(handlers.handle("search diffusion", Invocation(CH, f"U{i}")))
+        for i in range(COMMAND_THREADS)
+    ]
     for _ in slow:
         await gate.wait_entered()  # all of them inside the store at once
     assert len(set(gate.threads)) == COMMAND_THREADS

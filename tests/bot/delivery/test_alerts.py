@@ -85,8 +85,7 @@ async def test_non_matching_paper_alerts_nobody(
     store: Store, publisher: ScriptedPublisher, clock: Clock
 ) -> None:
     _subscribe(store, CH1, "diffusion -survey", "author:Hinton")
-    core = _core(store, publisher, clock,
-                 make_paper("2411.00001", DAY, title="A diffusion survey"))
+    core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="A diffusion survey"))
     await core.poll([DAY])
     assert publisher.posts == []
 
@@ -157,8 +156,9 @@ async def test_alerts_wait_when_no_adapter_runs_for_the_platform(
     report = await without_slack.poll([DAY])
     assert report.alerts == {Outcome.NO_ADAPTER.value: 1}
     slack_publisher = ScriptedPublisher(platform="slack")
-    with_slack = Paperboy(store, StaticFeed({DAY: [paper]}), {"slack": slack_publisher},
-                          clock=clock)
+    with_slack = Paperboy(
+        store, StaticFeed({DAY: [paper]}), {"slack": slack_publisher}, clock=clock
+    )
     assert (await with_slack.poll([DAY])).alerts == {"sent": 1}
     assert [a.paper.id for a in _alerts(slack_publisher)] == ["2411.00001"]
     assert (await with_slack.poll([DAY])).alerts == {}
@@ -209,9 +209,12 @@ async def test_old_papers_do_not_alert_when_their_counts_move(
     old = date(2026, 11, 2)
     store.upsert_papers([make_paper("2411.00001", old, upvotes=1, title="Diffusion")])
     _subscribe(store, CH1, "diffusion")
-    core = Paperboy(store, StaticFeed({old: [make_paper("2411.00001", old, upvotes=9,
-                                                         title="Diffusion")]}),
-                    {"test": publisher}, clock=clock)
+    core = Paperboy(
+        store,
+        StaticFeed({old: [make_paper("2411.00001", old, upvotes=9, title="Diffusion")]}),
+        {"test": publisher},
+        clock=clock,
+    )
     await core.poll([old])
     assert publisher.posts == []
 
@@ -240,8 +243,9 @@ async def test_channels_are_served_side_by_side(store: Store, clock: Clock) -> N
 async def test_a_new_subscription_does_not_alert_on_papers_already_seen(
     store: Store, publisher: ScriptedPublisher, clock: Clock
 ) -> None:
-    papers = [make_paper(f"2411.{i:05d}", DAY, upvotes=1, title="Large language models")
-              for i in range(5)]
+    papers = [
+        make_paper(f"2411.{i:05d}", DAY, upvotes=1, title="Large language models") for i in range(5)
+    ]
     core = _core(store, publisher, clock, *papers)
     await core.poll([DAY])
     _subscribe(store, CH1, "language models")
@@ -254,8 +258,9 @@ async def test_a_message_the_platform_refuses_does_not_pause_the_channel(
     store: Store, publisher: ScriptedPublisher, clock: Clock
 ) -> None:
     _subscribe(store, CH1, "diffusion")
-    publisher.failures.extend(DeliveryError("invalid_blocks", message_fault=True)
-                              for _ in range(10))
+    publisher.failures.extend(
+        DeliveryError("invalid_blocks", message_fault=True) for _ in range(10)
+    )
     core = _core(store, publisher, clock, make_paper("2411.00001", DAY, title="Diffusion"))
     for _ in range(6):
         await core.poll([DAY])
@@ -302,8 +307,9 @@ def subscription_lists(draw: st.DrawFn, first_id: int = 1) -> list[Subscription]
     out = []
     for i in range(draw(st.integers(min_value=1, max_value=16))):
         query = draw(st.sampled_from(queries))
-        out.append(Subscription(first_id + i, draw(st.sampled_from(CHANNELS)), query, "U1",
-                                CREATED))
+        out.append(
+            Subscription(first_id + i, draw(st.sampled_from(CHANNELS)), query, "U1", CREATED)
+        )
     return out
 
 
@@ -334,14 +340,18 @@ def test_an_index_changed_in_place_alerts_as_one_built_afresh(data, papers, old,
 
 
 def test_the_index_names_matches_per_channel_in_subscription_order() -> None:
-    subs = [Subscription(1, CH2, "video", "U1", CREATED),
-            Subscription(2, CH1, "diffusion", "U1", CREATED),
-            Subscription(3, CH2, "diffusion", "U1", CREATED),
-            Subscription(4, CH1, "video", "U1", CREATED)]
+    subs = [
+        Subscription(1, CH2, "video", "U1", CREATED),
+        Subscription(2, CH1, "diffusion", "U1", CREATED),
+        Subscription(3, CH2, "diffusion", "U1", CREATED),
+        Subscription(4, CH1, "video", "U1", CREATED),
+    ]
     paper = make_paper("2411.00001", DAY, title="Video diffusion models")
     alerts = SubscriptionIndex(subs).match([paper])
     assert [(a.channel, a.matched) for a in alerts] == [
-        (CH2, ("video", "diffusion")), (CH1, ("diffusion", "video"))]
+        (CH2, ("video", "diffusion")),
+        (CH1, ("diffusion", "video")),
+    ]
 
 
 def test_an_unreadable_stored_query_is_skipped_with_one_warning(
@@ -353,7 +363,8 @@ def test_an_unreadable_stored_query_is_skipped_with_one_warning(
     index.update([bad, good])  # read again (a change seen twice): no second warning
     assert [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()] == [
         "skipping subscription #1 of test:W1:C1 with an unreadable query '\"unbalanced': "
-        "unbalanced quote: a \"phrase\" is missing its closing \""]
+        'unbalanced quote: a "phrase" is missing its closing "'
+    ]
     paper = make_paper("2411.00001", DAY, title="Diffusion")
     assert [a.matched for a in index.match([paper])] == [("diffusion",)]
     assert (len(index), index.unreadable) == (1, [bad])
@@ -395,7 +406,9 @@ async def test_the_matcher_follows_subscriptions_changed_by_another_process(
     second = make_paper("2411.00002", DAY, title="Diffusion and video")
     assert await core.send_alerts([second]) == {"sent": 1}
     assert [(a.channel, a.paper.id) for a in _alerts(publisher)] == [
-        (CH1, "2411.00001"), (CH2, "2411.00002")]
+        (CH1, "2411.00001"),
+        (CH2, "2411.00002"),
+    ]
     assert core.alert_matcher.index is index  # changed in place, not rebuilt
     assert core.alert_matcher.version == store.subscriptions_version()
     cli.close()

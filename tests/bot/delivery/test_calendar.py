@@ -47,7 +47,9 @@ def test_day_already_posted_is_not_covered_again() -> None:
 
 def test_missed_days_are_covered_in_one_range() -> None:
     assert days_to_cover(date(2026, 11, 25), date(2026, 11, 22)) == [
-        date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)
+        date(2026, 11, 23),
+        date(2026, 11, 24),
+        date(2026, 11, 25),
     ]
 
 

@@ -19,8 +19,9 @@ def _alert(ref: str = "a") -> tuple[PostKey, Alert]:
     return PostKey(CH, "alert", ref), Alert(CH, make_paper("2411.00001", "2026-11-25"), ("x",))
 
 
-def _deliverer(store: Store, clock: Clock, publisher: ScriptedPublisher,
-               owner: str = "one") -> Deliverer:
+def _deliverer(
+    store: Store, clock: Clock, publisher: ScriptedPublisher, owner: str = "one"
+) -> Deliverer:
     return Deliverer(store, {"test": publisher}, clock, owner=owner)
 
 
@@ -49,7 +50,8 @@ async def test_a_post_owned_by_a_live_process_is_left_to_it(store: Store, clock:
 
 
 async def test_a_post_that_reached_the_platform_before_a_crash_is_confirmed_not_repeated(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     publisher = ScriptedPublisher(crash_after=KeyboardInterrupt())
     key, alert = _alert()
@@ -57,8 +59,9 @@ async def test_a_post_that_reached_the_platform_before_a_crash_is_confirmed_not_
     with contextlib.suppress(KeyboardInterrupt):
         await _deliverer(store, clock, publisher, owner="dead").deliver(key, alert)
     clock.advance(seconds=LEASE.total_seconds() + 1)
-    assert await _deliverer(store, clock, publisher, owner="new").deliver(key, alert) \
-        is Outcome.SENT
+    assert (
+        await _deliverer(store, clock, publisher, owner="new").deliver(key, alert) is Outcome.SENT
+    )
     assert len(publisher.posts) == 1
     row = store.delivery(CH, "alert", "a")
     assert row is not None and (row["state"], row["message_id"]) == ("sent", "m1")
@@ -89,7 +92,8 @@ async def test_a_platform_that_cannot_tell_gets_the_post_again(store: Store, clo
 
 
 async def test_an_uncertain_failure_is_resolved_before_the_retry(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     publisher = ScriptedPublisher(crash_after=DeliveryError("timeout", uncertain=True))
     deliverer = _deliverer(store, clock, publisher)
@@ -128,8 +132,9 @@ async def test_a_post_due_while_paused_is_held_for_the_resume(store: Store, cloc
     store.save_channel(ChannelSettings(CH, paused=True, paused_reason="is_archived"))
     publisher = ScriptedPublisher()
     key, alert = _alert()
-    assert await _deliverer(store, clock, publisher).deliver(key, alert, '{"p": 1}') \
-        is Outcome.PAUSED
+    assert (
+        await _deliverer(store, clock, publisher).deliver(key, alert, '{"p": 1}') is Outcome.PAUSED
+    )
     [held] = store.held_deliveries(CH)
     assert held.key == key and held.payload == '{"p": 1}' and publisher.posts == []
 
@@ -203,7 +208,8 @@ async def test_the_lease_is_renewed_while_a_post_is_in_flight(store: Store, cloc
 
 
 async def test_a_post_held_by_a_process_that_died_on_this_host_is_taken_over_at_once(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     import socket
     import subprocess
@@ -219,18 +225,21 @@ async def test_a_post_held_by_a_process_that_died_on_this_host_is_taken_over_at_
 
 
 async def test_a_post_held_by_a_live_process_elsewhere_waits_for_its_lease(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     import os
 
     key, alert = _alert()
     store.take_delivery(key, f"another-host:{os.getpid()}:x", clock(), LEASE)
-    assert await _deliverer(store, clock, ScriptedPublisher()).deliver(key, alert) \
-        is Outcome.ALREADY
+    assert (
+        await _deliverer(store, clock, ScriptedPublisher()).deliver(key, alert) is Outcome.ALREADY
+    )
 
 
 async def test_a_post_begun_before_is_finished_as_it_began_not_as_built_now(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     from bot.delivery.kinds import AlertKind
 
@@ -251,7 +260,8 @@ async def test_a_post_begun_before_is_finished_as_it_began_not_as_built_now(
 
 
 async def test_a_post_nothing_of_which_went_out_is_sent_as_built_now(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     from bot.delivery.kinds import AlertKind
 
@@ -271,7 +281,8 @@ async def test_a_post_nothing_of_which_went_out_is_sent_as_built_now(
 
 
 async def test_a_shutdown_mid_send_counts_against_neither_the_post_nor_the_channel(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     store.save_channel(ChannelSettings(CH))
     publisher = ScriptedPublisher(failures=[DeliveryError("paperboy is stopping", stopping=True)])
@@ -284,7 +295,8 @@ async def test_a_shutdown_mid_send_counts_against_neither_the_post_nor_the_chann
 
 
 async def test_the_at_least_once_note_is_dropped_once_the_platform_can_tell_again(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     from bot.delivery.deliverer import AT_LEAST_ONCE
 
@@ -311,7 +323,8 @@ async def test_the_at_least_once_note_is_dropped_once_the_platform_can_tell_agai
 
 
 async def test_a_damaged_stored_post_is_given_up_without_stopping_the_recovery(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     from bot.service import Paperboy
     from tests.helpers import StaticFeed

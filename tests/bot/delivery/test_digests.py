@@ -32,8 +32,9 @@ def _digests(publisher: ScriptedPublisher) -> list[Digest]:
     return [p.item for p in publisher.of_kind("digest")]  # type: ignore[misc]
 
 
-async def test_digest_lists_top_n_by_upvotes(core: Paperboy, store: Store,
-                                             publisher: ScriptedPublisher) -> None:
+async def test_digest_lists_top_n_by_upvotes(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher
+) -> None:
     _seed(store, "2026-11-25", 15)
     _enable(core, size=3)
     assert await core.run_scheduled(CH) is Outcome.SENT
@@ -42,17 +43,18 @@ async def test_digest_lists_top_n_by_upvotes(core: Paperboy, store: Store,
     assert digest.days == (date(2026, 11, 25),)
 
 
-async def test_minimum_upvotes_is_honoured(core: Paperboy, store: Store,
-                                           publisher: ScriptedPublisher) -> None:
+async def test_minimum_upvotes_is_honoured(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher
+) -> None:
     _seed(store, "2026-11-25", 15)
     _enable(core, size=25, min_upvotes=12)
     await core.run_scheduled(CH)
     assert [p.upvotes for p in _digests(publisher)[0].papers] == [14, 13, 12]
 
 
-async def test_same_day_is_never_posted_twice(core: Paperboy, store: Store,
-                                              publisher: ScriptedPublisher,
-                                              clock: Clock) -> None:
+async def test_same_day_is_never_posted_twice(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
     _seed(store, "2026-11-25", 3)
     _enable(core)
     assert await core.run_scheduled(CH) is Outcome.SENT
@@ -62,9 +64,9 @@ async def test_same_day_is_never_posted_twice(core: Paperboy, store: Store,
     assert len(_digests(publisher)) == 1
 
 
-async def test_downtime_is_caught_up_in_one_post(core: Paperboy, store: Store,
-                                                 publisher: ScriptedPublisher,
-                                                 clock: Clock) -> None:
+async def test_downtime_is_caught_up_in_one_post(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
     _enable(core, size=10)
     clock.now = at("2026-11-23 15:00")  # Monday
     _seed(store, "2026-11-23", 2, start=0)
@@ -82,17 +84,18 @@ async def test_downtime_is_caught_up_in_one_post(core: Paperboy, store: Store,
     assert not {p.id for p in first.papers} & {p.id for p in catch_up.papers}
 
 
-async def test_weekend_is_skipped_by_default(core: Paperboy, store: Store,
-                                             publisher: ScriptedPublisher,
-                                             clock: Clock) -> None:
+async def test_weekend_is_skipped_by_default(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
     _enable(core)
     clock.now = at("2026-11-28 15:00")  # Saturday, nothing on Daily Papers
     assert await core.run_scheduled(CH) is None
     assert publisher.posts == []
 
 
-async def test_weekend_notice_when_the_channel_asks(core: Paperboy, publisher: ScriptedPublisher,
-                                                    clock: Clock) -> None:
+async def test_weekend_notice_when_the_channel_asks(
+    core: Paperboy, publisher: ScriptedPublisher, clock: Clock
+) -> None:
     _enable(core, weekends=WeekendPolicy.NOTICE)
     clock.now = at("2026-11-28 15:00")
     assert await core.run_scheduled(CH) is Outcome.SENT
@@ -130,8 +133,9 @@ async def test_morning_digest_in_tokyo_posts_the_finished_utc_day(
     assert _digests(publisher)[0].days == (date(2026, 11, 25),)
 
 
-async def test_unfetched_day_is_polled_before_the_digest(store: Store, clock: Clock,
-                                                         publisher: ScriptedPublisher) -> None:
+async def test_unfetched_day_is_polled_before_the_digest(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
     feed = StaticFeed({date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", 4)]})
     core = Paperboy(store, feed, {"test": publisher}, clock=clock)
     _enable(core)
@@ -172,8 +176,7 @@ async def test_a_digest_sent_by_hand_for_a_later_day_does_not_block_scheduled_on
     clock.now = at("2026-11-25 08:00")  # before noon UTC: the scheduled digest is the 24th's
     assert await core.send_scheduled(CH, day=date(2026, 11, 25)) is Outcome.SENT
     assert await core.run_scheduled(CH) is Outcome.SENT
-    assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 25),),
-                                                      (date(2026, 11, 24),)]
+    assert [d.days for d in _digests(publisher)] == [(date(2026, 11, 25),), (date(2026, 11, 24),)]
 
 
 async def test_a_future_day_polled_empty_is_not_recorded(core: Paperboy, store: Store) -> None:
@@ -184,8 +187,17 @@ async def test_a_future_day_polled_empty_is_not_recorded(core: Paperboy, store: 
 async def test_a_digest_turned_on_again_after_a_break_covers_only_its_day(
     core: Paperboy, store: Store, publisher: ScriptedPublisher, clock: Clock
 ) -> None:
-    for i, day in enumerate(("2026-11-17", "2026-11-18", "2026-11-19", "2026-11-20",
-                             "2026-11-23", "2026-11-24", "2026-11-25")):
+    for i, day in enumerate(
+        (
+            "2026-11-17",
+            "2026-11-18",
+            "2026-11-19",
+            "2026-11-20",
+            "2026-11-23",
+            "2026-11-24",
+            "2026-11-25",
+        )
+    ):
         _seed(store, day, 2, start=100 * i)
     clock.now = at("2026-11-16 15:00")
     _enable(core)
@@ -223,7 +235,9 @@ async def test_digest_on_records_when_it_was_turned_on(core: Paperboy, clock: Cl
 
 
 async def test_a_day_fetched_before_an_outage_is_fetched_again_once_the_feed_is_back(
-    store: Store, clock: Clock, publisher: ScriptedPublisher,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
     tuesday = date(2026, 10, 20)
     feed = StaticFeed()
@@ -240,7 +254,10 @@ async def test_a_day_fetched_before_an_outage_is_fetched_again_once_the_feed_is_
 
 
 async def test_a_weekday_fetched_only_while_it_filled_up_gets_no_empty_day_notice(
-    core: Paperboy, store: Store, clock: Clock, publisher: ScriptedPublisher,
+    core: Paperboy,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
     clock.now = at("2026-11-25 00:05")
     await core.poll([date(2026, 11, 25)])  # fetched, empty, but the day had just begun

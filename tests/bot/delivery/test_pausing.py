@@ -57,7 +57,9 @@ class Revoked(ScriptedPublisher):
 
 
 async def test_a_revoked_token_pauses_its_workspace_once_not_each_channel(
-    store: Store, clock: Clock, caplog: pytest.LogCaptureFixture,
+    store: Store,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _subscribe(store, [*CHANNELS, OTHER])
     publisher = Revoked()
@@ -72,7 +74,8 @@ async def test_a_revoked_token_pauses_its_workspace_once_not_each_channel(
 
 
 async def test_posts_due_while_a_workspace_is_paused_are_delivered_on_resume(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     _subscribe(store, CHANNELS[:3])
     publisher = Revoked()
@@ -92,23 +95,28 @@ async def test_posts_due_while_a_workspace_is_paused_are_delivered_on_resume(
 
 
 async def test_digests_held_while_paused_collapse_into_one_catch_up(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     ref = CHANNELS[0]
     publisher = ScriptedPublisher()
     core = _core(store, clock, publisher)
     for day in ("2026-11-20", "2026-11-23", "2026-11-24", "2026-11-25"):
         store.upsert_papers([make_paper(f"2411.{day[-2:]}001", day, upvotes=3)], clock())
-    core.save_schedule(Schedule(ref, "digest", enabled=True, time="14:00",
-                                enabled_at=at("2026-11-01 00:00")))
+    core.save_schedule(
+        Schedule(ref, "digest", enabled=True, time="14:00", enabled_at=at("2026-11-01 00:00"))
+    )
     clock.now = at("2026-11-20 14:00")
     assert await core.run_scheduled(ref) is Outcome.SENT  # Friday's, before the pause
     store.save_channel(ChannelSettings(ref, paused=True, paused_reason="Forbidden"))
     for moment in ("2026-11-23 14:00", "2026-11-24 14:00", "2026-11-25 14:00"):
         clock.now = at(moment)
         assert await core.run_scheduled(ref) is Outcome.PAUSED
-    assert [e.key.ref for e in store.held_deliveries(ref)] == ["2026-11-23", "2026-11-24",
-                                                                "2026-11-25"]
+    assert [e.key.ref for e in store.held_deliveries(ref)] == [
+        "2026-11-23",
+        "2026-11-24",
+        "2026-11-25",
+    ]
     clock.now = at("2026-11-25 16:00")
     assert core.resume(ref)
     assert await core.recover() == {"sent": 1}
@@ -119,7 +127,8 @@ async def test_digests_held_while_paused_collapse_into_one_catch_up(
 
 
 async def test_a_channel_paused_after_an_hour_of_failures_is_told_once(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     ref = CHANNELS[0]
     store.save_channel(ChannelSettings(ref))
@@ -150,7 +159,8 @@ def _alert(ref: ChannelRef, paper: Paper, key: str) -> tuple[PostKey, Alert]:
 
 
 async def test_the_resume_command_resumes_a_paused_channel_and_says_when_nothing_is(
-    store: Store, clock: Clock,
+    store: Store,
+    clock: Clock,
 ) -> None:
     ref = CHANNELS[0]
     store.save_channel(ChannelSettings(ref, paused=True, paused_reason="HTTP 503"))

@@ -18,12 +18,16 @@ CH = ChannelRef("test", "W1", "C1")
 
 def _week_of_papers(store: Store) -> None:
     # W48 of 2026: Monday 23 to Sunday 29 November. Upvotes grow with the day and the index.
-    for offset, day in enumerate(("2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26",
-                                  "2026-11-27")):
-        store.upsert_papers([make_paper(f"2411.{offset}{i:04d}", day, upvotes=10 * offset + i)
-                             for i in range(4)], at("2026-11-27 10:00"))
-    store.upsert_papers([make_paper("2411.99999", "2026-11-16", upvotes=999)],
-                        at("2026-11-27 10:00"))  # the week before: never in W48's roll-up
+    for offset, day in enumerate(
+        ("2026-11-23", "2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27")
+    ):
+        store.upsert_papers(
+            [make_paper(f"2411.{offset}{i:04d}", day, upvotes=10 * offset + i) for i in range(4)],
+            at("2026-11-27 10:00"),
+        )
+    store.upsert_papers(
+        [make_paper("2411.99999", "2026-11-16", upvotes=999)], at("2026-11-27 10:00")
+    )  # the week before: never in W48's roll-up
 
 
 def _rollups(publisher: ScriptedPublisher) -> list[Digest]:
@@ -46,7 +50,9 @@ def test_iso_weeks_and_weekday_names() -> None:
 
 
 async def test_the_roll_up_lists_the_weeks_top_papers_by_upvotes(
-    store: Store, clock: Clock, publisher: ScriptedPublisher,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
     _week_of_papers(store)
     core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
@@ -61,8 +67,9 @@ async def test_the_roll_up_lists_the_weeks_top_papers_by_upvotes(
     assert row is not None and row["state"] == "sent"
 
 
-async def test_a_week_is_rolled_up_once(store: Store, clock: Clock,
-                                        publisher: ScriptedPublisher) -> None:
+async def test_a_week_is_rolled_up_once(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
     _week_of_papers(store)
     core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
     core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True))
@@ -73,13 +80,15 @@ async def test_a_week_is_rolled_up_once(store: Store, clock: Clock,
     assert len(_rollups(publisher)) == 1
 
 
-async def test_a_missed_roll_up_is_posted_on_start(store: Store, clock: Clock,
-                                                   publisher: ScriptedPublisher) -> None:
+async def test_a_missed_roll_up_is_posted_on_start(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
     _week_of_papers(store)
     core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
     clock.now = at("2026-11-20 09:00")
-    core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True, weekday=4, time="17:00",
-                                enabled_at=clock.now))
+    core.save_schedule(
+        Schedule(CH, WEEKLY_KIND, enabled=True, weekday=4, time="17:00", enabled_at=clock.now)
+    )
     clock.now = at("2026-11-28 10:00")  # down over Friday 17:00
     outcomes = await core.catch_up()
     assert outcomes == {f"{CH.key} weekly": Outcome.SENT}
@@ -87,7 +96,9 @@ async def test_a_missed_roll_up_is_posted_on_start(store: Store, clock: Clock,
 
 
 async def test_the_roll_up_fetches_the_days_of_its_week_never_fetched(
-    store: Store, clock: Clock, publisher: ScriptedPublisher,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
     feed = StaticFeed({date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", upvotes=5)]})
     core = Paperboy(store, feed, {"test": publisher}, clock=clock)
@@ -100,7 +111,9 @@ async def test_the_roll_up_fetches_the_days_of_its_week_never_fetched(
 
 
 async def test_an_empty_week_gets_a_notice_only_when_asked(
-    store: Store, clock: Clock, publisher: ScriptedPublisher,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
     core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
     core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True))
@@ -130,11 +143,17 @@ async def test_weekly_commands_set_show_and_stop_the_roll_up(core: Paperboy, clo
 
 
 async def test_a_week_never_fetched_is_fetched_with_one_week_request(
-    store: Store, clock: Clock, publisher: ScriptedPublisher,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
-    feed = StaticFeed({date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", upvotes=5)],
-                       date(2026, 11, 27): [make_paper("2411.00002", "2026-11-27", upvotes=9)]},
-                      weeks=True)
+    feed = StaticFeed(
+        {
+            date(2026, 11, 25): [make_paper("2411.00001", "2026-11-25", upvotes=5)],
+            date(2026, 11, 27): [make_paper("2411.00002", "2026-11-27", upvotes=9)],
+        },
+        weeks=True,
+    )
     core = Paperboy(store, feed, {"test": publisher}, clock=clock)
     core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True))
     clock.now = at("2026-11-30 09:00")
@@ -147,7 +166,9 @@ async def test_a_week_never_fetched_is_fetched_with_one_week_request(
 
 
 async def test_a_roll_up_held_while_paused_is_delivered_for_its_own_week_on_resume(
-    store: Store, clock: Clock, publisher: ScriptedPublisher,
+    store: Store,
+    clock: Clock,
+    publisher: ScriptedPublisher,
 ) -> None:
     from bot.domain import ChannelSettings
 

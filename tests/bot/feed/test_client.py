@@ -136,7 +136,10 @@ async def test_2024_shape_parses_into_papers(hf_server, sleeps):
         "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2410.17243.png"
     )
     assert (first.ai_summary, first.ai_keywords, first.github_repo, first.organization) == (
-        None, (), None, None,
+        None,
+        (),
+        None,
+        None,
     )
     assert (second.id, second.upvotes, second.comments) == ("2410.16251", 41, 2)
 
@@ -150,7 +153,10 @@ async def test_2026_shape_keeps_the_optional_fields(hf_server, sleeps):
         title="Large Multimodal Models as General In-Context Classifiers",
         summary=paper.summary,
         authors=(
-            "Marco Garosi", "Matteo Farina", "Alessandro Conti", "Massimiliano Mancini",
+            "Marco Garosi",
+            "Matteo Farina",
+            "Alessandro Conti",
+            "Massimiliano Mancini",
             "Elisa Ricci",
         ),
         upvotes=10,
@@ -538,9 +544,21 @@ _entry = st.fixed_dictionaries(
     },
 )
 
-_PAPER_KEYS = ["id", "title", "summary", "upvotes", "publishedAt", "authors", "ai_summary",
-               "ai_keywords", "githubRepo", "githubStars", "projectPage", "organization",
-               "submittedOnDailyAt"]
+_PAPER_KEYS = [
+    "id",
+    "title",
+    "summary",
+    "upvotes",
+    "publishedAt",
+    "authors",
+    "ai_summary",
+    "ai_keywords",
+    "githubRepo",
+    "githubStars",
+    "projectPage",
+    "organization",
+    "submittedOnDailyAt",
+]
 _ENTRY_KEYS = ["paper", "title", "summary", "numComments", "thumbnail", "organization"]
 
 

@@ -20,8 +20,6 @@ MONTH = "2026-10"  # Thursday 2026-10-01 to Saturday 2026-10-31
 FIRST = date(2026, 10, 1)
 
 
-
-
 def day(offset: int) -> date:
     """The day `offset` days after MONTH's first."""
     return FIRST + timedelta(days=offset)
@@ -35,7 +33,6 @@ def add_days(server: HFServer, counts: dict[int, int]) -> dict[date, list[dict[s
 def weekdays(count: int) -> dict[int, int]:
     """`count` papers on each weekday of MONTH, as offsets from FIRST."""
     return {offset: count for offset in range(31) if day(offset).weekday() < 5}
-
 
 
 # --- the month answer -------------------------------------------------------------------------
@@ -88,7 +85,8 @@ async def test_papers_from_the_previous_months_last_day_are_kept_on_that_day(hf,
 
     assert papers is not None
     assert [(p.id, p.day) for p in papers] == [
-        (e["paper"]["id"], when) for when, entries in {day(-1): edge, **days}.items()
+        (e["paper"]["id"], when)
+        for when, entries in {day(-1): edge, **days}.items()
         for e in entries
     ]
 
@@ -103,9 +101,11 @@ async def test_papers_up_to_three_days_before_the_month_are_kept(hf, sleeps, off
     assert papers is not None and sorted({p.day for p in papers}) == [day(offset), day(0)]
 
 
-@pytest.mark.parametrize("when", ["2026-09-27T09:00:00.000Z", "2026-11-01T00:30:00.000Z",
-                                  "2026-12-01T03:00:00.000Z"],
-                         ids=["four days before", "the day after", "a month later"])
+@pytest.mark.parametrize(
+    "when",
+    ["2026-09-27T09:00:00.000Z", "2026-11-01T00:30:00.000Z", "2026-12-01T03:00:00.000Z"],
+    ids=["four days before", "the day after", "a month later"],
+)
 async def test_a_paper_on_any_other_day_makes_the_month_none(hf, sleeps, caplog, when):
     (entries,) = add_days(hf, {12: 150}).values()
     entries[120]["paper"]["submittedOnDailyAt"] = when  # on the second page
@@ -125,11 +125,15 @@ async def test_an_api_ignoring_month_answers_its_latest_day_which_is_none(hf, sl
 # --- no guessing: undated entries -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("spoil", [
-    lambda e: e["paper"].pop("submittedOnDailyAt"),
-    lambda e: e["paper"].update(submittedOnDailyAt=None),
-    lambda e: e["paper"].update(submittedOnDailyAt="last Tuesday"),
-], ids=["missing", "null", "unparseable"])
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda e: e["paper"].pop("submittedOnDailyAt"),
+        lambda e: e["paper"].update(submittedOnDailyAt=None),
+        lambda e: e["paper"].update(submittedOnDailyAt="last Tuesday"),
+    ],
+    ids=["missing", "null", "unparseable"],
+)
 async def test_one_undated_entry_makes_the_month_none(hf, sleeps, caplog, spoil):
     days = add_days(hf, {0: 100, 5: 80})
     spoil(days[day(5)][3])  # on the second page
@@ -187,8 +191,9 @@ async def test_the_current_month_serves_the_days_so_far(hf, sleeps):
     assert papers is not None and {p.day for p in papers} == {day(0), day(1)}
 
 
-@pytest.mark.parametrize("month", ["2026-13", "2026-00", "2026-1", "2026/10", " 2026-10", "",
-                                   "2026-W40", "2026-10-01"])
+@pytest.mark.parametrize(
+    "month", ["2026-13", "2026-00", "2026-1", "2026/10", " 2026-10", "", "2026-W40", "2026-10-01"]
+)
 async def test_an_invalid_month_is_a_value_error_before_any_request(hf, sleeps, month):
     async with make_client(hf, sleeps) as client:
         with pytest.raises(ValueError):
@@ -207,8 +212,10 @@ def test_month_days_are_first_to_last():
 
 
 async def test_the_fake_serves_a_month_like_hf():
-    days = {when: make_day(when, n) for when, n in ((day(-1), 5), (day(0), 30), (day(30), 40),
-                                                    (day(31), 7))}
+    days = {
+        when: make_day(when, n)
+        for when, n in ((day(-1), 5), (day(0), 30), (day(30), 40), (day(31), 7))
+    }
     async with HFServer(days) as hf, httpx.AsyncClient(base_url=hf.url) as http:
         default = await http.get("/api/daily_papers", params={"month": MONTH})
         second = await http.get("/api/daily_papers", params={"month": MONTH, "limit": 20, "p": 3})

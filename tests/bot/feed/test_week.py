@@ -28,8 +28,6 @@ REAL_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "hf_real"
 REAL_PREFIX = "daily_papers_"
 
 
-
-
 def day(offset: int) -> date:
     """The day `offset` days after WEEK's Monday."""
     return MONDAY + timedelta(days=offset)
@@ -38,7 +36,6 @@ def day(offset: int) -> date:
 def add_days(server: HFServer, counts: dict[int, int]) -> dict[date, list[dict[str, Any]]]:
     """Serve `make_day` entries: `counts` maps a day offset from MONDAY to a paper count."""
     return serve_days(server, {day(offset): count for offset, count in counts.items()})
-
 
 
 # --- the week answer --------------------------------------------------------------------------

@@ -26,17 +26,31 @@ from bot.query.percolate import (
 from tests.test_query_agreement import SETTINGS, paper_lists, query_strings
 
 
-def _paper(title: str, summary: str = "", authors: tuple[str, ...] = (), upvotes: int = 0,
-           keywords: tuple[str, ...] = (), code: str | None = None) -> Paper:
-    return Paper(id="p1", title=title, summary=summary, authors=authors, upvotes=upvotes,
-                 comments=0, day=date(2024, 1, 1), ai_keywords=keywords, github_repo=code)
+def _paper(
+    title: str,
+    summary: str = "",
+    authors: tuple[str, ...] = (),
+    upvotes: int = 0,
+    keywords: tuple[str, ...] = (),
+    code: str | None = None,
+) -> Paper:
+    return Paper(
+        id="p1",
+        title=title,
+        summary=summary,
+        authors=authors,
+        upvotes=upvotes,
+        comments=0,
+        day=date(2024, 1, 1),
+        ai_keywords=keywords,
+        github_repo=code,
+    )
 
 
 def _req(text: str, cost: Cost = length_cost) -> set[str] | None:
     """The requirement as the leaves' texts (with their fields)."""
     found = requirement(parse(text).root, cost)
-    return None if found is None else {f"{f.field}:{f.text}" if f.field else f.text
-                                       for f in found}
+    return None if found is None else {f"{f.field}:{f.text}" if f.field else f.text for f in found}
 
 
 def _crc_cost(token: str) -> float:
@@ -79,13 +93,21 @@ def test_and_takes_the_most_selective_child():
 
 
 def test_or_needs_any_of_its_children():
-    assert _req("diffusion OR (mamba title:ssm)") in ({"diffusion", "mamba"},
-                                                      {"diffusion", "title:ssm"})
+    assert _req("diffusion OR (mamba title:ssm)") in (
+        {"diffusion", "mamba"},
+        {"diffusion", "title:ssm"},
+    )
 
 
 def test_queries_without_a_positive_word_require_nothing():
-    for text in ("-survey", "upvotes:>=20", "has:code", "diffusion OR has:code",
-                 "-(diffusion mamba)", "NOT diffusion OR upvotes:>5"):
+    for text in (
+        "-survey",
+        "upvotes:>=20",
+        "has:code",
+        "diffusion OR has:code",
+        "-(diffusion mamba)",
+        "NOT diffusion OR upvotes:>5",
+    ):
         assert requirement(parse(text).root) is None, text
 
 
@@ -109,8 +131,7 @@ def test_frequency_cost_counts_papers_having_the_token():
 
 
 @SETTINGS
-@given(paper_lists(), st.lists(query_strings, min_size=1, max_size=6),
-       st.sampled_from(COSTS))
+@given(paper_lists(), st.lists(query_strings, min_size=1, max_size=6), st.sampled_from(COSTS))
 def test_every_matching_paper_has_a_required_leaf_and_its_token(papers, queries, cost):
     for paper, text in zip(papers, PaperText.many(papers), strict=True):
         tokens = tokens_of(text)
@@ -126,8 +147,12 @@ def test_every_matching_paper_has_a_required_leaf_and_its_token(papers, queries,
 
 
 @SETTINGS
-@given(paper_lists(), st.lists(query_strings, min_size=1, max_size=12),
-       st.sampled_from(COSTS), st.data())
+@given(
+    paper_lists(),
+    st.lists(query_strings, min_size=1, max_size=12),
+    st.sampled_from(COSTS),
+    st.data(),
+)
 def test_the_percolator_finds_exactly_the_queries_that_match(papers, queries, cost, data):
     perc: Percolator[int] = Percolator(cost)
     for key, q in enumerate(queries):
@@ -141,7 +166,9 @@ def test_the_percolator_finds_exactly_the_queries_that_match(papers, queries, co
         earlier = None if earlier_upvotes is None else replace(paper, upvotes=earlier_upvotes)
         found = [k for keys in perc.match(text, paper, earlier) for k in keys]
         expected = [
-            k for k in kept if matches(parse(queries[k]), text, paper)
+            k
+            for k in kept
+            if matches(parse(queries[k]), text, paper)
             and (earlier is None or not matches(parse(queries[k]), text, earlier))
         ]
         assert sorted(found) == expected
@@ -158,15 +185,20 @@ def _match(perc: Percolator[str] | Percolator[int], paper: Paper) -> list[Any]:
 
 def test_a_paper_is_checked_only_against_queries_that_can_match_it():
     perc: Percolator[str] = Percolator()
-    for key in ("diffusion", "mamba", "robots OR speech", "-survey", "mamba -survey",
-                "robots upvotes:>=5"):
+    for key in (
+        "diffusion",
+        "mamba",
+        "robots OR speech",
+        "-survey",
+        "mamba -survey",
+        "robots upvotes:>=5",
+    ):
         perc.add(key, parse(key))
     paper = _paper("Diffusion for robots", upvotes=7)
     # found by a word alone: diffusion, robots OR speech; evaluated: -survey (always) and
     # `robots upvotes:>=5` (robots is there); `mamba -survey` is not looked at
     assert perc.candidates(PaperText.from_paper(paper)) == (2, 2)
-    assert _match(perc, paper) == ["-survey", "diffusion", "robots OR speech",
-                                   "robots upvotes:>=5"]
+    assert _match(perc, paper) == ["-survey", "diffusion", "robots OR speech", "robots upvotes:>=5"]
     assert (perc.unindexed, perc.leaves) == (1, 5)
 
 
@@ -200,8 +232,7 @@ def test_removing_an_unknown_key_does_nothing():
 
 def test_an_emptied_index_forgets_its_words():
     perc: Percolator[int] = Percolator()
-    for key, text in enumerate(("diffusion OR mamba", "-survey", '"video models" mamba',
-                                "mamba")):
+    for key, text in enumerate(("diffusion OR mamba", "-survey", '"video models" mamba', "mamba")):
         perc.add(key, parse(text))
     assert perc.leaves == 4
     for key in range(4):
@@ -220,14 +251,27 @@ def test_a_word_and_a_phrase_of_the_same_tokens_are_one_leaf():
 
 def test_fields_and_phrase_order_are_respected():
     perc: Percolator[str] = Percolator()
-    for text in ('"video generation"', '"generation video"', 'abstract:"generation of video"',
-                 "title:kaiming", 'author:"kaiming he"', 'title:"video generation"',
-                 'abstract:"video generation"', "title:kaiming OR abstract:video"):
+    for text in (
+        '"video generation"',
+        '"generation video"',
+        'abstract:"generation of video"',
+        "title:kaiming",
+        'author:"kaiming he"',
+        'title:"video generation"',
+        'abstract:"video generation"',
+        "title:kaiming OR abstract:video",
+    ):
         perc.add(text, parse(text))
     paper = _paper("Video generation", summary="generation of video", authors=("Kaiming He",))
-    assert _match(perc, paper) == sorted([
-        '"video generation"', 'abstract:"generation of video"', 'author:"kaiming he"',
-        'title:"video generation"', "title:kaiming OR abstract:video"])
+    assert _match(perc, paper) == sorted(
+        [
+            '"video generation"',
+            'abstract:"generation of video"',
+            'author:"kaiming he"',
+            'title:"video generation"',
+            "title:kaiming OR abstract:video",
+        ]
+    )
 
 
 def test_with_the_paper_as_it_was_only_newly_matching_queries_count():
@@ -236,6 +280,5 @@ def test_with_the_paper_as_it_was_only_newly_matching_queries_count():
         perc.add(query, parse(query))
     paper = _paper("Diffusion", upvotes=30, code="https://github.com/a/b")
     then = replace(paper, upvotes=3)
-    found = sorted(k for keys in perc.match(PaperText.from_paper(paper), paper, then)
-                   for k in keys)
+    found = sorted(k for keys in perc.match(PaperText.from_paper(paper), paper, then) for k in keys)
     assert found == ["diffusion upvotes:>=20", "upvotes:>=20 has:code"]
