@@ -17,6 +17,7 @@ from adapters.discord import endpoints
 from adapters.discord.channel_kinds import ChannelKinds
 from adapters.discord.commands import PapersCommands, Run, Suggest
 from adapters.discord.publisher import DiscordPublisher, describe
+from bot.ports import Health
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,9 @@ class DiscordAdapter:
         self._sleep = sleep
         self._task: asyncio.Task[None] | None = None
         self._synced = False
+        # What health() says while not connected: why the last attempt failed, or that the
+        # token was refused.
+        self._trouble: str | None = None
 
     @property
     def client(self) -> PaperboyClient:
@@ -158,6 +162,7 @@ class DiscordAdapter:
                 failure = "the gateway connection ended"
             except Exception as exc:
                 if _refused(exc):
+                    self._trouble = "token refused (DISCORD_TOKEN)"
                     log.error(
                         "Discord: the token was refused (DISCORD_TOKEN); Discord is off, "
                         "the rest of paperboy keeps running"
@@ -167,6 +172,7 @@ class DiscordAdapter:
                 error = None if isinstance(exc, TRANSIENT_ERRORS) else exc
             if self._ready.is_set():  # it was up: a new outage starts the backoff over
                 delay = self.retry_initial
+            self._trouble = failure
             log.error(
                 "Discord: could not connect (%s); retrying in %g s, the rest of "
                 "paperboy keeps running",
@@ -249,6 +255,24 @@ class DiscordAdapter:
                 return
             await self._sleep(wait)
             delay = min(delay * 2, self.retry_max)
+
+    async def health(self) -> Health:
+        """Connected: ready, with every shard's gateway connection open."""
+        if self.publisher.refused is not None:  # a post may learn it first: final until restart
+            return Health(False, "token refused (DISCORD_TOKEN)")
+        if self._task is None:
+            return Health(False, "not started")
+        if self._task.done():  # only a refused token (or stop) ends the connecting
+            refused = not self._task.cancelled() and self._trouble
+            return Health(False, refused or "stopped")
+        client = self.client
+        if self._ready.is_set() and not client.is_closed():
+            closed = sorted(i for i, shard in client.shards.items() if shard.is_closed())
+            if not closed:
+                return Health(True, "connected")
+            return Health(False, f"shard {', '.join(map(str, closed))} reconnecting")
+        why = f" (last error: {self._trouble})" if self._trouble else ""
+        return Health(False, f"connecting{why}")
 
     async def wait_until_ready(self, timeout: float = 30.0) -> None:
         """Wait until every shard is connected (for tests and start-up logs)."""

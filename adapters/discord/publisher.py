@@ -63,6 +63,10 @@ UNAUTHORIZED = 401
 NewClient = Callable[[], discord.Client]
 
 
+class TokenRefused(discord.LoginFailure):
+    """Discord refused the token before: no login is tried again until paperboy restarts."""
+
+
 class DiscordPublisher:
     """Posts through discord.py's HTTP layer, which waits out rate limits per route; a
     `DiscordPacer` keeps all requests together under Discord's global limit.
@@ -122,7 +126,7 @@ class DiscordPublisher:
         except ClaimLost:
             raise
         except SEND_ERRORS as exc:
-            if _refuses_token(exc):
+            if _refuses_token(exc) and self.refused is None:
                 self.refused = describe(exc)
             raise delivery_error(exc, uncertain=attempt is not None and attempt.uncertain) from None
         if first_id is None:
@@ -204,6 +208,9 @@ class DiscordPublisher:
     # --- the client ---------------------------------------------------------------------
 
     def _make_client(self) -> discord.Client:
+        # paperboy joins no voice channel: without this, creating a client logs "PyNaCl / davey
+        # is not installed, voice will NOT be supported" (discord.Client.__init__).
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         client = self._new_client()
         # discord.py's `http_trace` client option (read when `login` opens the session), set
         # here so that every client `new_client` builds is paced.
@@ -218,7 +225,7 @@ class DiscordPublisher:
                     "paperboy is stopping; the post waits for the next start", stopping=True
                 )
             if self.refused is not None:
-                raise discord.LoginFailure(self.refused)
+                raise TokenRefused(self.refused)
             if self.logged_in:
                 return
             self._used = True
@@ -292,6 +299,8 @@ def _params(message: DiscordMessage, nonce: str, first: bool, title: str) -> _Pa
 
 def describe(exc: BaseException) -> str:
     """A discord.py (or network) failure in one line."""
+    if isinstance(exc, TokenRefused):
+        return str(exc)  # already the first refusal's line
     if isinstance(exc, discord.Forbidden | discord.NotFound):
         return f"{type(exc).__name__}: {exc.text or exc.status}"
     if isinstance(exc, discord.HTTPException):

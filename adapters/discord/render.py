@@ -5,8 +5,10 @@ Every text is clipped to its own limit, but no paper and no line of a reply is e
 when one message's embeds or its 6000-character embed budget run out, the rest continues in the
 next `DiscordMessage`, which the caller posts after the first (or in its thread). Lengths are
 measured in UTF-16 code units after markdown escaping, so a limit holds whichever unit Discord
-counts in. User text is markdown-escaped with `discord.utils.escape_markdown`, and mentions in
-message content are defused with `discord.utils.escape_mentions`.
+counts in. Text paperboy did not write is escaped with `adapters.discord.markdown.escape`
+wherever Discord reads markdown (content, embed titles, descriptions and field values); a
+command's reply, paperboy's markdown with user text in code spans, is `defuse`d. Posts also
+carry `allowed_mentions` none (the publisher and the command replies).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import discord
-from discord.utils import escape_markdown, escape_mentions
 
+from adapters.discord import markdown
 from adapters.discord.limits import (
     CONTENT_MAX,
     EMBED_TITLE_MAX,
@@ -29,6 +31,7 @@ from adapters.discord.limits import (
 )
 from adapters.text import (
     authors_line,
+    char_units,
     cut,
     day_label,
     digest_when,
@@ -52,6 +55,8 @@ CONTINUED_LABEL_CHARS = 100
 COLOUR = discord.Colour(0xFFD21E)  # Hugging Face yellow
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+# Every character `markdown.escape` may put a backslash before.
+_ESCAPABLE = frozenset("\\*_~`|[]<>@:#-+.")
 _GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 
 
@@ -72,8 +77,8 @@ discord_len = utf16_len
 
 
 def escape(text: str) -> str:
-    """User text made literal in Discord markdown (links are left alone)."""
-    return escape_markdown(text)
+    """User text made literal in Discord markdown: no formatting, link or mention survives."""
+    return markdown.escape(text)
 
 
 def clip(text: str, limit: int, escaped: bool = True) -> str:
@@ -91,9 +96,16 @@ def clip(text: str, limit: int, escaped: bool = True) -> str:
         budget -= over  # escaping added characters: cut the raw text shorter and try again
 
 
+def _defused_units(ch: str) -> int:
+    """At least a character's length once defused: escaping adds one backslash at most."""
+    return char_units(ch) + (ch in _ESCAPABLE)
+
+
 def split_text(text: str, limit: int = CONTENT_MAX) -> list[str]:
-    """Pieces of markdown `text`, each within `limit` units; nothing is cut off."""
-    return split_pieces(text, limit)
+    """Pieces of paperboy's markdown `text`, each defused and within `limit` units; nothing is
+    cut off. Each piece is defused on its own, so a code span cut in two is escaped, not
+    left open."""
+    return [markdown.defuse(p) for p in split_pieces(text, limit, _defused_units)]
 
 
 def snippet_markdown(snippet: str, limit: int = SUMMARY_CHARS) -> str:
@@ -169,7 +181,8 @@ def paper_embed(paper: Paper, rank: int | None = None, snippet: str | None = Non
     """One paper as an embed: linked title, summary or snippet, ▲ 💬 authors, links, thumbnail
     and the Daily Papers day."""
     name = " ".join(paper.title.split()) or " ".join(paper.id.split()) or "(untitled)"
-    title = clip(f"{f'{rank}. ' if rank is not None else ''}{name}", TITLE_CHARS, False)
+    number = f"{rank}. " if rank is not None else ""
+    title = number + clip(name, TITLE_CHARS - len(number))
     body = (
         snippet_markdown(snippet)
         if snippet and snippet.strip()
@@ -202,7 +215,7 @@ class _Page:
 
 
 def _continued(k: int, n: int, label: str) -> str:
-    suffix = f" · {escape_mentions(clip(label, CONTINUED_LABEL_CHARS))}" if label.strip() else ""
+    suffix = f" · {clip(label, CONTINUED_LABEL_CHARS)}" if label.strip() else ""
     return f"(continued, {k}/{n}){suffix}"
 
 
@@ -213,8 +226,7 @@ def _paginate(lead: str, text: str, embeds: list[discord.Embed], label: str) -> 
     reserve = _continued(9999, 9999, label)
     room = CONTENT_MAX - max(discord_len(lead), discord_len(reserve)) - 1
     pages = [
-        _Page([lead if not k else reserve, piece])
-        for k, piece in enumerate(split_text(escape_mentions(text), room))
+        _Page([lead if not k else reserve, piece]) for k, piece in enumerate(split_text(text, room))
     ]
     pages = pages or [_Page([lead])]
     for embed in embeds:
@@ -255,7 +267,7 @@ def render_digest(digest: Digest) -> list[DiscordMessage]:
 def render_alert(alert: Alert) -> list[DiscordMessage]:
     """An alert: which subscriptions matched, then the paper."""
     matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
-    lead = escape_mentions(f"New paper · matched: {clip(matched, MATCHED_CHARS)}")
+    lead = f"New paper · matched: {clip(matched, MATCHED_CHARS)}"
     return _messages(_paginate(lead, "", [paper_embed(alert.paper)], "New paper"))
 
 
@@ -266,11 +278,9 @@ def _hits(hits: tuple[SearchHit, ...]) -> list[discord.Embed]:
 def render_reply(reply: Reply) -> list[DiscordMessage]:
     """A command's answer: bold title, markdown text split at line boundaries across messages,
     then the hits as embeds. Errors start with "⚠️ "."""
-    title = escape_mentions(clip(reply.title or "", REPLY_TITLE_CHARS))
+    title = clip(reply.title or "", REPLY_TITLE_CHARS)
     text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
-    lead = ""
+    lead = f"**{title}**" if title else ""
     if not reply.ok:
-        text = f"⚠️ {f'**{title}** ' if title else ''}{text}"
-    elif title:
-        lead = f"**{title}**"
+        lead, text = (f"⚠️ {lead}", text) if lead else ("", f"⚠️ {text}")
     return _messages(_paginate(lead, text, _hits(reply.hits), reply.title or ""))

@@ -11,6 +11,12 @@ from adapters.text import char_units, cut, fit, split_pieces, utf16_len
 
 # `|` ends the URL part of `<url|label>`; labels show this look-alike instead.
 PIPE_LOOKALIKE = "∣"
+# mrkdwn has no escape for its formatting characters (docs/reference/slack.md §6): in text
+# paperboy did not write they become look-alikes, one UTF-16 unit each like the originals, so
+# a title's `*` cannot end paperboy's bold, nor an abstract's ``` swallow the links after it.
+LOOKALIKES = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+# `&gt;` at the start of a line still quotes it; an invisible soft hyphen before it does not.
+QUOTE_BREAK = "\u00ad"
 # Link URLs longer than this are left out rather than eat a section's budget.
 LINK_URL_MAX = 250
 
@@ -54,9 +60,34 @@ def clip(text: str, limit: int, escaped: bool = True) -> str:
     return escape(text) if escaped else text
 
 
+def _plain(text: str) -> str:
+    """Escaped, with look-alikes for the formatting characters."""
+    return escape(text).translate(LOOKALIKES)
+
+
+def _unquoted(mrkdwn: str) -> str:
+    """A line that cannot start a quote."""
+    return QUOTE_BREAK + mrkdwn if mrkdwn.startswith("&gt;") else mrkdwn
+
+
+def literal(text: str) -> str:
+    """Text paperboy did not write as mrkdwn that shows it as typed: escaped, with no
+    formatting of its own (no link or mention can survive the escaping of `<`)."""
+    return _unquoted(_plain(text))
+
+
+def clip_literal(text: str, limit: int) -> str:
+    """`clip` for text paperboy did not write: the same line, made `literal`."""
+    text = " ".join(text.split())
+    limit -= text.startswith(">")  # room for QUOTE_BREAK
+    if _fit(text, limit) < len(text):
+        text = _cut(text, limit) + "…"
+    return literal(text)
+
+
 def label(text: str, limit: int) -> str:
-    """Link text that cannot break `<url|label>`: escaped, one line, no `|`."""
-    return clip(text, limit).replace("|", PIPE_LOOKALIKE)
+    """Link text that cannot break `<url|label>`: literal, one line, no `|`."""
+    return clip_literal(text, limit).replace("|", PIPE_LOOKALIKE)
 
 
 def safe_url(url: str | None) -> str | None:
@@ -81,18 +112,18 @@ def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
 
 def snippet_mrkdwn(snippet: str, limit: int) -> str:
     """A search snippet whose matches are marked `**word**` as Slack mrkdwn (`*word*`), with
-    everything else escaped, clipped to `limit` units."""
+    everything else `literal`, clipped to `limit` units."""
     parts = _BOLD.split(" ".join(snippet.split()))
     out: list[str] = []
-    left = limit
+    left = limit - 1  # room for a QUOTE_BREAK
     for i, part in enumerate(parts):
         bold = i % 2 == 1 and bool(part.strip())
         text = part.strip() if bold else part
         cost = sum(_width(ch, True) for ch in text) + (2 if bold else 0)
         if cost > left:
             head = _cut(text, left - (2 if bold else 0)) if left > 3 else ""
-            out.append(f"*{escape(head)}*…" if bold and head else f"{escape(head)}…")
+            out.append(f"*{_plain(head)}*…" if bold and head else f"{_plain(head)}…")
             break
-        out.append(f"*{escape(text)}*" if bold else escape(text))
+        out.append(f"*{_plain(text)}*" if bold else _plain(text))
         left -= cost
-    return "".join(out).strip()
+    return _unquoted("".join(out).strip())

@@ -3,7 +3,9 @@
 Every text is clipped to its own limit, but no paper and no line of a reply is ever dropped:
 when one message's blocks or its cumulative text budget run out, the rest continues in the next
 `SlackMessage`, which the caller posts in the thread of the first. Lengths are measured in UTF-16
-code units after mrkdwn escaping, so a limit holds whichever unit Slack counts in.
+code units after mrkdwn escaping, so a limit holds whichever unit Slack counts in. Text
+paperboy did not write is made `literal` (escaped, formatting characters as look-alikes): it
+can carry no link, mention or formatting of its own.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from adapters.slack.limits import (
 )
 from adapters.slack.mrkdwn import (
     clip,
+    clip_literal,
     label,
     link,
     slack_len,
     snippet_mrkdwn,
     split_text,
 )
-from adapters.text import authors_line, digest_when
+from adapters.text import authors_line, day_label, digest_when
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 Block = dict[str, Any]
@@ -81,22 +84,29 @@ def block_cost(value: Any) -> int:
 
 
 def paper_section(
-    paper: Paper, rank: int | None = None, snippet: str | None = None, thumbnail: bool = False
+    paper: Paper,
+    rank: int | None = None,
+    snippet: str | None = None,
+    thumbnail: bool = False,
+    dated: bool = False,
 ) -> Block:
-    """One paper as a section: title link, ▲ 💬, byline, summary or snippet, and links."""
+    """One paper as a section: title link, ▲ 💬 (and its Daily Papers day if `dated`), byline,
+    summary or snippet, and links."""
     title = label(paper.title, TITLE_CHARS) or label(paper.id, TITLE_CHARS) or "(untitled)"
     head = link(paper.url, title) or title
+    day = f"  · {day_label(paper.day)}" if dated else ""
     lines = [
         f"*{f'{rank}. ' if rank is not None else ''}{head}*"
-        f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}"
+        f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}{day}"
     ]
     byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
     if byline:
-        lines.append(clip(byline, BYLINE_CHARS))
+        lines.append(clip_literal(byline, BYLINE_CHARS))
     body = (
         snippet_mrkdwn(snippet, SUMMARY_CHARS)
         if snippet and snippet.strip()
-        else clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS)
+        else clip_literal(paper.ai_summary or "", SUMMARY_CHARS)
+        or clip_literal(paper.summary, SUMMARY_CHARS)
     )
     if body:
         lines.append(body)
@@ -132,7 +142,7 @@ class _Page:
 
 
 def _continued(k: int, n: int, label: str) -> Block:
-    suffix = f" · {clip(label, CONTINUED_LABEL_CHARS)}" if label.strip() else ""
+    suffix = f" · {clip_literal(label, CONTINUED_LABEL_CHARS)}" if label.strip() else ""
     return _context(f"(continued, {k}/{n}){suffix}")
 
 
@@ -204,7 +214,7 @@ def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage
     """An alert: which subscriptions matched, then the paper."""
     matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
     items = [
-        (_section(f"*New paper* · matched: {clip(matched, MATCHED_CHARS)}"), False),
+        (_section(f"*New paper* · matched: {clip_literal(matched, MATCHED_CHARS)}"), False),
         (paper_section(alert.paper, thumbnail=thumbnails), False),
     ]
     pages = _paginate([], items, [], "New paper")
@@ -214,7 +224,7 @@ def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage
 
 
 def _hits(hits: tuple[SearchHit, ...]) -> list[tuple[Block, bool]]:
-    return [(paper_section(h.paper, i, h.snippet), True) for i, h in enumerate(hits, 1)]
+    return [(paper_section(h.paper, i, h.snippet, dated=True), True) for i, h in enumerate(hits, 1)]
 
 
 def render_reply(reply: Reply) -> list[SlackMessage]:

@@ -13,6 +13,7 @@ from bot.delivery.deliverer import Outcome
 from bot.domain import Alert, ChannelRef, ChannelSettings, Schedule
 from bot.service import Paperboy
 from storage.store import Store
+from tests.adapters.discord.discord_markdown import links, mentions
 from tests.fakes.discord_api import DiscordFake, RequestRecord
 from tests.fakes.discord_fixture import (
     FORUM_CHANNEL,
@@ -23,7 +24,7 @@ from tests.fakes.discord_fixture import (
     RANDOM,
     ForbiddenAfterFirstPost,
 )
-from tests.helpers import Clock, make_paper, tracker_for
+from tests.helpers import Clock, alert_on, make_paper, tracker_for
 
 CH = ChannelRef("discord", str(GUILD), str(PAPERS))
 
@@ -143,6 +144,20 @@ async def test_bad_option_values_get_a_clear_answer(
     assert "unbalanced quote" in bad_query
 
 
+async def test_a_reply_echoing_links_and_mentions_pings_no_one_and_links_nothing(
+    adapter: DiscordAdapter, discord_fake: DiscordFake
+) -> None:
+    spoof = "[a](x) [b](https://evil.example) @everyone <@3001>"
+    record = await discord_fake.send_interaction(
+        GUILD, PAPERS, MANAGER, "papers", ["search"], {"query": spoof}
+    )
+    followups = await record.wait_followups(1)
+    assert all(f.payload["allowed_mentions"] == {"parse": []} for f in followups)
+    for f in followups:
+        texts = [str(f.content)] + [str(e.get("description", "")) for e in f.embeds]
+        assert not any(links(t) or mentions(t) for t in texts), texts
+
+
 async def test_digest_of_25_long_papers_is_split_into_valid_messages(
     adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store, discord_core: Paperboy
 ) -> None:
@@ -195,13 +210,14 @@ async def test_alert_is_posted_with_the_matched_queries(
 async def test_scripted_429_is_waited_out_and_delivered_once(
     adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store, discord_core: Paperboy
 ) -> None:
-    discord_fake.script_rate_limit(f"/channels/{PAPERS}/messages", times=2, retry_after=0.2)
+    # discord.py sleeps the body's retry_after for real: keep it tiny.
+    discord_fake.script_rate_limit(f"/channels/{PAPERS}/messages", times=2, retry_after=0.001)
     discord_store.save_channel(ChannelSettings(CH))
     discord_store.add_subscription(CH, "paper", "3000", discord_core.clock())
     papers = [
         make_paper(f"2411.2{i:04d}", "2026-11-25", title=f"Paper number {i}") for i in range(3)
     ]
-    assert await discord_core.send_alerts(papers) == {"sent": 3}
+    assert await alert_on(discord_core, papers) == {"sent": 3}
     assert discord_fake.rate_limited == 2
     assert len(discord_fake.messages_in(PAPERS)) == 3
 
@@ -214,8 +230,8 @@ async def test_forbidden_channel_is_paused_and_the_fan_out_goes_on(
         discord_store.save_channel(ChannelSettings(ref))
         discord_store.add_subscription(ref, "diffusion", "3000", discord_core.clock())
     discord_fake.forbid(RANDOM)
-    outcomes = await discord_core.send_alerts(
-        [make_paper("2411.00010", "2026-11-25", title="Diffusion")]
+    outcomes = await alert_on(
+        discord_core, [make_paper("2411.00010", "2026-11-25", title="Diffusion")]
     )
     settings = discord_store.channel(other)
     assert outcomes == {"sent": 1, "failed": 1}

@@ -337,6 +337,30 @@ async def test_refused_token_is_a_workspace_fault_and_is_not_tried_again(
     assert discord_fake.request_counts()["GET /users/@me"] == 1
 
 
+REFUSED = "the token was refused (LoginFailure: Improper token has been passed.)"
+
+
+async def test_after_a_refused_login_a_whole_alert_round_fails_fast_with_one_clear_reason(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    discord_fake.token = "reset-token"
+    ids = [f"2411.{i:05d}" for i in range(34)]
+    round_one = await asyncio.gather(
+        *(publisher.publish(_alert(paper_id=p), tracker_for(CH, "alert", p)) for p in ids),
+        return_exceptions=True,
+    )
+    round_two = []
+    for p in ids[:3]:  # the next round, one post at a time
+        with pytest.raises(DeliveryError) as raised:
+            await publisher.publish(_alert(paper_id=p), tracker_for(CH, "alert", p))
+        round_two.append(raised.value)
+    errors = [*round_one, *round_two]
+    assert all(isinstance(e, DeliveryError) and e.workspace_fault for e in errors)
+    assert {str(e) for e in errors} == {REFUSED}
+    assert discord_fake.request_counts() == {"GET /users/@me": 1}
+    assert publisher.refused == "LoginFailure: Improper token has been passed."
+
+
 async def test_token_refused_after_login_is_a_workspace_fault_then_fails_fast(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:

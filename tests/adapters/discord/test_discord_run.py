@@ -24,7 +24,8 @@ async def test_run_connects_to_discord_answers_and_alerts(
     tmp_path: Path, hf_server: HFServer, discord_fake: DiscordFake
 ) -> None:
     today = datetime.now(UTC).date()
-    for day in (today - timedelta(days=1), today):
+    # Tomorrow too: if UTC midnight passes during the test, the poll asks for it and today.
+    for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
         hf_server.add_day(day, make_day(day, 3))
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_", "DISCORD_"))

@@ -8,19 +8,23 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import discord
 import pytest
 
 from adapters.discord import endpoints
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
 from bot.commands.handlers import Handlers
+from bot.domain import Alert, ChannelRef
+from bot.ports import DeliveryError, Health
 from bot.service import Paperboy
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, RequestRecord
 from tests.fakes.discord_fixture import GUILD, MANAGER, PAPERS
 from tests.fakes.discord_records import ApiError
-from tests.helpers import eventually
+from tests.helpers import eventually, make_paper, tracker_for
 
 MakeAdapter = Callable[..., DiscordAdapter]
+CH = ChannelRef("discord", str(GUILD), str(PAPERS))
 
 
 class Sleeps:
@@ -216,6 +220,37 @@ async def test_refused_token_is_final_and_one_error_line(
     [error] = _errors(caplog)
     assert "token was refused" in error and "not-the-token" not in error
     assert sleeps.waits == []
+
+
+async def test_a_token_refused_while_posting_reports_discord_down_and_is_never_tried_again(
+    make_adapter: MakeAdapter, discord_fake: DiscordFake, sleeps: Sleeps
+) -> None:
+    adapter = make_adapter()
+    discord_fake.token = "reset-token"
+    paper = make_paper("2411.00009", "2026-11-25", title="Mamba")
+    for _ in range(3):
+        with pytest.raises(DeliveryError):
+            await adapter.publisher.publish(
+                Alert(CH, paper, ("mamba",)), tracker_for(CH, "alert", paper.id)
+            )
+    assert await adapter.health() == Health(False, "token refused (DISCORD_TOKEN)")
+    await adapter.start()  # connecting meets the same refusal: no new login, no retry
+    assert adapter._task is not None
+    await asyncio.wait_for(adapter._task, timeout=10)
+    assert discord_fake.request_counts() == {"GET /users/@me": 1}
+    assert sleeps.waits == []
+    assert not (await adapter.health()).ok
+
+
+def test_building_the_adapter_logs_no_voice_warning(
+    make_adapter: MakeAdapter, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # As in a fresh process: discord.py warns once per process, at the first client.
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
+    with caplog.at_level(logging.WARNING):
+        make_adapter()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 async def test_stop_ends_the_retries(

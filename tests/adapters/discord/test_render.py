@@ -3,11 +3,10 @@ lost."""
 
 from __future__ import annotations
 
-import importlib
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import discord
 import pytest
@@ -24,6 +23,8 @@ from adapters.discord.render import (
     thread_name,
 )
 from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
+from tests.adapters.discord.discord_markdown import links, markup, mentions, shown
+from tests.fakes.discord_validate import validate_message
 
 CHANNEL = ChannelRef("discord", "100000000000000001", "200000000000000002")
 FRIDAY = date(2026, 11, 27)
@@ -37,21 +38,6 @@ CONTINUED = re.compile(r"\(continued, (\d+)/(\d+)\)")
 def units(text: str) -> int:
     """UTF-16 code units: at least the code point count Discord and `len(embed)` use."""
     return len(text.encode("utf-16-le")) // 2
-
-
-def strict_fake() -> Callable[[dict[str, Any]], Any] | None:
-    """The strict Discord fake's validator, when another engineer's module is present."""
-    for name in ("tests.fakes.discord_validate", "tests.fakes.discord_api"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if callable(getattr(module, "validate_message", None)):
-            return module.validate_message
-    return None
-
-
-STRICT_FAKE = strict_fake()
 
 
 def assert_embed_valid(embed: discord.Embed) -> None:
@@ -75,7 +61,7 @@ def assert_embed_valid(embed: discord.Embed) -> None:
 
 
 def assert_valid(messages: list[DiscordMessage]) -> None:
-    """Create Message's checks (docs/reference/discord.md §2), plus the strict fake if any."""
+    """Create Message's checks (docs/reference/discord.md §2), plus the strict fake's."""
     assert messages
     for m in messages:
         assert m.content.strip() or m.embeds  # else 50006 "Cannot send an empty message"
@@ -89,9 +75,8 @@ def assert_valid(messages: list[DiscordMessage]) -> None:
         assert sum(units(s or "") for s in counted) <= limits.EMBEDS_TOTAL_MAX
         for e in m.embeds:
             assert_embed_valid(e)
-        if STRICT_FAKE is not None:
-            payload = {"content": m.content, "embeds": [e.to_dict() for e in m.embeds]}
-            assert STRICT_FAKE(payload) is None
+        payload = {"content": m.content, "embeds": [e.to_dict() for e in m.embeds]}
+        assert validate_message(payload) is None
 
 
 def paper_ids(messages: list[DiscordMessage]) -> list[str]:
@@ -190,7 +175,7 @@ def test_digest_prefers_ai_summary_and_clips_a_long_abstract_at_a_word() -> None
     assert "wor…" not in body
 
 
-def test_user_markdown_is_escaped_in_descriptions_and_plain_in_titles() -> None:
+def test_user_markdown_is_escaped_in_titles_descriptions_and_fields() -> None:
     p = paper(
         title="*Bold* _claims_",
         summary="Use `x` and **y** | z_1 ~w~ [a](https://b.c)",
@@ -198,9 +183,69 @@ def test_user_markdown_is_escaped_in_descriptions_and_plain_in_titles() -> None:
     )
     [m] = render_digest(digest(p))
     e = m.embeds[0]
-    assert e.title == "1. *Bold* _claims_"
-    assert e.description == r"Use \`x\` and \*\*y\*\* \| z\_1 \~w\~ \[a](https://b.c)"
-    assert fields(e)["Authors"] == r"Ma\*rk, @everyone"
+    assert e.title == r"1. \*Bold\* \_claims\_"
+    assert e.description == r"Use \`x\` and \*\*y\*\* \| z\_1 \~w\~ \[a\](https\://b.c)"
+    assert fields(e)["Authors"] == r"Ma\*rk, \@everyone"
+
+
+SPOOF = "[a](x) and [b](https://evil.example) <@100000000000000001> @everyone"
+
+
+def marked_down(message: DiscordMessage) -> list[str]:
+    """Every text of a message a Discord client reads as markdown."""
+    texts = [message.content]
+    for e in message.embeds:
+        texts += [e.title or "", e.description or ""]
+        texts += [s or "" for f in e.fields for s in (f.name, f.value)]
+    return texts
+
+
+def test_spoofed_links_and_mentions_in_paper_text_stay_text_and_paperboys_links_stay_live() -> None:
+    p = paper(
+        title=SPOOF,
+        summary=SPOOF,
+        authors=(SPOOF,),
+        organization=SPOOF,
+        github_repo="acme/model",
+        project_page="https://acme.ai",
+    )
+    [m] = render_digest(digest(p))
+    found = [link for text in marked_down(m) for link in links(text)]
+    assert found == [
+        "https://arxiv.org/abs/2411.00001",
+        "https://arxiv.org/pdf/2411.00001",
+        "https://github.com/acme/model",
+        "https://acme.ai",
+    ]
+    assert not any(mentions(text) for text in marked_down(m))
+    e = m.embeds[0]
+    assert shown(e.title or "") == f"1. {SPOOF}" and shown(e.description or "") == SPOOF
+
+
+def test_spoofed_links_in_a_snippet_and_an_echoed_query_stay_text() -> None:
+    hit = SearchHit(paper(), snippet=f"**{SPOOF}** and {SPOOF}")
+    reply = Reply(
+        text=f"count must be a whole number, not '{SPOOF}'. Usage: `today [count]`",
+        title=SPOOF,
+        hits=(hit,),
+    )
+    messages = render_reply(reply) + render_alert(Alert(CHANNEL, paper(), matched=(SPOOF,)))
+    assert_valid(messages)
+    for m in messages:
+        for text in marked_down(m):
+            assert all(not link.startswith("https://evil") for link in links(text)), text
+            assert mentions(text) == [], text
+    assert messages[0].content.endswith("Usage: `today [count]`")
+    assert shown(messages[-1].content) == f"New paper · matched: {SPOOF}"
+
+
+def test_every_search_hit_shows_its_daily_papers_day() -> None:
+    hits = (SearchHit(paper()), SearchHit(paper("2410.00002", day=date(2024, 10, 25))))
+    [m] = render_reply(Reply(text="Top 2", title="Search results", hits=hits))
+    assert [e.footer.text for e in m.embeds] == [
+        "Daily Papers · Fri 27 Nov 2026",
+        "Daily Papers · Fri 25 Oct 2024",
+    ]
 
 
 def test_catch_up_digest_names_its_range() -> None:
@@ -290,7 +335,7 @@ def test_alert_says_which_subscriptions_matched() -> None:
 
 def test_alert_defuses_markdown_and_mentions_in_queries() -> None:
     [m] = render_alert(Alert(CHANNEL, paper(), matched=("@everyone", "a_b*")))
-    assert m.content == "New paper · matched: @\u200beveryone, a\\_b\\*"
+    assert m.content == "New paper · matched: \\@everyone, a\\_b\\*"
 
 
 def test_reply_keeps_snippet_bold_and_escapes_the_rest() -> None:
@@ -318,7 +363,7 @@ def test_long_reply_is_split_at_line_boundaries_never_cut() -> None:
     assert_numbered(messages)
     assert messages[0].content.startswith("**Help**\n")
     kept = [m.content.split("\n", 1)[1] for m in messages]
-    assert "\n".join(kept) == "\n".join(lines)
+    assert shown("\n".join(kept)) == "\n".join(lines)
 
 
 def test_reply_with_many_hits_continues_after_its_text() -> None:
@@ -343,6 +388,16 @@ NASTY = st.sampled_from(
         "[a](https://b.c)",
         "```",
         "<@100000000000000001>",
+        "<#100000000000000003>",
+        "<t:1700000000:R>",
+        "[b](https://evil.example)",
+        "https://evil.example",
+        "||",
+        "# ",
+        "-# ",
+        "> ",
+        "1. ",
+        "@here",
     ]
 )
 TEXT = st.lists(st.one_of(st.characters(codec="utf-8"), NASTY), max_size=30).map("".join)
@@ -372,6 +427,32 @@ def papers(draw: st.DrawFn, n: int) -> list[Paper]:
     ]
 
 
+def paperboys_links(ps: list[Paper]) -> set[str]:
+    """The links paperboy puts in a paper's embeds, unquoted: arXiv, PDF, code, project page."""
+    found = set()
+    for p in ps:
+        repo = (p.github_repo or "").strip()
+        if re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+            repo = f"https://github.com/{repo}"
+        found |= {p.arxiv_url, p.pdf_url, repo, (p.project_page or "").strip()}
+    return {unquote(url) for url in found if url}
+
+
+def assert_no_spoofing(messages: list[DiscordMessage], ps: list[Paper]) -> None:
+    """No link but paperboy's and no mention, anywhere Discord reads markdown; each paper's
+    arXiv and PDF links live."""
+    allowed = paperboys_links(ps)
+    for m in messages:
+        for text in marked_down(m):
+            assert mentions(text) == [], text
+            assert {unquote(link) for link in links(text)} <= allowed, text
+        for e in m.embeds:
+            pid = PAPER_URL.fullmatch(e.url or "")
+            assert pid is not None
+            arxiv, pdf = f"https://arxiv.org/abs/{pid[1]}", f"https://arxiv.org/pdf/{pid[1]}"
+            assert links(fields(e)["Links"])[:2] == [arxiv, pdf]
+
+
 PROPERTY = settings(
     max_examples=40,
     deadline=None,
@@ -389,6 +470,15 @@ def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
     assert_numbered(messages)
+    assert_no_spoofing(messages, ps)
+    for e in (e for m in messages for e in m.embeds):
+        title = re.sub(r"^\d+\. ", "", e.title or "")  # the rank is paperboy's
+        assert (
+            markup(title)
+            == markup(e.description or "")
+            == markup(fields(e).get("Authors", ""))
+            == []
+        )
 
 
 @PROPERTY
@@ -416,8 +506,10 @@ def test_any_reply_renders_valid_messages_keeping_all_its_text(
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
     assert_numbered(messages)
-    kept = "".join([messages[0].content] + [m.content.partition("\n")[2] for m in messages[1:]])
-    assert "".join(discord.utils.escape_mentions(text).split()) in "".join(kept.split())
+    assert_no_spoofing(messages, ps)
+    contents = [messages[0].content] + [m.content.partition("\n")[2] for m in messages[1:]]
+    kept = "".join(shown(c) for c in contents)
+    assert "".join(text.split()) in "".join(kept.split())
     if not ok:
         assert messages[0].content.startswith("⚠️ ")
 
@@ -429,6 +521,8 @@ def test_any_alert_renders_one_valid_message(ps: list[Paper], matched: list[str]
     assert_valid(messages)
     assert paper_ids(messages) == [ps[0].id]
     assert messages[0].content.startswith("New paper · matched: ")
+    assert_no_spoofing(messages, ps)
+    assert markup(messages[0].content) == []
 
 
 @pytest.mark.parametrize(("count", "expected"), [(1, 1), (5, 1), (10, 2), (25, 5)])

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
+import html
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import Block
 
 from adapters.slack import limits
-from adapters.slack.mrkdwn import escape
+from adapters.slack.mrkdwn import LOOKALIKES, QUOTE_BREAK, escape, literal
 from adapters.slack.render import (
     SUMMARY_CHARS,
     SlackMessage,
@@ -23,6 +23,7 @@ from adapters.slack.render import (
     render_reply,
 )
 from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
+from tests.fakes.slack_blocks import validate_message
 
 CHANNEL = ChannelRef("slack", "T0001", "C0001")
 FRIDAY = date(2026, 11, 27)
@@ -63,23 +64,9 @@ def mrkdwn_texts(block: dict[str, Any]) -> list[str]:
     return [o["text"] for o in objs if isinstance(o, dict) and o.get("type") == "mrkdwn"]
 
 
-def strict_fake() -> Callable[[dict[str, Any]], str | None] | None:
-    """The strict Slack fake's validator, when another engineer's module is present."""
-    for name in ("tests.fakes.slack_blocks", "tests.fakes.slack_api"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if callable(getattr(module, "validate_message", None)):
-            return module.validate_message
-    return None
-
-
-STRICT_FAKE = strict_fake()
-
-
 def assert_valid(messages: list[SlackMessage]) -> None:
-    """Checks slack_sdk's models make, plus the gaps they miss (docs/reference/slack.md §6)."""
+    """Checks slack_sdk's models make, plus the gaps they miss (docs/reference/slack.md §6),
+    plus the strict fake's."""
     assert messages
     for m in messages:
         assert m.text.strip() and units(m.text) <= limits.FALLBACK_TEXT_MAX
@@ -113,9 +100,8 @@ def assert_valid(messages: list[SlackMessage]) -> None:
                 assert b["type"] == "divider"
             for text in mrkdwn_texts(b):
                 assert_mrkdwn_safe(text)
-        if STRICT_FAKE is not None:
-            payload = {"channel": CHANNEL.channel, "text": m.text, "blocks": m.blocks}
-            assert STRICT_FAKE(payload) is None
+        payload = {"channel": CHANNEL.channel, "text": m.text, "blocks": m.blocks}
+        assert validate_message(payload) is None
 
 
 def paper_ids(messages: list[SlackMessage]) -> list[str]:
@@ -266,7 +252,7 @@ def test_title_with_markup_cannot_break_the_link() -> None:
     assert label is not None
     assert label.group(1) == "https://huggingface.co/papers/2411.00001"
     assert label.group(2) == (
-        "&lt;script&gt;alert(1)&lt;/script&gt; a∣b &amp; &lt;https://evil.example∣click&gt; *x*"
+        "&lt;script&gt;alert(1)&lt;/script&gt; a∣b &amp; &lt;https://evil.example∣click&gt; ∗x∗"
     )
     assert "<https://evil" not in m.text and "evil.example|click&gt;" in m.text
 
@@ -318,6 +304,64 @@ def test_escape_handles_the_three_mrkdwn_control_characters() -> None:
     assert escape("a & b < c > d") == "a &amp; b &lt; c &gt; d"
 
 
+# --- text paperboy did not write -------------------------------------------------------------
+
+SPOOF = "<https://evil.example|arXiv> <!channel> <!here> <@U0001> <#C0001> <!subteam^S1>"
+FORMATTING = "*bold* _italic_ ~strike~ `code` ```block``` &amp;"
+
+
+def constructs(mrkdwn: str) -> list[str]:
+    """Every `<…>` Slack would read in mrkdwn: a link, a mention, a channel, a special command."""
+    return re.findall(r"<([^<>]*)>", mrkdwn)
+
+
+def test_links_and_mentions_in_paper_text_stay_text_and_paperboys_links_stay_live() -> None:
+    p = paper(
+        title=SPOOF, summary=SPOOF, authors=(SPOOF,), organization=SPOOF, github_repo="acme/m"
+    )
+    [m] = render_digest(digest(p))
+    assert_valid([m])
+    assert [c.split("|")[0] for c in constructs(all_text(m) + m.text)] == [
+        "https://huggingface.co/papers/2411.00001",
+        "https://arxiv.org/abs/2411.00001",
+        "https://arxiv.org/pdf/2411.00001",
+        "https://github.com/acme/m",
+        "https://huggingface.co/papers",
+    ]
+
+
+def test_formatting_in_paper_text_cannot_format_the_post() -> None:
+    p = paper(title=FORMATTING, summary="> " + FORMATTING, authors=(FORMATTING,))
+    [m] = render_digest(digest(p))
+    section = m.blocks[1]["text"]["text"]
+    title, byline, summary, _links = section.split("\n")
+    assert title.startswith("*1. <https://") and title.count("*") == 2  # paperboy's bold only
+    assert not any(c in byline + summary for c in "*_~`")
+    assert summary.startswith(QUOTE_BREAK + "&gt;")  # not a quote
+    assert byline == FORMATTING.replace("&", "&amp;").translate(LOOKALIKES)
+
+
+def test_an_echoed_query_cannot_mention_or_link() -> None:
+    messages = render_alert(Alert(CHANNEL, paper(), matched=(SPOOF, FORMATTING)))
+    messages += render_reply(Reply(text=f"No stored paper matches `{SPOOF}`", ok=False))
+    assert_valid(messages)
+    for m in messages:
+        assert all(c.startswith("https://") for c in constructs(all_text(m) + m.text))
+    assert messages[0].blocks[0]["text"]["text"] == (
+        f"*New paper* · matched: {literal(SPOOF)}, {literal(FORMATTING)}"
+    )
+
+
+def test_every_search_hit_shows_its_daily_papers_day() -> None:
+    hits = (SearchHit(paper()), SearchHit(paper("2410.00002", day=date(2024, 10, 25))))
+    [m] = render_reply(Reply(text="Top 2", title="Search results", hits=hits))
+    firsts = [b["text"]["text"].split("\n")[0] for b in m.blocks if b["type"] == "section"][1:]
+    assert [line.rsplit("  · ", 1)[1] for line in firsts] == [
+        "Fri 27 Nov 2026",
+        "Fri 25 Oct 2024",
+    ]
+
+
 # --- alerts and replies ----------------------------------------------------------------------
 
 
@@ -367,7 +411,22 @@ def test_long_reply_is_split_at_line_boundaries_never_cut() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-NASTY = st.sampled_from([*"<>&|*_~`\n\t ", "&amp;", "<!channel>", "**", "😀", "é", "|>"])
+NASTY = st.sampled_from(
+    [
+        *"<>&|*_~`\n\t ",
+        "&amp;",
+        "<!channel>",
+        "<!here>",
+        "<@U0001>",
+        "<https://evil.example|arXiv>",
+        "> ",
+        "```",
+        "**",
+        "😀",
+        "é",
+        "|>",
+    ]
+)
 TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), NASTY), max_size=30).map(
     "".join
 )
@@ -397,6 +456,36 @@ def papers(draw: st.DrawFn, n: int) -> list[Paper]:
     ]
 
 
+def paperboys_links(ps: list[Paper]) -> set[str]:
+    """The links paperboy puts in a paper's section, unquoted: the paper, arXiv, PDF, code and
+    project page, and the Daily Papers page."""
+    found = {"https://huggingface.co/papers"}
+    for p in ps:
+        repo = (p.github_repo or "").strip()
+        if re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+            repo = f"https://github.com/{repo}"
+        found |= {p.url, p.arxiv_url, p.pdf_url, repo, (p.project_page or "").strip()}
+    return {unquote(url) for url in found if url}
+
+
+def assert_no_spoofing(messages: list[SlackMessage], ps: list[Paper]) -> None:
+    """Every `<…>` Slack reads is one of paperboy's links; no mention, no other link."""
+    allowed = paperboys_links(ps)
+    for m in messages:
+        for construct in constructs(all_text(m) + m.text):
+            url = construct.split("|")[0]
+            assert unquote(html.unescape(url)) in allowed, construct
+
+
+def assert_unformatted(section: str, bold: int = 0) -> None:
+    """A paper section formats only what paperboy formats: its title bold (and `bold` marked
+    snippet words); no quote."""
+    shown = re.sub(r"<https?://[^|>]*\|", "<", section)  # URLs may hold `_` and `~`
+    assert shown.count("*") == 2 + 2 * bold, section
+    assert not any(c in shown for c in "_~`"), section
+    assert not any(line.startswith("&gt;") for line in section.splitlines()), section
+
+
 PROPERTY = settings(
     max_examples=30,
     deadline=None,
@@ -413,6 +502,11 @@ def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
     messages = render_digest(digest(*ps, days=days), thumbnails=thumbnails)
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
+    assert_no_spoofing(messages, ps)
+    for m in messages:
+        for b in m.blocks:
+            if b["type"] == "section" and PAPER_LINK.search(b["text"]["text"]):
+                assert_unformatted(b["text"]["text"])
 
 
 @PROPERTY
@@ -430,6 +524,7 @@ def test_any_reply_renders_valid_messages_keeping_all_its_text(
     messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok))
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
+    assert_no_spoofing(messages, ps)
     kept = "".join(
         b["text"]["text"]
         for m in messages
@@ -447,6 +542,8 @@ def test_any_alert_renders_one_valid_message(ps: list[Paper], matched: list[str]
     messages = render_alert(Alert(CHANNEL, ps[0], tuple(matched)))
     assert_valid(messages)
     assert paper_ids(messages) == [ps[0].id]
+    assert_no_spoofing(messages, ps)
+    assert_unformatted(messages[0].blocks[0]["text"]["text"])  # `*New paper*` is the bold
 
 
 @pytest.mark.parametrize("count", [1, 10, 25])

@@ -1,0 +1,48 @@
+"""Discord markdown for text paperboy did not write (titles, abstracts, authors, queries): every
+markup character is escaped, so the text shows as typed and carries no link, mention or
+formatting of its own.
+
+Discord reads a backslash before any ASCII punctuation character as that character, literally
+(docs/reference/discord.md §9). Escaping `[` `]` leaves no masked link, `<` no `<@id>`,
+`<#id>`, `<t:…>`, `<:emoji:id>` or `<https://…>`, `@` no @everyone/@here, and the `:` of
+`://` no bare URL (Discord links one only where `scheme://` is written out). discord.py's own
+`escape_markdown` is not used: it leaves URLs alone and escapes only the first masked link of
+a string.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Markup anywhere in a line: emphasis, underline, strikethrough, spoilers, code, masked links,
+# `<…>` mentions, timestamps, emoji and links, @everyone/@here, quotes, the `:` of a bare
+# URL's `scheme://`, and the backslash itself.
+_ANYWHERE = re.compile(r"([\\*_~`|\[\]<>@]|:(?=/))")
+# Markup only at the start of a line: headings and subtext (`#`, `-#`) and lists (`- `, `+ `,
+# `1. `); `*` and `>` are above.
+_LINE_START = re.compile(r"^([ \t]*)(?:([-+#])|(\d+)\.)", re.MULTILINE)
+# A code span or block as Discord finds it: a run of backticks, then the same run again.
+_CODE = re.compile(r"(`+)(.*?[^`])\1(?!`)", re.DOTALL)
+
+
+def _line_start(match: re.Match[str]) -> str:
+    indent, mark, number = match.groups()
+    return f"{indent}\\{mark}" if mark else f"{indent}{number}\\."
+
+
+def escape(text: str) -> str:
+    """Text paperboy did not write, made literal in Discord markdown."""
+    return _LINE_START.sub(_line_start, _ANYWHERE.sub(r"\\\1", text))
+
+
+def defuse(text: str) -> str:
+    """Markdown paperboy wrote, with user text quoted in code spans (a command's reply): the
+    code spans are kept, everything else is escaped, so a stray word of user text outside
+    them cannot link or mention either."""
+    out: list[str] = []
+    at = 0
+    for match in _CODE.finditer(text):
+        out += [escape(text[at : match.start()]), match.group(0)]
+        at = match.end()
+    out.append(escape(text[at:]))
+    return "".join(out)
