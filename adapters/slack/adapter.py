@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -17,10 +20,12 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
 from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
-from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.commands import SLASH_COMMAND, Run, SlashCommands
-from adapters.slack.publisher import SlackPublisher, retry_handlers
+from adapters.slack.errors import LIBRARY_LOG, SlackClient, error_code
+from adapters.slack.http_guard import RequestGuard
+from adapters.slack.publisher import SlackPublisher, Sleep, retry_handlers
+from bot.ports import Health
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,11 @@ class SlackMode(StrEnum):
     SOCKET = "socket"
     HTTP = "http"  # one workspace, signed requests at /slack/events
     HTTP_OAUTH = "http-oauth"  # many workspaces installed through /slack/install
+
+
+HTTP_MODES = frozenset({SlackMode.HTTP, SlackMode.HTTP_OAUTH})  # the modes with a web server
+# Adds paperboy's own routes (/healthz, /metrics) to the HTTP mode's web app.
+WebRoutes = Callable[[web.Application], None]
 
 
 @dataclass(frozen=True)
@@ -127,16 +137,29 @@ class SlackAdapter:
     reconnect_initial = 2.0
     reconnect_max = 300.0
 
-    def __init__(self, config: SlackConfig, run: Run) -> None:
+    def __init__(
+        self,
+        config: SlackConfig,
+        run: Run,
+        *,
+        web_routes: WebRoutes | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
+        self.sleep = sleep  # the SDK's retries and the reconnect backoff wait with it
+        self.clock = clock  # epoch seconds, for the signatures of HTTP mode
+        self.web_routes = web_routes
+        # What health() says until the connection is up (then it asks the connection).
+        self._state = "not started"
         self.mode = config.mode
         self.installations: SQLite3InstallationStore | None = None
         if self.mode is SlackMode.HTTP_OAUTH:
             self.installations = SQLite3InstallationStore(
-                database=config.db_path, client_id=config.client_id or ""
+                database=config.db_path, client_id=config.client_id or "", logger=LIBRARY_LOG
             )
         self.publisher = SlackPublisher(config.api_url, self.token_for)
-        self.commands = SlashCommands(run, admins_only=config.admins_only)
+        self.commands = SlashCommands(run, admins_only=config.admins_only, sleep=sleep)
         self.bolt: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._reconnect: asyncio.Task[None] | None = None
@@ -153,7 +176,9 @@ class SlackAdapter:
     def build_bolt(self) -> AsyncApp:
         """The bolt app for the configured mode, with `/papers` registered."""
         cfg = self.config
-        client = AsyncWebClient(base_url=cfg.api_url, retry_handlers=retry_handlers())
+        client = SlackClient(
+            base_url=cfg.api_url, retry_handlers=retry_handlers(self.sleep), logger=LIBRARY_LOG
+        )
         if self.mode is SlackMode.HTTP_OAUTH:
             assert self.installations is not None
             app = AsyncApp(
@@ -166,18 +191,22 @@ class SlackAdapter:
                     scopes=list(BOT_SCOPES),
                     installation_store=self.installations,
                     state_store=SQLite3OAuthStateStore(
-                        database=cfg.db_path, expiration_seconds=OAUTH_STATE_SECONDS
+                        database=cfg.db_path,
+                        expiration_seconds=OAUTH_STATE_SECONDS,
+                        logger=LIBRARY_LOG,
                     ),
+                    logger=LIBRARY_LOG,
                 ),
+                logger=LIBRARY_LOG,
             )
         else:
-            client.token = cfg.bot_token
+            client.token = cfg.bot_token  # bolt takes the token from its client
             app = AsyncApp(
-                token=cfg.bot_token,
                 client=client,
                 # Socket Mode requests are not signed; HTTP requests are verified with this.
                 signing_secret=cfg.signing_secret or "",
                 request_verification_enabled=self.mode is not SlackMode.SOCKET,
+                logger=LIBRARY_LOG,
             )
         app.command(SLASH_COMMAND)(self.commands.on_command)
         return app
@@ -195,6 +224,7 @@ class SlackAdapter:
             )
             return
         self.bolt = self.build_bolt()
+        self._state = "connecting"
         if self.mode is SlackMode.SOCKET:
             if await self._connect_socket(self.bolt) == "failed":
                 self._reconnect = asyncio.create_task(
@@ -208,7 +238,7 @@ class SlackAdapter:
         delay = self.reconnect_initial
         while True:
             log.info("Slack: trying Socket Mode again in %g s", delay)
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
             if await self._connect_socket(bolt, again=True) != "failed":
                 return
             delay = min(delay * 2, self.reconnect_max)
@@ -240,7 +270,9 @@ class SlackAdapter:
             await handler.close_async()
             if _reason(exc) not in TOKEN_REFUSED:  # rate limited, Slack trouble: try again
                 log.warning("Slack: could not open Socket Mode (%s)", _reason(exc))
+                self._state = f"connecting (last error: {_reason(exc)})"
                 return "failed"
+            self._state = f"Socket Mode refused ({_reason(exc)}; check SLACK_APP_TOKEN)"
             log.error(
                 "Slack: could not open Socket Mode (%s; check SLACK_APP_TOKEN); "
                 "/papers commands are off, posting still works",
@@ -255,6 +287,7 @@ class SlackAdapter:
                     reason += f"; last error {_reason(quiet.last_error)}"
             else:
                 reason = _reason(exc)
+            self._state = f"connecting (last error: {reason})"
             if again:
                 log.warning("Slack: Socket Mode still not connected (%s)", reason)
             else:
@@ -267,18 +300,31 @@ class SlackAdapter:
         finally:
             handler.client.logger = sdk_logger
         self._socket = handler
+        self._state = "connected"
         log.info("Slack: connected in Socket Mode")
         return "connected"
 
     async def _serve_http(self, bolt: AsyncApp) -> None:
         assert self.mode is not None
-        runner = web.AppRunner(bolt.web_app(path=EVENTS_PATH, port=self.config.http_port))
+        web_app = bolt.web_app(path=EVENTS_PATH, port=self.config.http_port)
+        if self.web_routes is not None:
+            self.web_routes(web_app)
+        # Malformed, forged and replayed requests are answered before bolt sees them.
+        web_app.middlewares.append(
+            RequestGuard(self.config.signing_secret or "", EVENTS_PATH, clock=self.clock)
+        )
+        # No access log: the OAuth redirect's query string carries the one-time code.
+        runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, self.config.http_host, self.config.http_port)
         try:
             await site.start()
         except OSError as exc:
             await runner.cleanup()
+            self._state = (
+                f"cannot listen on {self.config.http_host}:{self.config.http_port} "
+                f"({exc.strerror or exc})"
+            )
             log.error(
                 "Slack: cannot listen on %s:%s (%s; set PAPERBOY_HTTP_PORT); /papers "
                 "commands are off, posting still works",
@@ -288,6 +334,7 @@ class SlackAdapter:
             )
             return
         self._runner = runner
+        self._state = "connected"
         self.port = int(runner.addresses[0][1])
         log.info(
             "Slack: HTTP mode (%s) on %s:%s%s",
@@ -296,6 +343,17 @@ class SlackAdapter:
             self.port,
             EVENTS_PATH,
         )
+
+    async def health(self) -> Health:
+        """Connected: Socket Mode's connection is up, or the HTTP server listens; posting-only
+        mode needs no connection."""
+        if self.mode in (None, SlackMode.POST_ONLY):
+            return Health(True, "posting only")
+        if self._socket is not None:
+            if await self._socket.client.is_connected():
+                return Health(True, "connected")
+            return Health(False, "Socket Mode connection lost (reconnecting)")
+        return Health(self._state == "connected", self._state)
 
     async def stop(self) -> None:
         """Disconnect and stop serving."""
@@ -310,6 +368,7 @@ class SlackAdapter:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        self._state = "stopped"
 
 
 class _Quiet(logging.LoggerAdapter[logging.Logger]):
@@ -331,8 +390,10 @@ class _Quiet(logging.LoggerAdapter[logging.Logger]):
         super().log(level, msg, *args, **kwargs)
 
 
+_URL_QUERY = re.compile(r"(\w+://[^\s'\"?]*)\?[^\s'\"]*")
+
+
 def _reason(exc: Exception) -> str:
-    """What Slack (or the network) said, without the SDK's multi-line message."""
-    if isinstance(exc, SlackApiError):
-        return str(exc.response.get("error", "unknown_error"))
-    return f"{type(exc).__name__}: {exc}"
+    """What Slack (or the network) said in one line, whatever the body was; a URL's query
+    string (the Socket Mode ticket) left out."""
+    return _URL_QUERY.sub(r"\1?…", error_code(exc))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.errors import LIBRARY_LOG, error_code, readable
+from adapters.slack.publisher import Sleep, connection_retry
 from adapters.slack.render import render_reply
 from bot.commands.table import CommandError, ParsedCommand, parse
 from bot.domain import ChannelRef, Invocation, Reply
@@ -21,32 +26,45 @@ SLASH_COMMAND = "/papers"
 MAX_RESPONSES = 5
 
 Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
-Respond = Callable[..., Awaitable[Any]]
 
 
 class SlashCommands:
     """Translates Slack slash-command payloads to core commands and replies back."""
 
-    def __init__(self, run: Run, *, admins_only: bool = False) -> None:
+    def __init__(
+        self, run: Run, *, admins_only: bool = False, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.run = run
         self.admins_only = admins_only
+        self.sleep = sleep
 
     async def on_command(
         self,
         ack: Callable[..., Awaitable[None]],
         command: dict[str, Any],
-        respond: Respond,
         client: AsyncWebClient,
     ) -> None:
         """The bolt listener: ack within Slack's 3 seconds, then work and respond."""
         await ack()
         reply = await self.reply_to(command, client)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        # bolt's `respond` builds a webhook client that logs the response_url at debug level.
+        respond = AsyncWebhookClient(
+            str(command.get("response_url", "")),
+            logger=LIBRARY_LOG,
+            retry_handlers=connection_retry(self.sleep),
+        )
         for message in render_reply(reply)[:MAX_RESPONSES]:
-            sent = await respond(
-                text=message.text, blocks=message.blocks, response_type=response_type
-            )
-            status = getattr(sent, "status_code", 200)
+            try:
+                sent = await respond.send(
+                    text=message.text, blocks=message.blocks, response_type=response_type
+                )
+            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+                log.warning(
+                    "Slack: the answer to a command was not delivered (%s)", error_code(exc)
+                )
+                return
+            status = sent.status_code
             if status >= 300:  # the response_url is spent or expired: nothing more will land
                 log.warning(
                     "response_url refused the answer (HTTP %s): %s",
@@ -64,17 +82,32 @@ class SlashCommands:
         user = str(command.get("user_id", ""))
         can_manage = True
         if parsed.spec.manages and self.admins_only:
-            can_manage = await self._is_admin(client, user)
+            try:
+                can_manage = await self._is_admin(client, user)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+                reason = error_code(exc)
+                log.warning("Slack: users.info for %s failed: %s", user, reason)
+                fix = (
+                    "reinstall paperboy to grant users:read"
+                    if reason == "missing_scope"
+                    else "try again in a moment"
+                )
+                text = (
+                    f"Could not check that you are a workspace admin (users.info: {reason}); {fix}."
+                )
+                return Reply(text=text, ok=False)
         channel = ChannelRef(
             PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", ""))
         )
         return await self.run(parsed, Invocation(channel=channel, user=user, can_manage=can_manage))
 
     async def _is_admin(self, client: AsyncWebClient, user: str) -> bool:
+        """Whether `user` is a workspace admin or owner; a refusal of the user means no."""
         try:
-            info = await client.users_info(user=user)
+            info = await readable(client).users_info(user=user)
         except SlackApiError as exc:
-            log.warning("users.info for %s failed: %s", user, exc.response.get("error"))
-            return False
+            if error_code(exc) in ("user_not_found", "user_not_visible"):
+                return False
+            raise
         profile = info.get("user") or {}
         return any(profile.get(flag) for flag in ("is_admin", "is_owner", "is_primary_owner"))

@@ -1,16 +1,21 @@
 """What Slack's answers mean for a post: refused (nothing posted), uncertain, or whose fault.
 
 Error codes are from the method references, e.g. https://docs.slack.dev/reference/methods/chat.postMessage
-and https://docs.slack.dev/reference/methods/conversations.history.
+and https://docs.slack.dev/reference/methods/conversations.history. Also the Web API client
+every Slack part uses, which reads any answer (a proxy's text page too), and the logger handed
+to slack_bolt and slack_sdk, which never lets their debug output through
+(docs/reference/slack.md §11).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.ports import DeliveryError
 
@@ -88,6 +93,63 @@ class Answer:
         return self.status is not None and self.status >= 500
 
 
+class _NoDebug(logging.Filter):
+    """Drops debug records: slack_bolt and slack_sdk log whole Socket Mode envelopes (the
+    verification token, response_url), request and response bodies and stored installations
+    (bot tokens) at DEBUG."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep INFO and above."""
+        return record.levelno > logging.DEBUG
+
+
+# The logger bolt, the Socket Mode client, the Web API and webhook clients and the OAuth stores
+# get. bolt copies its filters to the loggers it makes from it (slack_bolt/logger/__init__.py).
+LIBRARY_LOG = logging.getLogger("adapters.slack.library")
+if not any(isinstance(f, _NoDebug) for f in LIBRARY_LOG.filters):
+    LIBRARY_LOG.addFilter(_NoDebug())
+
+
+class SlackClient(AsyncWebClient):
+    """An AsyncWebClient that never hands slack_sdk a text body to read as JSON.
+
+    slack_sdk keeps a text/plain answer (a proxy's or load balancer's error page) as a string
+    and then calls `.get` on it: an AttributeError instead of a SlackApiError. Read as `{}`,
+    such an answer fails as `HTTP <status>` like any other unexplained one.
+    """
+
+    async def _request(self, *, http_verb: str, api_url: str, req_args: dict[str, Any]) -> Any:
+        res = await super()._request(http_verb=http_verb, api_url=api_url, req_args=req_args)
+        if isinstance(res, dict) and isinstance(res.get("data"), str):
+            res["data"] = {}
+        return res
+
+
+def readable(client: AsyncWebClient) -> SlackClient:
+    """`client` as a SlackClient (bolt hands listeners a plain AsyncWebClient per request)."""
+    if isinstance(client, SlackClient):
+        return client
+    return SlackClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        headers=client.headers,
+        logger=client.logger,
+        retry_handlers=client.retry_handlers,
+    )
+
+
+def error_code(exc: Exception) -> str:
+    """Slack's error code (`invalid_auth`), `HTTP 502` for an answer without one, else the
+    exception in one line; whatever the body was."""
+    if isinstance(exc, SlackApiError):
+        answer = answer_of(exc)
+        if answer.error:
+            return answer.error
+        return f"HTTP {answer.status}" if answer.status else "unknown_error"
+    return f"{type(exc).__name__}: {exc}"
+
+
 def answer_of(exc: SlackApiError) -> Answer:
     """Read a SlackApiError whatever its body was (a JSON object, text, bytes or nothing)."""
     response: Any = exc.response
@@ -128,6 +190,13 @@ def describe(answer: Answer) -> str:
 def not_sent(exc: BaseException) -> bool:
     """True when the connection failed before the request went out (refused, DNS, TLS)."""
     return isinstance(exc, aiohttp.ClientConnectorError)
+
+
+def retry_after(value: Any) -> float:
+    """Seconds from a Retry-After header value (a list of them, too)."""
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return _seconds(value)
 
 
 def _seconds(value: Any) -> float:

@@ -158,19 +158,14 @@ class ResponsePost:
 
 @dataclass(frozen=True)
 class Ack:
-    """A Socket Mode ack: envelope, the payload sent with it, latency, and its validation error."""
+    """A Socket Mode ack: envelope, the payload sent with it, and its validation error. (One
+    later than Slack's 3 seconds never arrives: `send_envelope` raises instead.)"""
 
     envelope_id: str
     type: str
     payload: dict[str, Any] | None
-    elapsed: float  # seconds from sending the envelope to receiving the ack (real time)
     raw: dict[str, Any]
     error: str | None = None  # what Slack would say about the ack payload (None: fine)
-
-    @property
-    def late(self) -> bool:
-        """True when the ack took longer than Slack's 3 seconds."""
-        return self.elapsed > 3.0
 
 
 @dataclass

@@ -33,7 +33,7 @@ class SocketModeHub:
         self.connects = 0  # connections accepted so far (reconnects count)
         self._tickets: set[str] = set()
         self._open: list[web.WebSocketResponse] = []
-        self._pending: dict[str, tuple[asyncio.Future[Ack], float, str]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[Ack], str]] = {}
         self._changed = asyncio.Condition()
 
     @property
@@ -89,7 +89,7 @@ class SocketModeHub:
         if pending is None:
             self.unmatched.append(message if isinstance(message, dict) else {"raw": data})
             return
-        future, started, kind = pending
+        future, kind = pending
         payload = message.get("payload")
         error = None
         if isinstance(payload, dict) and payload:
@@ -98,7 +98,6 @@ class SocketModeHub:
             envelope_id=envelope_id or "",
             type=kind,
             payload=payload if isinstance(payload, dict) else None,
-            elapsed=asyncio.get_running_loop().time() - started,
             raw=message,
             error=error,
         )
@@ -133,7 +132,7 @@ class SocketModeHub:
         envelope = {"envelope_id": envelope_id, "type": kind, "payload": payload, **extra}
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Ack] = loop.create_future()
-        self._pending[envelope_id] = (future, loop.time(), kind)
+        self._pending[envelope_id] = (future, kind)
         await ws.send_str(json.dumps(envelope))
         try:
             return await asyncio.wait_for(future, timeout)
@@ -160,7 +159,7 @@ class SocketModeHub:
         for ws in list(self._open):
             with contextlib.suppress(Exception):
                 await ws.close(code=1001, message=b"server shutdown")
-        for future, _started, _kind in self._pending.values():
+        for future, _kind in self._pending.values():
             if not future.done():
                 future.set_exception(SlackFakeError("the fake stopped before the ack arrived"))
         self._pending.clear()

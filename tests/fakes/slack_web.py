@@ -88,7 +88,10 @@ class WebApi(HistoryApi, FaultScript):
             if failed is not None:
                 return failed
         self.calls.append(_call(request, method, token, None, 200, args))
-        return web.json_response({"ok": True, **result})
+        # Like Slack, a call made with a token says which scopes it has (slack_bolt reads it
+        # from auth.test: slack_bolt/middleware/authorization/internals.py).
+        scopes = {"x-oauth-scopes": ",".join(sorted(token.scopes))} if token is not None else {}
+        return web.json_response({"ok": True, **result}, headers=scopes)
 
     async def _fault_answer(
         self,

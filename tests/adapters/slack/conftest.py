@@ -1,8 +1,13 @@
-"""Fixtures for the Slack adapter tests: the strict fake, a seeded core and an adapter factory."""
+"""Fixtures for the Slack adapter tests: the strict fake, a seeded core, an adapter factory and
+a virtual clock whose sleep only moves it forward (no test waits on the wall clock)."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +15,7 @@ import pytest
 
 from adapters.slack.adapter import SlackAdapter, SlackConfig
 from bot.commands.handlers import Handlers
+from bot.domain import Paper
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import slack_fixture
@@ -20,6 +26,43 @@ slack_fake = slack_fixture.slack_fake
 SIGNING_SECRET = "test-signing-secret"
 
 MakeAdapter = Callable[..., Awaitable[SlackAdapter]]
+
+
+class VirtualTime:
+    """Epoch seconds for a fake, a pacer or an adapter; `sleep` moves them on and logs the wait."""
+
+    def __init__(self, now: float = 1_796_000_000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+        self.log: list[str] = []  # waits (and whatever a test adds) in order
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 6))
+        self.log.append(f"sleep {seconds:g}")
+        self.now += seconds
+        await asyncio.sleep(0)
+
+    def since(self) -> datetime:
+        return datetime.fromtimestamp(self.now, UTC)
+
+
+@pytest.fixture
+def waits() -> VirtualTime:
+    """The adapter's sleep (SDK retries, Socket Mode reconnects): recorded, never waited."""
+    return VirtualTime()
+
+
+async def alerts_from_a_poll(core: Paperboy, papers: list[Paper]) -> Counter[str]:
+    """Alerts the way production sends them: the papers arrive in a poll, which fans them out."""
+    feed = core.feed
+    assert isinstance(feed, StaticFeed)
+    for paper in papers:
+        feed.days.setdefault(paper.day, []).append(paper)
+    report = await core.poll(sorted({paper.day for paper in papers}))
+    return report.alerts
 
 
 @pytest.fixture
@@ -41,11 +84,11 @@ def slack_core(slack_store: Store, clock: Clock) -> Paperboy:
 
 @pytest.fixture
 async def make_adapter(
-    slack_fake: SlackFake, slack_core: Paperboy, db_path: Path
+    slack_fake: SlackFake, slack_core: Paperboy, db_path: Path, waits: VirtualTime
 ) -> AsyncIterator[MakeAdapter]:
     started: list[SlackAdapter] = []
 
-    async def make(**overrides: Any) -> SlackAdapter:
+    async def make(clock: Callable[[], float] = time.time, **overrides: Any) -> SlackAdapter:
         config = SlackConfig(
             **{
                 "api_url": slack_fake.api_url,
@@ -55,7 +98,7 @@ async def make_adapter(
                 **overrides,
             }
         )
-        adapter = SlackAdapter(config, Handlers(slack_core).run)
+        adapter = SlackAdapter(config, Handlers(slack_core).run, sleep=waits.sleep, clock=clock)
         slack_core.publishers[adapter.publisher.platform] = adapter.publisher
         await adapter.start()
         started.append(adapter)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import pytest
@@ -20,6 +20,7 @@ from adapters.slack.publisher import CONNECT_RETRIES, RATE_LIMIT_RETRIES, SlackP
 from adapters.slack.render import SlackMessage, render_digest
 from bot.domain import POST_EVENT_TYPE, Alert, ChannelRef, Digest, PostKey
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported
+from tests.adapters.slack.conftest import VirtualTime
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
 from tests.helpers import MemoryTracker, make_paper, tracker_for
@@ -27,27 +28,6 @@ from tests.helpers import MemoryTracker, make_paper, tracker_for
 C1 = ChannelRef("slack", "T1", "C1")
 C2 = ChannelRef("slack", "T1", "C2")
 DAY = date(2026, 11, 26)
-
-
-class VirtualTime:
-    """Epoch seconds for the fake and the pacer; `sleep` moves them on and logs the wait."""
-
-    def __init__(self, now: float = 1_796_000_000.0) -> None:
-        self.now = now
-        self.sleeps: list[float] = []
-        self.log: list[str] = []  # shared with LoggingTracker: waits and ledger calls in order
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(round(seconds, 6))
-        self.log.append(f"sleep {seconds:g}")
-        self.now += seconds
-        await asyncio.sleep(0)
-
-    def since(self) -> datetime:
-        return datetime.fromtimestamp(self.now, UTC)
 
 
 class LoggingTracker(MemoryTracker):
@@ -319,15 +299,33 @@ async def test_slacks_own_internal_error_is_uncertain(
     assert raised.value.uncertain
 
 
-async def test_a_500_with_a_text_body_is_a_delivery_error_not_a_crash(
-    slack: SlackFake, publisher: SlackPublisher, vt: VirtualTime
+@pytest.mark.parametrize("answer", ["non_json", "html", "bad_json"])
+@pytest.mark.parametrize("status", [500, 502, 200])
+async def test_an_answer_that_is_not_json_is_an_uncertain_failure_not_a_crash(
+    slack: SlackFake, publisher: SlackPublisher, vt: VirtualTime, answer: Any, status: int
 ) -> None:
-    slack.script_fault("non_json", when="before")
+    slack.script_fault(answer, when="before", status=status)
     tracker = alert_tracker()
     with pytest.raises(DeliveryError) as raised:
         await publisher.publish(alert(), tracker)
-    assert raised.value.uncertain and "HTTP 500" in str(raised.value)
+    assert str(raised.value) == f"HTTP {status} (the post may be out)"
+    assert raised.value.uncertain and not raised.value.permanent  # looked for, then retried
+    assert tracker.events == [("claim", 1)]
     assert await publisher.find(tracker.key, 1, vt.since(), None) is None
+    await publisher.publish(alert(), alert_tracker())  # the retry goes out
+    assert len(slack.messages_in("C1")) == 1
+
+
+@pytest.mark.parametrize("answer", ["non_json", "html", "bad_json"])
+@pytest.mark.parametrize("status", [500, 200])
+async def test_a_history_answer_that_is_not_json_is_an_uncertain_lookup_not_a_crash(
+    slack: SlackFake, publisher: SlackPublisher, vt: VirtualTime, answer: Any, status: int
+) -> None:
+    slack.script_fault(answer, method="conversations.history", when="before", status=status)
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.find(alert_tracker().key, 1, vt.since(), None)
+    assert str(raised.value) == f"conversations.history: HTTP {status}"
+    assert raised.value.uncertain and not raised.value.permanent
 
 
 async def test_a_hung_answer_times_out_as_uncertain_and_is_found(

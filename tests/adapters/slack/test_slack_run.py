@@ -30,7 +30,9 @@ async def test_run_in_socket_mode_answers_and_alerts(
     tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake
 ) -> None:
     today = datetime.now(UTC).date()
-    for day in (today - timedelta(days=1), today):
+    # Tomorrow too: if UTC midnight passes before the first poll, it asks for today and
+    # tomorrow, and still finds six papers.
+    for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
         hf_server.add_day(day, make_day(day, 3))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_"))}
     env.update(
