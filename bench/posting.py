@@ -5,7 +5,7 @@
 
 Alerts go to the local strict fakes of Slack (tests/fakes/slack_api.py: 1 post per second per
 channel with a burst of 3, as Slack documents) and Discord (tests/fakes/discord_api.py: 5
-requests per second per channel bucket), through Paperboy.send_alerts with the real slack_sdk
+requests per second per channel bucket), through a poll's alert fan-out with the real slack_sdk
 and discord.py clients. The table shows posts per second achieved against those limits.
 """
 
@@ -33,7 +33,7 @@ from tests.fakes import discord_fixture, slack_fixture
 from tests.fakes.discord_api import DiscordFake
 from tests.fakes.discord_records import BASIC_MEMBER, TEXT
 from tests.fakes.slack_api import SlackFake
-from tests.helpers import StaticFeed, make_paper
+from tests.helpers import StaticFeed, alert_on, make_paper
 
 Row = tuple[str, int, int, float, int, str]
 
@@ -74,7 +74,7 @@ async def bench_slack(tmp: Path, channels: int, per_channel: int) -> Row:
             Handlers(core).run,
         )
         core.publishers["slack"] = adapter.publisher
-        seconds = await _timed(lambda: core.send_alerts(_papers(per_channel)))
+        seconds = await _timed(lambda: alert_on(core, _papers(per_channel)))
         posts = len(slack.messages)
         return (
             "Slack",
@@ -109,7 +109,7 @@ async def bench_discord(tmp: Path, channels: int, per_channel: int) -> Row:
         )
         core.publishers["discord"] = adapter.publisher
         try:
-            seconds = await _timed(lambda: core.send_alerts(_papers(per_channel)))
+            seconds = await _timed(lambda: alert_on(core, _papers(per_channel)))
         finally:
             await adapter.stop()
         posts = len(fake.messages)
@@ -136,7 +136,7 @@ async def main() -> None:
         "posts/s",
         "429s",
         "fake's limit",
-        title="Alerts posted through Paperboy.send_alerts",
+        title="Alerts posted by a poll's fan-out",
     )
     with tempfile.TemporaryDirectory() as tmp:
         for channels in positive_ints(args.channels, "--channels"):

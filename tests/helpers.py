@@ -224,3 +224,11 @@ def seed_two_papers(store: Store) -> None:
         ],
         at("2026-11-25 10:00"),
     )
+
+
+async def alert_on(core: Any, papers: list[Paper]) -> dict[str, int]:
+    """Alert on new papers the way production does: a poll finds them on their day (the
+    core's feed now answers that day with them), and its fan-out delivers what it marked."""
+    day = papers[0].day
+    core.feed = StaticFeed({day: papers})
+    return dict((await core.poll([day])).alerts)

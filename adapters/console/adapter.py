@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.text import Text
 
 from adapters.console.render import render_alert, render_digest, render_reply
 from bot.domain import (
@@ -25,7 +26,7 @@ from bot.domain import (
     PostKey,
     Reply,
 )
-from bot.ports import ResolveUnsupported, Tracker
+from bot.ports import Health, ResolveUnsupported, Tracker
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +45,19 @@ class ConsolePublisher:
         self.console = console or Console()
         self._ids = itertools.count(1)
 
+    def print(self, renderable: RenderableType) -> None:
+        """Print; into a pipe or a file, lines are never wrapped or cut at a width."""
+        self.console.print(renderable, soft_wrap=not self.console.is_terminal)
+
     async def publish(self, post: Post, tracker: Tracker) -> str:
         """Print a digest or an alert (one part)."""
         if tracker.parts_sent >= 1 and tracker.first_id is not None:
             return tracker.first_id
         await tracker.claim(1)
         if isinstance(post, Notice):
-            self.console.print(render_reply(post.as_reply()))
+            self.print(render_reply(post.as_reply()))
         else:
-            self.console.print(
-                render_digest(post) if isinstance(post, Digest) else render_alert(post)
-            )
+            self.print(render_digest(post) if isinstance(post, Digest) else render_alert(post))
         message_id = str(next(self._ids))
         await tracker.sent(1, message_id)
         return message_id
@@ -67,11 +70,11 @@ class ConsolePublisher:
 
     async def print_digest(self, digest: Digest) -> None:
         """Print a digest outside the ledger (`paperboy digest`)."""
-        self.console.print(render_digest(digest))
+        self.print(render_digest(digest))
 
     def show(self, reply: Reply) -> None:
         """Print a command's reply."""
-        self.console.print(render_reply(reply))
+        self.print(render_reply(reply))
 
 
 def _pump_lines(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
@@ -121,8 +124,32 @@ class ConsolePlatform:
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start reading commands from stdin in the background."""
+        """Say what can be typed and when the next digest is; read commands from stdin in
+        the background."""
+        try:
+            self.publisher.print(await self.greeting())
+        except Exception:  # the greeting is a courtesy: commands are read all the same
+            log.exception("console: could not say when the next digest is")
         self._reader = asyncio.create_task(read_commands(self._run, self.publisher, self._stdin))
+
+    async def greeting(self) -> Text:
+        """One line: the commands one can type, and when the next digest is."""
+        show = await self._run("digest show", Invocation(CONSOLE_CHANNEL, "console", operator=True))
+        upcoming = show.extra.get("next_label") if show.ok else None
+        if upcoming:
+            when = f"next digest {upcoming}"
+        else:
+            when = "the daily digest is off (/papers digest on turns it on)"
+        line = Text("Type ")
+        line.append("/papers help", style="bold cyan")
+        line.append(" for the commands (e.g. ")
+        line.append("/papers search diffusion", style="bold cyan")
+        line.append(f"); {when}.")
+        return line
+
+    async def health(self) -> Health:
+        """The terminal is always there (stdin closing only ends the commands)."""
+        return Health(True, "connected")
 
     async def stop(self) -> None:
         """Stop reading commands."""

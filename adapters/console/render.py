@@ -1,20 +1,38 @@
 """Pure renderers from domain objects to rich renderables for the terminal.
 
 Titles and subtitles are `rich.text.Text`, never `str`: rich parses a `str` title as markup,
-and queries and paper titles are user text (`mamba [/bold]` would raise MarkupError).
+and queries and paper titles are user text (`mamba [/bold]` would raise MarkupError). The
+core's own chat markup (`` `code` `` in replies, `**match**` in search snippets) is shown as
+rich styles instead of its characters.
+
+On a terminal a post is a panel whose wrapped lines keep their indent. Anywhere else (a pipe,
+a file) it is plain lines that are never wrapped: print them with `soft_wrap=True`
+(`ConsolePublisher` does), so a line is not cut at the console's width either.
 """
 
 from __future__ import annotations
 
-from rich.console import Group, RenderableType
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 
-from adapters.text import authors_line, digest_when
+from adapters.text import authors_line, day_label, digest_when
 from bot.domain import Alert, Digest, Paper, Reply, SearchHit
 
 SUMMARY_CHARS = 300
+# A paper's lines after its headline start this far in (under its title, past "1. ").
+INDENT = 3
+# The core's chat markup: `code` (replies) and **bold** (search snippets' matches).
+_MARKUP = re.compile(r"`([^`\n]+)`|\*\*(.+?)\*\*")
+CODE_STYLE = Style(bold=True, color="cyan")
+BOLD_STYLE = Style(bold=True)
 
 
 def clip(text: str, limit: int) -> str:
@@ -26,31 +44,124 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
-def paper_text(paper: Paper, rank: int | None = None, snippet: str | None = None) -> Text:
-    """One paper as a few lines of styled text (user content is never parsed as markup)."""
-    text = Text()
-    if rank is not None:
-        text.append(f"{rank}. ", style="bold")
-    text.append(paper.title, style=Style(bold=True, link=paper.url))
-    text.append(f"  ▲ {paper.upvotes}  💬 {paper.comments}", style="cyan")
+def chat_text(text: str, style: Style | str = "") -> Text:
+    """Text with the core's `code` and **bold** shown as styles; nothing else is markup."""
+    out = Text(style=style)
+    end = 0
+    for match in _MARKUP.finditer(text):
+        out.append(text[end : match.start()])
+        code, bold = match.groups()
+        out.append(
+            code if code is not None else bold, CODE_STYLE if code is not None else BOLD_STYLE
+        )
+        end = match.end()
+    out.append(text[end:])
+    return out
+
+
+@dataclass(frozen=True)
+class Block:
+    """Some lines of a post: `head` at `indent`, and `rest` further in by `hang`."""
+
+    head: Text
+    rest: tuple[Text, ...] = ()
+    indent: int = 0
+    hang: int = INDENT
+    prefix: str = ""  # e.g. a rank "1. ", before the head; `rest` lines up after it
+
+    def terminal(self) -> RenderableType:
+        """Wrapped lines that keep their indent (rich pads every wrapped line)."""
+        lines: RenderableType
+        if self.prefix:  # the prefix in a column of its own: every line lines up after it
+            lines = Table.grid()
+            lines.add_column(width=len(self.prefix), no_wrap=True)
+            lines.add_column()
+            lines.add_row(Text(self.prefix, style="bold"), Group(self.head, *self.rest))
+        else:
+            lines = Group(self.head, *(Padding(t, (0, 0, 0, self.hang)) for t in self.rest))
+        return Padding(lines, (0, 0, 0, self.indent)) if self.indent else lines
+
+    def plain(self) -> list[Text]:
+        """The same lines, each whole, never wrapped."""
+        under = " " * (self.indent + (len(self.prefix) if self.prefix else self.hang))
+        first = Text(" " * self.indent) + Text(self.prefix, style="bold") + self.head
+        return [_unwrapped(first), *(_unwrapped(Text(under) + t) for t in self.rest)]
+
+
+def _unwrapped(text: Text) -> Text:
+    text.no_wrap = True
+    text.overflow = "ignore"
+    return text
+
+
+@dataclass(frozen=True)
+class Card:
+    """A post or a reply: a panel on a terminal, unwrapped lines anywhere else."""
+
+    blocks: tuple[Block, ...]
+    title: Text | None = None
+    subtitle: Text | None = None
+    border_style: str = "none"
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.is_terminal:
+            yield Panel(
+                Group(*(b.terminal() for b in self.blocks)),
+                title=self.title,
+                subtitle=self.subtitle,
+                title_align="left",
+                border_style=self.border_style,
+            )
+            return
+        if self.title is not None:
+            yield _unwrapped(Text("── ", style=self.border_style) + self.title)
+        for block in self.blocks:
+            yield from block.plain()
+        if self.subtitle is not None:
+            yield _unwrapped(Text("── ", style="dim") + self.subtitle)
+        yield Text()
+
+
+def paper_block(
+    paper: Paper, rank: int | None = None, snippet: str | None = None, *, day: bool = False
+) -> Block:
+    """One paper: its headline (rank, title, counts, and its day when `day`), then its byline,
+    summary or snippet, and links (user content is never parsed as markup)."""
+    head = Text()
+    head.append(paper.title, style=Style(bold=True, link=paper.url))
+    head.append(f"  ▲ {paper.upvotes}  💬 {paper.comments}", style="cyan")
+    if day:
+        head.append(f"  {day_label(paper.day)}", style="dim")
+    rest: list[Text] = []
     byline = authors_line(paper)
     if paper.organization:
         byline = f"{byline} · {paper.organization}" if byline else paper.organization
     if byline:
-        text.append(f"\n   {byline}", style="dim")
-    body = snippet or paper.ai_summary or clip(paper.summary, SUMMARY_CHARS)
-    if body:
-        text.append(f"\n   {clip(body, SUMMARY_CHARS)}")
+        rest.append(Text(byline, style="dim"))
+    if snippet and snippet.strip():
+        rest.append(chat_text(clip(snippet, SUMMARY_CHARS)))
+    elif body := paper.ai_summary or paper.summary:
+        rest.append(Text(clip(body, SUMMARY_CHARS)))
     links = [paper.url, paper.arxiv_url]
     if paper.github_repo:
         stars = f" ★{paper.github_stars}" if paper.github_stars is not None else ""
         links.append(f"{paper.github_repo}{stars}")
-    text.append("\n   " + " · ".join(links), style="blue")
-    return text
+    rest.append(Text(" · ".join(links), style="blue"))
+    return Block(head, tuple(rest), prefix=f"{rank}. " if rank is not None else "")
 
 
-def _papers(hits: tuple[SearchHit, ...] | list[SearchHit]) -> list[RenderableType]:
-    return [paper_text(h.paper, i, h.snippet) for i, h in enumerate(hits, 1)]
+def _papers(hits: Iterable[SearchHit], *, day: bool = False) -> list[Block]:
+    return [paper_block(h.paper, i, h.snippet, day=day) for i, h in enumerate(hits, 1)]
+
+
+def text_blocks(text: str) -> list[Block]:
+    """A reply's text, line by line; a line's leading spaces are its indent, kept when it
+    wraps."""
+    blocks = []
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        blocks.append(Block(chat_text(body), indent=len(line) - len(body)))
+    return blocks
 
 
 def digest_title(digest: Digest) -> str:
@@ -61,32 +172,27 @@ def digest_title(digest: Digest) -> str:
 def render_digest(digest: Digest) -> RenderableType:
     """A digest as a titled panel of ranked papers."""
     if digest.notice:
-        return Panel(Text(digest.notice), title=Text(digest_title(digest)))
-    hits = [SearchHit(p) for p in digest.papers]
-    return Panel(
-        Group(*_papers(hits)),
+        return Card(tuple(text_blocks(digest.notice)), title=Text(digest_title(digest)))
+    return Card(
+        tuple(_papers(SearchHit(p) for p in digest.papers)),
         title=Text(digest_title(digest)),
         subtitle=Text(f"top {len(digest.papers)} by upvotes"),
-        title_align="left",
     )
 
 
 def render_alert(alert: Alert) -> RenderableType:
     """An alert: which subscriptions matched, and the paper."""
     matched = ", ".join(alert.matched)
-    return Panel(
-        paper_text(alert.paper),
+    return Card(
+        (paper_block(alert.paper),),
         title=Text(f"New paper · matched: {matched}"),
-        title_align="left",
         border_style="yellow",
     )
 
 
 def render_reply(reply: Reply) -> RenderableType:
-    """A command's reply; errors in red."""
-    body: list[RenderableType] = [Text(reply.text)]
-    body.extend(_papers(reply.hits))
+    """A command's reply, its papers with their day; errors in red."""
+    blocks = (*text_blocks(reply.text), *_papers(reply.hits, day=True))
     if not reply.ok:
-        return Panel(Group(*body), title=Text("error"), border_style="red", title_align="left")
-    title = Text(reply.title) if reply.title else None
-    return Panel(Group(*body), title=title, title_align="left")
+        return Card(blocks, title=Text("error"), border_style="red")
+    return Card(blocks, title=Text(reply.title) if reply.title else None)

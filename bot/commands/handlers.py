@@ -9,8 +9,8 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import available_timezones
 
 from bot.commands.table import (
     COMMANDS,
@@ -23,11 +23,13 @@ from bot.commands.table import (
     parse,
 )
 from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL
+from bot.delivery.calendar import timezone_names
 from bot.delivery.deliverer import ALL_WORKSPACES, AT_LEAST_ONCE
 from bot.delivery.digests import DIGEST_KIND
 from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import (
     WEEKDAYS,
+    DatabaseDamaged,
     Invocation,
     Reply,
     SearchHit,
@@ -38,7 +40,7 @@ from bot.domain.query import Query
 from bot.feed.parse import normalize_id
 from bot.query.parse import QueryError, describe
 from bot.query.parse import parse as parse_query
-from bot.service import Paperboy
+from bot.service import POLL_FAILED, POLL_SUCCEEDED, Paperboy
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ MAX_SUGGESTIONS = 25
 # Commands run their database work in these threads, never on the event loop: one user's
 # slow search must not hold up another's acknowledgement. At most this many run at once.
 COMMAND_THREADS = 4
+# When a timed post runs next, as replies show it: `Thu 26 Nov 07:30 CET`.
+NEXT_FORMAT = "%a %d %b %H:%M %Z"
 
 Handler = Callable[["Handlers", dict[str, Any], Invocation], Reply]
 
@@ -59,6 +63,17 @@ Handler = Callable[["Handlers", dict[str, Any], Invocation], Reply]
 def error(text: str) -> Reply:
     """A reply that tells the caller what went wrong."""
     return Reply(text=text, ok=False)
+
+
+def count(n: int, noun: str) -> str:
+    """`1 paper`, `42 papers`."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def found(total: int, shown: int, query: str) -> str:
+    """How many stored papers a search matched, and how many of them are shown."""
+    matches = f"{count(total, 'paper')} {'matches' if total == 1 else 'match'} `{echo(query, Q)}`"
+    return matches if shown >= total else f"{matches}; showing the top {shown}"
 
 
 class Handlers:
@@ -96,6 +111,11 @@ class Handlers:
             return error(str(exc))
         except asyncio.CancelledError:  # queued when paperboy began to stop
             return error("paperboy is restarting; try again in a minute.")
+        except DatabaseDamaged as exc:  # no bug to trace: the operator must repair the file
+            if inv.operator:  # the CLI or the console: the operator reads the reply
+                return error(str(exc))
+            log.error("command %r in %s: %s", spec.name, inv.channel.key, exc)
+            return error("Sorry, paperboy's database is damaged; its operator has been told.")
         except Exception:  # a bug must cost one answer, not the process
             log.exception("command %r failed in %s", spec.name, inv.channel.key)
             return error("Sorry, something went wrong on paperboy's side; it has been logged.")
@@ -125,7 +145,7 @@ class Handlers:
                 (f"{s.id}: {s.query}", str(s.id)) for s in self.repo.subscriptions(inv.channel)
             ]
         elif any(a.name == arg and a.kind is ArgKind.TIMEZONE for a in spec.args):
-            options = [(zone, zone) for zone in sorted(available_timezones())]
+            options = [(zone, zone) for zone in timezone_names()]
         else:
             return []
         return [o for o in options if typed in o[0].lower()][:MAX_SUGGESTIONS]
@@ -175,12 +195,12 @@ class Handlers:
         if not hits:
             return Reply(
                 text=f"No stored paper matches `{echo(args['query'], Q)}` "
-                f"({self.repo.count_papers():,} papers searched)."
+                f"({count(self.repo.count_papers(), 'paper')} searched)."
             )
+        # Count and page are two statements: a poll landing between them may add a paper.
+        total = max(self.repo.count_matches(query), len(hits))
         return Reply(
-            text=f"Top {len(hits)} results for `{echo(args['query'], Q)}`",
-            title="Search results",
-            hits=tuple(hits),
+            text=found(total, len(hits), args["query"]), title="Search results", hits=tuple(hits)
         )
 
     def paper(self, args: dict[str, Any], inv: Invocation) -> Reply:
@@ -195,7 +215,7 @@ class Handlers:
                 f"paperboy has not stored {paper_id}: it only knows papers that "
                 "appeared on Daily Papers. Try `/papers search` instead."
             )
-        return Reply(text=paper.title, title=paper.title, hits=(SearchHit(paper),))
+        return Reply(text="", hits=(SearchHit(paper),))
 
     # --- alerts ---------------------------------------------------------------------------
 
@@ -227,8 +247,8 @@ class Handlers:
         recent = self.repo.count_matches(query, days=self.repo.recent_days(ALERT_TEST_DAYS))
         return Reply(
             text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "
-            f"when a new paper matches ({recent} in the last "
-            f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers whose "
+            f"when a new paper matches ({recent:,} in the last "
+            f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers that "
             + "; ".join(describe(query))
             + "."
         )
@@ -256,7 +276,7 @@ class Handlers:
             )
         return Reply(
             text="\n".join(_describe(s) for s in subs),
-            title=f"{len(subs)} alert{'s' if len(subs) != 1 else ''} in this channel",
+            title=f"{count(len(subs), 'alert')} in this channel",
         )
 
     def alerts_test(self, args: dict[str, Any], inv: Invocation) -> Reply:
@@ -268,8 +288,8 @@ class Handlers:
                 f"in the last {ALERT_TEST_DAYS} stored days."
             )
         return Reply(
-            text=f"`{echo(args['query'], Q)}` would have alerted on {matched} paper"
-            f"{'s' if matched != 1 else ''} in the last {ALERT_TEST_DAYS} "
+            text=f"`{echo(args['query'], Q)}` would have alerted on {count(matched, 'paper')}"
+            f" in the last {ALERT_TEST_DAYS} "
             "stored days" + (f"; the top {len(shown)}:" if matched > len(shown) else ":"),
             title="Alert dry run",
             hits=shown,
@@ -298,7 +318,7 @@ class Handlers:
 
     def digest_show(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Show the digest settings."""
-        return Reply(text=self._summary(inv, DIGEST_KIND), title="Digest settings")
+        return self._show(inv, DIGEST_KIND, "Digest settings")
 
     def digest_size(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Set how many papers the digest lists."""
@@ -322,7 +342,7 @@ class Handlers:
 
     def weekly_show(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Show the weekly roll-up settings."""
-        return Reply(text=self._summary(inv, WEEKLY_KIND), title="Weekly roll-up settings")
+        return self._show(inv, WEEKLY_KIND, "Weekly roll-up settings")
 
     def weekly_size(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Set how many papers the weekly roll-up lists."""
@@ -351,6 +371,21 @@ class Handlers:
         self.core.save_schedule(replace(self.core.schedule(inv.channel, kind), **changes))
         return Reply(text="Saved. " + self._summary(inv, kind))
 
+    def _show(self, inv: Invocation, kind: str, title: str) -> Reply:
+        """A schedule's settings; `extra` says when it runs next (ISO 8601, and as people read
+        it), if it is on."""
+        schedule = self.core.schedule(inv.channel, kind)
+        upcoming = self.core.timed(kind).next_run(schedule, self.core.clock())
+        on = schedule.enabled
+        return Reply(
+            text=self._summary(inv, kind),
+            title=title,
+            extra={
+                "next": upcoming.isoformat() if on else None,
+                "next_label": f"{upcoming:{NEXT_FORMAT}}" if on else None,
+            },
+        )
+
     def _summary(self, inv: Invocation, kind: str) -> str:
         s = self.core.schedule(inv.channel, kind)
         timed = self.core.timed(kind)
@@ -364,18 +399,15 @@ class Handlers:
             f"{weekends}."
         )
         if s.enabled:
-            text += f" Next: {timed.next_run(s, self.core.clock()):%a %d %b %H:%M %Z}."
+            text += f" Next: {timed.next_run(s, self.core.clock()):{NEXT_FORMAT}}."
         return text
 
     # --- status ---------------------------------------------------------------------------
 
     def status(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Health of the feed, the archive and this channel."""
-        last = self.repo.last_poll()
         lines = [
-            f"Last successful poll: {last:%Y-%m-%d %H:%M UTC}"
-            if last
-            else "Last successful poll: never",
+            *self._polls(),
             f"Papers stored: {self.repo.count_papers():,}",
             self._summary(inv, DIGEST_KIND),
             self._summary(inv, WEEKLY_KIND),
@@ -424,6 +456,26 @@ class Handlers:
                 "paused_workspaces": [f"{p}:{w}" for p, w in workspaces],
             },
         )
+
+    def _polls(self) -> list[str]:
+        """The last poll that fetched every day it asked for, and a later one that did not."""
+        facts = self.repo.facts("poll:")
+        ok = facts.get(POLL_SUCCEEDED)
+        succeeded = datetime.fromisoformat(ok) if ok else None
+        lines = [
+            f"Last successful poll: {_utc(succeeded)}"
+            if succeeded
+            else "Last successful poll: never"
+        ]
+        when, _, days = facts.get(POLL_FAILED, "").partition(" ")
+        failed = datetime.fromisoformat(when) if when else None
+        if failed is not None and (succeeded is None or failed > succeeded):
+            lines.append(f"Last poll, {_utc(failed)}, could not fetch {', '.join(days.split())}")
+        return lines
+
+
+def _utc(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y-%m-%d %H:%M UTC}"
 
 
 def _resume(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot.delivery.calendar import parse_hhmm, parse_timezone, parse_weekday
+from bot.delivery.calendar import parse_hhmm, parse_timezone, parse_weekday, shown
 
 # Slack allows slash-command text of a few thousand characters; anything longer than this is
 # not a command a person typed, and is refused before any work is done.
@@ -51,10 +51,12 @@ class Arg:
             try:
                 value = int(word)
             except ValueError:
-                raise ValueError(f"{self.name} must be a whole number, not {word!r}") from None
+                raise ValueError(f"{self.name} must be a whole number, not {shown(word)}") from None
             low, high = self.minimum, self.maximum
             if (low is not None and value < low) or (high is not None and value > high):
-                raise ValueError(f"{self.name} must be between {low} and {high}, not {value}")
+                raise ValueError(
+                    f"{self.name} must be between {low} and {high}, not {shown(str(value))[1:-1]}"
+                )
             return value
         if self.kind is ArgKind.TIME:
             parse_hhmm(word)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from bot.domain import WEEKDAYS
 
@@ -16,30 +17,57 @@ DAY_READY_HOUR_UTC = 12
 MAX_CATCH_UP_DAYS = 7
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# Files of the zoneinfo database that are no place's time: `localtime` is the host's own zone
+# (whatever machine paperboy runs on) and `posixrules` the rules for POSIX TZ strings (zic(8),
+# https://man7.org/linux/man-pages/man8/zic.8.html); `Factory` is the tz database's placeholder
+# for "zone not set", whose abbreviation is "-00" (https://github.com/eggert/tz/blob/main/factory).
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+# User input quoted back in an error is cut to this many characters.
+SHOWN_CHARS = 40
+
+
+def shown(text: str, limit: int = SHOWN_CHARS) -> str:
+    """User input as an error quotes it: one line, in quotes, at most `limit` characters."""
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[:limit] + "…")
 
 
 def parse_hhmm(text: str) -> time:
     """Parse a 24-hour `HH:MM`; raise ValueError with a readable message otherwise."""
     match = _HHMM.match(text.strip())
     if not match:
-        raise ValueError(f"{text!r} is not a time; use 24-hour HH:MM, e.g. 09:30")
+        raise ValueError(f"{shown(text)} is not a time; use 24-hour HH:MM, e.g. 09:30")
     return time(int(match.group(1)), int(match.group(2)))
 
 
+@cache
+def _zones() -> dict[str, str]:
+    """Every real IANA zone name by its lower-case spelling."""
+    return {name.lower(): name for name in available_timezones() - NOT_ZONES}
+
+
+def timezone_names() -> list[str]:
+    """Every IANA zone name a schedule accepts, sorted."""
+    return sorted(_zones().values())
+
+
 def parse_timezone(name: str) -> ZoneInfo:
-    """An IANA time zone by name (case-insensitive); raise ValueError when unknown."""
+    """An IANA time zone by name (case-insensitive); raise ValueError when it is not one."""
     cleaned = name.strip()
     if cleaned.upper() in {"UTC", "GMT", "Z"}:
         return ZoneInfo("UTC")
+    found = _zones().get(cleaned.lower())
+    if found is None:
+        raise ValueError(f"unknown time zone {shown(name)}; use an IANA name such as Europe/Paris")
+    return ZoneInfo(found)
+
+
+def _stored_zone(name: str) -> ZoneInfo:
+    """A stored schedule's zone: one saved before a name was refused still runs."""
     try:
-        return ZoneInfo(cleaned)
-    except (ZoneInfoNotFoundError, ValueError):
-        pass
-    lowered = cleaned.lower()
-    for candidate in available_timezones():
-        if candidate.lower() == lowered:
-            return ZoneInfo(candidate)
-    raise ValueError(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris")
+        return parse_timezone(name)
+    except ValueError:
+        return ZoneInfo(name)
 
 
 def parse_weekday(text: str) -> int:
@@ -49,7 +77,7 @@ def parse_weekday(text: str) -> int:
         for number, name in enumerate(WEEKDAYS):
             if name.startswith(word):
                 return number
-    raise ValueError(f"{text[:20]!r} is not a weekday; use monday ... sunday")
+    raise ValueError(f"{shown(text, 20)} is not a weekday; use monday ... sunday")
 
 
 def target_day(now: datetime) -> date:
@@ -80,7 +108,7 @@ def next_run(
 ) -> datetime:
     """The next moment (aware, in the channel's zone) after `now` that `digest_time` occurs
     (on `weekday`, 0 = Monday, when given)."""
-    zone = parse_timezone(timezone)
+    zone = _stored_zone(timezone)
     at = parse_hhmm(digest_time)
     local_now = now.astimezone(zone)
     day = local_now.date()
@@ -102,7 +130,7 @@ def previous_run(
     (on `weekday`, when given)."""
     following = next_run(digest_time, timezone, now, weekday)
     back = timedelta(days=7 if weekday is not None else 1)
-    zone = parse_timezone(timezone)
+    zone = _stored_zone(timezone)
     # Step back by calendar days in the zone, not by 24 h, across a DST change.
     local = following.astimezone(zone)
     return datetime.combine(local.date() - back, local.time(), tzinfo=zone)

@@ -59,6 +59,109 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
+# A title "has LaTeX" when it holds a command (`\textit`, `\&`, `\ `) or a `$…$` pair that is
+# math, not two prices: inner text that does not start with a digit, or has no space.
+_LATEX = re.compile(r"\\[A-Za-z&%$#_{} ,;!\\]|\$(?:[^$\d\s][^$]*|\d[^$\s]*)\$")
+_MATH = re.compile(r"\$((?:[^$\d\s][^$]*|\d[^$\s]*))\$")
+# Commands whose one braced argument is their text: `\textit{Trans-LoRA}` reads "Trans-LoRA".
+_STYLED = re.compile(
+    r"\\(?:text(?:it|bf|tt|sc|rm|sf|up|sl|normal)?|emph|underline|mbox|boldsymbol|bm|"
+    r"math(?:rm|bf|it|cal|bb|sf|tt|frak|scr)|operatorname)\s*\{([^{}]*)\}"
+)
+_WORDS = {"eg": "e.g.", "ie": "i.e.", "etal": "et al.", "etc": "etc.", "vs": "vs.", "wrt": "w.r.t."}
+# Greek letters and the symbols titles use, as their characters.
+_SYMBOLS = {
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "theta": "θ",
+    "iota": "ι",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "xi": "ξ",
+    "pi": "π",
+    "rho": "ρ",
+    "sigma": "σ",
+    "tau": "τ",
+    "upsilon": "υ",
+    "phi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
+    "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Xi": "Ξ",
+    "Pi": "Π",
+    "Sigma": "Σ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
+    "varepsilon": "ε",
+    "vartheta": "θ",
+    "varphi": "φ",
+    "ell": "ℓ",
+    "infty": "∞",
+    "times": "×",
+    "cdot": "·",
+    "pm": "±",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "neq": "≠",
+    "approx": "≈",
+    "sim": "∼",
+    "to": "→",
+    "rightarrow": "→",
+    "leftarrow": "←",
+    "Rightarrow": "⇒",
+    "partial": "∂",
+    "nabla": "∇",
+    "sqrt": "√",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "…",
+    "circ": "∘",
+    "star": "⋆",
+}
+_COMMAND = re.compile(r"\\([A-Za-z]+)(\s*\{\})?|\\([^A-Za-z])")
+# Escaped characters; braces stand in as \x01 \x02 until the grouping braces are gone.
+_ESCAPED = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "\x01", "}": "\x02"}
+
+
+def has_latex(text: str) -> bool:
+    """True when text holds LaTeX markup: a command or inline math."""
+    return _LATEX.search(text) is not None
+
+
+def latex_to_text(text: str) -> str:
+    """Simple LaTeX as plain text: styles, inline math, `\\eg`, `\\&`, `~`, Greek letters.
+
+    Only for text that has LaTeX (`has_latex`): elsewhere `~` and `$` mean themselves.
+    """
+    out = _MATH.sub(lambda m: m.group(1), text.replace("\\$", "\x00"))
+    while (styled := _STYLED.sub(lambda m: m.group(1), out)) != out:
+        out = styled
+
+    def command(m: re.Match[str]) -> str:
+        if m.group(3) is not None:  # `\&`, or a spacing command (`\ `, `\,`, `\\`)
+            return _ESCAPED.get(m.group(3), " ")
+        name = m.group(1)
+        return _WORDS.get(name) or _SYMBOLS.get(name, name)
+
+    out = _COMMAND.sub(command, out).replace("~", " ")
+    out = out.replace("{", "").replace("}", "").replace("\\", "")
+    return fold(out.replace("\x00", "$").replace("\x01", "{").replace("\x02", "}"))
+
+
 def normalize_id(raw: str) -> str | None:
     """A versionless arXiv id (`arXiv:2410.17243v2` → `2410.17243`), or None if it is not one."""
     candidate = _VERSION_SUFFIX.sub("", _ID_PREFIX.sub("", raw.strip()))
@@ -109,7 +212,7 @@ def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
     if paper_id is None:
         log.warning("skipping Daily Papers %s: not an arXiv id", where)
         return None
-    title = _text(entry.get("title")) or _text(inner.get("title"))
+    title = _title(_text(entry.get("title")), _text(inner.get("title")))
     if not title:
         raise FeedError(f"{where}: no title")
     return Paper(
@@ -135,6 +238,14 @@ def _parse_entry(entry: object, day: date, index: int) -> Paper | None:
         or _organization(entry.get("organization")),
         thumbnail=_text(entry.get("thumbnail")),
     )
+
+
+def _title(entry: str | None, paper: str | None) -> str | None:
+    """The entry's cleaned title, unless it kept LaTeX that the paper's own title has not;
+    simple LaTeX left in either reads as text."""
+    chosen = paper if entry and paper and has_latex(entry) and not has_latex(paper) else None
+    chosen = chosen or entry or paper
+    return (latex_to_text(chosen) or chosen) if chosen and has_latex(chosen) else chosen
 
 
 def _kind(value: object) -> str:
@@ -218,4 +329,13 @@ def _timestamp(value: object) -> datetime | None:
         return None
 
 
-__all__ = ["FeedError", "UndatedEntries", "fold", "normalize_id", "parse_entries", "submitted_day"]
+__all__ = [
+    "FeedError",
+    "UndatedEntries",
+    "fold",
+    "has_latex",
+    "latex_to_text",
+    "normalize_id",
+    "parse_entries",
+    "submitted_day",
+]

@@ -33,6 +33,8 @@ from bot.query.text import tokenize_tuple
 MAX_QUERY_LENGTH = 300
 MAX_DEPTH = 32
 MAX_UPVOTES = 1_000_000_000
+# Query text quoted back in an error is cut to this many characters.
+SHOWN_CHARS = 40
 
 FILTER_FIELDS = ("upvotes", "has")
 ALLOWED_FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
@@ -40,6 +42,12 @@ ALLOWED_FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
 
 class QueryError(ValueError):
     """A query the user must fix; the message is one human-readable line."""
+
+
+def _clip(text: str) -> str:
+    """Query text as an error quotes it: one line, at most SHOWN_CHARS characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= SHOWN_CHARS else flat[:SHOWN_CHARS] + "…"
 
 
 # --- lexer --------------------------------------------------------------------------------
@@ -101,7 +109,7 @@ def _lex(text: str) -> Iterator[_Tok]:
             if name not in ALLOWED_FIELDS:
                 allowed = ", ".join(f + ":" for f in ALLOWED_FIELDS)
                 raise QueryError(
-                    f"unknown field '{m.group(1)}:'; use {allowed} (quote words with colons)"
+                    f"unknown field '{_clip(m.group(1))}:'; use {allowed} (quote words with colons)"
                 )
             yield _Tok("FIELD", name)
             if rest:
@@ -222,7 +230,9 @@ class _Parser:
                 return HasCode()
             raise QueryError("has: supports only has:code")
         if tok.kind == "WORD" and tok.value.startswith("-"):
-            raise QueryError(f"to exclude, put '-' before the field: -{name}:{tok.value[1:]}")
+            raise QueryError(
+                f"to exclude, put '-' before the field: -{name}:{_clip(tok.value[1:])}"
+            )
         if tok.kind == "WORD":
             return _leaf(Term, tok.value, name)
         if tok.kind == "PHRASE":
@@ -242,7 +252,7 @@ def _join(kind: type[And] | type[Or], children: list[Node]) -> Node:
 def _leaf(kind: type[Term] | type[Phrase], text: str, field: str | None) -> TextLeaf:
     tokens = tokenize_tuple(text)
     if not tokens:
-        shown = f'"{text}"' if kind is Phrase else text
+        shown = f'"{_clip(text)}"' if kind is Phrase else _clip(text)
         raise QueryError(f"{shown} has no searchable words (letters or digits)")
     return kind(text=text, tokens=tokens, field=field)
 
@@ -276,25 +286,43 @@ def parse(text: str) -> Query:
 
 
 def describe(query: Query | Node) -> list[str]:
-    """One short human-readable line per top-level condition of the query."""
+    """One short line per top-level condition, each reading on from "papers that …"."""
     root = query.root if isinstance(query, Query) else query
     parts = root.children if isinstance(root, And) else (root,)
     return [_describe(p) for p in parts]
 
 
-def _describe(node: Node) -> str:
+_WHERE = {"title": " in the title", "abstract": " in the abstract", "author": " among the authors"}
+
+
+def _words(texts: list[str], last: str) -> str:
+    """“a”, “b” or “c”."""
+    quoted = [f"“{' '.join(t.split())}”" for t in texts]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} {last} {quoted[-1]}"
+
+
+def _describe(node: Node, negated: bool = False) -> str:
+    """A condition as it reads after "papers that" (negated: its opposite)."""
     if isinstance(node, Term | Phrase):
-        where = {"title": "title", "abstract": "abstract", "author": "authors"}.get(
-            node.field or "", "title, abstract, authors or keywords"
-        )
-        return f"{where} mention “{node.text}”"
+        verb = "do not mention" if negated else "mention"
+        return f"{verb} {_words([node.text], 'or')}{_WHERE.get(node.field or '', '')}"
     if isinstance(node, Upvotes):
         op = {">=": "≥", "<=": "≤"}.get(node.op, node.op)
-        return f"upvotes {op} {node.n}"
+        return f"{'do not have' if negated else 'have'} {op} {node.n} upvotes"
     if isinstance(node, HasCode):
-        return "has a GitHub repository"
+        return "have no GitHub repository" if negated else "have a GitHub repository"
     if isinstance(node, Not):
-        return f"not: {_describe(node.child)}"
+        return _describe(node.child, not negated)
+    leaves = [c for c in node.children if isinstance(c, Term | Phrase)]
+    if isinstance(node, Or) and len(leaves) == len(node.children):
+        fields = {leaf.field for leaf in leaves}
+        if len(fields) == 1:  # words in one place: “a”, “b” or “c”
+            where = _WHERE.get(fields.pop() or "", "")
+            texts = [leaf.text for leaf in leaves]
+            if negated:
+                return f"mention none of {_words(texts, 'and')}{where}"
+            return f"mention {_words(texts, 'or')}{where}"
+    parts = [_describe(c) for c in node.children]
     if isinstance(node, Or):
-        return "any of: " + "; ".join(_describe(c) for c in node.children)
-    return "all of: " + "; ".join(_describe(c) for c in node.children)
+        return ("match none of: " if negated else "either ") + " or ".join(parts)
+    return ("do not at once " if negated else "") + " and ".join(parts)

@@ -196,7 +196,11 @@ async def test_channels_that_share_a_time_share_one_job_that_runs_them_all(
 
 
 async def test_a_disabled_schedule_gets_no_job(core: Paperboy, scheduler: Scheduler) -> None:
-    scheduler.sync_schedule(Schedule(CH, "digest", enabled=False))
+    scheduler.sync_schedule(Schedule(CH, "digest", enabled=False, time="07:00"))
+    assert scheduler.aps.get_jobs() == []
+    scheduler.sync_schedule(Schedule(CH, "digest", enabled=True, time="07:00"))
+    assert _jobs(scheduler, "digest") == ["digest@07:00@UTC"]  # the same schedule, on
+    scheduler.sync_schedule(Schedule(CH, "digest", enabled=False, time="07:00"))
     assert scheduler.aps.get_jobs() == []
 
 
@@ -224,12 +228,17 @@ async def test_the_tick_retries_a_digest_that_failed_at_its_time(
 
 
 async def test_a_disabled_channels_job_posts_nothing(
-    core: Paperboy, store: Store, publisher: ScriptedPublisher
+    core: Paperboy, store: Store, publisher: ScriptedPublisher, scheduler: Scheduler
 ) -> None:
     store.upsert_papers([make_paper("2411.00001", "2026-11-25", upvotes=3)])
-    core.save_schedule(Schedule(CH, "digest", enabled=False))
-    assert await core.run_scheduled(CH) is None
-    assert publisher.posts == []
+    other = ChannelRef("test", "W1", "C2")
+    for ref in (CH, other):
+        core.save_schedule(Schedule(ref, "digest", enabled=True, time="14:30"))
+    await scheduler.sync()
+    # Turned off after the job was scheduled, before the scheduler saw the change.
+    core.save_schedule(Schedule(CH, "digest", enabled=False, time="14:30"))
+    await scheduler.run("digest@14:30@UTC")
+    assert [post.channel for post in publisher.posts] == [other]
 
 
 async def test_shutdown_during_a_poll_is_quiet(

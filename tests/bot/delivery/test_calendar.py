@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -12,8 +13,10 @@ from bot.delivery.calendar import (
     next_run,
     parse_hhmm,
     parse_timezone,
+    parse_weekday,
     previous_run,
     target_day,
+    timezone_names,
 )
 from tests.helpers import at
 
@@ -98,3 +101,37 @@ def test_next_and_previous_run_are_right_in_the_hour_clocks_go_back() -> None:
     last = previous_run("01:30", "America/New_York", now)
     assert last.astimezone(UTC) <= now
     assert last.date() == date(2026, 11, 1)  # today's 01:30 (EDT) has passed
+
+
+@pytest.mark.parametrize("name", ["localtime", "posixrules", "Factory", "factory", "LOCALTIME"])
+def test_zoneinfo_files_that_are_no_place_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown time zone"):
+        parse_timezone(name)
+
+
+@pytest.mark.parametrize("name", ["posix/Europe/Paris", "right/UTC", "../zoneinfo/UTC"])
+def test_a_path_into_the_zone_database_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="unknown time zone"):
+        parse_timezone(name)
+
+
+def test_the_zones_offered_are_real_places_only() -> None:
+    names = timezone_names()
+    assert "Europe/Paris" in names and "America/Argentina/Buenos_Aires" in names
+    assert not {"localtime", "posixrules", "Factory"} & set(names)
+
+
+@pytest.mark.parametrize(
+    ("parse", "word"),
+    [(parse_timezone, "Mars/" + "x" * 1074), (parse_hhmm, "9" * 1074), (parse_weekday, "z" * 900)],
+)
+def test_a_refusal_quotes_long_input_clipped(parse: Callable[[str], object], word: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse(word)
+    message = str(refused.value)
+    assert len(message) < 120 and "…" in message
+
+
+def test_a_schedule_stored_with_a_zone_now_refused_still_runs() -> None:
+    upcoming = next_run("09:00", "localtime", at("2026-11-25 12:00"))
+    assert upcoming > at("2026-11-25 12:00")

@@ -337,6 +337,10 @@ SYNTAX_PIECES = [*'ab "()-:5é\x00', "OR", "AND", "NOT", "title:", "upvotes:", "
 SYNTAX = st.lists(st.sampled_from(SYNTAX_PIECES), max_size=40).map("".join)
 
 
+# A QueryError is shown to the user as is: one line, and short.
+MAX_MESSAGE = 200
+
+
 def _parse_or_query_error(text: str) -> Query | None:
     try:
         return parse(text)
@@ -344,18 +348,44 @@ def _parse_or_query_error(text: str) -> Query | None:
         return None
 
 
+def _check_parse(text: str) -> None:
+    """parse raises nothing but a short one-line QueryError; a query it returns renders and
+    parses back to itself, and describes itself in one line per condition."""
+    try:
+        query = parse(text)
+    except QueryError as exc:
+        message = str(exc)
+        assert message and "\n" not in message and len(message) <= MAX_MESSAGE, message
+        return
+    assert parse(render(query.root)).root == query.root
+    lines = describe(query)
+    assert lines and all(line and "\n" not in line for line in lines), lines
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=400))
-def test_parse_of_arbitrary_text_returns_a_query_or_raises_query_error(text):
-    result = _parse_or_query_error(text)
-    assert result is None or isinstance(result, Query)
+def test_parse_of_arbitrary_text_gives_a_query_or_one_short_line_of_error(text):
+    _check_parse(text)
 
 
 @settings(max_examples=300, deadline=None)
 @given(SYNTAX)
-def test_parse_of_syntax_heavy_text_returns_a_query_or_raises_query_error(text):
-    result = _parse_or_query_error(text)
-    assert result is None or isinstance(result, Query)
+def test_parse_of_syntax_heavy_text_gives_a_query_or_one_short_line_of_error(text):
+    _check_parse(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "f" * 250 + ":x",
+        '"' + "!" * 250 + '"',
+        "title:-" + "x" * 250,
+        '"\n\n!"',
+        '"a\nb" OR c',
+    ],
+)
+def test_errors_and_descriptions_quote_the_query_in_one_short_line(text):
+    _check_parse(text)
 
 
 @settings(max_examples=300, deadline=None)
@@ -387,11 +417,35 @@ def test_positive_leaves_skip_negated_words():
 
 def test_describe_gives_one_line_per_top_level_condition():
     assert describe(parse("title:agent -survey upvotes:>=20 has:code")) == [
-        "title mention “agent”",
-        "not: title, abstract, authors or keywords mention “survey”",
-        "upvotes ≥ 20",
-        "has a GitHub repository",
+        "mention “agent” in the title",
+        "do not mention “survey”",
+        "have ≥ 20 upvotes",
+        "have a GitHub repository",
     ]
+
+
+@pytest.mark.parametrize(
+    ("query", "lines"),
+    [
+        ("diffusion OR mamba", ["mention “diffusion” or “mamba”"]),
+        ("-(survey OR review)", ["mention none of “survey” and “review”"]),
+        (
+            "author:Hinton -has:code",
+            ["mention “Hinton” among the authors", "have no GitHub repository"],
+        ),
+        (
+            "(agent OR upvotes:>=50) -(a b)",
+            [
+                "either mention “agent” or have ≥ 50 upvotes",
+                "do not at once mention “a” and mention “b”",
+            ],
+        ),
+        ("NOT -x", ["mention “x”"]),
+    ],
+)
+def test_descriptions_read_on_from_papers_that(query, lines):
+    assert describe(parse(query)) == lines
+    assert not any(line.startswith(("any of", "all of", "not:")) for line in lines)
 
 
 def test_query_str_is_the_canonical_rendering():
