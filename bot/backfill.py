@@ -10,7 +10,9 @@ Papers a month's answer brings from the days before it (HF's fuzzy edge) are sto
 own days, but those days count as fetched only through their own request.
 
 Every page is a request, and HF allows 500 requests per 5 minutes to an anonymous caller (§7):
-after each step the backfill pauses `delay` seconds for each page it took.
+after each step the backfill pauses `delay` seconds for each page it took. When MAX_FAILED_DAYS
+days in a row fail (the feed is down: each day already took the client's retries) it stops,
+and its report says the day to resume from.
 """
 
 from __future__ import annotations
@@ -35,11 +37,15 @@ FRESH_DAYS = 2
 # papers, 3-4 pages in 2025-26 (50-60 papers a weekday), while a day takes one request, so
 # three days are no cheaper by week. (A poll uses 3: `bot.service.WEEK_REQUEST_DAYS`.)
 WEEK_REQUEST_DAYS = 4
+# Days in a row that may fail before the backfill stops: with HF down every day costs the feed
+# client's five attempts (up to 30 s of back-off), and a month would take over an hour to fail.
+MAX_FAILED_DAYS = 3
 
 
 @dataclass
 class BackfillReport:
-    """What a backfill did."""
+    """What a backfill did; filled in as it goes, so a caller whose backfill is cancelled
+    still knows where it stopped."""
 
     fetched_days: int = 0
     skipped_days: int = 0
@@ -49,6 +55,16 @@ class BackfillReport:
     # Requests by parameter (`month`, `week`, `date`), counted from the answers: one per 100
     # papers and the short last page (retries not included, nor pages of an answer given up).
     requests: Counter[str] = field(default_factory=Counter)
+    failed_days: list[date] = field(default_factory=list)
+    next_day: date | None = None  # the first day not yet done (None: every day is)
+    gave_up: bool = False  # stopped after MAX_FAILED_DAYS failed days in a row
+
+    @property
+    def resume_from(self) -> date | None:
+        """The day a new backfill should start from: the first that failed or was not
+        reached (the days after it that are done are skipped again)."""
+        left = [*self.failed_days, *([self.next_day] if self.next_day else [])]
+        return min(left, default=None)
 
 
 @dataclass(frozen=True)
@@ -112,17 +128,21 @@ async def backfill(
     delay: float = DEFAULT_DELAY,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     progress: Callable[[date], None] | None = None,
+    report: BackfillReport | None = None,
 ) -> BackfillReport:
     """Fetch and store the days from `since` to `until` (no alerts: these papers are not news),
-    skipping days already done unless `force`; `progress` is called once per day, in order."""
-    report = BackfillReport()
+    skipping days already done unless `force`; `progress` is called once per day done, in
+    order. Stops after MAX_FAILED_DAYS failed days in a row (`report.gave_up`)."""
+    report = report if report is not None else BackfillReport()
     done = core.repo.polled_days()
     fresh_from = core.clock().astimezone(UTC).date() - timedelta(days=FRESH_DAYS - 1)
     days = days_between(since, until)
     wanted = [day for day in days if force or day not in done or day >= fresh_from]
     report.skipped_days = len(days) - len(wanted)
+    report.next_day = since
     unreported = deque(days)
     owed = 0  # requests made since the last pause
+    failing = 0  # days failed in a row
 
     async def pause() -> None:
         nonlocal owed
@@ -131,13 +151,18 @@ async def backfill(
         owed = 0
 
     async def by_date(day: date) -> None:
-        nonlocal owed
+        nonlocal owed, failing
         await pause()
         poll = await core.poll([day], alerts=False)
         owed += pages(poll.fetched)
         report.requests["date"] += pages(poll.fetched)
         report.errors.extend(poll.errors)
-        report.fetched_days += 0 if poll.errors else 1
+        if poll.errors:
+            report.failed_days.append(day)
+            failing += 1
+        else:
+            report.fetched_days += 1
+            failing = 0
         _count(report, poll)
 
     def reported(through: date) -> None:
@@ -145,6 +170,7 @@ async def backfill(
             day = unreported.popleft()
             if progress is not None:
                 progress(day)
+        report.next_day = unreported[0] if unreported else None
 
     for step in plan(wanted, months=isinstance(core.feed, MonthFeed)):
         reported(step.days[0] - timedelta(days=1))  # the days skipped before it
@@ -162,8 +188,15 @@ async def backfill(
             report.fetched_days += len(step.days) - len(ask)
             for day in ask:
                 await by_date(day)
+                if failing >= MAX_FAILED_DAYS:
+                    break
+        if failing >= MAX_FAILED_DAYS:
+            # Every day not reached comes after the failed ones: resume from the first failure.
+            report.gave_up, report.next_day = True, None
+            break
         reported(step.days[-1])
-    reported(until)
+    else:
+        reported(until)
     if report.new:
         # Each batch stored added a segment to the search index; merge them now rather than
         # leave every search slower until the night's merge.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -54,6 +55,26 @@ class DeliveryError(Exception):
         self.whole_platform = whole_platform
         # paperboy itself is shutting down: nobody's fault, counted against nothing.
         self.stopping = stopping
+
+
+@dataclass(frozen=True)
+class Health:
+    """Whether a part of paperboy is up (a platform connected), and in a few words how it is."""
+
+    ok: bool
+    detail: str  # "connected", "connecting (last error: …)", "token refused", …
+
+
+class DeliveryObserver(Protocol):
+    """Told what delivery did, for metrics (the core knows no metrics library)."""
+
+    def posted(self, key: PostKey, outcome: str) -> None:
+        """One post's outcome (the deliverer's `Outcome` value)."""
+        ...
+
+    def fanned_out(self, kind: str, posts: int, seconds: float) -> None:
+        """A fan-out of `posts` posts of one kind took `seconds`."""
+        ...
 
 
 class ClaimLost(Exception):

@@ -29,7 +29,7 @@ from bot.domain import (
     Schedule,
 )
 from bot.feed.client import FeedError, month_days
-from bot.ports import Feed, MonthFeed, Publisher, Repository
+from bot.ports import DeliveryObserver, Feed, MonthFeed, Publisher, Repository
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,10 @@ FRESH_DAYS = 2
 # platform outage of a few hours costs neither the post nor a storm of retries.
 RETRY_AFTER = timedelta(minutes=1)
 RETRY_MAX = timedelta(minutes=30)
+# Facts: when the last poll that fetched every day it asked for ended, and when the last one
+# that did not ended, with the days it could not fetch.
+POLL_SUCCEEDED = "poll:succeeded"
+POLL_FAILED = "poll:failed"
 
 
 def interleaved(items: Sequence[T], where: Callable[[T], ChannelRef]) -> list[T]:
@@ -104,6 +108,7 @@ class Paperboy:
         publishers: Mapping[str, Publisher] | None = None,
         clock: Callable[[], datetime] = utc_now,
         defaults: Defaults | None = None,
+        observer: DeliveryObserver | None = None,
     ) -> None:
         self.repo = repo
         self.feed = feed
@@ -116,7 +121,9 @@ class Paperboy:
         ]
         self.timed_kinds: dict[str, TimedKind] = {k.name: k for k in timed}
         self.kinds: dict[str, PostKind] = {**self.timed_kinds, ALERT_KIND: AlertKind()}
-        self.deliverer = Deliverer(repo, self.publishers, clock, kinds=self.kinds)
+        self.deliverer = Deliverer(
+            repo, self.publishers, clock, kinds=self.kinds, observer=observer
+        )
         # Every subscription, parsed and indexed once, kept in step with storage.
         self.alert_matcher = AlertMatcher()
 
@@ -175,14 +182,24 @@ class Paperboy:
         # `upvotes:>=N` alert fires when a new paper crosses N, not for last month's papers.
         alert_from = today - timedelta(days=FRESH_DAYS - 1) if alerts else None
         remaining = await self._fetch_weeks(report, alert_from) if days else report.days
+        failed: list[date] = []
         for day in remaining:
             try:
                 papers = await self.feed.fetch_day(day)
             except FeedError as exc:
                 log.error("fetching Daily Papers for %s failed: %s", day, exc)
                 report.errors.append(f"{day}: {exc}")
+                failed.append(day)
                 continue
             self._store(report, papers, [day], alert_from)
+        # A poll succeeded only if every day it asked for came back: today's (still empty)
+        # list alone says nothing about yesterday's, which may be the one that failed.
+        now = self.clock()
+        if failed:
+            days_failed = " ".join(day.isoformat() for day in failed)
+            self.repo.set_fact(POLL_FAILED, f"{now.isoformat()} {days_failed}", now)
+        else:
+            self.repo.set_fact(POLL_SUCCEEDED, now.isoformat(), now)
         if alerts:
             report.alerts = await self.recover()
             report.alerts.update(await self.send_pending_alerts())
@@ -287,18 +304,13 @@ class Paperboy:
         self.repo.clear_pending_alerts(papers)
         return outcomes
 
-    async def send_alerts(self, papers: Sequence[Paper]) -> Counter[str]:
-        """Post one alert per (channel, paper) matched by the channel's subscriptions."""
-        if not papers:
-            return Counter()
-        return await self._fan_out(await self.alert_matcher.match(self.repo, papers))
-
     async def _fan_out(self, alerts: Sequence[Alert]) -> Counter[str]:
         """Deliver alerts: in order within a channel, channels side by side."""
         kind = self.kinds[ALERT_KIND]
-        return await self._deliver_all(
-            [(PostKey(a.channel, ALERT_KIND, a.paper.id), a, kind.payload(a)) for a in alerts]
-        )
+        with self.deliverer.fan_out(ALERT_KIND, len(alerts)):
+            return await self._deliver_all(
+                [(PostKey(a.channel, ALERT_KIND, a.paper.id), a, kind.payload(a)) for a in alerts]
+            )
 
     async def _deliver_all(self, posts: Sequence[tuple[PostKey, Post, str | None]]) -> Counter[str]:
         """Deliver posts in order within a channel, channels side by side (each platform

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 import math
+import shlex
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlite_utils
 
-from bot.domain import ChannelRef, ChannelSettings, Paper, SearchHit, Subscription, UpsertResult
+from bot.domain import (
+    ChannelRef,
+    ChannelSettings,
+    DatabaseDamaged,
+    Paper,
+    SearchHit,
+    Subscription,
+    UpsertResult,
+)
 from bot.domain.query import Query
 from storage.channels import channel_to_row, ensure_channel, row_to_channel
 from storage.ledger import Ledger
@@ -29,8 +41,60 @@ BUSY_TIMEOUT_MS = 30_000
 MERGE_PAGES = 500  # FTS5 pages written per step of optimize_search (about 2 MB)
 # ALTER TABLE ... DROP COLUMN (migration 004) needs SQLite 3.35.
 MIN_SQLITE = (3, 35, 0)
+# SQLite's primary result codes for a damaged file (https://www.sqlite.org/rescode.html):
+# SQLITE_CORRUPT "database disk image is malformed", SQLITE_NOTADB "file is not a database".
+# Extended codes (SQLITE_CORRUPT_VTAB: a damaged FTS5 index) keep the primary in the low byte.
+SQLITE_CORRUPT, SQLITE_NOTADB = 11, 26
+
+C = TypeVar("C", bound=type)
 
 
+def is_damage(exc: BaseException) -> bool:
+    """True when SQLite raised `exc` because the file is damaged (not locked, full or misused)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (
+        isinstance(exc, sqlite3.DatabaseError)
+        and isinstance(code, int)
+        and code & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+    )
+
+
+def damaged(path: str | None, exc: sqlite3.Error) -> DatabaseDamaged:
+    """The one-line DatabaseDamaged for a damaged file: which file, and what to do."""
+    if path is None:
+        return DatabaseDamaged(f"the in-memory database is damaged ({exc})")
+    quoted = shlex.quote(path)
+    return DatabaseDamaged(
+        f"the database {path} is damaged (SQLite: {exc}); stop paperboy and restore the file "
+        f"from a backup, or save what is left with `sqlite3 {quoted} .recover | sqlite3 "
+        "recovered.db` and use recovered.db instead"
+    )
+
+
+def _reporting_damage(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise damaged(self._path, exc) from exc
+            raise
+
+    return call
+
+
+def reports_damage(cls: C) -> C:
+    """Make every public method of `cls` (its mixins' too) raise DatabaseDamaged, not a bare
+    sqlite3.DatabaseError, when the file is damaged: the core and the CLI can then tell the
+    operator which file and what to do, where they would otherwise show a traceback."""
+    for name in dir(cls):
+        if not name.startswith("_") and inspect.isfunction(inspect.getattr_static(cls, name)):
+            setattr(cls, name, _reporting_damage(getattr(cls, name)))
+    return cls
+
+
+@reports_damage
 class Store(Ledger, Schedules):
     """paperboy's SQLite archive: papers with FTS5, channels, subscriptions, deliveries.
 
@@ -50,6 +114,8 @@ class Store(Ledger, Schedules):
                 f"paperboy needs SQLite {'.'.join(map(str, MIN_SQLITE))} or newer; this Python "
                 f"has {sqlite3.sqlite_version} (use Python from python.org or the Docker image)"
             )
+        if not str(path).strip():  # SQLite would make a private, throwaway file per connection
+            raise ValueError("the database path is empty")
         self._path = None if str(path) == ":memory:" else str(path)
         self._local = threading.local()
         self._lock = threading.Lock()  # guards _open and _closed
@@ -57,13 +123,19 @@ class Store(Ledger, Schedules):
         self._open: list[tuple[threading.Thread | None, sqlite_utils.Database]] = []
         self._closed = False
         self._shared: sqlite_utils.Database | None = None
-        if self._path is None:
-            self._shared = self._connect(":memory:")
-            self._open.append((None, self._shared))
-        else:
-            first = self._thread_db()
-            first.enable_wal()  # persistent: stored in the file, once for every connection
-        migrate(self.db)
+        try:
+            if self._path is None:
+                self._shared = self._connect(":memory:")
+                self._open.append((None, self._shared))
+            else:
+                first = self._thread_db()
+                first.enable_wal()  # persistent: stored in the file, once for every connection
+            migrate(self.db)
+        except sqlite3.Error as exc:
+            self.close()
+            if is_damage(exc):
+                raise damaged(self._path, exc) from exc
+            raise
 
     # The mixins (Ledger, Schedules) declare `db` as the attribute they read; here it is a
     # read-only property, one connection per thread.

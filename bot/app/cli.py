@@ -15,7 +15,7 @@ from rich.console import Console
 
 from bot.app import logs
 from bot.app.platforms import ConfigError
-from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, Invocation
+from bot.domain import CONSOLE_CHANNEL_KEY, ChannelRef, DatabaseDamaged, Invocation
 
 # Each command imports what it uses when it runs: `--help` pays for neither the wiring (the
 # core, storage, the platforms) nor the settings (pydantic), `search` for storage alone.
@@ -26,13 +26,30 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# `paperboy search x | head -1`: when stdout's reader goes away paperboy stops quietly with
+# the status a shell gives a program killed by SIGPIPE (128 + 13), as `cat` or `grep` do.
+CLOSED_PIPE_EXIT = 141
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's status for a program stopped by Ctrl-C
+
+
+class Stdout(Console):
+    """stdout; when its reader goes away (`| head -1`), stop quietly with CLOSED_PIPE_EXIT."""
+
+    def on_broken_pipe(self) -> None:
+        """rich's hook for EPIPE (its own exits 1): nothing more is written, and exit 141."""
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush writes nothing either
+        raise SystemExit(CLOSED_PIPE_EXIT)
+
+
 cli = typer.Typer(
     help="paperboy: Hugging Face Daily Papers in your terminal, Slack and Discord.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Stdout()
 err = Console(stderr=True, soft_wrap=True)
 
 DateOpt = Annotated[str | None, typer.Option("--date", help="Daily Papers day, YYYY-MM-DD.")]
@@ -42,10 +59,15 @@ ChannelOpt = Annotated[
 ]
 
 
-def fail(message: str) -> NoReturn:
-    """Exit with code 2 and a one-line message on stderr."""
-    err.print(f"paperboy: {message}", markup=False, highlight=False)
-    raise typer.Exit(2)
+def say(message: str) -> None:
+    """One line on stderr, tokens redacted (a server's error body may echo one)."""
+    err.print(logs.redact(message), markup=False, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Exit with `code` (2: the user's input or setup; 1: a failure) and one line on stderr."""
+    say(f"paperboy: {message}")
+    raise typer.Exit(code)
 
 
 def _settings() -> Settings:
@@ -56,9 +78,14 @@ def _settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
+        problems = exc.errors()
+        first = problems[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "settings"
-        fail(f"bad configuration {where}: {first.get('msg')}")
+        # A validator's ValueError, without pydantic's "Value error, " before it.
+        error = first.get("ctx", {}).get("error")
+        why = str(error) if first["type"] == "value_error" and error else first["msg"]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        fail(f"bad configuration: {where}: {why}{more}")
 
 
 def _day(text: str | None, what: str = "--date") -> date | None:
@@ -86,11 +113,13 @@ def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
     from bot.app import wiring
 
     settings = _settings()
-    logs.setup(settings.log_level, err)
+    logs.setup(settings.log_level, err, settings.log_format)
     try:
         app = wiring.build_app(settings, out)
     except ConfigError as exc:
         fail(f"bad configuration: {exc}")
+    except DatabaseDamaged as exc:
+        fail(str(exc))
     except (sqlite3.Error, OSError) as exc:
         fail(f"cannot open the database {settings.db}: {exc}")
 
@@ -100,7 +129,10 @@ def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
         finally:
             await app.aclose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except DatabaseDamaged as exc:
+        fail(str(exc))
 
 
 # The two settings a command that only reads the archive uses, with their defaults, and every
@@ -125,6 +157,7 @@ OTHER_SETTINGS = (
     "DISCORD_GATEWAY_URL",
     "PAPERBOY_HTTP_HOST",
     "PAPERBOY_HTTP_PORT",
+    "PAPERBOY_LOG_FORMAT",
 )
 
 
@@ -137,6 +170,7 @@ def _archive_settings() -> tuple[str, str, Settings | None]:
     db, level = (env.get(name.lower(), default) for name, default in ARCHIVE_SETTINGS.items())
     if (
         os.path.lexists(".env")
+        or not db.strip()  # refused by Settings
         or level.upper() not in logs.LEVELS
         or any(name.lower() in env for name in OTHER_SETTINGS)
     ):
@@ -152,9 +186,11 @@ def _with_store(work: Callable[[Store], T]) -> T:
     from storage.store import Store
 
     db, level, settings = _archive_settings()
-    logs.setup(level, err)
+    logs.setup(level, err, settings.log_format if settings else "text")
     try:
         store = Store(db)
+    except DatabaseDamaged as exc:
+        fail(str(exc))
     except (sqlite3.Error, OSError) as exc:
         fail(f"cannot open the database {db}: {exc}")
     try:
@@ -165,12 +201,18 @@ def _with_store(work: Callable[[Store], T]) -> T:
         fail(f"bad configuration: {exc}")
     try:
         return work(store)
+    except DatabaseDamaged as exc:
+        fail(str(exc))
     finally:
         store.close()
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    try:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # as rich's output does (click's own answer would be exit 1)
+        out.on_broken_pipe()
 
 
 @cli.command()
@@ -178,7 +220,27 @@ def run() -> None:
     """Run the bot: poll the feed, post digests and alerts, answer commands typed on stdin."""
     from bot.app import wiring
 
+    if _settings().db == ":memory:":
+        fail(
+            "PAPERBOY_DB=:memory: is for tests: `paperboy run` needs a database file (its "
+            "threads would share one in-memory connection, and every paper would be lost)"
+        )
     _with_app(wiring.run)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def alerts_sentence(outcomes: dict[str, int]) -> str:
+    """What a poll's alerts did, as words: `no alerts`, `2 alerts sent`, `3 alerts: 2 sent,
+    1 failed`."""
+    total = sum(outcomes.values())
+    if not total:
+        return "no alerts"
+    if len(outcomes) == 1:
+        return f"{_count(total, 'alert')} {next(iter(outcomes))}"
+    return f"{_count(total, 'alert')}: " + ", ".join(f"{n} {o}" for o, n in outcomes.items())
 
 
 @cli.command()
@@ -188,21 +250,22 @@ def fetch(date_: DateOpt = None) -> None:
 
     async def work(app: App) -> None:
         report = await app.core.poll([day] if day else None)
+        alerts = alerts_sentence({str(k): n for k, n in report.alerts.items()})
+        if report.errors:  # no summary that reads like success: one line of what failed
+            stored = (
+                f" (stored meanwhile: {_count(report.fetched, 'paper')}, {len(report.new)} new; "
+                f"{alerts})"
+                if report.fetched
+                else ""
+            )
+            fail("fetching failed: " + "; ".join(report.errors) + stored, code=1)
         out.print(
-            f"Fetched {report.fetched} papers for "
+            f"Fetched {_count(report.fetched, 'paper')} for "
             f"{', '.join(d.isoformat() for d in report.days)}: {len(report.new)} new, "
-            f"{report.updated} with new counts; alerts: "
-            f"{dict(report.alerts) or 'none'}.",
+            f"{report.updated} with new counts; {alerts}.",
             markup=False,
             highlight=False,
         )
-        if report.errors:
-            err.print(
-                "paperboy: fetching failed: " + "; ".join(report.errors),
-                markup=False,
-                highlight=False,
-            )
-            raise typer.Exit(1)
 
     _with_app(work)
 
@@ -220,10 +283,17 @@ def backfill(
     ] = 0.75,
 ) -> None:
     """Load past Daily Papers days into the archive (resumable; no alerts)."""
+    import asyncio
+
+    from bot.backfill import MAX_FAILED_DAYS, BackfillReport
     from bot.backfill import backfill as run_backfill
 
     first = _day(since, "--since")
     assert first is not None
+
+    def resume(report: BackfillReport) -> str:
+        again = f"paperboy backfill --since {report.resume_from}"
+        return again + (f" --until {until}" if until else "") + (" --force" if force else "")
 
     async def work(app: App) -> None:
         last = _day(until, "--until") or app.core.clock().date()
@@ -233,15 +303,27 @@ def backfill(
             fail("that is more than ten years of days; pick a shorter range")
         from rich.progress import Progress
 
-        with Progress(console=err, transient=False) as bar:
-            task = bar.add_task("backfilling", total=(last - first).days + 1)
-            report = await run_backfill(
-                app.core,
-                first,
-                last,
-                force=force,
-                delay=delay,
-                progress=lambda day: bar.update(task, advance=1, description=str(day)),
+        report = BackfillReport()
+        try:
+            with Progress(console=err, transient=False) as bar:
+                task = bar.add_task("backfilling", total=(last - first).days + 1)
+                await run_backfill(
+                    app.core,
+                    first,
+                    last,
+                    force=force,
+                    delay=delay,
+                    progress=lambda day: bar.update(task, advance=1, description=str(day)),
+                    report=report,
+                )
+        except asyncio.CancelledError:  # Ctrl-C: asyncio.run cancels this task
+            done = f"{_count(report.fetched_days, 'day')} fetched, {report.new} new papers stored"
+            if report.resume_from is None:  # while the search index was being merged
+                fail(f"backfill interrupted after its last day ({done})", code=INTERRUPTED_EXIT)
+            fail(
+                f"backfill interrupted before {report.resume_from} ({done}); resume with "
+                f"`{resume(report)}`",
+                code=INTERRUPTED_EXIT,
             )
         out.print(
             f"Backfill {first} → {last}: {report.fetched_days} days fetched, "
@@ -250,20 +332,34 @@ def backfill(
             markup=False,
             highlight=False,
         )
-        if report.errors:
-            err.print(
-                f"{len(report.errors)} days failed (run again to retry them): "
-                + "; ".join(report.errors[:5]),
-                markup=False,
+        if report.gave_up:
+            fail(
+                f"backfill stopped after {MAX_FAILED_DAYS} failed days in a row (last: "
+                f"{report.errors[-1]}); resume with `{resume(report)}`",
+                code=1,
             )
-            raise typer.Exit(1)
+        if report.errors:
+            fail(
+                f"{_count(len(report.errors), 'day')} failed: "
+                + "; ".join(report.errors[:5])
+                + f"; retry with `{resume(report)}`",
+                code=1,
+            )
 
     _with_app(work)
 
 
-@cli.command()
+# A query's words may start with "-" (`-survey`, the query language's NOT): click passes
+# them through as words instead of refusing them as unknown options.
+@cli.command(context_settings={"ignore_unknown_options": True})
 def search(
-    query: Annotated[str, typer.Argument(help="Search query, e.g. 'diffusion -survey'.")],
+    words: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="QUERY",
+            help="Search query, e.g. 'diffusion -survey' (quoted or not; words may start with -).",
+        ),
+    ],
     limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="Results.")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
@@ -271,6 +367,11 @@ def search(
     from bot.query.parse import QueryError
     from bot.query.parse import parse as parse_query
 
+    # The query language has no `--`: such a word is a mistyped option (`--limt 5`).
+    option = next((w for w in words if w.startswith("--")), None)
+    if option is not None:
+        fail(f"no such option: {option.split('=')[0]} (see `paperboy search --help`)")
+    query = " ".join(words)
     try:
         parsed = parse_query(query)
     except QueryError as exc:
@@ -284,9 +385,18 @@ def search(
         from adapters.console.render import render_reply
         from bot.domain import Reply
 
-        text = f"{len(hits)} results for {query}" if hits else f"No stored paper matches {query}"
+        total = max(store.count_matches(parsed), len(hits)) if hits else 0
+        matches = f"{_count(total, 'paper')} {'matches' if total == 1 else 'match'} {query}"
+        text = (
+            f"No stored paper matches {query}"
+            if not hits
+            else matches
+            if total <= len(hits)
+            else f"{matches}; showing the top {len(hits)}"
+        )
         # What ConsolePublisher.show prints, without the adapter's asyncio and stdin machinery.
-        out.print(render_reply(Reply(text=text, hits=tuple(hits), title="Search")))
+        reply = Reply(text=text, hits=tuple(hits), title="Search")
+        out.print(render_reply(reply), soft_wrap=not out.is_terminal)  # piped: never wrapped
 
     _with_store(work)
 
@@ -322,7 +432,9 @@ def digest(
         if as_json:
             _print_json([p.as_json() for p in papers])
         elif built is None or not papers:
-            out.print(f"No papers for {wanted}.", markup=False)
+            if kind == DIGEST_KIND and wanted not in app.store.polled_days():
+                fail(f"{wanted} was never fetched; run `paperboy fetch --date {wanted}` first")
+            out.print(f"No papers for {wanted}: Daily Papers listed none that day.", markup=False)
         else:
             await app.console.print_digest(built)
 
@@ -342,10 +454,21 @@ async def _send_digests(app: App, kind: str, day: date, top: int | None, key: st
         targets = [s.channel for s in app.store.schedules(kind, enabled=True)]
     if not targets:
         fail(f"no channel has the {app.core.timed(kind).label} on; pass --channel KEY")
+    from bot.delivery.deliverer import Outcome
+
     outcomes = await app.core.send_many(targets, kind, day=day, top=top)
+    ledger_ref = app.core.timed(kind).covering(day).ref
+    missed = []
     for ref, outcome in zip(targets, outcomes, strict=True):
         status = outcome.value if outcome else "nothing to post"
-        err.print(f"{ref.key}: {status}", markup=False, highlight=False)
+        if outcome in (Outcome.FAILED, Outcome.PAUSED, Outcome.NO_ADAPTER):
+            missed.append(ref.key)
+            entry = app.store.delivery(ref, kind, ledger_ref)
+            if entry and entry.get("error"):
+                status += f" ({entry['error']})"
+        say(f"{ref.key}: {status}")
+    if missed:  # exit 1, so that a cron job can tell
+        fail(f"the {app.core.timed(kind).label} did not reach {', '.join(missed)}", code=1)
 
 
 @cli.command()
@@ -364,7 +487,7 @@ def command(
         elif reply.ok:
             app.console.show(reply)
         else:
-            err.print(f"paperboy: {reply.text}", markup=False, highlight=False)
+            say(f"paperboy: {reply.text}")
         return reply.ok
 
     if not _with_app(work):
@@ -407,9 +530,7 @@ def resume(
             resumed = app.core.resume(_channel(key))
         if not resumed:
             fail(f"{key} is not paused (`paperboy status` lists what is)")
-        err.print(
-            f"{key}: resumed; the next run delivers what was held", markup=False, highlight=False
-        )
+        say(f"{key}: resumed; the next run delivers what was held")
 
     _with_app(work)
 
@@ -436,9 +557,20 @@ def discord_invite(
                 app_id = await wiring.discord_application_id(app)
             except ConfigError as exc:
                 fail(str(exc))
+            except ConnectionError as exc:  # Discord down or unreachable: try again later
+                fail(f"{exc}; try again later, or pass --application-id", code=1)
         out.print(wiring.discord_invite_url(app_id), markup=False, highlight=False, soft_wrap=True)
 
     _with_app(work)
+
+
+@cli.command()
+def doctor() -> None:
+    """Check settings, database, feed, Slack and Discord; say what to fix (exit 1 if any fails)."""
+    from bot.app import doctor as checks
+
+    logs.setup("ERROR", err)  # the report says what went wrong; libraries' warnings would not
+    raise typer.Exit(checks.run(out))
 
 
 @cli.command("config")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.app.logs import LEVELS
+from bot.app.logs import FORMATS, LEVELS
 from bot.delivery.calendar import parse_hhmm, parse_timezone
 
 
@@ -108,20 +108,39 @@ class Settings(BaseSettings):
     http_host: str = Field(
         "0.0.0.0",
         validation_alias=_env("PAPERBOY_HTTP_HOST"),
-        description="Address the HTTP server (Slack HTTP mode, OAuth) listens on.",
+        description="Address the HTTP server (/healthz, /metrics, Slack HTTP mode) listens on.",
     )
-    http_port: int = Field(
-        3000,
+    http_port: int | None = Field(
+        None,
         ge=0,
         le=65535,
         validation_alias=_env("PAPERBOY_HTTP_PORT"),
-        description="Port of the HTTP server (Slack HTTP mode, OAuth install pages).",
+        description=(
+            "Port of the HTTP server with /healthz and /metrics (none: off; Slack HTTP mode "
+            "serves them on its port, 3000 when unset)."
+        ),
     )
     log_level: str = Field(
         "INFO",
         validation_alias=_env("PAPERBOY_LOG_LEVEL"),
-        description="Log level: DEBUG, INFO, WARNING or ERROR.",
+        description="Log level: DEBUG, INFO, WARNING or ERROR (libraries log INFO and up).",
     )
+    log_format: str = Field(
+        "text",
+        validation_alias=_env("PAPERBOY_LOG_FORMAT"),
+        description="Log format: text (rich on a terminal, plain lines otherwise) or json.",
+    )
+
+    @field_validator("db")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        # SQLite takes "" as a private temporary file per connection: every write would vanish.
+        if not value.strip():
+            raise ValueError(
+                "is empty, which would be a throwaway database; set it to a file's path, or "
+                "unset it for paperboy.db"
+            )
+        return value
 
     @field_validator("hf_url", "slack_api_url", "discord_api_url")
     @classmethod
@@ -148,6 +167,19 @@ class Settings(BaseSettings):
     def _check_timezone(cls, value: str) -> str:
         parse_timezone(value)
         return value
+
+    @field_validator("http_port", mode="before")
+    @classmethod
+    def _empty_port_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("log_format")
+    @classmethod
+    def _check_format(cls, value: str) -> str:
+        fmt = value.lower()
+        if fmt not in FORMATS:
+            raise ValueError(f"must be one of {', '.join(FORMATS)}")
+        return fmt
 
     @field_validator("log_level")
     @classmethod

@@ -1,10 +1,13 @@
-"""Logging set-up: rich output on stderr, quiet libraries, and tokens redacted from every line."""
+"""Logging set-up: rich lines on a terminal, plain or JSON lines (one per record, never wrapped)
+elsewhere, libraries held at INFO, and tokens redacted from every line."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,9 +23,15 @@ TOKEN_PATTERN = re.compile(
 )
 REDACTED = "[redacted]"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # what PAPERBOY_LOG_LEVEL may be
+FORMATS = ("text", "json")  # what PAPERBOY_LOG_FORMAT may be
+# paperboy's own loggers: only they log below INFO, whatever a library does to its loggers.
+OWN = ("bot", "adapters", "storage", "paperboy")
 # Libraries whose DEBUG output includes request and response bodies (and so tokens).
 CHATTY = ("slack_sdk", "slack_bolt", "discord", "aiohttp", "websockets")
 QUIET = ("httpx", "httpcore", "apscheduler")
+# The `extra` fields a JSON line carries when a log call gives them (deliveries do).
+FIELDS = ("channel", "outcome")
+PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def redact(text: str) -> str:
@@ -49,15 +58,98 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def setup(level: str, console: Console) -> None:
-    """Log at `level` to `console`, with libraries held at INFO (or WARNING) and above."""
-    from rich.logging import RichHandler
+class HoldLibraries(logging.Filter):
+    """Drops libraries' records below INFO, whatever levels their loggers have. slack_bolt
+    copies the root level onto each logger it makes (`_configure_from_root` in
+    https://github.com/slackapi/bolt-python/blob/main/slack_bolt/logger/__init__.py), and
+    names an app's logger after a file, outside `slack_bolt`: at DEBUG it would log every
+    Socket Mode envelope, verification token and response_url included."""
 
-    handler = RichHandler(console=console, show_path=False, rich_tracebacks=False)
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep INFO and above, and paperboy's own records at any level."""
+        if record.levelno >= logging.INFO:
+            return True
+        name = record.name
+        return any(name == own or name.startswith(own + ".") for own in OWN)
+
+
+def timestamp(record: logging.LogRecord) -> str:
+    """When the record was made, in UTC to the millisecond: `2026-11-25T09:00:00.123Z`."""
+    made = datetime.fromtimestamp(record.created, UTC)
+    return made.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class PlainFormatter(logging.Formatter):
+    """`2026-11-25T09:00:00.123Z INFO bot.delivery.deliverer: posted …`, redacted."""
+
+    def __init__(self) -> None:
+        super().__init__(PLAIN_FORMAT)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The record's time in UTC."""
+        return timestamp(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record's line (and traceback), tokens redacted."""
+        return redact(super().format(record))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: ts, level, logger, message, the delivery fields given as
+    `extra`, and the traceback as `exc`; every string redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        line: dict[str, Any] = {
+            "ts": timestamp(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in FIELDS:
+            value = record.__dict__.get(name)
+            if value is not None:
+                line[name] = str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exc"] = record.exc_text
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(
+            {k: redact(v) if isinstance(v, str) else v for k, v in line.items()},
+            ensure_ascii=False,
+        )
+
+
+def handler_for(console: Console, fmt: str) -> logging.Handler:
+    """JSON lines, rich lines on a terminal, else plain lines (rich would wrap them at the
+    console's width in a file or a pipe)."""
+    if fmt == "json":
+        handler: logging.Handler = logging.StreamHandler(console.file)
+        handler.setFormatter(JsonFormatter())
+    elif console.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=console, show_path=False, rich_tracebacks=False)
+        handler.setFormatter(logging.Formatter("%(message)s", datefmt="[%X]"))
+    else:
+        handler = logging.StreamHandler(console.file)
+        handler.setFormatter(PlainFormatter())
+    handler.addFilter(HoldLibraries())
     handler.addFilter(RedactTokens())
-    logging.basicConfig(
-        level=level, format="%(message)s", datefmt="[%X]", handlers=[handler], force=True
-    )
+    return handler
+
+
+def setup(level: str, console: Console, fmt: str = "text") -> None:
+    """Log at `level` to `console` in format `fmt` (see FORMATS); libraries log INFO (or
+    WARNING) and above whatever the level."""
+    root = logging.getLogger()
+    for old in root.handlers[:]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler_for(console, fmt))
+    root.setLevel(level)
     wanted = logging.getLevelName(level)
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(logging.INFO, wanted))

@@ -4,6 +4,7 @@ plus one factory in PLATFORMS."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, TextIO, TypeAlias
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO, TypeAlias
 # Each platform's adapter (and its library) is imported by its factory, only when its
 # credentials are set: a command that runs no platform never pays for one.
 if TYPE_CHECKING:
+    from aiohttp import web
     from rich.console import Console
 
     from adapters.slack.adapter import SlackConfig
@@ -18,8 +20,16 @@ if TYPE_CHECKING:
     from bot.commands.handlers import Handlers
     from bot.commands.table import CommandSpec, ParsedCommand
     from bot.domain import ChannelRef, Invocation, Reply
-    from bot.ports import Publisher
+    from bot.ports import Health, Publisher
     from storage.store import Store
+
+# Adds paperboy's own routes (/healthz, /metrics) to a platform's web app (Slack HTTP mode),
+# so that one server serves everything.
+WebRoutes: TypeAlias = "Callable[[web.Application], None]"
+# Told each command's name and how long it ran, in seconds.
+CommandObserver: TypeAlias = Callable[[str, float], None]
+# The port Slack HTTP mode listens on when PAPERBOY_HTTP_PORT is not set.
+SLACK_HTTP_PORT = 3000
 
 
 class ConfigError(ValueError):
@@ -44,27 +54,59 @@ class Platform(Protocol):
         """Disconnect and release the platform's clients."""
         ...
 
+    async def health(self) -> Health:
+        """Whether it is connected (and can answer commands), and if not, why."""
+        ...
+
+
+def command_name(text: str) -> str:
+    """The table's name of the command in `text` (`digest on`), or `unknown`."""
+    from bot.commands.table import parse
+
+    try:
+        return parse(text).spec.name
+    except Exception:  # bad input: the handlers answer it; only its name is unknown
+        return "unknown"
+
 
 class CommandDesk:
     """Where adapters hand the commands they receive. The handlers need the core, the core
     needs the publishers and the adapters own the publishers: the desk is built first and
-    given the handlers once they exist."""
+    given the handlers once they exist. Every command that runs is timed for `observe`."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        observe: CommandObserver | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.handlers: Handlers | None = None
+        self.observe = observe
+        self.monotonic = monotonic
 
     def _ready(self) -> Handlers:
         if self.handlers is None:
             raise RuntimeError("a command arrived before paperboy was wired")
         return self.handlers
 
+    def _observed(self, name: Callable[[], str], start: float) -> None:
+        if self.observe is not None:
+            self.observe(name(), self.monotonic() - start)
+
     async def run(self, parsed: ParsedCommand, inv: Invocation) -> Reply:
         """Run an already parsed command."""
-        return await self._ready().run(parsed, inv)
+        handlers, start = self._ready(), self.monotonic()
+        try:
+            return await handlers.run(parsed, inv)
+        finally:
+            self._observed(lambda: parsed.spec.name, start)
 
     async def handle(self, text: str, inv: Invocation) -> Reply:
         """Parse and run command text."""
-        return await self._ready().handle(text, inv)
+        handlers, start = self._ready(), self.monotonic()
+        try:
+            return await handlers.handle(text, inv)
+        finally:
+            self._observed(lambda: command_name(text), start)
 
     def suggest(
         self, spec: CommandSpec, arg: str, inv: Invocation, typed: str
@@ -93,7 +135,7 @@ def slack_config(settings: Settings) -> SlackConfig:
         client_secret=secret(settings.slack_client_secret),
         admins_only=settings.slack_admins_only,
         http_host=settings.http_host,
-        http_port=settings.http_port,
+        http_port=SLACK_HTTP_PORT if settings.http_port is None else settings.http_port,
     )
 
 
@@ -125,8 +167,23 @@ def check_platforms(settings: Settings) -> None:
     checked_slack_config(settings)
 
 
+def platform_serves_http(settings: Settings) -> bool:
+    """Whether a platform runs the HTTP server (Slack HTTP mode), /healthz and /metrics
+    included; else paperboy serves those itself when PAPERBOY_HTTP_PORT is set."""
+    config = checked_slack_config(settings)
+    if config is None:
+        return False
+    from adapters.slack.adapter import HTTP_MODES
+
+    return config.mode in HTTP_MODES
+
+
 def slack(
-    settings: Settings, desk: CommandDesk, store: Store, clock: Callable[[], datetime]
+    settings: Settings,
+    desk: CommandDesk,
+    store: Store,
+    clock: Callable[[], datetime],
+    web_routes: WebRoutes | None = None,
 ) -> Platform | str:
     """Slack, when its credentials are set; else why not."""
     config = checked_slack_config(settings)
@@ -134,7 +191,7 @@ def slack(
         return NO_SLACK
     from adapters.slack.adapter import SlackAdapter
 
-    return SlackAdapter(config, desk.run)
+    return SlackAdapter(config, desk.run, web_routes=web_routes)
 
 
 class StoredChannelKinds:
@@ -162,7 +219,11 @@ class StoredChannelKinds:
 
 
 def discord(
-    settings: Settings, desk: CommandDesk, store: Store, clock: Callable[[], datetime]
+    settings: Settings,
+    desk: CommandDesk,
+    store: Store,
+    clock: Callable[[], datetime],
+    web_routes: WebRoutes | None = None,
 ) -> Platform | str:
     """Discord, when its token is set; else why not."""
     token = secret(settings.discord_token)
@@ -177,7 +238,8 @@ def discord(
 
 
 Factory: TypeAlias = (
-    "Callable[[Settings, CommandDesk, Store, Callable[[], datetime]], Platform | str]"
+    "Callable[[Settings, CommandDesk, Store, Callable[[], datetime], WebRoutes | None], "
+    "Platform | str]"
 )
 # Every chat platform, in start order; the console runs when none of them is configured.
 PLATFORMS: tuple[Factory, ...] = (slack, discord)
@@ -190,13 +252,14 @@ def build_platforms(
     clock: Callable[[], datetime],
     console: Console | None = None,
     stdin: TextIO | None = None,
+    web_routes: WebRoutes | None = None,
 ) -> tuple[list[Platform], dict[str, str]]:
     """The configured platforms (the console when there is none), and why the others are
-    not configured, by name."""
+    not configured, by name. A platform that runs a web server adds `web_routes` to it."""
     platforms: list[Platform] = []
     missing: dict[str, str] = {}
     for factory in PLATFORMS:
-        made = factory(settings, desk, store, clock)
+        made = factory(settings, desk, store, clock, web_routes)
         if isinstance(made, str):
             missing[factory.__name__] = made
         else:

@@ -9,14 +9,18 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery.calendar import parse_hhmm, parse_timezone
-from bot.domain import WEEKDAYS, ChannelRef, Schedule
+from bot.domain import WEEKDAYS, ChannelRef, DatabaseDamaged, Schedule
 from bot.service import Paperboy, PollReport
+
+if TYPE_CHECKING:
+    from bot.app.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +61,10 @@ def trigger_for(schedule: Schedule, weekly: bool) -> CronTrigger:
 class Scheduler:
     """Runs the core's jobs on time; holds no logic of its own."""
 
-    def __init__(self, core: Paperboy, poll_minutes: int) -> None:
+    def __init__(self, core: Paperboy, poll_minutes: int, metrics: Metrics | None = None) -> None:
         self.core = core
         self.poll_minutes = poll_minutes
+        self.metrics = metrics
         self.aps = AsyncIOScheduler(timezone=UTC)
         self._members: dict[str, set[tuple[ChannelRef, str]]] = {}  # job id -> its schedules
         self._slot_of: dict[tuple[ChannelRef, str], str] = {}  # (channel, kind) -> job id
@@ -97,6 +102,11 @@ class Scheduler:
             misfire_grace_time=None,
         )
         self.aps.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether it schedules jobs (started and not shut down)."""
+        return bool(self.aps.running)
 
     def shutdown(self) -> None:
         """Stop scheduling; running jobs are abandoned (the ledger makes that safe)."""
@@ -215,12 +225,25 @@ class Scheduler:
     async def poll(self) -> None:
         """The periodic job: poll the feed and send alerts. Errors are logged, never fatal."""
         try:
-            self._log_poll(await self.core.poll())
+            report = await self.core.poll()
         except asyncio.CancelledError:
             # Shutdown: what was stored stays stored, and marked alerts wait for the next run.
             log.info("poll interrupted by shutdown")
+            return
+        except DatabaseDamaged as exc:  # one line that says what to do, not a traceback a poll
+            log.error("poll failed: %s", exc)
+            self._count_poll(None)
+            return
         except Exception:
             log.exception("poll failed")
+            self._count_poll(None)
+            return
+        self._log_poll(report)
+        self._count_poll(report)
+
+    def _count_poll(self, report: PollReport | None) -> None:
+        if self.metrics is not None:
+            self.metrics.polled(report)
 
     @staticmethod
     def _log_poll(report: PollReport) -> None:
@@ -237,9 +260,11 @@ class Scheduler:
         """One time's job: every channel whose schedule runs then, side by side; errors are
         logged, never fatal."""
         members = sorted(self._members.get(slot, ()), key=lambda m: (m[0].key, m[1]))
+        slot_kind = slot.partition("@")[0]  # every schedule in a slot has its kind (slot_id)
         try:
             runs = [(ref, kind, None) for ref, kind in members]
-            outcomes = await self.core.run_side_by_side(runs)
+            with self.core.deliverer.fan_out(slot_kind, len(runs)):
+                outcomes = await self.core.run_side_by_side(runs)
         except asyncio.CancelledError:
             log.info("%s interrupted by shutdown", slot)
             return

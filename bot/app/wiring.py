@@ -8,11 +8,20 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePlatform, ConsolePublisher
 from adapters.console.adapter import PLATFORM as CONSOLE_PLATFORM
-from bot.app.platforms import CommandDesk, ConfigError, Platform, build_platforms, secret
+from bot.app.http import Ops, OpsServer
+from bot.app.metrics import Metrics
+from bot.app.platforms import (
+    CommandDesk,
+    ConfigError,
+    Platform,
+    build_platforms,
+    platform_serves_http,
+    secret,
+)
 from bot.commands.handlers import Handlers
 from bot.delivery.digests import DIGEST_KIND
 from bot.feed.client import FeedClient
@@ -41,6 +50,8 @@ class App:
     platforms: list[Platform]
     not_configured: dict[str, str]  # platform name -> why it is not configured
     console: ConsolePublisher  # prints what the CLI shows, whatever the platforms
+    metrics: Metrics
+    ops: Ops  # /healthz and /metrics
 
     def platform(self, name: str) -> Platform | None:
         """A configured platform by name."""
@@ -68,16 +79,24 @@ def build_app(
     console: Console | None = None,
     clock: Callable[[], datetime] = utc_now,
     feed: FeedClient | None = None,
+    stdin: TextIO | None = None,
 ) -> App:
     """Wire paperboy together: every platform with credentials, else the console. The
     platforms (and so their publishers) exist before the core."""
-    desk = CommandDesk()
+    metrics = Metrics()
+    ops = Ops(metrics)
+    desk = CommandDesk(observe=metrics.command)
     store = Store(settings.db)
     try:
-        platforms, missing = build_platforms(settings, desk, store, clock, console)
+        platforms, missing = build_platforms(
+            settings, desk, store, clock, console, stdin, web_routes=ops.add_routes
+        )
     except Exception:
         store.close()
         raise
+    metrics.watch_store(store, [p.name for p in platforms])
+    metrics.watch_publishers({p.name: p.publisher for p in platforms})
+    ops.platforms = platforms
     feed = feed or FeedClient(
         base_url=settings.hf_url, token=secret(settings.hf_token), clock=clock
     )
@@ -92,6 +111,7 @@ def build_app(
             timezone=settings.timezone,
             digest_on_for=frozenset({CONSOLE_PLATFORM} if settings.console_digest else ()),
         ),
+        observer=metrics,
     )
     handlers = Handlers(core)
     desk.handlers = handlers
@@ -101,7 +121,7 @@ def build_app(
     )
     if not console_on:
         log.debug("chat platforms: %s", ", ".join(p.name for p in platforms))
-    return App(settings, store, feed, core, handlers, platforms, missing, printer)
+    return App(settings, store, feed, core, handlers, platforms, missing, printer, metrics, ops)
 
 
 def ensure_console_channel(app: App) -> None:
@@ -110,22 +130,36 @@ def ensure_console_channel(app: App) -> None:
         app.core.save_schedule(app.core.schedule(CONSOLE_CHANNEL, DIGEST_KIND))
 
 
-async def run(app: App) -> None:
-    """The main job: schedule polls and timed posts, run the platforms, stop on a signal.
+def ops_server(app: App) -> OpsServer | None:
+    """The server of /healthz and /metrics when PAPERBOY_HTTP_PORT is set and no platform
+    serves them (Slack HTTP mode adds them to its own server)."""
+    settings = app.settings
+    if settings.http_port is None or platform_serves_http(settings):
+        return None
+    return OpsServer(app.ops, settings.http_host, settings.http_port)
+
+
+async def run(app: App, stop: asyncio.Event | None = None) -> None:
+    """The main job: schedule polls and timed posts, run the platforms, stop on a signal (or
+    when `stop` is set).
 
     The scheduler starts first and the platforms connect in the background: one that is slow
     or unreachable never holds up polls, digests, alerts or a stop signal.
     """
     from bot.app.scheduler import Scheduler
 
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     ensure_console_channel(app)
-    scheduler = Scheduler(app.core, app.settings.poll_minutes)
+    scheduler = Scheduler(app.core, app.settings.poll_minutes, app.metrics)
+    app.ops.scheduler_running = lambda: scheduler.running
+    server = ops_server(app)
     starting: list[asyncio.Task[None]] = []
     try:
+        if server is not None:
+            await server.start()
         scheduler.start()
         log.info(
             "paperboy running: %s, polling every %d min, database %s",
@@ -143,6 +177,8 @@ async def run(app: App) -> None:
             task.cancel()
         await asyncio.gather(*starting, return_exceptions=True)
         scheduler.shutdown()
+        if server is not None:
+            await server.stop()
         for platform in app.platforms:
             await platform.stop()
         await app.core.deliverer.aclose()
@@ -159,10 +195,15 @@ async def _start(platform: Platform) -> None:
 
 
 async def discord_application_id(app: App) -> int:
-    """The Discord application id, asked of the API with the bot token."""
+    """The Discord application id, asked of the API with the bot token. Raises ConfigError
+    when Discord refuses the token, ConnectionError when it cannot answer (down, unreachable,
+    a 5xx)."""
+    import aiohttp
+    from discord import HTTPException as DiscordHTTPException
     from discord import LoginFailure as DiscordLoginFailure
 
     from adapters.discord.adapter import DiscordAdapter
+    from adapters.discord.publisher import describe
 
     discord = app.platform("discord")
     assert isinstance(discord, DiscordAdapter)
@@ -171,6 +212,11 @@ async def discord_application_id(app: App) -> int:
         info = await discord.client.application_info()
     except DiscordLoginFailure:
         raise ConfigError("Discord refused DISCORD_TOKEN") from None
+    except (DiscordHTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        raise ConnectionError(
+            f"cannot ask Discord ({app.settings.discord_api_url}) for the application id: "
+            f"{describe(exc)[:300]}"
+        ) from None
     return info.id
 
 

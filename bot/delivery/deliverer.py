@@ -9,14 +9,22 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.delivery.kinds import PostKind
 from bot.delivery.tracker import LedgerTracker
 from bot.domain import ChannelRef, LedgerEntry, Notice, Post, PostKey
-from bot.ports import ClaimLost, DeliveryError, Publisher, Repository, ResolveUnsupported
+from bot.ports import (
+    ClaimLost,
+    DeliveryError,
+    DeliveryObserver,
+    Publisher,
+    Repository,
+    ResolveUnsupported,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +58,21 @@ class Outcome(StrEnum):
     NO_ADAPTER = "no adapter running for this platform"
 
 
+class NoObserver:
+    """The observer when nobody watches (no metrics)."""
+
+    def posted(self, key: PostKey, outcome: str) -> None:
+        """Forget the outcome."""
+
+    def fanned_out(self, kind: str, posts: int, seconds: float) -> None:
+        """Forget the fan-out."""
+
+
+def logged(key: PostKey, outcome: str) -> dict[str, str]:
+    """The `extra` of a delivery's log line: its channel key and outcome as fields (JSON logs)."""
+    return {"channel": key.channel.key, "outcome": outcome}
+
+
 def new_owner() -> str:
     """A name for this process's claims: host, pid and a random part (pids are reused)."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -67,6 +90,7 @@ def rebuild(kind: PostKind, repo: Repository, entry: LedgerEntry) -> Post | None
             entry.key.ref,
             entry.key.channel.key,
             exc,
+            extra=logged(entry.key, "unreadable"),
         )
         return None
 
@@ -99,6 +123,8 @@ class Deliverer:
         owner: str | None = None,
         renew_seconds: float = RENEW_SECONDS,
         kinds: Mapping[str, PostKind] | None = None,
+        observer: DeliveryObserver | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repo = repo
         # How each kind rebuilds a post from the ledger (a post begun is finished as begun).
@@ -107,22 +133,55 @@ class Deliverer:
         self.clock = clock
         self.owner = owner or new_owner()
         self.renew_seconds = renew_seconds
+        self.observer: DeliveryObserver = observer or NoObserver()
+        self.monotonic = monotonic
         self._holding = 0
         self._renewer: asyncio.Task[None] | None = None
+
+    @contextlib.contextmanager
+    def fan_out(self, kind: str, posts: int) -> Iterator[None]:
+        """Time a fan-out of `posts` posts of one kind for the observer (an empty one is not
+        a fan-out)."""
+        start = self.monotonic()
+        try:
+            yield
+        finally:
+            if posts:
+                self.observer.fanned_out(kind, posts, self.monotonic() - start)
 
     async def deliver(self, key: PostKey, post: Post, payload: str | None = None) -> Outcome:
         """Send a post once: skip it when it is out or another process sends it, keep it when
         its channel is paused, finish it when a crash left it half done."""
+        outcome = await self._deliver(key, post, payload)
+        self.observer.posted(key, outcome.value)
+        return outcome
+
+    async def _deliver(self, key: PostKey, post: Post, payload: str | None) -> Outcome:
         channel = key.channel
         settings = self.repo.channel(channel)
         if (settings is not None and settings.paused) or self.workspace_paused(channel):
             self.repo.hold_delivery(key, self.clock(), payload)
+            log.info(
+                "held %s %s for %s: the channel is paused",
+                key.kind,
+                key.ref,
+                channel.key,
+                extra=logged(key, "held"),
+            )
             return Outcome.PAUSED
         publisher = self.publishers.get(channel.platform)
         if publisher is None:
             # Kept as a failed post, so the process that runs this platform sends it.
             self.repo.defer_delivery(
                 key, self.clock(), payload, f"no {channel.platform} adapter running"
+            )
+            log.info(
+                "left %s %s for %s to the process that runs %s",
+                key.kind,
+                key.ref,
+                channel.key,
+                channel.platform,
+                extra=logged(key, "deferred"),
             )
             return Outcome.NO_ADAPTER
         entry = self.repo.take_delivery(key, self.owner, self.clock(), LEASE, payload)
@@ -133,12 +192,19 @@ class Deliverer:
                     key, self.owner, self.clock(), LEASE, payload, dead=dead
                 )
         if entry is None:
+            log.debug(
+                "%s %s for %s is sent or being sent",
+                key.kind,
+                key.ref,
+                channel.key,
+                extra=logged(key, "already"),
+            )
             return Outcome.ALREADY
         kind = self.kinds.get(key.kind)
         if kind is not None and entry.payload is not None and entry.payload != payload:
             # Begun before (part of it is, or may be, out): finish the post it began as.
             begun = rebuild(kind, self.repo, entry)
-            if begun is None:
+            if begun is None:  # `rebuild` logged it
                 self.repo.fail_delivery(key, self.owner, "its stored content is gone", give_up=True)
                 return Outcome.FAILED
             post = begun
@@ -157,7 +223,11 @@ class Deliverer:
             message_id = await publisher.publish(post, tracker)
         except ClaimLost:
             log.warning(
-                "%s %s for %s was taken over by another process", key.kind, key.ref, key.channel.key
+                "%s %s for %s was taken over by another process",
+                key.kind,
+                key.ref,
+                key.channel.key,
+                extra=logged(key, "taken over"),
             )
             return Outcome.ALREADY
         except DeliveryError as exc:
@@ -165,7 +235,11 @@ class Deliverer:
             return Outcome.FAILED
         except Exception as exc:  # an adapter bug must not stop the fan-out
             log.exception(
-                "unexpected error posting %s %s to %s", key.kind, key.ref, key.channel.key
+                "unexpected error posting %s %s to %s",
+                key.kind,
+                key.ref,
+                key.channel.key,
+                extra=logged(key, "error"),
             )
             await self._failed(
                 publisher, key, DeliveryError(f"{type(exc).__name__}: {exc}", uncertain=True)
@@ -181,6 +255,7 @@ class Deliverer:
             message_id,
             tracker.parts_sent,
             "" if tracker.parts_sent == 1 else "s",
+            extra=logged(key, "sent"),
         )
         return Outcome.SENT
 
@@ -243,10 +318,23 @@ class Deliverer:
             self.repo.fail_delivery(
                 key, self.owner, str(exc), uncertain=exc.uncertain, counts=False
             )
+            log.info(
+                "%s %s for %s kept for the next start: paperboy is stopping",
+                key.kind,
+                key.ref,
+                channel.key,
+                extra=logged(key, "stopping"),
+            )
             return
         if exc.message_fault:  # the channel is fine; this message will never go through
             log.error(
-                "%s refused %s %s for %s: %s", channel.platform, key.kind, key.ref, channel.key, exc
+                "%s refused %s %s for %s: %s",
+                channel.platform,
+                key.kind,
+                key.ref,
+                channel.key,
+                exc,
+                extra=logged(key, "refused"),
             )
             self.repo.fail_delivery(key, self.owner, str(exc), give_up=True)
             return
@@ -254,7 +342,7 @@ class Deliverer:
         # Kept as failed: retried once the channel (or its workspace) is resumed.
         self.repo.fail_delivery(key, self.owner, str(exc), uncertain=exc.uncertain)
         if exc.workspace_fault:
-            self._pause_workspace(channel, exc, now)
+            self._pause_workspace(key, exc, now)
             return
         failures, since = self.repo.record_failure(channel, now)
         pause = exc.permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)
@@ -265,27 +353,42 @@ class Deliverer:
             channel.key,
             exc,
             "; channel paused" if pause else "",
+            extra=logged(key, "failed, channel paused" if pause else "failed"),
         )
         if pause:
             self.repo.pause_channel(channel, str(exc), now)
             if not exc.permanent:  # it may still take a message: say why it goes quiet
                 await self._notify_paused(publisher, channel, str(exc))
 
-    def _pause_workspace(self, channel: ChannelRef, exc: DeliveryError, now: datetime) -> None:
+    def _pause_workspace(self, key: PostKey, exc: DeliveryError, now: datetime) -> None:
+        channel = key.channel
         workspace = ALL_WORKSPACES if exc.whole_platform else channel.workspace
-        if self.repo.pause_workspace(channel.platform, workspace, str(exc), now):
-            where = (
-                f"every {channel.platform} channel"
-                if exc.whole_platform
-                else f"{channel.platform} workspace {channel.workspace}"
-            )
-            log.error(
-                "%s refused paperboy (%s): %s is paused until it is resumed "
-                "(`/papers resume` there, or `paperboy resume`)",
-                channel.platform,
+        if not self.repo.pause_workspace(channel.platform, workspace, str(exc), now):
+            log.warning(
+                "posting %s %s to %s failed (%s); its workspace is paused",
+                key.kind,
+                key.ref,
+                channel.key,
                 exc,
-                where,
+                extra=logged(key, "failed, workspace paused"),
             )
+            return
+        where = (
+            f"every {channel.platform} channel"
+            if exc.whole_platform
+            else f"{channel.platform} workspace {channel.workspace}"
+        )
+        log.error(
+            "%s refused paperboy (%s) posting %s %s to %s: %s is paused until it is resumed "
+            "(`/papers resume` there, or `paperboy resume`)",
+            channel.platform,
+            exc,
+            key.kind,
+            key.ref,
+            channel.key,
+            where,
+            extra=logged(key, "failed, workspace paused"),
+        )
 
     async def _notify_paused(self, publisher: Publisher, channel: ChannelRef, reason: str) -> None:
         """One notice in a channel that was just paused; given up at the first failure."""
@@ -309,9 +412,22 @@ class Deliverer:
             )
         except Exception as exc:  # a notice is best effort: never retried
             self.repo.fail_delivery(key, self.owner, f"{type(exc).__name__}: {exc}", give_up=True)
+            self.observer.posted(key, Outcome.FAILED.value)
+            log.info(
+                "could not tell %s why its deliveries paused (%s)",
+                channel.key,
+                exc,
+                extra=logged(key, "failed"),
+            )
             return
         self.repo.finish_delivery(key, self.owner, self.clock())
-        log.info("told %s why its deliveries paused (message %s)", channel.key, message_id)
+        self.observer.posted(key, Outcome.SENT.value)
+        log.info(
+            "told %s why its deliveries paused (message %s)",
+            channel.key,
+            message_id,
+            extra=logged(key, "sent"),
+        )
 
     # --- the lease ------------------------------------------------------------------------
 

@@ -15,6 +15,10 @@ ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
 CONSOLE_CHANNEL_KEY = "console:local:terminal"
 
 
+class DatabaseDamaged(Exception):
+    """The archive's file is damaged; the message names the file and how to repair it."""
+
+
 @dataclass(frozen=True)
 class Paper:
     """One paper as it appeared on Hugging Face Daily Papers."""

@@ -8,6 +8,7 @@ reported and lose nothing; pauses are per request and never on the wall clock.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
@@ -18,15 +19,23 @@ from typing import Any
 
 import pytest
 
-from bot.backfill import DEFAULT_DELAY, Step, backfill, days_between, plan
+from bot.backfill import (
+    DEFAULT_DELAY,
+    MAX_FAILED_DAYS,
+    BackfillReport,
+    Step,
+    backfill,
+    days_between,
+    plan,
+)
 from bot.domain import Paper
 from bot.feed.client import PAGE_SIZE, FeedClient
 from bot.service import Paperboy
 from storage.store import Store
 from tests.bot.feed.conftest import Sleeps
 from tests.data.make_days import make_day
-from tests.fakes.hf_server import Canned, HFServer, error, garbage, json_body
-from tests.helpers import StaticFeed, make_paper
+from tests.fakes.hf_server import Canned, HFServer, error, garbage, json_body, slow
+from tests.helpers import StaticFeed, eventually, make_paper
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
 Entries = list[dict[str, Any]]
@@ -396,6 +405,69 @@ async def test_a_failing_week_falls_back_to_days(world):
 
     assert world.kinds() == ["week"] + ["date"] * 7
     assert report.errors == [] and world.stored() == ids(served)
+
+
+async def test_a_feed_that_is_down_stops_the_backfill_after_three_failed_days(world):
+    serve(world.hf, d("2026-06-01"), d("2026-07-31"))
+    world.hf.script(*[error(500)] * 100)  # HF is down
+    # The client as the CLI builds it: five attempts a request, backing off (injected).
+    client = FeedClient(world.hf.url, sleep=world.sleeps, random=lambda: 1.0, clock=lambda: NOW)
+    core = Paperboy(world.store, client, clock=lambda: NOW)
+    seen: list[date] = []
+    try:
+        report = await backfill(
+            core, d("2026-06-01"), d("2026-07-31"), delay=0, progress=seen.append
+        )
+    finally:
+        await client.aclose()
+
+    assert MAX_FAILED_DAYS == 3 and report.gave_up
+    assert world.kinds() == ["month"] * 5 + ["date"] * 15  # June, then its first three days
+    assert report.failed_days == days_between(d("2026-06-01"), d("2026-06-03"))
+    assert report.resume_from == d("2026-06-01")
+    assert (report.fetched_days, seen) == (0, [])  # no day is shown as done
+
+
+async def test_a_day_fetched_between_failures_keeps_the_backfill_going(world):
+    serve(world.hf, d("2026-06-05"), d("2026-06-10"))  # six days, each asked by `date=`
+    world.hf.script(error(500), error(500), Canned(), error(500), error(500), Canned())
+
+    report = await backfill(world.core, d("2026-06-05"), d("2026-06-10"), delay=0)
+
+    assert world.kinds() == ["date"] * 6 and not report.gave_up
+    assert report.failed_days == [
+        d("2026-06-05"),
+        d("2026-06-06"),
+        d("2026-06-08"),
+        d("2026-06-09"),
+    ]
+    assert report.fetched_days == 2 and report.resume_from == d("2026-06-05")
+    assert set(world.stored().values()) == {d("2026-06-10")}  # Sunday the 7th has none
+
+
+async def test_a_cancelled_backfill_leaves_where_to_resume_in_its_report(world):
+    serve(world.hf, d("2026-06-05"), d("2026-06-10"))
+    world.hf.script(Canned(), slow(60))  # the 5th is fetched; the 6th hangs
+    report = BackfillReport()
+    seen: list[date] = []
+    task = asyncio.create_task(
+        backfill(
+            world.core,
+            d("2026-06-05"),
+            d("2026-06-10"),
+            delay=0,
+            progress=seen.append,
+            report=report,
+        )
+    )
+    await eventually(lambda: len(world.hf.feed_requests()) == 2)
+    task.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert seen == [d("2026-06-05")] and report.fetched_days == 1
+    assert report.resume_from == d("2026-06-06")
 
 
 # --- politeness and progress ------------------------------------------------------------------

@@ -107,6 +107,8 @@ class RestApi(ChannelRoutes):
                 f"{p}/webhooks/{{webhook_id}}/{{token}}/messages/{{message_id}}",
                 self._webhook_message,
             )
+        add("GET", f"{p}/guilds/{{guild_id}}", self._get_guild)
+        add("GET", f"{p}/guilds/{{guild_id}}/members/{{user_id}}", self._get_member)
         add("GET", f"{p}/channels/{{channel_id}}", self._get_channel)
         add("POST", f"{p}/channels/{{channel_id}}/messages", self._post_message)
         add("GET", f"{p}/channels/{{channel_id}}/messages/{{message_id}}", self._get_message)

@@ -228,6 +228,40 @@ class ChannelRoutes:
             raise ApiError.of(400, invalid_form_body(errors))
         return 201, self._thread(channel, msg.id, body)  # the thread id is the message id
 
+    # ------------------------------------------------------------------ guilds
+
+    def _guild(self, guild_id: str) -> Any:
+        """The guild for a route, or 403 50001 when the bot is not in it (Discord says no more)."""
+        guild = self.world.guilds.get(int(guild_id)) if guild_id.isdigit() else None
+        if guild is None:
+            raise forbidden(50001)
+        return guild
+
+    async def _get_guild(self, request: web.Request) -> tuple[int, Any]:
+        """Get Guild (developers/resources/guild.mdx): the guild with its roles and owner."""
+        guild = self._guild(request.match_info["guild_id"])
+        return 200, {
+            "id": str(guild.id),
+            "name": guild.name,
+            "icon": None,
+            "owner_id": str(guild.owner_id),
+            "roles": self.world.roles(guild),
+            "emojis": [],
+            "stickers": [],
+            "features": [],
+            "preferred_locale": "en-US",
+            "approximate_member_count": len(guild.members) + 1,
+        }
+
+    async def _get_member(self, request: web.Request) -> tuple[int, Any]:
+        """Get Guild Member: the bot or a member the test added, else 404 10007."""
+        guild = self._guild(request.match_info["guild_id"])
+        user = request.match_info["user_id"]
+        uid = int(user) if user.isdigit() else -1
+        if uid != self.world.bot_user_id and uid not in guild.members:
+            raise ApiError(404, "Unknown Member", 10007)
+        return 200, self.world.member_object(guild.id, uid)
+
     # ------------------------------------------------------------------ webhooks
 
     def _hook(self, request: web.Request) -> IncomingWebhook:

@@ -5,58 +5,25 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.bot.app.cli_run import cli_env
+from tests.bot.app.cli_run import paperboy as _paperboy
 from tests.data.make_days import GENERATED_DAY, make_day
 from tests.fakes.hf_server import HFServer
 
 DAY = GENERATED_DAY.isoformat()
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-def _env(tmp_path: Path, server: HFServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "HF_"))}
-    env.update(
-        PAPERBOY_DB=str(tmp_path / "cli.db"),
-        PAPERBOY_HF_URL=server.url,
-        COLUMNS="200",
-        PAPERBOY_LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-async def _paperboy(args: Sequence[str], env: dict[str, str], cwd: Path) -> Result:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    return Result(proc.returncode or 0, out.decode(), err.decode())
-
-
 @pytest.fixture
 def env(tmp_path: Path, hf_server: HFServer) -> dict[str, str]:
-    return _env(tmp_path, hf_server)
+    return cli_env(tmp_path, hf_server)
 
 
 async def test_fetch_stores_a_day_and_reports_it(env: dict[str, str], tmp_path: Path) -> None:
@@ -249,3 +216,84 @@ async def test_resume_unpauses_a_workspace_or_a_channel_and_refuses_what_is_not_
     settings = store.channel(ChannelRef("slack", "T2", "C1"))
     assert settings is not None and not settings.paused
     store.close()
+
+
+async def test_fetch_reports_its_alerts_in_words(env: dict[str, str], tmp_path: Path) -> None:
+    await _paperboy(["command", "subscribe variant"], env, tmp_path)
+    result = await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    assert result.code == 0, result.err
+    summary = next(line for line in result.out.splitlines() if line.startswith("Fetched"))
+    assert re.fullmatch(
+        rf"Fetched 230 papers for {DAY}: 230 new, 0 with new counts; \d+ alerts sent\.", summary
+    )
+    assert "{" not in summary
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-survey multimodal"],
+        ["-survey multimodal", "--limit", "2"],
+        ["multimodal", "-survey", "--limit", "2"],  # unquoted: the words are the query
+        ["--limit", "2", "-survey multimodal"],
+    ],
+)
+async def test_search_takes_a_query_that_starts_with_a_minus(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    result = await _paperboy(["search", *args, "--json"], env, tmp_path)
+    assert result.code == 0, result.err
+    papers = json.loads(result.out)
+    assert papers and len(papers) <= (2 if "--limit" in args else 10)
+    assert all("survey" not in p["title"].lower() for p in papers)
+
+
+async def test_search_refuses_a_mistyped_option_instead_of_searching_for_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = await _paperboy(["search", "multimodal", "--limt", "5"], env, tmp_path)
+    assert result.code == 2
+    assert result.err.strip() == "paperboy: no such option: --limt (see `paperboy search --help`)"
+
+
+async def test_search_hits_show_their_day_and_how_many_papers_match(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    result = await _paperboy(["search", "multimodal", "--limit", "3"], env, tmp_path)
+    assert result.code == 0, result.err
+    assert "230 papers match multimodal; showing the top 3" in result.out  # every one of them
+    headlines = [line for line in result.out.splitlines() if re.match(r"\d+\. ", line)]
+    assert len(headlines) == 3
+    assert all(line.endswith("Mon 09 Mar 2026") for line in headlines), headlines
+
+
+async def test_digest_tells_a_day_never_fetched_from_a_day_without_papers(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    await _paperboy(["fetch", "--date", "2026-03-07"], env, tmp_path)  # a Saturday: no papers
+    empty = await _paperboy(["digest", "--date", "2026-03-07"], env, tmp_path)
+    never = await _paperboy(["digest", "--date", "2026-03-05"], env, tmp_path)
+    assert empty.code == 0, empty.err
+    assert "No papers for 2026-03-07: Daily Papers listed none that day." in empty.out
+    assert never.code == 2
+    assert never.err.strip() == (
+        "paperboy: 2026-03-05 was never fetched; run `paperboy fetch --date 2026-03-05` first"
+    )
+
+
+@pytest.mark.parametrize("args", [["search", "multimodal"], ["search", "multimodal", "--json"]])
+async def test_a_closed_stdout_ends_quietly_with_the_sigpipe_status(
+    env: dict[str, str], tmp_path: Path, args: list[str]
+) -> None:
+    """`paperboy search x | head -1` once head has exited: exit 141 (128 + SIGPIPE), as `cat`
+    or `grep` would, and nothing on stderr."""
+    await _paperboy(["fetch", "--date", DAY], env, tmp_path)
+    reader, writer = os.pipe()
+    os.close(reader)  # the reader is gone before paperboy writes its first line
+    try:
+        result = await _paperboy(args, env, tmp_path, stdout=writer)
+    finally:
+        os.close(writer)
+    assert (result.code, result.err) == (141, "")

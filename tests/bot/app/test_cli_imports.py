@@ -106,9 +106,9 @@ def test_search_refuses_the_settings_every_command_refuses(archive: Path) -> Non
     bad_zone = _paperboy(archive, ["search", "diffusion"], PAPERBOY_TIMEZONE="Mars/Base")
     bad_slack = _paperboy(archive, ["search", "diffusion"], SLACK_CLIENT_ID="1.2")
     bad_level = _paperboy(archive, ["search", "diffusion"], PAPERBOY_LOG_LEVEL="loud")
-    assert bad_zone[0] == 2 and "bad configuration PAPERBOY_TIMEZONE" in bad_zone[2].stderr
+    assert bad_zone[0] == 2 and "bad configuration: PAPERBOY_TIMEZONE" in bad_zone[2].stderr
     assert bad_slack[0] == 2 and "SLACK_CLIENT_SECRET must be set together" in bad_slack[2].stderr
-    assert bad_level[0] == 2 and "bad configuration PAPERBOY_LOG_LEVEL" in bad_level[2].stderr
+    assert bad_level[0] == 2 and "bad configuration: PAPERBOY_LOG_LEVEL" in bad_level[2].stderr
 
 
 def test_search_reads_the_database_from_a_dotenv_file(archive: Path, tmp_path: Path) -> None:

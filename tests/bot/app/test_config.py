@@ -14,7 +14,7 @@ def test_unprefixed_names_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PAPERBOY_TIMEZONE", raising=False)
     monkeypatch.delenv("PAPERBOY_HTTP_PORT", raising=False)
     settings = Settings(_env_file=None)
-    assert (settings.timezone, settings.http_port) == ("UTC", 3000)
+    assert (settings.timezone, settings.http_port) == ("UTC", None)
 
 
 def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,4 +38,22 @@ def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
+        Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_database_path_is_refused(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("PAPERBOY_DB", value)
+    with pytest.raises(ValidationError, match="PAPERBOY_DB\n  Value error, is empty"):
+        Settings(_env_file=None)
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "Factory", "Mars/Base"])
+def test_zones_that_are_not_real_iana_places_are_refused(
+    monkeypatch: pytest.MonkeyPatch, zone: str
+) -> None:
+    monkeypatch.setenv("PAPERBOY_TIMEZONE", zone)
+    with pytest.raises(
+        ValidationError, match="PAPERBOY_TIMEZONE\n  Value error, unknown time zone"
+    ):
         Settings(_env_file=None)

@@ -12,10 +12,10 @@ from adapters.console.adapter import ConsolePlatform
 from adapters.discord.adapter import DiscordAdapter
 from adapters.slack.adapter import SlackAdapter
 from bot.app.config import Settings
-from bot.app.platforms import CommandDesk, ConfigError
+from bot.app.platforms import CommandDesk, ConfigError, platform_serves_http, slack_config
 from bot.app.wiring import build_app
 from bot.commands.handlers import Handlers
-from bot.commands.table import COMMANDS, find
+from bot.commands.table import COMMANDS, find, parse
 from bot.domain import ChannelRef, Invocation
 
 
@@ -81,3 +81,43 @@ def test_discord_channel_kinds_survive_a_restart(tmp_path: Path) -> None:
     again = Store(tmp_path / "k.db")
     assert StoredChannelKinds(again, lambda: at("2026-11-25 11:00")).get(ref) == "forum"
     again.close()
+
+
+async def test_the_desk_times_every_command_by_its_table_name(handlers: Handlers) -> None:
+    seen: list[tuple[str, float]] = []
+    ticks = iter([10.0, 10.5, 20.0, 20.25])
+    desk = CommandDesk(observe=lambda name, seconds: seen.append((name, seconds)))
+    desk.monotonic = lambda: next(ticks)
+    desk.handlers = handlers
+    inv = Invocation(ChannelRef("discord", "1", "2"), "U1")
+    await desk.run(parse("digest show"), inv)  # Discord hands it over parsed
+    await desk.handle("no such command", inv)
+    assert seen == [("digest show", 0.5), ("unknown", 0.25)]
+
+
+SOCKET_MODE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
+HTTP_MODE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
+
+
+@pytest.mark.parametrize(
+    "env, port, serves",
+    [
+        ({}, None, False),
+        (SOCKET_MODE, None, False),
+        (HTTP_MODE, 3000, True),
+        ({**HTTP_MODE, "PAPERBOY_HTTP_PORT": "8080"}, 8080, True),
+    ],
+    ids=["console", "socket mode", "http mode", "http mode on the set port"],
+)
+def test_slack_http_mode_serves_health_on_its_port_3000_unless_one_is_set(
+    tmp_path: Path, env: dict[str, str], port: int | None, serves: bool
+) -> None:
+    settings = _settings(tmp_path, **env)
+    assert platform_serves_http(settings) is serves
+    if port is not None:
+        assert slack_config(settings).http_port == port
+
+
+def test_an_empty_http_port_turns_the_server_off(tmp_path: Path) -> None:
+    assert _settings(tmp_path, PAPERBOY_HTTP_PORT="").http_port is None
+    assert _settings(tmp_path, PAPERBOY_HTTP_PORT="9100").http_port == 9100
