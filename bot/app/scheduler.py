@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery.calendar import parse_hhmm, parse_timezone
+from bot.delivery.calendar import parse_hhmm, stored_zone
 from bot.domain import WEEKDAYS, ChannelRef, DatabaseDamaged, Schedule
 from bot.service import Paperboy, PollReport
 
@@ -54,7 +54,7 @@ def trigger_for(schedule: Schedule, weekly: bool) -> CronTrigger:
         hour=at.hour,
         minute=at.minute,
         day_of_week=WEEKDAYS[schedule.weekday][:3] if weekly else None,
-        timezone=parse_timezone(schedule.timezone),
+        timezone=stored_zone(schedule.timezone),
     )
 
 

@@ -62,7 +62,7 @@ def parse_timezone(name: str) -> ZoneInfo:
     return ZoneInfo(found)
 
 
-def _stored_zone(name: str) -> ZoneInfo:
+def stored_zone(name: str) -> ZoneInfo:
     """A stored schedule's zone: one saved before a name was refused still runs."""
     try:
         return parse_timezone(name)
@@ -108,7 +108,7 @@ def next_run(
 ) -> datetime:
     """The next moment (aware, in the channel's zone) after `now` that `digest_time` occurs
     (on `weekday`, 0 = Monday, when given)."""
-    zone = _stored_zone(timezone)
+    zone = stored_zone(timezone)
     at = parse_hhmm(digest_time)
     local_now = now.astimezone(zone)
     day = local_now.date()
@@ -130,7 +130,7 @@ def previous_run(
     (on `weekday`, when given)."""
     following = next_run(digest_time, timezone, now, weekday)
     back = timedelta(days=7 if weekday is not None else 1)
-    zone = _stored_zone(timezone)
+    zone = stored_zone(timezone)
     # Step back by calendar days in the zone, not by 24 h, across a DST change.
     local = following.astimezone(zone)
     return datetime.combine(local.date() - back, local.time(), tzinfo=zone)

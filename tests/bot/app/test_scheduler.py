@@ -204,6 +204,16 @@ async def test_a_disabled_schedule_gets_no_job(core: Paperboy, scheduler: Schedu
     assert scheduler.aps.get_jobs() == []
 
 
+async def test_a_schedule_stored_in_a_zone_now_refused_still_gets_its_job(
+    scheduler: Scheduler,
+) -> None:
+    # Saved before `localtime` was refused: the channel keeps its digest.
+    scheduler.sync_schedule(
+        Schedule(CH, "digest", enabled=True, time="07:00", timezone="localtime")
+    )
+    assert _jobs(scheduler, "digest") == ["digest@07:00@localtime"]
+
+
 async def test_the_tick_retries_a_digest_that_failed_at_its_time(
     store: Store, clock: Clock, publisher: ScriptedPublisher
 ) -> None:
