@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -183,66 +182,36 @@ def check_database(path: str) -> tuple[list[Check], Archive]:
                 "set PAPERBOY_DB to a file path to keep papers, digests and alerts",
             )
         ], Archive()
-    file = Path(path)
-    folder = file.parent
-    if not file.exists():
-        if not folder.is_dir():
-            return [
-                fail(
-                    "database",
-                    f"{path}: the folder {folder} does not exist",
-                    f"create {folder}, or point PAPERBOY_DB at a folder that exists",
-                )
-            ], Archive()
-        if not os.access(folder, os.W_OK | os.X_OK):
-            return [_not_writable(path, folder)], Archive()
+    from storage.inspection import inspect_database
+
+    # Looked at, not opened with the Store (which migrates): doctor changes no file.
+    report = inspect_database(path)
+    if not report.folder_exists:
+        folder = Path(path).parent
+        return [
+            fail(
+                "database",
+                f"{path}: the folder {folder} does not exist",
+                f"create {folder}, or point PAPERBOY_DB at a folder that exists",
+            )
+        ], Archive()
+    if report.unwritable is not None:
+        return [_not_writable(path, report.unwritable)], Archive()
+    if not report.exists:
         return [
             off("database", f"{path} does not exist yet: paperboy creates it when it first runs")
         ], Archive()
-    if not (os.access(file, os.R_OK | os.W_OK) and os.access(folder, os.W_OK | os.X_OK)):
-        return [_not_writable(path, file if not os.access(file, os.W_OK) else folder)], Archive()
-    try:
-        return _inspect(path)
-    except sqlite3.OperationalError as exc:  # not the file's fault: the disk, the lock, access
-        if "readonly" in str(exc):
-            return [_not_writable(path, file)], Archive()
+    if report.error is not None:
         return [
-            fail("database", f"{path}: {exc}", "check the disk, and that no process hangs on it")
+            fail(
+                "database",
+                f"{path}: {report.error}",
+                "check the disk, and that no process hangs on it",
+            )
         ], Archive()
-    except sqlite3.DatabaseError as exc:
-        return [_damaged(path, str(exc))], Archive()
-
-
-def _inspect(path: str) -> tuple[list[Check], Archive]:
-    from storage.schema import MIGRATIONS
-    from storage.store import Store
-
-    # Read under the Store: a damaged file must be looked at, not trusted. The write lock is
-    # taken and given back (nothing is written) to prove paperboy could write.
-    conn = sqlite3.connect(path, timeout=2, isolation_level=None)
-    try:
-        problems = [row[0] for row in conn.execute("PRAGMA quick_check(5)")]
-        if problems != ["ok"]:
-            return [_damaged(path, "; ".join(problems[:3]))], Archive()
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-        applied = (
-            [row[0] for row in conn.execute("SELECT name FROM migrations")]
-            if "migrations" in tables
-            else []
-        )
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            busy = True  # another process holds the write lock right now: it can write
-        else:
-            busy = False
-    finally:
-        conn.close()
-    known = [name for name, _step in MIGRATIONS]
-    if tables and "migrations" not in tables:
+    if report.damaged:
+        return [_damaged(path, "; ".join(report.problems[:3]))], Archive()
+    if report.foreign:
         return [
             fail(
                 "database",
@@ -250,18 +219,17 @@ def _inspect(path: str) -> tuple[list[Check], Archive]:
                 "point PAPERBOY_DB at paperboy's database, or at a new file",
             )
         ], Archive()
-    newer = sorted(set(applied) - set(known))
-    if newer:
+    if report.newer:
         return [
             fail(
                 "database",
-                f"{path} was written by a newer paperboy (schema {newer[-1]})",
+                f"{path} was written by a newer paperboy (schema {report.newer[-1]})",
                 "run that paperboy version (or a newer one) on this database",
             )
         ], Archive()
-    pending = [name for name in known if name not in applied]
-    writable = "writable (another process is writing now)" if busy else "writable"
+    writable = "writable (another process is writing now)" if report.busy else "writable"
     checks = [ok("database", f"{path}: {writable}, intact (quick_check ok)")]
+    known, pending = report.known, report.pending
     if pending:
         checks.append(
             off(
@@ -271,16 +239,30 @@ def _inspect(path: str) -> tuple[list[Check], Archive]:
             )
         )
         return checks, Archive()
-    store = Store(path)
-    checks.append(ok("schema", f"up to date ({known[-1]})"))
-    papers, days = store.count_papers(), store.recent_days(1)
-    newest = f", newest day {days[0]}" if days else ""
+    checks.append(ok("schema", f"up to date ({report.latest})"))
+    newest = f", newest day {report.newest_day}" if report.newest_day else ""
     checks.append(
-        ok("papers", f"{papers} stored{newest}")
-        if papers
+        ok("papers", f"{report.papers} stored{newest}")
+        if report.papers
         else off("papers", "none stored yet", "run `paperboy fetch` (or `paperboy run`)")
     )
-    checks.extend(check_schedules(store))
+    return _with_store(path, checks)
+
+
+def _with_store(path: str, checks: list[Check]) -> tuple[list[Check], Archive]:
+    """The checks that read through the Store, which opening a current file changes nothing
+    in; the store stays open for the platforms' checks."""
+    from bot.domain import DatabaseDamaged
+    from storage.store import Store
+
+    store: Store | None = None
+    try:
+        store = Store(path)
+        checks.extend(check_schedules(store))
+    except DatabaseDamaged as exc:  # damaged since it was inspected
+        if store is not None:
+            store.close()
+        return [_damaged(path, str(exc.__cause__ or exc))], Archive()
     return checks, Archive(store)
 
 

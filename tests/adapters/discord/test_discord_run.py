@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.bot.app.cli_run import bare_env, paperboy, spawn
 from tests.data.make_days import make_day
 from tests.fakes import discord_fixture, hf_fixture
 from tests.fakes.discord_api import DiscordFake
@@ -27,10 +26,7 @@ async def test_run_connects_to_discord_answers_and_alerts(
     # Tomorrow too: if UTC midnight passes during the test, the poll asks for it and today.
     for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
         hf_server.add_day(day, make_day(day, 3))
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_", "DISCORD_"))
-    }
-    env.update(
+    env = bare_env(
         PAPERBOY_DB=str(tmp_path / "run.db"),
         PAPERBOY_HF_URL=hf_server.url,
         DISCORD_TOKEN=TOKEN,
@@ -38,30 +34,11 @@ async def test_run_connects_to_discord_answers_and_alerts(
         DISCORD_GATEWAY_URL=discord_fake.gateway_url,
         PAPERBOY_LOG_LEVEL="INFO",
     )
-    setup = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "command",
-        "subscribe variant",
-        "--channel",
-        f"discord:{GUILD}:{PAPERS}",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
+    setup = await paperboy(
+        ["command", "subscribe variant", "--channel", f"discord:{GUILD}:{PAPERS}"], env, tmp_path
     )
-    assert await setup.wait() == 0
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    assert setup.code == 0, setup.err
+    proc = await spawn(["run"], env, tmp_path)
     try:
         await discord_fake.wait_ready(1)
         await eventually(lambda: discord_fake.commands, timeout=20)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import signal
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from rich.console import Console
 
 from bot.app.config import Settings
 from bot.app.wiring import build_app, run
+from tests.bot.app.cli_run import bare_env, clear_settings, paperboy, spawn
 from tests.data.make_days import make_day
 from tests.fakes import hf_fixture, slack_fixture
 from tests.fakes.hf_server import HFServer
@@ -34,8 +33,7 @@ async def test_run_in_socket_mode_answers_and_alerts(
     # tomorrow, and still finds six papers.
     for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
         hf_server.add_day(day, make_day(day, 3))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERBOY_", "SLACK_"))}
-    env.update(
+    env = bare_env(
         PAPERBOY_DB=str(tmp_path / "run.db"),
         PAPERBOY_HF_URL=hf_server.url,
         SLACK_API_URL=slack_fake.api_url,
@@ -43,30 +41,11 @@ async def test_run_in_socket_mode_answers_and_alerts(
         SLACK_APP_TOKEN=APP_TOKEN,
         PAPERBOY_LOG_LEVEL="INFO",
     )
-    setup = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "command",
-        "subscribe variant",
-        "--channel",
-        "slack:T1:C1",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.DEVNULL,
+    setup = await paperboy(
+        ["command", "subscribe variant", "--channel", "slack:T1:C1"], env, tmp_path
     )
-    assert await setup.wait() == 0
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    assert setup.code == 0, setup.err
+    proc = await spawn(["run"], env, tmp_path)
     try:
         await slack_fake.wait_for_socket_client(timeout=20)
         alerts = await eventually(
@@ -88,9 +67,7 @@ async def test_run_in_socket_mode_answers_and_alerts(
 async def test_run_polls_and_stops_while_the_slack_start_hangs(
     tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in list(os.environ):
-        if name.startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_")):
-            monkeypatch.delenv(name)
+    clear_settings(monkeypatch)
     monkeypatch.chdir(tmp_path)  # no stray .env
     settings = Settings.model_validate(
         {

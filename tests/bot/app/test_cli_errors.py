@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from tests.bot.app.cli_run import Result, cli_env, closed_port, paperboy
+from tests.bot.app.cli_run import Result, cli_env, closed_port, paperboy, serving, spawn
 from tests.data.make_days import GENERATED_DAY
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
@@ -146,14 +145,8 @@ async def echoing_feed() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_get("/api/daily_papers", refuse)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = closed_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
@@ -194,16 +187,10 @@ async def test_an_interrupted_backfill_says_where_it_stopped_and_exits_130(
     env: dict[str, str], tmp_path: Path, hf_server: HFServer
 ) -> None:
     hf_server.script(slow(0), slow(60))  # 2026-03-06 is answered; 2026-03-07 hangs
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        *["-m", "bot", "backfill", "--since", "2026-03-06", "--until", "2026-03-09"],
-        "--delay",
-        "0",
-        env=env,
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    proc = await spawn(
+        ["backfill", "--since", "2026-03-06", "--until", "2026-03-09", "--delay", "0"],
+        env,
+        tmp_path,
     )
     await eventually(lambda: len(hf_server.feed_requests()) == 2, timeout=30)
     proc.send_signal(signal.SIGINT)
@@ -248,14 +235,8 @@ async def discord_500() -> AsyncIterator[str]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", down)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = closed_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/api/v10"
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield f"{url}/api/v10"
 
 
 @pytest.mark.parametrize("where", ["closed port", "5xx"])

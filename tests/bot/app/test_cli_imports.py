@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from bot.app import cli
 from bot.app.config import env_vars
 from storage.store import Store
+from tests.bot.app.cli_run import bare_env, paperboy
 from tests.helpers import seed_two_papers
 
 PLATFORM_LIBRARIES = ("discord", "slack_bolt", "slack_sdk", "apscheduler")
@@ -31,12 +31,7 @@ sys.stderr.write("\\nPROBE " + json.dumps([code, [n for n in names if n in sys.m
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.upper().startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_"))
-    }
-    return env | {"PAPERBOY_DB": str(tmp_path / "archive.db"), "COLUMNS": "200", **extra}
+    return bare_env(**{"PAPERBOY_DB": str(tmp_path / "archive.db"), "COLUMNS": "200", **extra})
 
 
 def _paperboy(
@@ -111,22 +106,14 @@ def test_search_refuses_the_settings_every_command_refuses(archive: Path) -> Non
     assert bad_level[0] == 2 and "bad configuration: PAPERBOY_LOG_LEVEL" in bad_level[2].stderr
 
 
-def test_search_reads_the_database_from_a_dotenv_file(archive: Path, tmp_path: Path) -> None:
+async def test_search_reads_the_database_from_a_dotenv_file(archive: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / ".env").write_text(f"PAPERBOY_DB={archive / 'archive.db'}\n", encoding="utf-8")
     env = {k: v for k, v in _env(elsewhere).items() if k != "PAPERBOY_DB"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "search", "agents"],
-        env=env,
-        cwd=elsewhere,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Agents that plan" in done.stdout
+    done = await paperboy(["search", "agents"], env, elsewhere)
+    assert done.code == 0, done.err
+    assert "Agents that plan" in done.out
 
 
 def test_the_quick_settings_reader_knows_every_variable() -> None:

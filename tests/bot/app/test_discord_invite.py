@@ -12,7 +12,7 @@ from aiohttp import web
 
 from bot.app import wiring
 from bot.app.config import Settings
-from tests.bot.app.cli_run import closed_port
+from tests.bot.app.cli_run import serving
 
 
 @pytest.fixture
@@ -26,14 +26,8 @@ async def discord_down() -> AsyncIterator[tuple[str, list[str]]]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", down)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    port = closed_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield f"http://127.0.0.1:{port}/api/v10", asked
-    finally:
-        await runner.cleanup()
+    async with serving(app) as url:
+        yield f"{url}/api/v10", asked
 
 
 async def test_a_discord_answering_500_is_a_connection_error_after_its_retries(

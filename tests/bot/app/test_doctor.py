@@ -3,11 +3,8 @@ database file; and its parts (settings, database, Discord's permission arithmeti
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import sqlite3
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +18,14 @@ from bot.app import doctor
 from bot.app.doctor import Status, channel_permissions, check_database
 from bot.domain import ChannelRef, ChannelSettings, Schedule
 from storage.store import Store
+from tests.bot.app.cli_run import bare_env, clear_settings, paperboy
 from tests.fakes import discord_fixture, slack_fixture
 from tests.fakes.discord_api import DiscordFake
 from tests.fakes.discord_records import DEFAULT_BOT_PERMISSIONS, EMBED_LINKS
 from tests.fakes.hf_server import Canned, HFServer
 from tests.fakes.slack_api import SlackFake
 from tests.helpers import at, seed_two_papers
+from tests.storage.damage import damage
 
 slack_fake = slack_fixture.slack_fake
 discord_fake = discord_fixture.discord_fake
@@ -70,29 +69,12 @@ def _rows(text: str) -> list[tuple[str, str, str, str]]:
 
 
 async def _doctor(env: dict[str, str], cwd: Path) -> Report:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "doctor",
-        env=env,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    text = out.decode()
-    return Report(proc.returncode or 0, text, err.decode(), _rows(text))
+    result = await paperboy(["doctor"], env, cwd)
+    return Report(result.code, result.out, result.err, _rows(result.out))
 
 
 def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.upper().startswith(("PAPERBOY_", "SLACK_", "DISCORD_", "HF_"))
-    }
-    return env | {"COLUMNS": "250", "PAPERBOY_DB": str(tmp_path / "paperboy.db"), **settings}
+    return bare_env(**{"COLUMNS": "250", "PAPERBOY_DB": str(tmp_path / "paperboy.db"), **settings})
 
 
 def _team_env(tmp_path: Path, hf: HFServer, slack: SlackFake, discord_: DiscordFake) -> dict:
@@ -125,16 +107,6 @@ def _archive(path: Path) -> Path:
     )
     store.close()
     return path
-
-
-def _damage(path: Path) -> None:
-    """Overwrite a few pages in the middle of the file, as a disk or a bad copy would."""
-    size = path.stat().st_size
-    with path.open("r+b") as file:
-        for page in (2, 3, 5):
-            if page * 4096 < size:
-                file.seek(page * 4096)
-                file.write(b"\xde\xad\xbe\xef" * 1024)
 
 
 def _tokens(env: dict[str, str]) -> list[str]:
@@ -180,7 +152,7 @@ async def test_a_misconfigured_setup_has_red_lines_with_fixes_and_exits_1(
     tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake, discord_fake: DiscordFake
 ) -> None:
     db = _archive(tmp_path / "paperboy.db")
-    _damage(db)
+    damage(db)
     hf_server.script(Canned(status=503, json={"error": "Service Unavailable"}))
     env = _team_env(tmp_path, hf_server, slack_fake, discord_fake) | {
         "PAPERBOY_TIMEZONE": "Mars/Base",
@@ -263,8 +235,7 @@ def test_each_bad_setting_is_a_red_line_and_the_rest_still_loads(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    for name in [n for n in os.environ if n.startswith(("PAPERBOY_", "SLACK_", "DISCORD_"))]:
-        monkeypatch.delenv(name)
+    clear_settings(monkeypatch)
     monkeypatch.setenv("PAPERBOY_TIMEZONE", "Mars/Base")
     monkeypatch.setenv("PAPERBOY_DIGEST_TIME", "25:99")
     monkeypatch.setenv("PAPERBOY_POLL_MINUTES", "15")
@@ -303,7 +274,7 @@ def test_a_healthy_database_is_writable_intact_current_with_its_papers(tmp_path:
 
 def test_a_damaged_database_is_red_and_says_what_to_do(tmp_path: Path) -> None:
     db = _archive(tmp_path / "paperboy.db")
-    _damage(db)
+    damage(db)
     checks, archive = check_database(str(db))
     assert archive.store is None
     (check,) = checks

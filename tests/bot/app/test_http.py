@@ -20,7 +20,7 @@ from rich.console import Console
 
 from adapters.console.adapter import CONSOLE_CHANNEL
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
-from adapters.slack.adapter import SlackAdapter, SlackConfig
+from adapters.slack.adapter import SlackAdapter
 from bot.app.config import Settings
 from bot.app.http import Ops, OpsServer
 from bot.app.metrics import Metrics
@@ -30,6 +30,7 @@ from bot.commands.handlers import Handlers
 from bot.domain import Invocation
 from bot.service import Paperboy
 from storage.store import Store
+from tests.bot.app.cli_run import closed_port
 from tests.data.make_days import make_day
 from tests.fakes import discord_fixture, slack_fixture
 from tests.fakes.discord_api import DiscordFake
@@ -68,13 +69,6 @@ class Blocked:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "p.db")
-    yield store
-    store.close()
-
-
-@pytest.fixture
 async def server() -> AsyncIterator[OpsServer]:
     ops = Ops(Metrics())
     server = OpsServer(ops, "127.0.0.1", 0)
@@ -88,16 +82,13 @@ def _url(server: OpsServer, path: str) -> str:
 
 
 async def test_healthz_turns_ready_once_the_scheduler_runs_and_slack_connects(
-    store: Store, slack_fake: SlackFake, clock: Clock, server: OpsServer, tmp_path: Path
+    store: Store,
+    socket_mode_slack: Callable[[Paperboy], SlackAdapter],
+    clock: Clock,
+    server: OpsServer,
 ) -> None:
     core = Paperboy(store, StaticFeed(), {}, clock=clock)
-    config = SlackConfig(
-        api_url=slack_fake.api_url,
-        db_path=str(tmp_path / "p.db"),
-        bot_token=slack_fixture.BOT_TOKEN,
-        app_token=slack_fixture.APP_TOKEN,
-    )
-    slack = SlackAdapter(config, Handlers(core).run)
+    slack = socket_mode_slack(core)
     scheduler = Scheduler(core, poll_minutes=30)
     server.ops.platforms = [slack]
     server.ops.scheduler_running = lambda: scheduler.running
@@ -130,9 +121,7 @@ def restore_discord_endpoints() -> Iterator[None]:
 async def test_healthz_says_discord_is_connecting_and_why(
     store: Store, clock: Clock, server: OpsServer
 ) -> None:
-    with socket.socket() as closed:  # a port nobody listens on: the network is down
-        closed.bind(("127.0.0.1", 0))
-        dead = closed.getsockname()[1]
+    dead = closed_port()  # a port nobody listens on: the network is down
     core = Paperboy(store, StaticFeed(), {}, clock=clock)
     handlers = Handlers(core)
     blocked = Blocked()

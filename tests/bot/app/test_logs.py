@@ -6,16 +6,15 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from rich.logging import RichHandler
 
-from adapters.slack.adapter import SlackAdapter, SlackConfig
+from adapters.slack.adapter import SlackAdapter
 from bot.app import logs
-from bot.commands.handlers import Handlers
 from bot.delivery.deliverer import Deliverer
 from bot.domain import Alert, ChannelRef, PostKey
 from bot.service import Paperboy
@@ -182,25 +181,19 @@ async def test_delivery_lines_carry_the_channel_key_and_outcome(
 
 
 async def test_socket_mode_envelopes_stay_out_of_debug_logs(
-    tmp_path: Path, slack_fake: SlackFake, clock: Clock
+    store: Store,
+    slack_fake: SlackFake,
+    socket_mode_slack: Callable[[Paperboy], SlackAdapter],
+    clock: Clock,
 ) -> None:
     out = io.StringIO()
     logs.setup("DEBUG", Console(file=out, width=300))
-    store = Store(tmp_path / "p.db")
-    core = Paperboy(store, StaticFeed(), {}, clock=clock)
-    config = SlackConfig(
-        api_url=slack_fake.api_url,
-        db_path=str(tmp_path / "p.db"),
-        bot_token=slack_fixture.BOT_TOKEN,
-        app_token=slack_fixture.APP_TOKEN,
-    )
-    adapter = SlackAdapter(config, Handlers(core).run)
+    adapter = socket_mode_slack(Paperboy(store, StaticFeed(), {}, clock=clock))
     try:
         await adapter.start()
         await slack_fake.send_slash_command("T1", "C1", "UMEMBER", "help")
     finally:
         await adapter.stop()
-        store.close()
     logging.getLogger("bot.test").debug("paperboy's own debug line")
     text = out.getvalue()
     assert "Slack: connected in Socket Mode" in text and "paperboy's own debug line" in text
