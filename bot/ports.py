@@ -396,8 +396,9 @@ class Repository(Protocol):
         """Forget a fact that no longer holds."""
         ...
 
-    def papers_pending_alerts(self) -> list[tuple[Paper, int | None]]:
-        """Papers whose alert fan-out has not run, with their upvotes at the last one."""
+    def papers_pending_alerts(self) -> list[tuple[Paper, int | None, datetime]]:
+        """Papers whose alert fan-out has not run, with their upvotes at the last one (None:
+        never fanned out) and when each was first stored (by the core's clock)."""
         ...
 
     def clear_pending_alerts(self, snapshot: Iterable[Paper]) -> None:

@@ -293,13 +293,18 @@ class Paperboy:
         report.updated += result.updated
 
     async def send_pending_alerts(self) -> Counter[str]:
-        """Run the alert fan-out for every paper marked for it, then unmark them."""
+        """Run the alert fan-out for every paper marked for it, then unmark them.
+
+        A paper never fanned out alerts only the subscriptions made no later than it was first
+        stored: one made since (during this poll, or after a crash left it marked) sees it as
+        a paper already seen."""
         pending = self.repo.papers_pending_alerts()
         if not pending:
             return Counter()
-        papers = [paper for paper, _ in pending]
-        before = {paper.id: upvotes for paper, upvotes in pending if upvotes is not None}
-        alerts = await self.alert_matcher.match(self.repo, papers, before)
+        papers = [paper for paper, _, _ in pending]
+        before = {paper.id: upvotes for paper, upvotes, _ in pending if upvotes is not None}
+        first_seen = {paper.id: seen for paper, upvotes, seen in pending if upvotes is None}
+        alerts = await self.alert_matcher.match(self.repo, papers, before, first_seen)
         outcomes = await self._fan_out(alerts)
         self.repo.clear_pending_alerts(papers)
         return outcomes

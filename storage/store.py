@@ -248,11 +248,14 @@ class Store(Ledger, Schedules):
                 )
         return UpsertResult(new=tuple(new), updated=updated)
 
-    def papers_pending_alerts(self) -> list[tuple[Paper, int | None]]:
+    def papers_pending_alerts(self) -> list[tuple[Paper, int | None, datetime]]:
         """Papers marked for the alert fan-out, oldest first, each with the upvotes it had at
-        its last fan-out (None for a paper never fanned out)."""
+        its last fan-out (None for a paper never fanned out) and when it was first stored."""
         rows = self.db.query("SELECT * FROM papers WHERE alerts_pending = 1 ORDER BY pk")
-        return [(row_to_paper(r), r["alerted_upvotes"]) for r in rows]
+        return [
+            (row_to_paper(r), r["alerted_upvotes"], datetime.fromisoformat(r["first_seen"]))
+            for r in rows
+        ]
 
     def clear_pending_alerts(self, snapshot: Iterable[Paper]) -> None:
         """Unmark papers whose fan-out ran on this snapshot; a paper whose upvotes moved again

@@ -5,6 +5,11 @@ percolator: a paper is checked only against the subscriptions that can match it)
 with storage by the subscriptions' version (`AlertMatcher`), also when another process (the
 CLI) subscribes or unsubscribes. `match_alerts` checks every pair: the reference the index is
 tested against, and enough for one channel's few subscriptions.
+
+A subscription alerts on what is news to it: a paper never fanned out only when the
+subscription was made no later than the paper was first stored (it may be made while a poll
+is between storing the paper and its fan-out, or while marked papers wait out a crash); a
+paper fanned out before when it matches now and did not at its earlier upvotes.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 
@@ -48,30 +54,37 @@ def match_alerts(
     subscriptions: Iterable[Subscription],
     papers: Iterable[Paper],
     upvotes_before: Mapping[str, int] | None = None,
+    first_seen: Mapping[str, datetime] | None = None,
 ) -> list[Alert]:
     """One Alert per (channel, paper) that matched, naming every matching subscription,
     by checking every pair (for a few subscriptions; a poll uses `SubscriptionIndex`).
 
     A paper listed in `upvotes_before` was matched before at that many upvotes: only queries
-    it matches now and did not match then count (an `upvotes:>=N` alert crossing N).
+    it matches now and did not match then count (an `upvotes:>=N` alert crossing N). One
+    not listed there but in `first_seen` (when it was first stored) was never matched: only
+    subscriptions created no later than that count.
     """
     before = upvotes_before or {}
-    by_channel: dict[ChannelRef, list[tuple[str, Query]]] = {}
+    seen_at = first_seen or {}
+    by_channel: dict[ChannelRef, list[tuple[str, Query, datetime]]] = {}
     for sub in subscriptions:
         query = _compiled(sub.query)
         if query is not None:
-            by_channel.setdefault(sub.channel, []).append((sub.query, query))
+            by_channel.setdefault(sub.channel, []).append((sub.query, query, sub.created_at))
     alerts: list[Alert] = []
     paper_list = list(papers)
     if not by_channel or not paper_list:
         return alerts
     for paper, text in zip(paper_list, PaperText.many(paper_list), strict=True):
         earlier = replace(paper, upvotes=before[paper.id]) if paper.id in before else None
+        seen = seen_at.get(paper.id) if earlier is None else None
         for channel, queries in by_channel.items():
             matched = tuple(
                 raw
-                for raw, q in queries
-                if matches(q, text, paper) and (earlier is None or not matches(q, text, earlier))
+                for raw, q, created in queries
+                if (seen is None or created <= seen)
+                and matches(q, text, paper)
+                and (earlier is None or not matches(q, text, earlier))
             )
             if matched:
                 alerts.append(Alert(channel=channel, paper=paper, matched=matched))
@@ -97,6 +110,7 @@ class SubscriptionIndex:
         self._numbers: dict[ChannelRef, int] = {}  # each channel's number, while it has some
         self._channels: dict[int, tuple[ChannelRef, set[int]]] = {}  # by number: its ids
         self._first: dict[int, int] | None = None  # by number: the oldest subscription's id
+        self._newest: datetime | None = None  # the latest created_at (None: to compute)
         self._next_number = 0
         self.update(subscriptions)
 
@@ -119,7 +133,7 @@ class SubscriptionIndex:
             for sub in added:
                 held = self._subs.get(sub.id) or self._unreadable.get(sub.id)
                 if held is not None:
-                    if (held.channel, held.query) == (sub.channel, sub.query):
+                    if held == sub:
                         continue
                     self.remove(sub.id)  # the id of a removed subscription, used again
                 if sub.query not in parsed:
@@ -155,7 +169,7 @@ class SubscriptionIndex:
         self._subs[sub.id] = sub
         self.percolator.add((number, sub.id, sub.query), query)
         self._channels[number][1].add(sub.id)
-        self._first = None
+        self._first = self._newest = None
 
     def remove(self, sub_id: int) -> None:
         """Forget a subscription (nothing happens when it is not held)."""
@@ -169,28 +183,39 @@ class SubscriptionIndex:
         ids.discard(sub_id)
         if not ids:
             del self._channels[number], self._numbers[sub.channel]
-        self._first = None
+        self._first = self._newest = None
 
     def _channel_order(self) -> dict[int, int]:
         if self._first is None:
             self._first = {number: min(ids) for number, (_, ids) in self._channels.items()}
         return self._first
 
+    def _newest_created(self) -> datetime:
+        if self._newest is None:
+            self._newest = max(sub.created_at for sub in self._subs.values())
+        return self._newest
+
     def match(
         self,
         papers: Sequence[Paper],
         upvotes_before: Mapping[str, int] | None = None,
         texts: Sequence[PaperText] | None = None,
+        first_seen: Mapping[str, datetime] | None = None,
     ) -> list[Alert]:
         """One Alert per (channel, paper) that matched, naming every matching subscription.
 
         A paper listed in `upvotes_before` was matched before at that many upvotes: only
         queries it matches now and did not match then count (an `upvotes:>=N` alert crossing
-        N). `texts`, when given, are `PaperText.many(papers)`.
+        N). One not listed there but in `first_seen` (when it was first stored) was never
+        matched: only subscriptions created no later than that count, checked on the matches
+        found alone. `texts`, when given, are `PaperText.many(papers)`.
         """
         if not papers or not self._subs:
             return []
         before = upvotes_before or {}
+        seen_at = first_seen or {}
+        newest = self._newest_created() if seen_at else None
+        indexed = self._subs
         order = self._channel_order().__getitem__
         channels = self._channels
         texts = texts or PaperText.many(papers)
@@ -198,10 +223,14 @@ class SubscriptionIndex:
         with _collector_paused():
             for paper, text in zip(papers, texts, strict=True):
                 earlier = replace(paper, upvotes=before[paper.id]) if paper.id in before else None
+                seen = seen_at.get(paper.id) if earlier is None else None
+                if seen is not None and newest is not None and newest <= seen:
+                    seen = None  # every subscription is as old as the paper: none to drop
                 found: defaultdict[int, list[tuple[int, int, str]]] = defaultdict(list)
                 for keys in self.percolator.match(text, paper, earlier):
                     for key in keys:
-                        found[key[0]].append(key)
+                        if seen is None or indexed[key[1]].created_at <= seen:
+                            found[key[0]].append(key)
                 for number in sorted(found, key=order):
                     subs = found[number]
                     if len(subs) == 1:
@@ -264,14 +293,16 @@ class AlertMatcher:
         repo: Repository,
         papers: Sequence[Paper],
         upvotes_before: Mapping[str, int] | None = None,
+        first_seen: Mapping[str, datetime] | None = None,
     ) -> list[Alert]:
-        """`match_alerts(repo.subscriptions(), papers, upvotes_before)`, from the index."""
+        """`match_alerts(repo.subscriptions(), papers, upvotes_before, first_seen)`, from the
+        index."""
         if not papers:
             return []
         batch = list(papers)
         async with self._lock:
             return await asyncio.to_thread(
-                lambda: self._match(self._changes(repo), batch, upvotes_before)
+                lambda: self._match(self._changes(repo), batch, upvotes_before, first_seen)
             )
 
     async def sync(self, repo: Repository) -> SubscriptionIndex:
@@ -308,5 +339,6 @@ class AlertMatcher:
         changes: _Changes | None,
         papers: list[Paper],
         upvotes_before: Mapping[str, int] | None,
+        first_seen: Mapping[str, datetime] | None,
     ) -> list[Alert]:
-        return self._apply(changes).match(papers, upvotes_before)
+        return self._apply(changes).match(papers, upvotes_before, first_seen=first_seen)

@@ -274,13 +274,13 @@ def test_clearing_pending_alerts_keeps_papers_that_moved_again(store: Store) -> 
     store.upsert_papers(
         [make_paper("2411.00001", "2026-11-25", upvotes=15)], NOW, alert_from=NOW.date()
     )
-    [(snapshot, before)] = store.papers_pending_alerts()
+    [(snapshot, before, _)] = store.papers_pending_alerts()
     assert before is None
     store.upsert_papers(
         [make_paper("2411.00001", "2026-11-25", upvotes=25)], NOW, alert_from=NOW.date()
     )
     store.clear_pending_alerts([snapshot])
-    [(paper, before)] = store.papers_pending_alerts()
+    [(paper, before, _)] = store.papers_pending_alerts()
     assert (paper.upvotes, before) == (25, None)
     store.clear_pending_alerts([paper])
     assert store.papers_pending_alerts() == []
@@ -291,7 +291,7 @@ def test_backfilled_papers_count_as_already_alerted(store: Store) -> None:
     store.upsert_papers(
         [make_paper("2411.00001", "2026-11-25", upvotes=9)], NOW, alert_from=NOW.date()
     )
-    [(paper, before)] = store.papers_pending_alerts()
+    [(paper, before, _)] = store.papers_pending_alerts()
     assert (paper.upvotes, before) == (9, 3)
 
 

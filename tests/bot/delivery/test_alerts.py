@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +258,86 @@ async def test_a_new_subscription_does_not_alert_on_papers_already_seen(
     assert publisher.posts == []
 
 
+def _subscribe_now(store: Store, clock: Clock, channel: ChannelRef, query: str) -> None:
+    """`/papers subscribe`, at the core's clock, a minute after the last thing stored."""
+    clock.advance(minutes=1)
+    store.save_channel(ChannelSettings(channel))
+    assert store.add_subscription(channel, query, "U1", clock()) is not None
+    clock.advance(minutes=1)
+
+
+class SubscribesOnTheLastDay(StaticFeed):
+    """A feed whose last day, while it is fetched, sees a channel subscribe: the poll has
+    stored its earlier days but not fanned them out yet."""
+
+    def __init__(self, days: dict[date, list[Paper]], store: Store, clock: Clock) -> None:
+        super().__init__(days)
+        self.store, self.clock = store, clock
+        self.subscribe: tuple[ChannelRef, str] | None = None
+
+    async def fetch_day(self, day: date) -> list[Paper]:
+        if day == max(self.days) and self.subscribe is not None:
+            _subscribe_now(self.store, self.clock, *self.subscribe)
+            self.subscribe = None
+        return await super().fetch_day(day)
+
+
+async def test_a_subscription_made_during_a_poll_skips_the_papers_it_stored_before(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    yesterday = DAY - timedelta(days=1)
+    before = [make_paper(f"2411.0000{i}", yesterday, title="Diffusion") for i in range(3)]
+    after = make_paper("2411.00009", DAY, title="Diffusion")
+    feed = SubscribesOnTheLastDay({yesterday: before, DAY: [after]}, store, clock)
+    feed.subscribe = (CH1, "diffusion")
+    core = Paperboy(store, feed, {"test": publisher}, clock=clock)
+    report = await core.poll([yesterday, DAY])
+    assert [a.paper.id for a in _alerts(publisher)] == ["2411.00009"]
+    assert report.alerts == {"sent": 1}
+    assert store.papers_pending_alerts() == []  # the skipped ones are not left for later
+    assert (await core.poll([yesterday, DAY])).alerts == {}
+
+
+async def test_a_subscription_made_while_marked_papers_wait_out_a_crash_skips_them(
+    store: Store, publisher: ScriptedPublisher, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marked = make_paper("2411.00001", DAY, title="Diffusion")
+
+    async def crash(self: Paperboy) -> Any:
+        raise SystemExit("killed before the fan-out")
+
+    monkeypatch.setattr(Paperboy, "send_pending_alerts", crash)
+    with pytest.raises(SystemExit):
+        await _core(store, publisher, clock, marked).poll([DAY])
+    monkeypatch.undo()
+    assert [paper.id for paper, _, _ in store.papers_pending_alerts()] == ["2411.00001"]
+    _subscribe_now(store, clock, CH1, "diffusion")  # paperboy is down, or starting up
+    fresh = make_paper("2411.00002", DAY, title="Diffusion")
+    restarted = _core(store, publisher, clock, marked, fresh)
+    assert (await restarted.poll([DAY])).alerts == {"sent": 1}
+    assert [a.paper.id for a in _alerts(publisher)] == ["2411.00002"]
+
+
+async def test_an_upvote_alert_made_after_a_paper_was_fanned_out_fires_when_it_crosses(
+    store: Store, publisher: ScriptedPublisher, clock: Clock
+) -> None:
+    yesterday = DAY - timedelta(days=1)
+    rising = make_paper("2411.00001", yesterday, upvotes=2, title="Diffusion")
+    first = Paperboy(store, StaticFeed({yesterday: [rising]}), {"test": publisher}, clock=clock)
+    await first.poll([yesterday])  # fanned out at 2 upvotes, matching nobody
+    assert publisher.posts == []
+    # The next poll stores the crossing, and a paper already above the line, then the
+    # channel subscribes while it fetches its last day: the crossing is news to the new
+    # subscription (it matches now, not at 2 upvotes), the paper stored before it is not.
+    crossed = replace(rising, upvotes=45)
+    above = make_paper("2411.00002", yesterday, upvotes=30, title="Diffusion")
+    feed = SubscribesOnTheLastDay({yesterday: [crossed, above], DAY: []}, store, clock)
+    feed.subscribe = (CH1, "diffusion upvotes:>=20")
+    core = Paperboy(store, feed, {"test": publisher}, clock=clock)
+    assert (await core.poll([yesterday, DAY])).alerts == {"sent": 1}
+    assert [(a.paper.id, a.paper.upvotes) for a in _alerts(publisher)] == [("2411.00001", 45)]
+
+
 async def test_a_message_the_platform_refuses_does_not_pause_the_channel(
     store: Store, publisher: ScriptedPublisher, clock: Clock
 ) -> None:
@@ -301,6 +381,9 @@ def test_a_fan_out_takes_workspaces_in_turn_keeping_order_within_each() -> None:
 
 CHANNELS = [CH1, CH2, ChannelRef("slack", "T1", "C1"), ChannelRef("discord", "G1", "9")]
 CREATED = at("2026-11-20 00:00")
+# When subscriptions are made and papers first stored, in the property tests: a few instants,
+# so that ties (a subscription made the second a paper was stored) come up too.
+INSTANTS = [CREATED + timedelta(minutes=m) for m in range(4)]
 
 
 @st.composite
@@ -311,9 +394,8 @@ def subscription_lists(draw: st.DrawFn, first_id: int = 1) -> list[Subscription]
     out = []
     for i in range(draw(st.integers(min_value=1, max_value=16))):
         query = draw(st.sampled_from(queries))
-        out.append(
-            Subscription(first_id + i, draw(st.sampled_from(CHANNELS)), query, "U1", CREATED)
-        )
+        channel, created = draw(st.sampled_from(CHANNELS)), draw(st.sampled_from(INSTANTS))
+        out.append(Subscription(first_id + i, channel, query, "U1", created))
     return out
 
 
@@ -323,12 +405,21 @@ def upvotes_before(draw: st.DrawFn, papers: list[Paper]) -> dict[str, int]:
     return {p.id: draw(st.integers(min_value=0, max_value=50)) for p in chosen}
 
 
+@st.composite
+def first_seen(draw: st.DrawFn, papers: list[Paper]) -> dict[str, datetime]:
+    """When some papers were first stored (a paper fanned out before keeps its time too)."""
+    chosen = draw(st.lists(st.sampled_from(papers), unique_by=lambda p: p.id))
+    return {p.id: draw(st.sampled_from(INSTANTS)) for p in chosen}
+
+
 @SETTINGS
 @given(st.data(), paper_lists(), subscription_lists(), st.sampled_from(COSTS))
 def test_the_index_alerts_exactly_as_checking_every_pair(data, papers, subs, cost):
     before = data.draw(upvotes_before(papers), label="upvotes_before")
+    seen = data.draw(first_seen(papers), label="first_seen")
     index = SubscriptionIndex(subs, cost=cost)
     assert index.match(papers, before) == match_alerts(subs, papers, before)
+    assert index.match(papers, before, first_seen=seen) == match_alerts(subs, papers, before, seen)
 
 
 @SETTINGS
@@ -339,8 +430,9 @@ def test_an_index_changed_in_place_alerts_as_one_built_afresh(data, papers, old,
     index.update(added=new, removed=gone)  # the first half of `new` again: harmless
     kept = [s for s in old if s.id not in gone] + new
     before = data.draw(upvotes_before(papers), label="upvotes_before")
+    seen = data.draw(first_seen(papers), label="first_seen")
     assert len(index) == len(kept)
-    assert index.match(papers, before) == match_alerts(kept, papers, before)
+    assert index.match(papers, before, first_seen=seen) == match_alerts(kept, papers, before, seen)
 
 
 def test_the_index_names_matches_per_channel_in_subscription_order() -> None:
@@ -356,6 +448,36 @@ def test_the_index_names_matches_per_channel_in_subscription_order() -> None:
         (CH2, ("video", "diffusion")),
         (CH1, ("diffusion", "video")),
     ]
+
+
+def test_a_never_alerted_paper_alerts_only_subscriptions_made_by_when_it_was_stored() -> None:
+    stored = at("2026-11-25 10:00")
+    subs = [
+        Subscription(1, CH1, "diffusion", "U1", stored - timedelta(minutes=5)),
+        Subscription(2, CH1, "video", "U1", stored + timedelta(minutes=5)),
+        Subscription(3, CH2, "diffusion", "U1", stored),  # the same second: it counts
+        Subscription(4, CH2, "video upvotes:>=20", "U1", stored + timedelta(minutes=5)),
+    ]
+    new = make_paper("2411.00001", DAY, 30, title="Video diffusion models")
+    crossed = make_paper("2411.00002", DAY, 30, title="Video diffusion models")
+    seen = {new.id: stored, crossed.id: stored}
+    before = {crossed.id: 5}  # fanned out before, at 5 upvotes: the crossing rule applies
+    want = [(CH1, new.id, ("diffusion",)), (CH2, new.id, ("diffusion",))]
+    want.append((CH2, crossed.id, ("video upvotes:>=20",)))
+    for alerts in (
+        SubscriptionIndex(subs).match([new, crossed], before, first_seen=seen),
+        match_alerts(subs, [new, crossed], before, seen),
+    ):
+        assert [(a.channel, a.paper.id, a.matched) for a in alerts] == want
+
+
+def test_a_subscription_read_again_with_another_creation_time_takes_it() -> None:
+    stored = at("2026-11-25 10:00")
+    index = SubscriptionIndex([Subscription(1, CH1, "diffusion", "U1", stored)])
+    later = Subscription(1, CH1, "diffusion", "U1", stored + timedelta(minutes=1))
+    index.update([later])  # the id, read again as another subscription: it replaces it
+    paper = make_paper("2411.00001", DAY, title="Diffusion")
+    assert index.match([paper], first_seen={paper.id: stored}) == []
 
 
 def test_an_unreadable_stored_query_is_skipped_with_one_warning(
