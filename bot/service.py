@@ -48,8 +48,8 @@ FRESH_DAYS = 2
 # platform outage of a few hours costs neither the post nor a storm of retries.
 RETRY_AFTER = timedelta(minutes=1)
 RETRY_MAX = timedelta(minutes=30)
-# Facts: when the last poll that fetched every day it asked for ended, and when the last one
-# that did not ended, with the days it could not fetch.
+# Facts: when the last default poll (today, yesterday, days missed) that fetched every day it
+# asked for ended, and when the last one that did not ended, with the days it could not fetch.
 POLL_SUCCEEDED = "poll:succeeded"
 POLL_FAILED = "poll:failed"
 
@@ -193,13 +193,16 @@ class Paperboy:
                 continue
             self._store(report, papers, [day], alert_from)
         # A poll succeeded only if every day it asked for came back: today's (still empty)
-        # list alone says nothing about yesterday's, which may be the one that failed.
-        now = self.clock()
-        if failed:
-            days_failed = " ".join(day.isoformat() for day in failed)
-            self.repo.set_fact(POLL_FAILED, f"{now.isoformat()} {days_failed}", now)
-        else:
-            self.repo.set_fact(POLL_SUCCEEDED, now.isoformat(), now)
+        # list alone says nothing about yesterday's, which may be the one that failed. Only a
+        # default poll (the feed's fresh days) counts: a backfill's or `fetch --date`'s old
+        # day says nothing about whether the current days are arriving.
+        if not days:  # no days asked for: the default poll's
+            now = self.clock()
+            if failed:
+                days_failed = " ".join(day.isoformat() for day in failed)
+                self.repo.set_fact(POLL_FAILED, f"{now.isoformat()} {days_failed}", now)
+            else:
+                self.repo.set_fact(POLL_SUCCEEDED, now.isoformat(), now)
         if alerts:
             report.alerts = await self.recover()
             report.alerts.update(await self.send_pending_alerts())

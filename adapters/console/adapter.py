@@ -78,8 +78,11 @@ class ConsolePublisher:
 
 
 def _pump_lines(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str]) -> None:
-    for line in iter(stream.readline, ""):
-        loop.call_soon_threadsafe(queue.put_nowait, line)
+    try:
+        for line in iter(stream.readline, ""):
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+    except (ValueError, OSError):  # stdin closed (or gone) before or while it was read
+        pass
     loop.call_soon_threadsafe(queue.put_nowait, "")
 
 
@@ -110,31 +113,56 @@ async def read_commands(
         publisher.show(reply)
 
 
+def _interactive(stream: TextIO | None) -> bool:
+    """Whether someone may type on `stream`: a terminal (not a closed stdin, a pipe, Docker's
+    /dev/null)."""
+    try:
+        return stream is not None and stream.isatty()
+    except (ValueError, OSError):  # closed, or no file behind it
+        return False
+
+
 class ConsolePlatform:
-    """The console as a platform: prints posts, and reads commands from stdin while it runs."""
+    """The console as a platform: prints posts, and reads commands from stdin while it runs.
+
+    `run` runs what is typed (the wiring times each command it runs); `greet`, if given, is
+    what the greeting asks its `digest show` of: the handlers themselves, since no one typed
+    it and no command should be counted for it."""
 
     name = PLATFORM
 
     def __init__(
-        self, run: CommandRunner, console: Console | None = None, stdin: TextIO | None = None
+        self,
+        run: CommandRunner,
+        console: Console | None = None,
+        stdin: TextIO | None = None,
+        *,
+        greet: CommandRunner | None = None,
     ) -> None:
         self.publisher = ConsolePublisher(console)
         self._run = run
+        self._greet = greet or run
         self._stdin = stdin
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Say what can be typed and when the next digest is; read commands from stdin in
-        the background."""
+        """Say what can be typed and when the next digest is (on a terminal; in the log when
+        no one can type, as under Docker); read commands from stdin in the background."""
         try:
-            self.publisher.print(await self.greeting())
+            line = await self.greeting()
         except Exception:  # the greeting is a courtesy: commands are read all the same
             log.exception("console: could not say when the next digest is")
+        else:
+            if _interactive(self._stdin if self._stdin is not None else sys.stdin):
+                self.publisher.print(line)
+            else:
+                log.info("console: %s", line.plain)
         self._reader = asyncio.create_task(read_commands(self._run, self.publisher, self._stdin))
 
     async def greeting(self) -> Text:
         """One line: the commands one can type, and when the next digest is."""
-        show = await self._run("digest show", Invocation(CONSOLE_CHANNEL, "console", operator=True))
+        inv = Invocation(CONSOLE_CHANNEL, "console", operator=True)
+        show = await self._greet("digest show", inv)
         upcoming = show.extra.get("next_label") if show.ok else None
         if upcoming:
             when = f"next digest {upcoming}"

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.oauth.installation_store.sqlite3 import SQLite3InstallationStore
@@ -62,6 +63,24 @@ NOT_INSTALLED = (
     "paperboy is not installed in this workspace yet. Ask a workspace admin to install it "
     "from paperboy's /slack/install page."
 )
+
+
+class _NoClientTokenNotice(logging.Filter):
+    """Drops bolt's "As you gave `client` as well, `token` will be unused.": given no token,
+    AsyncApp takes SLACK_BOT_TOKEN from the environment itself (`token = token or
+    os.environ.get("SLACK_BOT_TOKEN")`, slack_bolt/app/async_app.py) and then warns that the
+    client wins. paperboy always gives the client, carrying that very token: the warning
+    would come with every Slack start and mean nothing."""
+
+    NOTICE = warning_client_prioritized_and_token_skipped()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Drop exactly that notice."""
+        return record.msg != self.NOTICE
+
+
+if not any(isinstance(f, _NoClientTokenNotice) for f in LIBRARY_LOG.filters):
+    LIBRARY_LOG.addFilter(_NoClientTokenNotice())
 
 
 class SlackMode(StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import sys
@@ -26,14 +27,26 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-# `paperboy search x | head -1`: when stdout's reader goes away paperboy stops quietly with
-# the status a shell gives a program killed by SIGPIPE (128 + 13), as `cat` or `grep` do.
+# `paperboy search x | head -1`: when stdout closes before paperboy has written everything, it
+# stops quietly with the status a shell gives a program killed by SIGPIPE (128 + 13), as `cat`
+# or `grep` do.
 CLOSED_PIPE_EXIT = 141
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, the shell's status for a program stopped by Ctrl-C
 
 
 class Stdout(Console):
-    """stdout; when its reader goes away (`| head -1`), stop quietly with CLOSED_PIPE_EXIT."""
+    """stdout; when its reader goes away (`| head -1`), stop quietly with CLOSED_PIPE_EXIT.
+    Off a terminal (a file, a pipe) nothing printed is wrapped at a width: every line is
+    written whole, as a script reading it expects."""
+
+    @property
+    def soft_wrap(self) -> bool:
+        """What `print` does when not told: wrap on a terminal, never elsewhere."""
+        return self._wraps_softly or not self.is_terminal
+
+    @soft_wrap.setter
+    def soft_wrap(self, value: bool) -> None:
+        self._wraps_softly = value
 
     def on_broken_pipe(self) -> None:
         """rich's hook for EPIPE (its own exits 1): nothing more is written, and exit 141."""
@@ -59,14 +72,50 @@ ChannelOpt = Annotated[
 ]
 
 
-def say(message: str) -> None:
-    """One line on stderr, tokens redacted (a server's error body may echo one)."""
-    err.print(logs.redact(message), markup=False, highlight=False)
+# The log format stderr's lines take, once logging is set up (None: not yet).
+_log_format: str | None = None
+
+
+def _setup_logs(level: str, fmt: str) -> None:
+    global _log_format
+    logs.setup(level, err, fmt)
+    _log_format = fmt
+
+
+def _env_log_format() -> str:
+    """PAPERBOY_LOG_FORMAT as Settings would read it (the environment, then `.env`), for the
+    lines written before the settings are (or when they cannot be): `text` unless `json`."""
+    wanted = "PAPERBOY_LOG_FORMAT".lower()
+    env = {name.lower(): value for name, value in os.environ.items()}
+    value = env.get(wanted)
+    if value is None and os.path.isfile(".env"):
+        try:
+            from dotenv import dotenv_values
+
+            found = {k.lower(): v for k, v in dotenv_values(".env").items()}
+        except (OSError, ValueError, UnicodeError):
+            found = {}
+        value = found.get(wanted)
+    return "json" if (value or "").strip().lower() == "json" else "text"
+
+
+def say(message: str, level: int = logging.INFO) -> None:
+    """One line on stderr, tokens redacted (a server's error body may echo one): with
+    PAPERBOY_LOG_FORMAT=json a JSON object as every log line is (logger `paperboy`), else the
+    text, after `paperboy: ` for an error."""
+    fmt = _log_format or _env_log_format()
+    if fmt == "json":
+        record = logging.LogRecord("paperboy", level, __file__, 0, message, None, None)
+        err.file.write(logs.JsonFormatter().format(record) + "\n")
+        err.file.flush()
+        return
+    text = f"paperboy: {message}" if level >= logging.ERROR else message
+    err.print(logs.redact(text), markup=False, highlight=False)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Exit with `code` (2: the user's input or setup; 1: a failure) and one line on stderr."""
-    say(f"paperboy: {message}")
+    say(message, logging.ERROR)
     raise typer.Exit(code)
 
 
@@ -76,7 +125,7 @@ def _settings() -> Settings:
     from bot.app.config import Settings
 
     try:
-        return Settings()
+        return logs.redacting_secrets(Settings())
     except ValidationError as exc:
         problems = exc.errors()
         first = problems[0]
@@ -113,7 +162,7 @@ def _with_app(work: Callable[[App], Awaitable[T]]) -> T:
     from bot.app import wiring
 
     settings = _settings()
-    logs.setup(settings.log_level, err, settings.log_format)
+    _setup_logs(settings.log_level, settings.log_format)
     try:
         app = wiring.build_app(settings, out)
     except ConfigError as exc:
@@ -186,7 +235,7 @@ def _with_store(work: Callable[[Store], T]) -> T:
     from storage.store import Store
 
     db, level, settings = _archive_settings()
-    logs.setup(level, err, settings.log_format if settings else "text")
+    _setup_logs(level, settings.log_format if settings else "text")
     try:
         store = Store(db)
     except DatabaseDamaged as exc:
@@ -207,12 +256,19 @@ def _with_store(work: Callable[[Store], T]) -> T:
         store.close()
 
 
-def _print_json(data: Any) -> None:
+def write_out(text: str, console: Console | None = None) -> None:
+    """`text` on stdout as it is (rich would expand its tabs, style its words); a closed pipe
+    ends paperboy as a closed pipe under rich does."""
+    console = console or out
     try:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-        sys.stdout.flush()
+        console.file.write(text)
+        console.file.flush()
     except BrokenPipeError:  # as rich's output does (click's own answer would be exit 1)
-        out.on_broken_pipe()
+        console.on_broken_pipe()
+
+
+def _print_json(data: Any) -> None:
+    write_out(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
 @cli.command()
@@ -305,7 +361,8 @@ def backfill(
 
         report = BackfillReport()
         try:
-            with Progress(console=err, transient=False) as bar:
+            # A JSON log has no room for a bar: every stderr line is an object.
+            with Progress(console=err, transient=False, disable=_log_format == "json") as bar:
                 task = bar.add_task("backfilling", total=(last - first).days + 1)
                 await run_backfill(
                     app.core,
@@ -326,8 +383,8 @@ def backfill(
                 code=INTERRUPTED_EXIT,
             )
         out.print(
-            f"Backfill {first} → {last}: {report.fetched_days} days fetched, "
-            f"{report.skipped_days} already loaded, {report.papers} papers "
+            f"Backfill {first} → {last}: {_count(report.fetched_days, 'day')} fetched, "
+            f"{report.skipped_days} already loaded, {_count(report.papers, 'paper')} "
             f"({report.new} new).",
             markup=False,
             highlight=False,
@@ -396,7 +453,7 @@ def search(
         )
         # What ConsolePublisher.show prints, without the adapter's asyncio and stdin machinery.
         reply = Reply(text=text, hits=tuple(hits), title="Search")
-        out.print(render_reply(reply), soft_wrap=not out.is_terminal)  # piped: never wrapped
+        out.print(render_reply(reply))  # piped: never wrapped (Stdout)
 
     _with_store(work)
 
@@ -487,7 +544,7 @@ def command(
         elif reply.ok:
             app.console.show(reply)
         else:
-            say(f"paperboy: {reply.text}")
+            say(reply.text, logging.ERROR)
         return reply.ok
 
     if not _with_app(work):
@@ -549,6 +606,9 @@ def discord_invite(
     from bot.app import wiring
 
     async def work(app: App) -> None:
+        # discord.py's INFO ("logging in using static token") is no news here, as in doctor.
+        library = logging.getLogger("discord")
+        library.setLevel(max(logging.WARNING, library.level))
         app_id = application_id
         if app_id is None:
             if app.platform("discord") is None:
@@ -559,7 +619,7 @@ def discord_invite(
                 fail(str(exc))
             except ConnectionError as exc:  # Discord down or unreachable: try again later
                 fail(f"{exc}; try again later, or pass --application-id", code=1)
-        out.print(wiring.discord_invite_url(app_id), markup=False, highlight=False, soft_wrap=True)
+        out.print(wiring.discord_invite_url(app_id), markup=False, highlight=False)
 
     _with_app(work)
 
@@ -569,20 +629,27 @@ def doctor() -> None:
     """Check settings, database, feed, Slack and Discord; say what to fix (exit 1 if any fails)."""
     from bot.app import doctor as checks
 
-    logs.setup("ERROR", err)  # the report says what went wrong; libraries' warnings would not
+    # The report says what went wrong; libraries' warnings would not.
+    _setup_logs("ERROR", _env_log_format())
     raise typer.Exit(checks.run(out))
 
 
 @cli.command("config")
 def config_() -> None:
     """List every environment variable paperboy reads, with its default."""
-    from rich.table import Table
-
     from bot.app.config import env_vars
 
+    rows = env_vars()
+    if not out.is_terminal:  # a pipe or a file: one whole line a variable, tab-separated
+        write_out("".join("\t".join(row) + "\n" for row in rows))
+        return
+    from rich.table import Table
+
     table = Table("variable", "default", "meaning")
-    for name, default, help_ in env_vars():
+    for name, default, help_ in rows:
         table.add_row(name, default, help_)
+    for column in table.columns:
+        column.overflow = "fold"  # a narrow terminal folds a long name, never cuts it
     out.print(table)
 
 

@@ -197,6 +197,9 @@ def env_vars() -> list[tuple[str, str, str]]:
         alias = field.validation_alias
         assert isinstance(alias, AliasChoices)
         name = str(alias.choices[0])
-        default = "" if field.default is None else str(field.default)
+        if isinstance(field.default, bool):
+            default = "true" if field.default else "false"  # as the README and .env spell it
+        else:
+            default = "" if field.default is None else str(field.default)
         rows.append((name, default, field.description or ""))
     return rows

@@ -275,12 +275,15 @@ def _not_writable(path: str, what: Path) -> Check:
 
 
 def _damaged(path: str, problem: str) -> Check:
-    return fail(
-        "database",
-        f"{path} is damaged: {problem}",
-        f"stop paperboy, move {path} aside (keep it for the record) and restore a backup, or "
-        "start afresh and reload the archive with `paperboy backfill --since YYYY-MM-DD`",
-    )
+    """The red line for a damaged file, with the repair the Store's DatabaseDamaged names
+    (storage.store.damaged: one wording wherever paperboy meets the damage)."""
+    import sqlite3
+
+    from storage.store import damaged
+
+    message = str(damaged(path, sqlite3.DatabaseError(problem)))
+    head = f"the database {path} is damaged (SQLite: {problem}); "
+    return fail("database", f"{path} is damaged: {problem}", message.removeprefix(head))
 
 
 def check_schedules(store: Store) -> list[Check]:
@@ -503,11 +506,18 @@ async def _check_app_token(api_url: str, token: str) -> Check:
     )
     if response is not None:
         return ok("slack app token", "accepted: Socket Mode can connect")
+    assert problem is not None
+    if problem in TOKEN_ERRORS or problem == "not_allowed_token_type":
+        return fail(
+            "slack app token",
+            f"Slack refused SLACK_APP_TOKEN: {problem}",
+            "create an app-level token (xapp-…) with connections:write (Basic Information → "
+            "App-Level Tokens) and turn Socket Mode on",
+        )
     return fail(
         "slack app token",
-        f"Slack refused SLACK_APP_TOKEN: {problem}",
-        "create an app-level token with connections:write (Basic Information → App-Level "
-        "Tokens) and turn Socket Mode on",
+        f"apps.connections.open failed: {problem}",
+        "Slack may be down, or check the network and SLACK_API_URL",
     )
 
 
@@ -718,9 +728,27 @@ def redact(checks: Iterable[Check], secrets: Iterable[str]) -> list[Check]:
 
 
 def render(checks: Sequence[Check], console: Console) -> None:
-    """The report as a table, then one line that sums it up."""
-    from rich.table import Table
+    """The report, then one line that sums it up. On a terminal a table (a long value folds
+    onto more lines, never cut); elsewhere (a pipe, a file) one whole line a check, its
+    fields tab-separated: check, status, result, fix."""
     from rich.text import Text
+
+    failed = sum(c.status is Status.FAIL for c in checks)
+    summary = (
+        f"{failed} problem{'s' if failed > 1 else ''}: fix the FAIL lines, then run "
+        "`paperboy doctor` again."
+        if failed
+        else "All checks passed."
+    )
+    if not console.is_terminal:
+        from bot.app.cli import write_out
+
+        rows = (
+            "\t".join(_one_line(f) for f in (c.name, c.status, c.detail, c.fix)) for c in checks
+        )
+        write_out("".join(f"{row}\n" for row in rows) + summary + "\n", console)
+        return
+    from rich.table import Table
 
     table = Table("check", "", "result", "fix", title="paperboy doctor", title_justify="left")
     for check in checks:
@@ -731,18 +759,15 @@ def render(checks: Sequence[Check], console: Console) -> None:
             Text(check.detail, style=style if check.status is Status.FAIL else ""),
             Text(check.fix),
         )
+    for column in table.columns:
+        column.overflow = "fold"  # a URL or a variable's name longer than its column folds
     console.print(table)
-    failed = sum(c.status is Status.FAIL for c in checks)
-    if failed:
-        console.print(
-            Text(
-                f"{failed} problem{'s' if failed > 1 else ''}: fix the FAIL lines, then run "
-                "`paperboy doctor` again.",
-                style="bold red",
-            )
-        )
-    else:
-        console.print(Text("All checks passed.", style="green"))
+    console.print(Text(summary, style="bold red" if failed else "green"))
+
+
+def _one_line(text: str) -> str:
+    """A field of a plain row: its tabs and line breaks as spaces (one row, four fields)."""
+    return " ".join(text.replace("\t", " ").splitlines())
 
 
 def run(console: Console) -> int:

@@ -9,6 +9,8 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from bot.app.logs import redact
+
 # aiohttp is imported where a server is built or answers: commands that only build the app
 # (fetch, digest) never pay for it.
 if TYPE_CHECKING:
@@ -47,12 +49,13 @@ class Ops:
 
     async def healthz(self, request: web.Request) -> web.Response:
         """200 `ok` when the scheduler runs and every platform is connected, else 503 and
-        which part is not."""
+        which part is not, redacted as log lines are: an adapter's error may quote a token,
+        and in Slack HTTP mode anyone who reaches /slack/events reaches this too."""
         from aiohttp import web
 
         problems = await self.problems()
         if problems:
-            return web.Response(status=503, text="; ".join(problems) + "\n")
+            return web.Response(status=503, text=redact("; ".join(problems)) + "\n")
         return web.Response(text="ok\n")
 
     async def scrape(self, request: web.Request) -> web.Response:

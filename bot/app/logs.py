@@ -1,13 +1,15 @@
 """Logging set-up: rich lines on a terminal, plain or JSON lines (one per record, never wrapped)
-elsewhere, libraries held at INFO, and tokens redacted from every line."""
+elsewhere, libraries held at INFO, and tokens and the configured secrets redacted from every
+line."""
 
 from __future__ import annotations
 
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -22,6 +24,8 @@ TOKEN_PATTERN = re.compile(
     r"|(?<=ticket=)[^&\s'\"]+)"
 )
 REDACTED = "[redacted]"
+# A configured secret shorter than this is not looked for: it would redact ordinary words.
+MIN_SECRET = 8
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")  # what PAPERBOY_LOG_LEVEL may be
 FORMATS = ("text", "json")  # what PAPERBOY_LOG_FORMAT may be
 # paperboy's own loggers: only they log below INFO, whatever a library does to its loggers.
@@ -34,8 +38,43 @@ FIELDS = ("channel", "outcome")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+T = TypeVar("T")
+
+# The exact values of the configured secrets (a signing secret or a proxy's token need not
+# look like a token), longest first, and the pattern that finds them: None while none is known.
+_secrets: set[str] = set()
+_secret_pattern: re.Pattern[str] | None = None
+
+
+def add_secrets(values: Iterable[str | None]) -> None:
+    """Redact these exact values from every line from now on, as well as the token shapes;
+    None, empty values and values shorter than MIN_SECRET are ignored."""
+    global _secret_pattern
+    _secrets.update(v for v in values if v is not None and len(v.strip()) >= MIN_SECRET)
+    if _secrets:
+        ordered = sorted(_secrets, key=len, reverse=True)  # a secret inside another: the longer
+        _secret_pattern = re.compile("|".join(re.escape(secret) for secret in ordered))
+
+
+def redacting_secrets(settings: T) -> T:
+    """`settings`, once the values of its secret attributes (pydantic's SecretStr, anything
+    with `get_secret_value`) are given to add_secrets."""
+    reveals = (getattr(value, "get_secret_value", None) for value in vars(settings).values())
+    add_secrets(reveal() for reveal in reveals if callable(reveal))
+    return settings
+
+
+def forget_secrets() -> None:
+    """Stop redacting the values add_secrets was given (tests)."""
+    global _secret_pattern
+    _secrets.clear()
+    _secret_pattern = None
+
+
 def redact(text: str) -> str:
-    """The text with anything that looks like a token replaced."""
+    """The text with the configured secrets and anything that looks like a token replaced."""
+    if _secret_pattern is not None:  # first: a token shape could match part of a secret
+        text = _secret_pattern.sub(REDACTED, text)
     return TOKEN_PATTERN.sub(REDACTED, text)
 
 

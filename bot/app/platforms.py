@@ -108,6 +108,11 @@ class CommandDesk:
         finally:
             self._observed(lambda: command_name(text), start)
 
+    async def handle_untimed(self, text: str, inv: Invocation) -> Reply:
+        """Parse and run command text paperboy asks itself (the console's greeting): no one
+        typed it, so it is not a command to time."""
+        return await self._ready().handle(text, inv)
+
     def suggest(
         self, spec: CommandSpec, arg: str, inv: Invocation, typed: str
     ) -> list[tuple[str, str]]:
@@ -267,5 +272,5 @@ def build_platforms(
     if not platforms:
         from adapters.console.adapter import ConsolePlatform
 
-        platforms.append(ConsolePlatform(desk.handle, console, stdin))
+        platforms.append(ConsolePlatform(desk.handle, console, stdin, greet=desk.handle_untimed))
     return platforms, missing

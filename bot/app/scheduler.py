@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -38,6 +40,9 @@ MISFIRE_GRACE_SECONDS = 3600
 # Jobs are added this many at a time, yielding to the loop in between, so a start with
 # thousands of channels stays responsive.
 SYNC_BATCH = 500
+# A damaged database fails every job until the operator repairs it: each job logs the one line
+# that says what to do once, then again at most this often (not every 15 s from the tick).
+DAMAGE_LOG_SECONDS = 600
 
 
 def slot_id(schedule: Schedule, weekly: bool) -> str:
@@ -58,6 +63,46 @@ def trigger_for(schedule: Schedule, weekly: bool) -> CronTrigger:
     )
 
 
+class _Job:
+    """What every job runs in: a shutdown ends it quietly, a damaged database is one line (no
+    traceback: there is no bug to trace), anything else is logged with its traceback; none is
+    ever fatal. After it, `done` says whether the job's body ran to its end, `failed` whether
+    an error (not a shutdown) cut it short."""
+
+    def __init__(self, scheduler: Scheduler, name: str, failure: str | None) -> None:
+        self.scheduler = scheduler
+        self.name = name
+        self.failure = failure or f"{name} failed"
+        self.done = False
+        self.failed = False
+
+    def __enter__(self) -> _Job:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None:
+            self.done = True
+            self.scheduler._damage_logged.pop(self.name, None)  # repaired: a relapse is news
+            return False
+        if isinstance(exc, asyncio.CancelledError):
+            # Shutdown: what was stored stays stored; the ledger finishes the rest next time.
+            log.info("%s interrupted by shutdown", self.name)
+            return True
+        if isinstance(exc, DatabaseDamaged):
+            self.scheduler._log_damage(self.name, exc)
+        elif isinstance(exc, Exception):
+            log.error("%s", self.failure, exc_info=exc)
+        else:
+            return False  # KeyboardInterrupt, SystemExit: not a job's to swallow
+        self.failed = True
+        return True
+
+
 class Scheduler:
     """Runs the core's jobs on time; holds no logic of its own."""
 
@@ -69,6 +114,24 @@ class Scheduler:
         self._members: dict[str, set[tuple[ChannelRef, str]]] = {}  # job id -> its schedules
         self._slot_of: dict[tuple[ChannelRef, str], str] = {}  # (channel, kind) -> job id
         self._version = 0  # the newest schedule change applied
+        self.monotonic: Callable[[], float] = time.monotonic
+        # job -> (the damage it last logged, when): one line per job and message per period.
+        self._damage_logged: dict[str, tuple[str, float]] = {}
+
+    def _job(self, name: str, failure: str | None = None) -> _Job:
+        """The guard a job runs in (see `_Job`); `failure` replaces `<name> failed`."""
+        return _Job(self, name, failure)
+
+    def _log_damage(self, job: str, exc: DatabaseDamaged) -> None:
+        """One line naming the file and its repair, once per job and message, then at most
+        every DAMAGE_LOG_SECONDS while the damage lasts."""
+        message, now = str(exc), self.monotonic()
+        last = self._damage_logged.get(job)
+        if last is not None and last[0] == message and now - last[1] < DAMAGE_LOG_SECONDS:
+            log.debug("%s failed: %s", job, message)
+            return
+        self._damage_logged[job] = (message, now)
+        log.error("%s failed: %s", job, message)
 
     def start(self) -> None:
         """Schedule the startup job, the periodic poll and tick; the timed posts' jobs are
@@ -175,68 +238,48 @@ class Scheduler:
         """Schedule every timed post, finish posts left in flight, poll, then post what was
         missed while paperboy was down (a job firing meanwhile posts nothing twice: the
         ledger holds one post per channel and slot)."""
-        try:
+        with self._job("scheduling the timed posts"):
             await self.sync()
-        except Exception:
-            log.exception("scheduling the timed posts failed")
-        await self.recover()
-        await self.poll()
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():  # the poll was cut short by shutdown
+        for step in (self.recover, self.poll):
+            if _stopping():  # a step was cut short by shutdown: the rest waits for next time
+                return
+            await step()
+        if _stopping():
             return
-        try:
+        with self._job("catch-up"):
             await self.core.catch_up()
-        except asyncio.CancelledError:
-            log.info("catch-up interrupted by shutdown")
-            return
-        except Exception:
-            log.exception("catch-up failed")
 
     async def compact(self) -> None:
         """Merge the search index's segments, in a thread: each poll adds some."""
-        try:
+        # A full disk, a locked file: search still works, only slower.
+        with self._job(
+            "merging the search index", "could not merge the search index; it stays as it is"
+        ):
             steps = await asyncio.to_thread(self.core.repo.optimize_search)
-        except Exception:  # a full disk, a locked file: search still works, only slower
-            log.exception("could not merge the search index; it stays as it is")
-            return
-        log.info("search index merged in %d steps", steps)
+            log.info("search index merged in %d steps", steps)
 
     async def tick(self) -> None:
         """Pick up schedule changes, then finish what the ledger has open."""
-        try:
+        with self._job("syncing schedules"):
             await self.sync()
-        except Exception:
-            log.exception("syncing schedules failed")
-        await self.recover()
+        if not _stopping():
+            await self.recover()
 
     async def recover(self) -> None:
         """Finish posts a crash left in flight and retry failed ones."""
-        try:
+        with self._job("recovering open deliveries"):
             outcomes = await self.core.recover()
-        except asyncio.CancelledError:
-            log.info("recovery interrupted by shutdown")
-            return
-        except Exception:
-            log.exception("recovering open deliveries failed")
-            return
-        if outcomes:
-            log.info("recovered open deliveries: %s", _counts(outcomes))
+            if outcomes:
+                log.info("recovered open deliveries: %s", _counts(outcomes))
 
     async def poll(self) -> None:
         """The periodic job: poll the feed and send alerts. Errors are logged, never fatal."""
-        try:
+        # Shutdown: what was stored stays stored, and marked alerts wait for the next run.
+        with self._job("poll") as job:
             report = await self.core.poll()
-        except asyncio.CancelledError:
-            # Shutdown: what was stored stays stored, and marked alerts wait for the next run.
-            log.info("poll interrupted by shutdown")
-            return
-        except DatabaseDamaged as exc:  # one line that says what to do, not a traceback a poll
-            log.error("poll failed: %s", exc)
-            self._count_poll(None)
-            return
-        except Exception:
-            log.exception("poll failed")
-            self._count_poll(None)
+        if not job.done:
+            if job.failed:
+                self._count_poll(None)
             return
         self._log_poll(report)
         self._count_poll(report)
@@ -253,7 +296,7 @@ class Scheduler:
             len(report.new),
             report.updated,
             _counts(report.alerts),
-            f", errors: {report.errors}" if report.errors else "",
+            f"; could not fetch {'; '.join(report.errors)}" if report.errors else "",
         )
 
     async def run(self, slot: str) -> None:
@@ -261,15 +304,11 @@ class Scheduler:
         logged, never fatal."""
         members = sorted(self._members.get(slot, ()), key=lambda m: (m[0].key, m[1]))
         slot_kind = slot.partition("@")[0]  # every schedule in a slot has its kind (slot_id)
-        try:
+        with self._job(slot) as job:
             runs = [(ref, kind, None) for ref, kind in members]
             with self.core.deliverer.fan_out(slot_kind, len(runs)):
                 outcomes = await self.core.run_side_by_side(runs)
-        except asyncio.CancelledError:
-            log.info("%s interrupted by shutdown", slot)
-            return
-        except Exception:
-            log.exception("%s failed", slot)
+        if not job.done:
             return
         counts = Counter(o.value if o else "nothing due" for _, o in outcomes)
         log.info(
@@ -279,6 +318,13 @@ class Scheduler:
             "" if len(members) == 1 else "s",
             _counts(counts),
         )
+
+
+def _stopping() -> bool:
+    """Whether the running job is being cancelled (paperboy is stopping): a job that caught
+    the cancellation of one step skips the next."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _counts(outcomes: Mapping[str, int]) -> str:

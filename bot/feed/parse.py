@@ -59,14 +59,17 @@ def fold(text: str) -> str:
     return " ".join(text.split())
 
 
-# A title "has LaTeX" when it holds a command (`\textit`, `\&`, `\ `) or a `$…$` pair that is
-# math, not two prices: inner text that does not start with a digit, or has no space.
-_LATEX = re.compile(r"\\[A-Za-z&%$#_{} ,;!\\]|\$(?:[^$\d\s][^$]*|\d[^$\s]*)\$")
+# A `$…$` pair is math, not two prices: inner text that does not start with a digit, or has
+# no space.
 _MATH = re.compile(r"\$((?:[^$\d\s][^$]*|\d[^$\s]*))\$")
 # Commands whose one braced argument is their text: `\textit{Trans-LoRA}` reads "Trans-LoRA".
+_STYLES = frozenset(
+    [f"text{s}" for s in ("", "it", "bf", "tt", "sc", "rm", "sf", "up", "sl", "normal")]
+    + [f"math{s}" for s in ("rm", "bf", "it", "cal", "bb", "sf", "tt", "frak", "scr")]
+    + ["emph", "underline", "mbox", "boldsymbol", "bm", "operatorname"]
+)
 _STYLED = re.compile(
-    r"\\(?:text(?:it|bf|tt|sc|rm|sf|up|sl|normal)?|emph|underline|mbox|boldsymbol|bm|"
-    r"math(?:rm|bf|it|cal|bb|sf|tt|frak|scr)|operatorname)\s*\{([^{}]*)\}"
+    r"\\(?:" + "|".join(sorted(_STYLES, key=len, reverse=True)) + r")\s*\{([^{}]*)\}"
 )
 _WORDS = {"eg": "e.g.", "ie": "i.e.", "etal": "et al.", "etc": "etc.", "vs": "vs.", "wrt": "w.r.t."}
 # Greek letters and the symbols titles use, as their characters.
@@ -132,7 +135,20 @@ _SYMBOLS = {
     "circ": "∘",
     "star": "⋆",
 }
+# Inside math every command reads as something: one not known (`\log`, `\frac`) as its name, a
+# word set apart from the letters around it (`n\log n` reads "n log n"). Outside math only
+# these are LaTeX: `C:\Users` is a path, not the command `\Users`.
+_KNOWN = _STYLES | frozenset(_WORDS) | frozenset(_SYMBOLS)
+# A title "has LaTeX" when it holds a known command (`\textit`, `\alpha`), an escape or a
+# spacing command (`\&`, `\ `, `\\`), or `$…$` math.
+_LATEX = re.compile(
+    r"\\(?:[&%$#_{} ,;!\\]|(?:"
+    + "|".join(sorted(_KNOWN, key=len, reverse=True))
+    + r")(?![A-Za-z]))|"
+    + _MATH.pattern
+)
 _COMMAND = re.compile(r"\\([A-Za-z]+)(\s*\{\})?|\\([^A-Za-z])")
+_MATH_WORD = re.compile(r"\\([A-Za-z]+)(\s*\{\})?")
 # Escaped characters; braces stand in as \x01 \x02 until the grouping braces are gone.
 _ESCAPED = {"&": "&", "%": "%", "$": "$", "#": "#", "_": "_", "{": "\x01", "}": "\x02"}
 
@@ -143,11 +159,12 @@ def has_latex(text: str) -> bool:
 
 
 def latex_to_text(text: str) -> str:
-    """Simple LaTeX as plain text: styles, inline math, `\\eg`, `\\&`, `~`, Greek letters.
+    """Simple LaTeX as plain text: styles, inline math, `\\eg`, `\\&`, `~`, Greek letters;
+    outside math, a backslash word that is no command (a path's `C:\\Users`) stays as it is.
 
     Only for text that has LaTeX (`has_latex`): elsewhere `~` and `$` mean themselves.
     """
-    out = _MATH.sub(lambda m: m.group(1), text.replace("\\$", "\x00"))
+    out = _MATH.sub(lambda m: _math_words(m.group(1)), text.replace("\\$", "\x00"))
     while (styled := _STYLED.sub(lambda m: m.group(1), out)) != out:
         out = styled
 
@@ -155,11 +172,38 @@ def latex_to_text(text: str) -> str:
         if m.group(3) is not None:  # `\&`, or a spacing command (`\ `, `\,`, `\\`)
             return _ESCAPED.get(m.group(3), " ")
         name = m.group(1)
-        return _WORDS.get(name) or _SYMBOLS.get(name, name)
+        if name in _STYLES:  # left without its argument (`\textbf{a {b}}`): only a style
+            return ""
+        if name in _SYMBOLS:
+            return _SYMBOLS[name]
+        if name in _WORDS:
+            return _spaced(_WORDS[name], m)
+        return m.group(0).replace("\\", "\x03")  # no LaTeX: a path's `\Users` stays
 
     out = _COMMAND.sub(command, out).replace("~", " ")
     out = out.replace("{", "").replace("}", "").replace("\\", "")
-    return fold(out.replace("\x00", "$").replace("\x01", "{").replace("\x02", "}"))
+    out = out.replace("\x00", "$").replace("\x01", "{").replace("\x02", "}")
+    return fold(out.replace("\x03", "\\"))
+
+
+def _math_words(math: str) -> str:
+    """Inline math's commands that read as words (`\\log`, and any not known) as their names,
+    set apart by a space from a letter or digit beside them; the rest as outside math."""
+
+    def word(m: re.Match[str]) -> str:
+        name = m.group(1)
+        return m.group(0) if name in _KNOWN else _spaced(name, m)
+
+    return _MATH_WORD.sub(word, math)
+
+
+def _spaced(word: str, m: re.Match[str]) -> str:
+    """`word` in place of the match, with a space on each side where a letter or digit would
+    otherwise touch it."""
+    text, start, end = m.string, m.start(), m.end()
+    before = " " if start > 0 and text[start - 1].isalnum() else ""
+    after = " " if end < len(text) and text[end].isalnum() else ""
+    return f"{before}{word}{after}"
 
 
 def normalize_id(raw: str) -> str | None:

@@ -4,7 +4,9 @@ What the commands answer is tested on Reply objects (tests/bot/commands/test_han
 
 from __future__ import annotations
 
+import asyncio
 import io
+import logging
 import os
 from dataclasses import replace
 from datetime import date
@@ -169,12 +171,19 @@ async def test_search_hits_show_their_day_and_a_paper_its_title_once(
     assert printed.count("Agents that plan") == 1
 
 
+class Terminal(io.StringIO):
+    """Stdin on a terminal (someone can type), already at its end."""
+
+    def isatty(self) -> bool:
+        return True
+
+
 async def test_on_start_it_says_what_can_be_typed_and_when_the_next_digest_is(
     handlers: Handlers, core: Paperboy
 ) -> None:
     core.save_schedule(Schedule(CONSOLE_CHANNEL, "digest", enabled=True, time="09:00"))
     console = terminal()
-    platform = ConsolePlatform(handlers.handle, console, io.StringIO(""))
+    platform = ConsolePlatform(handlers.handle, console, Terminal(""))
     await platform.start()
     await platform.stop()
     [line] = out(console).splitlines()
@@ -186,12 +195,55 @@ async def test_on_start_it_says_what_can_be_typed_and_when_the_next_digest_is(
 
 async def test_on_start_with_the_digest_off_it_says_how_to_turn_it_on(handlers: Handlers) -> None:
     console = terminal()
-    platform = ConsolePlatform(handlers.handle, console, io.StringIO(""))
+    platform = ConsolePlatform(handlers.handle, console, Terminal(""))
     await platform.start()
     await platform.stop()
     assert "the daily digest is off (/papers digest on turns it on)." in out(console)
 
 
+async def test_with_no_one_to_type_the_greeting_goes_to_the_log_not_the_screen(
+    handlers: Handlers, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    console = terminal()
+    closed = io.StringIO("")
+    closed.close()
+    for stdin in (io.StringIO(""), closed):  # a pipe (Docker's /dev/null), a closed stdin
+        platform = ConsolePlatform(handlers.handle, console, stdin)
+        await platform.start()
+        await platform.stop()
+    assert out(console) == ""
+    greetings = [r for r in caplog.records if r.getMessage().startswith("console: Type /papers")]
+    assert len(greetings) == 2 and all(r.levelno == logging.INFO for r in greetings)
+
+
+async def test_the_greeting_asks_the_handlers_not_the_timed_command_desk(
+    handlers: Handlers,
+) -> None:
+    typed: list[str] = []
+
+    async def desk(text: str, inv: Invocation) -> Reply:  # times every command it runs
+        typed.append(text)
+        return await handlers.handle(text, inv)
+
+    console = terminal()
+    platform = ConsolePlatform(desk, console, Terminal(""), greet=handlers.handle)
+    await platform.start()
+    await platform.stop()
+    assert "the daily digest is off" in out(console)
+    assert typed == []  # no command was run, so none was timed
+
+
 def test_clip_cuts_at_a_word_boundary() -> None:
     assert clip("alpha beta gamma", 12) == "alpha beta…"
     assert clip("short", 12) == "short"
+
+
+async def test_a_closed_stdin_ends_the_commands_quietly(
+    handlers: Handlers, console: Console, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    closed = io.StringIO("")
+    closed.close()
+    await asyncio.wait_for(read_commands(handlers.handle, ConsolePublisher(console), closed), 5)
+    assert "stdin closed" in caplog.text

@@ -111,6 +111,25 @@ async def test_http_mode_accepts_a_signed_command(
     assert "Agents that plan" in str(response.blocks)
 
 
+@pytest.mark.parametrize("http", [False, True], ids=["socket", "http"])
+async def test_a_start_with_the_bot_token_in_the_environment_logs_no_warning(
+    make_adapter: MakeAdapter,
+    slack_fake: SlackFake,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    http: bool,
+) -> None:
+    # bolt reads SLACK_BOT_TOKEN itself and warned that the client's token wins over it.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    caplog.set_level(logging.INFO)
+    if http:
+        adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
+    else:
+        adapter = await _socket_adapter(make_adapter, slack_fake)
+    assert (await adapter.health()).ok
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 @pytest.mark.parametrize("secret, age", [("wrong-secret", 0), (SIGNING_SECRET, 6 * 60)])
 async def test_http_mode_refuses_bad_or_stale_signatures(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, secret: str, age: int

@@ -62,6 +62,7 @@ async def test_run_in_socket_mode_answers_and_alerts(
     assert all("matched: variant" in str(m.blocks) + str(m.text) for m in alerts)
     assert "Papers stored: 6" in str(response.blocks)
     assert BOT_TOKEN not in err and APP_TOKEN not in err
+    assert " WARNING " not in err  # bolt's "`token` will be unused" among them
 
 
 async def test_run_polls_and_stops_while_the_slack_start_hangs(

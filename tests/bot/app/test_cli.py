@@ -297,3 +297,40 @@ async def test_a_closed_stdout_ends_quietly_with_the_sigpipe_status(
     finally:
         os.close(writer)
     assert (result.code, result.err) == (141, "")
+
+
+def _piped(env: dict[str, str]) -> dict[str, str]:
+    """The environment without COLUMNS (or LINES): a pipe at whatever width rich assumes."""
+    return {name: value for name, value in env.items() if name not in ("COLUMNS", "LINES")}
+
+
+async def test_summaries_are_one_line_in_a_pipe_whatever_the_width(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    fetched = await _paperboy(["fetch", "--date", DAY], _piped(env), tmp_path)
+    backfilled = await _paperboy(
+        ["backfill", "--since", "2026-03-06", "--until", DAY, "--delay", "0"],
+        _piped(env),
+        tmp_path,
+    )
+    assert (fetched.code, backfilled.code) == (0, 0), fetched.err + backfilled.err
+    assert fetched.out == f"Fetched 230 papers for {DAY}: 230 new, 0 with new counts; no alerts.\n"
+    assert backfilled.out == (
+        f"Backfill 2026-03-06 → {DAY}: 3 days fetched, 1 already loaded, 1 paper (1 new).\n"
+    )
+
+
+async def test_config_in_a_pipe_is_every_variable_whole_on_its_own_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    from bot.app.config import env_vars
+
+    result = await _paperboy(["config"], _piped(env), tmp_path)
+    assert result.code == 0, result.err
+    rows = [tuple(line.split("\t")) for line in result.out.splitlines()]
+    expected = [(n, {"True": "true", "False": "false"}.get(d, d), h) for n, d, h in env_vars()]
+    assert rows == expected  # every name, default and meaning whole: none cut
+    defaults = {name: default for name, default, _help in rows}
+    assert defaults["PAPERBOY_SLACK_ADMINS_ONLY"] == "false"  # as the README's table says
+    assert defaults["PAPERBOY_CONSOLE_DIGEST"] == "true"
+    assert defaults["DISCORD_API_URL"] == "https://discord.com/api/v10"

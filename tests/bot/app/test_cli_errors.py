@@ -5,6 +5,7 @@ failed, an interrupted backfill, and tokens a server echoes back."""
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -251,3 +252,64 @@ async def test_discord_invite_says_discord_cannot_be_asked(
     assert line.startswith(f"paperboy: cannot ask Discord ({api}) for the application id: ")
     assert line.endswith("; try again later, or pass --application-id")
     assert "Traceback" not in result.err
+
+
+# --- PAPERBOY_LOG_FORMAT=json -------------------------------------------------------------
+
+
+def json_lines(result: Result) -> list[dict[str, object]]:
+    """stderr's lines, each parsed as the JSON object it must be."""
+    lines = result.err.splitlines()
+    assert lines, "nothing on stderr"
+    return [json.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "args, extra, message",
+    [
+        (["search", "(mamba"], {}, "parenthesis"),  # before any setting is read
+        (["status"], {"PAPERBOY_TIMEZONE": "Mars/Base"}, "bad configuration: PAPERBOY_TIMEZONE"),
+        (["resume", "slack:T9"], {}, "slack:T9 is not paused"),  # after logging is set up
+    ],
+)
+async def test_in_json_mode_a_failure_is_a_json_line_too(
+    env: dict[str, str], tmp_path: Path, args: list[str], extra: dict[str, str], message: str
+) -> None:
+    result = await paperboy(args, {**env, "PAPERBOY_LOG_FORMAT": "json", **extra}, tmp_path)
+    assert result.code == 2
+    (line,) = json_lines(result)
+    assert (line["level"], line["logger"]) == ("ERROR", "paperboy")
+    assert message in str(line["message"]) and {"ts"} <= set(line)
+
+
+async def test_in_json_mode_from_a_dotenv_file_a_bad_setting_is_a_json_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text("paperboy_log_format=JSON\n", encoding="utf-8")
+    result = await paperboy(["status"], {**env, "PAPERBOY_DIGEST_TIME": "25:00"}, tmp_path)
+    assert result.code == 2
+    (line,) = json_lines(result)
+    assert str(line["message"]).startswith("bad configuration: PAPERBOY_DIGEST_TIME")
+
+
+async def test_in_json_mode_every_stderr_line_of_a_failed_run_is_json(
+    env: dict[str, str], tmp_path: Path, echoing_feed: str
+) -> None:
+    """A backfill that fails: the core's log lines, no progress bar, and paperboy's own
+    last line, every one an object (the token the feed echoes redacted in it)."""
+    feed = {
+        **env,
+        "PAPERBOY_HF_URL": echoing_feed,
+        "HF_TOKEN": HF_TOKEN,
+        "PAPERBOY_LOG_FORMAT": "json",
+        "PAPERBOY_LOG_LEVEL": "INFO",
+    }
+    result = await paperboy(
+        ["backfill", "--since", DAY, "--until", DAY, "--delay", "0"], feed, tmp_path
+    )
+    assert result.code == 1
+    lines = json_lines(result)
+    assert (lines[-1]["level"], lines[-1]["logger"]) == ("ERROR", "paperboy")
+    assert str(lines[-1]["message"]).startswith("1 day failed: ")
+    assert "Bearer [redacted]" in str(lines[-1]["message"]) and HF_TOKEN not in result.err
+    assert not str(lines[-1]["message"]).startswith("paperboy:")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 from pydantic import ValidationError
 
 from bot.app.config import Settings
+from bot.delivery.calendar import parse_timezone
 
 
 def test_unprefixed_names_are_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -21,6 +24,9 @@ def test_documented_names_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERBOY_TIMEZONE", "asia/tokyo")
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     settings = Settings(_env_file=None)
+    # Read (not the default UTC), in any case: the zone it names is Tokyo's.
+    assert settings.timezone.lower() == "asia/tokyo"
+    assert parse_timezone(settings.timezone) == ZoneInfo("Asia/Tokyo")
     assert settings.slack_bot_token is not None
     assert settings.slack_bot_token.get_secret_value() == "xoxb-1"
     assert "xoxb-1" not in repr(settings)

@@ -3,6 +3,7 @@ database file; and its parts (settings, database, Discord's permission arithmeti
 
 from __future__ import annotations
 
+import io
 import re
 import sqlite3
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import discord
 import pytest
+from rich.console import Console
 
 from adapters.discord.adapter import PERMISSIONS
 from adapters.slack.adapter import BOT_SCOPES
@@ -18,7 +20,7 @@ from bot.app import doctor
 from bot.app.doctor import Status, channel_permissions, check_database
 from bot.domain import ChannelRef, ChannelSettings, Schedule
 from storage.store import Store
-from tests.bot.app.cli_run import bare_env, clear_settings, paperboy
+from tests.bot.app.cli_run import bare_env, clear_settings, closed_port, paperboy
 from tests.fakes import discord_fixture, slack_fixture
 from tests.fakes.discord_api import DiscordFake
 from tests.fakes.discord_records import DEFAULT_BOT_PERMISSIONS, EMBED_LINKS
@@ -53,18 +55,12 @@ class Report:
 
 
 def _rows(text: str) -> list[tuple[str, str, str, str]]:
-    """The table's rows, with cells that rich wrapped onto more lines joined again."""
-    rows: list[list[str]] = []
-    for line in text.splitlines():
-        if not line.startswith("│"):
-            continue
-        cells = [cell.strip() for cell in line.strip("│").split("│")]
-        if len(cells) != 4:
-            continue
-        if cells[1] or not rows:
-            rows.append(cells)
-        else:
-            rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells, strict=True)]
+    """The report's rows as a pipe gets them: a whole line each, four tab-separated fields;
+    then the summary line."""
+    *lines, summary = text.splitlines()
+    assert "\t" not in summary
+    rows = [tuple(line.split("\t")) for line in lines]
+    assert all(len(row) == 4 for row in rows), text
     return [(a, b, c, d) for a, b, c, d in rows]
 
 
@@ -74,7 +70,9 @@ async def _doctor(env: dict[str, str], cwd: Path) -> Report:
 
 
 def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    return bare_env(**{"COLUMNS": "250", "PAPERBOY_DB": str(tmp_path / "paperboy.db"), **settings})
+    """No COLUMNS: a pipe's report is whole lines, whatever width rich would assume."""
+    env = bare_env(**{"PAPERBOY_DB": str(tmp_path / "paperboy.db"), **settings})
+    return {name: value for name, value in env.items() if name not in ("COLUMNS", "LINES")}
 
 
 def _team_env(tmp_path: Path, hf: HFServer, slack: SlackFake, discord_: DiscordFake) -> dict:
@@ -165,7 +163,7 @@ async def test_a_misconfigured_setup_has_red_lines_with_fixes_and_exits_1(
     assert set(failed) == {"settings", "database", "feed", "slack scopes", "discord"}, failed
     assert all(row[3] for row in failed.values())  # every red line says what to do
     assert "PAPERBOY_TIMEZONE: unknown time zone 'Mars/Base'" in failed["settings"][2]
-    assert "damaged" in failed["database"][2] and "backfill" in failed["database"][3]
+    assert "damaged" in failed["database"][2] and ".recover" in failed["database"][3]
     assert "HTTP 503" in failed["feed"][2]
     assert "channels:history, groups:history" in failed["slack scopes"][2]
     assert "sent twice" in failed["slack scopes"][2]
@@ -215,6 +213,84 @@ async def test_a_refused_slack_bot_token_is_a_red_line(
     refused = report.of("slack")[1]
     assert refused[1] == "FAIL" and refused[2] == "Slack refused the bot token: invalid_auth"
     assert "xoxb-not-a-token" not in report.out + report.err
+
+
+@pytest.mark.parametrize("answer", ["non_json", "error", "drop"])
+async def test_a_slack_down_is_not_a_refused_app_token(
+    tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake, answer: str
+) -> None:
+    slack_fake.grant(slack_fixture.BOT_TOKEN, *BOT_SCOPES)
+    # Every try fails (the client retries a dropped connection once on its own).
+    slack_fake.script_fault(
+        answer,  # type: ignore[arg-type]
+        method="apps.connections.open",
+        when="before",
+        status=500,
+        times=10,
+    )
+    env = _env(
+        tmp_path,
+        PAPERBOY_HF_URL=hf_server.url,
+        SLACK_BOT_TOKEN=slack_fixture.BOT_TOKEN,
+        SLACK_APP_TOKEN=slack_fixture.APP_TOKEN,
+        SLACK_API_URL=slack_fake.api_url,
+    )
+    report = await _doctor(env, tmp_path)
+    assert report.code == 1, report.out + report.err
+    ((_name, status, result, fix),) = report.of("slack app token")
+    assert status == "FAIL" and result.startswith("apps.connections.open failed: "), result
+    assert "refused" not in result and "app-level token" not in fix
+    assert fix == "Slack may be down, or check the network and SLACK_API_URL"
+    assert report.statuses("slack")[-1] == "ok"  # the bot token was fine
+
+
+async def test_a_refused_slack_app_token_says_to_create_one(
+    tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake
+) -> None:
+    slack_fake.grant(slack_fixture.BOT_TOKEN, *BOT_SCOPES)
+    env = _env(
+        tmp_path,
+        PAPERBOY_HF_URL=hf_server.url,
+        SLACK_BOT_TOKEN=slack_fixture.BOT_TOKEN,
+        SLACK_APP_TOKEN="xapp-1-A0-0-not-a-token-slack-knows",
+        SLACK_API_URL=slack_fake.api_url,
+    )
+    report = await _doctor(env, tmp_path)
+    ((_name, status, result, fix),) = report.of("slack app token")
+    assert (status, result) == ("FAIL", "Slack refused SLACK_APP_TOKEN: invalid_auth")
+    assert "app-level token" in fix
+
+
+async def test_a_piped_report_cuts_no_value(tmp_path: Path) -> None:
+    """No COLUMNS, a pipe: the long feed URL and its fix are there whole."""
+    feed = f"http://127.0.0.1:{closed_port()}/{'long-proxy-path/' * 6}hf"
+    report = await _doctor(_env(tmp_path, PAPERBOY_HF_URL=feed), tmp_path)
+    assert report.code == 1
+    ((_name, status, result, fix),) = report.of("feed")
+    assert status == "FAIL" and result.startswith(f"{feed}/api/daily_papers cannot be reached")
+    assert fix == "check the network (a proxy?) and PAPERBOY_HF_URL"
+    assert "…" not in report.out
+    assert report.out.splitlines()[-1] == (
+        "1 problem: fix the FAIL lines, then run `paperboy doctor` again."
+    )
+
+
+def test_on_a_narrow_terminal_the_table_folds_long_values_and_cuts_none() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=60, color_system=None)
+    url = "https://discord.com/api/v10/channels/1234567890123456789/permissions"
+    checks = [
+        doctor.fail("PAPERBOY_SLACK_ADMINS_ONLY_AND_MORE", f"{url} answered HTTP 500", "retry")
+    ]
+    doctor.render(checks, console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "…" not in text
+    cells = "".join(
+        line.split("│")[col].strip()
+        for col in (1, 3)  # the check and result columns, each read down its lines
+        for line in text.splitlines()
+        if line.count("│") == 5
+    )
+    assert "PAPERBOY_SLACK_ADMINS_ONLY_AND_MORE" in cells and url in cells
 
 
 async def test_with_nothing_configured_the_console_starts_and_all_is_fine(
@@ -279,7 +355,11 @@ def test_a_damaged_database_is_red_and_says_what_to_do(tmp_path: Path) -> None:
     assert archive.store is None
     (check,) = checks
     assert check.status is Status.FAIL and check.detail.startswith(f"{db} is damaged")
-    assert "move" in check.fix and "backfill" in check.fix
+    # The repair the CLI names for the same file (storage.store.damaged): one advice.
+    assert check.fix == (
+        f"stop paperboy and restore the file from a backup, or save what is left with "
+        f"`sqlite3 {db} .recover | sqlite3 recovered.db` and use recovered.db instead"
+    )
 
 
 def test_a_file_that_is_no_database_is_red(tmp_path: Path) -> None:

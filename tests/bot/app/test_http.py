@@ -323,3 +323,23 @@ async def test_a_health_check_that_raises_is_reported_not_a_500(server: OpsServe
         503,
         "broken: cannot tell (RuntimeError: adapter bug)\n",
     )
+
+
+async def test_healthz_redacts_a_token_a_health_check_quotes(server: OpsServer) -> None:
+    # In Slack HTTP mode /healthz is served wherever /slack/events is: often the internet.
+    token = "xoxb-" + "1234-5678-SecretTokenValue"
+
+    class Leaky:
+        name = "leaky"
+
+        async def health(self) -> None:
+            raise RuntimeError(f"auth.test refused {token}")
+
+    server.ops.platforms = [Leaky()]  # type: ignore[list-item]
+    server.ops.scheduler_running = lambda: True
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(_url(server, "/healthz"))
+    assert (answer.status_code, answer.text) == (
+        503,
+        "leaky: cannot tell (RuntimeError: auth.test refused [redacted])\n",
+    )

@@ -6,20 +6,24 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from rich.console import Console
 from rich.logging import RichHandler
 
 from adapters.slack.adapter import SlackAdapter
 from bot.app import logs
+from bot.app.config import Settings
 from bot.delivery.deliverer import Deliverer
 from bot.domain import Alert, ChannelRef, PostKey
 from bot.service import Paperboy
 from storage.store import Store
+from tests.bot.app.cli_run import cli_env, paperboy, serving
 from tests.fakes import slack_fixture
+from tests.fakes.hf_server import HFServer
 from tests.fakes.slack_api import SlackFake
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, make_paper
 
@@ -46,6 +50,13 @@ def restore_logging() -> Iterator[None]:
     root.setLevel(level)
     for name, was in levels.items():
         logging.getLogger(name).setLevel(was)
+
+
+@pytest.fixture(autouse=True)
+def forget_secrets() -> Iterator[None]:
+    """logs.add_secrets fills a registry for the process: empty it after each test."""
+    yield
+    logs.forget_secrets()
 
 
 def _json_lines(text: str) -> list[dict[str, str]]:
@@ -199,3 +210,84 @@ async def test_socket_mode_envelopes_stay_out_of_debug_logs(
     assert "Slack: connected in Socket Mode" in text and "paperboy's own debug line" in text
     assert slack_fake.verification_token not in text
     assert "response_url" not in text
+
+
+# A proxy's token, a signing secret: configured secrets need not look like tokens.
+PROXY_TOKEN = "proxy-Secret0Token1Value2"
+
+
+@pytest.mark.parametrize("fmt", logs.FORMATS)
+def test_configured_secrets_are_redacted_whatever_their_shape(fmt: str) -> None:
+    out = io.StringIO()
+    logs.setup("INFO", Console(file=out, width=300), fmt)
+    assert logs.redact(f"feed said {PROXY_TOKEN}") == f"feed said {PROXY_TOKEN}"  # no shape
+    logs.add_secrets([PROXY_TOKEN, "seven77", "", None])
+    logging.getLogger("bot.test").warning("feed said: token %s refused (seven77)", PROXY_TOKEN)
+    try:
+        raise RuntimeError(f"refused {PROXY_TOKEN}")
+    except RuntimeError:
+        logging.getLogger("bot.test").exception("poll failed")
+    text = out.getvalue()
+    assert PROXY_TOKEN not in text and "Secret0Token1" not in text
+    assert text.count(logs.REDACTED) == 2
+    assert "seven77" in text  # shorter than MIN_SECRET: ordinary words are left alone
+    assert logs.redact(f"feed said {PROXY_TOKEN}") == f"feed said {logs.REDACTED}"
+
+
+def test_the_settings_secrets_are_all_registered() -> None:
+    settings = Settings.model_validate(
+        {
+            "HF_TOKEN": PROXY_TOKEN,
+            "SLACK_BOT_TOKEN": "xoxb-1-2-three",
+            "SLACK_SIGNING_SECRET": "8f14e45fceea167a5a36dedd4bea2543",
+            "SLACK_CLIENT_ID": "1111.2222",
+            "SLACK_CLIENT_SECRET": "c0ffee-client-secret",
+            "DISCORD_TOKEN": "discord-secret-value",
+        }
+    )
+    assert logs.redacting_secrets(settings) is settings
+    line = logs.redact(
+        f"{PROXY_TOKEN} 8f14e45fceea167a5a36dedd4bea2543 c0ffee-client-secret "
+        f"discord-secret-value client 1111.2222 {settings.hf_url}"
+    )
+    # Ids and URLs are no secrets.
+    assert line == " ".join([logs.REDACTED] * 4) + f" client 1111.2222 {settings.hf_url}"
+
+
+@pytest.fixture
+async def echoing_feed() -> AsyncIterator[str]:
+    """A feed (a proxy in front of it) refusing every request, quoting the token it got."""
+
+    async def refuse(request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        return web.json_response({"error": f"token {token} is not valid here"}, status=401)
+
+    app = web.Application()
+    app.router.add_get("/api/daily_papers", refuse)
+    async with serving(app) as url:
+        yield url
+
+
+@pytest.mark.parametrize("fmt", logs.FORMATS)
+async def test_a_configured_secret_the_feed_echoes_is_redacted_on_stderr(
+    tmp_path: Path, hf_server: HFServer, echoing_feed: str, fmt: str
+) -> None:
+    env = cli_env(tmp_path, hf_server) | {
+        "PAPERBOY_HF_URL": echoing_feed,
+        "HF_TOKEN": PROXY_TOKEN,
+        "PAPERBOY_LOG_FORMAT": fmt,
+    }
+    result = await paperboy(["fetch", "--date", "2026-11-25"], env, tmp_path)
+    assert result.code == 1, result.err
+    assert PROXY_TOKEN not in result.err + result.out
+    lines = result.err.splitlines()
+    if fmt == "json":
+        said = {line["logger"]: line["message"] for line in _json_lines(result.err)}
+    else:
+        said = {
+            "bot.service": next(line for line in lines if " ERROR bot.service: " in line),
+            "paperboy": next(line for line in lines if line.startswith("paperboy: ")),
+        }
+    # The core's log line and the CLI's own line, both quoting the feed.
+    for logger in ("bot.service", "paperboy"):
+        assert 'token [redacted] is not valid here"}' in said[logger], result.err

@@ -95,6 +95,18 @@ async def test_the_desk_times_every_command_by_its_table_name(handlers: Handlers
     assert seen == [("digest show", 0.5), ("unknown", 0.25)]
 
 
+async def test_the_console_greeting_is_no_command_anyone_timed(tmp_path: Path) -> None:
+    app = build_app(_settings(tmp_path), console=Console(file=io.StringIO()))
+    try:
+        console = app.platforms[0]
+        assert isinstance(console, ConsolePlatform)
+        await console.greeting()  # asks `digest show` for the next digest's time
+        scraped = app.metrics.exposition()[0].decode()
+        assert 'paperboy_command_seconds_count{command="digest show"}' not in scraped
+    finally:
+        await app.aclose()
+
+
 SOCKET_MODE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"}
 HTTP_MODE = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 

@@ -266,3 +266,45 @@ async def test_shutdown_during_a_poll_is_quiet(
     job.cancel()
     await asyncio.wait_for(job, timeout=5)  # ends quietly, and skips the catch-up
     assert "interrupted by shutdown" in caplog.text and "Traceback" not in caplog.text
+
+
+async def test_the_poll_log_says_in_words_which_days_it_could_not_fetch(
+    core: Paperboy, scheduler: Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.feed.parse import FeedError
+
+    class Fails(StaticFeed):
+        async def fetch_day(self, day: date) -> list:
+            if day == date(2026, 11, 24):
+                raise FeedError("HTTP 503")
+            return []
+
+    caplog.set_level(logging.INFO)
+    core.feed = Fails()
+    await scheduler.poll()
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("poll:")]
+    assert line.endswith("alerts none; could not fetch 2026-11-24: HTTP 503")
+
+
+async def test_shutdown_during_the_first_sync_skips_the_rest_of_the_start(
+    core: Paperboy, scheduler: Scheduler, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    ran: list[str] = []
+
+    async def hangs() -> int:
+        await asyncio.Event().wait()
+        return 0
+
+    async def polled(*args: object, **kwargs: object) -> None:
+        ran.append("poll")
+
+    scheduler.sync = hangs  # type: ignore[method-assign]
+    core.poll = polled  # type: ignore[method-assign, assignment]
+    job = asyncio.create_task(scheduler.startup())
+    for _ in range(3):  # to the sync's wait
+        await asyncio.sleep(0)
+    job.cancel()
+    await asyncio.wait_for(job, timeout=5)
+    assert ran == [] and "interrupted by shutdown" in caplog.text
+    assert "Traceback" not in caplog.text

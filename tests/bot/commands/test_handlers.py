@@ -287,23 +287,41 @@ class FailsOn:
 async def test_last_successful_poll_is_one_that_fetched_every_day_it_asked_for(
     store: Store, clock: Clock
 ) -> None:
-    yesterday, today = DAY - timedelta(days=1), DAY
+    yesterday = DAY - timedelta(days=1)
     core = Paperboy(store, StaticFeed(), {}, clock=clock)
     handlers = Handlers(core)
-    await core.poll([yesterday, today])
+    await core.poll()  # the default poll: yesterday and today
     assert "Last successful poll: 2026-11-25 15:00 UTC" in (await run(handlers, "status")).text
     clock.advance(minutes=15)
     core.feed = FailsOn({yesterday})  # today's (still empty) day answers, yesterday's fails
-    await core.poll([yesterday, today])
+    await core.poll()  # the default poll: yesterday and today
     status = (await run(handlers, "status")).text
     assert "Last successful poll: 2026-11-25 15:00 UTC" in status
     assert "Last poll, 2026-11-25 15:15 UTC, could not fetch 2026-11-24" in status
     clock.advance(minutes=15)
     core.feed = StaticFeed()
-    await core.poll([yesterday, today])
+    await core.poll()  # the default poll: yesterday and today
     status = (await run(handlers, "status")).text
     assert "Last successful poll: 2026-11-25 15:30 UTC" in status
     assert "could not fetch" not in status
+
+
+async def test_a_backfill_or_an_old_day_s_fetch_is_no_successful_poll(
+    store: Store, clock: Clock
+) -> None:
+    from bot.backfill import backfill
+
+    yesterday = DAY - timedelta(days=1)
+    core = Paperboy(store, FailsOn({yesterday}), {}, clock=clock)
+    handlers = Handlers(core)
+    await core.poll()  # the default poll: yesterday's fails
+    clock.advance(minutes=15)
+    core.feed = StaticFeed()
+    await core.poll([DAY - timedelta(days=30)])  # `fetch --date` of an old day
+    await backfill(core, DAY - timedelta(days=20), DAY - timedelta(days=10), delay=0)
+    status = (await run(handlers, "status")).text
+    assert "Last successful poll: never" in status
+    assert "Last poll, 2026-11-25 15:00 UTC, could not fetch 2026-11-24" in status
 
 
 async def test_status_before_any_poll_says_never(handlers: Handlers) -> None:
