@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from bot.delivery.kinds import PostKind
 from bot.delivery.tracker import LedgerTracker
-from bot.domain import ChannelRef, LedgerEntry, Notice, Post, PostKey
+from bot.domain import ChannelRef, DatabaseDamaged, LedgerEntry, Notice, Post, PostKey
 from bot.ports import (
     ClaimLost,
     DeliveryError,
@@ -233,6 +233,8 @@ class Deliverer:
         except DeliveryError as exc:
             await self._failed(publisher, key, exc)
             return Outcome.FAILED
+        except DatabaseDamaged:  # no adapter bug: the ledger cannot be written, stop the job
+            raise
         except Exception as exc:  # an adapter bug must not stop the fan-out
             log.exception(
                 "unexpected error posting %s %s to %s",
@@ -453,7 +455,9 @@ class Deliverer:
             await asyncio.sleep(self.renew_seconds)
             try:
                 self.repo.renew_leases(self.owner, self.clock(), LEASE)
-            except Exception:  # a locked or damaged database: the next round tries again
+            except DatabaseDamaged as exc:  # the operator must repair it: one line, no trace
+                log.error("renewing delivery claims failed: %s", exc)
+            except Exception:  # a locked database: the next round tries again
                 log.exception("renewing delivery claims failed")
 
     async def aclose(self) -> None:

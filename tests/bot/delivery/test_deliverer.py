@@ -6,8 +6,10 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+import pytest
+
 from bot.delivery.deliverer import FAILING_FOR, LEASE, MAX_FAILURES, Deliverer, Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, PostKey, Schedule
+from bot.domain import Alert, ChannelRef, ChannelSettings, DatabaseDamaged, PostKey, Schedule
 from bot.ports import DeliveryError, ResolveUnsupported
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, make_paper
@@ -341,3 +343,15 @@ async def test_a_damaged_stored_post_is_given_up_without_stopping_the_recovery(
     assert await core.recover() == {"sent": 1}
     row = store.delivery(CH, "alert", paper.id)
     assert row is not None and row["state"] == "abandoned"
+
+
+async def test_a_damaged_ledger_stops_the_job_without_a_traceback(
+    store: Store, clock: Clock, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def damaged(*_args: object, **_kwargs: object) -> None:
+        raise DatabaseDamaged("the database paperboy.db is damaged")
+
+    monkeypatch.setattr(store, "mark_part_sent", damaged)
+    with pytest.raises(DatabaseDamaged):  # the scheduler's job logs it in one line
+        await _deliverer(store, clock, ScriptedPublisher()).deliver(*_alert())
+    assert not [r for r in caplog.records if r.exc_info]  # not "an adapter bug"
