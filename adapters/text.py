@@ -10,9 +10,14 @@ from bot.domain import Digest, Paper
 FIRST_AUTHORS = 3
 
 
+def one_line(text: str) -> str:
+    """`text` on one line: every run of whitespace a single space, none at either end."""
+    return " ".join(text.split())
+
+
 def authors_line(paper: Paper, first: int = FIRST_AUTHORS) -> str:
     """The first few authors, then `et al.` (raw text)."""
-    names = [" ".join(a.split()) for a in paper.authors]
+    names = [one_line(a) for a in paper.authors]
     names = [n for n in names if n]
     shown = names[:first] + (["et al."] if len(names) > first else [])
     return ", ".join(shown)
@@ -62,6 +67,12 @@ def cut(text: str, limit: int, width: Callable[[str], int] = char_units) -> str:
     if space > len(head) * 2 // 3:
         head = head[:space]
     return head.rstrip()
+
+
+def clip(text: str, limit: int, width: Callable[[str], int] = char_units) -> str:
+    """`text` on one line in at most `limit` units, cut at a word boundary with "…"."""
+    text = one_line(text)
+    return text if fit(text, limit, width) == len(text) else cut(text, limit, width) + "…"
 
 
 def split_pieces(text: str, limit: int, width: Callable[[str], int] = char_units) -> list[str]:

@@ -13,8 +13,7 @@ a file) it is plain lines that are never wrapped: print them with `soft_wrap=Tru
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.padding import Padding
@@ -23,8 +22,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from adapters.text import authors_line, day_label, digest_when
-from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+from adapters.cards import PaperCard, PostView, alert_view, digest_view, reply_view
+from adapters.text import clip
+from bot.domain import Alert, Digest, Reply
 
 SUMMARY_CHARS = 300
 # A paper's lines after its headline start this far in (under its title, past "1. ").
@@ -33,15 +33,6 @@ INDENT = 3
 _MARKUP = re.compile(r"`([^`\n]+)`|\*\*(.+?)\*\*")
 CODE_STYLE = Style(bold=True, color="cyan")
 BOLD_STYLE = Style(bold=True)
-
-
-def clip(text: str, limit: int) -> str:
-    """Shorten text to `limit` characters at a word boundary, with an ellipsis."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut + "…"
 
 
 def chat_text(text: str, style: Style | str = "") -> Text:
@@ -122,36 +113,27 @@ class Card:
         yield Text()
 
 
-def paper_block(
-    paper: Paper, rank: int | None = None, snippet: str | None = None, *, day: bool = False
-) -> Block:
-    """One paper: its headline (rank, title, counts, and its day when `day`), then its byline,
-    summary or snippet, and links (user content is never parsed as markup)."""
+def paper_block(card: PaperCard) -> Block:
+    """One paper: its headline (rank, title, counts, and its day on a dated card), then its
+    byline, summary or snippet, and links (user content is never parsed as markup)."""
     head = Text()
-    head.append(paper.title, style=Style(bold=True, link=paper.url))
-    head.append(f"  ▲ {paper.upvotes}  💬 {paper.comments}", style="cyan")
-    if day:
-        head.append(f"  {day_label(paper.day)}", style="dim")
+    head.append(card.title, style=Style(bold=True, link=card.url))
+    head.append(f"  ▲ {card.upvotes:,}  💬 {card.comments:,}", style="cyan")
+    if card.dated:
+        head.append(f"  {card.day}", style="dim")
     rest: list[Text] = []
-    byline = authors_line(paper)
-    if paper.organization:
-        byline = f"{byline} · {paper.organization}" if byline else paper.organization
-    if byline:
-        rest.append(Text(byline, style="dim"))
-    if snippet and snippet.strip():
-        rest.append(chat_text(clip(snippet, SUMMARY_CHARS)))
-    elif body := paper.ai_summary or paper.summary:
-        rest.append(Text(clip(body, SUMMARY_CHARS)))
-    links = [paper.url, paper.arxiv_url]
-    if paper.github_repo:
-        stars = f" ★{paper.github_stars}" if paper.github_stars is not None else ""
-        links.append(f"{paper.github_repo}{stars}")
+    if card.byline:
+        rest.append(Text(card.byline, style="dim"))
+    if card.snippet:
+        rest.append(chat_text(clip(card.snippet, SUMMARY_CHARS)))
+    elif card.summary:
+        rest.append(Text(clip(card.summary, SUMMARY_CHARS)))
+    links = [card.url]
+    for link in card.links:
+        stars = f" ★{card.stars:,}" if link.code and card.stars is not None else ""
+        links.append(f"{link.url}{stars}")
     rest.append(Text(" · ".join(links), style="blue"))
-    return Block(head, tuple(rest), prefix=f"{rank}. " if rank is not None else "")
-
-
-def _papers(hits: Iterable[SearchHit], *, day: bool = False) -> list[Block]:
-    return [paper_block(h.paper, i, h.snippet, day=day) for i, h in enumerate(hits, 1)]
+    return Block(head, tuple(rest), prefix=f"{card.rank}. " if card.rank is not None else "")
 
 
 def text_blocks(text: str) -> list[Block]:
@@ -164,35 +146,28 @@ def text_blocks(text: str) -> list[Block]:
     return blocks
 
 
-def digest_title(digest: Digest) -> str:
-    """The digest's headline."""
-    return f"{digest.title} · {digest_when(digest)}"
+def _card(view: PostView, **style: str) -> Card:
+    blocks = (*text_blocks(view.intro), *(paper_block(c) for c in view.cards))
+    subtitle = Text(view.footer) if view.footer else None
+    return Card(blocks, title=Text(view.title) if view.title else None, subtitle=subtitle, **style)
 
 
 def render_digest(digest: Digest) -> RenderableType:
-    """A digest as a titled panel of ranked papers."""
-    if digest.notice:
-        return Card(tuple(text_blocks(digest.notice)), title=Text(digest_title(digest)))
-    return Card(
-        tuple(_papers(SearchHit(p) for p in digest.papers)),
-        title=Text(digest_title(digest)),
-        subtitle=Text(f"top {len(digest.papers)} by upvotes"),
-    )
+    """A digest as a titled panel of ranked papers, or its notice."""
+    return _card(digest_view(digest))
 
 
 def render_alert(alert: Alert) -> RenderableType:
     """An alert: which subscriptions matched, and the paper."""
-    matched = ", ".join(alert.matched)
-    return Card(
-        (paper_block(alert.paper),),
-        title=Text(f"New paper · matched: {matched}"),
-        border_style="yellow",
+    view = alert_view(alert)
+    return _card(
+        replace(view, name=f"{view.name} · matched: {view.matched}"), border_style="yellow"
     )
 
 
 def render_reply(reply: Reply) -> RenderableType:
     """A command's reply, its papers with their day; errors in red."""
-    blocks = (*text_blocks(reply.text), *_papers(reply.hits, day=True))
-    if not reply.ok:
-        return Card(blocks, title=Text("error"), border_style="red")
-    return Card(blocks, title=Text(reply.title) if reply.title else None)
+    view = reply_view(reply)
+    if not view.ok:
+        return _card(replace(view, name="error"), border_style="red")
+    return _card(view)

@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import discord
 
+from adapters.cards import Link, PaperCard, alert_view, digest_view, reply_view
 from adapters.discord import markdown
 from adapters.discord.limits import (
     CONTENT_MAX,
@@ -29,17 +30,8 @@ from adapters.discord.limits import (
     FOOTER_MAX,
     THREAD_NAME_MAX,
 )
-from adapters.text import (
-    authors_line,
-    char_units,
-    cut,
-    day_label,
-    digest_when,
-    fit,
-    split_pieces,
-    utf16_len,
-)
-from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+from adapters.text import char_units, cut, fit, split_pieces, utf16_len
+from bot.domain import Alert, Digest, Reply
 
 # Presentation budgets (ours, not Discord's), in escaped UTF-16 units. One paper embed stays
 # under about 2,400 units (title + summary + byline + links + footer), so a message always holds
@@ -57,7 +49,6 @@ COLOUR = discord.Colour(0xFFD21E)  # Hugging Face yellow
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 # Every character `markdown.escape` may put a backslash before.
 _ESCAPABLE = frozenset("\\*_~`|[]<>@:#-+.")
-_GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -156,52 +147,43 @@ def embed_cost(embed: discord.Embed) -> int:
     return sum(discord_len(t or "") for t in texts)
 
 
-def _links(paper: Paper) -> str:
-    """arXiv, PDF, code (★stars) and project page as markdown links, as many as fit a field."""
-    links = [_link(paper.arxiv_url, "arXiv"), _link(paper.pdf_url, "PDF")]
-    repo = (paper.github_repo or "").strip()
-    if _GITHUB_NAME.fullmatch(repo):
-        repo = f"https://github.com/{repo}"
-    name = re.sub(r"^https?://(www\.)?github\.com/", "", repo, flags=re.I).strip("/")
-    name = name.removesuffix(".git").replace("[", "(").replace("]", ")")  # `]` ends the label
-    label = clip(name or "code", REPO_LABEL_CHARS)
-    code = _link(repo, label)
-    if code and paper.github_stars is not None:
-        code += f" ★{paper.github_stars:,}"
-    links += [code, _link(paper.project_page, "project page")]
+def _link_text(card: PaperCard, item: Link) -> str | None:
+    name = item.label.replace("[", "(").replace("]", ")")  # `]` ends the label
+    shown = _link(item.url, clip(name, REPO_LABEL_CHARS if item.code else TITLE_CHARS))
+    if shown and item.code and card.stars is not None:
+        shown += f" ★{card.stars:,}"
+    return shown
+
+
+def _links(card: PaperCard) -> str:
+    """The card's links (code with ★stars) as markdown links, as many as fit a field."""
     shown = ""
-    for link in (link for link in links if link):
+    for link in (link for item in card.links if (link := _link_text(card, item))):
         joined = f"{shown} · {link}" if shown else link
         if discord_len(joined) <= FIELD_VALUE_MAX:
             shown = joined
     return shown
 
 
-def paper_embed(paper: Paper, rank: int | None = None, snippet: str | None = None) -> discord.Embed:
+def paper_embed(card: PaperCard) -> discord.Embed:
     """One paper as an embed: linked title, summary or snippet, ▲ 💬 authors, links, thumbnail
     and the Daily Papers day."""
-    name = " ".join(paper.title.split()) or " ".join(paper.id.split()) or "(untitled)"
-    number = f"{rank}. " if rank is not None else ""
-    title = number + clip(name, TITLE_CHARS - len(number))
-    body = (
-        snippet_markdown(snippet)
-        if snippet and snippet.strip()
-        else clip(paper.ai_summary or "", SUMMARY_CHARS) or clip(paper.summary, SUMMARY_CHARS)
-    )
-    embed = discord.Embed(title=title, url=_url(paper.url), description=body or None, colour=COLOUR)
-    embed.add_field(name="▲ Upvotes", value=f"{paper.upvotes:,}")
-    embed.add_field(name="💬 Comments", value=f"{paper.comments:,}")
-    byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
-    byline = clip(byline, BYLINE_CHARS)
+    number = f"{card.rank}. " if card.rank is not None else ""
+    title = number + clip(card.title, TITLE_CHARS - len(number))
+    body = snippet_markdown(card.snippet) if card.snippet else clip(card.summary, SUMMARY_CHARS)
+    embed = discord.Embed(title=title, url=_url(card.url), description=body or None, colour=COLOUR)
+    embed.add_field(name="▲ Upvotes", value=f"{card.upvotes:,}")
+    embed.add_field(name="💬 Comments", value=f"{card.comments:,}")
+    byline = clip(card.byline, BYLINE_CHARS)
     if byline.strip():
         embed.add_field(name="Authors", value=byline)
-    links = _links(paper)
+    links = _links(card)
     if links:
         embed.add_field(name="Links", value=links, inline=False)
-    image = _url(paper.thumbnail)
+    image = _url(card.thumbnail)
     if image:
         embed.set_thumbnail(url=image)
-    embed.set_footer(text=clip(f"Daily Papers · {day_label(paper.day)}", FOOTER_MAX, False))
+    embed.set_footer(text=clip(card.footer, FOOTER_MAX, False))
     return embed
 
 
@@ -250,37 +232,31 @@ def _messages(pages: list[_Page]) -> list[DiscordMessage]:
 
 def thread_name(digest: Digest) -> str:
     """A name for the digest's thread or forum post, within Discord's 100 characters."""
-    return clip(f"{digest.title} · {digest_when(digest)}", THREAD_NAME_MAX, False)
+    return clip(digest_view(digest).title, THREAD_NAME_MAX, False)
 
 
 def render_digest(digest: Digest) -> list[DiscordMessage]:
     """A digest: [0] is the first post, the rest continue it (following messages or a thread)."""
-    title = f"{digest.title} · {digest_when(digest)}"
-    if digest.notice or not digest.papers:
-        notice = digest.notice or "No Daily Papers for this day."
-        return _messages(_paginate(f"**{title}**", notice, [], title))
-    count = len(digest.papers)
-    embeds = [paper_embed(p, i) for i, p in enumerate(digest.papers, 1)]
-    return _messages(_paginate(f"**{title}** — top {count} by upvotes", "", embeds, title))
+    view = digest_view(digest)
+    if not view.cards:
+        return _messages(_paginate(f"**{view.title}**", view.intro, [], view.title))
+    embeds = [paper_embed(c) for c in view.cards]
+    return _messages(_paginate(f"**{view.title}** — {view.footer}", "", embeds, view.title))
 
 
 def render_alert(alert: Alert) -> list[DiscordMessage]:
     """An alert: which subscriptions matched, then the paper."""
-    matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
-    lead = f"New paper · matched: {clip(matched, MATCHED_CHARS)}"
-    return _messages(_paginate(lead, "", [paper_embed(alert.paper)], "New paper"))
-
-
-def _hits(hits: tuple[SearchHit, ...]) -> list[discord.Embed]:
-    return [paper_embed(h.paper, i, h.snippet) for i, h in enumerate(hits, 1)]
+    view = alert_view(alert)
+    lead = f"{view.name} · matched: {clip(view.matched, MATCHED_CHARS)}"
+    return _messages(_paginate(lead, "", [paper_embed(c) for c in view.cards], view.name))
 
 
 def render_reply(reply: Reply) -> list[DiscordMessage]:
     """A command's answer: bold title, markdown text split at line boundaries across messages,
     then the hits as embeds. Errors start with "⚠️ "."""
-    title = clip(reply.title or "", REPLY_TITLE_CHARS)
-    text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
+    view = reply_view(reply)
+    title, text = clip(view.title, REPLY_TITLE_CHARS), view.intro
     lead = f"**{title}**" if title else ""
-    if not reply.ok:
+    if not view.ok:
         lead, text = (f"⚠️ {lead}", text) if lead else ("", f"⚠️ {text}")
-    return _messages(_paginate(lead, text, _hits(reply.hits), reply.title or ""))
+    return _messages(_paginate(lead, text, [paper_embed(c) for c in view.cards], view.title))

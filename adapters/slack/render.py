@@ -10,10 +10,19 @@ can carry no link, mention or formatting of its own.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from adapters.cards import (
+    HF_DAILY_NAME,
+    HF_DAILY_URL,
+    Link,
+    PaperCard,
+    alert_view,
+    digest_view,
+    papers_count,
+    reply_view,
+)
 from adapters.slack.limits import (
     ALT_TEXT_MAX,
     BLOCKS_TEXT_BUDGET,
@@ -31,8 +40,7 @@ from adapters.slack.mrkdwn import (
     snippet_mrkdwn,
     split_text,
 )
-from adapters.text import authors_line, day_label, digest_when
-from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+from bot.domain import Alert, Digest, Reply
 
 Block = dict[str, Any]
 
@@ -44,8 +52,6 @@ SUMMARY_CHARS = 500
 REPO_LABEL_CHARS = 80
 MATCHED_CHARS = 1000
 CONTINUED_LABEL_CHARS = 100
-HF_DAILY_URL = "https://huggingface.co/papers"
-_GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -83,51 +89,34 @@ def block_cost(value: Any) -> int:
     return slack_len(value) if isinstance(value, str) else 0
 
 
-def paper_section(
-    paper: Paper,
-    rank: int | None = None,
-    snippet: str | None = None,
-    thumbnail: bool = False,
-    dated: bool = False,
-) -> Block:
-    """One paper as a section: title link, ▲ 💬 (and its Daily Papers day if `dated`), byline,
-    summary or snippet, and links."""
-    title = label(paper.title, TITLE_CHARS) or label(paper.id, TITLE_CHARS) or "(untitled)"
-    head = link(paper.url, title) or title
-    day = f"  · {day_label(paper.day)}" if dated else ""
-    lines = [
-        f"*{f'{rank}. ' if rank is not None else ''}{head}*"
-        f"  ▲ {paper.upvotes:,}  💬 {paper.comments:,}{day}"
-    ]
-    byline = " · ".join(s for s in (authors_line(paper), paper.organization or "") if s.strip())
-    if byline:
-        lines.append(clip_literal(byline, BYLINE_CHARS))
-    body = (
-        snippet_mrkdwn(snippet, SUMMARY_CHARS)
-        if snippet and snippet.strip()
-        else clip_literal(paper.ai_summary or "", SUMMARY_CHARS)
-        or clip_literal(paper.summary, SUMMARY_CHARS)
+def _link_text(card: PaperCard, item: Link) -> str | None:
+    shown = link(item.url, label(item.label, REPO_LABEL_CHARS if item.code else TITLE_CHARS))
+    if shown and item.code and card.stars is not None:
+        shown += f" ★{card.stars:,}"
+    return shown
+
+
+def paper_section(card: PaperCard, thumbnail: bool = False) -> Block:
+    """One paper as a section: title link, ▲ 💬 (and its Daily Papers day on a dated card),
+    byline, summary or snippet, and links."""
+    title = label(card.title, TITLE_CHARS) or "(untitled)"
+    head = link(card.url, title) or title
+    day = f"  · {card.day}" if card.dated else ""
+    rank = f"{card.rank}. " if card.rank is not None else ""
+    lines = [f"*{rank}{head}*  ▲ {card.upvotes:,}  💬 {card.comments:,}{day}"]
+    lines.append(clip_literal(card.byline, BYLINE_CHARS))
+    lines.append(
+        snippet_mrkdwn(card.snippet, SUMMARY_CHARS)
+        if card.snippet
+        else clip_literal(card.summary, SUMMARY_CHARS)
     )
-    if body:
-        lines.append(body)
-    links = [link(paper.arxiv_url, "arXiv"), link(paper.pdf_url, "PDF")]
-    repo = (paper.github_repo or "").strip()
-    if _GITHUB_NAME.fullmatch(repo):
-        repo = f"https://github.com/{repo}"
-    name = re.sub(r"^https?://(www\.)?github\.com/", "", repo, flags=re.I).strip("/")
-    code = link(repo, label(name.removesuffix(".git") or "code", REPO_LABEL_CHARS))
-    if code and paper.github_stars is not None:
-        code += f" ★{paper.github_stars:,}"
-    links += [code, link(paper.project_page, "project page")]
-    lines.append(" · ".join(link for link in links if link))
+    lines.append(" · ".join(shown for item in card.links if (shown := _link_text(card, item))))
     block = _section("\n".join(line for line in lines if line))
-    image = (paper.thumbnail or "").strip()
-    if thumbnail and image.lower().startswith("https://") and slack_len(image) <= URL_MAX:
+    if thumbnail and card.thumbnail and slack_len(card.thumbnail) <= URL_MAX:
         block["accessory"] = {
             "type": "image",
-            "image_url": image,
-            "alt_text": clip(paper.title, min(TITLE_CHARS, ALT_TEXT_MAX), False)
-            or "paper thumbnail",
+            "image_url": card.thumbnail,
+            "alt_text": clip(card.title, min(TITLE_CHARS, ALT_TEXT_MAX), False),
         }
     return block
 
@@ -176,35 +165,24 @@ def _fallback(text: str) -> str:
 # --- renderers -------------------------------------------------------------------------------
 
 
-def _papers(n: int) -> str:
-    return f"{n} paper{'s' if n != 1 else ''}"
-
-
 def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMessage]:
     """A digest: [0] is the channel post, the rest continue in its thread.
 
     Thumbnails are opt-in: Slack fetches `image_url` and rejects the whole message
     (`invalid_blocks`) when the image cannot be downloaded."""
-    when = digest_when(digest)
-    title = f"{digest.title} · {when}"
-    if digest.notice or not digest.papers:
-        notice = digest.notice or "No Daily Papers for this day."
-        pages = _paginate(
-            [_header(title)], [(_section(p), False) for p in split_text(notice)], [], title
-        )
-        return [
-            SlackMessage(_fallback(f"{digest.title} for {when}: {notice}"), p.blocks) for p in pages
-        ]
-    papers = digest.papers
-    items = [(paper_section(p, i, thumbnail=thumbnails), True) for i, p in enumerate(papers, 1)]
-    footer = [
-        _context(f"top {len(papers)} by upvotes · via <{HF_DAILY_URL}|Hugging Face Daily Papers>")
-    ]
-    pages = _paginate([_header(title)], items, footer, title)
-    texts = [f"{digest.title} for {when}: {_papers(len(papers))} — top: {papers[0].title}"]
+    view = digest_view(digest)
+    about = f"{view.name} for {view.when}"
+    if not view.cards:
+        items = [(_section(p), False) for p in split_text(view.intro)]
+        pages = _paginate([_header(view.title)], items, [], view.title)
+        return [SlackMessage(_fallback(f"{about}: {view.intro}"), p.blocks) for p in pages]
+    items = [(paper_section(c, thumbnails), True) for c in view.cards]
+    footer = [_context(f"{view.footer} · via {link(HF_DAILY_URL, HF_DAILY_NAME)}")]
+    pages = _paginate([_header(view.title)], items, footer, view.title)
+    top = view.cards[0].title
+    texts = [f"{about}: {papers_count(len(view.cards))} — top: {top}"]
     texts += [
-        f"{digest.title} for {when} (continued, {k}/{len(pages)}): papers "
-        f"{p.items[0] + 1}–{p.items[-1] + 1}"
+        f"{about} (continued, {k}/{len(pages)}): papers {p.items[0] + 1}–{p.items[-1] + 1}"
         for k, p in enumerate(pages[1:], 2)
     ]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
@@ -212,36 +190,36 @@ def render_digest(digest: Digest, *, thumbnails: bool = False) -> list[SlackMess
 
 def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage]:
     """An alert: which subscriptions matched, then the paper."""
-    matched = ", ".join(" ".join(q.split()) for q in alert.matched) or "a subscription"
+    view = alert_view(alert)
+    [card] = view.cards
     items = [
-        (_section(f"*New paper* · matched: {clip_literal(matched, MATCHED_CHARS)}"), False),
-        (paper_section(alert.paper, thumbnail=thumbnails), False),
+        (_section(f"*{view.name}* · matched: {clip_literal(view.matched, MATCHED_CHARS)}"), False),
+        (paper_section(card, thumbnails), False),
     ]
-    pages = _paginate([], items, [], "New paper")
-    texts = [f"New paper matching {matched}: {alert.paper.title}"]
-    texts += [f"New paper (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)]
+    pages = _paginate([], items, [], view.name)
+    texts = [f"{view.name} matching {view.matched}: {card.title}"]
+    texts += [f"{view.name} (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)]
     return [SlackMessage(_fallback(t), p.blocks) for t, p in zip(texts, pages, strict=True)]
-
-
-def _hits(hits: tuple[SearchHit, ...]) -> list[tuple[Block, bool]]:
-    return [(paper_section(h.paper, i, h.snippet, dated=True), True) for i, h in enumerate(hits, 1)]
 
 
 def render_reply(reply: Reply) -> list[SlackMessage]:
     """A command's answer: title, mrkdwn text split at line boundaries, then the hits.
     Errors start with ":warning:"."""
-    title = " ".join((reply.title or "").split())
-    text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
+    view = reply_view(reply)
+    title, text = view.title, view.intro
     lead: list[Block] = []
-    if not reply.ok:
+    if not view.ok:
         text = f":warning: {f'*{title}* ' if title else ''}{text}"
     elif title:
         lead = [_header(title)]
-    items = [(_section(p), False) for p in split_text(text)] + _hits(reply.hits)
+    items = [(_section(p), False) for p in split_text(text)]
+    items += [(paper_section(c), True) for c in view.cards]
     pages = _paginate(lead, items, [], title)
     first = next((line for line in text.splitlines() if line.strip()), "")
     texts = [
-        f"{title}: {first}" if title and reply.ok else first or title or _papers(len(reply.hits))
+        f"{title}: {first}"
+        if title and view.ok
+        else first or title or papers_count(len(view.cards))
     ]
     texts += [
         f"{title or 'paperboy'} (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)

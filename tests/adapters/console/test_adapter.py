@@ -20,7 +20,7 @@ from adapters.console.adapter import (
     ConsolePublisher,
     read_commands,
 )
-from adapters.console.render import clip
+from adapters.text import clip
 from bot.commands.handlers import Handlers
 from bot.domain import Alert, Digest, Invocation, Reply, Schedule, SearchHit
 from bot.service import Paperboy

@@ -42,7 +42,7 @@ def _papers(count: int) -> tuple[Paper, ...]:
             DAY,
             upvotes=100 - i,
             title=f"Long paper {i} " * 20,
-            summary="An abstract that goes on and on. " * 160,
+            summary="an abstract that goes on and on, " * 160,  # one long sentence
         )
         for i in range(count)
     )

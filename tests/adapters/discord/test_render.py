@@ -525,12 +525,26 @@ def test_any_alert_renders_one_valid_message(ps: list[Paper], matched: list[str]
     assert markup(messages[0].content) == []
 
 
-@pytest.mark.parametrize(("count", "expected"), [(1, 1), (5, 1), (10, 2), (25, 5)])
-def test_digest_sizes_used_in_practice_fit_expected_messages(count: int, expected: int) -> None:
+# A paper shows its abstract's first sentence: ten short ones share a message, and only
+# abstracts of one long sentence (clipped to SUMMARY_CHARS) spill ten papers into two.
+@pytest.mark.parametrize(
+    ("count", "summary", "expected"),
+    [
+        (1, "An abstract sentence. " * 100, 1),
+        (5, "An abstract sentence. " * 100, 1),
+        (10, "An abstract sentence. " * 100, 1),
+        (25, "An abstract sentence. " * 100, 3),
+        (10, "an abstract clause, " * 100, 2),
+        (25, "an abstract clause, " * 100, 5),
+    ],
+)
+def test_digest_sizes_used_in_practice_fit_expected_messages(
+    count: int, summary: str, expected: int
+) -> None:
     ps = [
         paper(
             f"2411.{i:05d}",
-            summary="An abstract sentence. " * 100,
+            summary=summary,
             github_repo="acme/model",
             project_page="https://acme.ai/model",
         )

@@ -1,0 +1,233 @@
+"""The presentation model every renderer shares: what to show for a paper and for a post.
+
+A `PaperCard` is built once for a paper in a post (its title, counts, byline, one-line
+summary or search snippet, tags, links, thumbnail and day), and a `PostView` once for a post
+(a digest, a weekly roll-up, an alert, a command's reply). Everything here is raw text: the
+renderers (Slack, Discord, the console) only escape it and fit it to their platform's limits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from adapters.text import authors_line, day_label, digest_when, one_line
+from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+
+HF_DAILY_URL = "https://huggingface.co/papers"
+HF_DAILY_NAME = "Hugging Face Daily Papers"
+NO_PAPERS = "No Daily Papers for this day."
+TAGS = 3
+_GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
+_GITHUB_URL = re.compile(r"^https?://(www\.)?github\.com/", re.I)
+
+# --- sentences -------------------------------------------------------------------------------
+
+# Words a full stop follows without ending the sentence (lower case, without their last ".").
+ABBREVIATIONS = frozenset(
+    {
+        *("e.g", "i.e", "cf", "vs", "al", "viz", "incl", "approx", "resp"),
+        *("fig", "figs", "eq", "eqs", "sec", "secs", "tab", "tabs", "ref", "refs", "app", "appx"),
+        *("no", "nos", "vol", "ch", "def", "thm", "lem", "prop", "cor", "ex"),
+        *("dr", "mr", "mrs", "ms", "prof", "st"),
+    }
+)
+# A sentence's end: `.`, `!` or `?` (a few at once), closing quotes or brackets, then a space
+# before a capital, a digit or an opening quote or bracket.
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])")
+_WORD_BEFORE = re.compile(r"(\S+)$")
+
+
+def _ends_sentence(text: str, match: re.Match[str]) -> bool:
+    if not match.group(0).startswith("."):
+        return True
+    word = _WORD_BEFORE.search(text[: match.start()])
+    if word is None:
+        return False
+    name = word.group(1).lstrip("\"'“‘([").lower()
+    # "et al." "e.g." "Fig. 2", or an initial ("A. Turing"), or a number ("Eq. (3). We" ends)
+    return name not in ABBREVIATIONS and not (len(name) == 1 and name.isalpha())
+
+
+def sentences(text: str) -> list[str]:
+    """`text` on one line, split into its sentences; joined with spaces they are the line."""
+    line = one_line(text)
+    out: list[str] = []
+    start = 0
+    for match in _END.finditer(line):
+        if _ends_sentence(line, match):
+            out.append(line[start : match.end()])
+            start = match.end() + 1  # the one space after it
+    if start < len(line):
+        out.append(line[start:])
+    return out
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of `text` (all of it when it has one), on one line."""
+    return next(iter(sentences(text)), "")
+
+
+# --- cards -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link under a paper: its label as shown and where it goes (raw, http or https)."""
+
+    label: str
+    url: str
+    code: bool = False  # the paper's code: its stars follow it
+
+
+@dataclass(frozen=True)
+class PaperCard:
+    """What a post shows for one paper, decided once for every platform."""
+
+    id: str
+    title: str  # one line, never empty
+    url: str  # the paper's Hugging Face page
+    upvotes: int
+    comments: int
+    byline: str  # the first authors, then the organization
+    summary: str  # Hugging Face's AI summary, else the abstract's first sentence
+    snippet: str | None  # a search hit's snippet, its matches marked **word**
+    tags: tuple[str, ...]  # a few of Hugging Face's AI keywords
+    links: tuple[Link, ...]  # arXiv, PDF, code, project page
+    stars: int | None  # the code's GitHub stars
+    thumbnail: str | None  # an https image
+    day: str  # the Daily Papers day, as people read it
+    rank: int | None = None
+    dated: bool = False  # the headline names the day (search hits)
+
+    @property
+    def body(self) -> str:
+        """The text under the headline: the snippet of a search hit, else the summary."""
+        return self.snippet or self.summary
+
+    @property
+    def footer(self) -> str:
+        """`Daily Papers · Fri 27 Nov 2026`."""
+        return f"Daily Papers · {self.day}"
+
+
+def _url(url: str | None) -> str | None:
+    url = (url or "").strip()
+    return url if url.lower().startswith(("https://", "http://")) else None
+
+
+def code_link(repo: str | None) -> Link | None:
+    """The GitHub link of `owner/repo` or a repository URL, labelled `owner/repo`."""
+    repo = (repo or "").strip()
+    if _GITHUB_NAME.fullmatch(repo):
+        repo = f"https://github.com/{repo}"
+    url = _url(repo)
+    if url is None:
+        return None
+    name = _GITHUB_URL.sub("", url).strip("/").removesuffix(".git")
+    return Link(one_line(name) or "code", url, code=True)
+
+
+def links(paper: Paper) -> tuple[Link, ...]:
+    """arXiv, PDF, the code and the project page, those with an http(s) URL."""
+    found = [
+        Link("arXiv", paper.arxiv_url),
+        Link("PDF", paper.pdf_url),
+        code_link(paper.github_repo),
+    ]
+    page = _url(paper.project_page)
+    found.append(Link("project page", page) if page else None)
+    return tuple(link for link in found if link is not None)
+
+
+def tags(paper: Paper, most: int = TAGS) -> tuple[str, ...]:
+    """The first few distinct AI keywords, each on one line."""
+    seen: dict[str, str] = {}
+    for keyword in map(one_line, paper.ai_keywords):
+        if keyword and keyword.lower() not in seen:
+            seen[keyword.lower()] = keyword
+    return tuple(seen.values())[:most]
+
+
+def summary(paper: Paper) -> str:
+    """One line about the paper: Hugging Face's AI summary, else the abstract's first sentence."""
+    return one_line(paper.ai_summary or "") or first_sentence(paper.summary)
+
+
+def paper_card(
+    paper: Paper, rank: int | None = None, snippet: str | None = None, *, dated: bool = False
+) -> PaperCard:
+    """The card of `paper` in a post, at `rank`, with a search hit's `snippet`."""
+    thumbnail = (paper.thumbnail or "").strip()
+    byline = " · ".join(s for s in (authors_line(paper), one_line(paper.organization or "")) if s)
+    return PaperCard(
+        id=paper.id,
+        title=one_line(paper.title) or one_line(paper.id) or "(untitled)",
+        url=paper.url,
+        upvotes=paper.upvotes,
+        comments=paper.comments,
+        byline=one_line(byline),
+        summary=summary(paper),
+        snippet=snippet if snippet and snippet.strip() else None,
+        tags=tags(paper),
+        links=links(paper),
+        stars=paper.github_stars,
+        thumbnail=thumbnail if thumbnail.lower().startswith("https://") else None,
+        day=day_label(paper.day),
+        rank=rank,
+        dated=dated,
+    )
+
+
+# --- posts -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostView:
+    """What a post shows, decided once for every platform."""
+
+    name: str  # "Daily Papers", "Weekly top papers", "New paper", a reply's title; "" none
+    when: str = ""  # the day, days or period a digest covers
+    intro: str = ""  # a notice, or a reply's text (paperboy's markdown, several lines)
+    cards: tuple[PaperCard, ...] = ()
+    footer: str = ""  # "top 10 by upvotes"
+    matched: str = ""  # an alert's subscriptions
+    ok: bool = True  # False: an error reply
+
+    @property
+    def title(self) -> str:
+        """`Daily Papers · Fri 27 Nov 2026`, or the name alone."""
+        return f"{self.name} · {self.when}" if self.when else self.name
+
+
+def papers_count(n: int) -> str:
+    """`1 paper`, `2 papers`."""
+    return f"{n} paper{'s' if n != 1 else ''}"
+
+
+def digest_view(digest: Digest) -> PostView:
+    """A digest or a roll-up: its ranked cards and footer, or its notice."""
+    when = digest_when(digest)
+    if digest.notice or not digest.papers:
+        return PostView(digest.title, when, intro=digest.notice or NO_PAPERS)
+    cards = tuple(paper_card(p, i) for i, p in enumerate(digest.papers, 1))
+    return PostView(digest.title, when, cards=cards, footer=f"top {len(cards)} by upvotes")
+
+
+def alert_view(alert: Alert) -> PostView:
+    """An alert: the subscriptions it matched, and the paper's card."""
+    matched = ", ".join(one_line(q) for q in alert.matched) or "a subscription"
+    return PostView("New paper", cards=(paper_card(alert.paper),), matched=matched)
+
+
+def hit_cards(hits: tuple[SearchHit, ...]) -> tuple[PaperCard, ...]:
+    """Search hits as ranked cards that name their day."""
+    return tuple(paper_card(h.paper, i, h.snippet, dated=True) for i, h in enumerate(hits, 1))
+
+
+def reply_view(reply: Reply) -> PostView:
+    """A command's reply: its title, text and hits."""
+    text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
+    return PostView(
+        one_line(reply.title or ""), intro=text, cards=hit_cards(reply.hits), ok=reply.ok
+    )
