@@ -21,7 +21,9 @@ an injected `clock` (e.g. discord_clock.LockstepClock) to run its limits on virt
 Layout: discord_records.py (records, errors), discord_state.py (guilds and payloads),
 discord_validate.py (`validate_message`), discord_commands.py (command sync),
 discord_options.py + discord_interactions.py (interactions), discord_ratelimit.py,
-discord_rest.py + discord_routes.py (REST), discord_holds.py (held answers),
+discord_rest.py + discord_routes.py (REST), discord_edits.py (Edit Message: 50005, 10008,
+30046 on old messages), discord_components.py (button clicks: type 3, callbacks 4-7, `click`),
+discord_holds.py (held answers),
 discord_gateway.py (WebSocket), this module.
 """
 
@@ -38,9 +40,10 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.discord_commands import CommandStore
+from tests.fakes.discord_components import ComponentHub
 from tests.fakes.discord_gateway import Gateway
 from tests.fakes.discord_holds import AnswerHold
-from tests.fakes.discord_interactions import APPLICATION_COMMAND, AUTOCOMPLETE, InteractionHub
+from tests.fakes.discord_interactions import APPLICATION_COMMAND, AUTOCOMPLETE
 from tests.fakes.discord_ratelimit import RateLimiter, Scope, ScriptedRateLimit
 from tests.fakes.discord_records import (
     API_PREFIX,
@@ -52,6 +55,7 @@ from tests.fakes.discord_records import (
     IncomingWebhook,
     InteractionRecord,
     Message,
+    MessageEdit,
     RequestRecord,
     SyncedCommand,
     snowflake,
@@ -71,6 +75,7 @@ __all__ = [
     "Followup",
     "InteractionRecord",
     "Message",
+    "MessageEdit",
     "RequestRecord",
     "SyncedCommand",
     "validate_message",
@@ -96,7 +101,7 @@ class DiscordFake:
             clock=clock,
         )
         self.command_store = CommandStore(application_id)
-        self.hub = InteractionHub(self.world, self.command_store)
+        self.hub = ComponentHub(self.world, self.command_store)
         self.limiter = RateLimiter(clock=clock)
         self.rest = RestApi(self.world, self.command_store, self.hub, self.limiter)
         self.rest.shard_count = shard_count
@@ -348,6 +353,17 @@ class DiscordFake:
         )
         return await self._dispatch(record)
 
+    async def click(
+        self, guild_id: int, user_id: int, message_id: int, custom_id: str
+    ) -> InteractionRecord:
+        """Click the button `custom_id` of the recorded message `message_id` as `user_id` of
+        `guild_id` (INTERACTION_CREATE type 3); await `record.callback()` for the answer."""
+        try:
+            message = self.message(message_id)
+        except KeyError:
+            raise DiscordFakeError(f"no message {message_id} to click") from None
+        return await self._dispatch(self.hub.build_click(guild_id, user_id, message, custom_id))
+
     async def _dispatch(self, record: InteractionRecord) -> InteractionRecord:
         session = self.gateway.session_for_guild(record.guild_id)
         record.dispatched_at = self.world.clock()
@@ -364,6 +380,26 @@ class DiscordFake:
     def messages(self) -> list[Message]:
         """Messages that exist in channels/threads (ephemeral ones are not here)."""
         return list(self.world.messages)
+
+    def message(self, message_id: int) -> Message:
+        """The current version of one message (KeyError when there is none)."""
+        for msg in self.world.messages:
+            if msg.id == message_id:
+                return msg
+        raise KeyError(message_id)
+
+    @property
+    def edits(self) -> list[MessageEdit]:
+        """Accepted edits of channel messages (PATCH), oldest first."""
+        return list(self.world.edits)
+
+    def edits_of(self, message_id: int) -> list[MessageEdit]:
+        """The accepted edits of one message, oldest first."""
+        return [e for e in self.world.edits if e.message_id == message_id]
+
+    def post_as_user(self, channel_id: int, user_id: int, content: str) -> Message:
+        """A message a member wrote in a channel (the bot cannot edit it: 50005)."""
+        return self.rest.post_as_user(channel_id, user_id, content)
 
     def messages_in(self, channel_id: int) -> list[Message]:
         """Messages posted in a channel or thread (by id, not including its threads)."""

@@ -116,6 +116,24 @@ class Message:
     nonce: int | str | None = None
     created_at: float = 0.0  # by the fake's clock
     author_id: int | None = None  # the bot, for messages created over REST
+    edited_at: float | None = None  # the latest edit, by the fake's clock
+    edited_timestamp: str | None = None  # the same, as Discord's ISO-8601 string
+    version: int = 0  # how many edits it has had
+
+
+@dataclass(frozen=True)
+class MessageEdit:
+    """One accepted Edit Message (PATCH /channels/{channel_id}/messages/{message_id})."""
+
+    message_id: int
+    channel_id: int
+    version: int  # 1 for the first edit
+    at: float  # by the fake's clock
+    age: float  # how old the message was at the edit, in seconds
+    content: str
+    embeds: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    payload: dict[str, Any] = field(default_factory=dict)  # exactly what the client sent
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tests.fakes.discord_edits import EditRoutes
 from tests.fakes.discord_holds import AnswerHold
 from tests.fakes.discord_records import (
     API_PREFIX,
@@ -22,7 +23,7 @@ from tests.fakes.discord_records import (
     RequestRecord,
     unauthorized,
 )
-from tests.fakes.discord_routes import BODY, FILES, ChannelRoutes
+from tests.fakes.discord_routes import BODY, FILES
 
 if TYPE_CHECKING:
     from tests.fakes.discord_commands import CommandStore
@@ -65,7 +66,7 @@ def json_answer(status: int, body: Any, headers: dict[str, str]) -> web.Response
     )
 
 
-class RestApi(ChannelRoutes):
+class RestApi(EditRoutes):
     """Route table and middleware; channel/thread/webhook routes live in ChannelRoutes."""
 
     def __init__(
@@ -112,6 +113,7 @@ class RestApi(ChannelRoutes):
         add("GET", f"{p}/channels/{{channel_id}}", self._get_channel)
         add("POST", f"{p}/channels/{{channel_id}}/messages", self._post_message)
         add("GET", f"{p}/channels/{{channel_id}}/messages/{{message_id}}", self._get_message)
+        add("PATCH", f"{p}/channels/{{channel_id}}/messages/{{message_id}}", self._patch_message)
         add("POST", f"{p}/channels/{{channel_id}}/threads", self._post_thread)
         add(
             "POST",

@@ -19,6 +19,7 @@ from tests.fakes.discord_records import (
     DiscordFakeError,
     Guild,
     Message,
+    MessageEdit,
     iso,
 )
 
@@ -59,6 +60,7 @@ class World:
         self.forbidden: dict[int, int] = {}  # channel id → Discord error code (50001/50013)
         self.bot_permissions = DEFAULT_BOT_PERMISSIONS
         self.messages: list[Message] = []
+        self.edits: list[MessageEdit] = []  # accepted edits of channel messages, oldest first
 
     # ------------------------------------------------------------------ setup
 
@@ -287,6 +289,11 @@ class World:
             "soundboard_sounds": [],
         }
 
+    def _author(self, msg: Message) -> dict[str, Any]:
+        if msg.author_id is None or msg.author_id == self.bot_user_id:
+            return self.bot_user
+        return user_object(msg.author_id, f"user{msg.author_id}")
+
     def message_object(
         self,
         msg: Message,
@@ -303,9 +310,9 @@ class World:
             "type": 0,
             "content": msg.content,
             "embeds": msg.embeds,
-            "author": dict(author or self.bot_user),
+            "author": dict(author or self._author(msg)),
             "timestamp": iso(),
-            "edited_timestamp": None,
+            "edited_timestamp": msg.edited_timestamp,
             "tts": False,
             "mention_everyone": False,
             "mentions": [],

@@ -12,7 +12,9 @@ rate buckets follow the injected `clock`.
 Layout: slack_records.py (dataclasses), slack_state.py (workspace setup, knobs and records),
 slack_web.py (Web API and response_url handlers), slack_history.py (history readers),
 slack_faults.py (scripted failures), slack_socket.py (Socket Mode), slack_blocks.py
-(`validate_message`), this module (server lifecycle, slash commands, HTTP-mode helpers).
+(`validate_message`), slack_edits.py (chat.update, Tier 3), slack_interactive.py (button clicks:
+`click`, block_actions over Socket Mode or HTTP, the 3 s ack, response_url on the clicked
+message), this module (server lifecycle, slash commands, HTTP-mode helpers).
 """
 
 from __future__ import annotations
@@ -111,10 +113,15 @@ class SlackFake(WebApi):
 
     # ------------------------------------------------------------------ slash commands
 
-    def new_response_url(self, team: str, channel: str, user: str) -> str:
-        """Issue a response_url (5 uses within 30 minutes, by the injected clock)."""
+    def new_response_url(
+        self, team: str, channel: str, user: str, *, message_ts: str | None = None
+    ) -> str:
+        """Issue a response_url (5 uses within 30 minutes, by the injected clock); with
+        `message_ts` (a click), `replace_original` / `delete_original` act on that message."""
         url_id = secrets.token_urlsafe(12)
-        self._response_urls[url_id] = ResponseUrl(url_id, team, channel, user, self.clock())
+        self._response_urls[url_id] = ResponseUrl(
+            url_id, team, channel, user, self.clock(), message_ts=message_ts
+        )
         return f"{self.url}/response/{url_id}"
 
     def slash_payload(

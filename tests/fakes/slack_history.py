@@ -136,6 +136,8 @@ def _to_api(
     out["team"] = message.team
     if message.blocks:
         out["blocks"] = message.blocks
+    if message.edited is not None:  # the latest version, marked as edited
+        out["edited"] = dict(message.edited)
     if message.thread_ts is not None:
         out["thread_ts"] = message.thread_ts
     elif replies:

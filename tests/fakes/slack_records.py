@@ -9,7 +9,7 @@ from typing import Any, Literal
 ChannelState = Literal["ok", "not_found", "archived", "not_in_channel"]
 TokenKind = Literal["bot", "user", "app"]
 TokenState = Literal["active", "revoked", "inactive"]
-MessageSource = Literal["chat.postMessage", "response_url"]
+MessageSource = Literal["chat.postMessage", "response_url", "user"]
 # When a scripted fault strikes: before the method runs (nothing done) or after (done, recorded).
 FaultWhen = Literal["before", "after"]
 # What a scripted fault answers: wait (until released), a text, HTML or broken-JSON body with
@@ -119,6 +119,25 @@ class Message:
     payload: dict[str, Any] = field(default_factory=dict)  # everything the client sent
     metadata: dict[str, Any] | None = None  # {"event_type": …, "event_payload": {…}}
     bot_id: str | None = None  # the posting bot's id (B…), None for response_url messages
+    edited: dict[str, str] | None = None  # {"user": …, "ts": …} of the latest edit
+    version: int = 0  # how many times it was edited (chat.update or replace_original)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One accepted edit of a message (chat.update, or a response_url `replace_original`)."""
+
+    team: str
+    channel: str
+    ts: str  # the edited message's ts (unchanged by an edit)
+    edited_ts: str  # when it was edited, as a Slack ts
+    version: int  # 1 for the first edit
+    text: str | None
+    blocks: list[Any] | None
+    metadata: dict[str, Any] | None  # what the message carries after the edit
+    by: str | None  # the bot user (chat.update) or None (response_url)
+    source: Literal["chat.update", "response_url"] = "chat.update"
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -166,6 +185,7 @@ class Ack:
     payload: dict[str, Any] | None
     raw: dict[str, Any]
     error: str | None = None  # what Slack would say about the ack payload (None: fine)
+    late: bool = False  # arrived after the 3 seconds (`deliver` only): the user saw an error
 
 
 @dataclass
@@ -178,6 +198,36 @@ class ResponseUrl:
     user: str
     issued_at: float
     uses: int = 0
+    message_ts: str | None = None  # the message a block_actions click came from
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click the fake delivered (`SlackFake.click`) and how the app answered it.
+
+    `acked` within Slack's 3 seconds, else `late` and `user_saw_error` (Slack shows the clicker
+    an error). `ack` is the Socket Mode ack or the HTTP status; `response_url` is the one issued
+    for this click.
+    """
+
+    team: str  # the clicker's workspace
+    user: str
+    channel: str
+    message_ts: str
+    action_id: str
+    value: str | None
+    via: Literal["socket", "http"]
+    payload: dict[str, Any]
+    response_url: str
+    acked: bool
+    late: bool
+    status: int | None = None  # HTTP mode: the app's status (None when it did not answer)
+    ack: Ack | None = None  # Socket Mode: the ack (None when none came in time)
+
+    @property
+    def user_saw_error(self) -> bool:
+        """What the clicker sees: an error unless a 200/ack came within 3 seconds."""
+        return not self.acked or self.late or (self.status is not None and self.status != 200)
 
 
 @dataclass

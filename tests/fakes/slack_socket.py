@@ -34,6 +34,8 @@ class SocketModeHub:
         self._tickets: set[str] = set()
         self._open: list[web.WebSocketResponse] = []
         self._pending: dict[str, tuple[asyncio.Future[Ack], str]] = {}
+        self._late: dict[str, str] = {}  # envelope id → kind, for acks after the 3 seconds
+        self.late_acks: list[Ack] = []  # acks that came after Slack's 3 seconds (`deliver`)
         self._changed = asyncio.Condition()
 
     @property
@@ -86,6 +88,12 @@ class SocketModeHub:
             return
         envelope_id = message.get("envelope_id") if isinstance(message, dict) else None
         pending = self._pending.pop(envelope_id, None) if isinstance(envelope_id, str) else None
+        late_kind = self._late.pop(envelope_id, None) if isinstance(envelope_id, str) else None
+        if late_kind is not None:
+            late = Ack(envelope_id or "", late_kind, None, message, None, late=True)
+            self.acks.append(late)
+            self.late_acks.append(late)
+            return
         if pending is None:
             self.unmatched.append(message if isinstance(message, dict) else {"raw": data})
             return
@@ -125,6 +133,28 @@ class SocketModeHub:
         self, kind: str, payload: dict[str, Any], *, timeout: float = 3.0, **extra: Any
     ) -> Ack:
         """Send one envelope to the newest open connection and wait for its ack."""
+        envelope_id, ack = await self._send(kind, payload, timeout, extra)
+        if ack is None:
+            raise SlackFakeError(
+                f"no ack for {kind} envelope {envelope_id} within {timeout}s "
+                "(Slack would show the user a timeout error)"
+            )
+        return ack
+
+    async def deliver(
+        self, kind: str, payload: dict[str, Any], *, timeout: float = 3.0, **extra: Any
+    ) -> Ack | None:
+        """Like `send_envelope`, but an ack later than `timeout` is no failure of the fake: it
+        answers None (Slack has shown the user an error) and records the ack as `late` if it
+        comes at all."""
+        envelope_id, ack = await self._send(kind, payload, timeout, extra)
+        if ack is None:
+            self._late[envelope_id] = kind
+        return ack
+
+    async def _send(
+        self, kind: str, payload: dict[str, Any], timeout: float, extra: dict[str, Any]
+    ) -> tuple[str, Ack | None]:
         ws = next((w for w in reversed(self._open) if not w.closed), None)
         if ws is None:
             raise SlackFakeError("no Socket Mode client is connected")
@@ -135,13 +165,10 @@ class SocketModeHub:
         self._pending[envelope_id] = (future, kind)
         await ws.send_str(json.dumps(envelope))
         try:
-            return await asyncio.wait_for(future, timeout)
+            return envelope_id, await asyncio.wait_for(future, timeout)
         except TimeoutError:
             self._pending.pop(envelope_id, None)
-            raise SlackFakeError(
-                f"no ack for {kind} envelope {envelope_id} within {timeout}s "
-                "(Slack would show the user a timeout error)"
-            ) from None
+            return envelope_id, None
 
     async def disconnect(self, reason: str = "refresh_requested") -> int:
         """Send `{"type": "disconnect", "reason": …}` to every open connection; return how many."""

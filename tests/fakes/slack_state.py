@@ -21,6 +21,8 @@ from tests.fakes.slack_records import (
     Call,
     Channel,
     ChannelState,
+    Click,
+    Edit,
     Message,
     MessageSource,
     OAuthCode,
@@ -33,6 +35,8 @@ from tests.fakes.slack_records import (
     User,
 )
 from tests.fakes.slack_socket import SocketModeHub
+
+TIER3_PER_MINUTE = 50  # https://docs.slack.dev/apis/web-api/rate-limits
 
 
 class SlackState:
@@ -54,12 +58,17 @@ class SlackState:
         self.retry_after_override: int | None = None
         # Caps `limit` of conversations.history/replies (15 for new non-Marketplace apps).
         self.history_page_cap: int | None = None
+        # chat.update is Tier 3, "50+ per minute" per method per workspace per app (same page).
+        self.update_rate = TIER3_PER_MINUTE / 60.0  # per second per team
+        self.update_burst = TIER3_PER_MINUTE
         self.strict_text = True  # reject `text` > 40,000 (production truncates)
         self.teams: dict[str, Team] = {}
         self.tokens: dict[str, Token] = {}
-        self.messages: list[Message] = []
+        self.messages: list[Message] = []  # each message's current version
+        self.edits: list[Edit] = []  # accepted edits (slack_edits.py), oldest first
         self.calls: list[Call] = []
         self.responses: list[ResponsePost] = []
+        self.clicks: list[Click] = []  # button clicks delivered (slack_interactive.py)
         self.missing_fallback: list[Message] = []  # messages with blocks but no top-level text
         self.rate_limited_count = 0
         self.socket = SocketModeHub(app_id)
@@ -69,6 +78,7 @@ class SlackState:
         self._codes: dict[str, OAuthCode] = {}
         self._buckets: dict[tuple[str, str], Bucket] = {}
         self._team_buckets: dict[str, Bucket] = {}
+        self._update_buckets: dict[str, Bucket] = {}
         self._scripted: list[ScriptedLimit] = []
         self.faults_served = 0  # scripted faults answered (slack_faults.py)
         self.hanging = 0  # requests waiting in a scripted "hang" right now

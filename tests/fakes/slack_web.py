@@ -17,8 +17,10 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.slack_blocks import check_message
+from tests.fakes.slack_edits import EditApi, details, parse_metadata
 from tests.fakes.slack_faults import FaultScript
 from tests.fakes.slack_history import HistoryApi
+from tests.fakes.slack_interactive import Interactivity
 from tests.fakes.slack_records import (
     ApiFailure,
     Bucket,
@@ -37,6 +39,7 @@ OAUTH_CODE_TTL = 10 * 60  # seconds
 EXPIRED_URL_ERROR = "Expired url"  # Slack's own string for a used-up response_url (space and all)
 _METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
     "users.info": "users:read",
     "conversations.info": "channels:read",
 }
@@ -45,7 +48,7 @@ _METHOD_SCOPES = {
 _Fail = ApiFailure
 
 
-class WebApi(HistoryApi, FaultScript):
+class WebApi(EditApi, Interactivity, HistoryApi, FaultScript):
     """Handlers for `/api/{method}` and `/response/{id}` on top of the workspace state."""
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
@@ -136,6 +139,9 @@ class WebApi(HistoryApi, FaultScript):
             if limit.method == method and limit.channel in (None, channel) and limit.times > 0:
                 limit.times -= 1
                 raise _Fail("ratelimited", status=429, retry_after=limit.retry_after)
+        if method == "chat.update":
+            self._update_limit(token)
+            return
         if method != "chat.postMessage" or not isinstance(channel, str):
             return
         now, team = self.clock(), token.team_id or ""
@@ -186,8 +192,8 @@ class WebApi(HistoryApi, FaultScript):
             thread_ts = parent.thread_ts or parent.ts
         problem = check_message(args, strict_text=self.strict_text)
         if problem is not None:
-            raise _Fail(problem.error, **_details(problem.messages))
-        metadata = _metadata(args.get("metadata"))
+            raise _Fail(problem.error, **details(problem.messages))
+        metadata = parse_metadata(args.get("metadata"))
         message = self._record(
             team.id,
             channel.id,
@@ -298,10 +304,19 @@ class WebApi(HistoryApi, FaultScript):
             problem = check_message(payload, strict_text=self.strict_text)
             if problem is not None:
                 status, error = 400, problem.error
-                extra = _details(problem.messages)
+                extra = details(problem.messages)
+        original = self._original(entry, payload)
+        if error is None and original is not None and original < 0:
+            status, error = 404, "message_not_found"  # [inf] the clicked message is gone
         self.responses.append(_response_post(entry, payload, response_type, status, error))
         if error is not None:
             return web.json_response({"ok": False, "error": error, **extra}, status=status)
+        if original is not None:  # replace_original / delete_original of a clicked message
+            if payload.get("delete_original"):
+                del self.messages[original]
+            else:
+                self._replace_from_response(original, payload)
+            return web.json_response({"ok": True})
         if response_type == "in_channel" and not payload.get("delete_original"):
             thread_ts = str_or_none(payload.get("thread_ts"))
             self._record(entry.team, entry.channel, payload, thread_ts, None, "response_url")
@@ -311,6 +326,7 @@ class WebApi(HistoryApi, FaultScript):
 _METHODS: dict[str, Callable[[WebApi, Token, dict[str, Any]], dict[str, Any]]] = {
     "auth.test": WebApi._auth_test,
     "chat.postMessage": WebApi._post_message,
+    "chat.update": WebApi._chat_update,
     "users.info": WebApi._users_info,
     "conversations.info": WebApi._conversations_info,
     "conversations.history": WebApi._conversations_history,
@@ -347,29 +363,6 @@ async def _read_args(request: web.Request) -> tuple[dict[str, Any], str | None]:
                     args[key] = value
             body_token = args.pop("token", None)
     return args, body_token
-
-
-def _metadata(value: Any) -> dict[str, Any] | None:
-    """chat.postMessage `metadata` checked like Slack: an object (JSON text in a form body)
-    with a string `event_type` and an object `event_payload`."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise _Fail("invalid_metadata_format") from None
-    if not isinstance(value, dict):
-        raise _Fail("invalid_metadata_format")
-    event_type, payload = value.get("event_type"), value.get("event_payload")
-    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
-        raise _Fail("invalid_metadata_schema")
-    return {"event_type": event_type, "event_payload": payload}
-
-
-def _details(messages: list[str]) -> dict[str, Any]:
-    """Slack's `response_metadata.messages` for a rejected message, when there are details."""
-    return {"response_metadata": {"messages": messages}} if messages else {}
 
 
 def _basic_auth(header: str) -> tuple[str | None, str | None]:

@@ -1,0 +1,179 @@
+"""Component interactions of the Discord fake: a member clicks a button of a recorded message.
+
+`ComponentHub.build_click` makes the INTERACTION_CREATE payload Discord sends for a button
+(docs/reference/discord.md §11): type 3 (MESSAGE_COMPONENT), `data: {custom_id,
+component_type: 2}`, the clicked `message` with its components, the clicker as `member`. A
+click on a button the message does not have is a test error. Answers, within the same 3 s as
+a command (else 404 10062, a second one 400 40060): 4 (a new message; flag 64 makes it
+ephemeral), 5 (deferred new message), 6 (DEFERRED_UPDATE_MESSAGE: nothing changes yet) or 7
+(UPDATE_MESSAGE: the clicked message is edited in place, recorded in `edits` with
+`edited_timestamp`). After 6 or 7, `@original` of the interaction webhook is the clicked
+message: a PATCH of it edits that message; follow-ups (POST) are new messages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from tests.fakes.discord_interactions import InteractionHub
+from tests.fakes.discord_records import (
+    EPHEMERAL,
+    DiscordFakeError,
+    InteractionRecord,
+    Message,
+    MessageEdit,
+    iso,
+    snowflake,
+)
+
+MESSAGE_COMPONENT = 3
+BUTTON = 2
+
+
+def buttons(message: Mapping[str, Any] | Message) -> list[dict[str, Any]]:
+    """The buttons of a message (its action rows' type 2 components)."""
+    payload = message.payload if isinstance(message, Message) else message
+    found: list[dict[str, Any]] = []
+    for row in payload.get("components") or []:
+        for item in (row or {}).get("components") or []:
+            if isinstance(item, dict) and item.get("type") == BUTTON:
+                found.append(item)
+    return found
+
+
+class ComponentHub(InteractionHub):
+    """InteractionHub plus button clicks (type 3) and their update callbacks (6, 7)."""
+
+    def build_click(
+        self, guild_id: int, user_id: int, message: Message, custom_id: str
+    ) -> InteractionRecord:
+        """The INTERACTION_CREATE for `user_id` of `guild_id` clicking `custom_id` on `message`."""
+        world = self.world
+        if guild_id not in world.guilds:
+            raise DiscordFakeError(f"unknown guild {guild_id}")
+        if message.flags & EPHEMERAL:
+            raise DiscordFakeError("an ephemeral message is clicked through its interaction")
+        button = next((b for b in buttons(message) if b.get("custom_id") == custom_id), None)
+        if button is None:
+            raise DiscordFakeError(f"message {message.id} has no button custom_id={custom_id!r}")
+        if button.get("disabled"):
+            raise DiscordFakeError(f"button {custom_id!r} is disabled: it cannot be clicked")
+        channel = world.channels[message.channel_id]
+        if channel.guild_id != guild_id:
+            raise DiscordFakeError(
+                f"a member of guild {guild_id} cannot see message {message.id} of guild "
+                f"{channel.guild_id}"
+            )
+        perms = world.member_permissions(guild_id, user_id)
+        channel_obj = world.channel_object(channel)
+        channel_obj["permissions"] = str(perms)
+        iid, token = snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
+        payload: dict[str, Any] = {
+            "id": str(iid),
+            "application_id": str(world.application_id),
+            "type": MESSAGE_COMPONENT,
+            "data": {"custom_id": custom_id, "component_type": BUTTON},
+            "guild_id": str(guild_id),
+            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
+            "channel_id": str(channel.id),
+            "channel": channel_obj,
+            "member": world.member_object(guild_id, user_id, permissions=perms),
+            "message": world.message_object(message),
+            "token": token,
+            "version": 1,
+            "app_permissions": str(world.app_permissions(channel.id)),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": str(guild_id)},
+            "context": 0,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+        record = InteractionRecord(
+            iid,
+            token,
+            MESSAGE_COMPONENT,
+            guild_id,
+            channel.id,
+            user_id,
+            payload,
+            dispatched_at=world.clock(),
+        )
+        self.records[iid] = record
+        self.by_token[token] = record
+        return record
+
+    def callback(
+        self, interaction_id: int, token: str, body: Any, with_response: bool
+    ) -> dict[str, Any] | None:
+        answer = super().callback(interaction_id, token, body, with_response)
+        record = self.records[interaction_id]
+        ctype = body["type"]
+        if record.type != MESSAGE_COMPONENT or ctype not in (6, 7):
+            return answer
+        mid = int(record.payload["message"]["id"])
+        record.original_message_id = mid  # @original is now the clicked message
+        if ctype == 7:
+            self._update_clicked(mid, dict(body.get("data") or {}))
+        message = self._clicked(mid)
+        self.current[mid] = self.world.message_object(message)
+        if answer is not None:
+            answer["interaction"]["response_message_id"] = str(mid)
+            answer["resource"] = {"type": ctype, "message": self.current[mid]}
+        return answer
+
+    def _clicked(self, mid: int) -> Message:
+        for msg in self.world.messages:
+            if msg.id == mid:
+                return msg
+        raise DiscordFakeError(f"the clicked message {mid} is gone")
+
+    def _update_clicked(self, mid: int, changes: dict[str, Any]) -> Message:
+        """Edit the clicked message in place (type 7, or a PATCH of @original after 6/7)."""
+        index = next(i for i, m in enumerate(self.world.messages) if m.id == mid)
+        old = self.world.messages[index]
+        changes.pop("flags", None)  # an update cannot make the message ephemeral
+        merged = {**old.payload, **changes}
+        now = self.world.clock()
+        new = dataclasses.replace(
+            old,
+            content=str(merged.get("content") or ""),
+            embeds=list(merged.get("embeds") or []),
+            payload=merged,
+            edited_at=now,
+            edited_timestamp=iso(),
+            version=old.version + 1,
+        )
+        self.world.messages[index] = new
+        self.world.edits.append(
+            MessageEdit(
+                mid,
+                new.channel_id,
+                new.version,
+                now,
+                now - old.created_at,
+                new.content,
+                new.embeds,
+                list(merged.get("components") or []),
+                changes,
+            )
+        )
+        return new
+
+    def edit(self, token: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        record = self._live(token)
+        clicked = int(record.payload["message"]["id"]) if record.type == MESSAGE_COMPONENT else None
+        if clicked is None or record.original_message_id != clicked or message_id != "@original":
+            return super().edit(token, message_id, body)
+        index = next(i for i, m in enumerate(self.world.messages) if m.id == clicked)
+        kept = self.world.messages[index]
+        answer = super().edit(token, message_id, body)  # validated and recorded as a follow-up
+        self.world.messages[:] = [m for m in self.world.messages if m.id != clicked]
+        self.world.messages.insert(index, kept)  # the same message, edited in place below
+        message = self._update_clicked(clicked, dict(body))
+        self.current[clicked] = self.world.message_object(message)
+        return {**answer, **self.current[clicked]}

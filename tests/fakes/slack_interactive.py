@@ -1,0 +1,246 @@
+"""Interactivity of the Slack fake: a person clicks a button of a recorded message.
+
+`click(...)` finds the button (by `action_id`, and `value` when given) in the message's
+`actions` blocks or section accessories (a click on a button the message does not have is a
+test error), builds the `block_actions` payload Slack sends (docs/reference/slack.md §13) with
+a fresh `response_url` tied to that message, and delivers it:
+
+- over Socket Mode: an envelope of type `"interactive"` (`accepts_response_payload: false`),
+  acked with `{"envelope_id": …}`;
+- over HTTP mode: a signed form POST whose only field is `payload` (the JSON text).
+
+Either way the app has 3 seconds. A later ack is recorded as Slack has it: the click is
+`late` and the user saw an error (`Click.user_saw_error`); a Socket Mode ack that arrives later
+still is kept in `acks` with `late=True`. The response_url then answers `replace_original`
+(the message is replaced for everyone, recorded as an edit), `delete_original` (the message is
+gone) or, by default, an ephemeral reply only the clicker sees (`responses`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import aiohttp
+
+from tests.fakes.slack_history import _to_api
+from tests.fakes.slack_records import Click, Edit, Message, ResponseUrl, SlackFakeError
+from tests.fakes.slack_state import SlackState, str_or_none
+
+
+class Interactivity(SlackState):
+    """`click`, `block_actions_payload` and the record of clicks (`clicks`)."""
+
+    def block_actions_payload(
+        self,
+        team_id: str,
+        user_id: str,
+        message: Message,
+        action_id: str,
+        value: str | None = None,
+        *,
+        response_url: str,
+    ) -> dict[str, Any]:
+        """The `block_actions` payload for a click by `user_id` of `team_id` on `message`."""
+        block, element = _find_button(message, action_id, value)
+        team = self.teams.get(team_id)
+        user = team.users.get(user_id) if team is not None else None
+        channel = self.teams[message.team].channels.get(message.channel)
+        container: dict[str, Any] = {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": message.channel,
+            "is_ephemeral": False,
+        }
+        if message.thread_ts is not None:
+            container["thread_ts"] = message.thread_ts
+        name = user.name if user is not None else user_id.lower()
+        action: dict[str, Any] = {
+            "type": "button",
+            "action_id": element["action_id"],
+            "block_id": block.get("block_id") or secrets.token_hex(3),
+            "text": element.get("text"),
+            "action_ts": f"{self.clock():.6f}",
+        }
+        if "value" in element:
+            action["value"] = element["value"]
+        if "style" in element:
+            action["style"] = element["style"]
+        trigger = f"{secrets.randbelow(10**11)}.{secrets.randbelow(10**11)}.{secrets.token_hex(16)}"
+        return {
+            "type": "block_actions",
+            "user": {"id": user_id, "username": name, "name": name, "team_id": team_id},
+            "api_app_id": self.app_id,
+            "token": self.verification_token,
+            "container": container,
+            "trigger_id": trigger,
+            "team": {"id": team_id, "domain": team.domain if team else team_id.lower()},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {
+                "id": message.channel,
+                "name": channel.name if channel else message.channel.lower(),
+            },
+            "message": _to_api(message, self.app_id, False, []),
+            "state": {"values": {}},
+            "response_url": response_url,
+            "actions": [action],
+        }
+
+    async def click(
+        self,
+        team_id: str,
+        user_id: str,
+        channel: str,
+        ts: str,
+        action_id: str,
+        value: str | None = None,
+        *,
+        via: Literal["socket", "http"] = "socket",
+        url: str | None = None,
+        signing_secret: str | None = None,
+        timeout: float = 3.0,
+    ) -> Click:
+        """Click a button of the recorded message `ts` in `channel` as `user_id` of `team_id`.
+
+        `via="socket"` needs a connected Socket Mode client; `via="http"` POSTs to `url`,
+        signed with `signing_secret`. Returns the `Click` (also appended to `clicks`).
+        """
+        message = next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
+        if message is None:
+            raise SlackFakeError(f"no message {ts} in {channel} to click")
+        response_url = self.new_response_url(team_id, channel, user_id, message_ts=ts)
+        payload = self.block_actions_payload(
+            team_id, user_id, message, action_id, value, response_url=response_url
+        )
+        action = payload["actions"][0]
+        common: dict[str, Any] = {
+            "team": team_id,
+            "user": user_id,
+            "channel": channel,
+            "message_ts": ts,
+            "action_id": action_id,
+            "value": action.get("value"),
+            "payload": payload,
+            "response_url": response_url,
+        }
+        if via == "socket":
+            ack = await self.socket.deliver(
+                "interactive", payload, timeout=timeout, accepts_response_payload=False
+            )
+            click = Click(via="socket", acked=ack is not None, late=ack is None, ack=ack, **common)
+        else:
+            if url is None or signing_secret is None:
+                raise SlackFakeError("an HTTP-mode click needs the app's url and signing_secret")
+            status = await _post_signed(url, signing_secret, payload, timeout)
+            click = Click(
+                via="http",
+                acked=status is not None,
+                late=status is None,
+                status=status,
+                **common,
+            )
+        self.clicks.append(click)
+        return click
+
+    def new_response_url(
+        self, team: str, channel: str, user: str, *, message_ts: str | None = None
+    ) -> str:
+        raise NotImplementedError  # SlackFake's, with the server's address
+
+    def _original(self, entry: ResponseUrl, payload: dict[str, Any]) -> int | None:
+        """For a click's response_url asked to replace or delete the clicked message: its index
+        in `messages` (-1 when it is gone); None otherwise."""
+        acts = payload.get("replace_original") or payload.get("delete_original")
+        if entry.message_ts is None or not acts:
+            return None
+        return next(
+            (
+                i
+                for i, m in enumerate(self.messages)
+                if (m.team, m.channel, m.ts) == (entry.team, entry.channel, entry.message_ts)
+            ),
+            -1,
+        )
+
+    def _replace_from_response(self, index: int, payload: dict[str, Any]) -> None:
+        """`replace_original`: the clicked message now shows the new text and blocks."""
+        old = self.messages[index]
+        blocks = payload.get("blocks")
+        new = dataclasses.replace(
+            old,
+            text=str_or_none(payload.get("text")),
+            blocks=blocks if isinstance(blocks, list) and blocks else None,
+            version=old.version + 1,
+        )
+        self.messages[index] = new
+        self.edits.append(
+            Edit(
+                new.team,
+                new.channel,
+                new.ts,
+                self._next_ts(),
+                new.version,
+                new.text,
+                new.blocks,
+                new.metadata,
+                None,
+                "response_url",
+                dict(payload),
+            )
+        )
+
+
+def _find_button(
+    message: Message, action_id: str, value: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    for block in message.blocks or []:
+        if not isinstance(block, dict):
+            continue
+        elements: list[Any] = []
+        if block.get("type") == "actions":
+            elements = list(block.get("elements") or [])
+        elif isinstance(block.get("accessory"), dict):
+            elements = [block["accessory"]]
+        for element in elements:
+            if (
+                isinstance(element, dict)
+                and element.get("type") == "button"
+                and element.get("action_id") == action_id
+                and (value is None or element.get("value") == value)
+            ):
+                return block, element
+    raise SlackFakeError(
+        f"message {message.ts} has no button action_id={action_id!r}"
+        + (f" value={value!r}" if value is not None else "")
+    )
+
+
+async def _post_signed(
+    url: str, signing_secret: str, payload: dict[str, Any], timeout: float
+) -> int | None:
+    """POST `payload=<json>` signed like Slack; the status, or None after `timeout`."""
+    body = urlencode({"payload": json.dumps(payload)}).encode()
+    stamp = str(int(time.time()))
+    base = b"v0:" + stamp.encode() + b":" + body
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": "v0="
+        + hmac.new(signing_secret.encode(), base, hashlib.sha256).hexdigest(),
+    }
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http,
+            http.post(url, data=body, headers=headers) as resp,
+        ):
+            await resp.read()
+            return resp.status
+    except TimeoutError:
+        return None

@@ -1,0 +1,223 @@
+"""Button clicks on the Slack fake, answered by a real slack_bolt app (Socket Mode and HTTP)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aiohttp
+import aiohttp.web
+import pytest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from tests.fakes import slack_fixture
+from tests.fakes.slack_api import SlackFake, SlackFakeError
+
+slack_fake = slack_fixture.slack_fake
+BOT = slack_fixture.BOT_TOKEN
+APP = slack_fixture.APP_TOKEN
+SECRET = "test-signing-secret"
+PAPER = "2411.00001"
+
+
+def web(slack: SlackFake) -> AsyncWebClient:
+    return AsyncWebClient(token=BOT, base_url=slack.api_url)
+
+
+def digest_blocks() -> list[dict[str, Any]]:
+    def btn(label: str, action: str) -> dict[str, Any]:
+        return {
+            "type": "button",
+            "text": {"type": "plain_text", "text": label},
+            "action_id": f"pb:{action}",
+            "value": PAPER,
+        }
+
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*A paper* · ▲ 42"}},
+        {"type": "actions", "block_id": f"paper:{PAPER}",
+         "elements": [btn("Save", "save"), btn("Not relevant", "nr"), btn("More", "more")]},
+    ]  # fmt: skip
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 3.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
+def bolt_app(slack: SlackFake, seen: list[dict[str, Any]], **kwargs: Any) -> AsyncApp:
+    """A bolt app with one regex action listener, as paperboy will register it."""
+    app = AsyncApp(client=web(slack), **kwargs)
+    app.state = {"delay": 0.0, "reply": "ephemeral"}  # type: ignore[attr-defined]
+
+    @app.action(re.compile(r"^pb:(save|nr|more)$"))
+    async def on_click(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await asyncio.sleep(app.state["delay"])  # type: ignore[attr-defined]
+        await ack()
+        seen.append(body)
+        reply = app.state["reply"]  # type: ignore[attr-defined]
+        if reply == "ephemeral":
+            await respond(text=f"Saved {body['actions'][0]['value']}. Undo?")
+        elif reply == "replace":
+            await respond(text="Saved", blocks=digest_blocks()[:1], replace_original=True)
+        elif reply == "delete":
+            await respond(delete_original=True)
+
+    return app
+
+
+async def post_digest(slack: SlackFake) -> str:
+    posted = await web(slack).chat_postMessage(channel="C1", text="digest", blocks=digest_blocks())
+    return str(posted["ts"])
+
+
+@pytest.fixture
+async def socket_app(slack_fake: SlackFake) -> AsyncIterator[tuple[AsyncApp, list[Any]]]:
+    seen: list[dict[str, Any]] = []
+    app = bolt_app(slack_fake, seen)
+    handler = AsyncSocketModeHandler(app, APP)
+    await handler.connect_async()
+    await slack_fake.wait_for_socket_client()
+    yield app, seen
+    await handler.close_async()
+
+
+@pytest.fixture
+async def http_app(slack_fake: SlackFake) -> AsyncIterator[tuple[AsyncApp, list[Any], str]]:
+    seen: list[dict[str, Any]] = []
+    app = bolt_app(slack_fake, seen, signing_secret=SECRET)
+
+    async def events(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    server = aiohttp.web.Application()
+    server.router.add_post("/slack/events", events)
+    runner = aiohttp.web.AppRunner(server, access_log=None)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    await aiohttp.web.SockSite(runner, sock).start()
+    yield app, seen, f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events"
+    await runner.cleanup()
+
+
+async def test_socket_mode_click_reaches_the_action_listener(
+    slack_fake: SlackFake, socket_app: tuple[AsyncApp, list[Any]]
+) -> None:
+    _, seen = socket_app
+    ts = await post_digest(slack_fake)
+    click = await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:save")
+    await eventually(lambda: len(slack_fake.responses) == 1)
+    assert click.acked and not click.late and not click.user_saw_error
+    assert click.ack is not None and click.ack.type == "interactive"
+    (body,) = seen
+    assert body["type"] == "block_actions" and body["user"]["id"] == "UMEMBER"
+    assert body["container"] == {
+        "type": "message", "message_ts": ts, "channel_id": "C1", "is_ephemeral": False,
+    }  # fmt: skip
+    (action,) = body["actions"]
+    assert (action["action_id"], action["value"], action["block_id"]) == (
+        "pb:save", PAPER, f"paper:{PAPER}",
+    )  # fmt: skip
+    assert body["message"]["ts"] == ts and body["team"]["id"] == "T1"
+    (reply,) = slack_fake.responses
+    assert (reply.response_type, reply.user, reply.ok) == ("ephemeral", "UMEMBER", True)
+    assert reply.text == f"Saved {PAPER}. Undo?"
+    assert len(slack_fake.messages_in("C1")) == 1 and slack_fake.edits == []
+    assert slack_fake.clicks == [click]
+
+
+async def test_http_mode_click_is_a_signed_form_post(
+    slack_fake: SlackFake, http_app: tuple[AsyncApp, list[Any], str]
+) -> None:
+    _, seen, url = http_app
+    ts = await post_digest(slack_fake)
+    click = await slack_fake.click(
+        "T1", "UADMIN", "C1", ts, "pb:nr", PAPER, via="http", url=url, signing_secret=SECRET
+    )
+    assert (click.status, click.acked, click.user_saw_error) == (200, True, False)
+    await eventually(lambda: len(slack_fake.responses) == 1)
+    assert seen[0]["actions"][0]["action_id"] == "pb:nr"
+    forged = await slack_fake.click(
+        "T1", "UADMIN", "C1", ts, "pb:nr", via="http", url=url, signing_secret="wrong"
+    )
+    assert forged.status == 401 and forged.user_saw_error and len(seen) == 1
+
+
+async def test_a_late_ack_is_recorded_and_the_user_saw_an_error(
+    slack_fake: SlackFake, socket_app: tuple[AsyncApp, list[Any]]
+) -> None:
+    app, _ = socket_app
+    app.state["delay"] = 0.3  # type: ignore[attr-defined]
+    ts = await post_digest(slack_fake)
+    click = await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:more", timeout=0.1)
+    assert click.late and not click.acked and click.user_saw_error and click.ack is None
+    await eventually(lambda: len(slack_fake.socket.late_acks) == 1)
+    (late,) = slack_fake.socket.late_acks
+    assert late.late and late.type == "interactive" and late in slack_fake.acks
+
+
+async def test_a_late_http_answer_is_an_error_for_the_user(
+    slack_fake: SlackFake, http_app: tuple[AsyncApp, list[Any], str]
+) -> None:
+    app, _, url = http_app
+    app.state["delay"] = 0.3  # type: ignore[attr-defined]
+    ts = await post_digest(slack_fake)
+    click = await slack_fake.click(
+        "T1", "UMEMBER", "C1", ts, "pb:save", via="http", url=url, signing_secret=SECRET,
+        timeout=0.1,
+    )  # fmt: skip
+    assert click.late and click.status is None and click.user_saw_error
+
+
+async def test_replace_original_edits_the_message_and_delete_original_removes_it(
+    slack_fake: SlackFake, socket_app: tuple[AsyncApp, list[Any]]
+) -> None:
+    app, _ = socket_app
+    app.state["reply"] = "replace"  # type: ignore[attr-defined]
+    ts = await post_digest(slack_fake)
+    await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:save")
+    await eventually(lambda: len(slack_fake.edits) == 1)
+    replaced = slack_fake.message("C1", ts)
+    assert replaced.text == "Saved" and replaced.blocks == digest_blocks()[:1]
+    assert replaced.version == 1 and slack_fake.edits[0].source == "response_url"
+    with pytest.raises(SlackFakeError):  # the buttons are gone with the old blocks
+        await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:save")
+    ts2 = await post_digest(slack_fake)
+    app.state["reply"] = "delete"  # type: ignore[attr-defined]
+    await slack_fake.click("T1", "UMEMBER", "C1", ts2, "pb:nr")
+    await eventually(lambda: len(slack_fake.messages_in("C1")) == 1)
+    assert [m.ts for m in slack_fake.messages_in("C1")] == [ts]
+
+
+async def test_a_click_on_a_missing_button_or_message_is_a_test_error(
+    slack_fake: SlackFake,
+) -> None:
+    ts = await post_digest(slack_fake)
+    with pytest.raises(SlackFakeError, match="no button"):
+        await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:save", "2411.99999")
+    with pytest.raises(SlackFakeError, match="no message"):
+        await slack_fake.click("T1", "UMEMBER", "C1", "1.000001", "pb:save")
+    with pytest.raises(SlackFakeError, match="Socket Mode"):
+        await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:save")
+
+
+async def test_a_user_of_another_workspace_clicks(
+    slack_fake: SlackFake, socket_app: tuple[AsyncApp, list[Any]]
+) -> None:
+    _, seen = socket_app
+    slack_fake.add_team("T2", bot_token="xoxb-t2", users={"UOTHER": {}})
+    ts = await post_digest(slack_fake)
+    await slack_fake.click("T2", "UOTHER", "C1", ts, "pb:save")
+    await eventually(lambda: len(seen) == 1)
+    assert seen[0]["user"] == {
+        "id": "UOTHER", "username": "uother", "name": "uother", "team_id": "T2",
+    }  # fmt: skip
+    assert seen[0]["team"]["id"] == "T2" and seen[0]["channel"]["id"] == "C1"
