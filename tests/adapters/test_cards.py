@@ -6,8 +6,6 @@ from __future__ import annotations
 import html
 import io
 import re
-from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -28,18 +26,14 @@ from adapters.discord import render as discord
 from adapters.slack import render as slack
 from adapters.text import one_line
 from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
-from tests.helpers import make_paper
+from tests.adapters import FRIDAY
+from tests.adapters import paper as sample_paper
 
 CHANNEL = ChannelRef("slack", "T0001", "C0001")
-FRIDAY = date(2026, 11, 27)
-
-
-AUTHORS = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra")
 
 
 def paper(pid: str = "2411.00001", **extra: Any) -> Paper:
-    base = make_paper(pid, FRIDAY, 1234, 5, "Video diffusion at scale", "We scale video. It works.")
-    return replace(base, **{"authors": AUTHORS, **extra})
+    return sample_paper(pid, **{"summary": "We scale video. It works.", **extra})
 
 
 # --- the summary -----------------------------------------------------------------------------

@@ -13,8 +13,6 @@ message: a PATCH of it edits that message; follow-ups (POST) are new messages.
 
 from __future__ import annotations
 
-import dataclasses
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,9 +22,6 @@ from tests.fakes.discord_records import (
     DiscordFakeError,
     InteractionRecord,
     Message,
-    MessageEdit,
-    iso,
-    snowflake,
 )
 
 MESSAGE_COMPONENT = 3
@@ -68,44 +63,15 @@ class ComponentHub(InteractionHub):
                 f"{channel.guild_id}"
             )
         perms = world.member_permissions(guild_id, user_id)
-        channel_obj = world.channel_object(channel)
-        channel_obj["permissions"] = str(perms)
-        iid, token = snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
-        payload: dict[str, Any] = {
-            "id": str(iid),
-            "application_id": str(world.application_id),
-            "type": MESSAGE_COMPONENT,
-            "data": {"custom_id": custom_id, "component_type": BUTTON},
-            "guild_id": str(guild_id),
-            "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
-            "channel_id": str(channel.id),
-            "channel": channel_obj,
-            "member": world.member_object(guild_id, user_id, permissions=perms),
-            "message": world.message_object(message),
-            "token": token,
-            "version": 1,
-            "app_permissions": str(world.app_permissions(channel.id)),
-            "locale": "en-US",
-            "guild_locale": "en-US",
-            "entitlements": [],
-            "entitlement_sku_ids": [],
-            "authorizing_integration_owners": {"0": str(guild_id)},
-            "context": 0,
-            "attachment_size_limit": 10 * 1024 * 1024,
-        }
-        record = InteractionRecord(
-            iid,
-            token,
+        return self.record(
             MESSAGE_COMPONENT,
+            {"custom_id": custom_id, "component_type": BUTTON},
             guild_id,
-            channel.id,
+            channel,
             user_id,
-            payload,
-            dispatched_at=world.clock(),
+            perms,
+            extra={"message": world.message_object(message)},
         )
-        self.records[iid] = record
-        self.by_token[token] = record
-        return record
 
     def callback(
         self, interaction_id: int, token: str, body: Any, with_response: bool
@@ -138,31 +104,7 @@ class ComponentHub(InteractionHub):
         old = self.world.messages[index]
         changes.pop("flags", None)  # an update cannot make the message ephemeral
         merged = {**old.payload, **changes}
-        now = self.world.clock()
-        new = dataclasses.replace(
-            old,
-            content=str(merged.get("content") or ""),
-            embeds=list(merged.get("embeds") or []),
-            payload=merged,
-            edited_at=now,
-            edited_timestamp=iso(),
-            version=old.version + 1,
-        )
-        self.world.messages[index] = new
-        self.world.edits.append(
-            MessageEdit(
-                mid,
-                new.channel_id,
-                new.version,
-                now,
-                now - old.created_at,
-                new.content,
-                new.embeds,
-                list(merged.get("components") or []),
-                changes,
-            )
-        )
-        return new
+        return self.world.store_edit(index, merged, changes, self.world.clock())
 
     def edit(self, token: str, message_id: str, body: dict[str, Any]) -> dict[str, Any]:
         record = self._live(token)

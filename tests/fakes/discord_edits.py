@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord_records import ApiError, Message, MessageEdit, iso, unknown_message
+from tests.fakes.discord_records import ApiError, Message, unknown_message
 from tests.fakes.discord_routes import ChannelRoutes
 from tests.fakes.discord_validate import validate_message
 
@@ -97,28 +97,7 @@ class EditRoutes(ChannelRoutes):
             ]
             if len(recent) >= self.old_edit_limit:
                 raise too_many_old_edits()
-        new = dataclasses.replace(
-            old,
-            content=str(merged.get("content") or ""),
-            embeds=list(merged.get("embeds") or []),
-            flags=int(merged.get("flags") or 0),
-            payload=merged,
-            edited_at=now,
-            edited_timestamp=iso(),
-            version=old.version + 1,
-        )
-        self.world.messages[index] = new
-        self.world.edits.append(
-            MessageEdit(
-                new.id,
-                channel.id,
-                new.version,
-                now,
-                age,
-                new.content,
-                new.embeds,
-                list(merged.get("components") or []),
-                dict(body),
-            )
+        new = self.world.store_edit(
+            index, merged, dict(body), now, flags=int(merged.get("flags") or 0)
         )
         return 200, self.world.message_object(new)

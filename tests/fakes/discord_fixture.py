@@ -6,19 +6,24 @@ permissions. Bot token "fake-bot-token", application id 4000 (also the bot user 
 Use it from a test module with `from tests.fakes import discord_fixture` then
 `discord_fake = discord_fixture.discord_fake` (an imported name that test arguments shadow is
 F811). `patch_discord(fake)` points discord.py's REST and gateway at the fake for the fake's
-own tests; the product has its own override module.
+own tests; the product has its own override module. `started(fake, bot)` runs a discord.py
+client against the fake; `raw(fake, method, path)` is a plain HTTP call to its REST API.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
 
+import aiohttp
 import discord
 import discord.gateway
 import discord.http
 import pytest
 import yarl
+from multidict import CIMultiDictProxy
 
 from tests.fakes.discord_api import DiscordFake, Message
 from tests.fakes.discord_records import BASIC_MEMBER, FORUM, MANAGE_CHANNELS, TEXT
@@ -29,6 +34,7 @@ MANAGER, MEMBER = 3000, 3001
 TOKEN = "fake-bot-token"
 APP_ID = 4000
 MANAGER_PERMISSIONS = BASIC_MEMBER | MANAGE_CHANNELS
+ClientT = TypeVar("ClientT", bound=discord.Client)
 
 
 def configure(fake: DiscordFake) -> DiscordFake:
@@ -58,6 +64,35 @@ def patch_discord(fake: DiscordFake) -> Iterator[None]:
     finally:
         discord.http.Route.BASE = old_base
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old_gateway
+
+
+@asynccontextmanager
+async def started(fake: DiscordFake, bot: ClientT) -> AsyncIterator[ClientT]:
+    """`bot` (a discord.py client) logged in and READY against `fake`; closed after."""
+    with patch_discord(fake):
+        task: asyncio.Task[None] | None = None
+        try:
+            await bot.login(TOKEN)
+            task = asyncio.create_task(bot.connect())
+            await asyncio.wait_for(bot.wait_until_ready(), 5)
+            yield bot
+        finally:
+            await bot.close()
+            if task is not None:
+                await asyncio.wait_for(task, 5)
+
+
+async def raw(
+    fake: DiscordFake, method: str, path: str, body: Any = None, token: str | None = TOKEN
+) -> tuple[int, Any, CIMultiDictProxy[str]]:
+    """A plain HTTP call to the fake's REST API (no discord.py rate-limit handling)."""
+    headers = {"Authorization": f"Bot {token}"} if token else {}
+    async with (
+        aiohttp.ClientSession() as http,
+        http.request(method, fake.api_base + path, json=body, headers=headers) as resp,
+    ):
+        data = await resp.json(content_type=None) if resp.status != 204 else None
+        return resp.status, data, resp.headers
 
 
 @pytest.fixture

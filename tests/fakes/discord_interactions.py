@@ -19,6 +19,7 @@ from tests.fakes.discord_records import (
     LOADING,
     ApiError,
     Callback,
+    Channel,
     DiscordFakeError,
     Followup,
     InteractionRecord,
@@ -103,12 +104,29 @@ class InteractionHub:
         options, resolved = build_options(
             world, cmd, path, values, guild_id=guild_id, focused=focused
         )
-        iid, token = snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         data: dict[str, Any] = {"id": str(cmd.id), "name": cmd.name, "type": 1, "options": options}
         if resolved:
             data["resolved"] = resolved
         if cmd.guild_id is not None:
             data["guild_id"] = str(cmd.guild_id)
+        return self.record(itype, data, guild_id, channel, user_id, perms, locale=locale)
+
+    def record(
+        self,
+        itype: int,
+        data: dict[str, Any],
+        guild_id: int,
+        channel: Channel,
+        user_id: int,
+        perms: int,
+        *,
+        locale: str = "en-US",
+        extra: Mapping[str, Any] | None = None,
+    ) -> InteractionRecord:
+        """Make and keep the INTERACTION_CREATE payload of `itype` carrying `data` (plus the
+        `extra` top-level fields) for `user_id` in `channel`, and its record."""
+        world = self.world
+        iid, token = snowflake(), "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         channel_obj = world.channel_object(channel)
         channel_obj["permissions"] = str(perms)
         payload: dict[str, Any] = {
@@ -118,12 +136,13 @@ class InteractionHub:
             "data": data,
             "guild_id": str(guild_id),
             "guild": {"id": str(guild_id), "locale": "en-US", "features": []},
-            "channel_id": str(channel_id),
+            "channel_id": str(channel.id),
             "channel": channel_obj,
             "member": world.member_object(guild_id, user_id, permissions=perms),
+            **(extra or {}),
             "token": token,
             "version": 1,
-            "app_permissions": str(world.app_permissions(channel_id)),
+            "app_permissions": str(world.app_permissions(channel.id)),
             "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
@@ -133,7 +152,7 @@ class InteractionHub:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
         record = InteractionRecord(
-            iid, token, itype, guild_id, channel_id, user_id, payload, dispatched_at=world.clock()
+            iid, token, itype, guild_id, channel.id, user_id, payload, dispatched_at=world.clock()
         )
         self.records[iid] = record
         self.by_token[token] = record

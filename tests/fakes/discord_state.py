@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -288,6 +289,44 @@ class World:
             "guild_scheduled_events": [],
             "soundboard_sounds": [],
         }
+
+    def store_edit(
+        self,
+        index: int,
+        merged: dict[str, Any],
+        sent: dict[str, Any],
+        now: float,
+        *,
+        flags: int | None = None,
+    ) -> Message:
+        """Replace `self.messages[index]` by its edit to the payload `merged` at `now` (flags
+        too when given, else kept) and log it, with `sent` as what the client sent."""
+        old = self.messages[index]
+        new = dataclasses.replace(
+            old,
+            content=str(merged.get("content") or ""),
+            embeds=list(merged.get("embeds") or []),
+            flags=old.flags if flags is None else flags,
+            payload=merged,
+            edited_at=now,
+            edited_timestamp=iso(),
+            version=old.version + 1,
+        )
+        self.messages[index] = new
+        self.edits.append(
+            MessageEdit(
+                new.id,
+                new.channel_id,
+                new.version,
+                now,
+                now - old.created_at,
+                new.content,
+                new.embeds,
+                list(merged.get("components") or []),
+                sent,
+            )
+        )
+        return new
 
     def _author(self, msg: Message) -> dict[str, Any]:
         if msg.author_id is None or msg.author_id == self.bot_user_id:

@@ -114,22 +114,36 @@ class EditApi(SlackState):
                 dict(args),
             )
         )
+        body = self._bot_message(token, team.id, new, new.thread_ts, metadata, {"edited": edited})
+        return {"channel": channel.id, "ts": new.ts, "text": new.text or "", "message": body}
+
+    def _bot_message(
+        self,
+        token: Token,
+        team_id: str,
+        message: Message,
+        thread_ts: str | None,
+        metadata: dict[str, Any] | None,
+        extra: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The `message` object Slack answers a bot's post or update with (`extra` after
+        `team`: its `ts` or `edited`)."""
         body: dict[str, Any] = {
             "type": "message",
-            "text": new.text or "",
+            "text": message.text or "",
             "user": token.bot_user_id,
             "bot_id": token.bot_id,
             "app_id": self.app_id,
-            "team": team.id,
-            "edited": edited,
+            "team": team_id,
+            **extra,
         }
-        if new.blocks:
-            body["blocks"] = new.blocks
-        if new.thread_ts is not None:
-            body["thread_ts"] = new.thread_ts
+        if message.blocks:
+            body["blocks"] = message.blocks
+        if thread_ts is not None:
+            body["thread_ts"] = thread_ts
         if metadata is not None:
             body["metadata"] = metadata
-        return {"channel": channel.id, "ts": new.ts, "text": new.text or "", "message": body}
+        return body
 
 
 def parse_metadata(value: Any) -> dict[str, Any] | None:

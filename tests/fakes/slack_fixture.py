@@ -5,13 +5,20 @@ include channels:history and groups:history), public channels "C1" and "C2", use
 (admin) and "UMEMBER" (member), app token "xapp-test", OAuth client id/secret set. Use it from
 a test module with `from tests.fakes import slack_fixture` then
 `slack_fake = slack_fixture.slack_fake` (an imported name that test arguments shadow is F811).
+`clocked` is the same on a fake driven by the `clock` fixture (a FakeClock); `serve_bolt(app)`
+serves a bolt AsyncApp in HTTP mode and yields its events URL.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import aiohttp.web
 import pytest
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
 
 from tests.fakes.slack_api import SlackFake
 
@@ -43,3 +50,48 @@ async def slack_fake() -> AsyncIterator[SlackFake]:
     """A started SlackFake with the standard workspace; real clock."""
     async with SlackFake() as slack:
         yield configure(slack)
+
+
+class FakeClock:
+    """Epoch seconds that tests move by hand."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def clocked(clock: FakeClock) -> AsyncIterator[SlackFake]:
+    """The standard workspace on a fake driven by `clock`."""
+    async with SlackFake(clock=clock) as slack:
+        yield configure(slack)
+
+
+@asynccontextmanager
+async def serve_bolt(app: AsyncApp) -> AsyncIterator[str]:
+    """`app` in HTTP mode behind aiohttp on 127.0.0.1; yields its events URL."""
+
+    async def events(request: aiohttp.web.Request) -> aiohttp.web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    server = aiohttp.web.Application()
+    server.router.add_post("/slack/events", events)
+    runner = aiohttp.web.AppRunner(server, access_log=None)
+    await runner.setup()
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        await aiohttp.web.SockSite(runner, sock).start()
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events"
+    finally:
+        await runner.cleanup()

@@ -203,21 +203,7 @@ class WebApi(EditApi, Interactivity, HistoryApi, FaultScript):
             metadata=metadata,
             bot_id=token.bot_id,
         )
-        body: dict[str, Any] = {
-            "type": "message",
-            "text": message.text or "",
-            "user": token.bot_user_id,
-            "bot_id": token.bot_id,
-            "app_id": self.app_id,
-            "team": team.id,
-            "ts": message.ts,
-        }
-        if message.blocks:
-            body["blocks"] = message.blocks
-        if thread_ts is not None:
-            body["thread_ts"] = thread_ts
-        if metadata is not None:
-            body["metadata"] = metadata
+        body = self._bot_message(token, team.id, message, thread_ts, metadata, {"ts": message.ts})
         return {"channel": channel.id, "ts": message.ts, "message": body}
 
     def _users_info(self, token: Token, args: dict[str, Any]) -> dict[str, Any]:

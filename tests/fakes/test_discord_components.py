@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, DiscordFakeError
-from tests.fakes.discord_fixture import GUILD, MEMBER, PAPERS, TOKEN, patch_discord
+from tests.fakes.discord_fixture import GUILD, MEMBER, PAPERS, started
 
 discord_fake = discord_fixture.discord_fake
 PAPER = "2411.00001"
@@ -78,18 +78,8 @@ def paper_view(paper: str = PAPER) -> discord.ui.View:
 
 @asynccontextmanager
 async def running(fake: DiscordFake) -> AsyncIterator[ClickBot]:
-    with patch_discord(fake):
-        bot = ClickBot()
-        task: asyncio.Task[None] | None = None
-        try:
-            await bot.login(TOKEN)
-            task = asyncio.create_task(bot.connect())
-            await asyncio.wait_for(bot.wait_until_ready(), 5)
-            yield bot
-        finally:
-            await bot.close()
-            if task is not None:
-                await asyncio.wait_for(task, 5)
+    async with started(fake, ClickBot()) as bot:
+        yield bot
 
 
 async def post_digest(bot: ClickBot) -> discord.Message:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-import aiohttp
 import discord
 import pytest
-from multidict import CIMultiDictProxy
 
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
-from tests.fakes.discord_fixture import APP_ID, MEMBER, PAPERS, RANDOM, TOKEN, patch_discord
+from tests.fakes.discord_fixture import (
+    APP_ID,
+    MEMBER,
+    PAPERS,
+    RANDOM,
+    TOKEN,
+    raw,
+    started,
+)
 
 discord_fake = discord_fixture.discord_fake
 
@@ -30,30 +34,8 @@ class ManualClock:
 @asynccontextmanager
 async def client(fake: DiscordFake) -> AsyncIterator[discord.Client]:
     """A logged-in, READY discord.py client against `fake`; closed after."""
-    with patch_discord(fake):
-        bot = discord.Client(intents=discord.Intents.default())
-        task: asyncio.Task[None] | None = None
-        try:
-            await bot.login(TOKEN)
-            task = asyncio.create_task(bot.connect())
-            await asyncio.wait_for(bot.wait_until_ready(), 5)
-            yield bot
-        finally:
-            await bot.close()
-            if task is not None:
-                await asyncio.wait_for(task, 5)
-
-
-async def raw(
-    fake: DiscordFake, method: str, path: str, body: Any = None
-) -> tuple[int, Any, CIMultiDictProxy[str]]:
-    headers = {"Authorization": f"Bot {TOKEN}"}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(method, fake.api_base + path, json=body, headers=headers) as resp,
-    ):
-        data = await resp.json(content_type=None) if resp.status != 204 else None
-        return resp.status, data, resp.headers
+    async with started(fake, discord.Client(intents=discord.Intents.default())) as bot:
+        yield bot
 
 
 def text_channel(bot: discord.Client, channel_id: int) -> discord.TextChannel:

@@ -14,7 +14,6 @@ import discord.gateway
 import discord.http
 import pytest
 from discord import app_commands
-from multidict import CIMultiDictProxy
 
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, DiscordFakeError, validate_message
@@ -29,6 +28,8 @@ from tests.fakes.discord_fixture import (
     TOKEN,
     configure,
     patch_discord,
+    raw,
+    started,
 )
 from tests.fakes.discord_records import FORUM, TEXT
 from tests.fakes.discord_routes import NONCE_WINDOW_SECONDS
@@ -118,34 +119,11 @@ class Bot(discord.AutoShardedClient):
 @asynccontextmanager
 async def running(fake: DiscordFake, *, sync: bool = True, shards: int = 1) -> AsyncIterator[Bot]:
     """A logged-in, READY Bot against `fake`, commands synced to the guild; closed after."""
-    with patch_discord(fake):
-        bot = Bot()
-        task: asyncio.Task[None] | None = None
-        try:
-            await bot.login(TOKEN)
-            task = asyncio.create_task(bot.connect())
-            await asyncio.wait_for(bot.wait_until_ready(), 5)
-            if sync:
-                bot.tree.copy_global_to(guild=discord.Object(GUILD))
-                await bot.tree.sync(guild=discord.Object(GUILD))
-            yield bot
-        finally:
-            await bot.close()
-            if task is not None:
-                await asyncio.wait_for(task, 5)
-
-
-async def raw(
-    fake: DiscordFake, method: str, path: str, body: Any = None, token: str | None = TOKEN
-) -> tuple[int, Any, CIMultiDictProxy[str]]:
-    """A plain HTTP call to the fake's REST API (no discord.py rate-limit handling)."""
-    headers = {"Authorization": f"Bot {token}"} if token else {}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.request(method, fake.api_base + path, json=body, headers=headers) as resp,
-    ):
-        data = await resp.json(content_type=None) if resp.status != 204 else None
-        return resp.status, data, resp.headers
+    async with started(fake, Bot()) as bot:
+        if sync:
+            bot.tree.copy_global_to(guild=discord.Object(GUILD))
+            await bot.tree.sync(guild=discord.Object(GUILD))
+        yield bot
 
 
 # ---------------------------------------------------------------------- connect and sync

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -13,29 +13,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.publisher import retry_handlers
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
+from tests.fakes.slack_fixture import FakeClock
 
 slack_fake = slack_fixture.slack_fake
 BOT = slack_fixture.BOT_TOKEN
 META = {"event_type": "paperboy_post", "event_payload": {"key": "daily:2026-11-25"}}
 
 
-class FakeClock:
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def clocked(clock: FakeClock) -> AsyncIterator[SlackFake]:
-    async with SlackFake(clock=clock) as slack:
-        yield slack_fixture.configure(slack)
+clock = slack_fixture.clock
+clocked = slack_fixture.clocked
 
 
 def web(slack: SlackFake, token: str = BOT, **kwargs: Any) -> AsyncWebClient:

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -17,7 +16,6 @@ import aiohttp.web
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
@@ -43,6 +41,7 @@ from tests.fakes.slack_api import (
     validate_message,
 )
 from tests.fakes.slack_blocks import check_message
+from tests.fakes.slack_fixture import FakeClock
 from tests.fakes.slack_records import DEFAULT_BOT_SCOPES
 
 slack_fake = slack_fixture.slack_fake
@@ -57,29 +56,8 @@ SLASH_FIELDS = {  # docs/reference/slack.md §2
 BASIC_AUTH_DEPRECATION = pytest.mark.filterwarnings("ignore:BasicAuth is deprecated")
 
 
-class FakeClock:
-    """Epoch seconds that tests move by hand."""
-
-    def __init__(self, now: float = 1_700_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-async def clocked(clock: FakeClock) -> AsyncIterator[SlackFake]:
-    """The standard workspace on a fake driven by `clock`."""
-    async with SlackFake(clock=clock) as slack:
-        yield slack_fixture.configure(slack)
+clock = slack_fixture.clock
+clocked = slack_fixture.clocked
 
 
 def web(slack: SlackFake, token: str | None = BOT, **kwargs: Any) -> AsyncWebClient:
@@ -507,18 +485,8 @@ async def http_app(slack_fake: SlackFake) -> AsyncIterator[str]:
     async def papers(ack: Any, command: dict[str, Any]) -> None:
         await ack(text=f"Searching {command['text']}", response_type="ephemeral")
 
-    async def events(request: aiohttp.web.Request) -> aiohttp.web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    server = aiohttp.web.Application()
-    server.router.add_post("/slack/events", events)
-    runner = aiohttp.web.AppRunner(server, access_log=None)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    await aiohttp.web.SockSite(runner, sock).start()
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events"
-    await runner.cleanup()
+    async with slack_fixture.serve_bolt(app) as url:
+        yield url
 
 
 def test_signed_headers_are_slacks_v0_scheme() -> None:

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
-import aiohttp.web
 import pytest
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -94,18 +90,8 @@ async def http_app(slack_fake: SlackFake) -> AsyncIterator[tuple[AsyncApp, list[
     seen: list[dict[str, Any]] = []
     app = bolt_app(slack_fake, seen, signing_secret=SECRET)
 
-    async def events(request: aiohttp.web.Request) -> aiohttp.web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
-
-    server = aiohttp.web.Application()
-    server.router.add_post("/slack/events", events)
-    runner = aiohttp.web.AppRunner(server, access_log=None)
-    await runner.setup()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    await aiohttp.web.SockSite(runner, sock).start()
-    yield app, seen, f"http://127.0.0.1:{sock.getsockname()[1]}/slack/events"
-    await runner.cleanup()
+    async with slack_fixture.serve_bolt(app) as url:
+        yield app, seen, url
 
 
 async def test_socket_mode_click_reaches_the_action_listener(

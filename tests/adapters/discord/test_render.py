@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Any
 from urllib.parse import unquote
 
 import discord
@@ -23,11 +22,11 @@ from adapters.discord.render import (
     thread_name,
 )
 from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
+from tests.adapters import FRIDAY, paper
 from tests.adapters.discord.discord_markdown import links, markup, mentions, shown
 from tests.fakes.discord_validate import validate_message
 
 CHANNEL = ChannelRef("discord", "100000000000000001", "200000000000000002")
-FRIDAY = date(2026, 11, 27)
 PAPER_URL = re.compile(r"https://huggingface\.co/papers/(.+)")
 CONTINUED = re.compile(r"\(continued, (\d+)/(\d+)\)")
 
@@ -104,19 +103,6 @@ def assert_numbered(messages: list[DiscordMessage]) -> None:
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-
-def paper(pid: str = "2411.00001", **extra: Any) -> Paper:
-    fields: dict[str, Any] = {
-        "title": "Video diffusion at scale",
-        "summary": "We scale video generation.",
-        "authors": ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"),
-        "upvotes": 1234,
-        "comments": 5,
-        "day": FRIDAY,
-        **extra,
-    }
-    return Paper(id=pid, **fields)
 
 
 def digest(

@@ -23,10 +23,10 @@ from adapters.slack.render import (
     render_reply,
 )
 from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
+from tests.adapters import FRIDAY, paper
 from tests.fakes.slack_blocks import validate_message
 
 CHANNEL = ChannelRef("slack", "T0001", "C0001")
-FRIDAY = date(2026, 11, 27)
 PAPER_LINK = re.compile(r"<https://huggingface\.co/papers/([^|>]+)\|")
 LINK = re.compile(r"<(https?://[^\s|<>]+)\|([^|<>]*)>")
 ENTITY = re.compile(r"&(amp|lt|gt);")
@@ -121,19 +121,6 @@ def all_text(message: SlackMessage) -> str:
 
 
 # --- fixtures --------------------------------------------------------------------------------
-
-
-def paper(pid: str = "2411.00001", **extra: Any) -> Paper:
-    fields: dict[str, Any] = {
-        "title": "Video diffusion at scale",
-        "summary": "We scale video generation.",
-        "authors": ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra"),
-        "upvotes": 1234,
-        "comments": 5,
-        "day": FRIDAY,
-        **extra,
-    }
-    return Paper(id=pid, **fields)
 
 
 def digest(
