@@ -26,6 +26,7 @@ def _row(s: Schedule) -> dict[str, Any]:
         "min_upvotes": s.min_upvotes,
         "weekends": s.weekends.value,
         "enabled_at": s.enabled_at.isoformat() if s.enabled_at else None,
+        "filter": s.filter,
     }
 
 
@@ -41,6 +42,7 @@ def _schedule(row: dict[str, Any]) -> Schedule:
         min_upvotes=row["min_upvotes"],
         weekends=WeekendPolicy(row["weekends"]),
         enabled_at=datetime.fromisoformat(row["enabled_at"]) if row["enabled_at"] else None,
+        filter=row["filter"],
     )
 
 

@@ -275,6 +275,14 @@ def _m007_rank_table_and_titles() -> str:
     """
 
 
+def _m008_digest_filter() -> str:
+    return """
+        -- a topic digest: the query (search's language) a channel's digests rank papers of;
+        -- NULL ranks every paper. Set on the daily digest's row, read by the weekly too.
+        ALTER TABLE schedules ADD COLUMN filter TEXT;
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
@@ -283,6 +291,7 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("005_workspaces", _m005_workspaces),
     ("006_subscriptions_version", _m006_subscriptions_version),
     ("007_rank_table_and_titles", _m007_rank_table_and_titles),
+    ("008_digest_filter", _m008_digest_filter),
 ]
 
 

@@ -25,7 +25,7 @@ from bot.commands.table import (
 from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL
 from bot.delivery.calendar import timezone_names
 from bot.delivery.deliverer import ALL_WORKSPACES, AT_LEAST_ONCE
-from bot.delivery.digests import DIGEST_KIND
+from bot.delivery.digests import DIGEST_KIND, shown_filter
 from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import (
     WEEKDAYS,
@@ -332,6 +332,25 @@ class Handlers:
         """Set what happens on days without papers."""
         return self._update(inv, DIGEST_KIND, weekends=WeekendPolicy(args["policy"]))
 
+    def digest_filter(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set or remove the channel's topic filter (its daily digest and weekly roll-up)."""
+        text = " ".join(str(args["query"]).split())
+        schedule = self.core.schedule(inv.channel, DIGEST_KIND)
+        if text.lower() == "off":
+            self.core.save_schedule(replace(schedule, filter=None))
+            return Reply(
+                text="Filter off: digests rank every paper. " + self._summary(inv, DIGEST_KIND)
+            )
+        query = parse_query(text)  # a bad query is refused in one line, nothing stored
+        self.core.save_schedule(replace(schedule, filter=text))
+        return Reply(
+            text="Saved. "
+            + self._summary(inv, DIGEST_KIND)
+            + " The filter matches papers that "
+            + "; ".join(describe(query))
+            + "."
+        )
+
     def weekly_on(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Turn the weekly roll-up on, optionally on a weekday, at a time and zone."""
         return self._turn_on(inv, WEEKLY_KIND, args)
@@ -400,6 +419,13 @@ class Handlers:
         )
         if s.enabled:
             text += f" Next: {timed.next_run(s, self.core.clock()):{NEXT_FORMAT}}."
+        # One filter per channel, kept with the daily digest's settings, for both kinds.
+        daily = s if kind == DIGEST_KIND else self.core.schedule(inv.channel, DIGEST_KIND)
+        if daily.filter:
+            text += (
+                f" Filter: only papers matching `{shown_filter(daily.filter)}` "
+                "(daily and weekly; `/papers digest filter off` removes it)."
+            )
         return text
 
     # --- status ---------------------------------------------------------------------------
@@ -506,6 +532,7 @@ _HANDLERS: dict[tuple[str, ...], Handler] = {
     ("digest", "size"): Handlers.digest_size,
     ("digest", "min-upvotes"): Handlers.digest_min_upvotes,
     ("digest", "weekends"): Handlers.digest_weekends,
+    ("digest", "filter"): Handlers.digest_filter,
     ("weekly", "on"): Handlers.weekly_on,
     ("weekly", "off"): Handlers.weekly_off,
     ("weekly", "show"): Handlers.weekly_show,

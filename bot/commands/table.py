@@ -170,6 +170,13 @@ COMMANDS: tuple[CommandSpec, ...] = (
         manages=True,
     ),
     CommandSpec(
+        ("digest", "filter"),
+        "Rank only the papers a query matches, daily and weekly; `off` removes it.",
+        (Arg("query", "A query, as in search; or off", ArgKind.TEXT),),
+        manages=True,
+        examples=('digest filter vision OR "image segmentation"', "digest filter off"),
+    ),
+    CommandSpec(
         ("weekly", "on"),
         "Post a weekly roll-up of the top papers here.",
         (

@@ -2,16 +2,52 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 
 from bot.delivery.calendar import days_to_cover, is_weekend, target_day
-from bot.domain import Digest, Schedule, WeekendPolicy
+from bot.domain import Digest, Paper, Schedule, WeekendPolicy
+from bot.domain.query import Query
 from bot.ports import Repository
+from bot.query.match import PaperText, matches
+from bot.query.parse import QueryError, parse
+
+log = logging.getLogger(__name__)
 
 DIGEST_KIND = "digest"
 # Upper bound on papers considered per digest before the channel's size is applied.
 MAX_DIGEST_SIZE = 25
+# A topic digest reads every paper of its days (a day has ~100, a week ~700) and ranks the
+# ones its filter matches; this bounds that read.
+MAX_FILTER_CANDIDATES = 5000
+# How much of a filter a notice quotes.
+FILTER_SHOWN = 60
+
+
+def digest_filter(schedule: Schedule) -> Query | None:
+    """The schedule's topic filter, parsed; None when it has none (or, stored by an older
+    parser, it no longer parses: then the digest ranks every paper, as before the filter)."""
+    if not schedule.filter:
+        return None
+    try:
+        return parse(schedule.filter)
+    except QueryError as exc:
+        log.warning("ignoring the digest filter of %s: %s", schedule.channel.key, exc)
+        return None
+
+
+def shown_filter(text: str) -> str:
+    """A filter as a post or a reply quotes it inside `code`: one line, clipped."""
+    flat = " ".join(text.replace("`", "'").split())
+    return flat if len(flat) <= FILTER_SHOWN else flat[: FILTER_SHOWN - 1] + "…"
+
+
+def matching(query: Query, papers: Sequence[Paper]) -> list[Paper]:
+    """The papers the query matches, in their order (the in-process matcher of alerts)."""
+    if not papers:
+        return []
+    return [p for p, t in zip(papers, PaperText.many(papers), strict=True) if matches(query, t, p)]
 
 
 def last_digest_day(repo: Repository, schedule: Schedule, now: datetime) -> date | None:
@@ -47,12 +83,34 @@ def build_digest(
     if not days:
         return None
     size = min(top or schedule.size, MAX_DIGEST_SIZE)
-    papers = repo.papers_on(days, min_upvotes=schedule.min_upvotes, limit=size)
+    query = digest_filter(schedule)
+    unmatched = False  # the days have papers, but none the filter matches
+    if query is None:
+        papers = repo.papers_on(days, min_upvotes=schedule.min_upvotes, limit=size)
+    else:
+        candidates = repo.papers_on(
+            days, min_upvotes=schedule.min_upvotes, limit=MAX_FILTER_CANDIDATES
+        )
+        papers = matching(query, candidates)[:size]
+        unmatched = bool(candidates) and not papers
     target = days[-1]
     if papers:
         covered = tuple(days) if period else tuple(sorted({p.day for p in papers} | {target}))
         return Digest(
             channel=schedule.channel, days=covered, papers=tuple(papers), title=title, period=period
+        )
+    what = period or f"{target:%A %d %B %Y}"
+    if unmatched:  # a topic digest's empty day follows the weekend policy
+        if schedule.weekends is not WeekendPolicy.NOTICE or query is None:
+            return None
+        return Digest(
+            channel=schedule.channel,
+            days=tuple(days) if period else (target,),
+            papers=(),
+            notice=f"No paper matched this channel's digest filter "
+            f"`{shown_filter(query.text)}` for {what}.",
+            title=title,
+            period=period,
         )
     # Nothing to list: a weekend (or a weekday whose list was fetched complete, after it
     # ended, and is empty) gets a notice when the channel asked for one; otherwise stay quiet
@@ -61,7 +119,6 @@ def build_digest(
         period is not None or is_weekend(target) or (settled is not None and target in settled)
     )
     if schedule.weekends is WeekendPolicy.NOTICE and known_empty:
-        what = period or f"{target:%A %d %B %Y}"
         return Digest(
             channel=schedule.channel,
             days=tuple(days) if period else (target,),

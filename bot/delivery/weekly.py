@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 
 from bot.delivery.calendar import iso_week, target_week, week_days
-from bot.delivery.digests import build_digest
+from bot.delivery.digests import DIGEST_KIND, build_digest
 from bot.delivery.kinds import Due, ScheduledDigest
 from bot.domain import ChannelRef, Digest, Schedule
 from bot.ports import Repository
@@ -50,7 +51,11 @@ class WeeklyRollup(ScheduledDigest):
         top: int | None = None,
         settled: set[date] | None = None,
     ) -> Digest | None:
-        """The top papers of the week by upvotes."""
+        """The top papers of the week by upvotes (of those the channel's digest filter
+        matches, when it has one; a week without a match then follows `digest weekends`)."""
+        daily = repo.schedule(schedule.channel, DIGEST_KIND)
+        if daily is not None and daily.filter:
+            schedule = replace(schedule, filter=daily.filter, weekends=daily.weekends)
         return build_digest(
             repo,
             schedule,

@@ -148,6 +148,9 @@ class Schedule:
     min_upvotes: int = 0
     weekends: WeekendPolicy = WeekendPolicy.SKIP
     enabled_at: datetime | None = None  # no post covers time before this
+    # A query (search's language): only the papers it matches are ranked. Set on the daily
+    # digest's schedule (`digest filter`), it applies to the channel's weekly roll-up too.
+    filter: str | None = None
 
 
 @dataclass(frozen=True)

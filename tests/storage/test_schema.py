@@ -3,6 +3,7 @@ upgraded in place with nothing lost."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -176,4 +177,39 @@ def test_subscriptions_from_before_their_version_are_listed_as_version_1(
     store.remove_subscription(CH, "mamba")
     assert store.subscriptions_version() == 2
     assert len(store.subscriptions_removed(since_version=1)) == 1
+    store.close()
+
+
+def test_a_database_from_before_topic_digests_gets_the_filter_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v7.db"
+    with monkeypatch.context() as patch:
+        patch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:7])
+        store = Store(path)
+        store.db.execute(
+            "INSERT INTO channels (key, platform, workspace, channel, created_at) "
+            "VALUES (?, 'slack', 'T1', 'C1', '2026-11-01T00:00:00+00:00')",
+            [CH.key],
+        )
+        store.db.execute(
+            "INSERT INTO schedules (channel_key, kind, enabled, size, min_upvotes, version) "
+            "VALUES (?, 'digest', 1, 5, 2, 1)",
+            [CH.key],
+        )
+        store.db.conn.commit()
+        columns = {r[1] for r in store.db.execute("PRAGMA table_info(schedules)")}
+        assert "filter" not in columns
+        store.close()
+    store = Store(path)
+    assert store.schedule(CH, "digest") == Schedule(
+        CH, "digest", enabled=True, size=5, min_upvotes=2, filter=None
+    )
+    store.save_schedule(replace(Schedule(CH, "digest"), filter="vision OR segmentation"), NOW)
+    store.close()
+    store = Store(path)
+    saved = store.schedule(CH, "digest")
+    assert saved is not None and saved.filter == "vision OR segmentation"
+    names = [r[0] for r in store.db.execute("SELECT name FROM migrations ORDER BY name")]
+    assert names[-1] == "008_digest_filter"
     store.close()

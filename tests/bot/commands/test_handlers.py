@@ -98,6 +98,12 @@ CASES: dict[str, tuple[str, str, str, str]] = {
         "digest weekends maybe",
         "one of skip, notice",
     ),
+    "digest filter": (
+        "digest filter mamba OR agents",
+        "Filter: only papers matching `mamba OR agents`",
+        "digest filter (mamba",
+        "parenthesis",
+    ),
     "weekly on": (
         "weekly on friday 17:00",
         "Weekly roll-up on: top 10 papers Fridays at 17:00 UTC",
