@@ -227,8 +227,10 @@ def seed_two_papers(store: Store) -> None:
 
 
 async def alert_on(core: Any, papers: list[Paper]) -> dict[str, int]:
-    """Alert on new papers the way production does: a poll finds them on their day (the
-    core's feed now answers that day with them), and its fan-out delivers what it marked."""
-    day = papers[0].day
-    core.feed = StaticFeed({day: papers})
-    return dict((await core.poll([day])).alerts)
+    """Alert on new papers the way production does: a poll finds them on their days (the
+    core's feed now answers those days with them), and its fan-out delivers what it marked."""
+    days: dict[date, list[Paper]] = {}
+    for paper in papers:
+        days.setdefault(paper.day, []).append(paper)
+    core.feed = StaticFeed(days)
+    return dict((await core.poll(sorted(days))).alerts)

@@ -22,7 +22,7 @@ from adapters.discord.render import (
     thread_name,
 )
 from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
-from tests.adapters import FRIDAY, paper
+from tests.adapters import FRIDAY, hostile_papers, paper, paper_links
 from tests.adapters.discord.discord_markdown import links, markup, mentions, shown
 from tests.fakes.discord_validate import validate_message
 
@@ -391,43 +391,13 @@ LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
 FIELD = st.one_of(TEXT, LONG)
 
 
-@st.composite
-def papers(draw: st.DrawFn, n: int) -> list[Paper]:
-    return [
-        Paper(
-            id=f"2411.{i:05d}",
-            title=draw(FIELD),
-            summary=draw(FIELD),
-            authors=tuple(draw(st.lists(FIELD, max_size=6))),
-            upvotes=draw(st.integers(0, 10**6)),
-            comments=draw(st.integers(0, 10**4)),
-            day=FRIDAY,
-            ai_summary=draw(st.one_of(st.none(), st.just(""), FIELD)),
-            github_repo=draw(st.one_of(st.none(), st.just("https://github.com/a/b"), FIELD)),
-            github_stars=draw(st.one_of(st.none(), st.integers(0, 10**6))),
-            project_page=draw(st.one_of(st.none(), st.builds("https://x.org/{}".format, FIELD))),
-            organization=draw(st.one_of(st.none(), FIELD)),
-            thumbnail=draw(st.one_of(st.none(), st.builds("https://t.org/{}.png".format, FIELD))),
-        )
-        for i in range(n)
-    ]
-
-
-def paperboys_links(ps: list[Paper]) -> set[str]:
-    """The links paperboy puts in a paper's embeds, unquoted: arXiv, PDF, code, project page."""
-    found = set()
-    for p in ps:
-        repo = (p.github_repo or "").strip()
-        if re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-            repo = f"https://github.com/{repo}"
-        found |= {p.arxiv_url, p.pdf_url, repo, (p.project_page or "").strip()}
-    return {unquote(url) for url in found if url}
+papers = hostile_papers(FIELD)
 
 
 def assert_no_spoofing(messages: list[DiscordMessage], ps: list[Paper]) -> None:
     """No link but paperboy's and no mention, anywhere Discord reads markdown; each paper's
     arXiv and PDF links live."""
-    allowed = paperboys_links(ps)
+    allowed = paper_links(ps)
     for m in messages:
         for text in marked_down(m):
             assert mentions(text) == [], text

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,6 @@ import pytest
 
 from adapters.slack.adapter import SlackAdapter, SlackConfig
 from bot.commands.handlers import Handlers
-from bot.domain import Paper
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import slack_fixture
@@ -53,16 +51,6 @@ class VirtualTime:
 def waits() -> VirtualTime:
     """The adapter's sleep (SDK retries, Socket Mode reconnects): recorded, never waited."""
     return VirtualTime()
-
-
-async def alerts_from_a_poll(core: Paperboy, papers: list[Paper]) -> Counter[str]:
-    """Alerts the way production sends them: the papers arrive in a poll, which fans them out."""
-    feed = core.feed
-    assert isinstance(feed, StaticFeed)
-    for paper in papers:
-        feed.days.setdefault(paper.day, []).append(paper)
-    report = await core.poll(sorted({paper.day for paper in papers}))
-    return report.alerts
 
 
 @pytest.fixture

@@ -26,11 +26,10 @@ from tests.adapters.slack.conftest import (
     SIGNING_SECRET,
     MakeAdapter,
     VirtualTime,
-    alerts_from_a_poll,
 )
 from tests.fakes.slack_api import Message, SlackFake, form_body, signed_headers
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN, CLIENT_ID, CLIENT_SECRET
-from tests.helpers import Clock, eventually, make_paper, tracker_for
+from tests.helpers import Clock, alert_on, eventually, make_paper, tracker_for
 
 C1 = ChannelRef("slack", "T1", "C1")
 
@@ -264,7 +263,7 @@ async def test_429_storm_ends_with_every_post_delivered_once(
     papers = [
         make_paper(f"2411.2{i:04d}", "2026-11-25", title=f"Paper number {i}") for i in range(6)
     ]
-    outcomes = await alerts_from_a_poll(slack_core, papers)
+    outcomes = await alert_on(slack_core, papers)
     assert outcomes == {"sent": 6}
     assert slack_fake.rate_limited_count == 3
     # Each 429's Retry-After waited out once (then the pacer's 1 ms spacing).
@@ -283,7 +282,7 @@ async def test_deleted_channel_is_paused_and_the_fan_out_goes_on(
         slack_store.save_channel(ChannelSettings(ref))
         slack_store.add_subscription(ref, "diffusion", "UADMIN", slack_core.clock())
     slack_fake.set_channel("T1", "C2", "not_found")
-    outcomes = await alerts_from_a_poll(
+    outcomes = await alert_on(
         slack_core, [make_paper("2411.00010", "2026-11-25", title="Diffusion")]
     )
     settings = slack_store.channel(c2)
@@ -355,7 +354,7 @@ async def test_oauth_install_of_a_second_workspace_then_a_command_from_it(
     await eventually(lambda: slack_fake.responses)
     t2 = ChannelRef("slack", "T2", "D1")
     assert [s.query for s in slack_store.subscriptions(t2)] == ["agents"]
-    await alerts_from_a_poll(slack_core, [make_paper("2411.00011", "2026-11-25", title="Agents")])
+    await alert_on(slack_core, [make_paper("2411.00011", "2026-11-25", title="Agents")])
     [message] = slack_fake.messages_in("D1", team="T2")
     assert message.team == "T2"
 
