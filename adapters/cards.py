@@ -12,12 +12,23 @@ import re
 from dataclasses import dataclass
 
 from adapters.text import authors_line, day_label, digest_when, one_line
-from bot.domain import Alert, Digest, Paper, Reply, SearchHit
+from bot.domain import (
+    UNDO_EXTRA,
+    Alert,
+    Climber,
+    Digest,
+    DigestEdit,
+    Layout,
+    Paper,
+    Reply,
+    SearchHit,
+)
 
 HF_DAILY_URL = "https://huggingface.co/papers"
 HF_DAILY_NAME = "Hugging Face Daily Papers"
 NO_PAPERS = "No Daily Papers for this day."
 TAGS = 3
+EXCERPT_CHARS = 400
 _GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
 _GITHUB_URL = re.compile(r"^https?://(www\.)?github\.com/", re.I)
 
@@ -91,6 +102,7 @@ class PaperCard:
     comments: int
     byline: str  # the first authors, then the organization
     summary: str  # Hugging Face's AI summary, else the abstract's first sentence
+    excerpt: str  # the abstract's first sentences, up to EXCERPT_CHARS (a compact post's thread)
     snippet: str | None  # a search hit's snippet, its matches marked **word**
     tags: tuple[str, ...]  # a few of Hugging Face's AI keywords
     links: tuple[Link, ...]  # arXiv, PDF, code, project page
@@ -149,6 +161,17 @@ def tags(paper: Paper, most: int = TAGS) -> tuple[str, ...]:
     return tuple(seen.values())[:most]
 
 
+def excerpt(text: str, most: int = EXCERPT_CHARS) -> str:
+    """The abstract's first whole sentences that fit in `most` characters (at least one,
+    which the renderer clips), on one line."""
+    out = ""
+    for sentence in sentences(text):
+        if out and len(out) + 1 + len(sentence) > most:
+            break
+        out = f"{out} {sentence}" if out else sentence
+    return out
+
+
 def summary(paper: Paper) -> str:
     """One line about the paper: Hugging Face's AI summary, else the abstract's first sentence."""
     return one_line(paper.ai_summary or "") or first_sentence(paper.summary)
@@ -168,6 +191,7 @@ def paper_card(
         comments=paper.comments,
         byline=one_line(byline),
         summary=summary(paper),
+        excerpt=excerpt(paper.summary),
         snippet=snippet if snippet and snippet.strip() else None,
         tags=tags(paper),
         links=links(paper),
@@ -193,6 +217,9 @@ class PostView:
     footer: str = ""  # "top 10 by upvotes"
     matched: str = ""  # an alert's subscriptions
     ok: bool = True  # False: an error reply
+    layout: Layout = Layout.FULL  # COMPACT: a ranked list in the channel, details in its thread
+    buttons: bool = False  # each card carries Save, Not relevant and More like this
+    undo: int | None = None  # a click's confirmation: the click its Undo button takes back
 
     @property
     def title(self) -> str:
@@ -206,18 +233,56 @@ def papers_count(n: int) -> str:
 
 
 def digest_view(digest: Digest) -> PostView:
-    """A digest or a roll-up: its ranked cards and footer, or its notice."""
+    """A digest or a roll-up: its ranked cards (with buttons) and footer, or its notice."""
     when = digest_when(digest)
     if digest.notice or not digest.papers:
         return PostView(digest.title, when, intro=digest.notice or NO_PAPERS)
     cards = tuple(paper_card(p, i) for i, p in enumerate(digest.papers, 1))
-    return PostView(digest.title, when, cards=cards, footer=f"top {len(cards)} by upvotes")
+    return PostView(
+        digest.title,
+        when,
+        cards=cards,
+        footer=f"top {len(cards)} by upvotes",
+        layout=digest.layout,
+        buttons=True,
+    )
+
+
+def edit_view(edit: DigestEdit) -> PostView:
+    """A posted digest's new version: what its channel message shows now."""
+    return digest_view(edit.digest)
 
 
 def alert_view(alert: Alert) -> PostView:
-    """An alert: the subscriptions it matched, and the paper's card."""
+    """An alert: the subscriptions it matched, and the paper's card (with buttons)."""
     matched = ", ".join(one_line(q) for q in alert.matched) or "a subscription"
-    return PostView("New paper", cards=(paper_card(alert.paper),), matched=matched)
+    return PostView(
+        "New paper",
+        cards=(paper_card(alert.paper),),
+        matched=matched,
+        layout=alert.layout,
+        buttons=True,
+    )
+
+
+def climber_view(climber: Climber) -> PostView:
+    """A late climber, in its digest's thread: why it is there, and the paper (with buttons)."""
+    when = digest_when(
+        Digest(
+            climber.channel,
+            climber.digest_days or (climber.paper.day,),
+            (),
+            title=climber.digest_title,
+            period=climber.digest_period,
+        )
+    )
+    return PostView(
+        "Late climber",
+        when,
+        intro=one_line(climber.reason),
+        cards=(paper_card(climber.paper),),
+        buttons=True,
+    )
 
 
 def hit_cards(hits: tuple[SearchHit, ...]) -> tuple[PaperCard, ...]:
@@ -228,6 +293,11 @@ def hit_cards(hits: tuple[SearchHit, ...]) -> tuple[PaperCard, ...]:
 def reply_view(reply: Reply) -> PostView:
     """A command's reply: its title, text and hits."""
     text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
+    undo = reply.extra.get(UNDO_EXTRA)
     return PostView(
-        one_line(reply.title or ""), intro=text, cards=hit_cards(reply.hits), ok=reply.ok
+        one_line(reply.title or ""),
+        intro=text,
+        cards=hit_cards(reply.hits),
+        ok=reply.ok,
+        undo=undo if isinstance(undo, int) and not isinstance(undo, bool) else None,
     )

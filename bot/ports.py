@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.domain import (
+    Action,
     ChannelRef,
     ChannelSettings,
+    Click,
     LedgerEntry,
     Paper,
     Post,
@@ -123,7 +125,11 @@ class Publisher(Protocol):
         self, key: PostKey, part: int, since: datetime, thread_id: str | None
     ) -> str | None:
         """After a crash: the platform id of `part` of this post if it was posted (at or
-        after `since`), else None. Raise ResolveUnsupported when the platform cannot tell."""
+        after `since`; in the thread `thread_id` when given: a later part, or a reply such as
+        a `Climber`), else None. Raise ResolveUnsupported when the platform cannot tell.
+
+        A `DigestEdit` is never looked for: the deliverer sends it again (an edit to the same
+        content changes nothing), so `find` answers None for the `edit` kind."""
         ...
 
 
@@ -394,6 +400,45 @@ class Repository(Protocol):
 
     def forget_fact(self, key: str) -> None:
         """Forget a fact that no longer holds."""
+        ...
+
+    # --- clicks and the reading list -----------------------------------------------------
+
+    def record_click(
+        self, ref: ChannelRef, user: str, paper_id: str, action: Action, now: datetime
+    ) -> tuple[Click, bool]:
+        """Store a click once per (channel, user, paper, action); return it and whether it is
+        new (False: a double click or a redelivery, the first one returned). A not-relevant
+        click replaces the same user's more-like one for the paper, and the other way round."""
+        ...
+
+    def undo_click(self, ref: ChannelRef, user: str, click_id: int | None) -> Click | None:
+        """Forget one of a user's clicks in a channel (their latest when `click_id` is None);
+        None when there is no such click."""
+        ...
+
+    def clicks(self, ref: ChannelRef, since: datetime | None = None) -> list[Click]:
+        """A channel's clicks (those at or after `since`), oldest first."""
+        ...
+
+    def reading_list(self, ref: ChannelRef) -> list[tuple[Paper, datetime]]:
+        """The papers saved in a channel (by anyone), with when each was first saved, oldest
+        first."""
+        ...
+
+    def remove_saved(self, ref: ChannelRef, paper_id: str) -> int:
+        """Take a paper off a channel's reading list (every save of it); return how many."""
+        ...
+
+    # --- posted digests (the living digest) ------------------------------------------------
+
+    def sent_posts(self, kinds: Collection[str], since: datetime) -> list[LedgerEntry]:
+        """Posts of these kinds wholly sent at or after `since` (every channel), oldest first."""
+        ...
+
+    def posts_under(self, ref: ChannelRef, kind: str, prefix: str) -> list[LedgerEntry]:
+        """A channel's ledger entries of one kind whose ref starts with `prefix` (a digest's
+        edits `digest:2026-05-13#`, its climbers), in ref order, whatever their state."""
         ...
 
     def papers_pending_alerts(self) -> list[tuple[Paper, int | None, datetime]]:

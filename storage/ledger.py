@@ -39,6 +39,7 @@ def _entry(row: dict[str, Any]) -> LedgerEntry:
         payload=row["payload"],
         error=row["error"],
         claimed_at=_when(row["claimed_at"]),
+        sent_at=_when(row.get("sent_at")),
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.domain import ChannelRef, Schedule, WeekendPolicy
+from bot.domain import ChannelRef, Layout, Schedule, WeekendPolicy
 from storage.channels import ensure_channel
 from storage.tx import write
 
@@ -27,6 +27,8 @@ def _row(s: Schedule) -> dict[str, Any]:
         "weekends": s.weekends.value,
         "enabled_at": s.enabled_at.isoformat() if s.enabled_at else None,
         "filter": s.filter,
+        "layout": s.layout.value,
+        "climbers": s.climbers,
     }
 
 
@@ -43,6 +45,10 @@ def _schedule(row: dict[str, Any]) -> Schedule:
         weekends=WeekendPolicy(row["weekends"]),
         enabled_at=datetime.fromisoformat(row["enabled_at"]) if row["enabled_at"] else None,
         filter=row["filter"],
+        layout=Layout(row["layout"])
+        if row["layout"] in Layout._value2member_map_
+        else Layout.COMPACT,
+        climbers=row["climbers"],
     )
 
 

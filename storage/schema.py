@@ -283,6 +283,28 @@ def _m008_digest_filter() -> str:
     """
 
 
+def _m009_layout_climbers_clicks() -> str:
+    return """
+        -- the channel's layout (compact or full) and late-climber threshold, on the daily
+        -- digest's row like the filter; NULL climbers: only papers climbing into the top N
+        ALTER TABLE schedules ADD COLUMN layout TEXT NOT NULL DEFAULT 'compact';
+        ALTER TABLE schedules ADD COLUMN climbers INTEGER;
+
+        -- a reader's click on a paper (save, not-relevant, more-like): one per
+        -- (channel, user, paper, action), so double clicks and redeliveries count once
+        CREATE TABLE clicks (
+            id INTEGER PRIMARY KEY,
+            channel_key TEXT NOT NULL,
+            user TEXT NOT NULL,
+            paper_id TEXT NOT NULL,
+            action TEXT NOT NULL,
+            clicked_at TEXT NOT NULL,
+            UNIQUE (channel_key, user, paper_id, action)
+        );
+        CREATE INDEX clicks_channel ON clicks (channel_key, action, clicked_at);
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
@@ -292,6 +314,7 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("006_subscriptions_version", _m006_subscriptions_version),
     ("007_rank_table_and_titles", _m007_rank_table_and_titles),
     ("008_digest_filter", _m008_digest_filter),
+    ("009_layout_climbers_clicks", _m009_layout_climbers_clicks),
 ]
 
 

@@ -13,6 +13,8 @@ ARXIV_ABS_URL = "https://arxiv.org/abs/{id}"
 ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
 
 CONSOLE_CHANNEL_KEY = "console:local:terminal"
+# A click's confirmation names the click its Undo button takes back: `Reply.extra[UNDO_EXTRA]`.
+UNDO_EXTRA = "undo"
 
 
 class DatabaseDamaged(Exception):
@@ -113,6 +115,21 @@ class ChannelRef:
         return cls(*(p.strip() for p in parts))
 
 
+class Layout(StrEnum):
+    """How a channel's digests, roll-ups and alerts are laid out."""
+
+    COMPACT = "compact"  # a ranked list in the channel, details in its thread
+    FULL = "full"  # every paper's card in the channel
+
+
+class Action(StrEnum):
+    """What a reader can do with a paper of a post (a button, or the command of that name)."""
+
+    SAVE = "save"  # onto the channel's reading list
+    NOT_RELEVANT = "not-relevant"  # rank papers like it a little lower here
+    MORE_LIKE = "more-like"  # rank papers like it a little higher here
+
+
 class WeekendPolicy(StrEnum):
     """What a digest does on a day without Daily Papers."""
 
@@ -151,6 +168,11 @@ class Schedule:
     # A query (search's language): only the papers it matches are ranked. Set on the daily
     # digest's schedule (`digest filter`), it applies to the channel's weekly roll-up too.
     filter: str | None = None
+    # Set on the daily digest's row, for the whole channel (digests, roll-ups and alerts).
+    layout: Layout = Layout.COMPACT
+    # A paper of a posted digest's days that reaches this many upvotes gets a "late climber"
+    # reply in the digest's thread (besides papers that climb into its top N); None: only those.
+    climbers: int | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +205,7 @@ class Digest:
     notice: str | None = None
     title: str = "Daily Papers"  # what the post is called ("Weekly top papers" for a roll-up)
     period: str | None = None  # a named period it covers instead of days, e.g. "2026-W48"
+    layout: Layout = Layout.COMPACT
 
     @property
     def day(self) -> date:
@@ -202,6 +225,44 @@ class Alert:
     channel: ChannelRef
     paper: Paper
     matched: tuple[str, ...]
+    layout: Layout = Layout.COMPACT
+
+
+@dataclass(frozen=True)
+class DigestEdit:
+    """A new version of a posted digest: its channel message (part 1) is edited in place."""
+
+    channel: ChannelRef
+    digest: Digest  # the digest as it reads now (same days, title and layout)
+    of: PostKey  # the posted digest's own ledger key (its Slack metadata names it)
+    message_id: str  # the platform id of the posted digest's part 1
+    version: int  # 1 for the first edit
+
+
+@dataclass(frozen=True)
+class Climber:
+    """A paper that climbed into a posted digest (or past the channel's threshold) after it
+    was posted: one reply in the digest's thread."""
+
+    channel: ChannelRef
+    paper: Paper
+    thread: str  # the platform id of the posted digest's part 1
+    reason: str  # "now #3 in this digest", "passed 50 upvotes"
+    digest_title: str  # "Daily Papers", "Weekly top papers"
+    digest_days: tuple[date, ...] = ()
+    digest_period: str | None = None
+
+
+@dataclass(frozen=True)
+class Click:
+    """A reader's click on a paper of a post (or the command of the same name)."""
+
+    id: int
+    channel: ChannelRef  # where the post was
+    user: str  # who clicked, as the platform names them (with their workspace when foreign)
+    paper_id: str
+    action: Action
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -218,7 +279,7 @@ class Notice:
 
 
 # Every post a chat platform accepts from paperboy.
-Post = Digest | Alert | Notice
+Post = Digest | Alert | Notice | DigestEdit | Climber
 
 # Slack message metadata `event_type` of paperboy's posts (how a crashed post is found again).
 POST_EVENT_TYPE = "paperboy_post"
@@ -258,6 +319,7 @@ class LedgerEntry:
     payload: str | None = None  # the post's content as its kind stored it (JSON)
     error: str | None = None
     claimed_at: datetime | None = None  # when the last attempt began
+    sent_at: datetime | None = None  # when it was wholly sent
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,44 @@
+"""The one vocabulary of paperboy's buttons, for every platform: `pb:<action>:<arXiv id>` on a
+paper, `pb:undo:<click id>` on a confirmation. A click runs the command of the same name
+(`save 2401.12345`, `undo 17`), so a button and a typed command are one code path."""
+
+from __future__ import annotations
+
+import re
+
+from bot.domain import Action
+
+PREFIX = "pb"
+UNDO = "undo"
+# The buttons under each paper, in order, with their labels.
+BUTTONS: tuple[Action, ...] = (Action.SAVE, Action.NOT_RELEVANT, Action.MORE_LIKE)
+LABELS: dict[str, str] = {
+    Action.SAVE.value: "🔖 Save",
+    Action.NOT_RELEVANT.value: "🙅 Not relevant",
+    Action.MORE_LIKE.value: "➕ More like this",
+    UNDO: "↩ Undo",
+}
+# What a button's id may carry: an action, then an arXiv id or a click number.
+_ID = re.compile(
+    rf"{PREFIX}:(?P<verb>{'|'.join(re.escape(a.value) for a in BUTTONS)}|{UNDO})"
+    r":(?P<arg>[0-9A-Za-z][0-9A-Za-z._/-]{0,79})"
+)
+
+
+def button_id(action: Action, paper_id: str) -> str:
+    """The id of one paper's button (`pb:save:2401.12345`): at most 100 characters."""
+    return f"{PREFIX}:{action.value}:{paper_id}"[:100]
+
+
+def undo_id(click_id: int) -> str:
+    """The id of a confirmation's Undo button."""
+    return f"{PREFIX}:{UNDO}:{click_id}"
+
+
+def command_text(button: str) -> str | None:
+    """The command a button id stands for (`save 2401.12345`), or None when it is not one of
+    paperboy's buttons (another app's, or a forged id)."""
+    match = _ID.fullmatch(button.strip())
+    if match is None:
+        return None
+    return f"{match['verb']} {match['arg']}"
