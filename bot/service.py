@@ -10,18 +10,29 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
+from bot.delivery import living
 from bot.delivery.alerts import ALERT_KIND, AlertMatcher
 from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome, rebuild
 from bot.delivery.digests import DIGEST_KIND
-from bot.delivery.kinds import AlertKind, PostKind, TimedKind
+from bot.delivery.kinds import (
+    CLIMBER_KIND,
+    EDIT_KIND,
+    AlertKind,
+    ClimberKind,
+    EditKind,
+    PostKind,
+    TimedKind,
+    channel_layout,
+)
 from bot.delivery.weekly import WeeklyRollup
 from bot.domain import (
     Alert,
     ChannelRef,
     ChannelSettings,
     Digest,
+    Layout,
     LedgerEntry,
     Paper,
     Post,
@@ -95,6 +106,8 @@ class PollReport:
     new: list[Paper] = field(default_factory=list)
     updated: int = 0
     alerts: Counter[str] = field(default_factory=Counter)
+    # The living digests' edits and late climbers (outcomes), after the alerts.
+    living: Counter[str] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
 
 
@@ -120,7 +133,12 @@ class Paperboy:
             WeeklyRollup(self.defaults.digest_time, self.defaults.timezone),
         ]
         self.timed_kinds: dict[str, TimedKind] = {k.name: k for k in timed}
-        self.kinds: dict[str, PostKind] = {**self.timed_kinds, ALERT_KIND: AlertKind()}
+        self.kinds: dict[str, PostKind] = {
+            **self.timed_kinds,
+            ALERT_KIND: AlertKind(),
+            EDIT_KIND: EditKind(clock, living.LIVE_FOR),
+            CLIMBER_KIND: ClimberKind(),
+        }
         self.deliverer = Deliverer(
             repo, self.publishers, clock, kinds=self.kinds, observer=observer
         )
@@ -158,17 +176,21 @@ class Paperboy:
     # --- polling and alerts ---------------------------------------------------------------
 
     def default_poll_days(self) -> list[date]:
-        """Today and yesterday (UTC), which are still filling up, and any day of the last
-        week that paperboy, running then, never fetched after it ended (a feed outage, or
-        downtime): its papers are fetched (and alerted on) late, never lost."""
-        today = self.clock().astimezone(UTC).date()
+        """Today and yesterday (UTC), which are still filling up, any day of the last week
+        that paperboy, running then, never fetched after it ended (a feed outage, or
+        downtime): its papers are fetched (and alerted on) late, never lost; and the days of
+        digests still live, whose upvotes their edits follow."""
+        now = self.clock()
+        today = now.astimezone(UTC).date()
+        recent = [today - timedelta(days=1), today]
+        earlier = set(living.live_days(self.repo, now))
         first = self.repo.first_poll()
-        if first is None:  # a fresh install starts from today
-            return [today - timedelta(days=1), today]
-        settled = self.repo.settled_days()
-        start = max(first.astimezone(UTC).date(), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
-        unsettled = [start + timedelta(days=i) for i in range((today - start).days - 1)]
-        return [d for d in unsettled if d not in settled] + [today - timedelta(days=1), today]
+        if first is not None:  # else a fresh install: nothing was missed
+            settled = self.repo.settled_days()
+            start = max(first.astimezone(UTC).date(), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+            unsettled = [start + timedelta(days=i) for i in range((today - start).days - 1)]
+            earlier.update(d for d in unsettled if d not in settled)
+        return sorted(earlier - set(recent)) + recent
 
     async def poll(self, days: Sequence[date] | None = None, *, alerts: bool = True) -> PollReport:
         """Fetch days from the feed, store them, and alert on new (or newly matching) papers.
@@ -206,7 +228,19 @@ class Paperboy:
         if alerts:
             report.alerts = await self.recover()
             report.alerts.update(await self.send_pending_alerts())
+            if report.fetched:
+                report.living = await self.refresh_living()
         return report
+
+    async def refresh_living(self) -> Counter[str]:
+        """Edit live digests whose top papers moved, and reply with their late climbers
+        (bot.delivery.living), through the ledger: each once, paced by the publishers."""
+        now = self.clock()
+        # Rebuilding every live digest reads the database: in a worker thread, like alerts.
+        found = await asyncio.to_thread(living.refresh, self.repo, now)
+        posts = [(key, post, self.kinds[key.kind].payload(post)) for key, post in found]
+        with self.deliverer.fan_out("living", len(posts)):
+            return await self._deliver_all(posts)
 
     async def _fetch_weeks(self, report: PollReport, alert_from: date | None) -> list[date]:
         """Fetch the ISO weeks of which several days are asked for in one paged `week=`
@@ -313,8 +347,14 @@ class Paperboy:
         return outcomes
 
     async def _fan_out(self, alerts: Sequence[Alert]) -> Counter[str]:
-        """Deliver alerts: in order within a channel, channels side by side."""
+        """Deliver alerts, laid out as each channel's digest is: in order within a channel,
+        channels side by side."""
         kind = self.kinds[ALERT_KIND]
+        layouts: dict[ChannelRef, Layout] = {}
+        for alert in alerts:
+            if alert.channel not in layouts:
+                layouts[alert.channel] = channel_layout(self.repo, alert.channel)
+        alerts = [replace(a, layout=layouts[a.channel]) for a in alerts]
         with self.deliverer.fan_out(ALERT_KIND, len(alerts)):
             return await self._deliver_all(
                 [(PostKey(a.channel, ALERT_KIND, a.paper.id), a, kind.payload(a)) for a in alerts]
@@ -463,7 +503,19 @@ class Paperboy:
         post = timed.build(self.repo, schedule, due, top=top, settled=self.repo.settled_days())
         if post is None:
             return None
-        return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post, timed.payload(post))
+        payload = timed.payload(post, self._built_with(schedule, top))
+        return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post, payload)
+
+    def _built_with(self, schedule: Schedule, top: int | None) -> Schedule:
+        """The settings a timed post is built with, as its payload keeps them for a later
+        version: its size (or `top`) and minimum, and the channel's filter (on the daily
+        digest's schedule, also for the weekly roll-up)."""
+        if top:
+            schedule = replace(schedule, size=top)
+        if schedule.kind != DIGEST_KIND:
+            daily = self.repo.schedule(schedule.channel, DIGEST_KIND)
+            schedule = replace(schedule, filter=daily.filter if daily is not None else None)
+        return schedule
 
     async def send_many(
         self,

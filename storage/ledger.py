@@ -259,6 +259,38 @@ class Ledger:
         ).fetchall()
         return [r[0] for r in rows]
 
+    def sent_posts(self, kinds: Collection[str], since: datetime) -> list[LedgerEntry]:
+        """Posts of these kinds wholly sent at or after `since` (every channel), oldest first."""
+        if not kinds:
+            return []
+        marks = ", ".join("?" for _ in kinds)
+        rows = self.db.query(
+            f"SELECT * FROM deliveries WHERE kind IN ({marks}) AND state = 'sent' "
+            "AND sent_at >= ? ORDER BY sent_at, rowid",
+            [*kinds, stamp(since)],
+        )
+        return [_entry(r) for r in rows]
+
+    def posts_under(self, ref: ChannelRef, kind: str, prefix: str) -> list[LedgerEntry]:
+        """A channel's entries of one kind whose ref starts with `prefix` (a digest's edits,
+        its climbers), in ref order, whatever their state."""
+        # A range on the primary key (refs compare as UTF-8 bytes, i.e. by code point):
+        # every ref starting with `prefix` sorts from it up to its last character's successor.
+        bounds = ""
+        args: list[Any] = [ref.key, kind]
+        if prefix:
+            bounds = "AND ref >= ? AND substr(ref, 1, ?) = ? "
+            args += [prefix, len(prefix), prefix]
+            after = ord(prefix[-1]) + 1
+            if after <= 0x10FFFF and not 0xD800 <= after <= 0xDFFF:  # not past, not a surrogate
+                bounds += "AND ref < ? "
+                args.append(prefix[:-1] + chr(after))
+        rows = self.db.query(
+            f"SELECT * FROM deliveries WHERE channel_key = ? AND kind = ? {bounds}ORDER BY ref",
+            args,
+        )
+        return [_entry(r) for r in rows]
+
     def delivery(self, ref: ChannelRef, kind: str, key: str) -> dict[str, Any] | None:
         """One ledger row as a dict (for status and tests)."""
         rows = list(self.db.query(f"SELECT * FROM deliveries WHERE {_KEY}", [ref.key, kind, key]))

@@ -302,6 +302,8 @@ def _m009_layout_climbers_clicks() -> str:
             UNIQUE (channel_key, user, paper_id, action)
         );
         CREATE INDEX clicks_channel ON clicks (channel_key, action, clicked_at);
+        -- the living digest reads the posts sent in the last 72 hours on every poll
+        CREATE INDEX deliveries_sent ON deliveries (kind, sent_at) WHERE state = 'sent';
     """
 
 

@@ -27,6 +27,7 @@ from bot.domain import (
 )
 from bot.domain.query import Query
 from storage.channels import channel_to_row, ensure_channel, row_to_channel
+from storage.clicks import Clicks
 from storage.ledger import Ledger
 from storage.papers import paper_to_row, row_to_paper
 from storage.schedules import Schedules
@@ -95,7 +96,7 @@ def reports_damage(cls: C) -> C:
 
 
 @reports_damage
-class Store(Ledger, Schedules):
+class Store(Ledger, Schedules, Clicks):
     """paperboy's SQLite archive: papers with FTS5, channels, subscriptions, deliveries.
 
     Threads: `self.db` is the calling thread's own connection. On a file each thread that
@@ -137,8 +138,8 @@ class Store(Ledger, Schedules):
                 raise damaged(self._path, exc) from exc
             raise
 
-    # The mixins (Ledger, Schedules) declare `db` as the attribute they read; here it is a
-    # read-only property, one connection per thread.
+    # The mixins (Ledger, Schedules, Clicks) declare `db` as the attribute they read; here it
+    # is a read-only property, one connection per thread.
     @property
     def db(self) -> sqlite_utils.Database:  # type: ignore[override]
         """The calling thread's connection (the one shared connection for ':memory:')."""

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.domain import Alert, ChannelRef, Digest, Notice, Paper, PostKey
+from bot.domain import Post as DomainPost
 from bot.ports import ClaimLost, DeliveryError
 from storage.store import Store
 
@@ -102,7 +103,7 @@ class StaticFeed:
 class Post:
     channel: ChannelRef
     kind: str
-    item: Digest | Alert | Notice
+    item: DomainPost
 
 
 @dataclass
@@ -127,7 +128,7 @@ class ScriptedPublisher:
         if self.failures:
             raise self.failures.pop(0)
 
-    async def publish(self, post: Digest | Alert | Notice, tracker: Any) -> str:
+    async def publish(self, post: DomainPost, tracker: Any) -> str:
         if tracker.parts_sent >= 1:
             return str(tracker.first_id)
         await tracker.claim(1)

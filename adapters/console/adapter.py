@@ -15,13 +15,13 @@ from typing import TextIO
 from rich.console import Console, RenderableType
 from rich.text import Text
 
-from adapters.console.render import render_alert, render_digest, render_reply
+from adapters.console.render import render_digest, render_post, render_reply
 from bot.domain import (
     CONSOLE_CHANNEL_KEY,
     ChannelRef,
     Digest,
+    DigestEdit,
     Invocation,
-    Notice,
     Post,
     PostKey,
     Reply,
@@ -37,7 +37,8 @@ CommandRunner = Callable[[str, Invocation], Awaitable[Reply]]
 
 
 class ConsolePublisher:
-    """Prints digests and alerts with rich; message ids count up from 1."""
+    """Prints digests, alerts, edits and climbers with rich; message ids count up from 1 (an
+    edit keeps the id of the digest it updates)."""
 
     platform = PLATFORM
 
@@ -50,15 +51,13 @@ class ConsolePublisher:
         self.console.print(renderable, soft_wrap=not self.console.is_terminal)
 
     async def publish(self, post: Post, tracker: Tracker) -> str:
-        """Print a digest or an alert (one part)."""
+        """Print a post (one part); a terminal cannot change what it printed, so an edit
+        prints the digest's new version."""
         if tracker.parts_sent >= 1 and tracker.first_id is not None:
             return tracker.first_id
         await tracker.claim(1)
-        if isinstance(post, Notice):
-            self.print(render_reply(post.as_reply()))
-        else:
-            self.print(render_digest(post) if isinstance(post, Digest) else render_alert(post))
-        message_id = str(next(self._ids))
+        self.print(render_post(post))
+        message_id = post.message_id if isinstance(post, DigestEdit) else str(next(self._ids))
         await tracker.sent(1, message_id)
         return message_id
 

@@ -22,11 +22,26 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from adapters.cards import PaperCard, PostView, alert_view, digest_view, reply_view
+from adapters.cards import (
+    PaperCard,
+    PostView,
+    alert_view,
+    climber_view,
+    digest_view,
+    edit_view,
+    reply_view,
+)
 from adapters.text import clip
-from bot.domain import Alert, Digest, Reply
+from bot.domain import Alert, Climber, Digest, DigestEdit, Layout, Notice, Post, Reply
 
 SUMMARY_CHARS = 300
+# A compact post's one-line summary is clipped to this many characters.
+COMPACT_SUMMARY_CHARS = 160
+# The console's controls are commands: how to act on the papers of a post (`<id>`: one of
+# theirs, shown beside each in a list; a post of one paper names its own).
+ACT_HINT = (
+    "Act on {what}: `/papers save {id}`, `/papers not-relevant {id}`, `/papers more-like {id}`"
+)
 # A paper's lines after its headline start this far in (under its title, past "1. ").
 INDENT = 3
 # The core's chat markup: `code` (replies) and **bold** (search snippets' matches).
@@ -136,6 +151,21 @@ def paper_block(card: PaperCard) -> Block:
     return Block(head, tuple(rest), prefix=f"{card.rank}. " if card.rank is not None else "")
 
 
+def compact_block(card: PaperCard) -> Block:
+    """One paper of a ranked list: its rank, linked title, ▲ upvotes and id (what the
+    commands take), then its one-line summary and a few tags."""
+    head = Text()
+    head.append(card.title, style=Style(bold=True, link=card.url))
+    head.append(f"  ▲ {card.upvotes:,}", style="cyan")
+    head.append(f"  {card.id}", style="dim")
+    rest: list[Text] = []
+    if card.summary:
+        rest.append(Text(clip(card.summary, COMPACT_SUMMARY_CHARS)))
+    if card.tags:
+        rest.append(Text(" · ".join(card.tags), style="magenta"))
+    return Block(head, tuple(rest), prefix=f"{card.rank}. " if card.rank is not None else "")
+
+
 def text_blocks(text: str) -> list[Block]:
     """A reply's text, line by line; a line's leading spaces are its indent, kept when it
     wraps."""
@@ -147,26 +177,69 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def _card(view: PostView, **style: str) -> Card:
-    blocks = (*text_blocks(view.intro), *(paper_block(c) for c in view.cards))
+    """A view as a card: its intro, its papers (a ranked list when compact), the hint how
+    to act on them when they carry controls, the Undo of a click's confirmation."""
+    compact = view.layout is Layout.COMPACT
+    blocks = [
+        *text_blocks(view.intro),
+        *((compact_block if compact else paper_block)(c) for c in view.cards),
+    ]
+    if view.buttons and view.cards:
+        one = len(view.cards) == 1
+        hint = ACT_HINT.format(
+            what="it" if one else "a paper", id=view.cards[0].id if one else "<id>"
+        )
+        blocks.append(Block(chat_text(hint, style="dim")))
+    if view.undo is not None:
+        blocks.append(Block(chat_text(f"undo with `/papers undo {view.undo}`", style="dim")))
     subtitle = Text(view.footer) if view.footer else None
-    return Card(blocks, title=Text(view.title) if view.title else None, subtitle=subtitle, **style)
+    title = Text(view.title) if view.title else None
+    return Card(tuple(blocks), title=title, subtitle=subtitle, **style)
 
 
 def render_digest(digest: Digest) -> RenderableType:
-    """A digest as a titled panel of ranked papers, or its notice."""
+    """A digest as a titled panel of ranked papers (a list when compact), or its notice."""
     return _card(digest_view(digest))
 
 
+def render_edit(edit: DigestEdit) -> RenderableType:
+    """A posted digest's new version: that it was updated, and its list as it reads now."""
+    view = edit_view(edit)
+    said = f"The digest above was updated (version {edit.version}): its list as it reads now."
+    return _card(replace(view, intro="\n".join(s for s in (said, view.intro) if s)))
+
+
+def render_climber(climber: Climber) -> RenderableType:
+    """A late climber's reply: why, and the paper's card."""
+    view = climber_view(climber)
+    return _card(replace(view, intro=f"📈 {view.intro}"), border_style="green")
+
+
 def render_alert(alert: Alert) -> RenderableType:
-    """An alert: which subscriptions matched, and the paper."""
+    """An alert: which subscriptions matched, and the paper (one compact line, or its
+    card)."""
     view = alert_view(alert)
     return _card(
         replace(view, name=f"{view.name} · matched: {view.matched}"), border_style="yellow"
     )
 
 
+def render_post(post: Post) -> RenderableType:
+    """Any post paperboy makes in a channel."""
+    if isinstance(post, Notice):
+        return render_reply(post.as_reply())
+    if isinstance(post, Digest):
+        return render_digest(post)
+    if isinstance(post, DigestEdit):
+        return render_edit(post)
+    if isinstance(post, Climber):
+        return render_climber(post)
+    return render_alert(post)
+
+
 def render_reply(reply: Reply) -> RenderableType:
-    """A command's reply, its papers with their day; errors in red."""
+    """A command's reply, its papers with their day; errors in red; a click's confirmation
+    says how to undo it."""
     view = reply_view(reply)
     if not view.ok:
         return _card(replace(view, name="error"), border_style="red")

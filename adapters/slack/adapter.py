@@ -25,7 +25,9 @@ from slack_sdk.oauth.state_store.sqlite3 import SQLite3OAuthStateStore
 from adapters.slack.commands import SLASH_COMMAND, Run, SlashCommands
 from adapters.slack.errors import LIBRARY_LOG, SlackClient, error_code
 from adapters.slack.http_guard import RequestGuard
-from adapters.slack.publisher import SlackPublisher, Sleep, retry_handlers
+from adapters.slack.interactions import ACTION_IDS, ButtonClicks
+from adapters.slack.publisher import SlackPublisher
+from adapters.slack.retries import Sleep, retry_handlers
 from bot.ports import Health
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,7 @@ class SlackAdapter:
             )
         self.publisher = SlackPublisher(config.api_url, self.token_for)
         self.commands = SlashCommands(run, admins_only=config.admins_only, sleep=sleep)
+        self.clicks = ButtonClicks(self.commands)
         self.bolt: AsyncApp | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self._reconnect: asyncio.Task[None] | None = None
@@ -193,7 +196,7 @@ class SlackAdapter:
         return self.config.bot_token
 
     def build_bolt(self) -> AsyncApp:
-        """The bolt app for the configured mode, with `/papers` registered."""
+        """The bolt app for the configured mode, with `/papers` and the buttons registered."""
         cfg = self.config
         client = SlackClient(
             base_url=cfg.api_url, retry_handlers=retry_handlers(self.sleep), logger=LIBRARY_LOG
@@ -228,6 +231,7 @@ class SlackAdapter:
                 logger=LIBRARY_LOG,
             )
         app.command(SLASH_COMMAND)(self.commands.on_command)
+        app.action(ACTION_IDS)(self.clicks.on_action)
         return app
 
     async def start(self) -> None:

@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.errors import LIBRARY_LOG, error_code, readable
-from adapters.slack.publisher import Sleep, connection_retry
-from adapters.slack.render import render_reply
+from adapters.slack.render import SlackMessage, render_reply
+from adapters.slack.retries import Sleep, connection_retry
 from bot.commands.table import CommandError, ParsedCommand, parse
 from bot.domain import ChannelRef, Invocation, Reply
 
@@ -48,38 +48,37 @@ class SlashCommands:
         await ack()
         reply = await self.reply_to(command, client)
         response_type = "ephemeral" if reply.ephemeral else "in_channel"
-        # bolt's `respond` builds a webhook client that logs the response_url at debug level.
-        respond = AsyncWebhookClient(
+        await respond(
             str(command.get("response_url", "")),
-            logger=LIBRARY_LOG,
-            retry_handlers=connection_retry(self.sleep),
+            render_reply(reply),
+            self.sleep,
+            response_type=response_type,
         )
-        for message in render_reply(reply)[:MAX_RESPONSES]:
-            try:
-                sent = await respond.send(
-                    text=message.text, blocks=message.blocks, response_type=response_type
-                )
-            except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-                log.warning(
-                    "Slack: the answer to a command was not delivered (%s)", error_code(exc)
-                )
-                return
-            status = sent.status_code
-            if status >= 300:  # the response_url is spent or expired: nothing more will land
-                log.warning(
-                    "response_url refused the answer (HTTP %s): %s",
-                    status,
-                    getattr(sent, "body", ""),
-                )
-                return
 
     async def reply_to(self, command: dict[str, Any], client: AsyncWebClient) -> Reply:
         """Run the command text as the user who typed it, in the channel it was typed in."""
+        channel = ChannelRef(
+            PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", ""))
+        )
+        user = str(command.get("user_id", ""))
+        return await self.run_text(str(command.get("text", "")), channel, user, client)
+
+    async def run_text(
+        self,
+        text: str,
+        channel: ChannelRef,
+        user: str,
+        client: AsyncWebClient,
+        *,
+        member: str | None = None,
+    ) -> Reply:
+        """Parse and run command text in `channel` for the Slack user `user` (shown to the core
+        as `member` when given: a user of another workspace). A managing command needs a
+        workspace admin when `admins_only` is set, whatever path it came by (typed or clicked)."""
         try:
-            parsed = parse(str(command.get("text", "")))
+            parsed = parse(text)
         except CommandError as exc:
             return Reply(text=str(exc), ok=False)
-        user = str(command.get("user_id", ""))
         can_manage = True
         if parsed.spec.manages and self.admins_only:
             try:
@@ -96,10 +95,8 @@ class SlashCommands:
                     f"Could not check that you are a workspace admin (users.info: {reason}); {fix}."
                 )
                 return Reply(text=text, ok=False)
-        channel = ChannelRef(
-            PLATFORM, str(command.get("team_id", "")), str(command.get("channel_id", ""))
-        )
-        return await self.run(parsed, Invocation(channel=channel, user=user, can_manage=can_manage))
+        invocation = Invocation(channel=channel, user=member or user, can_manage=can_manage)
+        return await self.run(parsed, invocation)
 
     async def _is_admin(self, client: AsyncWebClient, user: str) -> bool:
         """Whether `user` is a workspace admin or owner; a refusal of the user means no."""
@@ -111,3 +108,27 @@ class SlashCommands:
             raise
         profile = info.get("user") or {}
         return any(profile.get(flag) for flag in ("is_admin", "is_owner", "is_primary_owner"))
+
+
+async def respond(
+    response_url: str, messages: list[SlackMessage], sleep: Sleep, **options: Any
+) -> None:
+    """Send an answer's messages to a response_url (its first MAX_RESPONSES), each with
+    `options` (`response_type`, `replace_original`); a failure is logged in one line."""
+    # bolt's `respond` builds a webhook client that logs the response_url at debug level.
+    webhook = AsyncWebhookClient(
+        response_url, logger=LIBRARY_LOG, retry_handlers=connection_retry(sleep)
+    )
+    for message in messages[:MAX_RESPONSES]:
+        try:
+            sent = await webhook.send(text=message.text, blocks=message.blocks, **options)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.warning("Slack: an answer was not delivered (%s)", error_code(exc))
+            return
+        if sent.status_code >= 300:  # the response_url is spent or expired: nothing more lands
+            log.warning(
+                "response_url refused the answer (HTTP %s): %s",
+                sent.status_code,
+                getattr(sent, "body", ""),
+            )
+            return

@@ -43,6 +43,7 @@ CHANNEL_ERRORS = frozenset(
         "is_archived",
         "restricted_action",
         "no_permission",
+        "is_inactive",  # chat.update: a frozen, archived or deleted channel
     }
 )
 # Both pause deliveries (the channel, or the workspace as a whole).
@@ -63,6 +64,9 @@ MESSAGE_ERRORS = frozenset(
         "metadata_too_large",
     }
 )
+# chat.update: the message can no longer be edited (deleted, not ours, the team's edit window):
+# the channel is fine, but this digest stays as it is (https://docs.slack.dev/reference/methods/chat.update).
+EDIT_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
 # "It's possible some aspect of the operation succeeded before the error was raised."
 UNCERTAIN_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 
@@ -170,7 +174,7 @@ def refused_error(answer: Answer) -> DeliveryError:
     return DeliveryError(
         error,
         permanent=error in PERMANENT_ERRORS,
-        message_fault=error in MESSAGE_ERRORS,
+        message_fault=error in MESSAGE_ERRORS or error in EDIT_ERRORS,
         workspace_fault=error in WORKSPACE_ERRORS,
     )
 

@@ -33,6 +33,19 @@ CONTEXT_ELEMENTS_MAX = 10
 # slack_sdk/models/blocks/block_elements.py ButtonElement (docs/reference/slack.md §6)
 BUTTON_TEXT_MAX = 75
 
+# Interactive elements: `action_id` at most 255 characters, unique within a message [inf: the
+# docs say "among all other action_ids in the containing block"; Slack has been seen refusing
+# duplicates across a message, so paperboy never repeats one]. An overflow menu holds 2-5
+# options (slack_sdk accepts 1, older Slack docs say a minimum of 2), each option's text at most
+# 75 characters and its value at most 150.
+# https://docs.slack.dev/reference/block-kit/block-elements/overflow-menu-element,
+# slack_sdk/models/blocks/basic_components.py Option (docs/reference/slack.md §6, §13)
+ACTION_ID_MAX = 255
+OVERFLOW_OPTIONS_MIN = 2
+OVERFLOW_OPTIONS_MAX = 5
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+
 # URLs (button url, image_url): at most 3000 characters.
 # slack_sdk/models/blocks/block_elements.py, ImageElement/ImageBlock (docs/reference/slack.md §6)
 URL_MAX = 3000

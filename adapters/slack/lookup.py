@@ -1,8 +1,9 @@
 """Finding a post again after a crash: paperboy's own messages, by metadata token, in history.
 
 Part 1 is looked up in the channel (https://docs.slack.dev/reference/methods/conversations.history),
-later parts in its thread (https://docs.slack.dev/reference/methods/conversations.replies), both
-with `include_all_metadata`. Reading history needs channels:history (public channels) or
+later parts and a climber's reply in their thread
+(https://docs.slack.dev/reference/methods/conversations.replies), both with
+`include_all_metadata`. Reading history needs channels:history (public channels) or
 groups:history (private ones); without it Slack answers `missing_scope`.
 """
 
@@ -107,7 +108,8 @@ class HistoryLookup:
     ) -> str | None:
         """The oldest ts of our message carrying `key.token(part)`, or None."""
         token = key.token(part)
-        method = "conversations.history" if part == 1 else "conversations.replies"
+        # In a thread when one is given (a later part, a climber's reply), else the channel.
+        method = "conversations.history" if thread_id is None else "conversations.replies"
         args: dict[str, Any] = {
             "channel": key.channel.channel,
             "oldest": slack_ts(since - CLOCK_SKEW),
@@ -116,7 +118,7 @@ class HistoryLookup:
             "include_all_metadata": True,
             "limit": PAGE_LIMIT,
         }
-        if part > 1:
+        if thread_id is not None:
             args["ts"] = thread_id
         found: list[str] = []
         for _ in range(MAX_PAGES):

@@ -19,6 +19,8 @@ LOOKALIKES = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 QUOTE_BREAK = "\u00ad"
 # Link URLs longer than this are left out rather than eat a section's budget.
 LINK_URL_MAX = 250
+# A code block's fence in mrkdwn.
+FENCE = "```"
 
 _ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -106,8 +108,25 @@ def link(url: str | None, text: str) -> str | None:
 
 
 def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
-    """Escaped pieces of mrkdwn `text`, each within `limit`; nothing is cut off."""
-    return [escape(p) for p in split_pieces(text, limit, _units(True))]
+    """Escaped pieces of mrkdwn `text`, each within `limit`; nothing is cut off. A ``` code
+    block that spans pieces is closed at the end of each and opened again at the start of the
+    next, so every piece shows its part as code."""
+    if FENCE not in text:
+        return [escape(p) for p in split_pieces(text, limit, _units(True))]
+    room = 2 * (len(FENCE) + 1)  # "```\n" before a piece, "\n```" after it
+    out: list[str] = []
+    inside = False
+    for piece in split_pieces(text, limit - room, _units(True)):
+        if inside and piece.startswith(FENCE):
+            piece = piece[len(FENCE) :].lstrip("\n")  # the block's own end: already closed
+        elif inside:
+            piece = f"{FENCE}\n{piece}"
+        inside = piece.count(FENCE) % 2 == 1
+        if inside:
+            piece += f"\n{FENCE}"
+        if piece.strip():
+            out.append(escape(piece))
+    return out
 
 
 def snippet_mrkdwn(snippet: str, limit: int) -> str:

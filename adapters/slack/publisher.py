@@ -3,7 +3,9 @@
 A post is one or more messages ("parts"): part 1 goes to the channel, the rest in its thread.
 Each part carries message metadata naming the post and part (`PostKey.token`), so that after a
 crash `find` can tell from the channel's history whether it went out
-(https://docs.slack.dev/messaging/message-metadata).
+(https://docs.slack.dev/messaging/message-metadata). A late climber is a reply in its digest's
+thread; a digest's new version edits the posted message in place (chat.update, keeping its
+metadata), which is never looked for: sending an edit again changes nothing.
 """
 
 from __future__ import annotations
@@ -12,19 +14,11 @@ import asyncio
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-)
-from slack_sdk.http_retry.request import HttpRequest
-from slack_sdk.http_retry.response import HttpResponse
-from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.errors import (
@@ -34,19 +28,28 @@ from adapters.slack.errors import (
     describe,
     not_sent,
     refused_error,
-    retry_after,
     uncertain_error,
 )
 from adapters.slack.lookup import BotIdentity, HistoryLookup
 from adapters.slack.pacing import SlackPacer
-from adapters.slack.render import SlackMessage, render_alert, render_digest, render_reply
-from bot.domain import POST_EVENT_TYPE, Digest, Notice, Post, PostKey
+from adapters.slack.render import (
+    SlackMessage,
+    render_alert,
+    render_climber,
+    render_digest,
+    render_edit,
+    render_reply,
+)
+from bot.domain import POST_EVENT_TYPE, Alert, Climber, Digest, DigestEdit, Notice, Post, PostKey
 from bot.ports import DeliveryError, Tracker
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 POST_METHOD = "chat.postMessage"
+UPDATE_METHOD = "chat.update"
+# The ledger kind of a DigestEdit (bot.delivery): never looked for by `find`.
+EDIT_KIND = "edit"
 # 429s in a row for one part; past this the post fails and the ledger retries it later.
 RATE_LIMIT_RETRIES = 5
 # Connection failures before the request went out (refused, DNS): retried in place, waiting
@@ -57,62 +60,6 @@ CONNECT_BACKOFF = 1.0
 REQUEST_TIMEOUT = 30
 
 TokenFor = Callable[[str], Awaitable[str | None]]
-Sleep = Callable[[float], Awaitable[None]]
-
-
-class _SleepsWith(AsyncRetryHandler):
-    """Waits with an injected sleep, not asyncio.sleep as the SDK's handlers do: Retry-After
-    after a 429, the SDK's backoff otherwise."""
-
-    def __init__(self, retries: int, sleep: Sleep) -> None:
-        super().__init__(max_retry_count=retries)
-        self.sleep = sleep
-
-    async def prepare_for_next_attempt_async(
-        self,
-        *,
-        state: RetryState,
-        request: HttpRequest,
-        response: HttpResponse | None = None,
-        error: Exception | None = None,
-    ) -> None:
-        """Wait, then ask for the next attempt."""
-        state.next_attempt_requested = True
-        if response is not None and response.status_code == 429:
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            seconds = retry_after(headers.get("retry-after"))
-        else:
-            seconds = self.interval_calculator.calculate_sleep_duration(state.current_attempt)
-        await self.sleep(seconds)
-        state.increment_current_attempt()
-
-
-class _ConnectionRetry(_SleepsWith, AsyncConnectionErrorRetryHandler):
-    """A dropped connection, retried."""
-
-
-class _ServerErrorRetry(_SleepsWith, AsyncServerErrorRetryHandler):
-    """A 500 or 503, retried."""
-
-
-class _RateLimitRetry(_SleepsWith, AsyncRateLimitErrorRetryHandler):
-    """A 429, retried after its Retry-After."""
-
-
-def connection_retry(sleep: Sleep = asyncio.sleep) -> list[AsyncRetryHandler]:
-    """For response_url answers: one retry of a connection that failed (bolt's `respond` does
-    the same), waiting with `sleep`."""
-    return [_ConnectionRetry(1, sleep)]
-
-
-def retry_handlers(sleep: Sleep = asyncio.sleep) -> list[AsyncRetryHandler]:
-    """For the bolt app's client (command answers, not posts): retry what the SDK suggests,
-    waiting with `sleep` (a test's virtual clock)."""
-    return [
-        _ConnectionRetry(3, sleep),
-        _ServerErrorRetry(3, sleep),
-        _RateLimitRetry(10, sleep),
-    ]
 
 
 def post_metadata(key: PostKey, part: int) -> dict[str, Any]:
@@ -124,10 +71,51 @@ def post_metadata(key: PostKey, part: int) -> dict[str, Any]:
 
 
 def render(post: Post) -> list[SlackMessage]:
-    """A post's messages: part 1 first."""
+    """A post's messages: part 1 first (a DigestEdit is one: the new part 1)."""
     if isinstance(post, Notice):
         return render_reply(post.as_reply())
-    return render_digest(post) if isinstance(post, Digest) else render_alert(post)
+    if isinstance(post, Digest):
+        return render_digest(post)
+    if isinstance(post, Alert):
+        return render_alert(post)
+    if isinstance(post, Climber):
+        return render_climber(post)
+    return [render_edit(post)]
+
+
+@dataclass(frozen=True)
+class _Request:
+    """One request that sends a part: chat.postMessage (in a thread, or not) or chat.update."""
+
+    message: SlackMessage
+    thread_ts: str | None = None
+    edit: DigestEdit | None = None
+
+    @property
+    def method(self) -> str:
+        """The Web API method it calls."""
+        return POST_METHOD if self.edit is None else UPDATE_METHOD
+
+    async def send(self, client: AsyncWebClient, key: PostKey, part: int) -> Any:
+        """Make the call (the answer, or a SlackApiError)."""
+        if self.edit is not None:
+            return await client.chat_update(
+                channel=key.channel.channel,
+                ts=self.edit.message_id,
+                text=self.message.text,
+                blocks=self.message.blocks,
+                # the posted digest's own metadata, so `find` still knows the message
+                metadata=post_metadata(self.edit.of, 1),
+            )
+        return await client.chat_postMessage(
+            channel=key.channel.channel,
+            text=self.message.text,
+            blocks=self.message.blocks,
+            thread_ts=self.thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata=post_metadata(key, part),
+        )
 
 
 class SlackPublisher:
@@ -164,20 +152,40 @@ class SlackPublisher:
         client = await self._client(channel.workspace)
         # One post at a time per channel keeps the order and each thread in one piece.
         async with self._locks.setdefault(channel.key, asyncio.Lock()):
+            if isinstance(post, DigestEdit):
+                return await self._edit(client, post, messages[0], tracker)
+            # A climber's every part goes in its digest's thread; a post's later parts in its own.
+            reply_to = post.thread if isinstance(post, Climber) else None
             for part in range(tracker.parts_sent + 1, len(messages) + 1):
-                thread_ts = None if part == 1 else tracker.first_id or tracker.thread_id
+                thread_ts = reply_to or (
+                    None if part == 1 else tracker.first_id or tracker.thread_id
+                )
                 if part > 1 and thread_ts is None:
                     raise DeliveryError(f"part {part} has no thread: part 1 is not recorded")
-                ts = await self._send(client, tracker, part, messages[part - 1], thread_ts)
-                await tracker.sent(part, ts, thread_id=ts if part == 1 else None)
+                request = _Request(messages[part - 1], thread_ts)
+                ts = await self._send(client, tracker, part, request)
+                await tracker.sent(part, ts, thread_id=(reply_to or ts) if part == 1 else None)
         if tracker.first_id is None:
             raise DeliveryError("part 1 is not recorded")
         return tracker.first_id
 
+    async def _edit(
+        self, client: AsyncWebClient, edit: DigestEdit, message: SlackMessage, tracker: Tracker
+    ) -> str:
+        """Edit the posted digest's part 1 in place: one request, claimed like a part."""
+        if tracker.parts_sent < 1:
+            ts = await self._send(client, tracker, 1, _Request(message, edit=edit))
+            await tracker.sent(1, ts)
+        return edit.message_id
+
     async def find(
         self, key: PostKey, part: int, since: datetime, thread_id: str | None
     ) -> str | None:
-        """The ts of `part` of this post if it is in Slack (posted at or after `since`)."""
+        """The ts of `part` of this post if it is in Slack (posted at or after `since`): in the
+        thread `thread_id` when given (a later part, a climber), else in the channel. An edit
+        is never looked for (None: the deliverer sends it again, which changes nothing)."""
+        if key.kind == EDIT_KIND:
+            return None
         if part > 1 and thread_id is None:
             return None  # a continuation only ever goes in part 1's thread
         client = await self._client(key.channel.workspace)
@@ -185,34 +193,21 @@ class SlackPublisher:
         return await self._lookup.find(client, key, part, since, thread_id, bot)
 
     async def _send(
-        self,
-        client: AsyncWebClient,
-        tracker: Tracker,
-        part: int,
-        message: SlackMessage,
-        thread_ts: str | None,
+        self, client: AsyncWebClient, tracker: Tracker, part: int, request: _Request
     ) -> str:
-        """Post one part; the claim is taken after every wait and given back before the next."""
+        """Send one part; the claim is taken after every wait and given back before the next."""
         channel = tracker.key.channel
         limited = unreachable = 0
         while True:
             await self.pacer.acquire(channel.workspace, channel.channel)
             await tracker.claim(part)
             try:
-                response = await client.chat_postMessage(
-                    channel=channel.channel,
-                    text=message.text,
-                    blocks=message.blocks,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                    unfurl_media=False,
-                    metadata=post_metadata(tracker.key, part),
-                )
+                response = await request.send(client, tracker.key, part)
             except SlackApiError as exc:
                 answer = answer_of(exc)
                 if answer.rate_limited:
                     await tracker.refused(part)
-                    self.rate_limited[POST_METHOD] += 1
+                    self.rate_limited[request.method] += 1
                     limited += 1
                     if limited > RATE_LIMIT_RETRIES:
                         raise DeliveryError(f"ratelimited: {limited} times in a row") from None
@@ -235,7 +230,7 @@ class SlackPublisher:
                 continue
             ts = response.get("ts")
             if not isinstance(ts, str) or not ts:
-                raise uncertain_error("chat.postMessage answered ok without a ts")
+                raise uncertain_error(f"{request.method} answered ok without a ts")
             return ts
 
     async def _client(self, workspace: str) -> AsyncWebClient:

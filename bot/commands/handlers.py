@@ -12,8 +12,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.commands import reading
 from bot.commands.table import (
     COMMANDS,
+    MAX_CLIMBERS,
     QUERY_HELP,
     ArgKind,
     CommandError,
@@ -31,6 +33,7 @@ from bot.domain import (
     WEEKDAYS,
     DatabaseDamaged,
     Invocation,
+    Layout,
     Reply,
     SearchHit,
     Subscription,
@@ -56,6 +59,10 @@ MAX_SUGGESTIONS = 25
 COMMAND_THREADS = 4
 # When a timed post runs next, as replies show it: `Thu 26 Nov 07:30 CET`.
 NEXT_FORMAT = "%a %d %b %H:%M %Z"
+LAYOUTS = {
+    Layout.COMPACT: "compact (a ranked list; details in the thread)",
+    Layout.FULL: "full (every paper's card)",
+}
 
 Handler = Callable[["Handlers", dict[str, Any], Invocation], Reply]
 
@@ -351,6 +358,22 @@ class Handlers:
             + "."
         )
 
+    def digest_layout(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set the channel's layout (its digests, roll-ups and alerts)."""
+        return self._update(inv, DIGEST_KIND, layout=Layout(args["layout"]))
+
+    def digest_climbers(self, args: dict[str, Any], inv: Invocation) -> Reply:
+        """Set or remove the upvotes past which a paper gets a late-climber reply."""
+        word = str(args["upvotes"]).strip().lower()
+        if word == "off":
+            return self._update(inv, DIGEST_KIND, climbers=None)
+        if not word.isdigit() or not 1 <= int(word) <= MAX_CLIMBERS:
+            raise CommandError(
+                f"upvotes must be a whole number from 1 to {MAX_CLIMBERS:,}, or off, not "
+                f"`{echo(word, 20)}`. Usage: `digest climbers <upvotes>`"
+            )
+        return self._update(inv, DIGEST_KIND, climbers=int(word))
+
     def weekly_on(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Turn the weekly roll-up on, optionally on a weekday, at a time and zone."""
         return self._turn_on(inv, WEEKLY_KIND, args)
@@ -397,7 +420,7 @@ class Handlers:
         upcoming = self.core.timed(kind).next_run(schedule, self.core.clock())
         on = schedule.enabled
         return Reply(
-            text=self._summary(inv, kind),
+            text=self._summary(inv, kind) + "\n" + reading.clicks_effect(self, inv),
             title=title,
             extra={
                 "next": upcoming.isoformat() if on else None,
@@ -425,6 +448,12 @@ class Handlers:
             text += (
                 f" Filter: only papers matching `{shown_filter(daily.filter)}` "
                 "(daily and weekly; `/papers digest filter off` removes it)."
+            )
+        if kind == DIGEST_KIND:  # the channel's layout, for digests, roll-ups and alerts
+            passes = f" or passes {s.climbers:,} upvotes" if s.climbers else ""
+            text += (
+                f" Layout: {LAYOUTS[s.layout]}. Late climbers: a reply in the digest's thread "
+                f"when a paper climbs into its top {s.size}{passes}."
             )
         return text
 
@@ -533,11 +562,20 @@ _HANDLERS: dict[tuple[str, ...], Handler] = {
     ("digest", "min-upvotes"): Handlers.digest_min_upvotes,
     ("digest", "weekends"): Handlers.digest_weekends,
     ("digest", "filter"): Handlers.digest_filter,
+    ("digest", "layout"): Handlers.digest_layout,
+    ("digest", "climbers"): Handlers.digest_climbers,
     ("weekly", "on"): Handlers.weekly_on,
     ("weekly", "off"): Handlers.weekly_off,
     ("weekly", "show"): Handlers.weekly_show,
     ("weekly", "size"): Handlers.weekly_size,
     ("alerts", "test"): Handlers.alerts_test,
+    ("save",): reading.save,
+    ("not-relevant",): reading.not_relevant,
+    ("more-like",): reading.more_like,
+    ("undo",): reading.undo,
+    ("reading-list",): reading.reading_list,
+    ("reading-list", "remove"): reading.reading_list_remove,
+    ("reading-list", "export"): reading.reading_list_export,
     ("status",): Handlers.status,
     ("resume",): _resume,
 }

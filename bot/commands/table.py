@@ -94,6 +94,9 @@ class CommandSpec:
         return " ".join([self.name, *(a.usage for a in self.args)])
 
 
+ARXIV_ID_HELP = "arXiv id, e.g. 2410.17243"
+# The most upvotes `digest climbers` takes as a threshold.
+MAX_CLIMBERS = 100_000
 QUERY_HELP = (
     'words, "phrases", OR, -exclude, (groups), title: abstract: author: upvotes:>=N has:code'
 )
@@ -120,7 +123,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         ("paper",),
         "Show one paper by its arXiv id.",
-        (Arg("id", "arXiv id, e.g. 2410.17243", ArgKind.WORD),),
+        (Arg("id", ARXIV_ID_HELP, ArgKind.WORD),),
         personal=False,
         examples=("paper 2410.17243",),
     ),
@@ -177,6 +180,22 @@ COMMANDS: tuple[CommandSpec, ...] = (
         examples=('digest filter vision OR "image segmentation"', "digest filter off"),
     ),
     CommandSpec(
+        ("digest", "layout"),
+        "Lay digests, roll-ups and alerts out as a compact list (details in the thread) or as "
+        "full cards.",
+        (Arg("layout", "compact or full", ArgKind.CHOICE, choices=("compact", "full")),),
+        manages=True,
+        examples=("digest layout full",),
+    ),
+    CommandSpec(
+        ("digest", "climbers"),
+        "Reply in a posted digest's thread when one of its days' papers passes N upvotes "
+        "(papers climbing into its top N always get one); `off` removes the threshold.",
+        (Arg("upvotes", f"1-{MAX_CLIMBERS}, or off", ArgKind.WORD),),
+        manages=True,
+        examples=("digest climbers 50", "digest climbers off"),
+    ),
+    CommandSpec(
         ("weekly", "on"),
         "Post a weekly roll-up of the top papers here.",
         (
@@ -200,6 +219,50 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Dry run: which papers of the last 7 days a query matches.",
         (Arg("query", QUERY_HELP, ArgKind.TEXT),),
         examples=("alerts test mamba",),
+    ),
+    CommandSpec(
+        ("save",),
+        "Save a paper to this channel's reading list.",
+        (Arg("id", ARXIV_ID_HELP, ArgKind.WORD),),
+        examples=("save 2410.17243",),
+    ),
+    CommandSpec(
+        ("not-relevant",),
+        "Rank papers like this one a little lower in this channel's digests (at most 15 %).",
+        (Arg("id", ARXIV_ID_HELP, ArgKind.WORD),),
+        examples=("not-relevant 2410.17243",),
+    ),
+    CommandSpec(
+        ("more-like",),
+        "Rank papers like this one a little higher in this channel's digests (at most 15 %).",
+        (Arg("id", ARXIV_ID_HELP, ArgKind.WORD),),
+        examples=("more-like 2410.17243",),
+    ),
+    CommandSpec(
+        ("undo",),
+        "Take back your latest save, not-relevant or more-like here, or the one numbered.",
+        (Arg("click", "The click's number, from its confirmation", ArgKind.INT, False, 1, 10**12),),
+        examples=("undo", "undo 17"),
+    ),
+    CommandSpec(("reading-list",), "Show this channel's reading list, numbered, newest last."),
+    CommandSpec(
+        ("reading-list", "remove"),
+        "Take a paper off this channel's reading list.",
+        (Arg("number", "Its number, as `reading-list` shows it", ArgKind.INT, True, 1, 10**6),),
+        examples=("reading-list remove 2",),
+    ),
+    CommandSpec(
+        ("reading-list", "export"),
+        "This channel's reading list as Markdown or BibTeX (arXiv eprint entries).",
+        (
+            Arg(
+                "format",
+                "markdown or bibtex",
+                ArgKind.CHOICE,
+                choices=("markdown", "bibtex"),
+            ),
+        ),
+        examples=("reading-list export bibtex",),
     ),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
     CommandSpec(
@@ -273,17 +336,27 @@ def parse(text: str) -> ParsedCommand:
             f"Unknown command `{echo(word)}`.{_suggest(word, list(grouped))} Try `/papers help`."
         )
     specs = grouped[word]
-    spec = specs[0]
-    if len(spec.path) > 1:
-        sub, rest = _split_first(rest)
-        sub = sub.lower()
-        subs = [s.path[1] for s in specs]
-        match = next((s for s in specs if s.path[1] == sub), None)
-        if match is None:
-            hint = _suggest(sub, subs) if sub else ""
-            raise CommandError(f"`{word}` needs one of: {', '.join(subs)}.{hint}")
-        spec = match
-    return ParsedCommand(spec, _parse_args(spec, rest))
+    if len(specs) == 1 and len(specs[0].path) == 1:
+        return ParsedCommand(specs[0], _parse_args(specs[0], rest))
+    bare = next((s for s in specs if len(s.path) == 1), None)
+    sub, after = _split_first(rest)
+    subs = [s.path[1] for s in specs if len(s.path) > 1]
+    match = next((s for s in specs if s.path[1:] == (sub.lower(),)), None)
+    if match is not None:
+        return ParsedCommand(match, _parse_args(match, after))
+    hint = _suggest(sub.lower(), subs) if sub else ""
+    if bare is None:
+        raise CommandError(f"`{word}` needs one of: {', '.join(subs)}.{hint}")
+    # A group with a command of its own (`reading-list`): the words are that command's.
+    try:
+        return ParsedCommand(bare, _parse_args(bare, rest))
+    except CommandError:
+        if bare.args and not hint:
+            raise
+        raise CommandError(
+            f"`{echo(word)} {echo(sub, 30)}` is not a command: `{bare.usage}` alone, or "
+            f"`{word}` with one of: {', '.join(subs)}.{hint}"
+        ) from None
 
 
 def _parse_args(spec: CommandSpec, rest: str) -> dict[str, Any]:

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.delivery.kinds import PostKind
+from bot.delivery.kinds import EDIT_KIND, PostKind
 from bot.delivery.tracker import LedgerTracker
-from bot.domain import ChannelRef, DatabaseDamaged, LedgerEntry, Notice, Post, PostKey
+from bot.domain import ChannelRef, Climber, DatabaseDamaged, LedgerEntry, Notice, Post, PostKey
 from bot.ports import (
     ClaimLost,
     DeliveryError,
@@ -219,7 +219,7 @@ class Deliverer:
         tracker = LedgerTracker(self.repo, entry, self.owner, self.clock, LEASE)
         try:
             if entry.uncertain:
-                await self._resolve(publisher, entry, tracker)
+                await self._resolve(publisher, entry, tracker, post)
             message_id = await publisher.publish(post, tracker)
         except ClaimLost:
             log.warning(
@@ -262,13 +262,25 @@ class Deliverer:
         return Outcome.SENT
 
     async def _resolve(
-        self, publisher: Publisher, entry: LedgerEntry, tracker: LedgerTracker
+        self, publisher: Publisher, entry: LedgerEntry, tracker: LedgerTracker, post: Post
     ) -> None:
-        """A request may have gone out unanswered: ask the platform before sending again."""
+        """A request may have gone out unanswered: ask the platform before sending again (a
+        reply such as a `Climber` in its post's thread). An edit is not asked about: it is
+        sent again, which changes nothing if it went through."""
         part = entry.parts_sent + 1
+        if entry.key.kind == EDIT_KIND:
+            log.info(
+                "edit %s for %s may have gone out before a crash: sending it again",
+                entry.key.ref,
+                entry.key.channel.key,
+            )
+            return
         since = (entry.in_flight_since or self.clock()) - CLOCK_SKEW
+        thread = entry.thread_id
+        if thread is None and isinstance(post, Climber):
+            thread = post.thread
         try:
-            found = await publisher.find(entry.key, part, since, entry.thread_id)
+            found = await publisher.find(entry.key, part, since, thread)
         except ResolveUnsupported as exc:
             log.warning(
                 "cannot tell whether part %d of %s %s reached %s (%s): sending it "

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from bot.delivery.calendar import days_to_cover, is_weekend, target_day
-from bot.domain import Digest, Paper, Schedule, WeekendPolicy
+from bot.delivery.taste import WINDOW, Taste, taste
+from bot.domain import ChannelRef, Digest, Paper, Schedule, WeekendPolicy
 from bot.domain.query import Query
 from bot.ports import Repository
 from bot.query.match import PaperText, matches
@@ -18,8 +19,8 @@ log = logging.getLogger(__name__)
 DIGEST_KIND = "digest"
 # Upper bound on papers considered per digest before the channel's size is applied.
 MAX_DIGEST_SIZE = 25
-# A topic digest reads every paper of its days (a day has ~100, a week ~700) and ranks the
-# ones its filter matches; this bounds that read.
+# A topic digest, or one nudged by the channel's clicks, reads every paper of its days (a day
+# has ~100, a week ~700) and ranks the ones its filter matches; this bounds that read.
 MAX_FILTER_CANDIDATES = 5000
 # How much of a filter a notice quotes.
 FILTER_SHOWN = 60
@@ -69,6 +70,42 @@ def due_days(repo: Repository, schedule: Schedule, now: datetime) -> list[date]:
     return days_to_cover(target_day(now), last)
 
 
+def channel_taste(repo: Repository, ref: ChannelRef, now: datetime) -> Taste | None:
+    """The channel's clicks of the 60 days up to `now` as ranking nudges; None when it has
+    none. Later clicks are left out, so a digest rebuilt later (the living digest) ranks as
+    it was posted: clicks nudge future digests, not the one already out."""
+    clicks = [c for c in repo.clicks(ref, since=now - WINDOW) if c.at <= now]
+    if not clicks:
+        return None
+    papers = {i: repo.get_paper(i) for i in dict.fromkeys(c.paper_id for c in clicks)}
+    pairs = [(c, p) for c in clicks if (p := papers[c.paper_id]) is not None]
+    return taste(pairs, now) if pairs else None
+
+
+def day_end(day: date) -> datetime:
+    """The end of a Daily Papers day (UTC): the moment a digest of it weighs clicks at."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def ranked(
+    repo: Repository,
+    schedule: Schedule,
+    days: Sequence[date],
+    size: int,
+    query: Query | None,
+    liking: Taste | None,
+) -> tuple[list[Paper], bool]:
+    """The top `size` papers of the days (of those `query`, the channel's filter, matches,
+    nudged by its clicks), and whether the days have papers the filter all left out. Without
+    a filter or clicks only the top `size` are read, as before either existed."""
+    if query is None and liking is None:
+        return repo.papers_on(days, min_upvotes=schedule.min_upvotes, limit=size), False
+    candidates = repo.papers_on(days, min_upvotes=schedule.min_upvotes, limit=MAX_FILTER_CANDIDATES)
+    pool = candidates if query is None else matching(query, candidates)
+    papers = (pool if liking is None else liking.rank(pool))[:size]
+    return papers, query is not None and bool(candidates) and not papers
+
+
 def build_digest(
     repo: Repository,
     schedule: Schedule,
@@ -78,26 +115,30 @@ def build_digest(
     settled: set[date] | None = None,
     title: str = "Daily Papers",
     period: str | None = None,
+    now: datetime | None = None,
 ) -> Digest | None:
-    """The digest for these days, a notice for an empty day, or None when nothing is due."""
+    """The digest for these days, a notice for an empty day, or None when nothing is due.
+
+    The channel's clicks nudge the ranking as they weigh at `now` (default: the end of the
+    newest day, so a digest rebuilt later ranks the same clicks the same way)."""
     if not days:
         return None
     size = min(top or schedule.size, MAX_DIGEST_SIZE)
     query = digest_filter(schedule)
-    unmatched = False  # the days have papers, but none the filter matches
-    if query is None:
-        papers = repo.papers_on(days, min_upvotes=schedule.min_upvotes, limit=size)
-    else:
-        candidates = repo.papers_on(
-            days, min_upvotes=schedule.min_upvotes, limit=MAX_FILTER_CANDIDATES
-        )
-        papers = matching(query, candidates)[:size]
-        unmatched = bool(candidates) and not papers
+    liking = channel_taste(repo, schedule.channel, now or day_end(days[-1]))
+    # unmatched: the days have papers, but none the filter matches
+    papers, unmatched = ranked(repo, schedule, days, size, query, liking)
     target = days[-1]
+    layout = schedule.layout
     if papers:
         covered = tuple(days) if period else tuple(sorted({p.day for p in papers} | {target}))
         return Digest(
-            channel=schedule.channel, days=covered, papers=tuple(papers), title=title, period=period
+            channel=schedule.channel,
+            days=covered,
+            papers=tuple(papers),
+            title=title,
+            period=period,
+            layout=layout,
         )
     what = period or f"{target:%A %d %B %Y}"
     if unmatched:  # a topic digest's empty day follows the weekend policy
@@ -111,6 +152,7 @@ def build_digest(
             f"`{shown_filter(query.text)}` for {what}.",
             title=title,
             period=period,
+            layout=layout,
         )
     # Nothing to list: a weekend (or a weekday whose list was fetched complete, after it
     # ended, and is empty) gets a notice when the channel asked for one; otherwise stay quiet
@@ -126,5 +168,6 @@ def build_digest(
             notice=f"No new Daily Papers for {what}.",
             title=title,
             period=period,
+            layout=layout,
         )
     return None

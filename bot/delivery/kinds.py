@@ -5,14 +5,33 @@ kinds also say when they run and what is due."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Protocol
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
 
 from bot.delivery.alerts import ALERT_KIND, match_alerts
 from bot.delivery.calendar import next_run, previous_run
-from bot.domain import Alert, ChannelRef, Digest, LedgerEntry, Paper, Post, Schedule
+from bot.delivery.digests import DIGEST_KIND
+from bot.domain import (
+    Alert,
+    ChannelRef,
+    Climber,
+    Digest,
+    DigestEdit,
+    Layout,
+    LedgerEntry,
+    Paper,
+    Post,
+    PostKey,
+    Schedule,
+)
 from bot.ports import Repository
+
+# A posted digest's new version (its part 1 edited in place; ref `digest:2026-05-13#001`) and a
+# paper that climbed into it later (a reply in its thread; ref `digest:2026-05-13:2405.01234`).
+EDIT_KIND = "edit"
+CLIMBER_KIND = "climber"
 
 
 class PostKind(Protocol):
@@ -42,6 +61,11 @@ class TimedKind(PostKind, Protocol):
 
     label: str  # "daily digest"
     weekly: bool  # its schedule has a weekday
+
+    def payload(self, post: Post, schedule: Schedule | None = None) -> str:
+        """The post as JSON, with what `schedule` (the settings it was built with) says a
+        later version must be built with."""
+        ...
 
     def defaults(self, channel: ChannelRef) -> Schedule:
         """The schedule a channel starts with."""
@@ -76,27 +100,70 @@ class TimedKind(PostKind, Protocol):
         ...
 
 
-def _papers(repo: Repository, ids: list[str]) -> list[Paper]:
-    return [p for p in (repo.get_paper(i) for i in ids) if p is not None]
+def _papers(repo: Repository, ids: list[str], upvotes: list[int] | None = None) -> list[Paper]:
+    """The stored papers of `ids`, in order; with `upvotes`, each shown with its count as
+    posted (a post resumed or edited again shows what it showed)."""
+    counts = dict(zip(ids, upvotes, strict=False)) if upvotes else {}
+    found = [p for p in (repo.get_paper(i) for i in ids) if p is not None]
+    return [replace(p, upvotes=counts[p.id]) if p.id in counts else p for p in found]
+
+
+def digest_data(digest: Digest, schedule: Schedule | None = None) -> dict[str, Any]:
+    """A digest as a JSON-ready dict: its days, papers in order with their upvotes as posted,
+    notice, title, period and layout; with `schedule`, also the size, minimum upvotes and
+    filter it was built with (what a later version is built with again)."""
+    data: dict[str, Any] = {
+        "days": [d.isoformat() for d in digest.days],
+        "papers": [p.id for p in digest.papers],
+        "upvotes": [p.upvotes for p in digest.papers],
+        "notice": digest.notice,
+        "title": digest.title,
+        "period": digest.period,
+        "layout": digest.layout.value,
+    }
+    if schedule is not None:
+        data.update(size=schedule.size, min_upvotes=schedule.min_upvotes, filter=schedule.filter)
+    return data
+
+
+def digest_from(repo: Repository, channel: ChannelRef, data: dict[str, Any]) -> Digest:
+    """The digest `digest_data` stored (a payload from before layouts reads as FULL: it was
+    posted with every paper's card)."""
+    return Digest(
+        channel=channel,
+        days=tuple(date.fromisoformat(d) for d in data["days"]),
+        papers=tuple(_papers(repo, list(data["papers"]), data.get("upvotes"))),
+        notice=data.get("notice"),
+        title=data.get("title") or "Daily Papers",
+        period=data.get("period"),
+        layout=Layout(data.get("layout") or Layout.FULL.value),
+    )
+
+
+def built_with(data: dict[str, Any], channel: ChannelRef, kind: str) -> Schedule:
+    """The settings a stored digest was built with, as a schedule to build it again (one
+    stored without them: its own size, no minimum, no filter)."""
+    return Schedule(
+        channel,
+        kind,
+        enabled=True,
+        size=int(data.get("size") or len(data["papers"]) or 1),
+        min_upvotes=int(data.get("min_upvotes") or 0),
+        filter=data.get("filter"),
+        layout=Layout(data.get("layout") or Layout.FULL.value),
+    )
 
 
 class DigestPayload:
-    """Stores a digest as its days, paper ids in their order, notice, title and period."""
+    """Stores a digest as `digest_data`: days, paper ids and upvotes, notice, title, period,
+    layout, and the settings it was built with."""
 
     name: str
 
-    def payload(self, post: Post) -> str:
-        """The digest as JSON."""
+    def payload(self, post: Post, schedule: Schedule | None = None) -> str:
+        """The digest as JSON (with the settings of `schedule`, for a later version)."""
         assert isinstance(post, Digest)
-        return json.dumps(
-            {
-                "days": [d.isoformat() for d in post.days],
-                "papers": [p.id for p in post.papers],
-                "notice": post.notice,
-                "title": post.title,
-                "period": post.period,
-            }
-        )
+        return json.dumps(digest_data(post, schedule))
 
     def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
         """The stored digest; None once a later one of its kind reached the channel (that one
@@ -106,15 +173,7 @@ class DigestPayload:
             return None
         if entry.payload is None:
             return None
-        data = json.loads(entry.payload)
-        return Digest(
-            channel=channel,
-            days=tuple(date.fromisoformat(d) for d in data["days"]),
-            papers=tuple(_papers(repo, data["papers"])),
-            notice=data.get("notice"),
-            title=data.get("title") or "Daily Papers",
-            period=data.get("period"),
-        )
+        return digest_from(repo, channel, json.loads(entry.payload))
 
 
 class ScheduledDigest(DigestPayload):
@@ -145,17 +204,115 @@ class AlertKind:
     name = ALERT_KIND
 
     def payload(self, post: Post) -> str:
-        """The paper's id and the queries it matched."""
+        """The paper's id, the queries it matched and its layout."""
         assert isinstance(post, Alert)
-        return json.dumps({"paper": post.paper.id, "matched": list(post.matched)})
+        return json.dumps(
+            {"paper": post.paper.id, "matched": list(post.matched), "layout": post.layout.value}
+        )
 
     def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
-        """The stored alert, with the paper as it is now."""
+        """The stored alert, with the paper as it is now (laid out as the channel's digest
+        is, when stored before alerts had a layout)."""
         paper = repo.get_paper(entry.key.ref)
         if paper is None:
             return None
         if entry.payload is None:  # written before payloads were stored: match again
             found = match_alerts(repo.subscriptions(entry.key.channel), [paper])
-            return found[0] if found else None
-        matched = tuple(json.loads(entry.payload)["matched"])
-        return Alert(channel=entry.key.channel, paper=paper, matched=matched)
+            return (
+                replace(found[0], layout=channel_layout(repo, entry.key.channel)) if found else None
+            )
+        data = json.loads(entry.payload)
+        layout = data.get("layout")
+        return Alert(
+            channel=entry.key.channel,
+            paper=paper,
+            matched=tuple(data["matched"]),
+            layout=Layout(layout) if layout else channel_layout(repo, entry.key.channel),
+        )
+
+
+def channel_layout(repo: Repository, channel: ChannelRef) -> Layout:
+    """The channel's layout, set on its daily digest's schedule (compact when never set)."""
+    daily = repo.schedule(channel, DIGEST_KIND)
+    return daily.layout if daily is not None else Layout.COMPACT
+
+
+class EditKind:
+    """A posted digest's new version: its key, its part 1's id, the version and the digest as
+    it reads now. Rebuilt only while the digest is live (sent less than `live_for` ago)."""
+
+    name = EDIT_KIND
+
+    def __init__(self, clock: Callable[[], datetime], live_for: timedelta) -> None:
+        self.clock = clock
+        self.live_for = live_for
+
+    def payload(self, post: Post) -> str:
+        """The edit as JSON."""
+        assert isinstance(post, DigestEdit)
+        return json.dumps(
+            {
+                "of": {"kind": post.of.kind, "ref": post.of.ref},
+                "message_id": post.message_id,
+                "version": post.version,
+                "digest": digest_data(post.digest),
+            }
+        )
+
+    def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
+        """The stored edit; None once its digest is no longer live (too old, or gone)."""
+        if entry.payload is None:
+            return None
+        data = json.loads(entry.payload)
+        channel = entry.key.channel
+        of = PostKey(channel, data["of"]["kind"], data["of"]["ref"])
+        posted = next((e for e in repo.posts_under(channel, of.kind, of.ref) if e.key == of), None)
+        if posted is None or posted.sent_at is None:
+            return None
+        if self.clock() >= posted.sent_at + self.live_for:
+            return None
+        return DigestEdit(
+            channel=channel,
+            digest=digest_from(repo, channel, data["digest"]),
+            of=of,
+            message_id=str(data["message_id"]),
+            version=int(data["version"]),
+        )
+
+
+class ClimberKind:
+    """A late climber: the paper, the digest's thread, why, and the digest it climbed in."""
+
+    name = CLIMBER_KIND
+
+    def payload(self, post: Post) -> str:
+        """The climber as JSON."""
+        assert isinstance(post, Climber)
+        return json.dumps(
+            {
+                "paper": post.paper.id,
+                "thread": post.thread,
+                "reason": post.reason,
+                "title": post.digest_title,
+                "days": [d.isoformat() for d in post.digest_days],
+                "period": post.digest_period,
+            }
+        )
+
+    def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
+        """The stored climber, with the paper as it is now."""
+        if entry.payload is None:
+            return None
+        data = json.loads(entry.payload)
+        paper = repo.get_paper(data["paper"])
+        if paper is None:
+            return None
+        return Climber(
+            channel=entry.key.channel,
+            paper=paper,
+            thread=str(data["thread"]),
+            reason=data["reason"],
+            digest_title=data.get("title") or "Daily Papers",
+            digest_days=tuple(date.fromisoformat(d) for d in data.get("days") or ()),
+            digest_period=data.get("period"),
+        )

@@ -51,11 +51,15 @@ class WeeklyRollup(ScheduledDigest):
         top: int | None = None,
         settled: set[date] | None = None,
     ) -> Digest | None:
-        """The top papers of the week by upvotes (of those the channel's digest filter
-        matches, when it has one; a week without a match then follows `digest weekends`)."""
+        """The top papers of the week by upvotes, nudged by the channel's clicks (of those the
+        channel's digest filter matches, when it has one; a week without a match then follows
+        `digest weekends`), in the channel's layout (both kept with the daily digest's
+        settings)."""
         daily = repo.schedule(schedule.channel, DIGEST_KIND)
-        if daily is not None and daily.filter:
-            schedule = replace(schedule, filter=daily.filter, weekends=daily.weekends)
+        if daily is not None:
+            schedule = replace(schedule, layout=daily.layout)
+            if daily.filter:
+                schedule = replace(schedule, filter=daily.filter, weekends=daily.weekends)
         return build_digest(
             repo,
             schedule,

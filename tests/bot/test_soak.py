@@ -284,5 +284,8 @@ def test_every_published_paper_is_fetched(soak: SoakResult) -> None:
 def test_the_ledger_is_left_with_nothing_open(soak: SoakResult) -> None:
     assert soak.open_after == []
     assert set(soak.ledger_counts) == {"sent"}, soak.ledger_counts
-    assert soak.ledger_counts["sent"] == len(soak.posts)
+    # An edit whose answer was lost is sent again on purpose (an edit to the same content
+    # changes nothing): count each edit once, every other post exactly once.
+    edits = {key for key, _ in soak.posts if key.kind == "edit"}
+    assert soak.ledger_counts["sent"] == len(edits) + sum(k.kind != "edit" for k, _ in soak.posts)
     assert soak.paused == []

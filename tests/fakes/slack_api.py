@@ -114,13 +114,20 @@ class SlackFake(WebApi):
     # ------------------------------------------------------------------ slash commands
 
     def new_response_url(
-        self, team: str, channel: str, user: str, *, message_ts: str | None = None
+        self,
+        team: str,
+        channel: str,
+        user: str,
+        *,
+        message_ts: str | None = None,
+        user_team: str | None = None,
     ) -> str:
-        """Issue a response_url (5 uses within 30 minutes, by the injected clock); with
-        `message_ts` (a click), `replace_original` / `delete_original` act on that message."""
+        """Issue a response_url (5 uses within 30 minutes, by the injected clock) for `user`
+        (of `user_team` when not the channel's `team`); with `message_ts` (a click),
+        `replace_original` / `delete_original` act on that message."""
         url_id = secrets.token_urlsafe(12)
         self._response_urls[url_id] = ResponseUrl(
-            url_id, team, channel, user, self.clock(), message_ts=message_ts
+            url_id, team, channel, user, self.clock(), message_ts=message_ts, user_team=user_team
         )
         return f"{self.url}/response/{url_id}"
 

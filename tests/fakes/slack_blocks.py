@@ -2,7 +2,9 @@
 
 Mirrors what Slack rejects (docs/reference/slack.md §5-§6): slack_sdk's own Block Kit model
 checks plus the gaps it misses (empty or over-long field text, header type, duplicate
-`block_id`, unknown block types, the cumulative text cap). Errors read like Slack's:
+`block_id`, an `action_id` used twice in a message, overflow menus of fewer than 2 or more than
+5 options, option text over 75 or value over 150 characters, unknown block types, the
+cumulative text cap). Errors read like Slack's:
 `[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text/text]`.
 
 `validate_message(payload)` returns just the error code (or None); `check_message(payload)`
@@ -35,6 +37,10 @@ BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
 URL_LENGTH = 3000
 ACTION_ID = 255
+OVERFLOW_OPTIONS = (2, 5)  # slack_sdk accepts 1; Slack's own reference says at least 2
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+OPTION_URL = 3000
 ALT_TEXT = 2000
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 
@@ -114,7 +120,32 @@ def block_errors(blocks: list[Any]) -> list[str]:
         if not own:
             own = _sdk_errors(block, ptr)
         errors.extend(own)
-    return errors
+    return errors or _duplicate_action_ids(blocks)
+
+
+def interactive_elements(block: Any) -> list[dict[str, Any]]:
+    """The interactive elements of a block: an actions block's elements, a section's accessory."""
+    if not isinstance(block, dict):
+        return []
+    if block.get("type") == "actions":
+        elements = block.get("elements")
+        return [e for e in elements if isinstance(e, dict)] if isinstance(elements, list) else []
+    accessory = block.get("accessory")
+    return [accessory] if isinstance(accessory, dict) else []
+
+
+def _duplicate_action_ids(blocks: list[Any]) -> list[str]:
+    """paperboy never repeats an action_id in a message (Slack refuses repeats in a block)."""
+    seen: set[str] = set()
+    for i, block in enumerate(blocks):
+        for element in interactive_elements(block):
+            action_id = element.get("action_id")
+            if not isinstance(action_id, str):
+                continue
+            if action_id in seen:
+                return [_err(f"duplicate action_id {action_id!r}", f"/blocks/{i}")]
+            seen.add(action_id)
+    return []
 
 
 # --------------------------------------------------------------------------- internals
@@ -307,9 +338,35 @@ def _element(element: Any, ptr: str) -> list[str]:
         return errors
     if kind == "image":
         return _image(element, ptr)
+    if kind == "overflow":
+        return _overflow(element, ptr)
     if not isinstance(kind, str):
         return [_err("missing required field: type", ptr)]
     return []  # other elements: slack_sdk's models check them
+
+
+def _overflow(element: dict[str, Any], ptr: str) -> list[str]:
+    errors = _string(element.get("action_id"), f"{ptr}/action_id", ACTION_ID)
+    options = element.get("options")
+    least, most = OVERFLOW_OPTIONS
+    if not isinstance(options, list):
+        return [*errors, _err("must provide an array", f"{ptr}/options")]
+    if not least <= len(options) <= most:
+        errors.append(_err(f"must have between {least} and {most} items", f"{ptr}/options"))
+    for j, option in enumerate(options):
+        errors.extend(_option(option, f"{ptr}/options/{j}"))
+    return errors
+
+
+def _option(option: Any, ptr: str) -> list[str]:
+    if not isinstance(option, dict):
+        return [_err("must provide an object", ptr)]
+    errors = _text_object(option.get("text"), f"{ptr}/text", OPTION_TEXT, plain_only=True)
+    errors += _string(option.get("value"), f"{ptr}/value", OPTION_VALUE, required=True)
+    errors += _string(option.get("url"), f"{ptr}/url", OPTION_URL)
+    if option.get("description") is not None:
+        errors += _text_object(option["description"], f"{ptr}/description", OPTION_TEXT)
+    return errors
 
 
 _BLOCK_CHECKS = {

@@ -173,6 +173,10 @@ class ResponsePost:
     delete_original: bool = False
     thread_ts: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    # An accepted ephemeral answer is a message only `user` sees: its ts (to click its buttons)
+    # and the clicker's own workspace (`team` is the channel's).
+    message_ts: str | None = None
+    user_team: str | None = None
 
 
 @dataclass(frozen=True)
@@ -199,6 +203,7 @@ class ResponseUrl:
     issued_at: float
     uses: int = 0
     message_ts: str | None = None  # the message a block_actions click came from
+    user_team: str | None = None  # the clicker's workspace, when not the channel's
 
 
 @dataclass(frozen=True)
@@ -215,7 +220,7 @@ class Click:
     channel: str
     message_ts: str
     action_id: str
-    value: str | None
+    value: str | None  # a button's value, or the overflow option chosen
     via: Literal["socket", "http"]
     payload: dict[str, Any]
     response_url: str
@@ -223,6 +228,7 @@ class Click:
     late: bool
     status: int | None = None  # HTTP mode: the app's status (None when it did not answer)
     ack: Ack | None = None  # Socket Mode: the ack (None when none came in time)
+    ephemeral: bool = False  # on an ephemeral answer (`SlackFake.click_response`)
 
     @property
     def user_saw_error(self) -> bool:

@@ -294,7 +294,11 @@ class WebApi(EditApi, Interactivity, HistoryApi, FaultScript):
         original = self._original(entry, payload)
         if error is None and original is not None and original < 0:
             status, error = 404, "message_not_found"  # [inf] the clicked message is gone
-        self.responses.append(_response_post(entry, payload, response_type, status, error))
+        # An accepted ephemeral answer (not acting on the clicked message) is a message of its own.
+        shown = error is None and original is None and response_type == "ephemeral"
+        shown = shown and not payload.get("delete_original")
+        ts = self._next_ts() if shown else None
+        self.responses.append(_response_post(entry, payload, response_type, status, error, ts))
         if error is not None:
             return web.json_response({"ok": False, "error": error, **extra}, status=status)
         if original is not None:  # replace_original / delete_original of a clicked message
@@ -385,7 +389,12 @@ def _call(
 
 
 def _response_post(
-    entry: ResponseUrl, payload: dict[str, Any], response_type: str, status: int, error: str | None
+    entry: ResponseUrl,
+    payload: dict[str, Any],
+    response_type: str,
+    status: int,
+    error: str | None,
+    message_ts: str | None,
 ) -> ResponsePost:
     blocks = payload.get("blocks")
     return ResponsePost(
@@ -403,4 +412,6 @@ def _response_post(
         delete_original=bool(payload.get("delete_original")),
         thread_ts=str_or_none(payload.get("thread_ts")),
         payload=dict(payload),
+        message_ts=message_ts,
+        user_team=entry.user_team,
     )

@@ -10,7 +10,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.publisher import retry_handlers
+from adapters.slack.retries import retry_handlers
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
 from tests.fakes.slack_fixture import FakeClock

@@ -30,7 +30,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from adapters.slack.publisher import retry_handlers
+from adapters.slack.retries import retry_handlers
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import (
     EXPIRED_URL_ERROR,

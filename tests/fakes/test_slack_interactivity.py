@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake, SlackFakeError
@@ -206,4 +208,90 @@ async def test_a_user_of_another_workspace_clicks(
     assert seen[0]["user"] == {
         "id": "UOTHER", "username": "uother", "name": "uother", "team_id": "T2",
     }  # fmt: skip
-    assert seen[0]["team"]["id"] == "T2" and seen[0]["channel"]["id"] == "C1"
+    # `team` is where the message is (the app's workspace, which bolt authorizes with)
+    assert seen[0]["team"]["id"] == "T1" and seen[0]["channel"]["id"] == "C1"
+    [reply] = await eventually_value(lambda: slack_fake.responses)
+    assert (reply.team, reply.user, reply.user_team) == ("T1", "UOTHER", "T2")
+
+
+async def eventually_value(get: Callable[[], Any], timeout: float = 3.0) -> Any:
+    async with asyncio.timeout(timeout):
+        while not (value := get()):
+            await asyncio.sleep(0.01)
+    return value
+
+
+def menu_blocks() -> list[dict[str, Any]]:
+    """A compact list entry: the paper's three controls as one overflow menu."""
+
+    def option(label: str, value: str) -> dict[str, Any]:
+        return {"text": {"type": "plain_text", "text": label}, "value": value}
+
+    return [{
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "*1. A paper*  ▲ 42"},
+        "accessory": {"type": "overflow", "action_id": f"pb:menu:{PAPER}", "options": [
+            option("Save", f"pb:save:{PAPER}"), option("Not relevant", f"pb:nr:{PAPER}"),
+        ]},
+    }]  # fmt: skip
+
+
+async def test_an_overflow_menu_option_is_chosen_by_its_value(
+    slack_fake: SlackFake, socket_app: tuple[AsyncApp, list[Any]]
+) -> None:
+    app, seen = socket_app
+
+    @app.action(re.compile(r"^pb:menu:"))
+    async def on_menu(ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        seen.append(body)
+
+    posted = await web(slack_fake).chat_postMessage(channel="C1", text="d", blocks=menu_blocks())
+    click = await slack_fake.click("T1", "UMEMBER", "C1", posted["ts"], f"pb:menu:{PAPER}",
+                                   f"pb:nr:{PAPER}")  # fmt: skip
+    await eventually(lambda: len(seen) == 1)
+    (action,) = seen[0]["actions"]
+    assert action["type"] == "overflow" and action["action_id"] == f"pb:menu:{PAPER}"
+    assert action["selected_option"] == {
+        "text": {"type": "plain_text", "text": "Not relevant"}, "value": f"pb:nr:{PAPER}",
+    }  # fmt: skip
+    assert "value" not in action and click.value == f"pb:nr:{PAPER}"
+    with pytest.raises(SlackFakeError, match="no button or menu option"):
+        await slack_fake.click("T1", "UMEMBER", "C1", posted["ts"], f"pb:menu:{PAPER}", "pb:x")
+
+
+async def test_a_button_of_an_ephemeral_answer_can_be_clicked(
+    slack_fake: SlackFake, socket_app: tuple[AsyncApp, list[Any]]
+) -> None:
+    app, seen = socket_app
+    undo = {"type": "actions", "elements": [{
+        "type": "button", "text": {"type": "plain_text", "text": "Undo"},
+        "action_id": "pb:undo:7", "value": "pb:undo:7"}]}  # fmt: skip
+
+    @app.action("pb:undo:7")
+    async def on_undo(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        seen.append(body)
+        await respond(text="Undone.")
+
+    app.state["reply"] = "none"  # type: ignore[attr-defined]
+    ts = await post_digest(slack_fake)
+    await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:save")
+    hook = AsyncWebhookClient(slack_fake.clicks[0].response_url)
+    await hook.send(text="Saved.", blocks=[undo], response_type="ephemeral")
+    [answer] = slack_fake.responses
+    assert answer.message_ts is not None and answer.blocks == [undo]
+    click = await slack_fake.click_response(answer, "pb:undo:7")
+    await eventually(lambda: len(seen) == 2)
+    assert click.ephemeral and click.user == "UMEMBER" and slack_fake.clicks[-1] == click
+    assert seen[1]["container"] == {
+        "type": "message", "message_ts": answer.message_ts, "channel_id": "C1",
+        "is_ephemeral": True,
+    }  # fmt: skip
+    assert "message" not in seen[1] and seen[1]["actions"][0]["value"] == "pb:undo:7"
+    [_, undone] = await eventually_value(lambda: len(slack_fake.responses) == 2
+                                         and slack_fake.responses)  # fmt: skip
+    assert undone.text == "Undone." and len(slack_fake.messages_in("C1")) == 1
+    refused = dataclasses.replace(answer, message_ts=None)
+    with pytest.raises(SlackFakeError, match="ephemeral"):
+        await slack_fake.click_response(refused, "pb:undo:7")

@@ -1,8 +1,9 @@
-"""The deliveries ledger: owners and leases, parts, uncertainty, holds, give-ups."""
+"""The deliveries ledger: owners and leases, parts, uncertainty, holds, give-ups; the posts
+sent since a moment and the entries under a ref prefix (the living digest's queries)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.domain import ChannelRef, PostKey
 from storage.ledger import MAX_ATTEMPTS
@@ -117,3 +118,58 @@ def test_takeovers_after_crashes_do_not_use_up_a_posts_attempts(store: Store) ->
         attempts.append(entry.attempts)
         now += LEASE * 2  # the owner died; its lease runs out
     assert set(attempts) == {0}
+
+
+def _sent(store: Store, key: PostKey, when: datetime, message: str = "ts1") -> None:
+    store.take_delivery(key, "a", when, LEASE, payload='{"days": []}')
+    store.mark_in_flight(key, "a", when, LEASE)
+    store.mark_part_sent(key, "a", 1, message, message)
+    store.finish_delivery(key, "a", when)
+
+
+def test_sent_posts_are_those_of_the_kinds_sent_since_oldest_first(store: Store) -> None:
+    other = ChannelRef("discord", "G1", "C9")
+    _sent(store, PostKey(CH, "digest", "2026-11-24"), NOW - timedelta(days=4))  # too old
+    _sent(store, PostKey(other, "weekly", "2026-W47"), NOW + timedelta(hours=2))
+    _sent(store, PostKey(CH, "digest", "2026-11-25"), NOW, "ts9")
+    _sent(store, PostKey(CH, "alert", "2411.00001"), NOW + timedelta(hours=1))  # another kind
+    store.take_delivery(PostKey(CH, "digest", "2026-11-26"), "a", NOW, LEASE)  # not sent
+    store.hold_delivery(PostKey(CH, "weekly", "2026-W48"), NOW, None)
+    found = store.sent_posts(("digest", "weekly"), NOW)
+    assert [(e.key.channel, e.key.ref) for e in found] == [
+        (CH, "2026-11-25"),
+        (other, "2026-W47"),
+    ]
+    first = found[0]
+    assert first.sent_at == NOW and first.first_id == "ts9" and first.payload == '{"days": []}'
+    assert store.sent_posts((), NOW - timedelta(days=9)) == []
+
+
+def test_posts_under_a_prefix_are_in_ref_order_whatever_their_state(store: Store) -> None:
+    for ref in ("digest:2026-11-25#002", "digest:2026-11-25#001", "digest:2026-11-25#003"):
+        store.take_delivery(PostKey(CH, "edit", ref), "a", NOW, LEASE)
+    store.finish_delivery(PostKey(CH, "edit", "digest:2026-11-25#001"), "a", NOW)
+    store.fail_delivery(PostKey(CH, "edit", "digest:2026-11-25#002"), "a", "x", give_up=True)
+    # Neighbours that must not match: another digest, another kind, another channel.
+    store.take_delivery(PostKey(CH, "edit", "digest:2026-11-2#001"), "a", NOW, LEASE)
+    store.take_delivery(PostKey(CH, "edit", "digest:2026-11-250#001"), "a", NOW, LEASE)
+    store.take_delivery(PostKey(CH, "climber", "digest:2026-11-25#x"), "a", NOW, LEASE)
+    store.take_delivery(
+        PostKey(ChannelRef("slack", "T1", "C2"), "edit", "digest:2026-11-25#004"), "a", NOW, LEASE
+    )
+    found = store.posts_under(CH, "edit", "digest:2026-11-25#")
+    assert [(e.key.ref, e.state) for e in found] == [
+        ("digest:2026-11-25#001", "sent"),
+        ("digest:2026-11-25#002", "abandoned"),
+        ("digest:2026-11-25#003", "claimed"),
+    ]
+    assert len(store.posts_under(CH, "edit", "")) == 5
+    assert store.posts_under(CH, "edit", "digest:2026-11-26") == []
+
+
+def test_posts_under_a_prefix_of_any_characters(store: Store) -> None:
+    refs = ["é\U0010ffff", "é\U0010ffffx", "\ud7ffa", "\ud7ff", "z"]
+    for ref in refs:
+        store.take_delivery(PostKey(CH, "edit", ref), "a", NOW, LEASE)
+    assert [e.key.ref for e in store.posts_under(CH, "edit", "é\U0010ffff")] == refs[:2]
+    assert [e.key.ref for e in store.posts_under(CH, "edit", "\ud7ff")] == ["\ud7ff", "\ud7ffa"]

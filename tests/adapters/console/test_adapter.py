@@ -22,7 +22,7 @@ from adapters.console.adapter import (
 )
 from adapters.text import clip
 from bot.commands.handlers import Handlers
-from bot.domain import Alert, Digest, Invocation, Reply, Schedule, SearchHit
+from bot.domain import Alert, Digest, Invocation, Layout, Reply, Schedule, SearchHit
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import at, make_paper, tracker_for
@@ -148,7 +148,7 @@ def test_output_that_is_not_a_terminal_is_never_wrapped_or_cut(kind: str) -> Non
 async def test_digest_and_alert_posts_print_with_their_titles(console: Console) -> None:
     publisher = ConsolePublisher(console)
     paper = make_paper("2411.00001", DAY, 40, 3, title="Video diffusion", summary="word " * 200)
-    digest = Digest(CONSOLE_CHANNEL, (date(2026, 11, 25),), (paper,))
+    digest = Digest(CONSOLE_CHANNEL, (date(2026, 11, 25),), (paper,), layout=Layout.FULL)
     assert await publisher.publish(digest, tracker_for(CONSOLE_CHANNEL)) == "1"
     catch_up = replace(digest, days=(date(2026, 11, 23), date(2026, 11, 25)))
     await publisher.publish(catch_up, tracker_for(CONSOLE_CHANNEL, ref="2026-11-25b"))

@@ -1,5 +1,6 @@
-"""Fixtures for the Slack adapter tests: the strict fake, a seeded core, an adapter factory and
-a virtual clock whose sleep only moves it forward (no test waits on the wall clock)."""
+"""Fixtures for the Slack adapter tests: the strict fake, a seeded core, an adapter factory, a
+publisher on a fake that shares its virtual clock (whose sleep only moves it forward: no test
+waits on the wall clock)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from typing import Any
 import pytest
 
 from adapters.slack.adapter import SlackAdapter, SlackConfig
+from adapters.slack.pacing import SlackPacer
+from adapters.slack.publisher import SlackPublisher
 from bot.commands.handlers import Handlers
+from bot.domain import PostKey
 from bot.service import Paperboy
 from storage.store import Store
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
-from tests.helpers import Clock, StaticFeed, seed_two_papers
+from tests.helpers import Clock, MemoryTracker, StaticFeed, seed_two_papers
 
 slack_fake = slack_fixture.slack_fake
 SIGNING_SECRET = "test-signing-secret"
@@ -45,6 +49,55 @@ class VirtualTime:
 
     def since(self) -> datetime:
         return datetime.fromtimestamp(self.now, UTC)
+
+
+class LoggingTracker(MemoryTracker):
+    """A MemoryTracker that also writes its calls into the clock's log (to order them)."""
+
+    def __init__(self, key: PostKey, time: VirtualTime, **state: Any) -> None:
+        super().__init__(key, **state)
+        self.time = time
+
+    async def claim(self, part: int) -> None:
+        await super().claim(part)
+        self.time.log.append(f"claim {part}")
+
+    async def sent(self, part: int, message_id: str, thread_id: str | None = None) -> None:
+        await super().sent(part, message_id, thread_id)
+        self.time.log.append(f"sent {part}")
+
+    async def refused(self, part: int) -> None:
+        await super().refused(part)
+        self.time.log.append(f"refused {part}")
+
+
+@pytest.fixture
+def vt() -> VirtualTime:
+    """The clock the `slack` fake, its publisher and the publisher's pacer share."""
+    return VirtualTime()
+
+
+@pytest.fixture
+async def slack(vt: VirtualTime) -> AsyncIterator[SlackFake]:
+    """The standard workspace on a fake driven by `vt`."""
+    async with SlackFake(clock=vt) as fake:
+        yield slack_fixture.configure(fake)
+
+
+def make_publisher(api_url: str, vt: VirtualTime, **options: Any) -> SlackPublisher:
+    """A publisher with T1's bot token, paced on `vt`."""
+
+    async def token_for(workspace: str) -> str | None:
+        return slack_fixture.BOT_TOKEN if workspace == "T1" else None
+
+    pacer = SlackPacer(monotonic=vt, sleep=vt.sleep)
+    return SlackPublisher(api_url, token_for, pacer=pacer, **options)
+
+
+@pytest.fixture
+def publisher(slack: SlackFake, vt: VirtualTime) -> SlackPublisher:
+    """A publisher posting to the `slack` fake."""
+    return make_publisher(slack.api_url, vt)
 
 
 @pytest.fixture

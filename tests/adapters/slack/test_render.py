@@ -1,124 +1,36 @@
-"""The Slack renderers: every message is one Slack accepts, and no paper or reply line is lost."""
+"""The Slack renderers: every message is one Slack accepts, and no paper or reply line is lost.
+(The compact layout, the controls, edits and climbers: test_render_compact.py.)"""
 
 from __future__ import annotations
 
-import html
-import re
 from datetime import date, timedelta
-from typing import Any
-from urllib.parse import unquote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from slack_sdk.models.blocks import Block
 
-from adapters.slack import limits
 from adapters.slack.mrkdwn import LOOKALIKES, QUOTE_BREAK, escape, literal
 from adapters.slack.render import (
     SUMMARY_CHARS,
-    SlackMessage,
     render_alert,
     render_digest,
     render_reply,
 )
-from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
-from tests.adapters import FRIDAY, hostile_papers, paper, paper_links
-from tests.fakes.slack_blocks import validate_message
-
-CHANNEL = ChannelRef("slack", "T0001", "C0001")
-PAPER_LINK = re.compile(r"<https://huggingface\.co/papers/([^|>]+)\|")
-LINK = re.compile(r"<(https?://[^\s|<>]+)\|([^|<>]*)>")
-ENTITY = re.compile(r"&(amp|lt|gt);")
-
-
-# --- the validity helper ---------------------------------------------------------------------
-
-
-def units(text: str) -> int:
-    """UTF-16 code units: at least the code point count slack_sdk checks."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def strings(value: Any) -> list[str]:
-    """Every string in a block except the `type` names: what counts toward the cumulative cap."""
-    if isinstance(value, dict):
-        return [s for k, v in value.items() if k != "type" for s in strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in strings(v)]
-    return [value] if isinstance(value, str) else []
-
-
-def assert_mrkdwn_safe(text: str) -> None:
-    """Escaped mrkdwn: `<` `>` only in well-formed `<url|label>` links, `&` only in entities."""
-    bare = LINK.sub("", text)
-    assert "<" not in bare and ">" not in bare, text
-    assert "&" not in ENTITY.sub("", bare), text
-    for _url, label in LINK.findall(text):
-        assert "|" not in label and "\n" not in label
-
-
-def mrkdwn_texts(block: dict[str, Any]) -> list[str]:
-    """The mrkdwn text objects of a block."""
-    objs = [block.get("text"), *block.get("fields", []), *block.get("elements", [])]
-    return [o["text"] for o in objs if isinstance(o, dict) and o.get("type") == "mrkdwn"]
-
-
-def assert_valid(messages: list[SlackMessage]) -> None:
-    """Checks slack_sdk's models make, plus the gaps they miss (docs/reference/slack.md §6),
-    plus the strict fake's."""
-    assert messages
-    for m in messages:
-        assert m.text.strip() and units(m.text) <= limits.FALLBACK_TEXT_MAX
-        assert_mrkdwn_safe(m.text)
-        assert 1 <= len(m.blocks) <= limits.MAX_BLOCKS
-        assert sum(units(s) for b in m.blocks for s in strings(b)) <= limits.BLOCKS_TEXT_BUDGET
-        ids = [b["block_id"] for b in m.blocks if "block_id" in b]
-        assert len(ids) == len(set(ids))
-        for b in m.blocks:
-            parsed = Block.parse(b)
-            assert parsed is not None, b
-            parsed.validate_json()
-            assert parsed.to_dict() == b  # nothing slack_sdk does not know about
-            if b["type"] == "section":
-                assert "text" in b or "fields" in b
-                if "text" in b:
-                    assert b["text"]["text"].strip()
-                    assert units(b["text"]["text"]) <= limits.SECTION_TEXT_MAX
-                assert len(b.get("fields", [])) <= limits.FIELDS_MAX
-                assert all(units(f["text"]) <= limits.FIELD_TEXT_MAX for f in b.get("fields", []))
-                if "accessory" in b:
-                    assert 1 <= units(b["accessory"]["alt_text"]) <= limits.ALT_TEXT_MAX
-                    assert units(b["accessory"]["image_url"]) <= limits.URL_MAX
-            elif b["type"] == "header":
-                assert b["text"]["type"] == "plain_text"
-                assert 1 <= units(b["text"]["text"]) <= limits.HEADER_TEXT_MAX
-            elif b["type"] == "context":
-                assert 1 <= len(b["elements"]) <= limits.CONTEXT_ELEMENTS_MAX
-                assert all(e["text"].strip() for e in b["elements"])
-            else:
-                assert b["type"] == "divider"
-            for text in mrkdwn_texts(b):
-                assert_mrkdwn_safe(text)
-        payload = {"channel": CHANNEL.channel, "text": m.text, "blocks": m.blocks}
-        assert validate_message(payload) is None
-
-
-def paper_ids(messages: list[SlackMessage]) -> list[str]:
-    """The paper ids in the order their sections appear across the messages."""
-    return [
-        pid
-        for m in messages
-        for b in m.blocks
-        if b["type"] == "section"
-        for pid in PAPER_LINK.findall(b["text"]["text"])
-    ]
-
-
-def all_text(message: SlackMessage) -> str:
-    """Every mrkdwn text of a message, one per line."""
-    return "\n".join(t for b in message.blocks for t in mrkdwn_texts(b))
-
+from bot.domain import UNDO_EXTRA, Alert, Digest, Layout, Paper, Reply, SearchHit
+from tests.adapters import FRIDAY, paper
+from tests.adapters.slack.render_checks import (
+    CHANNEL,
+    FIELD,
+    LINK,
+    PAPER_LINK,
+    all_text,
+    assert_no_spoofing,
+    assert_unformatted,
+    assert_valid,
+    constructs,
+    paper_ids,
+    papers,
+)
 
 # --- fixtures --------------------------------------------------------------------------------
 
@@ -127,8 +39,10 @@ def digest(
     *papers: Paper,
     days: tuple[date, ...] = (FRIDAY,),
     notice: str | None = None,
+    layout: Layout = Layout.FULL,
 ) -> Digest:
-    return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice)
+    """A digest in the FULL layout unless told (COMPACT, the default of a channel)."""
+    return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice, layout=layout)
 
 
 # --- digests ---------------------------------------------------------------------------------
@@ -158,8 +72,18 @@ def test_digest_shows_header_each_paper_and_footer() -> None:
         "<https://acme.ai/vidiff|project page>",
     ):
         assert link in section
-    assert m.blocks[2] == {"type": "divider"}
-    assert m.blocks[3]["text"]["text"].startswith("*2. <https://huggingface.co/papers/2411.00002|")
+    assert m.blocks[2] == {
+        "type": "actions",
+        "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": label, "emoji": True},
+             "action_id": f"pb:{action}:2411.00001", "value": f"pb:{action}:2411.00001"}
+            for label, action in (("🔖 Save", "save"), ("🙅 Not relevant", "not-relevant"),
+                                  ("➕ More like this", "more-like"))
+        ],
+    }  # fmt: skip
+    assert m.blocks[3] == {"type": "divider"}
+    assert m.blocks[4]["text"]["text"].startswith("*2. <https://huggingface.co/papers/2411.00002|")
+    assert m.blocks[5]["elements"][0]["value"] == "pb:save:2411.00002"
     assert m.blocks[-1]["type"] == "context"
     assert m.blocks[-1]["elements"][0]["text"].startswith("top 2 by upvotes · via <")
     assert m.text == "Daily Papers for Fri 27 Nov 2026: 2 papers — top: Video diffusion at scale"
@@ -169,7 +93,7 @@ def test_digest_prefers_ai_summary_and_clips_a_long_abstract_at_a_word() -> None
     short = paper(ai_summary="A one-line AI summary.", summary="word " * 2000)
     empty_ai = paper("2411.00002", ai_summary="", summary="word " * 2000)
     [m] = render_digest(digest(short, empty_ai))
-    first, second = m.blocks[1]["text"]["text"], m.blocks[3]["text"]["text"]
+    first, second = m.blocks[1]["text"]["text"], m.blocks[4]["text"]["text"]
     assert "A one-line AI summary." in first and "word word" not in first
     body = next(line for line in second.splitlines() if line.startswith("word"))
     assert body.endswith("word…") and len(body) <= SUMMARY_CHARS
@@ -226,7 +150,8 @@ def test_digest_of_many_short_papers_respects_the_block_count() -> None:
     papers = [paper(f"2411.{i:05d}", title="T", summary="", authors=()) for i in range(60)]
     messages = render_digest(digest(*papers))
     assert_valid(messages)
-    assert len(messages) == 3
+    # a paper is a divider, its section and its buttons: 16 in the first message, 16 after
+    assert [len(m.blocks) for m in messages] == [48, 48, 48, 37]
     assert paper_ids(messages) == [p.id for p in papers]
 
 
@@ -297,11 +222,6 @@ SPOOF = "<https://evil.example|arXiv> <!channel> <!here> <@U0001> <#C0001> <!sub
 FORMATTING = "*bold* _italic_ ~strike~ `code` ```block``` &amp;"
 
 
-def constructs(mrkdwn: str) -> list[str]:
-    """Every `<…>` Slack would read in mrkdwn: a link, a mention, a channel, a special command."""
-    return re.findall(r"<([^<>]*)>", mrkdwn)
-
-
 def test_links_and_mentions_in_paper_text_stay_text_and_paperboys_links_stay_live() -> None:
     p = paper(
         title=SPOOF, summary=SPOOF, authors=(SPOOF,), organization=SPOOF, github_repo="acme/m"
@@ -334,7 +254,7 @@ def test_an_echoed_query_cannot_mention_or_link() -> None:
     assert_valid(messages)
     for m in messages:
         assert all(c.startswith("https://") for c in constructs(all_text(m) + m.text))
-    assert messages[0].blocks[0]["text"]["text"] == (
+    assert messages[0].blocks[0]["text"]["text"].split("\n")[0] == (
         f"*New paper* · matched: {literal(SPOOF)}, {literal(FORMATTING)}"
     )
 
@@ -352,13 +272,18 @@ def test_every_search_hit_shows_its_daily_papers_day() -> None:
 # --- alerts and replies ----------------------------------------------------------------------
 
 
-def test_alert_says_which_subscriptions_matched() -> None:
-    messages = render_alert(Alert(CHANNEL, paper(), matched=("diffusion", "video <hd>")))
+def test_a_full_alert_is_the_matched_line_the_card_and_its_buttons() -> None:
+    alert = Alert(CHANNEL, paper(), matched=("diffusion", "video <hd>"), layout=Layout.FULL)
+    messages = render_alert(alert)
     assert_valid(messages)
     [m] = messages
+    assert [b["type"] for b in m.blocks] == ["section", "section", "actions"]
     assert m.blocks[0]["text"]["text"] == "*New paper* · matched: diffusion, video &lt;hd&gt;"
     assert paper_ids(messages) == ["2411.00001"]
     assert "<https://arxiv.org/abs/2411.00001|arXiv>" in m.blocks[1]["text"]["text"]
+    assert [e["value"] for e in m.blocks[2]["elements"]] == [
+        "pb:save:2411.00001", "pb:not-relevant:2411.00001", "pb:more-like:2411.00001",
+    ]  # fmt: skip
     assert m.text == "New paper matching diffusion, video &lt;hd&gt;: Video diffusion at scale"
 
 
@@ -398,56 +323,6 @@ def test_long_reply_is_split_at_line_boundaries_never_cut() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-NASTY = st.sampled_from(
-    [
-        *"<>&|*_~`\n\t ",
-        "&amp;",
-        "<!channel>",
-        "<!here>",
-        "<@U0001>",
-        "<https://evil.example|arXiv>",
-        "> ",
-        "```",
-        "**",
-        "😀",
-        "é",
-        "|>",
-    ]
-)
-TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), NASTY), max_size=30).map(
-    "".join
-)
-LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
-FIELD = st.one_of(TEXT, LONG)
-
-
-papers = hostile_papers(FIELD)
-
-
-def paperboys_links(ps: list[Paper]) -> set[str]:
-    """The links paperboy puts in a paper's section, unquoted: the paper, arXiv, PDF, code and
-    project page, and the Daily Papers page."""
-    return paper_links(ps) | {p.url for p in ps} | {"https://huggingface.co/papers"}
-
-
-def assert_no_spoofing(messages: list[SlackMessage], ps: list[Paper]) -> None:
-    """Every `<…>` Slack reads is one of paperboy's links; no mention, no other link."""
-    allowed = paperboys_links(ps)
-    for m in messages:
-        for construct in constructs(all_text(m) + m.text):
-            url = construct.split("|")[0]
-            assert unquote(html.unescape(url)) in allowed, construct
-
-
-def assert_unformatted(section: str, bold: int = 0) -> None:
-    """A paper section formats only what paperboy formats: its title bold (and `bold` marked
-    snippet words); no quote."""
-    shown = re.sub(r"<https?://[^|>]*\|", "<", section)  # URLs may hold `_` and `~`
-    assert shown.count("*") == 2 + 2 * bold, section
-    assert not any(c in shown for c in "_~`"), section
-    assert not any(line.startswith("&gt;") for line in section.splitlines()), section
-
-
 PROPERTY = settings(
     max_examples=30,
     deadline=None,
@@ -457,7 +332,7 @@ PROPERTY = settings(
 
 @PROPERTY
 @given(st.integers(1, 25).flatmap(papers), st.integers(1, 4), st.booleans())
-def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
+def test_any_full_digest_renders_valid_messages_with_every_paper_once_in_order(
     ps: list[Paper], span: int, thumbnails: bool
 ) -> None:
     days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
@@ -478,13 +353,24 @@ def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
     FIELD,
     st.one_of(st.none(), FIELD),
     st.booleans(),
+    st.one_of(st.none(), st.integers(1, 10**12)),
 )
 def test_any_reply_renders_valid_messages_keeping_all_its_text(
-    ps: list[Paper], snippets: list[str | None], text: str, title: str | None, ok: bool
+    ps: list[Paper],
+    snippets: list[str | None],
+    text: str,
+    title: str | None,
+    ok: bool,
+    undo: int | None,
 ) -> None:
     hits = tuple(SearchHit(p, s) for p, s in zip(ps, snippets + [None] * len(ps), strict=False))
-    messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok))
+    extra = {} if undo is None else {UNDO_EXTRA: undo}
+    messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok, extra=extra))
     assert_valid(messages)
+    buttons = [e["value"] for m in messages for b in m.blocks if b["type"] == "actions"
+               for e in b["elements"]]  # fmt: skip
+    assert buttons == ([] if undo is None else [f"pb:undo:{undo}"])
+    assert undo is None or messages[-1].blocks[-1]["type"] == "actions"
     assert paper_ids(messages) == [p.id for p in ps]
     assert_no_spoofing(messages, ps)
     kept = "".join(
@@ -493,24 +379,39 @@ def test_any_reply_renders_valid_messages_keeping_all_its_text(
         for b in m.blocks
         if b["type"] == "section" and not PAPER_LINK.search(b["text"]["text"])
     )
-    assert "".join(escape(text).split()) in "".join(kept.split())
+    # a ``` block split across sections is closed and opened again at each split
+    assert "".join(escape(text).replace("```", "").split()) in "".join(
+        kept.replace("```", "").split()
+    )
     if not ok:
         assert messages[0].blocks[0]["text"]["text"].startswith(":warning:")
 
 
 @PROPERTY
-@given(papers(1), st.lists(FIELD, min_size=1, max_size=30))
-def test_any_alert_renders_one_valid_message(ps: list[Paper], matched: list[str]) -> None:
-    messages = render_alert(Alert(CHANNEL, ps[0], tuple(matched)))
+@given(papers(1), st.lists(FIELD, min_size=1, max_size=30), st.sampled_from(Layout))
+def test_any_alert_renders_one_valid_message(
+    ps: list[Paper], matched: list[str], layout: Layout
+) -> None:
+    messages = render_alert(Alert(CHANNEL, ps[0], tuple(matched), layout=layout))
     assert_valid(messages)
+    [m] = messages
     assert paper_ids(messages) == [ps[0].id]
     assert_no_spoofing(messages, ps)
-    assert_unformatted(messages[0].blocks[0]["text"]["text"])  # `*New paper*` is the bold
+    assert m.blocks[-1]["type"] == "actions"
+    if layout is Layout.FULL:
+        assert_unformatted(m.blocks[0]["text"]["text"])  # `*New paper*` is the bold
+    else:  # one section: `*New paper*` and the title bold, the tags in italics
+        assert_unformatted(m.blocks[0]["text"]["text"], bold=1, tags=True)
 
 
-@pytest.mark.parametrize("count", [1, 10, 25])
-def test_digest_sizes_used_in_practice_fit_expected_messages(count: int) -> None:
+@pytest.mark.parametrize("count, full, compact", [(1, 1, 2), (10, 1, 2), (25, 2, 3)])
+def test_digest_sizes_used_in_practice_fit_expected_messages(
+    count: int, full: int, compact: int
+) -> None:
     ps = [paper(f"2411.{i:05d}", summary="An abstract sentence. " * 100) for i in range(count)]
     messages = render_digest(digest(*ps))
     assert_valid(messages)
-    assert len(messages) == (1 if count <= 10 else 2)
+    assert len(messages) == full
+    compact_messages = render_digest(digest(*ps, layout=Layout.COMPACT))
+    assert_valid(compact_messages)
+    assert len(compact_messages) == compact  # the list, then the details in its thread

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -20,7 +19,7 @@ from adapters.slack.publisher import CONNECT_RETRIES, RATE_LIMIT_RETRIES, SlackP
 from adapters.slack.render import SlackMessage, render_digest
 from bot.domain import POST_EVENT_TYPE, Alert, ChannelRef, Digest, PostKey
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported
-from tests.adapters.slack.conftest import VirtualTime
+from tests.adapters.slack.conftest import LoggingTracker, VirtualTime, make_publisher
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
 from tests.helpers import MemoryTracker, make_paper, tracker_for
@@ -28,50 +27,6 @@ from tests.helpers import MemoryTracker, make_paper, tracker_for
 C1 = ChannelRef("slack", "T1", "C1")
 C2 = ChannelRef("slack", "T1", "C2")
 DAY = date(2026, 11, 26)
-
-
-class LoggingTracker(MemoryTracker):
-    """A MemoryTracker that also writes its calls into the clock's log (to order them)."""
-
-    def __init__(self, key: PostKey, time: VirtualTime, **state: Any) -> None:
-        super().__init__(key, **state)
-        self.time = time
-
-    async def claim(self, part: int) -> None:
-        await super().claim(part)
-        self.time.log.append(f"claim {part}")
-
-    async def sent(self, part: int, message_id: str, thread_id: str | None = None) -> None:
-        await super().sent(part, message_id, thread_id)
-        self.time.log.append(f"sent {part}")
-
-    async def refused(self, part: int) -> None:
-        await super().refused(part)
-        self.time.log.append(f"refused {part}")
-
-
-@pytest.fixture
-def vt() -> VirtualTime:
-    return VirtualTime()
-
-
-@pytest.fixture
-async def slack(vt: VirtualTime) -> AsyncIterator[SlackFake]:
-    async with SlackFake(clock=vt) as fake:
-        yield slack_fixture.configure(fake)
-
-
-def make_publisher(api_url: str, vt: VirtualTime, **options: Any) -> SlackPublisher:
-    async def token_for(workspace: str) -> str | None:
-        return slack_fixture.BOT_TOKEN if workspace == "T1" else None
-
-    pacer = SlackPacer(monotonic=vt, sleep=vt.sleep)
-    return SlackPublisher(api_url, token_for, pacer=pacer, **options)
-
-
-@pytest.fixture
-def publisher(slack: SlackFake, vt: VirtualTime) -> SlackPublisher:
-    return make_publisher(slack.api_url, vt)
 
 
 def long_digest(channel: ChannelRef = C1, papers: int = 50) -> Digest:

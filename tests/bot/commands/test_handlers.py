@@ -104,6 +104,13 @@ CASES: dict[str, tuple[str, str, str, str]] = {
         "digest filter (mamba",
         "parenthesis",
     ),
+    "digest layout": ("digest layout full", "Layout: full", "digest layout tiny", "one of compact"),
+    "digest climbers": (
+        "digest climbers 50",
+        "climbs into its top 10 or passes 50 upvotes",
+        "digest climbers lots",
+        "from 1 to 100,000, or off, not `lots`",
+    ),
     "weekly on": (
         "weekly on friday 17:00",
         "Weekly roll-up on: top 10 papers Fridays at 17:00 UTC",
@@ -124,8 +131,56 @@ CASES: dict[str, tuple[str, str, str, str]] = {
         "alerts test -",
         "must be followed",
     ),
+    "save": (
+        "save 2411.00001",
+        "Saved “Video diffusion at scale” (2411.00001) to this channel's reading list: 1 paper.",
+        "save 2411.99999",
+        "paperboy has not stored 2411.99999",
+    ),
+    "not-relevant": (
+        "not-relevant 2411.00002",
+        "Noted: papers like “Agents that plan” (2411.00002) rank a little lower here",
+        "not-relevant banana",
+        "`banana` is not an arXiv id",
+    ),
+    "more-like": (
+        "more-like arXiv:2411.00002v3",
+        "rank a little higher here in future digests (at most 15 %)",
+        "more-like",
+        "`more-like` needs <id>",
+    ),
+    "undo": ("undo", "Took back your save of “Video diffusion", "undo 99", "no click #99 here"),
+    "reading-list": (
+        "reading-list",
+        "1. “Video diffusion at scale” (2411.00001) · saved 25 Nov 2026",
+        "reading-list foo",
+        "`reading-list` alone, or `reading-list` with one of: remove, export",
+    ),
+    "reading-list remove": (
+        "reading-list remove 1",
+        "Removed #1 “Video diffusion at scale” (2411.00001) from the reading list: 0 papers left",
+        "reading-list remove 1",
+        "No paper #1 on this channel's reading list: it has 0 papers.",
+    ),
+    "reading-list export": (
+        "reading-list export bibtex",
+        "Reading list as BibTeX (1 entry):\n```\n@misc{arxiv2411_00001,",
+        "reading-list export pdf",
+        "one of markdown, bibtex",
+    ),
     "status": ("status", "Papers stored: 3", "status now", "Unexpected `now`"),
     "resume": ("resume", "Nothing is paused here.", "resume now", "Unexpected `now`"),
+}
+
+
+# What a command's good case needs first.
+SETUP = {
+    "unsubscribe": "subscribe mamba",
+    "subscriptions": "subscribe mamba OR agents",
+    "undo": "save 2411.00001",
+    "reading-list": "save 2411.00001",
+    "reading-list remove": "save 2411.00001",
+    "reading-list export": "save 2411.00001",
 }
 
 
@@ -138,10 +193,8 @@ async def test_a_good_command_replies_and_a_bad_one_says_what_is_wrong_in_one_li
     handlers: Handlers, seeded: Store, name: str
 ) -> None:
     good, says, bad, error = CASES[name]
-    if name == "unsubscribe":
-        await run(handlers, "subscribe mamba")
-    if name == "subscriptions":
-        await run(handlers, "subscribe mamba OR agents")
+    if name in SETUP:
+        assert (await run(handlers, SETUP[name])).ok
     reply = await run(handlers, good)
     assert reply.ok, reply.text
     assert says in reply.text

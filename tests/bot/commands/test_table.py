@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,8 +39,34 @@ def test_unknown_command_suggests_the_closest() -> None:
 
 
 def test_group_without_subcommand_lists_them() -> None:
-    with pytest.raises(CommandError, match="on, off, show, size, min-upvotes, weekends"):
+    with pytest.raises(CommandError, match="on, off, show, size, min-upvotes, weekends, filter"):
         parse("digest")
+
+
+def test_a_group_with_a_command_of_its_own_falls_back_to_it() -> None:
+    assert parse("reading-list").spec.name == "reading-list"
+    assert parse("Reading-List REMOVE 2").args == {"number": 2}
+    assert parse("reading-list export BibTeX").args == {"format": "bibtex"}
+    with pytest.raises(CommandError, match="`reading-list` alone, or `reading-list` with one of"):
+        parse("reading-list everything")
+    with pytest.raises(CommandError, match="Did you mean `remove`"):
+        parse("reading-list remvoe 2")
+    with pytest.raises(
+        CommandError, match=re.escape("Usage: `reading-list export <markdown|bibtex>`")
+    ):
+        parse("reading-list export")
+
+
+def test_click_commands_take_an_arxiv_id_and_undo_an_optional_number() -> None:
+    for name in ("save", "not-relevant", "more-like"):
+        assert parse(f"{name} 2401.12345").args == {"id": "2401.12345"}
+        with pytest.raises(CommandError, match=f"Usage: `{name} <id>`"):
+            parse(name)
+    assert parse("undo").args == {} and parse("undo 17").args == {"click": 17}
+    with pytest.raises(CommandError, match="whole number"):
+        parse("undo last")
+    assert not any(parse(t).spec.manages for t in ("save 1", "undo", "reading-list remove 1"))
+    assert all(parse(t).spec.manages for t in ("digest layout full", "digest climbers 5"))
 
 
 def test_bad_time_names_the_time_problem() -> None:

@@ -1,5 +1,6 @@
-"""The ledger-backed deliverer: confirm, release, resolve after a crash, pause after repeated
-or permanent failures, hold while paused."""
+"""The ledger-backed deliverer: confirm, release, resolve after a crash (a reply in its thread;
+an edit sent again without asking), pause after repeated or permanent failures, hold while
+paused."""
 
 from __future__ import annotations
 
@@ -9,7 +10,17 @@ from datetime import timedelta
 import pytest
 
 from bot.delivery.deliverer import FAILING_FOR, LEASE, MAX_FAILURES, Deliverer, Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, DatabaseDamaged, PostKey, Schedule
+from bot.domain import (
+    Alert,
+    ChannelRef,
+    ChannelSettings,
+    Climber,
+    DatabaseDamaged,
+    Digest,
+    DigestEdit,
+    PostKey,
+    Schedule,
+)
 from bot.ports import DeliveryError, ResolveUnsupported
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, make_paper
@@ -355,3 +366,69 @@ async def test_a_damaged_ledger_stops_the_job_without_a_traceback(
     with pytest.raises(DatabaseDamaged):  # the scheduler's job logs it in one line
         await _deliverer(store, clock, ScriptedPublisher()).deliver(*_alert())
     assert not [r for r in caplog.records if r.exc_info]  # not "an adapter bug"
+
+
+def _climber() -> tuple[PostKey, Climber]:
+    paper = make_paper("2411.00003", "2026-11-25")
+    climber = Climber(CH, paper, "m1", "now #3 in this digest", "Daily Papers")
+    return PostKey(CH, "climber", f"digest:2026-11-25:{paper.id}"), climber
+
+
+def _edit(store: Store) -> tuple[PostKey, DigestEdit]:
+    paper = make_paper("2411.00001", "2026-11-25", 50)
+    store.upsert_papers([paper])
+    digest = Digest(CH, (paper.day,), (paper,))
+    of = PostKey(CH, "digest", "2026-11-25")
+    return PostKey(CH, "edit", "digest:2026-11-25#001"), DigestEdit(CH, digest, of, "m1", 1)
+
+
+class Asking(ScriptedPublisher):
+    """Records what `find` was asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[tuple[str, str | None]] = []
+
+    async def find(
+        self, key: PostKey, part: int, since: object, thread_id: str | None
+    ) -> str | None:
+        self.asked.append((key.kind, thread_id))
+        return None
+
+
+async def test_a_reply_left_uncertain_is_looked_for_in_its_thread(
+    store: Store, clock: Clock
+) -> None:
+    key, climber = _climber()
+    store.take_delivery(key, "dead", clock(), LEASE)
+    store.mark_in_flight(key, "dead", clock(), LEASE)
+    clock.advance(minutes=1)
+    publisher = Asking()
+    assert await _deliverer(store, clock, publisher).deliver(key, climber) is Outcome.SENT
+    assert publisher.asked == [("climber", "m1")]
+
+
+async def test_an_edit_left_uncertain_is_sent_again_without_asking(
+    store: Store, clock: Clock
+) -> None:
+    key, edit = _edit(store)
+    store.take_delivery(key, "dead", clock(), LEASE)
+    store.mark_in_flight(key, "dead", clock(), LEASE)
+    clock.advance(minutes=1)
+    publisher = Asking()
+    assert await _deliverer(store, clock, publisher).deliver(key, edit) is Outcome.SENT
+    assert publisher.asked == [] and [p.kind for p in publisher.posts] == ["edit"]
+
+
+async def test_an_edit_the_platform_refuses_for_good_is_given_up_without_blaming_the_channel(
+    store: Store, clock: Clock
+) -> None:
+    store.save_channel(ChannelSettings(CH))
+    key, edit = _edit(store)
+    refusal = DeliveryError("edit_window_closed", message_fault=True)
+    publisher = ScriptedPublisher(failures=[refusal])
+    assert await _deliverer(store, clock, publisher).deliver(key, edit) is Outcome.FAILED
+    row = store.delivery(CH, "edit", key.ref)
+    settings = store.channel(CH)
+    assert row is not None and row["state"] == "abandoned"
+    assert settings is not None and not settings.paused and settings.failures == 0

@@ -7,12 +7,14 @@ from datetime import date
 
 from bot.delivery.calendar import next_run
 from bot.delivery.deliverer import Outcome
-from bot.domain import ChannelRef, Digest, Schedule, WeekendPolicy
+from bot.delivery.digests import MAX_FILTER_CANDIDATES, build_digest
+from bot.domain import Action, ChannelRef, Digest, Layout, Paper, Schedule, WeekendPolicy
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
 
 CH = ChannelRef("test", "W1", "C1")
+NOON = at("2026-11-25 12:00")
 
 
 def _enable(core: Paperboy, **changes: object) -> Schedule:
@@ -265,3 +267,97 @@ async def test_a_weekday_fetched_only_while_it_filled_up_gets_no_empty_day_notic
     clock.now = at("2026-11-25 13:00")
     assert await core.run_scheduled(CH) is None
     assert publisher.posts == []
+
+
+# --- clicks nudge the ranking; the layout comes from the schedule -------------------------
+
+LIKED = make_paper("2411.00100", "2026-11-24", 30, title="Video diffusion transformers")
+AGENTS = make_paper("2411.00101", "2026-11-25", 50, title="Agents that plan with tools")
+VIDEO = make_paper("2411.00102", "2026-11-25", 48, title="Video diffusion at scale")
+
+
+class Reads:
+    """The store, with the `limit` of every `papers_on` call recorded."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.limits: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.store, name)
+
+    def papers_on(self, days: object, min_upvotes: int = 0, limit: int = 100) -> list[Paper]:
+        self.limits.append(limit)
+        return self.store.papers_on(days, min_upvotes, limit)  # type: ignore[arg-type]
+
+
+def _nudge_day(store: Store, action: Action | None) -> Reads:
+    store.upsert_papers([LIKED, AGENTS, VIDEO], at("2026-11-25 10:00"))
+    if action is not None:
+        store.record_click(CH, "U1", LIKED.id, action, at("2026-11-24 18:00"))
+    return Reads(store)
+
+
+def _ranked(repo: object, schedule: Schedule) -> list[tuple[str, int]]:
+    digest = build_digest(repo, schedule, [date(2026, 11, 25)])  # type: ignore[arg-type]
+    assert digest is not None
+    return [(p.id, p.upvotes) for p in digest.papers]
+
+
+def test_without_clicks_a_digest_reads_only_its_top_n(store: Store) -> None:
+    reads = _nudge_day(store, None)
+    assert _ranked(reads, Schedule(CH, "digest", size=2)) == [(AGENTS.id, 50), (VIDEO.id, 48)]
+    assert reads.limits == [2]
+
+
+def test_more_like_this_lifts_a_similar_paper_past_a_close_one(store: Store) -> None:
+    reads = _nudge_day(store, Action.MORE_LIKE)
+    # Shown upvotes stay the real ones; every paper of the day was read to rank them.
+    assert _ranked(reads, Schedule(CH, "digest", size=2)) == [(VIDEO.id, 48), (AGENTS.id, 50)]
+    assert reads.limits == [MAX_FILTER_CANDIDATES]
+
+
+def test_not_relevant_sinks_a_similar_paper_but_never_hides_it(store: Store) -> None:
+    store.upsert_papers([make_paper("2411.00103", "2026-11-25", 47, title="Tiny vision")])
+    reads = _nudge_day(store, Action.NOT_RELEVANT)
+    ranked = _ranked(reads, Schedule(CH, "digest", size=3))
+    assert ranked == [(AGENTS.id, 50), ("2411.00103", 47), (VIDEO.id, 48)]
+
+
+def test_clicks_older_than_sixty_days_before_the_day_are_forgotten(store: Store) -> None:
+    store.upsert_papers([LIKED, AGENTS, VIDEO], at("2026-11-25 10:00"))
+    store.record_click(CH, "U1", LIKED.id, Action.MORE_LIKE, at("2026-09-20 12:00"))
+    assert _ranked(store, Schedule(CH, "digest", size=2)) == [(AGENTS.id, 50), (VIDEO.id, 48)]
+
+
+def test_another_channel_s_clicks_change_nothing_here(store: Store) -> None:
+    _nudge_day(store, None)
+    store.record_click(ChannelRef("test", "W1", "C2"), "U1", LIKED.id, Action.MORE_LIKE, NOON)
+    assert _ranked(store, Schedule(CH, "digest", size=2)) == [(AGENTS.id, 50), (VIDEO.id, 48)]
+
+
+def test_a_filtered_nudged_digest_holds_exactly_the_matching_papers(store: Store) -> None:
+    _nudge_day(store, Action.MORE_LIKE)
+    agents = [
+        make_paper(f"2411.002{i:02d}", "2026-11-25", 40 + i, title=f"Agents {i}") for i in range(3)
+    ]
+    speech = make_paper("2411.00300", "2026-11-25", 60, title="Speech models")
+    store.upsert_papers([*agents, speech])
+    filtered = Schedule(CH, "digest", size=25, filter="agents OR video")
+    plain = _ranked(store, Schedule(CH, "digest", size=25))
+    ranked = _ranked(store, filtered)
+    assert {i for i, _ in ranked} == {AGENTS.id, VIDEO.id, *(p.id for p in agents)}
+    assert ranked == [pair for pair in plain if pair[0] != speech.id]  # ranked as unfiltered
+    assert ranked[0] == (VIDEO.id, 48)
+
+
+async def test_a_digest_has_the_channel_s_layout(
+    core: Paperboy, store: Store, publisher: ScriptedPublisher
+) -> None:
+    _seed(store, "2026-11-25", 3)
+    _enable(core, layout=Layout.FULL)
+    assert await core.run_scheduled(CH) is Outcome.SENT
+    assert _digests(publisher)[0].layout is Layout.FULL
+    assert build_digest(store, Schedule(CH, "digest"), [date(2026, 11, 25)]).layout is (  # type: ignore[union-attr]
+        Layout.COMPACT
+    )

@@ -8,7 +8,7 @@ from bot.commands.handlers import Handlers
 from bot.delivery.calendar import iso_week, parse_weekday, target_week, week_days
 from bot.delivery.deliverer import Outcome
 from bot.delivery.weekly import WEEKLY_KIND
-from bot.domain import ChannelRef, Digest, Invocation, Schedule, WeekendPolicy
+from bot.domain import Action, ChannelRef, Digest, Invocation, Layout, Schedule, WeekendPolicy
 from bot.service import Paperboy
 from storage.store import Store
 from tests.helpers import Clock, ScriptedPublisher, StaticFeed, at, make_paper
@@ -182,3 +182,45 @@ async def test_a_roll_up_held_while_paused_is_delivered_for_its_own_week_on_resu
     core.resume(CH)
     await core.recover()
     assert [r.period for r in _rollups(publisher)] == ["week 2026-W48"]
+
+
+async def test_the_roll_up_is_nudged_by_the_channel_s_clicks_in_its_layout(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
+    store.upsert_papers(
+        [
+            make_paper("2411.00001", "2026-11-23", 50, title="Agents that plan with tools"),
+            make_paper("2411.00002", "2026-11-26", 48, title="Video diffusion at scale"),
+            make_paper("2411.00003", "2026-11-20", 9, title="Video diffusion transformers"),
+        ],
+        at("2026-11-27 10:00"),
+    )
+    core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
+    core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True, weekday=0, size=2))
+    # The layout is the channel's, kept with the daily digest's settings.
+    core.save_schedule(Schedule(CH, "digest", layout=Layout.FULL))
+    store.record_click(CH, "U1", "2411.00003", Action.MORE_LIKE, at("2026-11-21 09:00"))
+    clock.now = at("2026-11-30 09:00")
+    assert await core.run_scheduled(CH, WEEKLY_KIND) is Outcome.SENT
+    [rollup] = _rollups(publisher)
+    assert [(p.id, p.upvotes) for p in rollup.papers] == [("2411.00002", 48), ("2411.00001", 50)]
+    assert rollup.layout is Layout.FULL
+
+
+async def test_a_filtered_nudged_roll_up_holds_only_matching_papers(
+    store: Store, clock: Clock, publisher: ScriptedPublisher
+) -> None:
+    _week_of_papers(store)
+    store.upsert_papers(
+        [make_paper("2411.00009", "2026-11-24", 35, title="Video diffusion at scale")],
+        at("2026-11-27 10:00"),
+    )
+    core = Paperboy(store, StaticFeed(), {"test": publisher}, clock=clock)
+    core.save_schedule(Schedule(CH, WEEKLY_KIND, enabled=True, weekday=0, size=5))
+    core.save_schedule(Schedule(CH, "digest", filter="video"))
+    store.record_click(CH, "U1", "2411.00009", Action.NOT_RELEVANT, at("2026-11-25 09:00"))
+    clock.now = at("2026-11-30 09:00")
+    await core.run_scheduled(CH, WEEKLY_KIND)
+    [rollup] = _rollups(publisher)
+    assert [p.id for p in rollup.papers] == ["2411.00009"]  # lowered, never hidden
+    assert rollup.layout is Layout.COMPACT

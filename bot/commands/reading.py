@@ -1,0 +1,191 @@
+"""The click commands (`save`, `not-relevant`, `more-like`, `undo`; a post's buttons run them)
+and the channel's reading list (`reading-list`, `remove`, `export`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.commands.exports import bibtex, fenced, markdown
+from bot.commands.table import CommandError, echo
+from bot.delivery.digests import DIGEST_KIND, channel_taste, digest_filter, ranked
+from bot.delivery.taste import MAX_NUDGE, describe, moved
+from bot.domain import UNDO_EXTRA, Action, Invocation, Paper, Reply
+from bot.feed.parse import normalize_id
+
+if TYPE_CHECKING:
+    from bot.commands.handlers import Handlers
+
+# How many of the newest saves `reading-list` shows (the export has them all).
+SHOWN_SAVES = 50
+TITLE_CHARS = 80
+PERCENT = f"{MAX_NUDGE:.0%}".replace("%", " %")  # "15 %"
+NAMES = {
+    Action.SAVE: "save",
+    Action.NOT_RELEVANT: "Not relevant",
+    Action.MORE_LIKE: "More like this",
+}
+FORMATS = {"markdown": ("Markdown", "reading-list.md"), "bibtex": ("BibTeX", "reading-list.bib")}
+
+
+def _count(n: int) -> str:
+    return f"{n:,} paper{'' if n == 1 else 's'}"
+
+
+def _named(paper: Paper) -> str:
+    """“Title” (2401.12345): a paper as a confirmation names it, on one line."""
+    return f"“{echo(paper.title, TITLE_CHARS)}” ({paper.id})"
+
+
+def _stored(handlers: Handlers, raw: str) -> Paper:
+    """The stored paper an argument names; CommandError (one line) otherwise."""
+    paper_id = normalize_id(raw)
+    if paper_id is None:
+        raise CommandError(f"`{echo(raw, 40)}` is not an arXiv id; they look like 2410.17243.")
+    paper = handlers.repo.get_paper(paper_id)
+    if paper is None:
+        raise CommandError(
+            f"paperboy has not stored {paper_id}: only papers that appeared on Daily Papers "
+            "can be saved or ranked. `/papers search` finds stored ones."
+        )
+    return paper
+
+
+def _click(handlers: Handlers, args: dict[str, Any], inv: Invocation, action: Action) -> Reply:
+    paper = _stored(handlers, str(args["id"]))
+    click, new = handlers.repo.record_click(
+        inv.channel, inv.user, paper.id, action, handlers.core.clock()
+    )
+    if action is Action.SAVE:
+        saved = _count(len(handlers.repo.reading_list(inv.channel)))
+        text = (
+            f"Saved {_named(paper)} to this channel's reading list: {saved}. "
+            "`/papers reading-list` shows it."
+            if new
+            else f"Already saved {_named(paper)}: this channel's reading list has {saved}."
+        )
+    else:
+        way = "lower" if action is Action.NOT_RELEVANT else "higher"
+        said = "Noted" if new else "Already noted"
+        text = (
+            f"{said}: papers like {_named(paper)} rank a little {way} here in future "
+            f"digests (at most {PERCENT})."
+        )
+    return Reply(text=text, extra={UNDO_EXTRA: click.id})
+
+
+def save(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Save a paper to the channel's reading list."""
+    return _click(handlers, args, inv, Action.SAVE)
+
+
+def not_relevant(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Rank papers like this one a little lower in the channel."""
+    return _click(handlers, args, inv, Action.NOT_RELEVANT)
+
+
+def more_like(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Rank papers like this one a little higher in the channel."""
+    return _click(handlers, args, inv, Action.MORE_LIKE)
+
+
+def undo(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Take back one of the caller's clicks in the channel (their latest by default)."""
+    number = args.get("click")
+    click = handlers.repo.undo_click(inv.channel, inv.user, number)
+    if click is None:
+        if number is None:
+            raise CommandError("You have no save, not-relevant or more-like here to take back.")
+        raise CommandError(
+            f"You have no click #{number} here to take back: it was taken back already, or "
+            "it is someone else's."
+        )
+    paper = handlers.repo.get_paper(click.paper_id)
+    named = _named(paper) if paper is not None else click.paper_id
+    if click.action is not Action.SAVE:
+        return Reply(
+            text=f"Took back your {NAMES[click.action]} on {named}: it no longer changes "
+            "this channel's ranking."
+        )
+    saved = handlers.repo.reading_list(inv.channel)
+    still = any(p.id == click.paper_id for p, _ in saved)
+    left = _count(len(saved))
+    return Reply(
+        text=f"Took back your save of {named}; "
+        + (
+            f"it stays on the reading list, saved by someone else too ({left})."
+            if still
+            else f"the reading list has {left}."
+        )
+    )
+
+
+def reading_list(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """The channel's reading list, numbered, newest last."""
+    saved = handlers.repo.reading_list(inv.channel)
+    if not saved:
+        return Reply(
+            text="This channel's reading list is empty: Save on a post's paper, or "
+            "`/papers save <arxiv id>`, adds one."
+        )
+    first = max(len(saved) - SHOWN_SAVES, 0)
+    lines = [
+        f"{n}. {_named(paper)} · saved {when:%d %b %Y}"
+        for n, (paper, when) in enumerate(saved[first:], start=first + 1)
+    ]
+    if first:
+        lines.append(
+            f"The {SHOWN_SAVES} newest of {len(saved):,}; "
+            "`/papers reading-list export markdown` has them all."
+        )
+    lines.append("`/papers reading-list remove <number>` takes one off.")
+    return Reply(text="\n".join(lines), title=f"Reading list · {_count(len(saved))}, newest last")
+
+
+def reading_list_remove(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Take the paper numbered N (as `reading-list` shows it) off the list."""
+    number = int(args["number"])
+    saved = handlers.repo.reading_list(inv.channel)
+    if number > len(saved):
+        raise CommandError(
+            f"No paper #{number} on this channel's reading list: it has {_count(len(saved))}."
+        )
+    paper = saved[number - 1][0]
+    handlers.repo.remove_saved(inv.channel, paper.id)
+    left = _count(len(handlers.repo.reading_list(inv.channel)))
+    return Reply(text=f"Removed #{number} {_named(paper)} from the reading list: {left} left.")
+
+
+def reading_list_export(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """The reading list as Markdown or BibTeX, in one code block."""
+    shape = str(args["format"])
+    label, filename = FORMATS[shape]
+    papers = [paper for paper, _ in handlers.repo.reading_list(inv.channel)]
+    if not papers:
+        return Reply(text="This channel's reading list is empty: nothing to export yet.")
+    if shape == "bibtex":
+        content = bibtex(papers)
+        counted = f"{len(papers):,} {'entry' if len(papers) == 1 else 'entries'}"
+    else:
+        content, counted = markdown(papers), _count(len(papers))
+    return Reply(
+        text=f"Reading list as {label} ({counted}):\n{fenced(content)}",
+        extra={"format": shape, "filename": filename, "content": content},
+    )
+
+
+def clicks_effect(handlers: Handlers, inv: Invocation) -> str:
+    """What the channel's clicks change, in words, and how many of the newest day's top
+    papers they move."""
+    liking = channel_taste(handlers.repo, inv.channel, handlers.core.clock())
+    text = describe(liking)
+    days = handlers.repo.recent_days(1)
+    if liking is None or not days:
+        return text
+    schedule = handlers.core.schedule(inv.channel, DIGEST_KIND)
+    query = digest_filter(schedule)
+    plain, _ = ranked(handlers.repo, schedule, days, schedule.size, query, None)
+    nudged, _ = ranked(handlers.repo, schedule, days, schedule.size, query, liking)
+    shifted = moved(plain, nudged)
+    return text + (
+        f" On {days[0]:%a %d %b} they move {shifted or 'none'} of the top {_count(len(nudged))}."
+    )
