@@ -330,6 +330,16 @@ def test_clicks_older_than_sixty_days_before_the_day_are_forgotten(store: Store)
     assert _ranked(store, Schedule(CH, "digest", size=2)) == [(AGENTS.id, 50), (VIDEO.id, 48)]
 
 
+def test_a_click_made_after_the_day_ended_leaves_that_day_s_digest_as_posted(
+    store: Store,
+) -> None:
+    # The living digest rebuilds a posted digest later: a click made since must not re-rank
+    # it (and so edit it); it nudges the next digests.
+    store.upsert_papers([LIKED, AGENTS, VIDEO], at("2026-11-25 10:00"))
+    store.record_click(CH, "U1", LIKED.id, Action.MORE_LIKE, at("2026-11-26 09:30"))
+    assert _ranked(store, Schedule(CH, "digest", size=2)) == [(AGENTS.id, 50), (VIDEO.id, 48)]
+
+
 def test_another_channel_s_clicks_change_nothing_here(store: Store) -> None:
     _nudge_day(store, None)
     store.record_click(ChannelRef("test", "W1", "C2"), "U1", LIKED.id, Action.MORE_LIKE, NOON)
