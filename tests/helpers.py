@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.domain import Alert, ChannelRef, Digest, Notice, Paper, PostKey
+from bot.domain import ChannelRef, Paper, PostKey
 from bot.domain import Post as DomainPost
 from bot.ports import ClaimLost, DeliveryError
 from storage.store import Store

@@ -1,4 +1,5 @@
-"""The Discord adapter: an auto-sharded discord.py client with the `/papers` command group."""
+"""The Discord adapter: an auto-sharded discord.py client with the `/papers` command group and
+the clicks on paperboy's buttons and selects."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from discord import app_commands
 from adapters.discord import endpoints
 from adapters.discord.channel_kinds import ChannelKinds
 from adapters.discord.commands import PapersCommands, Run, Suggest
+from adapters.discord.interactions import Clicks, PaperButton, PaperSelect
 from adapters.discord.publisher import DiscordPublisher, describe
 from bot.ports import Health
 
@@ -63,17 +65,28 @@ class DiscordConfig:
 
 
 class PaperboyClient(discord.AutoShardedClient):
-    """discord.py's auto-sharded client with paperboy's command tree."""
+    """discord.py's auto-sharded client with paperboy's command tree and controls."""
 
     def __init__(
-        self, commands: PapersCommands, on_ready: Callable[[], None] | None = None, **options: Any
+        self,
+        commands: PapersCommands,
+        on_ready: Callable[[], None] | None = None,
+        *,
+        clicks: Clicks | None = None,
+        **options: Any,
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True  # channel and permission caches; no message content needed
         super().__init__(intents=intents, **options)
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(commands.group())
+        self.clicks = clicks if clicks is not None else Clicks(commands.run)
         self._on_ready = on_ready
+
+    async def setup_hook(self) -> None:
+        """Answer clicks on paperboy's buttons and selects, also on messages posted before
+        this process started (their custom_ids carry everything)."""
+        self.add_dynamic_items(PaperButton, PaperSelect)
 
     async def sync_commands(self) -> None:
         """Overwrite the global commands with the tree (Discord limits creates per day)."""
@@ -119,6 +132,7 @@ class DiscordAdapter:
         if config.gateway_url:
             endpoints.set_gateway_url(config.gateway_url)
         self.commands = PapersCommands(run, suggest)
+        self.clicks = Clicks(run)
         self._ready = asyncio.Event()
         self.publisher = DiscordPublisher(self._new_client, config.token, kinds=kinds)
         self._sleep = sleep
@@ -143,6 +157,7 @@ class DiscordAdapter:
         client = PaperboyClient(
             self.commands,
             on_ready=self._ready.set,
+            clicks=self.clicks,
             guild_ready_timeout=self.config.guild_ready_timeout,
         )
         if self.config.gateway_url:

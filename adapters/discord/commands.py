@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal
 
 import discord
 from discord import app_commands
 
-from adapters.discord.render import clip, render_reply
+from adapters.discord.interactions import Run, invocation, send_reply
+from adapters.discord.payloads import NO_MENTIONS
+from adapters.discord.render import clip
 from bot.commands.table import Arg, ArgKind, CommandSpec, ParsedCommand, groups
-from bot.domain import ChannelRef, Invocation, Reply
+from bot.domain import Invocation, Reply
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "discord"
 GROUP_NAME = "papers"
 GROUP_DESCRIPTION = "Hugging Face Daily Papers: digests, search and alerts"
 # Discord limits (application-commands docs): descriptions 1-100 characters.
@@ -25,16 +26,22 @@ TEXT_OPTION_MAX = 2000
 # Autocomplete choices (application-commands docs): name 1-100 characters, string value ≤ 100.
 CHOICE_NAME_MAX = 100
 CHOICE_VALUE_MAX = 100
-NO_MENTIONS = discord.AllowedMentions.none()
+# The subcommand a command-table group's own command gets (`/papers reading-list show`).
+GROUP_OWN_COMMAND = "show"
 # What a public command's "thinking" message becomes when the answer is an error, which goes
 # to the user alone.
 PRIVATE_ERROR_NOTICE = "Couldn't do that — details sent to you privately."
 
-Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
 Choice = app_commands.Choice[str]
 # (label, value) pairs; a plain string is both (the core's older shape).
 Suggestion = tuple[str, str] | str
 Suggest = Callable[[CommandSpec, str, Invocation, str], Sequence[Suggestion]]
+
+
+def discord_name(spec: CommandSpec) -> str:
+    """The command's name under its `/papers` group: a group's own command (`reading-list`
+    alone) is its `show` subcommand, since Discord cannot run a group that has subcommands."""
+    return spec.path[-1] if len(spec.path) > 1 else GROUP_OWN_COMMAND
 
 
 def _describe(text: str) -> str:
@@ -63,18 +70,6 @@ def _annotation(arg: Arg) -> Any:
     return base if arg.required else base | None
 
 
-def invocation(interaction: discord.Interaction[Any]) -> Invocation:
-    """Who ran a command and where, with their Manage Channels permission in that channel."""
-    channel = ChannelRef(
-        PLATFORM, str(interaction.guild_id or "dm"), str(interaction.channel_id or "")
-    )
-    return Invocation(
-        channel=channel,
-        user=str(interaction.user.id),
-        can_manage=interaction.permissions.manage_channels,
-    )
-
-
 class PapersCommands:
     """Builds the `/papers` group and runs its subcommands through the core."""
 
@@ -86,17 +81,19 @@ class PapersCommands:
         """`/papers` with a subcommand (or a subcommand group) per command-table entry."""
         papers = app_commands.Group(name=GROUP_NAME, description=GROUP_DESCRIPTION, guild_only=True)
         for first, specs in groups().items():
-            if len(specs[0].path) == 1:
+            if len(specs) == 1 and len(specs[0].path) == 1:
                 papers.add_command(self._command(specs[0]))
                 continue
             sub = app_commands.Group(
                 name=first, description=_describe(f"{first} commands"), parent=papers
             )
             for spec in specs:
-                sub.add_command(self._command(spec))
+                sub.add_command(self._command(spec, discord_name(spec)))
         return papers
 
-    def _command(self, spec: CommandSpec) -> app_commands.Command[Any, ..., Any]:
+    def _command(
+        self, spec: CommandSpec, name: str | None = None
+    ) -> app_commands.Command[Any, ..., Any]:
         async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
             await self.invoke(interaction, spec, values)
 
@@ -121,7 +118,7 @@ class PapersCommands:
             arg.name: _describe(arg.help) for arg in spec.args
         }
         command: app_commands.Command[Any, ..., Any] = app_commands.Command(
-            name=spec.path[-1], description=_describe(spec.help), callback=callback
+            name=name or spec.path[-1], description=_describe(spec.help), callback=callback
         )
         for arg in spec.args:
             if arg.kind is ArgKind.TIMEZONE or spec.path == ("unsubscribe",):
@@ -155,13 +152,7 @@ class PapersCommands:
             await interaction.edit_original_response(
                 content=PRIVATE_ERROR_NOTICE, allowed_mentions=NO_MENTIONS
             )
-        for message in render_reply(reply):
-            await interaction.followup.send(
-                content=message.content,
-                embeds=message.embeds,
-                ephemeral=ephemeral,
-                allowed_mentions=NO_MENTIONS,
-            )
+        await send_reply(interaction, reply, ephemeral=ephemeral)
 
     async def reply_to(
         self, interaction: discord.Interaction[Any], spec: CommandSpec, values: dict[str, Any]

@@ -38,3 +38,18 @@ EMBEDS_TOTAL_MAX = 6000
 # developers/resources/channel.mdx "Start Thread from Message", "Start Thread in Forum or Media
 # Channel" (docs/reference/discord.md §6)
 THREAD_NAME_MAX = 100
+
+# Message components outside Components V2 (what paperboy sends): at most 5 action rows; a row
+# holds up to 5 buttons or exactly one select; every `custom_id` 1-100 characters and unique in
+# its message; a button's label at most 80 characters; a string select 1-25 options, each
+# label and value at most 100 characters, a placeholder at most 150.
+# developers/components/reference.mdx "Action Row", "Button", "String Select", "Legacy Message
+# Component Behavior" (docs/reference/discord.md §11)
+ACTION_ROWS_MAX = 5
+BUTTONS_PER_ROW = 5
+CUSTOM_ID_MAX = 100
+BUTTON_LABEL_MAX = 80
+SELECT_OPTIONS_MAX = 25
+OPTION_LABEL_MAX = 100
+OPTION_VALUE_MAX = 100
+PLACEHOLDER_MAX = 150

@@ -1,9 +1,11 @@
-"""Posting digests and alerts to Discord channels exactly once (forum channels get a new post).
+"""Posting digests and alerts to Discord channels exactly once (forum channels get a new post),
+editing a posted digest in place and replying to it with its late climbers.
 
 Every message carries a nonce (`PostKey.token(part)`) with `enforce_nonce`: when the same
 author sends the same nonce again within a few minutes, Discord returns the first message
 instead of creating a second (developers/resources/message "Create Message"). So a part whose
-fate is unknown after a crash or a dropped connection is simply sent again.
+fate is unknown after a crash or a dropped connection is simply sent again. An edit
+(`PATCH`, docs/reference/discord.md §10) needs no nonce: sending it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -12,27 +14,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import discord
-from discord.http import MultipartParameters, handle_message_parameters
+from discord.http import MultipartParameters
 
 from adapters.discord.channel_kinds import FORUM, ChannelKinds, MemoryChannelKinds, kind_of
-from adapters.discord.limits import THREAD_NAME_MAX
+from adapters.discord.errors import TokenRefused, delivery_error, describe, refuses_token
 from adapters.discord.pacing import DiscordPacer
-from adapters.discord.render import (
-    DiscordMessage,
-    render_alert,
-    render_digest,
-    render_reply,
-    thread_name,
-)
+from adapters.discord.payloads import Part, edit_params, params, render_post
 from adapters.discord.send import Attempt, RequestHooks, done, sending
-from bot.domain import Alert, ChannelRef, Digest, Notice, Post, PostKey
+from bot.domain import ChannelRef, Climber, DigestEdit, Post, PostKey
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported, Tracker
+
+__all__ = [
+    "DiscordPublisher",
+    "TokenRefused",
+    "delivery_error",
+    "describe",
+]
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ PLATFORM = "discord"
 # Discord deduplicates a resent nonce "in the past few minutes" (Create Message,
 # docs/reference/discord.md §5): past this, a resend may post twice, so it is not promised.
 NONCE_WINDOW = timedelta(minutes=3)
-# Paper titles and queries are user text: never let them ping anyone.
-NO_MENTIONS = discord.AllowedMentions.none()
 # What a post can fail with. discord.py lets aiohttp's errors (ServerDisconnectedError,
 # ClientPayloadError) and timeouts through unwrapped.
 SEND_ERRORS = (
@@ -52,19 +52,12 @@ SEND_ERRORS = (
     ValueError,
     RuntimeError,
 )  # RuntimeError: "Session is closed", a client swapped mid-post
-# 400s that are about the channel, not the message (JSON error codes, Discord's
-# opcodes-and-status-codes page): "Cannot send messages in a non-text channel" and
-# "Thread is archived". Any other 400 (50035 Invalid Form Body, 50006 Cannot send an empty
-# message, …) is Discord refusing this message itself.
-CHANNEL_400_CODES = frozenset({50008, 50083})
-MESSAGE_FAULT_STATUSES = frozenset({400, 413})  # Bad Request, Payload Too Large
-UNAUTHORIZED = 401
+# A digest edit is never looked for after a crash: it is sent again.
+EDIT_KIND = "edit"
+# Kinds whose part 1 is a reply with a nonce (also in a forum post), never a new forum post.
+REPLY_KINDS = frozenset({"climber"})
 
 NewClient = Callable[[], discord.Client]
-
-
-class TokenRefused(discord.LoginFailure):
-    """Discord refused the token before: no login is tried again until paperboy restarts."""
 
 
 class DiscordPublisher:
@@ -105,30 +98,42 @@ class DiscordPublisher:
 
     async def publish(self, post: Post, tracker: Tracker) -> str:
         """Send the post's parts after `tracker.parts_sent`, each claimed right before its
-        request and with its nonce; return part 1's message id."""
-        messages, title = _render(post)
+        request and with its nonce; return part 1's message id. A `DigestEdit` edits its
+        message in place; a `Climber` is a reply to its digest's first message."""
+        messages, title = render_post(post)
         first_id = tracker.first_id
         attempt: Attempt | None = None
         try:
             await self._ensure_login()
             for part in range(tracker.parts_sent + 1, len(messages) + 1):
-                params = _params(messages[part - 1], tracker.key.token(part), part == 1, title)
+                message, nonce = messages[part - 1], tracker.key.token(part)
                 attempt = Attempt(tracker, part)
-                if part == 1:
-                    message_id, thread_id = await self._first(post.channel, params, attempt)
-                    first_id = message_id
+                thread_id: str | None = None
+                if isinstance(post, DigestEdit):
+                    message_id = await self._edit(post, edit_params(message), attempt)
+                elif isinstance(post, Climber):
+                    body = params(message, nonce, False, title, reply_to=post.thread)
+                    message_id = await self._send(await self._replies_in(post), body, attempt)
+                elif part == 1:
+                    body = params(message, nonce, True, title)
+                    message_id, thread_id = await self._first(post.channel, body, attempt)
                 else:
                     target = tracker.thread_id or post.channel.channel
-                    message_id = await self._send(target, params, attempt)
-                    thread_id = None
+                    message_id = await self._send(
+                        target, params(message, nonce, False, title), attempt
+                    )
+                if part == 1:
+                    first_id = message_id
                 attempt = None  # answered: a failure of `sent` is the ledger's, not ours
                 await tracker.sent(part, message_id, thread_id=thread_id)
         except ClaimLost:
             raise
         except SEND_ERRORS as exc:
-            if _refuses_token(exc) and self.refused is None:
+            if refuses_token(exc) and self.refused is None:
                 self.refused = describe(exc)
-            raise delivery_error(exc, uncertain=attempt is not None and attempt.uncertain) from None
+            uncertain = attempt is not None and attempt.uncertain
+            edit = isinstance(post, DigestEdit)
+            raise delivery_error(exc, uncertain=uncertain, edit=edit) from None
         if first_id is None:
             raise DeliveryError("Discord: part 1 has no message id")
         return first_id
@@ -139,8 +144,10 @@ class DiscordPublisher:
         """None: send the part again, its nonce makes Discord return the message if it was
         posted. Discord cannot be asked for a message by nonce, so past its nonce window
         ("a few minutes") this is at least once. A forum post (part 1 in a forum) has no
-        nonce: ResolveUnsupported."""
-        if part == 1:
+        nonce: ResolveUnsupported. An edit is never looked for: it is sent again."""
+        if key.kind == EDIT_KIND:
+            return None
+        if part == 1 and key.kind not in REPLY_KINDS:
             try:
                 await self._ensure_login()
                 kind = await self._kind(key.channel)
@@ -169,27 +176,45 @@ class DiscordPublisher:
 
     # --- sending ------------------------------------------------------------------------
 
-    async def _first(self, ref: ChannelRef, params: _Part, attempt: Attempt) -> tuple[str, str]:
+    async def _first(self, ref: ChannelRef, body: Part, attempt: Attempt) -> tuple[str, str]:
         """Send part 1; return its message id and where the later parts go."""
         if await self._kind(ref) == FORUM:
             token = sending(attempt)
             try:
                 thread: Any = await self.client.http.start_thread_in_forum(
-                    int(ref.channel), params=params.forum
+                    int(ref.channel), params=body.forum
                 )
             finally:
                 done(token)
             # A forum post's first message has the thread's id.
             return str((thread.get("message") or thread)["id"]), str(thread["id"])
-        return await self._send(ref.channel, params, attempt), ref.channel
+        return await self._send(ref.channel, body, attempt), ref.channel
 
-    async def _send(self, channel_id: str, params: _Part, attempt: Attempt) -> str:
+    async def _send(self, channel_id: str, body: Part, attempt: Attempt) -> str:
         token = sending(attempt)
         try:
-            message = await self.client.http.send_message(int(channel_id), params=params.message)
+            message = await self.client.http.send_message(int(channel_id), params=body.message)
         finally:
             done(token)
         return str(message["id"])
+
+    async def _edit(self, edit: DigestEdit, body: MultipartParameters, attempt: Attempt) -> str:
+        """PATCH the digest's first message (in a forum, the post's thread has its id)."""
+        forum = await self._kind(edit.channel) == FORUM
+        channel = edit.message_id if forum else edit.channel.channel
+        token = sending(attempt)
+        try:
+            message = await self.client.http.edit_message(
+                int(channel), int(edit.message_id), params=body
+            )
+        finally:
+            done(token)
+        return str(message["id"])
+
+    async def _replies_in(self, climber: Climber) -> str:
+        """Where a reply to the digest goes: its channel, or in a forum the digest's post."""
+        forum = await self._kind(climber.channel) == FORUM
+        return climber.thread if forum else climber.channel.channel
 
     async def _kind(self, ref: ChannelRef) -> str:
         """The channel's kind: cached, else from the gateway's cache, else one GET."""
@@ -253,92 +278,3 @@ class DiscordPublisher:
                 # which the next close() would then re-raise.
                 await asyncio.shield(self.client.close())
         self.logged_in = False
-
-
-@dataclass(frozen=True)
-class _Part:
-    """One message's request body, for a channel (with its nonce) or as a new forum post."""
-
-    message: MultipartParameters
-    forum: MultipartParameters
-
-
-def _render(post: Post) -> tuple[list[DiscordMessage], str]:
-    """The post's messages and its forum post title."""
-    if isinstance(post, Digest):
-        return render_digest(post), thread_name(post)
-    if isinstance(post, Notice):
-        return render_reply(post.as_reply()), post.title[:THREAD_NAME_MAX]
-    alert: Alert = post
-    name = " ".join(alert.paper.title.split())[:THREAD_NAME_MAX] or alert.paper.id
-    return render_alert(alert), name
-
-
-def _params(message: DiscordMessage, nonce: str, first: bool, title: str) -> _Part:
-    """Request bodies built like discord.py's `Messageable.send` and
-    `ForumChannel.create_thread` build them."""
-    params = handle_message_parameters(
-        content=message.content or None,
-        embeds=message.embeds,
-        allowed_mentions=NO_MENTIONS,
-        nonce=nonce,
-    )
-    assert params.payload is not None  # no files: a JSON body
-    params.payload["enforce_nonce"] = True  # discord.py 2.7 sets it too; older ones did not
-    forum = params
-    if first:
-        # "Start Thread in Forum or Media Channel" documents no nonce for the message.
-        forum = handle_message_parameters(
-            content=message.content or None,
-            embeds=message.embeds,
-            allowed_mentions=NO_MENTIONS,
-            channel_payload={"name": title},
-        )
-    return _Part(params, forum)
-
-
-def describe(exc: BaseException) -> str:
-    """A discord.py (or network) failure in one line."""
-    if isinstance(exc, TokenRefused):
-        return str(exc)  # already the first refusal's line
-    if isinstance(exc, discord.Forbidden | discord.NotFound):
-        return f"{type(exc).__name__}: {exc.text or exc.status}"
-    if isinstance(exc, discord.HTTPException):
-        return f"HTTP {exc.status}: {exc.text}"
-    detail = str(exc)
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-def _refuses_token(exc: BaseException) -> bool:
-    return isinstance(exc, discord.LoginFailure) or (
-        isinstance(exc, discord.HTTPException) and exc.status == UNAUTHORIZED
-    )
-
-
-def delivery_error(exc: Exception, *, uncertain: bool = False) -> DeliveryError:
-    """Translate a discord.py (or network) failure.
-
-    A refused token fails the whole bot. 403 and 404 mean the channel is gone (permanent); a
-    400 is Discord refusing this message (a message fault, not the channel's), except for the
-    codes that are about the channel. `uncertain`: a request left and no answer proved that
-    nothing was posted (a timeout, a dropped connection, a 5xx).
-    """
-    if _refuses_token(exc):
-        return DeliveryError(
-            f"the token was refused ({describe(exc)})", permanent=True, whole_platform=True
-        )
-    if isinstance(exc, discord.Forbidden | discord.NotFound):
-        return DeliveryError(describe(exc), permanent=True)
-    if isinstance(exc, discord.HTTPException):
-        if exc.status == 400 and exc.code in CHANNEL_400_CODES:
-            return DeliveryError(describe(exc), permanent=True)
-        return DeliveryError(
-            describe(exc),
-            message_fault=exc.status in MESSAGE_FAULT_STATUSES,
-            uncertain=uncertain and exc.status >= 500,
-        )
-    if isinstance(exc, ValueError):  # discord.py refused to build the message (> 10 embeds)
-        return DeliveryError(describe(exc), message_fault=True)
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        return DeliveryError(describe(exc))  # never connected: nothing left
-    return DeliveryError(describe(exc), uncertain=uncertain)

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
-from adapters.discord import publisher as discord_publisher
 from adapters.discord.pacing import BUDGET_PER_SECOND
+from adapters.discord.payloads import render_post as discord_render
 from adapters.slack import publisher as slack_publisher
 from adapters.slack.pacing import WORKSPACE_POSTS_PER_SECOND
 from bot.domain import ChannelRef, Post, PostKey
@@ -426,7 +426,7 @@ class DiscordView:
     def parts(self, post: Post) -> int:
         """Discord messages of the post (in a text channel, one after the other), as the
         publisher renders them."""
-        return len(discord_publisher._render(post)[0])
+        return len(discord_render(post)[0])
 
     def misplaced(self, key: PostKey, parts: Sequence[Seen]) -> str | None:
         """Every part in the post's text channel."""

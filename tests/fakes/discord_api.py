@@ -22,7 +22,9 @@ Layout: discord_records.py (records, errors), discord_state.py (guilds and paylo
 discord_validate.py (`validate_message`), discord_commands.py (command sync),
 discord_options.py + discord_interactions.py (interactions), discord_ratelimit.py,
 discord_rest.py + discord_routes.py (REST), discord_edits.py (Edit Message: 50005, 10008,
-30046 on old messages), discord_components.py (button clicks: type 3, callbacks 4-7, `click`),
+30046 on old messages), discord_components.py (clicks on buttons and selects, also on an
+ephemeral answer: type 3, callbacks 4-7, `click`, `click_ephemeral`), discord_replies.py
+(message_reference), discord_form.py + discord_component_checks.py (400 50035 checks),
 discord_holds.py (held answers),
 discord_gateway.py (WebSocket), this module.
 """
@@ -354,15 +356,36 @@ class DiscordFake:
         return await self._dispatch(record)
 
     async def click(
-        self, guild_id: int, user_id: int, message_id: int, custom_id: str
+        self,
+        guild_id: int,
+        user_id: int,
+        message_id: int,
+        custom_id: str,
+        values: Sequence[str] | None = None,
     ) -> InteractionRecord:
         """Click the button `custom_id` of the recorded message `message_id` as `user_id` of
-        `guild_id` (INTERACTION_CREATE type 3); await `record.callback()` for the answer."""
+        `guild_id`, or choose `values` in its select `custom_id` (INTERACTION_CREATE type 3);
+        await `record.callback()` for the answer."""
         try:
             message = self.message(message_id)
         except KeyError:
             raise DiscordFakeError(f"no message {message_id} to click") from None
-        return await self._dispatch(self.hub.build_click(guild_id, user_id, message, custom_id))
+        record = self.hub.build_click(guild_id, user_id, message, custom_id, values)
+        return await self._dispatch(record)
+
+    async def click_ephemeral(
+        self,
+        origin: InteractionRecord,
+        message_id: int,
+        custom_id: str,
+        values: Sequence[str] | None = None,
+        *,
+        user_id: int | None = None,
+    ) -> InteractionRecord:
+        """Click `custom_id` on the ephemeral message `message_id` that answered `origin` (as
+        its user, who alone sees it; another `user_id` is a test error)."""
+        record = self.hub.build_ephemeral_click(origin, message_id, custom_id, values, user_id)
+        return await self._dispatch(record)
 
     async def _dispatch(self, record: InteractionRecord) -> InteractionRecord:
         session = self.gateway.session_for_guild(record.guild_id)

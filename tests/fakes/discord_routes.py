@@ -24,6 +24,7 @@ from tests.fakes.discord_records import (
     unknown_message,
     unknown_webhook,
 )
+from tests.fakes.discord_replies import resolve_reference
 from tests.fakes.discord_validate import add_error, invalid_form_body, validate_message
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ class ChannelRoutes:
         earlier = self._same_nonce(channel, body)
         if earlier is not None:  # "that message will be returned and no new message created"
             return 200, self.world.message_object(earlier, nonce=True)
-        msg = self._store(channel, body)
+        msg = self._store(channel, resolve_reference(self.world, channel, body))
         if msg.nonce is not None:
             self.nonces[(self.world.bot_user_id, channel.id, str(msg.nonce))] = msg
         return 200, self.world.message_object(msg, nonce=True)

@@ -23,6 +23,7 @@ from tests.fakes.discord_records import (
     MessageEdit,
     iso,
 )
+from tests.fakes.discord_replies import REPLY
 
 GUILD_MEMBERS_INTENT = 1 << 1
 
@@ -363,6 +364,9 @@ class World:
         }
         if msg.guild_id is not None:
             data["guild_id"] = str(msg.guild_id)
+        if msg.payload.get("message_reference"):  # a reply (discord_replies.py)
+            data["type"] = REPLY
+            data["message_reference"] = msg.payload["message_reference"]
         if nonce and msg.nonce is not None:
             data["nonce"] = msg.nonce
         data.update(extra or {})

@@ -1,8 +1,11 @@
-"""Discord's message, embed, application-command and callback checks, as the fake applies them.
+"""Discord's message, embed, component, application-command and callback checks, as the fake
+applies them.
 
-Limits: docs/reference/discord.md §1/§2 (Discord docs: message.mdx "Embed Limits", "Create Message";
-application-commands.mdx). Violations answer 400 `{"code": 50035, "errors": {…"_errors"…},
-"message": "Invalid Form Body"}`; an empty message answers 400 `{"code": 50006, …}`.
+Limits: docs/reference/discord.md §1/§2/§11 (Discord docs: message.mdx "Embed Limits", "Create
+Message"; application-commands.mdx; components/reference.mdx, checked in
+discord_component_checks.py). Violations answer 400 `{"code": 50035, "errors":
+{…"_errors"…}, "message": "Invalid Form Body"}`; an empty message answers 400
+`{"code": 50006, …}`.
 Leading/trailing whitespace is trimmed before counting (the docs say Discord trims it).
 Lengths are counted in UTF-16 code units by default (Discord does not document the unit and
 UTF-16 is never fewer than code points, so this errs strict); pass `unit="codepoints"` to count
@@ -14,11 +17,17 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlsplit
 
-Unit = Literal["utf16", "codepoints"]
-Errors = dict[str, Any]
+from tests.fakes.discord_component_checks import component_errors
+from tests.fakes.discord_form import (
+    Errors,
+    Unit,
+    add_error,
+    invalid_form_body,
+    max_len,
+)
 
 CONTENT_MAX, EMBEDS_MAX, EMBED_TOTAL_MAX = 2000, 10, 6000
 EMBED_LIMITS = {"title": 256, "description": 4096}
@@ -28,39 +37,6 @@ COMMAND_NAME = re.compile(r"[-_'\w]{1,32}")
 OPTIONS_MAX, CHOICES_MAX, COMMAND_SIZE_MAX = 25, 25, 4000
 CHAT_INPUT_MAX, CONTEXT_MENU_MAX = 100, 15
 EMPTY_MESSAGE: dict[str, Any] = {"message": "Cannot send an empty message", "code": 50006}
-
-
-def strlen(text: str, unit: Unit = "utf16") -> int:
-    """The length Discord compares to a limit: trimmed, in UTF-16 units or code points."""
-    text = text.strip()
-    if unit == "codepoints":
-        return len(text)
-    return len(text.encode("utf-16-le")) // 2
-
-
-def invalid_form_body(errors: Errors) -> dict[str, Any]:
-    """The 400 body Discord sends for schema violations (code 50035)."""
-    return {"code": 50035, "errors": errors, "message": "Invalid Form Body"}
-
-
-def add_error(errors: Errors, path: Sequence[str | int], code: str, message: str) -> None:
-    """Put one `{"code", "message"}` under `path` in Discord's nested `_errors` layout."""
-    node = errors
-    for part in path:
-        node = node.setdefault(str(part), {})
-    node.setdefault("_errors", []).append({"code": code, "message": message})
-
-
-def _max_len(errors: Errors, path: Sequence[str | int], value: Any, limit: int, unit: Unit) -> int:
-    if value is None:
-        return 0
-    if not isinstance(value, str):
-        add_error(errors, path, "BASE_TYPE_STRING", "Could not interpret value as string.")
-        return 0
-    n = strlen(value, unit)
-    if n > limit:
-        add_error(errors, path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
-    return n
 
 
 def _url(errors: Errors, path: Sequence[str | int], value: Any, *, attachment: bool) -> None:
@@ -77,7 +53,7 @@ def check_embed(errors: Errors, path: list[str | int], embed: Any, unit: Unit) -
         return 0
     size = 0
     for key, limit in EMBED_LIMITS.items():
-        size += _max_len(errors, [*path, key], embed.get(key), limit, unit)
+        size += max_len(errors, [*path, key], embed.get(key), limit, unit)
     if embed.get("url") is not None:
         _url(errors, [*path, "url"], embed["url"], attachment=False)
     for key in ("image", "thumbnail"):
@@ -140,13 +116,14 @@ def _required_text(
     if value is None or (isinstance(value, str) and not value.strip()):
         add_error(errors, path, "BASE_TYPE_REQUIRED", "This field is required")
         return 0
-    return _max_len(errors, path, value, limit, unit)
+    return max_len(errors, path, value, limit, unit)
 
 
 def message_errors(payload: Mapping[str, Any], unit: Unit = "utf16") -> Errors:
     """The nested 50035 errors of a message payload (empty dict when it is well-formed)."""
     errors: Errors = {}
-    _max_len(errors, ["content"], payload.get("content"), CONTENT_MAX, unit)
+    max_len(errors, ["content"], payload.get("content"), CONTENT_MAX, unit)
+    component_errors(errors, payload.get("components"), unit)
     embeds = payload.get("embeds") or []
     if not isinstance(embeds, list):
         add_error(errors, ["embeds"], "BASE_TYPE_ARRAY", "Must be an array.")

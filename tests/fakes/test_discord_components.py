@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, DiscordFakeError
-from tests.fakes.discord_fixture import GUILD, MEMBER, PAPERS, started
+from tests.fakes.discord_fixture import GUILD, MANAGER, MEMBER, PAPERS, started
 
 discord_fake = discord_fixture.discord_fake
 PAPER = "2411.00001"
@@ -180,3 +180,98 @@ async def test_a_member_of_another_guild_and_missing_buttons(discord_fake: Disco
             await discord_fake.click(GUILD, MEMBER, 123, f"pb:save:{PAPER}")
     assert record.payload["guild_id"] == "1001" and record.payload["member"]["user"]["id"] == "3999"
     assert bot.clicks == [("save", PAPER, 3999)]
+
+
+# --- selects, ephemeral answers and component limits ------------------------------------------
+
+SELECT_TEMPLATE = r"pick:(?P<action>save|nr)"
+
+
+class PaperPick(
+    discord.ui.DynamicItem[discord.ui.Select[discord.ui.View]], template=SELECT_TEMPLATE
+):
+    """A select of papers for one action; its answer carries an Undo button."""
+
+    def __init__(self, action: str, papers: tuple[str, ...] = (PAPER,)) -> None:
+        options = [
+            discord.SelectOption(label=f"{n}. {p}", value=p) for n, p in enumerate(papers, 1)
+        ]
+        super().__init__(discord.ui.Select(custom_id=f"pick:{action}", options=options))
+        self.action = action
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction[Any],
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> PaperPick:
+        pick = cls(match["action"])
+        assert isinstance(item, discord.ui.Select)
+        pick.item = item
+        return pick
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        client = interaction.client
+        assert isinstance(client, ClickBot)
+        client.clicks.append((self.action, self.item.values[0], interaction.user.id))
+        undo = discord.ui.View(timeout=None)
+        undo.add_item(PaperButton("save", "0000.00000"))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send("Saved. Undo?", ephemeral=True, view=undo)
+
+
+class PickBot(ClickBot):
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(PaperButton, PaperPick)
+
+
+async def post_picks(bot: ClickBot, papers: tuple[str, ...]) -> discord.Message:
+    channel = bot.get_channel(PAPERS)
+    assert isinstance(channel, discord.TextChannel)
+    view = discord.ui.View(timeout=None)
+    for action in ("save", "nr"):
+        view.add_item(PaperPick(action, papers))
+    return await channel.send("Daily Papers", view=view)
+
+
+async def test_a_select_is_used_by_choosing_one_of_its_options(discord_fake: DiscordFake) -> None:
+    papers = ("2411.00001", "2411.00002")
+    async with started(discord_fake, PickBot()) as bot:
+        sent = await post_picks(bot, papers)
+        record = await discord_fake.click(GUILD, MEMBER, sent.id, "pick:nr", ["2411.00002"])
+        callback = await record.callback()
+        [answer] = await record.wait_followups(1)
+        with pytest.raises(DiscordFakeError, match="offers"):
+            await discord_fake.click(GUILD, MEMBER, sent.id, "pick:nr", ["9999.99999"])
+        with pytest.raises(DiscordFakeError, match="offers"):
+            await discord_fake.click(GUILD, MEMBER, sent.id, "pick:nr", list(papers))  # max 1
+        with pytest.raises(DiscordFakeError, match="choosing values"):
+            await discord_fake.click(GUILD, MEMBER, sent.id, "pick:nr")
+    assert record.payload["data"] == {
+        "custom_id": "pick:nr", "component_type": 3, "values": ["2411.00002"],
+    }  # fmt: skip
+    assert bot.clicks == [("nr", "2411.00002", MEMBER)]
+    assert (callback.type, callback.ephemeral) == (5, True)
+    assert answer.ephemeral and answer.payload["components"][0]["components"][0]["custom_id"]
+
+
+async def test_a_button_on_an_ephemeral_answer_is_clicked_by_the_user_it_answered(
+    discord_fake: DiscordFake,
+) -> None:
+    async with started(discord_fake, PickBot()) as bot:
+        sent = await post_picks(bot, (PAPER,))
+        first = await discord_fake.click(GUILD, MEMBER, sent.id, "pick:save", [PAPER])
+        [answer] = await first.wait_followups(1)
+        with pytest.raises(DiscordFakeError, match="cannot see the ephemeral"):
+            await discord_fake.click_ephemeral(
+                first, answer.message_id, "pb:save:0000.00000", user_id=MANAGER
+            )
+        with pytest.raises(DiscordFakeError, match="no message"):
+            await discord_fake.click(GUILD, MEMBER, answer.message_id, "pb:save:0000.00000")
+        undo = await discord_fake.click_ephemeral(first, answer.message_id, "pb:save:0000.00000")
+        callback = await undo.callback()
+    assert undo.payload["message"]["flags"] & 64 and undo.user_id == MEMBER
+    assert undo.payload["data"] == {"custom_id": "pb:save:0000.00000", "component_type": 2}
+    assert callback.type == 4 and bot.clicks[-1] == ("save", "0000.00000", MEMBER)

@@ -10,11 +10,11 @@ import pytest
 from adapters.discord.adapter import DiscordAdapter
 from bot.commands.table import COMMANDS
 from bot.delivery.deliverer import Outcome
-from bot.domain import Alert, ChannelRef, ChannelSettings, Schedule
+from bot.domain import Alert, ChannelRef, ChannelSettings, Layout, Schedule
 from bot.service import Paperboy
 from storage.store import Store
 from tests.adapters.discord.discord_markdown import links, mentions
-from tests.fakes.discord_api import DiscordFake, RequestRecord
+from tests.fakes.discord_api import DiscordFake, Message, RequestRecord
 from tests.fakes.discord_fixture import (
     FORUM_CHANNEL,
     GUILD,
@@ -52,7 +52,11 @@ async def test_commands_are_synced_from_the_command_table(
             names.update(f"{option['name']} {sub['name']}" for sub in option["options"])
         else:
             names.add(option["name"])
-    assert names == {spec.name for spec in COMMANDS}
+    grouped = {spec.path[0] for spec in COMMANDS if len(spec.path) > 1}
+    assert names == {
+        f"{spec.name} show" if spec.path[0] in grouped and len(spec.path) == 1 else spec.name
+        for spec in COMMANDS
+    }  # a group's own command (`reading-list`) is its `show` subcommand
     assert papers.data.get("dm_permission") is False
 
 
@@ -158,8 +162,13 @@ async def test_a_reply_echoing_links_and_mentions_pings_no_one_and_links_nothing
         assert not any(links(t) or mentions(t) for t in texts), texts
 
 
+@pytest.mark.parametrize("layout", list(Layout))
 async def test_digest_of_25_long_papers_is_split_into_valid_messages(
-    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store, discord_core: Paperboy
+    adapter: DiscordAdapter,
+    discord_fake: DiscordFake,
+    discord_store: Store,
+    discord_core: Paperboy,
+    layout: Layout,
 ) -> None:
     discord_store.upsert_papers(
         [
@@ -173,15 +182,26 @@ async def test_digest_of_25_long_papers_is_split_into_valid_messages(
             for i in range(25)
         ]
     )
-    discord_core.save_schedule(Schedule(CH, "digest", enabled=True, size=25))
+    discord_core.save_schedule(Schedule(CH, "digest", enabled=True, size=25, layout=layout))
     outcome = await discord_core.send_scheduled(CH, day=date(2026, 11, 26))
     messages = discord_fake.messages_in(PAPERS)
+    ids = [f"2411.1{i:04d}" for i in range(25)]
     assert outcome is Outcome.SENT
     assert len(messages) > 1
-    embeds = [e for m in messages for e in m.embeds]
-    assert [e["url"].rsplit("/", 1)[1] for e in embeds] == [f"2411.1{i:04d}" for i in range(25)]
+    cards = messages[1:] if layout is Layout.COMPACT else messages
+    embeds = [e for m in cards for e in m.embeds]
+    assert [e["url"].rsplit("/", 1)[1] for e in embeds] == ids
+    if layout is Layout.COMPACT:  # the whole ranked list and its selects in the first message
+        [ranked] = messages[0].embeds
+        assert [o["value"] for o in _options(messages[0])] == ids
+        assert all(f"/papers/{paper})** ▲" in ranked["description"] for paper in ids)
     row = discord_store.delivery(CH, "digest", "2026-11-26")
     assert row is not None and row["message_id"] == str(messages[0].id)
+
+
+def _options(message: Message) -> list[dict[str, str]]:
+    [row, *_] = message.payload["components"]
+    return list(row["components"][0]["options"])
 
 
 async def test_forum_channel_gets_the_digest_as_a_new_post(
@@ -296,7 +316,7 @@ async def test_a_digest_cut_short_after_its_first_message_is_completed_not_repos
     await _resume(discord_fake, discord_store, discord_core, clock, CH, PAPERS)
     messages = discord_fake.messages_in(PAPERS)
     assert messages[0].id == first.id and len(messages) > 1
-    embeds = [e for m in messages for e in m.embeds]
+    embeds = [e for m in messages[1:] for e in m.embeds]  # the ranked list, then the details
     assert [e["url"].rsplit("/", 1)[1] for e in embeds] == [f"2411.1{i:04d}" for i in range(25)]
     assert await discord_core.send_scheduled(CH, day=day) is Outcome.ALREADY
 

@@ -13,8 +13,7 @@ import aiohttp
 import discord
 import pytest
 
-from adapters.discord import endpoints
-from adapters.discord import publisher as publisher_module
+from adapters.discord import endpoints, payloads
 from adapters.discord.channel_kinds import FORUM, TEXT
 from adapters.discord.pacing import BUDGET_PER_SECOND, GLOBAL_LIMIT_PER_SECOND, DiscordPacer
 from adapters.discord.publisher import DiscordPublisher, delivery_error
@@ -393,7 +392,7 @@ async def test_message_refused_by_discord_is_a_message_fault(
     message: DiscordMessage,
     code: int,
 ) -> None:
-    monkeypatch.setattr(publisher_module, "render_alert", lambda alert: [message])
+    monkeypatch.setattr(payloads, "render_alert", lambda alert: [message])
     tracker = tracker_for(CH, "alert", "2411.00009")
     with pytest.raises(DeliveryError) as raised:
         await publisher.publish(_alert(), tracker)

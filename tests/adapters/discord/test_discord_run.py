@@ -1,4 +1,5 @@
-"""`paperboy run` with DISCORD_TOKEN pointed at the local fake: connects, answers, posts."""
+"""`paperboy run` with DISCORD_TOKEN pointed at the local fake: connects, answers, posts, and
+answers a click on an alert's button."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tests.bot.app.cli_run import bare_env, paperboy, spawn
 from tests.data.make_days import make_day
 from tests.fakes import discord_fixture, hf_fixture
 from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_components import buttons
 from tests.fakes.discord_fixture import GUILD, MANAGER, PAPERS, TOKEN
 from tests.fakes.hf_server import HFServer
 from tests.helpers import eventually
@@ -50,6 +52,9 @@ async def test_run_connects_to_discord_answers_and_alerts(
             GUILD, PAPERS, MANAGER, "papers", ["status"], {}
         )
         [followup] = await record.wait_followups(1)
+        [save, *_] = buttons(alerts[0])
+        click = await discord_fake.click(GUILD, MANAGER, alerts[0].id, save["custom_id"])
+        [saved] = await click.wait_followups(1)
     finally:
         proc.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(proc.wait(), timeout=30)
@@ -57,4 +62,5 @@ async def test_run_connects_to_discord_answers_and_alerts(
     assert code == 0, err
     assert all("matched: variant" in m.content for m in alerts)
     assert "Papers stored: 6" in str(followup.content)
+    assert saved.ephemeral and "Saved" in str(saved.content)
     assert TOKEN not in err

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from urllib.parse import unquote
 
-import discord
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.discord import limits
@@ -21,96 +19,26 @@ from adapters.discord.render import (
     render_reply,
     thread_name,
 )
-from bot.domain import Alert, ChannelRef, Digest, Paper, Reply, SearchHit
-from tests.adapters import FRIDAY, hostile_papers, paper, paper_links
+from bot.domain import Alert, Layout, Paper, Reply, SearchHit
+from tests.adapters import FRIDAY, paper
 from tests.adapters.discord.discord_markdown import links, markup, mentions, shown
-from tests.fakes.discord_validate import validate_message
+from tests.adapters.discord.render_checks import (
+    CHANNEL,
+    FIELD,
+    PAPER_URL,
+    PROPERTY,
+    assert_no_spoofing,
+    assert_numbered,
+    assert_valid,
+    digest,
+    fields,
+    marked_down,
+    paper_ids,
+    papers,
+    select_values,
+)
 
-CHANNEL = ChannelRef("discord", "100000000000000001", "200000000000000002")
-PAPER_URL = re.compile(r"https://huggingface\.co/papers/(.+)")
-CONTINUED = re.compile(r"\(continued, (\d+)/(\d+)\)")
-
-
-# --- the validity helper ---------------------------------------------------------------------
-
-
-def units(text: str) -> int:
-    """UTF-16 code units: at least the code point count Discord and `len(embed)` use."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def assert_embed_valid(embed: discord.Embed) -> None:
-    """One embed within the documented "Embed Limits" (docs/reference/discord.md §2)."""
-    data = embed.to_dict()
-    assert data.get("title", "").strip() or data.get("description", "").strip()
-    assert units(data.get("title", "")) <= limits.EMBED_TITLE_MAX
-    assert "\n" not in data.get("title", "")
-    assert units(data.get("description", "")) <= limits.EMBED_DESCRIPTION_MAX
-    assert len(data.get("fields", [])) <= limits.EMBED_FIELDS_MAX
-    for f in data.get("fields", []):
-        assert f["name"].strip() and units(f["name"]) <= limits.FIELD_NAME_MAX
-        assert f["value"].strip() and units(f["value"]) <= limits.FIELD_VALUE_MAX
-    if "footer" in data:
-        assert data["footer"]["text"].strip()
-        assert units(data["footer"]["text"]) <= limits.FOOTER_MAX
-    if "author" in data:
-        assert units(data["author"]["name"]) <= limits.AUTHOR_NAME_MAX
-    for url in (data.get("url"), data.get("thumbnail", {}).get("url")):
-        assert url is None or (url.startswith(("https://", "http://")) and " " not in url)
-
-
-def assert_valid(messages: list[DiscordMessage]) -> None:
-    """Create Message's checks (docs/reference/discord.md §2), plus the strict fake's."""
-    assert messages
-    for m in messages:
-        assert m.content.strip() or m.embeds  # else 50006 "Cannot send an empty message"
-        assert units(m.content) <= limits.CONTENT_MAX
-        assert len(m.embeds) <= limits.EMBEDS_PER_MESSAGE
-        assert sum(len(e) for e in m.embeds) <= limits.EMBEDS_TOTAL_MAX
-        counted = [
-            s for e in m.embeds for s in (e.title, e.description, e.footer.text, e.author.name)
-        ]
-        counted += [s for e in m.embeds for f in e.fields for s in (f.name, f.value)]
-        assert sum(units(s or "") for s in counted) <= limits.EMBEDS_TOTAL_MAX
-        for e in m.embeds:
-            assert_embed_valid(e)
-        payload = {"content": m.content, "embeds": [e.to_dict() for e in m.embeds]}
-        assert validate_message(payload) is None
-
-
-def paper_ids(messages: list[DiscordMessage]) -> list[str]:
-    """The paper ids in the order their embeds appear across the messages."""
-    ids = []
-    for m in messages:
-        for e in m.embeds:
-            match = PAPER_URL.fullmatch(e.url or "")
-            assert match is not None, e.url
-            ids.append(match.group(1))
-    return ids
-
-
-def fields(embed: discord.Embed) -> dict[str, str]:
-    return {f.name or "": f.value or "" for f in embed.fields}
-
-
-def assert_numbered(messages: list[DiscordMessage]) -> None:
-    """Every message after the first opens with "(continued, k/n)"."""
-    for k, m in enumerate(messages[1:], 2):
-        match = CONTINUED.match(m.content)
-        assert match is not None, m.content
-        assert match.groups() == (str(k), str(len(messages)))
-    assert CONTINUED.match(messages[0].content) is None
-
-
-# --- fixtures --------------------------------------------------------------------------------
-
-
-def digest(
-    *papers: Paper,
-    days: tuple[date, ...] = (FRIDAY,),
-    notice: str | None = None,
-) -> Digest:
-    return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice)
+FULL = Layout.FULL
 
 
 # --- digests ---------------------------------------------------------------------------------
@@ -177,15 +105,6 @@ def test_user_markdown_is_escaped_in_titles_descriptions_and_fields() -> None:
 SPOOF = "[a](x) and [b](https://evil.example) <@100000000000000001> @everyone"
 
 
-def marked_down(message: DiscordMessage) -> list[str]:
-    """Every text of a message a Discord client reads as markdown."""
-    texts = [message.content]
-    for e in message.embeds:
-        texts += [e.title or "", e.description or ""]
-        texts += [s or "" for f in e.fields for s in (f.name, f.value)]
-    return texts
-
-
 def test_spoofed_links_and_mentions_in_paper_text_stay_text_and_paperboys_links_stay_live() -> None:
     p = paper(
         title=SPOOF,
@@ -215,7 +134,7 @@ def test_spoofed_links_in_a_snippet_and_an_echoed_query_stay_text() -> None:
         title=SPOOF,
         hits=(hit,),
     )
-    messages = render_reply(reply) + render_alert(Alert(CHANNEL, paper(), matched=(SPOOF,)))
+    messages = render_reply(reply) + render_alert(Alert(CHANNEL, paper(), (SPOOF,), FULL))
     assert_valid(messages)
     for m in messages:
         for text in marked_down(m):
@@ -311,7 +230,7 @@ def test_thread_name_fits_discord() -> None:
 
 
 def test_alert_says_which_subscriptions_matched() -> None:
-    messages = render_alert(Alert(CHANNEL, paper(), matched=("diffusion", "video")))
+    messages = render_alert(Alert(CHANNEL, paper(), ("diffusion", "video"), FULL))
     assert_valid(messages)
     [m] = messages
     assert m.content == "New paper · matched: diffusion, video"
@@ -363,57 +282,14 @@ def test_reply_with_many_hits_continues_after_its_text() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-NASTY = st.sampled_from(
-    [
-        *"<>&|*_~`#->[]()\\\n\t @",
-        "**",
-        "😀",
-        "é",
-        "@everyone",
-        "- ",
-        "[a](https://b.c)",
-        "```",
-        "<@100000000000000001>",
-        "<#100000000000000003>",
-        "<t:1700000000:R>",
-        "[b](https://evil.example)",
-        "https://evil.example",
-        "||",
-        "# ",
-        "-# ",
-        "> ",
-        "1. ",
-        "@here",
-    ]
-)
-TEXT = st.lists(st.one_of(st.characters(codec="utf-8"), NASTY), max_size=30).map("".join)
-LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
-FIELD = st.one_of(TEXT, LONG)
 
-
-papers = hostile_papers(FIELD)
-
-
-def assert_no_spoofing(messages: list[DiscordMessage], ps: list[Paper]) -> None:
-    """No link but paperboy's and no mention, anywhere Discord reads markdown; each paper's
-    arXiv and PDF links live."""
-    allowed = paper_links(ps)
-    for m in messages:
-        for text in marked_down(m):
-            assert mentions(text) == [], text
-            assert {unquote(link) for link in links(text)} <= allowed, text
-        for e in m.embeds:
-            pid = PAPER_URL.fullmatch(e.url or "")
-            assert pid is not None
-            arxiv, pdf = f"https://arxiv.org/abs/{pid[1]}", f"https://arxiv.org/pdf/{pid[1]}"
-            assert links(fields(e)["Links"])[:2] == [arxiv, pdf]
-
-
-PROPERTY = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+def assert_links_live(messages: list[DiscordMessage]) -> None:
+    """Each paper card's arXiv and PDF links live."""
+    for e in (e for m in messages for e in m.embeds):
+        pid = PAPER_URL.fullmatch(e.url or "")
+        assert pid is not None
+        arxiv, pdf = f"https://arxiv.org/abs/{pid[1]}", f"https://arxiv.org/pdf/{pid[1]}"
+        assert links(fields(e)["Links"])[:2] == [arxiv, pdf]
 
 
 @PROPERTY
@@ -427,6 +303,9 @@ def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
     assert paper_ids(messages) == [p.id for p in ps]
     assert_numbered(messages)
     assert_no_spoofing(messages, ps)
+    assert_links_live(messages)
+    for m in messages:  # each message's three selects offer exactly its own papers
+        assert select_values(m) == [paper_ids([m])] * 3
     for e in (e for m in messages for e in m.embeds):
         title = re.sub(r"^\d+\. ", "", e.title or "")  # the rank is paperboy's
         assert (
@@ -453,32 +332,55 @@ def test_any_notice_digest_renders_valid_content_only_messages(notice: str, span
     FIELD,
     st.one_of(st.none(), FIELD),
     st.booleans(),
+    st.one_of(st.none(), st.integers(1, 10**12)),
 )
 def test_any_reply_renders_valid_messages_keeping_all_its_text(
-    ps: list[Paper], snippets: list[str | None], text: str, title: str | None, ok: bool
+    ps: list[Paper],
+    snippets: list[str | None],
+    text: str,
+    title: str | None,
+    ok: bool,
+    undo: int | None,
 ) -> None:
     hits = tuple(SearchHit(p, s) for p, s in zip(ps, snippets + [None] * len(ps), strict=False))
-    messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok))
+    extra = {} if undo is None else {"undo": undo}
+    messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok, extra=extra))
     assert_valid(messages)
+    undo_rows = [m.components for m in messages if m.components]
+    assert undo_rows == ([] if undo is None else [messages[-1].components])
     assert paper_ids(messages) == [p.id for p in ps]
     assert_numbered(messages)
     assert_no_spoofing(messages, ps)
     contents = [messages[0].content] + [m.content.partition("\n")[2] for m in messages[1:]]
     kept = "".join(shown(c) for c in contents)
-    assert "".join(text.split()) in "".join(kept.split())
+    # A code block cut in two is closed and opened again: its fences are paperboy's.
+    assert unfenced(text) in unfenced(kept)
     if not ok:
         assert messages[0].content.startswith("⚠️ ")
 
 
+def unfenced(text: str) -> str:
+    """`text` without whitespace and without ``` fences."""
+    return "".join(text.split()).replace("```", "")
+
+
 @PROPERTY
-@given(papers(1), st.lists(FIELD, min_size=1, max_size=30))
-def test_any_alert_renders_one_valid_message(ps: list[Paper], matched: list[str]) -> None:
-    messages = render_alert(Alert(CHANNEL, ps[0], tuple(matched)))
+@given(papers(1), st.lists(FIELD, min_size=1, max_size=30), st.sampled_from(Layout))
+def test_any_alert_renders_one_valid_message_with_its_buttons(
+    ps: list[Paper], matched: list[str], layout: Layout
+) -> None:
+    messages = render_alert(Alert(CHANNEL, ps[0], tuple(matched), layout))
     assert_valid(messages)
     assert paper_ids(messages) == [ps[0].id]
     assert messages[0].content.startswith("New paper · matched: ")
     assert_no_spoofing(messages, ps)
+    if layout is FULL:
+        assert_links_live(messages)
     assert markup(messages[0].content) == []
+    [row] = messages[-1].components
+    assert [b["custom_id"] for b in row["components"]] == [
+        f"pb:{action}:{ps[0].id}" for action in ("save", "not-relevant", "more-like")
+    ]
 
 
 # A paper shows its abstract's first sentence: ten short ones share a message, and only

@@ -1,0 +1,253 @@
+"""The living digest on Discord, with the real discord.py against the fake: a DigestEdit edits
+part 1 in place (PATCH), a message that can no longer be edited is a message fault, and a
+late climber is a reply to the digest with a nonce, found again after a crash."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import discord
+import pytest
+
+from adapters.discord import endpoints
+from adapters.discord.channel_kinds import FORUM, TEXT
+from adapters.discord.pacing import DiscordPacer
+from adapters.discord.publisher import NONCE_WINDOW, DiscordPublisher
+from adapters.discord.render import render_climber, render_digest
+from bot.domain import ChannelRef, Climber, Digest, DigestEdit, Paper, PostKey
+from bot.ports import DeliveryError
+from tests.fakes import discord_fixture
+from tests.fakes.discord_api import DiscordFake, RequestRecord
+from tests.fakes.discord_clock import LockstepClock
+from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MEMBER, PAPERS, TOKEN
+from tests.helpers import MemoryTracker, make_paper, tracker_for
+
+discord_fake = discord_fixture.discord_fake
+
+CH = ChannelRef("discord", str(GUILD), str(PAPERS))
+FORUM_REF = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
+DAY = date(2026, 11, 26)
+EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
+
+
+def _papers(*upvotes: int) -> tuple[Paper, ...]:
+    return tuple(
+        make_paper(f"2411.0000{i}", DAY, upvotes=u, title=f"Paper {i}")
+        for i, u in enumerate(upvotes)
+    )
+
+
+def _digest(ref: ChannelRef = CH, papers: tuple[Paper, ...] = _papers(30, 20, 10)) -> Digest:
+    return Digest(ref, (DAY,), papers)  # compact, the default
+
+
+def _edit(posted_id: str, ref: ChannelRef = CH, version: int = 1) -> DigestEdit:
+    moved = _digest(ref, _papers(15, 20, 40)[::-1])  # the third paper climbed to the top
+    return DigestEdit(ref, moved, PostKey(ref, "digest", DAY.isoformat()), posted_id, version)
+
+
+def _edit_tracker(ref: ChannelRef = CH, version: int = 1) -> MemoryTracker:
+    return tracker_for(ref, "edit", f"digest:{DAY.isoformat()}#{version:03d}")
+
+
+def _climber(thread: str, ref: ChannelRef = CH) -> Climber:
+    paper = make_paper("2411.00009", DAY, upvotes=80, title="Late but loved")
+    return Climber(ref, paper, thread, "now #1 in this digest", "Daily Papers", (DAY,))
+
+
+def _climber_tracker(ref: ChannelRef = CH) -> MemoryTracker:
+    return tracker_for(ref, "climber", f"digest:{DAY.isoformat()}:2411.00009")
+
+
+def _requests(fake: DiscordFake, route: str) -> list[RequestRecord]:
+    return [r for r in fake.requests if f"{r.method} {r.route}" == route]
+
+
+@pytest.fixture
+async def publisher(discord_fake: DiscordFake) -> AsyncIterator[DiscordPublisher]:
+    endpoints.set_api_url(discord_fake.api_base)  # restored by the package's autouse fixture
+    clock = LockstepClock()
+    publisher = DiscordPublisher(
+        lambda: discord.Client(intents=discord.Intents.none()),
+        TOKEN,
+        pacer=DiscordPacer(clock=clock, sleep=clock.sleep),
+    )
+    publisher.kinds.set(CH, TEXT)
+    publisher.kinds.set(FORUM_REF, FORUM)
+    yield publisher
+    await publisher.close()
+
+
+async def _post(publisher: DiscordPublisher, ref: ChannelRef = CH) -> str:
+    return await publisher.publish(_digest(ref), tracker_for(ref, "digest", DAY.isoformat()))
+
+
+# --- edits -----------------------------------------------------------------------------------
+
+
+async def test_an_edit_patches_the_first_message_in_place(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    before = discord_fake.messages_in(PAPERS)
+    tracker = _edit_tracker()
+    edit = _edit(posted)
+    assert await publisher.publish(edit, tracker) == posted
+    [patch] = _requests(discord_fake, EDIT_ROUTE)
+    expected = render_digest(edit.digest)[0]
+    assert patch.path == f"/channels/{PAPERS}/messages/{posted}"
+    assert patch.body["embeds"] == [e.to_dict() for e in expected.embeds]
+    assert patch.body["components"] == expected.components
+    assert patch.body["allowed_mentions"] == {"parse": []} and "nonce" not in patch.body
+    stored = discord_fake.message(int(posted))
+    assert stored.version == 1 and stored.payload["components"] == expected.components
+    assert "Paper 2" in stored.embeds[0]["description"].split("\n")[0]  # now ranked first
+    assert [m.id for m in discord_fake.messages_in(PAPERS)] == [m.id for m in before]
+    assert tracker.events == [("claim", 1), ("sent", 1)] and tracker.ids == {1: posted}
+
+
+async def test_an_edit_sent_again_after_a_crash_changes_nothing_more(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    hold = discord_fake.hold_answers(f"/messages/{posted}", method="PATCH")
+    crashed = asyncio.create_task(publisher.publish(_edit(posted), _edit_tracker()))
+    await hold.wait_arrived()
+    crashed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await crashed
+    key = _edit_tracker().key
+    long_ago = datetime.now(UTC) - NONCE_WINDOW * 10
+    assert await publisher.find(key, 1, long_ago, None) is None  # never looked for: re-sent
+    await publisher.publish(_edit(posted), _edit_tracker())
+    first, second = discord_fake.edits_of(int(posted))
+    assert (first.embeds, first.components) == (second.embeds, second.components)
+    assert len(discord_fake.messages_in(PAPERS)) == len(render_digest(_digest()))
+
+
+async def test_an_edit_is_paced_and_waits_out_a_429(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    granted = publisher.pacer.granted
+    discord_fake.script_rate_limit(f"/messages/{posted}", method="PATCH", retry_after=0.001)
+    tracker = _edit_tracker()
+    await publisher.publish(_edit(posted), tracker)
+    assert tracker.events == [("claim", 1), ("refused", 1), ("claim", 1), ("sent", 1)]
+    assert publisher.pacer.granted == granted + 2 and publisher.rate_limited == 1
+
+
+async def test_a_forum_digest_is_edited_in_its_post(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher, FORUM_REF)
+    await publisher.publish(_edit(posted, FORUM_REF), _edit_tracker(FORUM_REF))
+    [patch] = _requests(discord_fake, EDIT_ROUTE)
+    assert patch.path == f"/channels/{posted}/messages/{posted}"  # the post's thread has its id
+    assert discord_fake.message(int(posted)).version == 1
+
+
+async def test_an_old_message_past_its_edits_is_a_message_fault(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    discord_fake.rest.old_message_age = 0.0  # it counts as older than an hour
+    discord_fake.rest.old_edit_limit = 1
+    await publisher.publish(_edit(posted), _edit_tracker())
+    tracker = _edit_tracker(version=2)
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(_edit(posted, version=2), tracker)
+    assert raised.value.message_fault and not raised.value.permanent
+    assert "can no longer be edited" in str(raised.value) and not raised.value.uncertain
+    assert [r.code for r in discord_fake.requests if r.status >= 400] == [30046]
+    assert tracker.events == [("claim", 1), ("refused", 1)]
+
+
+async def test_a_deleted_or_foreign_message_is_a_message_fault_not_a_gone_channel(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    theirs = discord_fake.post_as_user(PAPERS, MEMBER, "a member's message")
+    errors = []
+    for message_id in ("123456789", str(theirs.id)):
+        with pytest.raises(DeliveryError) as raised:
+            await publisher.publish(_edit(message_id), _edit_tracker())
+        errors.append(raised.value)
+    assert [r.code for r in discord_fake.requests if r.status >= 400] == [10008, 50005]
+    assert all(e.message_fault and not e.permanent and not e.workspace_fault for e in errors)
+
+
+async def test_an_edit_in_a_channel_that_is_gone_is_still_permanent(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    discord_fake.forbid(PAPERS)
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(_edit(posted), _edit_tracker())
+    assert raised.value.permanent and not raised.value.message_fault
+
+
+# --- late climbers ---------------------------------------------------------------------------
+
+
+async def test_a_climber_is_a_reply_to_the_digest_with_its_nonce(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    tracker = _climber_tracker()
+    reply_id = await publisher.publish(_climber(posted), tracker)
+    [request] = [r for r in _requests(discord_fake, "POST /channels/{channel_id}/messages")][-1:]
+    stored = discord_fake.message(int(reply_id))
+    expected = render_climber(_climber(posted))
+    assert request.body["message_reference"] == {
+        "message_id": posted,
+        "fail_if_not_exists": False,
+    }
+    assert request.body["nonce"] == tracker.key.token(1) and request.body["enforce_nonce"]
+    assert request.body["allowed_mentions"] == {"parse": []}  # replied_user: false by default
+    assert stored.payload["message_reference"]["message_id"] == posted
+    assert stored.content == expected.content and stored.payload["components"] == (
+        expected.components
+    )
+    assert tracker.events == [("claim", 1), ("sent", 1)]
+
+
+async def test_a_climber_cut_off_by_a_crash_is_sent_once(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    before = len(discord_fake.messages_in(PAPERS))
+    hold = discord_fake.hold_answers(f"/channels/{PAPERS}/messages")
+    tracker = _climber_tracker()
+    crashed = asyncio.create_task(publisher.publish(_climber(posted), tracker))
+    await hold.wait_arrived()
+    crashed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await crashed
+    since = datetime.now(UTC)
+    assert await publisher.find(tracker.key, 1, since, posted) is None  # resend: the nonce
+    reply_id = await publisher.publish(_climber(posted), tracker)
+    replies = discord_fake.messages_in(PAPERS)[before:]
+    assert [str(m.id) for m in replies] == [reply_id]
+
+
+async def test_a_climber_in_a_forum_replies_inside_the_digests_post(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher, FORUM_REF)
+    tracker = _climber_tracker(FORUM_REF)
+    since = datetime.now(UTC)
+    assert await publisher.find(tracker.key, 1, since, posted) is None  # a reply has a nonce
+    reply_id = await publisher.publish(_climber(posted, FORUM_REF), tracker)
+    reply = discord_fake.message(int(reply_id))
+    assert reply.channel_id == int(posted) and reply.parent_id == FORUM_CHANNEL
+    assert reply.payload["message_reference"]["message_id"] == posted
+
+
+async def test_a_climber_whose_digest_was_deleted_is_posted_plainly(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    climber = _climber("123456789")
+    reply_id = await publisher.publish(climber, _climber_tracker())
+    assert "message_reference" not in discord_fake.message(int(reply_id)).payload
