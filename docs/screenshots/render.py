@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
@@ -45,7 +45,7 @@ from adapters.discord.render import render_digest as discord_digest
 from adapters.slack.render import SlackMessage
 from adapters.slack.render import render_digest as slack_digest
 from bot.delivery.deliverer import Outcome
-from bot.domain import ChannelRef, Digest, Paper, Post, PostKey
+from bot.domain import ChannelRef, Digest, Layout, Paper, Post, PostKey
 from bot.feed.parse import FeedError, parse_entries
 from bot.ports import DeliveryError, Tracker
 from bot.service import Paperboy
@@ -129,9 +129,10 @@ def read_day(path: Path, day: date | None) -> tuple[date, list[Paper]]:
 
 
 async def build(
-    day: date, papers: list[Paper], top: int, db: Path
+    day: date, papers: list[Paper], top: int, db: Path, layout: Layout = Layout.COMPACT
 ) -> tuple[datetime, list[SlackMessage], list[DiscordMessage]]:
-    """Store the day and send its digest to a Slack and a Discord channel; the rendered parts."""
+    """Store the day and send its digest, in `layout`, to a Slack and a Discord channel; the
+    rendered parts."""
     sent_at = datetime.combine(day + timedelta(days=1), SENT_AT, UTC)
     slack: Capture[SlackMessage] = Capture("slack", slack_digest)
     discord: Capture[DiscordMessage] = Capture("discord", discord_digest)
@@ -144,6 +145,7 @@ async def build(
         if report.errors:
             raise SystemExit(f"render.py: storing {day} failed: {'; '.join(report.errors)}")
         for ref in (SLACK, DISCORD):
+            core.save_schedule(replace(core.schedule(ref), layout=layout))
             outcome = await core.send_scheduled(ref, day=day, top=top)
             if outcome is not Outcome.SENT:
                 shown = outcome.value if outcome else "nothing to post"
@@ -325,12 +327,19 @@ def slack_block(block: dict[str, Any]) -> str:
         return '<hr class="divider">'
     if kind == "section":
         accessory = block.get("accessory") or {}
-        image = (
-            f'<img class="accessory" alt="{html.escape(accessory.get("alt_text", ""))}">'
-            if accessory.get("type") == "image"
-            else ""
+        extra = ""
+        if accessory.get("type") == "image":
+            extra = f'<img class="accessory" alt="{html.escape(accessory.get("alt_text", ""))}">'
+        elif accessory.get("type") == "overflow":
+            extra = '<span class="overflow">⋮</span>'
+        return f'<div class="block section">{extra}{_slack_text(block["text"])}</div>'
+    if kind == "actions":
+        buttons = "".join(
+            f'<span class="button">{html.escape(e["text"]["text"])}</span>'
+            for e in block["elements"]
+            if e.get("type") == "button"
         )
-        return f'<div class="block section">{image}{_slack_text(block["text"])}</div>'
+        return f'<div class="block actions">{buttons}</div>'
     if kind == "context":
         parts = [
             f'<img alt="{html.escape(e.get("alt_text", ""))}">'
@@ -348,12 +357,19 @@ def _slack_text(obj: dict[str, Any]) -> str:
     return slack_mrkdwn(text) if obj["type"] == "mrkdwn" else html.escape(text)
 
 
-def slack_page(messages: Sequence[SlackMessage], sent_at: datetime) -> str:
-    """The channel with the digest's messages (parts after the first are thread replies)."""
+def slack_page(
+    messages: Sequence[SlackMessage], sent_at: datetime, *, channel_only: bool = False
+) -> str:
+    """The channel with the digest's messages (parts after the first are thread replies);
+    with `channel_only`, part 1 as the channel shows it, its thread folded into a link."""
     parts = []
-    for k, message in enumerate(messages):
+    shown = messages[:1] if channel_only else messages
+    for k, message in enumerate(shown):
         where = '<span class="where">replied in thread</span>' if k else ""
         blocks = "".join(slack_block(b) for b in message.blocks)
+        if channel_only and len(messages) > 1:
+            n = len(messages) - 1
+            blocks += f'<div class="replies">{n} repl{"y" if n == 1 else "ies"}</div>'
         parts.append(
             f'<div class="msg"><div class="avatar">{AVATAR}</div><div class="body">'
             '<div class="meta"><span class="name">paperboy</span><span class="badge">APP</span>'
@@ -411,6 +427,18 @@ def discord_embed(embed: dict[str, Any]) -> str:
     )
 
 
+def discord_row(row: dict[str, Any]) -> str:
+    """One action row: a select menu (its placeholder) or buttons."""
+    items = []
+    for item in row.get("components") or []:
+        if item.get("type") == 3:
+            placeholder = html.escape(str(item.get("placeholder") or "Choose…"))
+            items.append(f'<span class="select">{placeholder}<span class="caret">⌄</span></span>')
+        elif item.get("type") == 2:
+            items.append(f'<span class="button">{html.escape(str(item.get("label") or ""))}</span>')
+    return f'<div class="row">{"".join(items)}</div>'
+
+
 def discord_page(messages: Sequence[DiscordMessage], sent_at: datetime) -> str:
     """The channel with the digest's messages, grouped under one author as Discord does."""
     parts = []
@@ -428,7 +456,10 @@ def discord_page(messages: Sequence[DiscordMessage], sent_at: datetime) -> str:
             else ""
         )
         embeds = "".join(discord_embed(cast("dict[str, Any]", e.to_dict())) for e in message.embeds)
-        parts.append(f'<div class="msg{" follow" if k else ""}">{head}{content}{embeds}</div>')
+        rows = "".join(discord_row(row) for row in message.components)
+        parts.append(
+            f'<div class="msg{" follow" if k else ""}">{head}{content}{embeds}{rows}</div>'
+        )
     return _page(
         "discord.css",
         f'<div class="topbar"><span class="hash">#</span>{DISCORD_CHANNEL}'
@@ -479,15 +510,47 @@ def _chromium(binary: str, page: Path, width: int, height: int, *extra: str) -> 
     return done.stdout
 
 
-def screenshot(binary: str, page: Path, out: Path, width: int) -> None:
-    """Screenshot an HTML page at `width`, the window as tall as the page."""
+def page_height(binary: str, page: Path, width: int) -> int:
+    """How tall an HTML page lays out at `width`, in pixels."""
     found = _HEIGHT.search(_chromium(binary, page, width, 600, "--dump-dom"))
     if found is None:
         raise SystemExit(f"render.py: chromium did not measure {page.name}")
+    return int(found.group(1))
+
+
+def screenshot(binary: str, page: Path, out: Path, width: int) -> None:
+    """Screenshot an HTML page at `width`, the window as tall as the page."""
+    height = page_height(binary, page, width)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _chromium(binary, page, width, int(found.group(1)), f"--screenshot={out}")
+    _chromium(binary, page, width, height, f"--screenshot={out}")
     if not out.is_file():
         raise SystemExit(f"render.py: chromium wrote no {out}")
+
+
+def measure(binary: str, day: date, papers: list[Paper], top: int, width: int) -> None:
+    """Print how tall the day's digest is in each layout: what the channel shows (Slack: part
+    1, its thread folded; Discord: every message, follow-ups are in the channel; and part 1
+    alone) and everything, in pixels at `width`, and per paper."""
+    rows: list[tuple[str, str, int]] = []
+    with tempfile.TemporaryDirectory(prefix="render-") as tmp:
+        for layout in (Layout.FULL, Layout.COMPACT):
+            db = Path(tmp) / f"{layout.value}.db"
+            sent_at, slack, discord = asyncio.run(build(day, papers, top, db, layout))
+            pages = {
+                "slack, channel": slack_page(slack, sent_at, channel_only=True),
+                "slack, with thread": slack_page(slack, sent_at),
+                "discord, first message": discord_page(discord[:1], sent_at),
+                "discord, channel": discord_page(discord, sent_at),
+            }
+            for what, page in pages.items():
+                source = Path(tmp) / f"{layout.value}-{len(rows)}.html"
+                source.write_text(page, encoding="utf-8")
+                rows.append((layout.value, what, page_height(binary, source, width)))
+    count = min(top, len(papers))
+    print(f"{day}, top {count}, {width} px wide")
+    print("layout\tview\theight px\tpx per paper")
+    for layout_name, what, height in rows:
+        print(f"{layout_name}\t{what}\t{height}\t{height / max(count, 1):.0f}")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -500,17 +563,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     ask.add_argument("--width", type=int, default=800, help="picture width in pixels")
     ask.add_argument("--html", type=Path, help="keep the HTML pages in this folder")
     ask.add_argument("--chromium", help="the Chromium binary (default: chromium on PATH)")
+    ask.add_argument(
+        "--layout", choices=[x.value for x in Layout], default="compact", help="digest layout"
+    )
+    ask.add_argument(
+        "--measure",
+        action="store_true",
+        help="print each layout's height in pixels (channel and in all) instead of pictures",
+    )
     args = ask.parse_args(argv)
     binary = args.chromium or shutil.which("chromium") or shutil.which("chromium-browser")
     if not binary:
         raise SystemExit("render.py: needs Chromium (apt-get install chromium) or --chromium PATH")
     day, papers = read_day(args.day, args.date)
+    if args.measure:
+        measure(binary, day, papers, args.top, args.width)
+        return
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:
-        sent_at, slack, discord = asyncio.run(build(day, papers, args.top, Path(tmp) / "db"))
+        sent_at, slack, discord = asyncio.run(
+            build(day, papers, args.top, Path(tmp) / "db", Layout(args.layout))
+        )
         pages = args.html or Path(tmp)
         pages.mkdir(parents=True, exist_ok=True)
         for name, page in (
-            ("digest-slack", slack_page(slack, sent_at)),
+            ("digest-slack", slack_page(slack, sent_at, channel_only=True)),
             ("digest-discord", discord_page(discord, sent_at)),
         ):
             source = pages / f"{name}.html"
