@@ -11,6 +11,9 @@ from bot.domain import Paper
 
 # The authors a Markdown line names before "et al." (BibTeX names every one).
 MARKDOWN_AUTHORS = 8
+# What goes between two entries.
+BIBTEX_JOIN = "\n\n"
+MARKDOWN_JOIN = "\n"
 # LaTeX's special characters inside a braced BibTeX value, as LaTeX text commands. Braces are
 # commands too: BibTeX counts a brace even after a backslash, so `\{` would unbalance a value.
 _LATEX = {
@@ -79,9 +82,9 @@ def year(paper: Paper) -> int:
     return (paper.published_at or datetime.combine(paper.day, datetime.min.time())).year
 
 
-def bibtex(papers: Sequence[Paper]) -> str:
-    """`@misc` entries with arXiv's eprint fields, one unique key each."""
-    entries: list[str] = []
+def cite_keys(papers: Sequence[Paper]) -> list[str]:
+    """One unique citation key per paper, in order (a repeat gets `_2`, `_3`, ...)."""
+    keys: list[str] = []
     used: set[str] = set()
     for paper in papers:
         key = cite_key(paper.id)
@@ -90,40 +93,71 @@ def bibtex(papers: Sequence[Paper]) -> str:
             n += 1
             key = f"{cite_key(paper.id)}_{n}"
         used.add(key)
-        authors = " and ".join(bibtex_name(a) for a in paper.authors if plain(a))
-        fields = [
-            ("title", f"{{{latex(paper.title)}}}"),  # braced again: styles keep its case
-            *([("author", authors)] if authors else []),
-            ("year", str(year(paper))),
-            ("eprint", latex(paper.id)),
-            ("archivePrefix", "arXiv"),
-            ("url", paper.arxiv_url),  # verbatim (the url package): ids are letters, digits, . / -
-        ]
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-        entries.append(f"@misc{{{key},\n{body}\n}}")
-    return "\n\n".join(entries)
+        keys.append(key)
+    return keys
+
+
+def authors_of(paper: Paper) -> list[str]:
+    """The paper's authors that are more than blanks."""
+    return [a for a in paper.authors if plain(a)]
+
+
+def _clipped(title: str, chars: int | None) -> str:
+    flat = plain(title)
+    return flat if chars is None or len(flat) <= chars else flat[:chars].rstrip() + "…"
+
+
+def bibtex_entry(
+    paper: Paper, key: str, authors: int | None = None, title: int | None = None
+) -> str:
+    """One `@misc` entry; `authors` names only the first few (then BibTeX's `others`, unless
+    it is 0), `title` clips the title to that many characters."""
+    names = authors_of(paper)
+    shown = [bibtex_name(a) for a in names[:authors]]
+    if shown and len(shown) < len(names):
+        shown.append("others")  # BibTeX's own "et al."
+    fields = [
+        ("title", f"{{{latex(_clipped(paper.title, title))}}}"),  # braced again: styles keep case
+        *([("author", " and ".join(shown))] if shown else []),
+        ("year", str(year(paper))),
+        ("eprint", latex(paper.id)),
+        ("archivePrefix", "arXiv"),
+        ("url", paper.arxiv_url),  # verbatim (the url package): ids are letters, digits, . / -
+    ]
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{key},\n{body}\n}}"
+
+
+def bibtex(papers: Sequence[Paper]) -> str:
+    """`@misc` entries with arXiv's eprint fields, one unique key each."""
+    return BIBTEX_JOIN.join(
+        bibtex_entry(paper, key) for paper, key in zip(papers, cite_keys(papers), strict=True)
+    )
 
 
 def _md(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", plain(text))
 
 
+def markdown_line(paper: Paper, authors: int = MARKDOWN_AUTHORS, title: int | None = None) -> str:
+    """One list item: the title linked to its Hugging Face page, the first `authors` authors
+    (then "et al.", unless it is 0), arXiv, the day; `title` clips the title."""
+    names = [plain(a) for a in authors_of(paper)]
+    shown = ", ".join(_md(a) for a in names[:authors])
+    if shown and len(names) > authors:
+        shown += " et al."
+    parts = [
+        f"- [{_md(_clipped(paper.title, title))}]({paper.url})",
+        *([shown] if shown else []),
+        f"[arXiv:{paper.id}]({paper.arxiv_url})",
+        f"{paper.day:%Y-%m-%d}",
+    ]
+    return " · ".join(parts)
+
+
 def markdown(papers: Sequence[Paper]) -> str:
     """A Markdown list: the title linked to its Hugging Face page, authors, arXiv, the day."""
-    lines = []
-    for paper in papers:
-        names = [plain(a) for a in paper.authors if plain(a)]
-        shown = ", ".join(_md(a) for a in names[:MARKDOWN_AUTHORS])
-        if len(names) > MARKDOWN_AUTHORS:
-            shown += " et al."
-        parts = [
-            f"- [{_md(paper.title)}]({paper.url})",
-            *([shown] if shown else []),
-            f"[arXiv:{paper.id}]({paper.arxiv_url})",
-            f"{paper.day:%Y-%m-%d}",
-        ]
-        lines.append(" · ".join(parts))
-    return "\n".join(lines)
+    return MARKDOWN_JOIN.join(markdown_line(paper) for paper in papers)
 
 
 def fenced(text: str) -> str:

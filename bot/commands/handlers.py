@@ -9,25 +9,29 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.commands import reading
 from bot.commands.table import (
     COMMANDS,
     MAX_CLIMBERS,
+    OWN_COMMAND,
     QUERY_HELP,
     ArgKind,
     CommandError,
     CommandSpec,
     ParsedCommand,
     echo,
+    find,
     parse,
+    typed_usage,
 )
 from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL
 from bot.delivery.calendar import timezone_names
 from bot.delivery.deliverer import ALL_WORKSPACES, AT_LEAST_ONCE
 from bot.delivery.digests import DIGEST_KIND, shown_filter
+from bot.delivery.living import LIVE_FOR
 from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import (
     WEEKDAYS,
@@ -109,8 +113,9 @@ class Handlers:
         spec = parsed.spec
         if spec.manages and not inv.can_manage:
             return error(
-                f"Sorry, `{spec.name}` changes what this channel receives, and you don't have "
-                "permission to manage this channel. Ask a channel manager or a workspace admin."
+                f"Sorry, `{spec.name}` is for channel managers (it changes this channel's "
+                "settings or shared list), and you don't have permission to manage this channel. "
+                "Ask a channel manager or a workspace admin."
             )
         try:
             reply = await self._in_thread(_HANDLERS[spec.path], self, parsed.args, inv)
@@ -165,17 +170,19 @@ class Handlers:
     def help(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """List commands, or explain one."""
         wanted = str(args.get("command", "")).lower().split()
+        if wanted[1:2] == [OWN_COMMAND] and find((wanted[0], OWN_COMMAND)) is None:
+            wanted = wanted[:1]  # `reading-list show` is `reading-list`
         if wanted:
             specs = [s for s in COMMANDS if list(s.path[: len(wanted)]) == wanted[:2]]
             if not specs:
                 return error(f"No command `{echo(' '.join(wanted))}`. Try `/papers help`.")
             lines = []
             for spec in specs:
-                lines.append(f"`/papers {spec.usage}`: {spec.help}")
+                lines.append(f"`/papers {typed_usage(spec)}`: {spec.help}")
                 lines.extend(f"  {a.name}: {a.help}" for a in spec.args)
                 lines.extend(f"  e.g. `/papers {e}`" for e in spec.examples)
             return Reply(text="\n".join(lines), title=f"Help: {' '.join(wanted)}")
-        lines = [f"`/papers {spec.usage}`: {spec.help}" for spec in COMMANDS]
+        lines = [f"`/papers {typed_usage(spec)}`: {spec.help}" for spec in COMMANDS]
         lines.append(f"Queries: {QUERY_HELP}.")
         return Reply(text="\n".join(lines), title="paperboy commands")
 
@@ -450,11 +457,7 @@ class Handlers:
                 "(daily and weekly; `/papers digest filter off` removes it)."
             )
         if kind == DIGEST_KIND:  # the channel's layout, for digests, roll-ups and alerts
-            passes = f" or passes {s.climbers:,} upvotes" if s.climbers else ""
-            text += (
-                f" Layout: {LAYOUTS[s.layout]}. Late climbers: a reply in the digest's thread "
-                f"when a paper climbs into its top {s.size}{passes}."
-            )
+            text += " " + _layout(s.layout, s.size, s.climbers)
         return text
 
     # --- status ---------------------------------------------------------------------------
@@ -527,6 +530,20 @@ class Handlers:
         if failed is not None and (succeeded is None or failed > succeeded):
             lines.append(f"Last poll, {_utc(failed)}, could not fetch {', '.join(days.split())}")
         return lines
+
+
+def _layout(layout: Layout, size: int, climbers: int | None) -> str:
+    """The channel's layout, and what it does to a digest after it is posted."""
+    if layout is Layout.FULL:
+        kept = f" (`digest climbers {climbers}` waits for `compact`)" if climbers else ""
+        return f"Layout: {LAYOUTS[layout]}: posts are not updated after they go out{kept}."
+    hours = int(LIVE_FOR / timedelta(hours=1))
+    passes = f" or passes {climbers:,} upvotes" if climbers else ""
+    return (
+        f"Layout: {LAYOUTS[layout]}, edited as upvotes move for {hours} h after it goes out. "
+        f"Late climbers: a reply in the digest's thread when a paper climbs into its top "
+        f"{size}{passes}."
+    )
 
 
 def _utc(when: datetime) -> str:

@@ -3,9 +3,11 @@ and the channel's reading list (`reading-list`, `remove`, `export`)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.commands.exports import bibtex, fenced, markdown
+from bot.commands.exports import fenced
+from bot.commands.paging import ExportPage, export_pages
 from bot.commands.table import CommandError, echo
 from bot.delivery.digests import DIGEST_KIND, channel_taste, digest_filter, ranked
 from bot.delivery.taste import MAX_NUDGE, describe, moved
@@ -15,7 +17,7 @@ from bot.feed.parse import normalize_id
 if TYPE_CHECKING:
     from bot.commands.handlers import Handlers
 
-# How many of the newest saves `reading-list` shows (the export has them all).
+# How many of the newest saves `reading-list` shows (the export's pages have them all).
 SHOWN_SAVES = 50
 TITLE_CHARS = 80
 PERCENT = f"{MAX_NUDGE:.0%}".replace("%", " %")  # "15 %"
@@ -24,7 +26,11 @@ NAMES = {
     Action.NOT_RELEVANT: "Not relevant",
     Action.MORE_LIKE: "More like this",
 }
-FORMATS = {"markdown": ("Markdown", "reading-list.md"), "bibtex": ("BibTeX", "reading-list.bib")}
+# Per export format: its name, a file name for it, and what its entries are called.
+FORMATS = {
+    "markdown": ("Markdown", "reading-list.md", ("paper", "papers")),
+    "bibtex": ("BibTeX", "reading-list.bib", ("entry", "entries")),
+}
 
 
 def _count(n: int) -> str:
@@ -59,7 +65,7 @@ def _click(handlers: Handlers, args: dict[str, Any], inv: Invocation, action: Ac
         saved = _count(len(handlers.repo.reading_list(inv.channel)))
         text = (
             f"Saved {_named(paper)} to this channel's reading list: {saved}. "
-            "`/papers reading-list` shows it."
+            "`/papers reading-list show` lists it."
             if new
             else f"Already saved {_named(paper)}: this channel's reading list has {saved}."
         )
@@ -135,42 +141,92 @@ def reading_list(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> R
     if first:
         lines.append(
             f"The {SHOWN_SAVES} newest of {len(saved):,}; "
-            "`/papers reading-list export markdown` has them all."
+            "`/papers reading-list export markdown` lists every one, a page at a time."
         )
-    lines.append("`/papers reading-list remove <number>` takes one off.")
+    lines.append(
+        "A channel manager takes one off with `/papers reading-list remove <number or arXiv id>`."
+    )
     return Reply(text="\n".join(lines), title=f"Reading list · {_count(len(saved))}, newest last")
 
 
-def reading_list_remove(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
-    """Take the paper numbered N (as `reading-list` shows it) off the list."""
-    number = int(args["number"])
-    saved = handlers.repo.reading_list(inv.channel)
-    if number > len(saved):
+def _on_list(saved: list[tuple[Paper, datetime]], raw: str) -> tuple[Paper, str]:
+    """The saved paper a number (as `reading-list` shows it) or an arXiv id names, and how the
+    answer names it (`#2 ` or nothing); CommandError (one line) otherwise."""
+    if raw.isascii() and raw.isdigit():
+        number = int(raw)
+        if not 1 <= number <= len(saved):
+            raise CommandError(
+                f"No paper #{echo(raw, 20)} on this channel's reading list: it has "
+                f"{_count(len(saved))}."
+            )
+        return saved[number - 1][0], f"#{number} "
+    paper_id = normalize_id(raw)
+    if paper_id is None:
         raise CommandError(
-            f"No paper #{number} on this channel's reading list: it has {_count(len(saved))}."
+            f"`{echo(raw, 40)}` is neither a number on the reading list nor an arXiv id "
+            "(they look like 2410.17243)."
         )
-    paper = saved[number - 1][0]
+    paper = next((p for p, _ in saved if p.id == paper_id), None)
+    if paper is None:
+        raise CommandError(f"{paper_id} is not on this channel's reading list.")
+    return paper, ""
+
+
+def reading_list_remove(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
+    """Take a paper off the list: by its number, as `reading-list` shows it, or its arXiv id
+    (which names it even after the numbers moved)."""
+    saved = handlers.repo.reading_list(inv.channel)
+    paper, label = _on_list(saved, str(args["paper"]).strip().lstrip("#"))
     handlers.repo.remove_saved(inv.channel, paper.id)
     left = _count(len(handlers.repo.reading_list(inv.channel)))
-    return Reply(text=f"Removed #{number} {_named(paper)} from the reading list: {left} left.")
+    return Reply(text=f"Removed {label}{_named(paper)} from the reading list: {left} left.")
 
 
 def reading_list_export(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
-    """The reading list as Markdown or BibTeX, in one code block."""
+    """One page of the reading list as Markdown or BibTeX, in one code block that fits one
+    chat message; the opening line says which page and how to get the next."""
     shape = str(args["format"])
-    label, filename = FORMATS[shape]
+    label, filename, (one, many) = FORMATS[shape]
     papers = [paper for paper, _ in handlers.repo.reading_list(inv.channel)]
     if not papers:
         return Reply(text="This channel's reading list is empty: nothing to export yet.")
-    if shape == "bibtex":
-        content = bibtex(papers)
-        counted = f"{len(papers):,} {'entry' if len(papers) == 1 else 'entries'}"
-    else:
-        content, counted = markdown(papers), _count(len(papers))
+    pages = export_pages(papers, shape)
+    number = int(args.get("page") or 1)
+    if number > len(pages):
+        raise CommandError(
+            f"The {label} export has {len(pages)} page{'' if len(pages) == 1 else 's'} "
+            f"({len(papers):,} {one if len(papers) == 1 else many}); there is no page {number}."
+        )
+    page = pages[number - 1]
     return Reply(
-        text=f"Reading list as {label} ({counted}):\n{fenced(content)}",
-        extra={"format": shape, "filename": filename, "content": content},
+        text=f"{_export_line(page, number, len(pages), len(papers), shape)}\n"
+        f"{fenced(page.content)}",
+        extra={
+            "format": shape,
+            "filename": filename,
+            "content": page.content,
+            "page": number,
+            "pages": len(pages),
+        },
     )
+
+
+def _export_line(page: ExportPage, number: int, pages: int, total: int, shape: str) -> str:
+    """`Reading list as BibTeX, page 1 of 4 (entries 1-12 of 45): `/papers reading-list export
+    bibtex 2` for the next.`, or for a list on one page `Reading list as BibTeX (2 entries):`."""
+    label, _, (one, many) = FORMATS[shape]
+    note = f"; {page.shortened:,} shortened to fit, authors or title cut" if page.shortened else ""
+    if pages == 1:
+        return f"Reading list as {label} ({total:,} {one if total == 1 else many}{note}):"
+    span = (
+        f"{one} {page.first:,}"
+        if page.first == page.last
+        else f"{many} {page.first:,}-{page.last:,}"
+    )
+    line = f"Reading list as {label}, page {number} of {pages} ({span} of {total:,}{note})"
+    if number < pages:
+        return f"{line}: `/papers reading-list export {shape} {number + 1}` for the next."
+    return f"{line}:"
 
 
 def clicks_effect(handlers: Handlers, inv: Invocation) -> str:

@@ -13,6 +13,10 @@ from bot.delivery.calendar import parse_hhmm, parse_timezone, parse_weekday, sho
 # not a command a person typed, and is refused before any work is done.
 MAX_COMMAND_LENGTH = 2000
 COMMAND_PREFIX = "/papers"
+# The word that runs a group's own command (`reading-list show` is `reading-list`): Discord
+# cannot run a group that has subcommands, so there it is the only way; everywhere else both
+# work, and replies name this form so that they read right on every platform.
+OWN_COMMAND = "show"
 
 
 class ArgKind(StrEnum):
@@ -79,7 +83,8 @@ class CommandSpec:
     path: tuple[str, ...]
     help: str
     args: tuple[Arg, ...] = ()
-    manages: bool = False  # changes what a channel receives: platforms may restrict it
+    # Changes what a channel receives or its shared reading list: platforms may restrict it.
+    manages: bool = False
     personal: bool = True  # the answer is for the caller only (ephemeral)
     examples: tuple[str, ...] = field(default=())
 
@@ -247,13 +252,15 @@ COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(("reading-list",), "Show this channel's reading list, numbered, newest last."),
     CommandSpec(
         ("reading-list", "remove"),
-        "Take a paper off this channel's reading list.",
-        (Arg("number", "Its number, as `reading-list` shows it", ArgKind.INT, True, 1, 10**6),),
-        examples=("reading-list remove 2",),
+        "Take a paper off this channel's reading list, by its number or its arXiv id.",
+        (Arg("paper", "Its number (as `reading-list show` numbers it) or arXiv id"),),
+        manages=True,
+        examples=("reading-list remove 2", "reading-list remove 2410.17243"),
     ),
     CommandSpec(
         ("reading-list", "export"),
-        "This channel's reading list as Markdown or BibTeX (arXiv eprint entries).",
+        "This channel's reading list as Markdown or BibTeX (arXiv eprint entries), a page at "
+        "a time.",
         (
             Arg(
                 "format",
@@ -261,8 +268,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 ArgKind.CHOICE,
                 choices=("markdown", "bibtex"),
             ),
+            Arg("page", "Which page (default 1)", ArgKind.INT, False, 1, 10**6),
         ),
-        examples=("reading-list export bibtex",),
+        examples=("reading-list export bibtex", "reading-list export markdown 2"),
     ),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
     CommandSpec(
@@ -305,6 +313,18 @@ def groups() -> dict[str, list[CommandSpec]]:
     return grouped
 
 
+def is_own_command(spec: CommandSpec) -> bool:
+    """Whether the command is a group's own (`reading-list`, beside `reading-list remove`)."""
+    return len(spec.path) == 1 and len(groups()[spec.path[0]]) > 1
+
+
+def typed_usage(spec: CommandSpec) -> str:
+    """The usage line as every platform takes it: `reading-list show` for a group's own."""
+    if not is_own_command(spec):
+        return spec.usage
+    return " ".join([spec.name, OWN_COMMAND, *(a.usage for a in spec.args)])
+
+
 def _suggest(word: str, options: list[str]) -> str:
     close = difflib.get_close_matches(word, options, n=1)
     return f" Did you mean `{close[0]}`?" if close else ""
@@ -344,18 +364,23 @@ def parse(text: str) -> ParsedCommand:
     match = next((s for s in specs if s.path[1:] == (sub.lower(),)), None)
     if match is not None:
         return ParsedCommand(match, _parse_args(match, after))
-    hint = _suggest(sub.lower(), subs) if sub else ""
     if bare is None:
+        hint = _suggest(sub.lower(), subs) if sub else ""
         raise CommandError(f"`{word}` needs one of: {', '.join(subs)}.{hint}")
-    # A group with a command of its own (`reading-list`): the words are that command's.
+    # A group with a command of its own (`reading-list`): `show`, or no word of the group's,
+    # runs that command.
+    if sub.lower() == OWN_COMMAND:
+        return ParsedCommand(bare, _parse_args(bare, after))
+    subs.insert(0, OWN_COMMAND)
+    hint = _suggest(sub.lower(), subs) if sub else ""
     try:
         return ParsedCommand(bare, _parse_args(bare, rest))
     except CommandError:
         if bare.args and not hint:
             raise
         raise CommandError(
-            f"`{echo(word)} {echo(sub, 30)}` is not a command: `{bare.usage}` alone, or "
-            f"`{word}` with one of: {', '.join(subs)}.{hint}"
+            f"`{echo(word)} {echo(sub, 30)}` is not a command: `{word}` takes one of: "
+            f"{', '.join(subs)}.{hint}"
         ) from None
 
 

@@ -154,13 +154,13 @@ CASES: dict[str, tuple[str, str, str, str]] = {
         "reading-list",
         "1. “Video diffusion at scale” (2411.00001) · saved 25 Nov 2026",
         "reading-list foo",
-        "`reading-list` alone, or `reading-list` with one of: remove, export",
+        "`reading-list` takes one of: show, remove, export",
     ),
     "reading-list remove": (
         "reading-list remove 1",
         "Removed #1 “Video diffusion at scale” (2411.00001) from the reading list: 0 papers left",
-        "reading-list remove 1",
-        "No paper #1 on this channel's reading list: it has 0 papers.",
+        "reading-list remove 2411.00001",
+        "2411.00001 is not on this channel's reading list.",
     ),
     "reading-list export": (
         "reading-list export bibtex",
@@ -396,3 +396,36 @@ async def test_resume_after_a_pause_says_what_follows(
     assert reply.ok and "Deliveries resumed here" in reply.text
     publisher.failures.append(DeliveryError("unused"))  # nothing was held: nothing is sent
     assert await core.recover() == {}
+
+
+async def test_help_names_a_group_s_own_command_as_every_platform_runs_it(
+    handlers: Handlers,
+) -> None:
+    lines = (await run(handlers, "help")).text.splitlines()
+    assert (
+        "`/papers reading-list show`: Show this channel's reading list, numbered, newest last."
+        in lines
+    )
+    assert not any(line.startswith("`/papers reading-list`") for line in lines)
+    for asked in ("help reading-list", "help reading-list show"):
+        one = await run(handlers, asked)
+        assert one.ok and one.text.startswith("`/papers reading-list show`: "), asked
+        assert "`/papers reading-list export <markdown|bibtex> [page]`" in one.text
+
+
+async def test_digest_show_promises_living_posts_only_for_the_compact_layout(
+    handlers: Handlers,
+) -> None:
+    compact = (await run(handlers, "digest show")).text
+    assert "Layout: compact (a ranked list; details in the thread), edited as upvotes move " in (
+        compact
+    )
+    assert "for 72 h after it goes out. Late climbers: a reply in the digest's thread" in compact
+    assert (await run(handlers, "digest layout full")).ok
+    full = (await run(handlers, "digest show")).text
+    assert "Layout: full (every paper's card): posts are not updated after they go out." in full
+    assert "climber" not in full and "edited" not in full
+    saved = await run(handlers, "digest climbers 40")
+    assert saved.text.endswith(
+        "posts are not updated after they go out (`digest climbers 40` waits for `compact`)."
+    )

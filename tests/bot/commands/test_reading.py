@@ -3,20 +3,30 @@ would run them: one line each, an Undo on every confirmation, only your own clic
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from adapters.actions import button_id, command_text, undo_id
+from adapters.discord.render import render_reply as discord_reply
+from adapters.slack.render import render_reply as slack_reply
+from bot.commands.exports import cite_keys
 from bot.commands.handlers import Handlers
+from bot.commands.table import parse
 from bot.domain import UNDO_EXTRA, Action, ChannelRef, Invocation, Reply
 from storage.store import Store
+from tests.adapters.discord.render_checks import assert_valid as assert_discord_valid
+from tests.adapters.slack.render_checks import assert_valid as assert_slack_valid
+from tests.bot.commands.test_exports import _read
 from tests.helpers import Clock, at, make_paper
 
 CH = ChannelRef("test", "W1", "C1")
 DAY = date(2026, 11, 25)
 VIDEO, AGENTS, SPEECH = "2411.00001", "2411.00002", "2411.00003"
 GUEST = Invocation(CH, "U1", can_manage=False)
+MANAGER = Invocation(CH, "U7")
 
 
 @pytest.fixture
@@ -147,13 +157,42 @@ async def test_the_reading_list_is_numbered_newest_last_and_removes_by_that_numb
     lines = shown.text.splitlines()
     assert lines[0] == f"1. “Speech models” ({SPEECH}) · saved 25 Nov 2026"
     assert lines[2].startswith(f"3. “Agents that plan with tools” ({AGENTS})")
-    removed = await run(handlers, "reading-list remove 2")
+    assert lines[3] == (
+        "A channel manager takes one off with `/papers reading-list remove <number or arXiv id>`."
+    )
+    removed = await run(handlers, "reading-list remove 2", MANAGER)
     assert removed.text == (
         f"Removed #2 “Video diffusion at scale” ({VIDEO}) from the reading list: 2 papers left."
     )
     assert [p.id for p, _ in seeded.reading_list(CH)] == [SPEECH, AGENTS]
-    missing = await run(handlers, "reading-list remove 3")
+    missing = await run(handlers, "reading-list remove 3", MANAGER)
     assert not missing.ok and missing.text.endswith("it has 2 papers.")
+
+
+async def test_only_a_manager_removes_a_paper_and_its_arxiv_id_names_it_when_numbers_move(
+    handlers: Handlers, seeded: Store, clock: Clock
+) -> None:
+    for paper in (SPEECH, VIDEO, AGENTS):
+        await run(handlers, f"save {paper}")
+        clock.advance(minutes=1)
+    refused = await run(handlers, "reading-list remove 1", GUEST)
+    assert not refused.ok and "permission to manage this channel" in refused.text
+    assert len(seeded.reading_list(CH)) == 3
+    # Someone takes #1 off after the manager read the list: #2 is now Agents, not Video.
+    assert (await run(handlers, "reading-list remove 1", MANAGER)).ok
+    by_id = await run(handlers, f"reading-list remove arXiv:{VIDEO}v2", MANAGER)
+    assert by_id.text == (
+        f"Removed “Video diffusion at scale” ({VIDEO}) from the reading list: 1 paper left."
+    )
+    assert [p.id for p, _ in seeded.reading_list(CH)] == [AGENTS]
+    for text, says in (
+        (f"reading-list remove {VIDEO}", f"{VIDEO} is not on this channel's reading list."),
+        ("reading-list remove 0", "No paper #0 on this channel's reading list: it has 1 paper."),
+        ("reading-list remove banana", "`banana` is neither a number on the reading list nor"),
+    ):
+        reply = await run(handlers, text, MANAGER)
+        assert not reply.ok and reply.text.startswith(says) and "\n" not in reply.text
+    assert [p.id for p, _ in seeded.reading_list(CH)] == [AGENTS]
 
 
 async def test_a_long_reading_list_shows_its_newest_with_their_own_numbers(
@@ -167,7 +206,26 @@ async def test_a_long_reading_list_shows_its_newest_with_their_own_numbers(
     lines = (await run(handlers, "reading-list")).text.splitlines()
     assert lines[0].startswith("11. “Paper number 10”")
     assert lines[49].startswith("60. “Paper number 59”")
-    assert lines[50].startswith("The 50 newest of 60;")
+    assert lines[50] == (
+        "The 50 newest of 60; `/papers reading-list export markdown` lists every one, a page "
+        "at a time."
+    )
+
+
+async def test_the_commands_the_replies_name_run_as_written_on_every_platform(
+    handlers: Handlers, seeded: Store
+) -> None:
+    texts = [(await run(handlers, "reading-list")).text]  # empty: how to fill it
+    texts.append((await run(handlers, f"save {VIDEO}")).text)
+    texts.append((await run(handlers, "reading-list")).text)
+    named = [c for t in texts for c in re.findall(r"`(/papers [^`]+)`", t)]
+    assert "/papers reading-list show" in named  # Discord's name for `reading-list`
+    examples = {"<arxiv id>": AGENTS, "<number or arXiv id>": VIDEO}
+    for command in named:
+        for placeholder, value in examples.items():
+            command = command.replace(placeholder, value)
+        assert parse(command).spec.path[0] in {"save", "reading-list"}, command
+        assert (await run(handlers, command, MANAGER)).ok, command
 
 
 async def test_an_empty_reading_list_says_how_to_fill_it(handlers: Handlers) -> None:
@@ -191,6 +249,65 @@ async def test_the_export_is_one_code_block_and_its_content(
     assert f"- [Video diffusion at scale](https://huggingface.co/papers/{VIDEO})" in block
     bib = await run(handlers, "reading-list export BIBTEX")
     assert bib.text.startswith("Reading list as BibTeX (2 entries):\n```\n@misc{arxiv2411_00001,")
+
+
+NEXT_PAGE = re.compile(r"`/papers (reading-list export \w+ \d+)` for the next\.$")
+
+
+async def _pages(handlers: Handlers, shape: str) -> list[Reply]:
+    """Every page of an export, each asked for as its previous page says."""
+    replies: list[Reply] = []
+    text: str | None = f"reading-list export {shape}"
+    while text is not None:
+        reply = await run(handlers, text)
+        assert reply.ok, reply.text
+        replies.append(reply)
+        follow = NEXT_PAGE.search(reply.text.split("\n", 1)[0])
+        text = follow.group(1) if follow else None
+    return replies
+
+
+async def test_a_long_export_comes_in_pages_each_one_message_on_slack_and_on_discord(
+    handlers: Handlers, store: Store, clock: Clock
+) -> None:
+    papers = [
+        replace(
+            make_paper(f"2411.{i:05d}", DAY, i, title=f"Paper {i}: <b>&</b> 100% {{x}} _y_"),
+            authors=tuple(f"Writer {i}.{j} O'Neil_{j}-Smith" for j in range(6)),
+        )
+        for i in range(200)
+    ]
+    papers[7] = replace(papers[7], authors=tuple(f"Crowd Member-{j}" for j in range(400)))
+    store.upsert_papers(papers)
+    for paper in papers:
+        store.record_click(CH, "U1", paper.id, Action.SAVE, clock())
+        clock.advance(seconds=1)
+    for shape, noun in (("bibtex", "entries"), ("markdown", "papers")):
+        replies = await _pages(handlers, shape)
+        assert len(replies) == replies[0].extra["pages"] > 1
+        last = replies[0].text.split("\n", 1)[0].split(f"{noun} 1-")[1].split(" ")[0]
+        assert replies[0].text.startswith(
+            f"Reading list as {'BibTeX' if shape == 'bibtex' else 'Markdown'}, page 1 of "
+            f"{len(replies)} ({noun} 1-{last} of 200"
+        )
+        assert replies[-1].text.split("\n", 1)[0].endswith(" of 200):")
+        for reply in replies:  # one message each: never past Slack's five answers a command
+            [on_slack] = slack_reply(reply)
+            [on_discord] = discord_reply(reply)
+            assert_slack_valid([on_slack])
+            assert_discord_valid([on_discord])
+            assert reply.extra["content"] in on_discord.content
+    entries = [
+        e for reply in await _pages(handlers, "bibtex") for e in _read(reply.extra["content"])
+    ]
+    assert [key for key, *_ in entries] == cite_keys(papers)  # all 200, in order, once each
+    crowded = next(authors for key, _, _, authors in entries if key == "arxiv2411_00007")
+    assert crowded[-1] == "others" and crowded[0] == "Crowd Member-0"
+    noted = [r for r in await _pages(handlers, "bibtex") if "1 shortened to fit" in r.text]
+    assert len(noted) == 1 and "arxiv2411_00007" in noted[0].extra["content"]
+    beyond = await run(handlers, f"reading-list export bibtex {len(replies) + 50}")
+    assert not beyond.ok and "\n" not in beyond.text
+    assert "there is no page" in beyond.text and "(200 entries)" in beyond.text
 
 
 async def test_digest_show_says_what_the_channel_s_clicks_change(
@@ -221,7 +338,7 @@ async def test_digest_layout_and_climbers_are_stored_on_the_daily_schedule(
     schedule = store.schedule(CH, "digest")
     assert schedule is not None and (schedule.layout.value, schedule.climbers) == ("full", 75)
     off = await run(handlers, "digest climbers OFF", manager)
-    assert off.ok and "climbs into its top 10." in off.text
+    assert off.ok and "Layout: full (every paper's card): posts are not updated" in off.text
     assert store.schedule(CH, "digest").climbers is None  # type: ignore[union-attr]
     refused = await run(handlers, "digest layout compact", GUEST)
     assert not refused.ok and "permission to manage" in refused.text

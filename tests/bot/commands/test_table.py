@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.commands.table import COMMANDS, MAX_COMMAND_LENGTH, CommandError, parse
+from bot.commands.table import (
+    COMMANDS,
+    MAX_COMMAND_LENGTH,
+    CommandError,
+    find,
+    is_own_command,
+    parse,
+    typed_usage,
+)
 
 
 def test_empty_text_means_help() -> None:
@@ -45,14 +53,18 @@ def test_group_without_subcommand_lists_them() -> None:
 
 def test_a_group_with_a_command_of_its_own_falls_back_to_it() -> None:
     assert parse("reading-list").spec.name == "reading-list"
-    assert parse("Reading-List REMOVE 2").args == {"number": 2}
+    assert parse("Reading-List REMOVE 2").args == {"paper": "2"}
+    assert parse("reading-list remove arXiv:2410.17243").args == {"paper": "arXiv:2410.17243"}
     assert parse("reading-list export BibTeX").args == {"format": "bibtex"}
-    with pytest.raises(CommandError, match="`reading-list` alone, or `reading-list` with one of"):
+    assert parse("reading-list export markdown 3").args == {"format": "markdown", "page": 3}
+    with pytest.raises(CommandError, match="`reading-list` takes one of: show, remove, export"):
         parse("reading-list everything")
     with pytest.raises(CommandError, match="Did you mean `remove`"):
         parse("reading-list remvoe 2")
+    with pytest.raises(CommandError, match="page must be between 1 and"):
+        parse("reading-list export bibtex 0")
     with pytest.raises(
-        CommandError, match=re.escape("Usage: `reading-list export <markdown|bibtex>`")
+        CommandError, match=re.escape("Usage: `reading-list export <markdown|bibtex> [page]`")
     ):
         parse("reading-list export")
 
@@ -65,8 +77,29 @@ def test_click_commands_take_an_arxiv_id_and_undo_an_optional_number() -> None:
     assert parse("undo").args == {} and parse("undo 17").args == {"click": 17}
     with pytest.raises(CommandError, match="whole number"):
         parse("undo last")
-    assert not any(parse(t).spec.manages for t in ("save 1", "undo", "reading-list remove 1"))
-    assert all(parse(t).spec.manages for t in ("digest layout full", "digest climbers 5"))
+    assert not any(parse(t).spec.manages for t in ("save 1", "undo", "reading-list export bibtex"))
+    manager = ("digest layout full", "digest climbers 5", "reading-list remove 1")
+    assert all(parse(t).spec.manages for t in manager)
+
+
+def test_show_runs_a_group_s_own_command_as_discord_names_it() -> None:
+    # Discord cannot run a group that has subcommands: `reading-list` is `reading-list show`
+    # there, and replies name that form, so it must run everywhere.
+    bare = find(("reading-list",))
+    assert bare is not None and is_own_command(bare)
+    assert parse("/papers reading-list show").spec is bare
+    assert parse("reading-list SHOW").args == {}
+    with pytest.raises(CommandError, match="Unexpected `2`"):
+        parse("reading-list show 2")
+    with pytest.raises(CommandError, match="Did you mean `show`"):
+        parse("reading-list shwo")
+    assert typed_usage(bare) == "reading-list show"
+    assert [typed_usage(s) for s in COMMANDS if s is not bare] == [
+        s.usage for s in COMMANDS if s is not bare
+    ]
+    with pytest.raises(CommandError, match="`digest` needs one of: on, off, show"):
+        parse("digest")  # a group without a command of its own has a real `show`
+    assert parse("digest show").spec.name == "digest show"
 
 
 def test_bad_time_names_the_time_problem() -> None:
