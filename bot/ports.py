@@ -441,6 +441,12 @@ class Repository(Protocol):
         edits `digest:2026-05-13#`, its climbers), in ref order, whatever their state."""
         ...
 
+    def posts_under_each(
+        self, wanted: Sequence[tuple[ChannelRef, str, str]]
+    ) -> list[list[LedgerEntry]]:
+        """`posts_under` of each (channel, kind, prefix), a list per item, in one read."""
+        ...
+
     def papers_pending_alerts(self) -> list[tuple[Paper, int | None, datetime]]:
         """Papers whose alert fan-out has not run, with their upvotes at the last one (None:
         never fanned out) and when each was first stored (by the core's clock)."""

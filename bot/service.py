@@ -97,6 +97,16 @@ class Defaults:
     digest_on_for: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class PollPlan:
+    """What a default poll fetches: its days, those that count for whether it succeeded (all
+    but the older days only live digests need), and the live digests it read."""
+
+    days: list[date]
+    counted: frozenset[date]
+    lives: list[living.LiveDigest]
+
+
 @dataclass
 class PollReport:
     """What one poll did."""
@@ -137,7 +147,7 @@ class Paperboy:
             **self.timed_kinds,
             ALERT_KIND: AlertKind(),
             EDIT_KIND: EditKind(clock, living.LIVE_FOR),
-            CLIMBER_KIND: ClimberKind(),
+            CLIMBER_KIND: ClimberKind(clock, living.LIVE_FOR),
         }
         self.deliverer = Deliverer(
             repo, self.publishers, clock, kinds=self.kinds, observer=observer
@@ -180,17 +190,24 @@ class Paperboy:
         that paperboy, running then, never fetched after it ended (a feed outage, or
         downtime): its papers are fetched (and alerted on) late, never lost; and the days of
         digests still live, whose upvotes their edits follow."""
+        return self.poll_plan().days
+
+    def poll_plan(self) -> PollPlan:
+        """What the default poll fetches (`default_poll_days`), which of those days count
+        for whether it succeeded, and the live digests it read for them."""
         now = self.clock()
         today = now.astimezone(UTC).date()
         recent = [today - timedelta(days=1), today]
-        earlier = set(living.live_days(self.repo, now))
+        counted = set(recent)
         first = self.repo.first_poll()
         if first is not None:  # else a fresh install: nothing was missed
             settled = self.repo.settled_days()
             start = max(first.astimezone(UTC).date(), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
             unsettled = [start + timedelta(days=i) for i in range((today - start).days - 1)]
-            earlier.update(d for d in unsettled if d not in settled)
-        return sorted(earlier - set(recent)) + recent
+            counted.update(d for d in unsettled if d not in settled)
+        lives = living.live_digests(self.repo, now)
+        earlier = (counted | set(living.live_days(lives, now))) - set(recent)
+        return PollPlan(sorted(earlier) + recent, frozenset(counted), lives)
 
     async def poll(self, days: Sequence[date] | None = None, *, alerts: bool = True) -> PollReport:
         """Fetch days from the feed, store them, and alert on new (or newly matching) papers.
@@ -198,7 +215,10 @@ class Paperboy:
         Papers are marked for alerts in the same transaction that stores them, so a poll cut
         short (a signal, a crash) leaves its alerts for the next poll instead of losing them.
         """
-        report = PollReport(days=list(days or self.default_poll_days()))
+        plan = None
+        if not days:  # the default poll's plan reads the ledger and the polls: in a thread
+            plan = await asyncio.to_thread(self.poll_plan)
+        report = PollReport(days=plan.days if plan is not None else list(days or ()))
         today = self.clock().astimezone(UTC).date()
         # Upvotes move for days; only papers this fresh are matched again when they do, so an
         # `upvotes:>=N` alert fires when a new paper crosses N, not for last month's papers.
@@ -216,12 +236,14 @@ class Paperboy:
             self._store(report, papers, [day], alert_from)
         # A poll succeeded only if every day it asked for came back: today's (still empty)
         # list alone says nothing about yesterday's, which may be the one that failed. Only a
-        # default poll (the feed's fresh days) counts: a backfill's or `fetch --date`'s old
-        # day says nothing about whether the current days are arriving.
-        if not days:  # no days asked for: the default poll's
+        # default poll (the feed's fresh days) counts, and only the days it fetches for their
+        # own sake: a backfill's, `fetch --date`'s or a live digest's old day says nothing
+        # about whether the current days are arriving.
+        if plan is not None:
             now = self.clock()
-            if failed:
-                days_failed = " ".join(day.isoformat() for day in failed)
+            missed = [day for day in failed if day in plan.counted]
+            if missed:
+                days_failed = " ".join(day.isoformat() for day in missed)
                 self.repo.set_fact(POLL_FAILED, f"{now.isoformat()} {days_failed}", now)
             else:
                 self.repo.set_fact(POLL_SUCCEEDED, now.isoformat(), now)
@@ -229,18 +251,21 @@ class Paperboy:
             report.alerts = await self.recover()
             report.alerts.update(await self.send_pending_alerts())
             if report.fetched:
-                report.living = await self.refresh_living()
+                report.living = await self.refresh_living(plan.lives if plan else None)
         return report
 
-    async def refresh_living(self) -> Counter[str]:
-        """Edit live digests whose top papers moved, and reply with their late climbers
-        (bot.delivery.living), through the ledger: each once, paced by the publishers."""
+    async def refresh_living(self, lives: list[living.LiveDigest] | None = None) -> Counter[str]:
+        """Edit live digests (`lives`, as the poll read them; else read now) whose top papers
+        moved, and reply with their late climbers (bot.delivery.living), through the ledger:
+        each once, paced by the publishers; a climber that waits for an edit goes out only
+        once the edit did (else a later poll sends it)."""
         now = self.clock()
         # Rebuilding every live digest reads the database: in a worker thread, like alerts.
-        found = await asyncio.to_thread(living.refresh, self.repo, now)
-        posts = [(key, post, self.kinds[key.kind].payload(post)) for key, post in found]
+        found = await asyncio.to_thread(living.refresh, self.repo, now, lives)
+        posts = [(p.key, p.post, self.kinds[p.key.kind].payload(p.post)) for p in found]
+        after = {p.key: p.after for p in found if p.after is not None}
         with self.deliverer.fan_out("living", len(posts)):
-            return await self._deliver_all(posts)
+            return await self._deliver_all(posts, after)
 
     async def _fetch_weeks(self, report: PollReport, alert_from: date | None) -> list[date]:
         """Fetch the ISO weeks of which several days are asked for in one paged `week=`
@@ -360,10 +385,17 @@ class Paperboy:
                 [(PostKey(a.channel, ALERT_KIND, a.paper.id), a, kind.payload(a)) for a in alerts]
             )
 
-    async def _deliver_all(self, posts: Sequence[tuple[PostKey, Post, str | None]]) -> Counter[str]:
+    async def _deliver_all(
+        self,
+        posts: Sequence[tuple[PostKey, Post, str | None]],
+        after: Mapping[PostKey, PostKey] | None = None,
+    ) -> Counter[str]:
         """Deliver posts in order within a channel, channels side by side (each platform
-        paces per channel, so a slow channel does not hold up the others)."""
+        paces per channel, so a slow channel does not hold up the others); a post of `after`
+        only once the post it names (earlier in its channel) was sent."""
         outcomes: Counter[str] = Counter()
+        waits = after or {}
+        sent: set[PostKey] = set()
         by_channel: dict[ChannelRef, list[tuple[PostKey, Post, str | None]]] = {}
         for item in posts:
             by_channel.setdefault(item[0].channel, []).append(item)
@@ -372,7 +404,12 @@ class Paperboy:
         async def channel_worker(queue: list[tuple[PostKey, Post, str | None]]) -> None:
             async with gate:
                 for key, post, payload in queue:
-                    outcomes[(await self.deliverer.deliver(key, post, payload)).value] += 1
+                    if key in waits and waits[key] not in sent:
+                        continue  # not now: the next poll decides again
+                    outcome = await self.deliverer.deliver(key, post, payload)
+                    outcomes[outcome.value] += 1
+                    if outcome is Outcome.SENT:
+                        sent.add(key)
 
         queues = interleaved(list(by_channel.values()), lambda queue: queue[0][0].channel)
         await asyncio.gather(*(channel_worker(queue) for queue in queues))
@@ -504,6 +541,8 @@ class Paperboy:
         if post is None:
             return None
         payload = timed.payload(post, self._built_with(schedule, top))
+        if post.layout is Layout.COMPACT and post.papers:  # it lives: keep what climbers need
+            payload = living.with_baseline(self.repo, post, payload)
         return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post, payload)
 
     def _built_with(self, schedule: Schedule, top: int | None) -> Schedule:

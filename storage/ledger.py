@@ -3,7 +3,8 @@ lease, its parts recorded as they go out, so a post is neither lost nor repeated
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import json
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -48,6 +49,19 @@ _KEY = "channel_key = ? AND kind = ? AND ref = ?"
 
 def _k(key: PostKey) -> list[str]:
     return [key.channel.key, key.kind, key.ref]
+
+
+def _above(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (by code point, as
+    SQLite compares UTF-8 text); None for no prefix, or when no such string exists."""
+    while prefix:
+        after = ord(prefix[-1]) + 1
+        if after == 0xD800:  # surrogates are never in a string: the next code point is
+            after = 0xE000
+        if after <= 0x10FFFF:
+            return prefix[:-1] + chr(after)
+        prefix = prefix[:-1]
+    return None
 
 
 class Ledger:
@@ -275,21 +289,51 @@ class Ledger:
         """A channel's entries of one kind whose ref starts with `prefix` (a digest's edits,
         its climbers), in ref order, whatever their state."""
         # A range on the primary key (refs compare as UTF-8 bytes, i.e. by code point):
-        # every ref starting with `prefix` sorts from it up to its last character's successor.
+        # every ref starting with `prefix` sorts from it up to `_above(prefix)`.
         bounds = ""
         args: list[Any] = [ref.key, kind]
         if prefix:
             bounds = "AND ref >= ? AND substr(ref, 1, ?) = ? "
             args += [prefix, len(prefix), prefix]
-            after = ord(prefix[-1]) + 1
-            if after <= 0x10FFFF and not 0xD800 <= after <= 0xDFFF:  # not past, not a surrogate
+            above = _above(prefix)
+            if above is not None:
                 bounds += "AND ref < ? "
-                args.append(prefix[:-1] + chr(after))
+                args.append(above)
         rows = self.db.query(
             f"SELECT * FROM deliveries WHERE channel_key = ? AND kind = ? {bounds}ORDER BY ref",
             args,
         )
         return [_entry(r) for r in rows]
+
+    def posts_under_each(
+        self, wanted: Sequence[tuple[ChannelRef, str, str]]
+    ) -> list[list[LedgerEntry]]:
+        """`posts_under` of each (channel, kind, prefix) in `wanted` (every live digest's
+        edits and climbers), in one query: a list per item, in ref order."""
+        ranges = [(i, w, _above(w[2])) for i, w in enumerate(wanted)]
+        spec = [
+            [i, ref.key, kind, prefix, above] for i, (ref, kind, prefix), above in ranges if above
+        ]
+        found: list[list[LedgerEntry]] = [[] for _ in wanted]
+        if spec:
+            # One primary-key range per item (CROSS JOIN keeps the wanted list outside).
+            rows = self.db.query(
+                "WITH wanted (i, channel_key, kind, prefix, above) AS (SELECT "
+                "json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+                "json_extract(value, '$[2]'), json_extract(value, '$[3]'), "
+                "json_extract(value, '$[4]') FROM json_each(?)) "
+                "SELECT w.i AS wanted_item, d.* FROM wanted AS w CROSS JOIN deliveries AS d "
+                "WHERE d.channel_key = w.channel_key AND d.kind = w.kind "
+                "AND d.ref >= w.prefix AND d.ref < w.above "
+                "AND substr(d.ref, 1, length(w.prefix)) = w.prefix ORDER BY w.i, d.ref",
+                [json.dumps(spec)],
+            )
+            for row in rows:
+                found[row.pop("wanted_item")].append(_entry(row))
+        for i, (ref, kind, prefix), above in ranges:
+            if not above:  # no prefix (or no string sorts above it): its own query
+                found[i] = self.posts_under(ref, kind, prefix)
+        return found
 
     def delivery(self, ref: ChannelRef, kind: str, key: str) -> dict[str, Any] | None:
         """One ledger row as a dict (for status and tests)."""

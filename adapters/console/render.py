@@ -23,6 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from adapters.cards import (
+    EXCERPT_CHARS,
     PaperCard,
     PostView,
     alert_view,
@@ -128,6 +129,15 @@ class Card:
         yield Text()
 
 
+def links_text(card: PaperCard) -> Text:
+    """A paper's links on one line: its page, arXiv, PDF, code (with its stars), project."""
+    links = [card.url]
+    for link in card.links:
+        stars = f" ★{card.stars:,}" if link.code and card.stars is not None else ""
+        links.append(f"{link.url}{stars}")
+    return Text(" · ".join(links), style="blue")
+
+
 def paper_block(card: PaperCard) -> Block:
     """One paper: its headline (rank, title, counts, and its day on a dated card), then its
     byline, summary or snippet, and links (user content is never parsed as markup)."""
@@ -143,11 +153,20 @@ def paper_block(card: PaperCard) -> Block:
         rest.append(chat_text(clip(card.snippet, SUMMARY_CHARS)))
     elif card.summary:
         rest.append(Text(clip(card.summary, SUMMARY_CHARS)))
-    links = [card.url]
-    for link in card.links:
-        stars = f" ★{card.stars:,}" if link.code and card.stars is not None else ""
-        links.append(f"{link.url}{stars}")
-    rest.append(Text(" · ".join(links), style="blue"))
+    rest.append(links_text(card))
+    return Block(head, tuple(rest), prefix=f"{card.rank}. " if card.rank is not None else "")
+
+
+def detail_block(card: PaperCard) -> Block:
+    """One paper's details, printed after a compact list (the console has no thread): its
+    rank and title, byline, abstract excerpt and links."""
+    head = Text(card.title, style=Style(bold=True, link=card.url))
+    rest: list[Text] = []
+    if card.byline:
+        rest.append(Text(card.byline, style="dim"))
+    if card.excerpt or card.summary:
+        rest.append(Text(clip(card.excerpt or card.summary, EXCERPT_CHARS)))
+    rest.append(links_text(card))
     return Block(head, tuple(rest), prefix=f"{card.rank}. " if card.rank is not None else "")
 
 
@@ -176,9 +195,10 @@ def text_blocks(text: str) -> list[Block]:
     return blocks
 
 
-def _card(view: PostView, **style: str) -> Card:
+def _card(view: PostView, *, details: bool = False, **style: str) -> Card:
     """A view as a card: its intro, its papers (a ranked list when compact), the hint how
-    to act on them when they carry controls, the Undo of a click's confirmation."""
+    to act on them when they carry controls, the Undo of a click's confirmation; with
+    `details`, a compact list's details after it."""
     compact = view.layout is Layout.COMPACT
     blocks = [
         *text_blocks(view.intro),
@@ -192,14 +212,18 @@ def _card(view: PostView, **style: str) -> Card:
         blocks.append(Block(chat_text(hint, style="dim")))
     if view.undo is not None:
         blocks.append(Block(chat_text(f"undo with `/papers undo {view.undo}`", style="dim")))
+    if details and compact and view.cards:
+        blocks.append(Block(Text("Details", style="bold")))
+        blocks.extend(detail_block(c) for c in view.cards)
     subtitle = Text(view.footer) if view.footer else None
     title = Text(view.title) if view.title else None
     return Card(tuple(blocks), title=title, subtitle=subtitle, **style)
 
 
 def render_digest(digest: Digest) -> RenderableType:
-    """A digest as a titled panel of ranked papers (a list when compact), or its notice."""
-    return _card(digest_view(digest))
+    """A digest as a titled panel of ranked papers (when compact, a list and then each
+    paper's details), or its notice."""
+    return _card(digest_view(digest), details=True)
 
 
 def render_edit(edit: DigestEdit) -> RenderableType:

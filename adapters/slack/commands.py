@@ -69,12 +69,10 @@ class SlashCommands:
         channel: ChannelRef,
         user: str,
         client: AsyncWebClient,
-        *,
-        member: str | None = None,
     ) -> Reply:
-        """Parse and run command text in `channel` for the Slack user `user` (shown to the core
-        as `member` when given: a user of another workspace). A managing command needs a
-        workspace admin when `admins_only` is set, whatever path it came by (typed or clicked)."""
+        """Parse and run command text in `channel` for the Slack user `user`, whatever path it
+        came by (typed or clicked). A managing command needs a workspace admin when
+        `admins_only` is set."""
         try:
             parsed = parse(text)
         except CommandError as exc:
@@ -95,7 +93,7 @@ class SlashCommands:
                     f"Could not check that you are a workspace admin (users.info: {reason}); {fix}."
                 )
                 return Reply(text=text, ok=False)
-        invocation = Invocation(channel=channel, user=member or user, can_manage=can_manage)
+        invocation = Invocation(channel=channel, user=user, can_manage=can_manage)
         return await self.run(parsed, invocation)
 
     async def _is_admin(self, client: AsyncWebClient, user: str) -> bool:

@@ -67,6 +67,13 @@ MESSAGE_ERRORS = frozenset(
 # chat.update: the message can no longer be edited (deleted, not ours, the team's edit window):
 # the channel is fine, but this digest stays as it is (https://docs.slack.dev/reference/methods/chat.update).
 EDIT_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_window_closed"})
+# chat.postMessage with the thread_ts of a message that is gone (someone deleted the digest):
+# the channel is fine, but no reply can join that thread (docs/reference/slack.md §5). Also the
+# error paperboy gives a reply that Slack posted in the channel instead (publisher.py).
+THREAD_GONE = "thread_not_found"
+THREAD_ERRORS = frozenset({THREAD_GONE})
+# This one message can never go through; the channel is fine.
+MESSAGE_FAULTS = MESSAGE_ERRORS | EDIT_ERRORS | THREAD_ERRORS
 # "It's possible some aspect of the operation succeeded before the error was raised."
 UNCERTAIN_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 
@@ -174,7 +181,7 @@ def refused_error(answer: Answer) -> DeliveryError:
     return DeliveryError(
         error,
         permanent=error in PERMANENT_ERRORS,
-        message_fault=error in MESSAGE_ERRORS or error in EDIT_ERRORS,
+        message_fault=error in MESSAGE_FAULTS,
         workspace_fault=error in WORKSPACE_ERRORS,
     )
 

@@ -47,16 +47,15 @@ def _id(value: Any) -> str:
 
 def where(body: dict[str, Any]) -> tuple[ChannelRef, str]:
     """The channel the clicked message is in (in the payload's team: the workspace paperboy is
-    installed in, which holds the channel) and who clicked: their user id, or
-    `<their team>:<user id>` when they belong to another workspace (a shared channel)."""
+    installed in, which holds the channel) and who clicked: their plain user id, also for a
+    user of another workspace in a shared channel, as a typed `/papers` names them (so their
+    clicks and typed commands are one person's: docs/reference/slack.md §13)."""
     container = body.get("container") or {}
     channel = _id(container.get("channel_id")) or _id((body.get("channel") or {}).get("id"))
     user = body.get("user") or {}
-    user_id, user_team = _id(user.get("id")), _id(user.get("team_id"))
     # An org-wide install's payload may have no team: the user's is the one (as bolt reads it).
-    team = _id((body.get("team") or {}).get("id")) or user_team
-    member = f"{user_team}:{user_id}" if user_team and user_team != team else user_id
-    return ChannelRef(PLATFORM, team, channel), member
+    team = _id((body.get("team") or {}).get("id")) or _id(user.get("team_id"))
+    return ChannelRef(PLATFORM, team, channel), _id(user.get("id"))
 
 
 class ButtonClicks:
@@ -92,6 +91,5 @@ class ButtonClicks:
         if text is None:
             log.info("Slack: a click on an unknown control %r", _id(action.get("action_id")))
             return Reply(text=UNKNOWN)
-        channel, member = where(body)
-        user = _id((body.get("user") or {}).get("id"))
-        return await self.commands.run_text(text, channel, user, client, member=member)
+        channel, user = where(body)
+        return await self.commands.run_text(text, channel, user, client)

@@ -116,7 +116,15 @@ def split_text(text: str, limit: int = SECTION_TEXT_MAX) -> list[str]:
     room = 2 * (len(FENCE) + 1)  # "```\n" before a piece, "\n```" after it
     out: list[str] = []
     inside = False
-    for piece in split_pieces(text, limit - room, _units(True)):
+    # Each fence becomes one character while splitting, so no piece ends inside one.
+    mark = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in text)
+    units = _units(True)
+
+    def width(ch: str) -> int:
+        return len(FENCE) if ch == mark else units(ch)
+
+    for piece in split_pieces(text.replace(FENCE, mark), limit - room, width):
+        piece = piece.replace(mark, FENCE)
         if inside and piece.startswith(FENCE):
             piece = piece[len(FENCE) :].lstrip("\n")  # the block's own end: already closed
         elif inside:

@@ -5,7 +5,9 @@ Each part carries message metadata naming the post and part (`PostKey.token`), s
 crash `find` can tell from the channel's history whether it went out
 (https://docs.slack.dev/messaging/message-metadata). A late climber is a reply in its digest's
 thread; a digest's new version edits the posted message in place (chat.update, keeping its
-metadata), which is never looked for: sending an edit again changes nothing.
+metadata), which is never looked for: sending an edit again changes nothing. A reply whose
+thread is gone (the digest was deleted) is a message fault, whether Slack refuses it or posts
+it in the channel instead.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.errors import (
     LIBRARY_LOG,
+    THREAD_GONE,
     SlackClient,
     answer_of,
     describe,
@@ -60,6 +63,15 @@ CONNECT_BACKOFF = 1.0
 REQUEST_TIMEOUT = 30
 
 TokenFor = Callable[[str], Awaitable[str | None]]
+
+
+def _unthreaded(response: Any, thread_ts: str) -> bool:
+    """Whether a reply's answer shows the message outside the thread `thread_ts`: Slack may
+    answer ok and post a reply to a deleted message in the channel, its answer's `message`
+    then carrying no `thread_ts` (docs/reference/slack.md §5). An answer without a `message`
+    proves nothing."""
+    message = response.get("message")
+    return isinstance(message, dict) and message.get("thread_ts") != thread_ts
 
 
 def post_metadata(key: PostKey, part: int) -> dict[str, Any]:
@@ -231,6 +243,14 @@ class SlackPublisher:
             ts = response.get("ts")
             if not isinstance(ts, str) or not ts:
                 raise uncertain_error(f"{request.method} answered ok without a ts")
+            if request.thread_ts is not None and _unthreaded(response, request.thread_ts):
+                # It is out (and cannot be taken back): recorded, so it is never sent again.
+                await tracker.sent(part, ts)
+                raise DeliveryError(
+                    f"{THREAD_GONE}: Slack posted part {part} in the channel (message {ts}), "
+                    f"not in the thread {request.thread_ts}, which is gone",
+                    message_fault=True,
+                )
             return ts
 
     async def _client(self, workspace: str) -> AsyncWebClient:

@@ -237,15 +237,50 @@ def channel_layout(repo: Repository, channel: ChannelRef) -> Layout:
     return daily.layout if daily is not None else Layout.COMPACT
 
 
-class EditKind:
-    """A posted digest's new version: its key, its part 1's id, the version and the digest as
-    it reads now. Rebuilt only while the digest is live (sent less than `live_for` ago)."""
+# How the platforms say that a digest's message was deleted: Slack's `message_not_found`
+# (chat.update) and `thread_not_found` (a reply in its thread), Discord's 10008 "Unknown
+# Message". An edit or climber given up for it ends the digest's life: nothing more is edited
+# or replied there (docs/reference/slack.md §5 and §12, docs/reference/discord.md §10).
+GONE_ERRORS = ("message_not_found", "thread_not_found", "unknown message")
+# The ledger state of a post given up for good.
+GIVEN_UP = "abandoned"
 
-    name = EDIT_KIND
+
+def message_gone(entry: LedgerEntry) -> bool:
+    """Whether a digest's edit or climber was given up because the digest's message is gone."""
+    error = (entry.error or "").lower()
+    return entry.state == GIVEN_UP and any(code in error for code in GONE_ERRORS)
+
+
+class ForLiveDigest:
+    """What edits and climbers share: rebuilt only while their digest lives (sent less than
+    `live_for` ago, its message not gone)."""
 
     def __init__(self, clock: Callable[[], datetime], live_for: timedelta) -> None:
         self.clock = clock
         self.live_for = live_for
+
+    def alive(self, repo: Repository, of: PostKey) -> bool:
+        """Whether the digest `of` is sent, younger than `live_for`, and still there."""
+        channel = of.channel
+        posted = next((e for e in repo.posts_under(channel, of.kind, of.ref) if e.key == of), None)
+        if posted is None or posted.sent_at is None:
+            return False
+        if self.clock() >= posted.sent_at + self.live_for:
+            return False
+        prefix = f"{of.kind}:{of.ref}"
+        return not any(
+            message_gone(e)
+            for kind, sep in ((EDIT_KIND, "#"), (CLIMBER_KIND, ":"))
+            for e in repo.posts_under(channel, kind, prefix + sep)
+        )
+
+
+class EditKind(ForLiveDigest):
+    """A posted digest's new version: its key, its part 1's id, the version and the digest as
+    it reads now. Rebuilt only while the digest is live."""
+
+    name = EDIT_KIND
 
     def payload(self, post: Post) -> str:
         """The edit as JSON."""
@@ -266,10 +301,7 @@ class EditKind:
         data = json.loads(entry.payload)
         channel = entry.key.channel
         of = PostKey(channel, data["of"]["kind"], data["of"]["ref"])
-        posted = next((e for e in repo.posts_under(channel, of.kind, of.ref) if e.key == of), None)
-        if posted is None or posted.sent_at is None:
-            return None
-        if self.clock() >= posted.sent_at + self.live_for:
+        if not self.alive(repo, of):
             return None
         return DigestEdit(
             channel=channel,
@@ -280,8 +312,16 @@ class EditKind:
         )
 
 
-class ClimberKind:
-    """A late climber: the paper, the digest's thread, why, and the digest it climbed in."""
+def climbed_in(entry: LedgerEntry, paper_id: str) -> PostKey | None:
+    """The digest a climber's ledger entry (ref `digest:2026-05-13:2405.01234`) replies to."""
+    kind, _, rest = entry.key.ref.partition(":")
+    ref = rest.removesuffix(f":{paper_id}")
+    return PostKey(entry.key.channel, kind, ref) if ref and ref != rest else None
+
+
+class ClimberKind(ForLiveDigest):
+    """A late climber: the paper, the digest's thread, why, and the digest it climbed in.
+    Rebuilt only while that digest is live: one held or retried later is not sent."""
 
     name = CLIMBER_KIND
 
@@ -300,10 +340,14 @@ class ClimberKind:
         )
 
     def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
-        """The stored climber, with the paper as it is now."""
+        """The stored climber, with the paper as it is now; None once its digest is no longer
+        live (72 h old, or its message gone)."""
         if entry.payload is None:
             return None
         data = json.loads(entry.payload)
+        of = climbed_in(entry, str(data["paper"]))
+        if of is None or not self.alive(repo, of):
+            return None
         paper = repo.get_paper(data["paper"])
         if paper is None:
             return None

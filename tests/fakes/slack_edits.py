@@ -25,7 +25,8 @@ from tests.fakes.slack_state import SlackState, str_or_none
 
 
 class EditApi(SlackState):
-    """`chat.update` (registered in slack_web's method table), `edits`, `post_as_user`."""
+    """`chat.update` (registered in slack_web's method table), `edits`, `post_as_user`,
+    `delete_message`."""
 
     # ------------------------------------------------------------------ test helpers
 
@@ -42,6 +43,13 @@ class EditApi(SlackState):
             if m.channel == channel and m.ts == ts and (team is None or m.team == team):
                 return m
         raise KeyError(f"no message {ts} in {channel}")
+
+    def delete_message(self, channel: str, ts: str, team: str | None = None) -> None:
+        """Delete a message as someone in Slack would (KeyError when there is none); a reply
+        to it then does what `reply_to_deleted` says."""
+        message = self.message(channel, ts, team)
+        self.messages.remove(message)
+        self.deleted.add((message.team, channel, ts))
 
     def edits_of(self, channel: str, ts: str) -> list[Edit]:
         """The accepted edits of one message, oldest first."""

@@ -15,6 +15,8 @@ FaultWhen = Literal["before", "after"]
 # What a scripted fault answers: wait (until released), a text, HTML or broken-JSON body with
 # `status`, `{"ok": false, "error": …}` with `status`, or a closed connection without an answer.
 FaultAnswer = Literal["hang", "non_json", "html", "bad_json", "error", "drop"]
+# A reply to a deleted message: refused, or posted in the channel (SlackState.reply_to_deleted).
+ReplyToDeleted = Literal["thread_not_found", "top_level"]
 CHANNEL_STATES: tuple[ChannelState, ...] = ("ok", "not_found", "archived", "not_in_channel")
 DEFAULT_BOT_SCOPES = (
     "chat:write", "commands", "users:read", "channels:read", "groups:read", "channels:history",

@@ -26,6 +26,7 @@ from tests.fakes.slack_records import (
     Message,
     MessageSource,
     OAuthCode,
+    ReplyToDeleted,
     ResponsePost,
     ResponseUrl,
     ScriptedFault,
@@ -62,6 +63,12 @@ class SlackState:
         self.update_rate = TIER3_PER_MINUTE / 60.0  # per second per team
         self.update_burst = TIER3_PER_MINUTE
         self.strict_text = True  # reject `text` > 40,000 (production truncates)
+        # What chat.postMessage does with the thread_ts of a message removed by
+        # `delete_message`: refuse it (`thread_not_found`), or, as reported of Slack
+        # (docs/reference/slack.md §5), post the reply in the channel and answer ok with a
+        # `message` that has no `thread_ts`.
+        self.reply_to_deleted: ReplyToDeleted = "thread_not_found"
+        self.deleted: set[tuple[str, str, str]] = set()  # (team, channel, ts) of deleted messages
         self.teams: dict[str, Team] = {}
         self.tokens: dict[str, Token] = {}
         self.messages: list[Message] = []  # each message's current version

@@ -187,9 +187,15 @@ class WebApi(EditApi, Interactivity, HistoryApi, FaultScript):
             parent = next(
                 (m for m in self.messages_in(channel.id, team.id) if m.ts == thread_ts), None
             )
-            if parent is None:
+            if parent is not None:
+                thread_ts = parent.thread_ts or parent.ts
+            elif (
+                self.reply_to_deleted == "top_level"
+                and (team.id, channel.id, thread_ts) in self.deleted
+            ):
+                thread_ts = None  # posted in the channel, answered ok
+            else:
                 raise _Fail("thread_not_found")
-            thread_ts = parent.thread_ts or parent.ts
         problem = check_message(args, strict_text=self.strict_text)
         if problem is not None:
             raise _Fail(problem.error, **details(problem.messages))

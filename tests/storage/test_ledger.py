@@ -173,3 +173,47 @@ def test_posts_under_a_prefix_of_any_characters(store: Store) -> None:
         store.take_delivery(PostKey(CH, "edit", ref), "a", NOW, LEASE)
     assert [e.key.ref for e in store.posts_under(CH, "edit", "é\U0010ffff")] == refs[:2]
     assert [e.key.ref for e in store.posts_under(CH, "edit", "\ud7ff")] == ["\ud7ff", "\ud7ffa"]
+
+
+def test_posts_under_each_prefix_read_in_one_query_as_one_by_one(store: Store) -> None:
+    other = ChannelRef("discord", "G1", "C9")
+    refs = [
+        (CH, "edit", "digest:2026-11-25#001"),
+        (CH, "edit", "digest:2026-11-25#002"),
+        (CH, "edit", "digest:2026-11-250#001"),
+        (CH, "climber", "digest:2026-11-25:2411.00001"),
+        (CH, "climber", "weekly:2026-W48:2411.00002"),
+        (other, "edit", "digest:2026-11-25#001"),
+        (CH, "edit", "é\U0010ffffx"),
+        (CH, "edit", "\ud7ffa"),
+    ]
+    for ref, kind, key in refs:
+        store.take_delivery(PostKey(ref, kind, key), "a", NOW, LEASE)
+    store.fail_delivery(PostKey(CH, "edit", "digest:2026-11-25#002"), "a", "x", give_up=True)
+    wanted = [
+        (CH, "edit", "digest:2026-11-25#"),
+        (CH, "climber", "digest:2026-11-25:"),
+        (other, "edit", "digest:2026-11-25#"),
+        (CH, "climber", "weekly:2026-W48:"),
+        (CH, "edit", "digest:2026-11-26#"),
+        (CH, "edit", "é\U0010ffff"),
+        (CH, "edit", "\ud7ff"),
+        (CH, "edit", ""),
+    ]
+    statements: list[str] = []
+    store.db.conn.set_trace_callback(statements.append)
+    found = store.posts_under_each(wanted[:-1])
+    store.db.conn.set_trace_callback(None)
+    assert sum(s.startswith("WITH wanted") for s in statements) == 1
+    assert not any(s.startswith("SELECT * FROM deliveries") for s in statements)
+    every = store.posts_under_each(wanted)
+    assert every[:-1] == found
+    assert every == [store.posts_under(*w) for w in wanted]
+    assert [[e.key.ref for e in entries] for entries in found[:3]] == [
+        ["digest:2026-11-25#001", "digest:2026-11-25#002"],
+        ["digest:2026-11-25:2411.00001"],
+        ["digest:2026-11-25#001"],
+    ]
+    assert found[1][0].state == "claimed" and every[0][1].state == "abandoned"
+    assert found[4] == [] and len(every[-1]) == 5  # no prefix: all its edits
+    assert store.posts_under_each([]) == []

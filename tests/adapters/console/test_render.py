@@ -5,6 +5,7 @@ climbers, alerts in both layouts, and a click's confirmation with its undo."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -15,6 +16,7 @@ from adapters.console.render import (
     COMPACT_SUMMARY_CHARS,
     render_alert,
     render_digest,
+    render_post,
     render_reply,
 )
 from bot.domain import (
@@ -96,8 +98,35 @@ def test_a_compact_digest_is_a_ranked_list_with_how_to_act_on_a_paper() -> None:
     assert lines[6] == (
         "Act on a paper: /papers save <id>, /papers not-relevant <id>, /papers more-like <id>"
     )
-    printed = "\n".join(lines)
-    assert "Lovelace" not in printed and "arxiv.org" not in printed  # details: `paper <id>`
+    assert lines[7] == "Details"  # then each paper's details: the console has no thread
+
+
+def test_a_compact_digest_prints_each_paper_s_details_after_the_list() -> None:
+    first, second = _papers()
+    long_abstract = " ".join(f"Sentence number {i} of the abstract." for i in range(30))
+    first = replace(
+        first, summary=long_abstract, organization="Lab", github_repo="ada/vd", github_stars=1234
+    )
+    lines = _lines(render_digest(Digest(CONSOLE_CHANNEL, (DAY,), (first, second))))
+    details = lines[lines.index("Details") + 1 :]
+    assert details[0] == "1. Video diffusion"
+    assert details[1] == "   Ada Lovelace, Alan Turing · Lab"
+    assert details[2].startswith("   Sentence number 0 of the abstract. Sentence number 1")
+    assert len(details[2]) <= 3 + 400 and "word0" not in details[2]  # the excerpt, not the summary
+    assert details[3] == (
+        "   https://huggingface.co/papers/2411.00001 · https://arxiv.org/abs/2411.00001 · "
+        "https://arxiv.org/pdf/2411.00001 · https://github.com/ada/vd ★1,234"
+    )
+    assert details[4:6] == ["2. Agents that plan", "   Ada Lovelace, Alan Turing"]
+    assert details[6] == "   An abstract." and "arxiv.org/pdf/2411.00002" in details[7]
+    assert details[8] == "── top 2 by upvotes"
+
+
+def test_an_edit_prints_only_the_list_as_it_reads_now() -> None:
+    of = PostKey(CONSOLE_CHANNEL, "digest", DAY.isoformat())
+    edit = DigestEdit(CONSOLE_CHANNEL, Digest(CONSOLE_CHANNEL, (DAY,), _papers()), of, "1", 2)
+    printed = "\n".join(_lines(render_post(edit)))
+    assert "1. Video diffusion  ▲ 40" in printed and "Details" not in printed
 
 
 def test_a_full_digest_shows_every_card_and_the_same_hint() -> None:

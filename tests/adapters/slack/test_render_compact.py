@@ -240,6 +240,16 @@ def test_a_split_at_the_end_of_a_code_block_opens_no_empty_one() -> None:
     assert not any(p.replace(FENCE, "").strip() == "" for p in pieces)
 
 
+def test_a_piece_never_ends_inside_a_fence() -> None:
+    text = "a" * 61 + FENCE + "b" * 10 + FENCE + "c" * 70  # no space to split at: hard cuts
+    pieces = split_text(text, limit=70)
+    assert len(pieces) > 1
+    assert all(p.count(FENCE) % 2 == 0 and "`" not in p.replace(FENCE, "") for p in pieces)
+    assert "".join(p.replace(FENCE, "").replace("\n", "") for p in pieces) == text.replace(
+        FENCE, ""
+    )
+
+
 @PROPERTY
 @given(st.lists(st.one_of(FIELD, st.just(FENCE), st.just("\n")), max_size=12).map("".join))
 def test_code_fences_balance_in_every_piece_of_any_text(text: str) -> None:

@@ -21,11 +21,11 @@ from adapters.slack.interactions import UNKNOWN, clicked_value, where
 from adapters.slack.pacing import SlackPacer
 from bot.commands.handlers import Handlers
 from bot.delivery.deliverer import Outcome
-from bot.domain import Action, Alert, ChannelRef, Digest, Layout, Schedule
+from bot.domain import Action, Alert, ChannelRef, Digest, Layout, Reply, Schedule
 from bot.service import Paperboy
 from storage.store import Store
 from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter, VirtualTime
-from tests.fakes.slack_api import ResponsePost, SlackFake, signed_headers
+from tests.fakes.slack_api import ResponsePost, SlackFake, post_slash_command, signed_headers
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN
 from tests.helpers import StaticFeed, eventually, make_paper, tracker_for
 
@@ -68,6 +68,16 @@ def clicker(slack: SlackFake, adapter: SlackAdapter, mode: str) -> Clicker:
         return await slack.click(team, user, "C1", ts, action_id, value, **how)
 
     return click
+
+
+async def typed(slack: SlackFake, adapter: SlackAdapter, mode: str, user: str, text: str) -> None:
+    """`/papers <text>` typed by `user` in C1, over the adapter's transport."""
+    if mode == "socket":
+        await slack.send_slash_command("T1", "C1", user, text)
+        return
+    url = f"http://127.0.0.1:{adapter.port}/slack/events"
+    fields = slack.slash_payload("T1", "C1", user, text)
+    assert (await post_slash_command(url, SIGNING_SECRET, fields)).status == 200
 
 
 async def answers(slack: SlackFake, n: int) -> list[ResponsePost]:
@@ -198,7 +208,7 @@ async def test_a_click_after_a_restart_is_answered_by_the_new_process(
 
 
 @MODES
-async def test_a_user_of_another_workspace_is_stored_with_their_team_in_this_channel(
+async def test_a_click_by_a_user_of_another_workspace_is_theirs_as_a_typed_command_is(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, mode: str
 ) -> None:
     adapter = await start(make_adapter, slack_fake, mode)
@@ -207,8 +217,16 @@ async def test_a_user_of_another_workspace_is_stored_with_their_team_in_this_cha
     await clicker(slack_fake, adapter, mode)("T2", "UOTHER", ts, f"pb:save:{PAPER}")
     [answer] = await answers(slack_fake, 1)
     assert answer.ok and answer.user == "UOTHER"
-    assert clicks(slack_store) == [(C1.key, "T2:UOTHER", PAPER, Action.SAVE)]
+    # Their plain user id (as a typed /papers names them), counted in the message's channel.
+    assert clicks(slack_store) == [(C1.key, "UOTHER", PAPER, Action.SAVE)]
     assert [p.id for p, _ in slack_store.reading_list(C1)] == [PAPER]
+    [stored] = slack_store.clicks(C1)
+    await typed(slack_fake, adapter, mode, "UOTHER", f"save {PAPER}")
+    typed_save = (await answers(slack_fake, 2))[1]
+    assert "Already saved" in str(typed_save.text) and len(slack_store.clicks(C1)) == 1
+    await typed(slack_fake, adapter, mode, "UOTHER", f"undo {stored.id}")
+    typed_undo = (await answers(slack_fake, 3))[2]
+    assert "Took back" in str(typed_undo.text) and slack_store.clicks(C1) == []
 
 
 # ---------------------------------------------------------------------- Undo
@@ -268,15 +286,31 @@ async def test_http_mode_refuses_a_forged_click_and_runs_a_replayed_one_once(
     )
     body = urlencode({"payload": json.dumps(payload)}).encode()
     headers = signed_headers(SIGNING_SECRET, body, int(time.time()))
+    runs: list[str | None] = []  # every block_actions the listener ran, by the control clicked
+    reply_to = adapter.clicks.reply_to
+
+    async def counted(body: dict[str, Any], action: dict[str, Any], client: Any) -> Reply:
+        runs.append(clicked_value(action))
+        return await reply_to(body, action, client)
+
+    adapter.clicks.reply_to = counted  # type: ignore[method-assign]
     statuses = []
     async with aiohttp.ClientSession() as http:
         for _ in range(2):  # the same signed request twice: a replay
             async with http.post(url, data=body, headers=headers) as answer:
                 statuses.append(answer.status)
-    assert statuses == [200, 200]
-    await answers(slack_fake, 1)
-    assert len(slack_fake.responses) == 1  # run once: the replay was acknowledged, not run
-    assert clicks(slack_store) == [(C1.key, "UMEMBER", PAPER, Action.SAVE)]
+    assert statuses == [200, 200]  # both acknowledged
+    # A later click, answered: a run of the replay, started before it, would be in by now.
+    await slack_fake.click("T1", "UMEMBER", "C1", ts, "pb:more-like:2411.00002", via="http",
+                           url=url, signing_secret=SIGNING_SECRET)  # fmt: skip
+    first, later = await answers(slack_fake, 2)
+    assert later.ok
+    assert runs == [f"pb:save:{PAPER}", "pb:more-like:2411.00002"]  # the replay was not run
+    assert "Saved" in str(first.text) and len(slack_fake.responses) == 2
+    assert clicks(slack_store) == [
+        (C1.key, "UMEMBER", PAPER, Action.SAVE),
+        (C1.key, "UMEMBER", "2411.00002", Action.MORE_LIKE),
+    ]
 
 
 def test_where_a_click_happened_and_who_clicked() -> None:
@@ -287,7 +321,7 @@ def test_where_a_click_happened_and_who_clicked() -> None:
         "user": {"id": "U1", "team_id": "T1"},
     }
     assert where(body) == (C1, "U1")
-    assert where({**body, "user": {"id": "U2", "team_id": "T2"}}) == (C1, "T2:U2")
+    assert where({**body, "user": {"id": "U2", "team_id": "T2"}}) == (C1, "U2")  # Slack Connect
     assert where({**body, "container": {}}) == (ChannelRef("slack", "T1", "CIGNORED"), "U1")
     org_wide = {**body, "team": None, "user": {"id": "U3", "team_id": "T3"}}
     assert where(org_wide) == (ChannelRef("slack", "T3", "C1"), "U3")

@@ -195,3 +195,37 @@ async def test_a_climber_after_its_thread_was_deleted_is_not_found(
     slack: SlackFake, publisher: SlackPublisher, vt: VirtualTime
 ) -> None:
     assert await publisher.find(climber_tracker().key, 1, vt.since(), "1796000000.000009") is None
+
+
+async def test_a_climber_to_a_deleted_digest_is_a_message_fault(
+    slack: SlackFake, publisher: SlackPublisher
+) -> None:
+    _, ts, _ = await posted(publisher)
+    slack.delete_message("C1", ts)
+    before = len(slack.messages)
+    tracker = climber_tracker()
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(climber(ts), tracker)
+    assert str(raised.value) == "thread_not_found"
+    assert raised.value.message_fault and not raised.value.permanent
+    assert not raised.value.uncertain and not raised.value.workspace_fault
+    assert tracker.events == [("claim", 1), ("refused", 1)] and len(slack.messages) == before
+
+
+async def test_a_climber_slack_posts_in_the_channel_instead_is_kept_and_a_message_fault(
+    slack: SlackFake, publisher: SlackPublisher
+) -> None:
+    _, ts, _ = await posted(publisher)
+    slack.reply_to_deleted = "top_level"
+    slack.delete_message("C1", ts)
+    tracker = climber_tracker()
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(climber(ts), tracker)
+    [stray] = [m for m in slack.messages_in("C1") if m.thread_ts is None]
+    assert str(raised.value).startswith("thread_not_found: ") and stray.ts in str(raised.value)
+    assert raised.value.message_fault and not raised.value.permanent
+    assert not raised.value.uncertain and not raised.value.workspace_fault
+    # Recorded as out: sending the climber again (a retry, a recovery) posts nothing more.
+    assert tracker.events == [("claim", 1), ("sent", 1)] and tracker.first_id == stray.ts
+    assert await publisher.publish(climber(ts), tracker) == stray.ts
+    assert [m.ts for m in slack.messages_in("C1") if m.thread_ts is None] == [stray.ts]

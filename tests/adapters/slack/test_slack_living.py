@@ -210,7 +210,7 @@ async def test_a_digest_slack_will_not_let_us_edit_is_frozen_and_its_channel_kee
     world.store.save_channel(ChannelSettings(CH))
     digest = await world.post_digest(100, 80, 60, 40, 10)
     if refusal == "message_not_found":  # someone deleted the digest in Slack
-        world.slack.messages.remove(world.slack.message("C1", digest.ts))
+        world.slack.delete_message("C1", digest.ts)
     else:  # the team's edit window, as Slack applies it
         world.slack.script_fault(
             "error", method="chat.update", when="before", status=200, error=refusal
@@ -237,22 +237,42 @@ async def test_a_digest_slack_will_not_let_us_edit_is_frozen_and_its_channel_kee
     assert sent is Outcome.SENT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="thread_not_found (the digest's thread is gone) counts as a channel failure: "
-    "adapters/slack/errors.py classes it as neither a message nor an edit fault",
-)
+async def deleted_with_climbers(world: World) -> Message:
+    """The digest posted (`digest climbers 50`), then deleted in Slack; D passes 50 upvotes
+    10 minutes later and E 2 hours later, both staying below the list (so no edit is tried),
+    with a recovery after every poll as the scheduler's tick does."""
+    world.store.save_channel(ChannelSettings(CH))
+    world.core.save_schedule(Schedule(CH, "digest", enabled=True, size=3, climbers=50))
+    digest = await world.post_digest(100, 80, 60, 40, 10)
+    world.slack.delete_message("C1", digest.ts)  # someone deleted it
+    for after, d, e in ((10 * MINUTE, 55, 10), (2 * HOUR, 55, 52), (6 * HOUR, 58, 53)):
+        await world.poll_at(after, 100, 80, 60, d, e)
+        await world.core.recover()
+    assert world.updates() == []  # the list never moved: only climbers were tried
+    return digest
+
+
 async def test_a_climber_for_a_deleted_digest_is_given_up_without_pausing_the_channel(
     world: World,
 ) -> None:
-    world.store.save_channel(ChannelSettings(CH))
-    digest = await world.post_digest(100, 80, 60, 40, 10)
-    world.slack.messages.remove(world.slack.message("C1", digest.ts))  # someone deleted it
-    for after in (10 * MINUTE, 30 * MINUTE, 2 * HOUR, 3 * HOUR, 4 * HOUR, 6 * HOUR):
-        await world.poll_at(after, 130, 80, 60, 40, 99)  # E climbs to #2
-        await world.core.recover()  # as the scheduler's tick does between polls
-    [climber] = world.store.posts_under(CH, "climber", "digest:")
+    await deleted_with_climbers(world)
+    [climber] = world.store.posts_under(CH, "climber", "digest:")  # D's; none for E after it
+    assert climber.key.ref.endswith(pid("D"))
     assert (climber.state, climber.error) == ("abandoned", "thread_not_found")
     settings = world.store.channel(CH)
     assert settings is not None and not settings.paused and settings.failures == 0
     assert world.top_level() == []  # no paused notice, no climber outside the thread
+
+
+async def test_a_climber_slack_posts_in_the_channel_instead_is_given_up_after_that_one_post(
+    world: World,
+) -> None:
+    world.slack.reply_to_deleted = "top_level"  # as reported of Slack (slack.md §5)
+    await deleted_with_climbers(world)
+    [climber] = world.store.posts_under(CH, "climber", "digest:")
+    [stray] = world.top_level()  # the one post Slack made of it: never sent again
+    assert token_kind(stray) == "climber" and climber.key.ref.endswith(pid("D"))
+    assert climber.state == "abandoned" and climber.error is not None
+    assert climber.error.startswith("thread_not_found: ") and stray.ts in climber.error
+    settings = world.store.channel(CH)
+    assert settings is not None and not settings.paused and settings.failures == 0

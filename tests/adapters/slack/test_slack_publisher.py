@@ -131,6 +131,26 @@ async def test_a_failed_continuation_raises_and_the_rest_goes_out_on_resume(
     assert len(slack.messages_in("C1")) == len(render_digest(digest))
 
 
+async def test_the_rest_of_a_digest_whose_part_1_was_deleted_stops_at_one_stray_part(
+    slack: SlackFake, publisher: SlackPublisher
+) -> None:
+    digest = long_digest()
+    crashed = tracker_for(C1, "digest", DAY.isoformat(), lose_at=2)
+    with pytest.raises(ClaimLost):
+        await publisher.publish(digest, crashed)
+    [first] = slack.messages_in("C1")
+    slack.reply_to_deleted = "top_level"  # Slack posts a reply to a deleted message in the channel
+    slack.delete_message("C1", first.ts)
+    resumed = tracker_for(
+        C1, "digest", DAY.isoformat(), parts_sent=1, first_id=first.ts, thread_id=first.ts
+    )
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(digest, resumed)
+    assert raised.value.message_fault and str(raised.value).startswith("thread_not_found: ")
+    [stray] = slack.messages_in("C1")  # part 2, in the channel; parts 3.. never sent
+    assert stray.thread_ts is None and resumed.events == [("claim", 2), ("sent", 2)]
+
+
 async def test_a_lost_claim_posts_nothing(slack: SlackFake, publisher: SlackPublisher) -> None:
     with pytest.raises(ClaimLost):
         await publisher.publish(alert(), alert_tracker(lose_at=1))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import pytest
+
 from bot.delivery.deliverer import LEASE
 from bot.delivery.kinds import (
     AlertKind,
@@ -120,11 +122,57 @@ def test_an_edit_of_a_digest_the_ledger_does_not_have_is_dropped(
     assert kind.rebuild(store, _entry("edit", "digest:2026-11-20#001", kind.payload(edit))) is None
 
 
-def test_a_climber_rebuilds_with_its_thread_reason_and_digest(store: Store) -> None:
+def test_a_climber_rebuilds_with_its_thread_reason_and_digest_while_that_lives(
+    store: Store, clock: Clock
+) -> None:
     paper = _stored(store).papers[1]
     climber = Climber(
         CH, paper, "ts1", "passed 50 upvotes", "Weekly top papers", (DAY,), "week 2026-W48"
     )
-    entry = _entry("climber", f"weekly:2026-W48:{paper.id}", ClimberKind().payload(climber))
-    assert ClimberKind().rebuild(store, entry) == climber
-    assert ClimberKind().rebuild(store, _entry("climber", "x", None)) is None
+    kind = ClimberKind(clock, timedelta(hours=72))
+    entry = _entry("climber", f"weekly:2026-W48:{paper.id}", kind.payload(climber))
+    assert kind.rebuild(store, entry) is None  # the ledger has no such roll-up
+    weekly = PostKey(CH, "weekly", "2026-W48")
+    store.take_delivery(weekly, "a", clock(), LEASE, "{}")
+    store.finish_delivery(weekly, "a", clock())
+    assert kind.rebuild(store, entry) == climber
+    assert kind.rebuild(store, _entry("climber", "x", None)) is None
+    clock.advance(hours=71, minutes=59)
+    assert kind.rebuild(store, entry) == climber
+    clock.advance(minutes=1)
+    assert kind.rebuild(store, entry) is None  # held or retried: not sent once 72 h old
+
+
+@pytest.mark.parametrize(
+    ("kind", "ref", "error"),
+    [
+        ("edit", f"digest:{DAY}#002", "message_not_found"),  # Slack's chat.update
+        ("climber", f"digest:{DAY}:2411.00009", "thread_not_found"),  # a reply in its thread
+        (
+            "edit",
+            f"digest:{DAY}#002",
+            "the digest can no longer be edited (NotFound: Unknown Message)",
+        ),
+    ],
+    ids=["slack edit", "slack reply", "discord edit"],
+)
+def test_nothing_for_a_digest_whose_message_is_gone_is_rebuilt(
+    store: Store, clock: Clock, kind: str, ref: str, error: str
+) -> None:
+    of = _posted(store, clock)
+    digest = _stored(store)
+    climbers = ClimberKind(clock, timedelta(hours=72))
+    climber = Climber(CH, digest.papers[1], "ts1", "now #2 in this digest", "Daily Papers", (DAY,))
+    held = _entry("climber", f"digest:{DAY}:{digest.papers[1].id}", climbers.payload(climber))
+    edits = EditKind(clock, timedelta(hours=72))
+    edit = _entry("edit", f"digest:{DAY}#003", edits.payload(DigestEdit(CH, digest, of, "ts1", 3)))
+
+    def give_up(kind: str, ref: str, error: str) -> None:
+        store.take_delivery(PostKey(CH, kind, ref), "a", clock(), LEASE, "{}")
+        store.fail_delivery(PostKey(CH, kind, ref), "a", error, give_up=True)
+
+    give_up("edit", f"digest:{DAY}#001", "edit_window_closed")  # frozen: its message is there
+    assert climbers.rebuild(store, held) == climber and edits.rebuild(store, edit) is not None
+    give_up(kind, ref, error)
+    assert climbers.rebuild(store, held) is None
+    assert edits.rebuild(store, edit) is None

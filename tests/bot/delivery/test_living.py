@@ -5,9 +5,8 @@ losing nor repeating it, a given-up edit freezing the digest, a full layout neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from typing import Any
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 
@@ -18,133 +17,28 @@ from bot.domain import (
     Alert,
     ChannelRef,
     ChannelSettings,
-    Climber,
     Digest,
-    DigestEdit,
     Layout,
-    Paper,
-    Post,
-    PostKey,
     Schedule,
 )
 from bot.ports import DeliveryError
 from bot.service import Paperboy
 from storage.store import Store
+from tests.bot.delivery.living_world import (
+    CH,
+    DAY,
+    DIGEST,
+    POSTED,
+    Crash,
+    Platform,
+    day,
+    edit_refs,
+    pid,
+    poll_at,
+    post_digest,
+    versions,
+)
 from tests.helpers import Clock, StaticFeed, alert_on, at, make_paper
-
-CH = ChannelRef("test", "W1", "C1")
-DAY = date(2026, 11, 24)
-POSTED = at("2026-11-25 09:00")
-DIGEST = PostKey(CH, "digest", DAY.isoformat())
-
-
-class Crash(BaseException):
-    """The process dies here (not an Exception: nothing in paperboy catches it)."""
-
-
-@dataclass
-class Platform:
-    """A chat platform with history: messages by id, edits applied in place, replies in
-    threads; `find` answers by the post's token (never asked about an edit)."""
-
-    platform: str = "test"
-    messages: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    posted: list[tuple[str, Post]] = field(default_factory=list)
-    edits: list[tuple[str, int, list[tuple[str, int]]]] = field(default_factory=list)
-    replies: list[tuple[str, str, str]] = field(default_factory=list)  # thread, paper, reason
-    by_token: dict[str, str] = field(default_factory=dict)
-    finds: list[tuple[str, str | None]] = field(default_factory=list)
-    # Raised at the next edit: before the request (`before`) or after it was applied.
-    crash: tuple[BaseException, bool] | None = None
-    refuse_edits: DeliveryError | None = None
-
-    async def publish(self, post: Post, tracker: Any) -> str:
-        if tracker.parts_sent >= 1:
-            return str(tracker.first_id)
-        await tracker.claim(1)
-        if isinstance(post, DigestEdit):
-            return await self._edit(post, tracker)
-        message_id = f"m{len(self.posted) + 1}"
-        self.posted.append((message_id, post))
-        self.by_token[tracker.key.token(1)] = message_id
-        if isinstance(post, Digest):
-            self.messages[message_id] = [(p.id, p.upvotes) for p in post.papers]
-        if isinstance(post, Climber):
-            self.replies.append((post.thread, post.paper.id, post.reason))
-        await tracker.sent(1, message_id, thread_id=message_id)
-        return message_id
-
-    async def _edit(self, edit: DigestEdit, tracker: Any) -> str:
-        if self.refuse_edits is not None:
-            raise self.refuse_edits
-        crash, self.crash = self.crash, None
-        if crash is not None and crash[1]:
-            raise crash[0]
-        shown = [(p.id, p.upvotes) for p in edit.digest.papers]
-        self.messages[edit.message_id] = shown
-        self.edits.append((edit.message_id, edit.version, shown))
-        if crash is not None:
-            raise crash[0]
-        await tracker.sent(1, edit.message_id)
-        return edit.message_id
-
-    async def find(
-        self, key: PostKey, part: int, since: datetime, thread_id: str | None
-    ) -> str | None:
-        assert key.kind != EDIT_KIND, "an edit is never looked for"
-        self.finds.append((key.kind, thread_id))
-        return self.by_token.get(key.token(part))
-
-
-def day(*upvotes: int, ids: str = "ABCDEFGH") -> list[Paper]:
-    """The feed's list of DAY: paper A with the first count, B the second, …"""
-    named = zip(ids[: len(upvotes)], upvotes, strict=True)
-    return [make_paper(f"2411.0000{i}", DAY, n, title=f"Paper {i}") for i, n in named]
-
-
-def pid(letter: str) -> str:
-    return f"2411.0000{letter}"
-
-
-@pytest.fixture
-def platform() -> Platform:
-    return Platform()
-
-
-@pytest.fixture
-def world(store: Store, platform: Platform) -> tuple[Paperboy, StaticFeed, Clock]:
-    """A channel with a compact daily digest of 3 papers, posted at POSTED for DAY."""
-    clock = Clock(POSTED - timedelta(minutes=5))
-    feed = StaticFeed({DAY: day(100, 80, 60, 40, 10)})
-    core = Paperboy(store, feed, {"test": platform}, clock=clock)
-    core.save_schedule(Schedule(CH, "digest", enabled=True, size=3, layout=Layout.COMPACT))
-    return core, feed, clock
-
-
-async def post_digest(core: Paperboy, clock: Clock) -> None:
-    await core.poll([DAY])
-    clock.now = POSTED
-    assert await core.send_scheduled(CH, "digest", day=DAY) is Outcome.SENT
-
-
-async def poll_at(
-    core: Paperboy, clock: Clock, after: timedelta, feed: StaticFeed, *up: int
-) -> None:
-    """Move to POSTED + after, let the feed answer DAY with these counts, and poll as the
-    scheduler does (the default days)."""
-    clock.now = POSTED + after
-    feed.days[DAY] = day(*up)
-    feed.fetched.clear()
-    await core.poll()
-    assert DAY in feed.fetched or after >= LIVE_FOR  # a live digest's day is read again
-
-
-def versions(platform: Platform) -> list[int]:
-    return [version for _, version, _ in platform.edits]
-
-
-def edit_refs(store: Store) -> list[tuple[str, str]]:
-    return [(e.key.ref, e.state) for e in store.posts_under(CH, EDIT_KIND, "digest:")]
 
 
 async def test_a_digest_is_edited_by_the_edit_timing_and_a_climber_replied_once(
@@ -226,7 +120,7 @@ async def test_a_given_up_edit_freezes_the_digest_but_climbers_still_go_out(
     core, feed, clock = world
     store.save_channel(ChannelSettings(CH))
     await post_digest(core, clock)
-    platform.refuse_edits = DeliveryError("message_not_found", message_fault=True)
+    platform.refuse_edits = DeliveryError("edit_window_closed", message_fault=True)
     await poll_at(core, clock, timedelta(minutes=10), feed, 130, 80, 60, 40, 10)
     assert edit_refs(store) == [(f"digest:{DAY}#001", "abandoned")]
     settings = store.channel(CH)
@@ -235,8 +129,11 @@ async def test_a_given_up_edit_freezes_the_digest_but_climbers_still_go_out(
     await poll_at(core, clock, timedelta(minutes=30), feed, 200, 150, 120, 40, 140)
     await poll_at(core, clock, timedelta(hours=10), feed, 300, 150, 120, 40, 140)
     assert platform.edits == [] and edit_refs(store) == [(f"digest:{DAY}#001", "abandoned")]
-    [(_, paper, reason)] = platform.replies
-    assert (paper, reason) == (pid("E"), "now #3 in this digest")
+    [(_, paper, reason)] = platform.replies  # its list stays as posted: the reply says so
+    assert (paper, reason) == (
+        pid("E"),
+        "now #3 in this digest (its list can no longer be updated)",
+    )
 
 
 async def test_a_full_digest_is_never_edited_nor_replied_to(
