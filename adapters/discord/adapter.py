@@ -23,11 +23,13 @@ from bot.ports import Health
 
 log = logging.getLogger(__name__)
 
-# What the bot needs in a channel: see it, post, embed links, post in threads and forum posts.
+# What the bot needs in a channel: see it, post, embed links, start a compact digest's thread
+# from its first message, post in threads and forum posts (docs/reference/discord.md §8, §14).
 PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
     embed_links=True,
+    create_public_threads=True,
     send_messages_in_threads=True,
 )
 SCOPES = ("bot", "applications.commands")

@@ -1,11 +1,17 @@
 """Posting digests and alerts to Discord channels exactly once (forum channels get a new post),
-editing a posted digest in place and replying to it with its late climbers.
+editing a posted digest in place and posting its late climbers.
 
 Every message carries a nonce (`PostKey.token(part)`) with `enforce_nonce`: when the same
 author sends the same nonce again within a few minutes, Discord returns the first message
 instead of creating a second (developers/resources/message "Create Message"). So a part whose
 fate is unknown after a crash or a dropped connection is simply sent again. An edit
 (`PATCH`, docs/reference/discord.md §10) needs no nonce: sending it twice changes nothing.
+
+A compact digest's details go in a thread started from part 1 (§14): its id is part 1's, so
+the ledger's `thread_id` is known when part 1 is out, and the thread is started right before
+the first detail is sent (again after a crash: 160004 says it is there). Where no thread can
+be started the details follow in the channel, and a climber goes in the digest's thread when
+it has one, else it replies to the digest.
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from adapters.discord.channel_kinds import FORUM, ChannelKinds, MemoryChannelKin
 from adapters.discord.errors import TokenRefused, delivery_error, describe, refuses_token
 from adapters.discord.pacing import DiscordPacer
 from adapters.discord.payloads import Part, edit_params, params, render_post
+from adapters.discord.render import DiscordMessage
 from adapters.discord.send import Attempt, RequestHooks, done, sending
+from adapters.discord.threads import details_in, send_climber, send_detail
 from bot.domain import ChannelRef, Climber, DigestEdit, Post, PostKey
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported, Tracker
 
@@ -99,10 +107,11 @@ class DiscordPublisher:
     async def publish(self, post: Post, tracker: Tracker) -> str:
         """Send the post's parts after `tracker.parts_sent`, each claimed right before its
         request and with its nonce; return part 1's message id. A `DigestEdit` edits its
-        message in place; a `Climber` is a reply to its digest's first message."""
+        message in place; a `Climber` goes in its digest's thread, or replies to the digest."""
         messages, title = render_post(post)
         first_id = tracker.first_id
         attempt: Attempt | None = None
+        later: str | None = None  # where this call sends the parts after the first
         try:
             await self._ensure_login()
             for part in range(tracker.parts_sent + 1, len(messages) + 1):
@@ -112,16 +121,20 @@ class DiscordPublisher:
                 if isinstance(post, DigestEdit):
                     message_id = await self._edit(post, edit_params(message), attempt)
                 elif isinstance(post, Climber):
-                    body = params(message, nonce, False, title, reply_to=post.thread)
-                    message_id = await self._send(await self._replies_in(post), body, attempt)
+                    message_id = await self._climber(post, message, nonce, title, attempt)
                 elif part == 1:
                     body = params(message, nonce, True, title)
-                    message_id, thread_id = await self._first(post.channel, body, attempt)
+                    threaded = any(m.in_thread for m in messages[1:])
+                    message_id, thread_id = await self._first(post.channel, body, attempt, threaded)
                 else:
-                    target = tracker.thread_id or post.channel.channel
-                    message_id = await self._send(
-                        target, params(message, nonce, False, title), attempt
+                    if later is None:
+                        later = await self._later_in(post.channel, tracker, title)
+                    body = params(message, nonce, False, title)
+                    message_id, later = await self._later(
+                        post.channel, later, body, attempt, message.in_thread
                     )
+                    if later != tracker.thread_id:
+                        thread_id = later  # the details fell back to the channel: recorded
                 if part == 1:
                     first_id = message_id
                 attempt = None  # answered: a failure of `sent` is the ledger's, not ours
@@ -142,9 +155,10 @@ class DiscordPublisher:
         self, key: PostKey, part: int, since: datetime, thread_id: str | None
     ) -> str | None:
         """None: send the part again, its nonce makes Discord return the message if it was
-        posted. Discord cannot be asked for a message by nonce, so past its nonce window
-        ("a few minutes") this is at least once. A forum post (part 1 in a forum) has no
-        nonce: ResolveUnsupported. An edit is never looked for: it is sent again."""
+        posted (nonces are per channel: a later part or a climber is sent again where it went,
+        in the thread `thread_id`). Discord cannot be asked for a message by nonce, so past its
+        nonce window ("a few minutes") this is at least once. A forum post (part 1 in a forum)
+        has no nonce: ResolveUnsupported. An edit is never looked for: it is sent again."""
         if key.kind == EDIT_KIND:
             return None
         if part == 1 and key.kind not in REPLY_KINDS:
@@ -176,8 +190,11 @@ class DiscordPublisher:
 
     # --- sending ------------------------------------------------------------------------
 
-    async def _first(self, ref: ChannelRef, body: Part, attempt: Attempt) -> tuple[str, str]:
-        """Send part 1; return its message id and where the later parts go."""
+    async def _first(
+        self, ref: ChannelRef, body: Part, attempt: Attempt, threaded: bool
+    ) -> tuple[str, str]:
+        """Send part 1; return its message id and where the later parts go (`threaded`: in a
+        channel, the thread to be started from it, which will have its id)."""
         if await self._kind(ref) == FORUM:
             token = sending(attempt)
             try:
@@ -188,7 +205,29 @@ class DiscordPublisher:
                 done(token)
             # A forum post's first message has the thread's id.
             return str((thread.get("message") or thread)["id"]), str(thread["id"])
-        return await self._send(ref.channel, body, attempt), ref.channel
+        message_id = await self._send(ref.channel, body, attempt)
+        return message_id, message_id if threaded else ref.channel
+
+    async def _later_in(self, ref: ChannelRef, tracker: Tracker, title: str) -> str:
+        """Where the parts after the first go: a forum post's thread, the channel, or the
+        thread planned from part 1, started now (160004: it already was), else the channel."""
+        planned = tracker.thread_id or ref.channel
+        if planned == ref.channel or planned != tracker.first_id:
+            return planned
+        if await self._kind(ref) == FORUM:
+            return planned  # the post's own thread
+        return await details_in(self.client.http, ref, planned, title)
+
+    async def _later(
+        self, ref: ChannelRef, where: str, body: Part, attempt: Attempt, in_thread: bool
+    ) -> tuple[str, str]:
+        """Send a part after the first to `where` (in a channel, only a part `in_thread`: a
+        list continued past 25 papers stays beside part 1); its id, and where the next go."""
+        if where == ref.channel or await self._kind(ref) == FORUM:
+            return await self._send(where, body, attempt), where
+        if not in_thread:
+            return await self._send(ref.channel, body, attempt), where
+        return await send_detail(self._send, ref, where, body, attempt)
 
     async def _send(self, channel_id: str, body: Part, attempt: Attempt) -> str:
         token = sending(attempt)
@@ -211,10 +250,16 @@ class DiscordPublisher:
             done(token)
         return str(message["id"])
 
-    async def _replies_in(self, climber: Climber) -> str:
-        """Where a reply to the digest goes: its channel, or in a forum the digest's post."""
-        forum = await self._kind(climber.channel) == FORUM
-        return climber.thread if forum else climber.channel.channel
+    async def _climber(
+        self, climber: Climber, message: DiscordMessage, nonce: str, title: str, attempt: Attempt
+    ) -> str:
+        """A late climber: in the digest's thread, else a reply to the digest (in a forum,
+        a reply inside the digest's post)."""
+        reply = params(message, nonce, False, title, reply_to=climber.thread)
+        if await self._kind(climber.channel) == FORUM:
+            return await self._send(climber.thread, reply, attempt)
+        in_thread = params(message, nonce, False, title)
+        return await send_climber(self._send, climber, in_thread, reply, attempt)
 
     async def _kind(self, ref: ChannelRef) -> str:
         """The channel's kind: cached, else from the gateway's cache, else one GET."""

@@ -9,7 +9,8 @@ measured in UTF-16 code units after markdown escaping (`adapters.discord.fit`). 
 
 A compact digest's first message is its whole ranked list in one embed with three selects
 (save, not relevant, more like this) over its papers; the papers' details follow in the next
-messages. A full digest is a card per paper, each message with the selects of its own papers.
+messages, marked `in_thread`: the publisher posts them in a thread started from the first. A
+full digest is a card per paper, each message with the selects of its own papers.
 An alert and a late climber carry their paper's three buttons; a click's confirmation, Undo.
 """
 
@@ -80,13 +81,16 @@ CONTINUED_LABEL_CHARS = 100
 
 @dataclass(frozen=True)
 class DiscordMessage:
-    """One message to send: its `content`, `embeds` and `components` (action rows as JSON).
+    """One message to send: its `content`, `embeds` and `components` (action rows as JSON);
+    `in_thread`: it belongs in the thread of the post's first message (a compact digest's
+    details), not in the channel after it.
 
     `content` is "" only when `embeds` is not empty."""
 
     content: str
     embeds: list[discord.Embed] = field(default_factory=list)
     components: list[dict[str, Any]] = field(default_factory=list)
+    in_thread: bool = False
 
 
 # --- paging ----------------------------------------------------------------------------------
@@ -99,6 +103,7 @@ class _Page:
     cards: list[PaperCard] = field(default_factory=list)
     components: list[dict[str, Any]] = field(default_factory=list)
     closed: bool = False  # takes no more embeds (a compact digest's list)
+    in_thread: bool = False  # goes in the first message's thread (a compact digest's details)
 
 
 def _continued(k: int, n: int, label: str) -> str:
@@ -121,16 +126,19 @@ def _text_pages(lead: str, text: str, label: str) -> list[_Page]:
 
 
 def _paginate(
-    pages: list[_Page], items: Sequence[tuple[discord.Embed, PaperCard | None]], label: str
+    pages: list[_Page],
+    items: Sequence[tuple[discord.Embed, PaperCard | None]],
+    label: str,
+    in_thread: bool = False,
 ) -> list[_Page]:
-    """Add the embeds after `pages`, at most 10 and 6000 units a message; a "(continued,
-    k/n)" line opens every page after the first."""
+    """Add the embeds after `pages`, at most 10 and 6000 units a message (new pages marked
+    `in_thread`); a "(continued, k/n)" line opens every page after the first."""
     for embed, card in items:
         page = pages[-1]
         cost = sum(embed_cost(e) for e in page.embeds) + embed_cost(embed)
         full = len(page.embeds) >= EMBEDS_PER_MESSAGE or cost > EMBEDS_TOTAL_MAX
         if page.closed or (page.embeds and full):
-            page = _Page([_reserve(label)])
+            page = _Page([_reserve(label)], in_thread=in_thread)
             pages.append(page)
         page.embeds.append(embed)
         if card is not None:
@@ -142,7 +150,9 @@ def _paginate(
 
 def _messages(pages: list[_Page]) -> list[DiscordMessage]:
     return [
-        DiscordMessage("\n".join(line for line in p.lines if line), p.embeds, p.components)
+        DiscordMessage(
+            "\n".join(line for line in p.lines if line), p.embeds, p.components, p.in_thread
+        )
         for p in pages
     ]
 
@@ -170,14 +180,16 @@ def render_digest(digest: Digest) -> list[DiscordMessage]:
 
 
 def _compact_digest(view: PostView, lead: str) -> list[_Page]:
-    """The ranked list with its selects (one message for up to 25 papers), then the details."""
+    """The ranked list with its selects (one message for up to 25 papers), then the details
+    for its thread."""
     pages: list[_Page] = []
     for start in range(0, len(view.cards), SELECT_OPTIONS_MAX):
         chunk = view.cards[start : start + SELECT_OPTIONS_MAX]
         embed = discord.Embed(description=ranked_list(chunk), colour=COLOUR)
         line = lead if not pages else _reserve(view.title)
         pages.append(_Page([line], [embed], components=paper_selects(chunk), closed=True))
-    return _paginate(pages, [(detail_embed(c), None) for c in view.cards], view.title)
+    details = [(detail_embed(c), None) for c in view.cards]
+    return _paginate(pages, details, view.title, in_thread=True)
 
 
 def render_edit(edit: DigestEdit) -> DiscordMessage:

@@ -530,6 +530,7 @@ DISCORD_NEEDS = (
     ("view_channel", "View Channel"),
     ("send_messages", "Send Messages"),
     ("embed_links", "Embed Links"),
+    ("create_public_threads", "Create Public Threads"),
     ("send_messages_in_threads", "Send Messages in Threads"),
 )
 THREAD_TYPES = frozenset({10, 11, 12})  # announcement, public and private threads

@@ -440,9 +440,13 @@ def discord_row(row: dict[str, Any]) -> str:
 
 
 def discord_page(messages: Sequence[DiscordMessage], sent_at: datetime) -> str:
-    """The channel with the digest's messages, grouped under one author as Discord does."""
+    """The channel as Discord shows the digest: its messages grouped under one author, those
+    that go in the first message's thread (a compact digest's details) folded into a
+    "N messages in thread" line under it, as the publisher posts them."""
     parts = []
-    for k, message in enumerate(messages):
+    shown = [m for m in messages if not m.in_thread]
+    in_thread = len(messages) - len(shown)
+    for k, message in enumerate(shown):
         head = (
             f'<div class="avatar">{AVATAR}</div><div class="meta"><span class="name">paperboy'
             f'</span><span class="badge">APP</span><span class="time">Today at {_clock(sent_at)}'
@@ -457,8 +461,15 @@ def discord_page(messages: Sequence[DiscordMessage], sent_at: datetime) -> str:
         )
         embeds = "".join(discord_embed(cast("dict[str, Any]", e.to_dict())) for e in message.embeds)
         rows = "".join(discord_row(row) for row in message.components)
+        thread = (
+            f'<div class="thread"><span class="icon">🧵</span>{in_thread} '
+            f"message{'' if in_thread == 1 else 's'} in thread"
+            '<span class="caret">›</span></div>'
+            if k == 0 and in_thread
+            else ""
+        )
         parts.append(
-            f'<div class="msg{" follow" if k else ""}">{head}{content}{embeds}{rows}</div>'
+            f'<div class="msg{" follow" if k else ""}">{head}{content}{embeds}{rows}{thread}</div>'
         )
     return _page(
         "discord.css",
@@ -529,7 +540,7 @@ def screenshot(binary: str, page: Path, out: Path, width: int) -> None:
 
 def measure(binary: str, day: date, papers: list[Paper], top: int, width: int) -> None:
     """Print how tall the day's digest is in each layout: what the channel shows (Slack: part
-    1, its thread folded; Discord: every message, follow-ups are in the channel; and part 1
+    1, its thread folded; Discord: what the channel shows, the details' thread folded; and part 1
     alone) and everything, in pixels at `width`, and per paper."""
     rows: list[tuple[str, str, int]] = []
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:

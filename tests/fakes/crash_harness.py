@@ -429,9 +429,14 @@ class DiscordView:
         return len(discord_render(post)[0])
 
     def misplaced(self, key: PostKey, parts: Sequence[Seen]) -> str | None:
-        """Every part in the post's text channel."""
-        wrong = [n for n, p in enumerate(parts, 1) if p.channel != key.channel.channel]
-        return f"parts {wrong} are not in channel {key.channel.channel}" if wrong else None
+        """Part 1 in the post's text channel; the later parts all in part 1's thread (a compact
+        digest: the thread started from part 1 has its id) or all in the channel."""
+        if parts[0].channel != key.channel.channel:
+            return f"part 1 is in {parts[0].channel}, not channel {key.channel.channel}"
+        places = {p.channel for p in parts[1:]}
+        if len(places) > 1 or places - {key.channel.channel, parts[0].message_id}:
+            return f"parts 2.. are in {sorted(places)}, not the channel or part 1's thread"
+        return None
 
 
 # --- the check ------------------------------------------------------------------------------

@@ -230,8 +230,17 @@ class DiscordFake:
         self.world.forbidden[channel_id] = code
 
     def allow(self, channel_id: int) -> None:
-        """Undo `forbid`."""
+        """Undo `forbid` and `deny`."""
         self.world.forbidden.pop(channel_id, None)
+        self.world.denied.pop(channel_id, None)
+
+    def deny(self, channel_id: int, permissions: int) -> None:
+        """Deny the bot's role `permissions` in a channel (and its threads), as an overwrite:
+        what needs them answers 403 50013 there (Create Public Threads, Send Messages in
+        Threads)."""
+        if channel_id not in self.world.channels:
+            raise DiscordFakeError(f"unknown channel {channel_id}")
+        self.world.denied[channel_id] = self.world.denied.get(channel_id, 0) | permissions
 
     def add_webhook(self, channel_id: int, name: str = "paperboy") -> IncomingWebhook:
         """Create a channel webhook (for `discord.Webhook.partial(id, token, session=…)`)."""

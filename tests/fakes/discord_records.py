@@ -29,7 +29,8 @@ DEFAULT_BOT_PERMISSIONS = (
 ALL_PERMISSIONS = (1 << 51) - 1
 
 # Channel types (developers/resources/channel.mdx)
-TEXT, NEWS, PUBLIC_THREAD, FORUM = 0, 5, 11, 15
+TEXT, NEWS, ANNOUNCEMENT_THREAD, PUBLIC_THREAD, FORUM = 0, 5, 10, 11, 15
+THREAD_TYPES = frozenset({ANNOUNCEMENT_THREAD, PUBLIC_THREAD})
 
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
@@ -57,7 +58,8 @@ class DiscordFakeError(AssertionError):
 
 @dataclass
 class Channel:
-    """A guild channel (text 0, news 5, forum 15) or a thread (11) created through the API."""
+    """A guild channel (text 0, news 5, forum 15) or a thread (announcement 10, public 11)
+    created through the API."""
 
     id: int
     guild_id: int

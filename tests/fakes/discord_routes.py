@@ -9,10 +9,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.fakes.discord_records import (
+    ANNOUNCEMENT_THREAD,
+    CREATE_PUBLIC_THREADS,
     FORUM,
     NEWS,
     PUBLIC_THREAD,
+    SEND_MESSAGES_IN_THREADS,
     TEXT,
+    THREAD_TYPES,
     ApiError,
     Channel,
     IncomingWebhook,
@@ -97,6 +101,11 @@ class ChannelRoutes:
                 raise forbidden(self.world.forbidden[cid])
         return channel
 
+    def _require(self, channel: Channel, permission: int) -> None:
+        """403 50013 Missing Permissions unless the bot has `permission` in `channel`."""
+        if not self.world.app_permissions(channel.id) & permission:
+            raise forbidden(50013)
+
     def _store(
         self,
         channel: Channel,
@@ -105,7 +114,7 @@ class ChannelRoutes:
         mid: int | None = None,
         source: Any = "channel",
     ) -> Message:
-        is_thread = channel.type == PUBLIC_THREAD
+        is_thread = channel.type in THREAD_TYPES
         msg = Message(
             mid or snowflake(),
             channel.id,
@@ -150,6 +159,8 @@ class ChannelRoutes:
         channel = self.channel(request.match_info["channel_id"])
         if channel.type == FORUM:
             raise ApiError(400, "Cannot send messages in a non-text channel", 50008)
+        if channel.type in THREAD_TYPES:  # SEND_MESSAGES has no effect in threads
+            self._require(channel, SEND_MESSAGES_IN_THREADS)
         body = self._body(request)
         nonce_errors = _nonce_errors(body)
         if nonce_errors:
@@ -178,8 +189,10 @@ class ChannelRoutes:
     # ------------------------------------------------------------------ threads
 
     def _thread(self, parent: Channel, tid: int, body: Mapping[str, Any]) -> dict[str, Any]:
+        # "The type of thread created matches the type of the parent channel" (threads.mdx).
+        kind = ANNOUNCEMENT_THREAD if parent.type == NEWS else PUBLIC_THREAD
         thread = self.world.add_channel(
-            parent.guild_id, tid, str(body["name"]).strip(), PUBLIC_THREAD, parent_id=parent.id
+            parent.guild_id, tid, str(body["name"]).strip(), kind, parent_id=parent.id
         )
         data = self.world.channel_object(thread)
         data["thread_metadata"] = self.world.thread_metadata(
@@ -217,16 +230,20 @@ class ChannelRoutes:
         return 201, self._thread(channel, snowflake(), body)
 
     async def _thread_from_message(self, request: web.Request) -> tuple[int, Any]:
+        """Start Thread from Message (developers/resources/channel.mdx): in a text or
+        announcement channel, with Create Public Threads; the thread has the message's id, so
+        a message has at most one (160004)."""
         channel = self.channel(request.match_info["channel_id"])
         if channel.type not in (TEXT, NEWS):
             raise ApiError(400, "Cannot execute action on this channel type", 50024)
+        self._require(channel, CREATE_PUBLIC_THREADS)
         msg = self._find(channel, request.match_info["message_id"])
-        if msg.id in self.world.channels:
-            raise ApiError(400, "A thread has already been created for this message", 160004)
         body = self._body(request)
         errors = _thread_errors(body)
         if errors:
             raise ApiError.of(400, invalid_form_body(errors))
+        if msg.id in self.world.channels:
+            raise ApiError(400, "A thread has already been created for this message", 160004)
         return 201, self._thread(channel, msg.id, body)  # the thread id is the message id
 
     # ------------------------------------------------------------------ guilds

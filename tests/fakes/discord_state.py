@@ -13,8 +13,8 @@ from tests.fakes.discord_records import (
     BASIC_MEMBER,
     DEFAULT_BOT_PERMISSIONS,
     FORUM,
-    PUBLIC_THREAD,
     TEXT,
+    THREAD_TYPES,
     VIEW_CHANNEL,
     Channel,
     DiscordFakeError,
@@ -60,6 +60,7 @@ class World:
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.forbidden: dict[int, int] = {}  # channel id → Discord error code (50001/50013)
+        self.denied: dict[int, int] = {}  # channel id → permissions the bot's role is denied
         self.bot_permissions = DEFAULT_BOT_PERMISSIONS
         self.messages: list[Message] = []
         self.edits: list[MessageEdit] = []  # accepted edits of channel messages, oldest first
@@ -111,8 +112,13 @@ class World:
         return ALL_PERMISSIONS if perms & ADMINISTRATOR else perms
 
     def app_permissions(self, channel_id: int) -> int:
-        """The bot's permissions in a channel (without VIEW_CHANNEL when forbidden)."""
+        """The bot's permissions in a channel (without VIEW_CHANNEL when forbidden, without
+        what its overwrites deny; a thread has its parent's)."""
         perms = self.bot_permissions
+        channel = self.channels.get(channel_id)
+        for cid in (channel_id, channel.parent_id if channel is not None else None):
+            if cid is not None:
+                perms &= ~self.denied.get(cid, 0)
         return perms & ~VIEW_CHANNEL if channel_id in self.forbidden else perms
 
     def shard_of(self, guild_id: int, shard_count: int) -> int:
@@ -222,13 +228,16 @@ class World:
             "last_message_id": None,
             "permission_overwrites": [],
         }
-        if channel.id in self.forbidden:
+        deny = self.denied.get(channel.id, 0) | (
+            VIEW_CHANNEL if channel.id in self.forbidden else 0
+        )
+        if deny:
             data["permission_overwrites"] = [
                 {
                     "id": str(self.bot_role_id(channel.guild_id)),
                     "type": 0,
                     "allow": "0",
-                    "deny": str(VIEW_CHANNEL),
+                    "deny": str(deny),
                 }
             ]
         if channel.type == FORUM:
@@ -239,7 +248,7 @@ class World:
                 default_forum_layout=0,
                 default_auto_archive_duration=1440,
             )
-        if channel.type == PUBLIC_THREAD:
+        if channel.type in THREAD_TYPES:
             data.update(
                 thread_metadata=self.thread_metadata(),
                 message_count=0,
@@ -278,10 +287,12 @@ class World:
             "emojis": [],
             "stickers": [],
             "channels": [
-                self.channel_object(c) for c in guild.channels.values() if c.type != PUBLIC_THREAD
+                self.channel_object(c)
+                for c in guild.channels.values()
+                if c.type not in THREAD_TYPES
             ],
             "threads": [
-                self.channel_object(c) for c in guild.channels.values() if c.type == PUBLIC_THREAD
+                self.channel_object(c) for c in guild.channels.values() if c.type in THREAD_TYPES
             ],
             "members": [self.member_object(guild.id, uid) for uid in member_ids],
             "voice_states": [],

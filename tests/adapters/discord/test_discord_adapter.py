@@ -187,8 +187,10 @@ async def test_digest_of_25_long_papers_is_split_into_valid_messages(
     messages = discord_fake.messages_in(PAPERS)
     ids = [f"2411.1{i:04d}" for i in range(25)]
     assert outcome is Outcome.SENT
-    assert len(messages) > 1
-    cards = messages[1:] if layout is Layout.COMPACT else messages
+    # compact: the channel shows the ranked list, the details are in the thread started from it
+    cards = discord_fake.messages_in(messages[0].id) if layout is Layout.COMPACT else messages
+    assert len(messages) == 1 if layout is Layout.COMPACT else len(messages) > 1
+    assert len(cards) > 1
     embeds = [e for m in cards for e in m.embeds]
     assert [e["url"].rsplit("/", 1)[1] for e in embeds] == ids
     if layout is Layout.COMPACT:  # the whole ranked list and its selects in the first message
@@ -312,11 +314,11 @@ async def test_a_digest_cut_short_after_its_first_message_is_completed_not_repos
     [first] = discord_fake.messages_in(PAPERS)
     row = discord_store.delivery(CH, "digest", day.isoformat())
     assert row is not None and (row["state"], row["parts_sent"]) == ("failed", 1)
-    assert row["message_id"] == str(first.id)
+    assert row["message_id"] == row["thread_id"] == str(first.id)  # its thread will have its id
     await _resume(discord_fake, discord_store, discord_core, clock, CH, PAPERS)
-    messages = discord_fake.messages_in(PAPERS)
-    assert messages[0].id == first.id and len(messages) > 1
-    embeds = [e for m in messages[1:] for e in m.embeds]  # the ranked list, then the details
+    assert [m.id for m in discord_fake.messages_in(PAPERS)] == [first.id]  # the ranked list
+    details = discord_fake.messages_in(first.id)  # in the thread started on resume
+    embeds = [e for m in details for e in m.embeds]
     assert [e["url"].rsplit("/", 1)[1] for e in embeds] == [f"2411.1{i:04d}" for i in range(25)]
     assert await discord_core.send_scheduled(CH, day=day) is Outcome.ALREADY
 

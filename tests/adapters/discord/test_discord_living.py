@@ -1,6 +1,7 @@
 """The living digest on Discord, with the real discord.py against the fake: a DigestEdit edits
 part 1 in place (PATCH), a message that can no longer be edited is a message fault, and a
-late climber is a reply to the digest with a nonce, found again after a crash."""
+late climber goes in the digest's thread with a nonce (a reply to the digest where there is no
+thread it can use), sent once after a crash."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from adapters.discord.channel_kinds import FORUM, TEXT
 from adapters.discord.pacing import DiscordPacer
 from adapters.discord.publisher import NONCE_WINDOW, DiscordPublisher
 from adapters.discord.render import render_climber, render_digest
-from bot.domain import ChannelRef, Climber, Digest, DigestEdit, Paper, PostKey
+from bot.domain import ChannelRef, Climber, Digest, DigestEdit, Layout, Paper, PostKey
 from bot.ports import DeliveryError
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, RequestRecord
 from tests.fakes.discord_clock import LockstepClock
 from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MEMBER, PAPERS, TOKEN
+from tests.fakes.discord_records import SEND_MESSAGES_IN_THREADS
 from tests.helpers import MemoryTracker, make_paper, tracker_for
 
 discord_fake = discord_fixture.discord_fake
@@ -124,7 +126,8 @@ async def test_an_edit_sent_again_after_a_crash_changes_nothing_more(
     await publisher.publish(_edit(posted), _edit_tracker())
     first, second = discord_fake.edits_of(int(posted))
     assert (first.embeds, first.components) == (second.embeds, second.components)
-    assert len(discord_fake.messages_in(PAPERS)) == len(render_digest(_digest()))
+    in_thread = discord_fake.messages_in(int(posted))  # the details, in the list's thread
+    assert len(discord_fake.messages_in(PAPERS)) + len(in_thread) == len(render_digest(_digest()))
 
 
 async def test_an_edit_is_paced_and_waits_out_a_429(
@@ -191,34 +194,64 @@ async def test_an_edit_in_a_channel_that_is_gone_is_still_permanent(
 # --- late climbers ---------------------------------------------------------------------------
 
 
-async def test_a_climber_is_a_reply_to_the_digest_with_its_nonce(
+async def test_a_climber_goes_in_the_digests_thread_with_its_nonce(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await _post(publisher)  # compact: its details are in the thread of its list
+    details = len(discord_fake.messages_in(int(posted)))
     tracker = _climber_tracker()
-    reply_id = await publisher.publish(_climber(posted), tracker)
-    [request] = [r for r in _requests(discord_fake, "POST /channels/{channel_id}/messages")][-1:]
-    stored = discord_fake.message(int(reply_id))
+    climber_id = await publisher.publish(_climber(posted), tracker)
+    [request] = _requests(discord_fake, "POST /channels/{channel_id}/messages")[-1:]
+    stored = discord_fake.message(int(climber_id))
     expected = render_climber(_climber(posted))
-    assert request.body["message_reference"] == {
-        "message_id": posted,
-        "fail_if_not_exists": False,
-    }
+    assert request.path == f"/channels/{posted}/messages"  # the thread has the digest's id
+    assert "message_reference" not in request.body
     assert request.body["nonce"] == tracker.key.token(1) and request.body["enforce_nonce"]
-    assert request.body["allowed_mentions"] == {"parse": []}  # replied_user: false by default
-    assert stored.payload["message_reference"]["message_id"] == posted
+    assert request.body["allowed_mentions"] == {"parse": []}
+    assert stored.channel_id == int(posted) and stored.parent_id == PAPERS
     assert stored.content == expected.content and stored.payload["components"] == (
         expected.components
     )
+    assert len(discord_fake.messages_in(int(posted))) == details + 1
+    assert len(discord_fake.messages_in(PAPERS)) == 1  # the channel still shows the list only
     assert tracker.events == [("claim", 1), ("sent", 1)]
+
+
+async def test_a_climber_of_a_digest_without_a_thread_is_a_reply_to_it(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    full = Digest(CH, (DAY,), _papers(30, 20, 10), layout=Layout.FULL)  # no thread
+    posted = await publisher.publish(full, tracker_for(CH, "digest", DAY.isoformat()))
+    tracker = _climber_tracker()
+    reply_id = await publisher.publish(_climber(posted), tracker)
+    tried, replied = _requests(discord_fake, "POST /channels/{channel_id}/messages")[-2:]
+    assert (tried.path, tried.status, tried.code) == (f"/channels/{posted}/messages", 404, 10003)
+    assert replied.path == f"/channels/{PAPERS}/messages"
+    assert replied.body["message_reference"] == {"message_id": posted, "fail_if_not_exists": False}
+    assert replied.body["nonce"] == tracker.key.token(1)
+    assert discord_fake.message(int(reply_id)).channel_id == PAPERS
+    assert tracker.events == [("claim", 1), ("refused", 1), ("claim", 1), ("sent", 1)]
+
+
+async def test_a_climber_the_thread_cannot_take_is_a_reply_to_the_digest(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await _post(publisher)
+    details = len(discord_fake.messages_in(int(posted)))
+    discord_fake.deny(PAPERS, SEND_MESSAGES_IN_THREADS)  # the thread is there, closed to paperboy
+    reply_id = await publisher.publish(_climber(posted), _climber_tracker())
+    reply = discord_fake.message(int(reply_id))
+    assert reply.channel_id == PAPERS and reply.payload["message_reference"]["message_id"] == posted
+    assert len(discord_fake.messages_in(int(posted))) == details
+    assert [r.code for r in discord_fake.requests if r.status >= 400] == [50013]
 
 
 async def test_a_climber_cut_off_by_a_crash_is_sent_once(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
     posted = await _post(publisher)
-    before = len(discord_fake.messages_in(PAPERS))
-    hold = discord_fake.hold_answers(f"/channels/{PAPERS}/messages")
+    before = len(discord_fake.messages_in(int(posted)))
+    hold = discord_fake.hold_answers(f"/channels/{posted}/messages")
     tracker = _climber_tracker()
     crashed = asyncio.create_task(publisher.publish(_climber(posted), tracker))
     await hold.wait_arrived()
@@ -227,9 +260,10 @@ async def test_a_climber_cut_off_by_a_crash_is_sent_once(
         await crashed
     since = datetime.now(UTC)
     assert await publisher.find(tracker.key, 1, since, posted) is None  # resend: the nonce
-    reply_id = await publisher.publish(_climber(posted), tracker)
-    replies = discord_fake.messages_in(PAPERS)[before:]
-    assert [str(m.id) for m in replies] == [reply_id]
+    climber_id = await publisher.publish(_climber(posted), tracker)
+    climbers = discord_fake.messages_in(int(posted))[before:]
+    assert [str(m.id) for m in climbers] == [climber_id]
+    assert len(discord_fake.messages_in(PAPERS)) == 1
 
 
 async def test_a_climber_in_a_forum_replies_inside_the_digests_post(

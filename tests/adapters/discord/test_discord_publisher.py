@@ -18,7 +18,7 @@ from adapters.discord.channel_kinds import FORUM, TEXT
 from adapters.discord.pacing import BUDGET_PER_SECOND, GLOBAL_LIMIT_PER_SECOND, DiscordPacer
 from adapters.discord.publisher import DiscordPublisher, delivery_error
 from adapters.discord.render import DiscordMessage, thread_name
-from bot.domain import Alert, ChannelRef, Digest, Paper
+from bot.domain import Alert, ChannelRef, Digest, Layout, Paper
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, RequestRecord
@@ -48,8 +48,9 @@ def _papers(count: int) -> tuple[Paper, ...]:
 
 
 def _digest(ref: ChannelRef = CH) -> Digest:
-    """A digest that renders to three messages."""
-    return Digest(ref, (DAY,), _papers(12))
+    """A full digest that renders to three messages (a compact one's thread:
+    test_discord_threads.py)."""
+    return Digest(ref, (DAY,), _papers(12), layout=Layout.FULL)
 
 
 def _alert(ref: ChannelRef = CH, paper_id: str = "2411.00009") -> Alert:
@@ -93,7 +94,7 @@ discord_fake = discord_fixture.discord_fake
 # --- posting -------------------------------------------------------------------------------
 
 
-async def test_digest_of_three_messages_is_three_requests_each_with_its_nonce(
+async def test_full_digest_of_three_messages_is_three_requests_in_the_channel_with_nonces(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
     await publisher.login()

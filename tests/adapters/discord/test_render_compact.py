@@ -151,6 +151,7 @@ def test_any_compact_digest_lists_every_paper_in_its_first_message(
     assert select_values(messages[0]) == [ids] * 3
     assert paper_ids(messages[1:]) == ids
     assert all(m.components == [] for m in messages[1:])
+    assert [m.in_thread for m in messages] == [False] + [True] * (len(messages) - 1)
     assert_numbered(messages)
     assert_no_spoofing(messages, ps)
     assert _user_markup(messages[0].embeds[0].description or "") == []
@@ -162,13 +163,14 @@ def test_more_than_25_papers_continue_the_list_in_a_second_list_message() -> Non
     assert_valid(messages)
     assert listed(messages[0]) + listed(messages[1]) == [p.id for p in ps]
     assert [len(v) for v in select_values(messages[1])] == [5] * 3
+    assert [m.in_thread for m in messages[:3]] == [False, False, True]  # lists, then details
 
 
 def test_a_full_digest_gives_each_message_the_selects_of_its_own_papers() -> None:
     ps = [paper(f"2411.{i:05d}", summary="an abstract clause, " * 100) for i in range(12)]
     messages = render_digest(digest(*ps))
     assert_valid(messages)
-    assert len(messages) > 1
+    assert len(messages) > 1 and not any(m.in_thread for m in messages)  # all in the channel
     for m in messages:
         assert select_values(m) == [paper_ids([m])] * 3
 

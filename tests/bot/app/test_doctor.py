@@ -23,7 +23,11 @@ from storage.store import Store
 from tests.bot.app.cli_run import bare_env, clear_settings, closed_port, paperboy
 from tests.fakes import discord_fixture, slack_fixture
 from tests.fakes.discord_api import DiscordFake
-from tests.fakes.discord_records import DEFAULT_BOT_PERMISSIONS, EMBED_LINKS
+from tests.fakes.discord_records import (
+    CREATE_PUBLIC_THREADS,
+    DEFAULT_BOT_PERMISSIONS,
+    EMBED_LINKS,
+)
 from tests.fakes.hf_server import Canned, HFServer
 from tests.fakes.slack_api import SlackFake
 from tests.helpers import at, seed_two_papers
@@ -180,6 +184,7 @@ async def test_discord_permissions_are_checked_in_each_channel_with_deliveries(
 ) -> None:
     _archive(tmp_path / "paperboy.db")
     discord_fake.world.bot_permissions = DEFAULT_BOT_PERMISSIONS & ~EMBED_LINKS
+    discord_fake.deny(discord_fixture.PAPERS, CREATE_PUBLIC_THREADS)  # a channel overwrite
     discord_fake.forbid(discord_fixture.RANDOM)
     env = _env(
         tmp_path,
@@ -191,8 +196,9 @@ async def test_discord_permissions_are_checked_in_each_channel_with_deliveries(
     assert report.code == 1
     (papers,) = report.of(PAPERS.key)
     (random,) = report.of(RANDOM.key)
-    assert papers[1] == "FAIL" and papers[2] == "#papers: paperboy lacks Embed Links"
-    assert "Embed Links" in papers[3] and "discord-invite" in papers[3]
+    assert papers[1] == "FAIL"
+    assert papers[2] == "#papers: paperboy lacks Embed Links, Create Public Threads"
+    assert "Create Public Threads" in papers[3] and "discord-invite" in papers[3]
     assert random[1] == "FAIL" and "cannot see this channel" in random[2]
     assert "View Channel" in random[3]
     assert report.statuses("slack") == ["off"]  # Slack is simply not configured: fine
