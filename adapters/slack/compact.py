@@ -30,9 +30,11 @@ from adapters.slack.sections import SUMMARY_CHARS, TITLE_CHARS, Fit, list_text, 
 # The last fits 25 papers with arXiv-style ids (about 260 units each, controls included, of
 # the 12,000 budget); a list that still does not fit continues in a second message.
 FITS = (
-    Fit(title=200, summary=240, tags=3),
-    Fit(title=160, summary=160, tags=3),
-    Fit(title=120, summary=110, tags=2),
+    # 130 characters of summary: one line in a desktop channel, as on Discord (a list read in
+    # seconds; the thread's details hold the abstract's excerpt).
+    Fit(title=200, summary=130, tags=3),
+    Fit(title=160, summary=110, tags=3),
+    Fit(title=120, summary=100, tags=2),
     Fit(title=90, summary=70, tags=1),
     Fit(title=60, summary=0, tags=0),
 )
