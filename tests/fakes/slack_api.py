@@ -14,7 +14,8 @@ slack_web.py (Web API and response_url handlers), slack_history.py (history read
 slack_faults.py (scripted failures), slack_socket.py (Socket Mode), slack_blocks.py
 (`validate_message`), slack_edits.py (chat.update, Tier 3), slack_interactive.py (button clicks:
 `click`, block_actions over Socket Mode or HTTP, the 3 s ack, response_url on the clicked
-message), this module (server lifecycle, slash commands, HTTP-mode helpers).
+message; `new_response_url`, slash commands' too), this module (server lifecycle, slash
+commands, HTTP-mode helpers).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import aiohttp
 from aiohttp import web
 
 from tests.fakes.slack_blocks import check_message, validate_message
-from tests.fakes.slack_records import Ack, Call, Message, ResponsePost, ResponseUrl, SlackFakeError
+from tests.fakes.slack_records import Ack, Call, Message, ResponsePost, SlackFakeError
 from tests.fakes.slack_web import EXPIRED_URL_ERROR, WebApi
 
 __all__ = [
@@ -65,13 +66,6 @@ class SlackFake(WebApi):
     # ------------------------------------------------------------------ lifecycle
 
     @property
-    def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:54321`."""
-        if self._runner is None:
-            raise RuntimeError("SlackFake is not started")
-        return f"http://127.0.0.1:{self._port}"
-
-    @property
     def api_url(self) -> str:
         """What `AsyncWebClient(base_url=...)` takes: `http://127.0.0.1:PORT/api/`."""
         return f"{self.url}/api/"
@@ -98,6 +92,7 @@ class SlackFake(WebApi):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+            self._port = 0
 
     async def __aenter__(self) -> SlackFake:
         await self.start()
@@ -112,24 +107,6 @@ class SlackFake(WebApi):
         await self.stop()
 
     # ------------------------------------------------------------------ slash commands
-
-    def new_response_url(
-        self,
-        team: str,
-        channel: str,
-        user: str,
-        *,
-        message_ts: str | None = None,
-        user_team: str | None = None,
-    ) -> str:
-        """Issue a response_url (5 uses within 30 minutes, by the injected clock) for `user`
-        (of `user_team` when not the channel's `team`); with `message_ts` (a click),
-        `replace_original` / `delete_original` act on that message."""
-        url_id = secrets.token_urlsafe(12)
-        self._response_urls[url_id] = ResponseUrl(
-            url_id, team, channel, user, self.clock(), message_ts=message_ts, user_team=user_team
-        )
-        return f"{self.url}/response/{url_id}"
 
     def slash_payload(
         self, team_id: str, channel_id: str, user_id: str, text: str, command: str = "/papers"

@@ -5,8 +5,9 @@ include channels:history and groups:history), public channels "C1" and "C2", use
 (admin) and "UMEMBER" (member), app token "xapp-test", OAuth client id/secret set. Use it from
 a test module with `from tests.fakes import slack_fixture` then
 `slack_fake = slack_fixture.slack_fake` (an imported name that test arguments shadow is F811).
-`clocked` is the same on a fake driven by the `clock` fixture (a FakeClock); `serve_bolt(app)`
-serves a bolt AsyncApp in HTTP mode and yields its events URL.
+`clocked` is the same on a fake driven by the `clock` fixture (a FakeClock), made by
+`fake_on("clock")` (a test package with its own clock fixture makes its own so);
+`serve_bolt(app)` serves a bolt AsyncApp in HTTP mode and yields its events URL.
 """
 
 from __future__ import annotations
@@ -65,16 +66,24 @@ class FakeClock:
         self.now += seconds
 
 
+def fake_on(clock: str) -> object:
+    """A fixture (assign it to its name): the standard workspace on a fake driven by the
+    fixture named `clock`."""
+
+    async def fake(request: pytest.FixtureRequest) -> AsyncIterator[SlackFake]:
+        async with SlackFake(clock=request.getfixturevalue(clock)) as slack:
+            yield configure(slack)
+
+    fake.__doc__ = f"The standard workspace on a fake driven by `{clock}`."
+    return pytest.fixture(fake)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-async def clocked(clock: FakeClock) -> AsyncIterator[SlackFake]:
-    """The standard workspace on a fake driven by `clock`."""
-    async with SlackFake(clock=clock) as slack:
-        yield configure(slack)
+clocked = fake_on("clock")
 
 
 @asynccontextmanager

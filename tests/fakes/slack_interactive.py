@@ -30,7 +30,7 @@ import hmac
 import json
 import secrets
 import time
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 from urllib.parse import urlencode
 
 import aiohttp
@@ -46,6 +46,16 @@ from tests.fakes.slack_records import (
     SlackFakeError,
 )
 from tests.fakes.slack_state import SlackState, str_or_none
+
+
+class Delivery(TypedDict, total=False):
+    """How a click reaches the app: `via` Socket Mode (the default) or a POST to `url` signed
+    with `signing_secret`; `timeout`, how long the app has to ack (Slack's 3 s)."""
+
+    via: Literal["socket", "http"]
+    url: str | None
+    signing_secret: str | None
+    timeout: float
 
 
 class Interactivity(SlackState):
@@ -142,11 +152,7 @@ class Interactivity(SlackState):
         ts: str,
         action_id: str,
         value: str | None = None,
-        *,
-        via: Literal["socket", "http"] = "socket",
-        url: str | None = None,
-        signing_secret: str | None = None,
-        timeout: float = 3.0,
+        **how: Unpack[Delivery],
     ) -> Click:
         """Click a control of the recorded message `ts` in `channel` as `user_id` of `team_id`:
         a button (`value` optional), or the option `value` of an overflow menu.
@@ -163,18 +169,14 @@ class Interactivity(SlackState):
         payload = self.block_actions_payload(
             team_id, user_id, message, action_id, value, response_url=response_url
         )
-        return await self._deliver(team_id, user_id, payload, via, url, signing_secret, timeout)
+        return await self._deliver(team_id, user_id, payload, **how)
 
     async def click_response(
         self,
         response: ResponsePost,
         action_id: str,
         value: str | None = None,
-        *,
-        via: Literal["socket", "http"] = "socket",
-        url: str | None = None,
-        signing_secret: str | None = None,
-        timeout: float = 3.0,
+        **how: Unpack[Delivery],
     ) -> Click:
         """Click a control of an ephemeral answer (as the one user who sees it)."""
         if response.message_ts is None:
@@ -193,9 +195,7 @@ class Interactivity(SlackState):
         payload = self._payload(
             team_id, response.user, response.team, container, control, response_url, None
         )
-        click = await self._deliver(
-            team_id, response.user, payload, via, url, signing_secret, timeout
-        )
+        click = await self._deliver(team_id, response.user, payload, **how)
         self.clicks[-1] = click = dataclasses.replace(click, ephemeral=True)
         return click
 
@@ -204,10 +204,11 @@ class Interactivity(SlackState):
         team_id: str,
         user_id: str,
         payload: dict[str, Any],
-        via: Literal["socket", "http"],
-        url: str | None,
-        signing_secret: str | None,
-        timeout: float,
+        *,
+        via: Literal["socket", "http"] = "socket",
+        url: str | None = None,
+        signing_secret: str | None = None,
+        timeout: float = 3.0,
     ) -> Click:
         action = payload["actions"][0]
         chosen = action.get("selected_option") or {}
@@ -249,7 +250,14 @@ class Interactivity(SlackState):
         message_ts: str | None = None,
         user_team: str | None = None,
     ) -> str:
-        raise NotImplementedError  # SlackFake's, with the server's address
+        """Issue a response_url (5 uses within 30 minutes, by the injected clock) for `user`
+        (of `user_team` when not the channel's `team`); with `message_ts` (a click),
+        `replace_original` / `delete_original` act on that message."""
+        url_id = secrets.token_urlsafe(12)
+        self._response_urls[url_id] = ResponseUrl(
+            url_id, team, channel, user, self.clock(), message_ts=message_ts, user_team=user_team
+        )
+        return f"{self.url}/response/{url_id}"
 
     def _original(self, entry: ResponseUrl, payload: dict[str, Any]) -> int | None:
         """For a click's response_url asked to replace or delete the clicked message: its index

@@ -96,6 +96,13 @@ class SlackState:
         self._port = 0
 
     @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:54321`, while the fake is started."""
+        if not self._port:
+            raise RuntimeError("SlackFake is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
     def app_token(self) -> str | None:
         """The app-level `xapp-` token that may call apps.connections.open (None: no app token)."""
         return self._app_token

@@ -4,39 +4,28 @@ fake's validator, paperboy's links only) and the hostile text they draw."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
 import discord
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from adapters.discord import limits
 from adapters.discord.render import DiscordMessage
-from bot.domain import ChannelRef, Digest, Layout, Paper
-from tests.adapters import FRIDAY, hostile_papers, paper_links
+from bot.domain import ChannelRef, Paper
+from tests.adapters import hostile_papers, paper_links
+from tests.adapters import render_checks as shared
 from tests.adapters.discord.discord_markdown import links, mentions
+from tests.adapters.render_checks import units
 from tests.fakes.discord_validate import validate_message
 
 CHANNEL = ChannelRef("discord", "100000000000000001", "200000000000000002")
 PAPER_URL = re.compile(r"https://huggingface\.co/papers/(.+)")
 LISTED = re.compile(r"\]\(https://huggingface\.co/papers/([^)]+)\)\*\* ▲")
 CONTINUED = re.compile(r"\(continued, (\d+)/(\d+)\)")
-
-
-def units(text: str) -> int:
-    """UTF-16 code units: at least the code point count Discord and `len(embed)` use."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def digest(
-    *papers: Paper,
-    days: tuple[date, ...] = (FRIDAY,),
-    notice: str | None = None,
-    layout: Layout = Layout.FULL,
-) -> Digest:
-    return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice, layout=layout)
+PROPERTY = shared.property_settings(40)
+digest = partial(shared.digest, CHANNEL)  # FULL unless told
 
 
 def assert_embed_valid(embed: discord.Embed) -> None:
@@ -182,13 +171,5 @@ NASTY = st.sampled_from(
         "@here",
     ]
 )
-TEXT = st.lists(st.one_of(st.characters(codec="utf-8"), NASTY), max_size=30).map("".join)
-LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
-FIELD = st.one_of(TEXT, LONG)
+FIELD = shared.hostile_field(st.characters(codec="utf-8"), NASTY)
 papers = hostile_papers(FIELD)
-
-PROPERTY = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)

@@ -19,8 +19,8 @@ from adapters.discord.render import (
     render_reply,
     thread_name,
 )
-from bot.domain import Alert, Layout, Paper, Reply, SearchHit
-from tests.adapters import FRIDAY, paper
+from bot.domain import UNDO_EXTRA, Alert, Layout, Paper, Reply, SearchHit
+from tests.adapters import paper
 from tests.adapters.discord.discord_markdown import links, markup, mentions, shown
 from tests.adapters.discord.render_checks import (
     CHANNEL,
@@ -37,6 +37,7 @@ from tests.adapters.discord.render_checks import (
     papers,
     select_values,
 )
+from tests.adapters.render_checks import days_to_friday, long_papers, replies
 
 FULL = Layout.FULL
 
@@ -154,8 +155,7 @@ def test_every_search_hit_shows_its_daily_papers_day() -> None:
 
 
 def test_catch_up_digest_names_its_range() -> None:
-    days = tuple(FRIDAY - timedelta(days=n) for n in range(4, -1, -1))
-    [m] = render_digest(digest(paper(), days=days))
+    [m] = render_digest(digest(paper(), days=days_to_friday(5)))
     assert m.content == ("**Daily Papers · 23 Nov – 27 Nov 2026 (catch-up)** — top 1 by upvotes")
 
 
@@ -178,15 +178,7 @@ def test_notice_digest_is_content_only() -> None:
 
 
 def test_big_digest_continues_in_more_messages_with_every_paper_once_in_order() -> None:
-    papers = [
-        paper(
-            f"2411.{i:05d}",
-            title="Title " + "x" * 294,
-            summary="abstract " * 556,
-            authors=tuple(f"Author {n}" for n in range(40)),
-        )
-        for i in range(25)
-    ]
+    papers = long_papers(25)
     messages = render_digest(digest(*papers))
     assert_valid(messages)
     assert len(messages) > 1
@@ -293,11 +285,10 @@ def assert_links_live(messages: list[DiscordMessage]) -> None:
 
 
 @PROPERTY
-@given(st.integers(1, 30).flatmap(papers), st.integers(1, 4))
+@given(st.integers(1, 30).flatmap(papers), st.integers(1, 4).map(days_to_friday))
 def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
-    ps: list[Paper], span: int
+    ps: list[Paper], days: tuple[date, ...]
 ) -> None:
-    days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
     messages = render_digest(digest(*ps, days=days))
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
@@ -317,34 +308,20 @@ def test_any_digest_renders_valid_messages_with_every_paper_once_in_order(
 
 
 @PROPERTY
-@given(FIELD, st.integers(1, 4))
-def test_any_notice_digest_renders_valid_content_only_messages(notice: str, span: int) -> None:
-    days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
+@given(FIELD, st.integers(1, 4).map(days_to_friday))
+def test_any_notice_digest_renders_valid_content_only_messages(
+    notice: str, days: tuple[date, ...]
+) -> None:
     messages = render_digest(digest(days=days, notice=notice))
     assert_valid(messages)
     assert all(not m.embeds for m in messages)
 
 
 @PROPERTY
-@given(
-    st.integers(0, 12).flatmap(papers),
-    st.lists(st.one_of(st.none(), FIELD), max_size=12),
-    FIELD,
-    st.one_of(st.none(), FIELD),
-    st.booleans(),
-    st.one_of(st.none(), st.integers(1, 10**12)),
-)
-def test_any_reply_renders_valid_messages_keeping_all_its_text(
-    ps: list[Paper],
-    snippets: list[str | None],
-    text: str,
-    title: str | None,
-    ok: bool,
-    undo: int | None,
-) -> None:
-    hits = tuple(SearchHit(p, s) for p, s in zip(ps, snippets + [None] * len(ps), strict=False))
-    extra = {} if undo is None else {"undo": undo}
-    messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok, extra=extra))
+@given(replies(papers, FIELD, 12))
+def test_any_reply_renders_valid_messages_keeping_all_its_text(reply: Reply) -> None:
+    ps, undo = [h.paper for h in reply.hits], reply.extra.get(UNDO_EXTRA)
+    messages = render_reply(reply)
     assert_valid(messages)
     undo_rows = [m.components for m in messages if m.components]
     assert undo_rows == ([] if undo is None else [messages[-1].components])
@@ -354,8 +331,8 @@ def test_any_reply_renders_valid_messages_keeping_all_its_text(
     contents = [messages[0].content] + [m.content.partition("\n")[2] for m in messages[1:]]
     kept = "".join(shown(c) for c in contents)
     # A code block cut in two is closed and opened again: its fences are paperboy's.
-    assert unfenced(text) in unfenced(kept)
-    if not ok:
+    assert unfenced(reply.text) in unfenced(kept)
+    if not reply.ok:
         assert messages[0].content.startswith("⚠️ ")
 
 

@@ -77,11 +77,7 @@ def vt() -> VirtualTime:
     return VirtualTime()
 
 
-@pytest.fixture
-async def slack(vt: VirtualTime) -> AsyncIterator[SlackFake]:
-    """The standard workspace on a fake driven by `vt`."""
-    async with SlackFake(clock=vt) as fake:
-        yield slack_fixture.configure(fake)
+slack = slack_fixture.fake_on("vt")
 
 
 def make_publisher(api_url: str, vt: VirtualTime, **options: Any) -> SlackPublisher:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import replace
+from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,17 +18,16 @@ from adapters.slack import limits
 from adapters.slack.render import SlackMessage
 from bot.domain import ChannelRef, Paper
 from tests.adapters import hostile_papers, paper_links
+from tests.adapters import render_checks as shared
+from tests.adapters.render_checks import units
 from tests.fakes.slack_blocks import validate_message
 
 CHANNEL = ChannelRef("slack", "T0001", "C0001")
 PAPER_LINK = re.compile(r"<https://huggingface\.co/papers/([^|>]+)\|")
 LINK = re.compile(r"<(https?://[^\s|<>]+)\|([^|<>]*)>")
 ENTITY = re.compile(r"&(amp|lt|gt);")
-
-
-def units(text: str) -> int:
-    """UTF-16 code units: at least the code point count slack_sdk checks."""
-    return len(text.encode("utf-16-le")) // 2
+PROPERTY = shared.property_settings(30)
+digest = partial(shared.digest, CHANNEL)  # FULL unless told
 
 
 def strings(value: Any) -> list[str]:
@@ -192,11 +192,7 @@ NASTY = st.sampled_from(
         "|>",
     ]
 )
-TEXT = st.lists(st.one_of(st.characters(exclude_categories=["Cs"]), NASTY), max_size=30).map(
-    "".join
-)
-LONG = st.builds(lambda s, n: s * n, TEXT, st.integers(1, 400))
-FIELD = st.one_of(TEXT, LONG)
+FIELD = shared.hostile_field(st.characters(exclude_categories=["Cs"]), NASTY)
 _papers = hostile_papers(FIELD)
 
 

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.slack.mrkdwn import LOOKALIKES, QUOTE_BREAK, escape, literal
@@ -16,34 +16,24 @@ from adapters.slack.render import (
     render_digest,
     render_reply,
 )
-from bot.domain import UNDO_EXTRA, Alert, Digest, Layout, Paper, Reply, SearchHit
-from tests.adapters import FRIDAY, paper
+from bot.domain import UNDO_EXTRA, Alert, Layout, Paper, Reply, SearchHit
+from tests.adapters import paper
+from tests.adapters.render_checks import days_to_friday, long_papers, replies
 from tests.adapters.slack.render_checks import (
     CHANNEL,
     FIELD,
     LINK,
     PAPER_LINK,
+    PROPERTY,
     all_text,
     assert_no_spoofing,
     assert_unformatted,
     assert_valid,
     constructs,
+    digest,
     paper_ids,
     papers,
 )
-
-# --- fixtures --------------------------------------------------------------------------------
-
-
-def digest(
-    *papers: Paper,
-    days: tuple[date, ...] = (FRIDAY,),
-    notice: str | None = None,
-    layout: Layout = Layout.FULL,
-) -> Digest:
-    """A digest in the FULL layout unless told (COMPACT, the default of a channel)."""
-    return Digest(channel=CHANNEL, days=days, papers=papers, notice=notice, layout=layout)
-
 
 # --- digests ---------------------------------------------------------------------------------
 
@@ -100,8 +90,7 @@ def test_digest_prefers_ai_summary_and_clips_a_long_abstract_at_a_word() -> None
 
 
 def test_catch_up_digest_names_its_range() -> None:
-    days = tuple(FRIDAY - timedelta(days=n) for n in range(4, -1, -1))
-    [m] = render_digest(digest(paper(), days=days))
+    [m] = render_digest(digest(paper(), days=days_to_friday(5)))
     assert m.blocks[0]["text"]["text"] == "Daily Papers · 23 Nov – 27 Nov 2026 (catch-up)"
     assert m.text.startswith("Daily Papers for 23 Nov – 27 Nov 2026 (catch-up): 1 paper")
 
@@ -124,15 +113,7 @@ def test_notice_digest_is_a_short_message() -> None:
 
 
 def test_big_digest_continues_in_more_messages_with_every_paper_once_in_order() -> None:
-    papers = [
-        paper(
-            f"2411.{i:05d}",
-            title=("Title " + "x" * 294),
-            summary="abstract " * 556,
-            authors=tuple(f"Author {n}" for n in range(40)),
-        )
-        for i in range(25)
-    ]
+    papers = long_papers(25)
     messages = render_digest(digest(*papers))
     assert_valid(messages)
     assert len(messages) > 1
@@ -323,19 +304,12 @@ def test_long_reply_is_split_at_line_boundaries_never_cut() -> None:
 
 # --- properties ------------------------------------------------------------------------------
 
-PROPERTY = settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
 
 @PROPERTY
-@given(st.integers(1, 25).flatmap(papers), st.integers(1, 4), st.booleans())
+@given(st.integers(1, 25).flatmap(papers), st.integers(1, 4).map(days_to_friday), st.booleans())
 def test_any_full_digest_renders_valid_messages_with_every_paper_once_in_order(
-    ps: list[Paper], span: int, thumbnails: bool
+    ps: list[Paper], days: tuple[date, ...], thumbnails: bool
 ) -> None:
-    days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
     messages = render_digest(digest(*ps, days=days), thumbnails=thumbnails)
     assert_valid(messages)
     assert paper_ids(messages) == [p.id for p in ps]
@@ -347,25 +321,10 @@ def test_any_full_digest_renders_valid_messages_with_every_paper_once_in_order(
 
 
 @PROPERTY
-@given(
-    st.integers(0, 10).flatmap(papers),
-    st.lists(st.one_of(st.none(), FIELD), max_size=10),
-    FIELD,
-    st.one_of(st.none(), FIELD),
-    st.booleans(),
-    st.one_of(st.none(), st.integers(1, 10**12)),
-)
-def test_any_reply_renders_valid_messages_keeping_all_its_text(
-    ps: list[Paper],
-    snippets: list[str | None],
-    text: str,
-    title: str | None,
-    ok: bool,
-    undo: int | None,
-) -> None:
-    hits = tuple(SearchHit(p, s) for p, s in zip(ps, snippets + [None] * len(ps), strict=False))
-    extra = {} if undo is None else {UNDO_EXTRA: undo}
-    messages = render_reply(Reply(text=text, hits=hits, title=title, ok=ok, extra=extra))
+@given(replies(papers, FIELD, 10))
+def test_any_reply_renders_valid_messages_keeping_all_its_text(reply: Reply) -> None:
+    ps, undo = [h.paper for h in reply.hits], reply.extra.get(UNDO_EXTRA)
+    messages = render_reply(reply)
     assert_valid(messages)
     buttons = [e["value"] for m in messages for b in m.blocks if b["type"] == "actions"
                for e in b["elements"]]  # fmt: skip
@@ -380,10 +339,10 @@ def test_any_reply_renders_valid_messages_keeping_all_its_text(
         if b["type"] == "section" and not PAPER_LINK.search(b["text"]["text"])
     )
     # a ``` block split across sections is closed and opened again at each split
-    assert "".join(escape(text).replace("```", "").split()) in "".join(
+    assert "".join(escape(reply.text).replace("```", "").split()) in "".join(
         kept.replace("```", "").split()
     )
-    if not ok:
+    if not reply.ok:
         assert messages[0].blocks[0]["text"]["text"].startswith(":warning:")
 
 

@@ -3,10 +3,11 @@ paper controls, a digest's new version, late climbers, Undo and code blocks that
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date
+from functools import partial
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from adapters.actions import LABELS, undo_id
@@ -16,7 +17,6 @@ from adapters.slack.render import render_climber, render_digest, render_edit, re
 from bot.domain import (
     UNDO_EXTRA,
     Climber,
-    Digest,
     DigestEdit,
     Layout,
     Paper,
@@ -24,26 +24,21 @@ from bot.domain import (
     Reply,
 )
 from tests.adapters import FRIDAY, paper
+from tests.adapters.render_checks import days_to_friday
 from tests.adapters.slack.render_checks import (
     CHANNEL,
     FIELD,
     PAPER_LINK,
+    PROPERTY,
     assert_no_spoofing,
     assert_unformatted,
     assert_valid,
+    digest,
     paper_ids,
     papers,
 )
 
-PROPERTY = settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-
-
-def compact(*ps: Paper, **extra: object) -> Digest:
-    return Digest(CHANNEL, (FRIDAY,), ps, **extra)  # type: ignore[arg-type]
+compact = partial(digest, layout=Layout.COMPACT)  # a channel's default layout
 
 
 def menu(paper_id: str) -> dict[str, object]:
@@ -129,12 +124,11 @@ def test_a_notice_digest_has_no_controls() -> None:
 
 
 @PROPERTY
-@given(st.integers(1, 25).flatmap(papers), st.integers(1, 4), st.booleans())
+@given(st.integers(1, 25).flatmap(papers), st.integers(1, 4).map(days_to_friday), st.booleans())
 def test_any_compact_digest_lists_every_paper_in_one_message_then_details(
-    ps: list[Paper], span: int, thumbnails: bool
+    ps: list[Paper], days: tuple[date, ...], thumbnails: bool
 ) -> None:
-    days = tuple(FRIDAY - timedelta(days=n) for n in range(span - 1, -1, -1))
-    messages = render_digest(Digest(CHANNEL, days, tuple(ps)), thumbnails=thumbnails)
+    messages = render_digest(compact(*ps, days=days), thumbnails=thumbnails)
     assert_valid(messages)
     ids = [p.id for p in ps]
     assert paper_ids(messages[:1]) == ids  # part 1: the whole list, one message

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -27,11 +27,12 @@ from storage.store import Store
 from tests.adapters.slack.conftest import SIGNING_SECRET, MakeAdapter, VirtualTime
 from tests.fakes.slack_api import ResponsePost, SlackFake, post_slash_command, signed_headers
 from tests.fakes.slack_fixture import APP_TOKEN, BOT_TOKEN
+from tests.fakes.slack_interactive import Delivery
+from tests.fakes.slack_records import Click
 from tests.helpers import StaticFeed, eventually, make_paper, tracker_for
 
 C1 = ChannelRef("slack", "T1", "C1")
 PAPER = "2411.00001"
-Clicker = Callable[..., Awaitable[Any]]
 
 
 def unpaced() -> SlackPacer:
@@ -41,7 +42,48 @@ def unpaced() -> SlackPacer:
                       workspace_burst=1000, monotonic=vt, sleep=vt.sleep)  # fmt: skip
 
 
-async def start(make_adapter: MakeAdapter, slack: SlackFake, mode: str) -> SlackAdapter:
+@dataclass
+class Started:
+    """An adapter started in `mode` (Socket Mode or HTTP) and the fake that reaches it so."""
+
+    slack: SlackFake
+    adapter: SlackAdapter
+    mode: str
+
+    @property
+    def url(self) -> str:
+        """The adapter's HTTP-mode events URL."""
+        return f"http://127.0.0.1:{self.adapter.port}/slack/events"
+
+    @property
+    def how(self) -> Delivery:
+        """How the fake delivers a click to the adapter: Socket Mode, or a signed POST."""
+        if self.mode == "socket":
+            return {}
+        return {"via": "http", "url": self.url, "signing_secret": SIGNING_SECRET}
+
+    async def click(
+        self, team: str, user: str, ts: str, action_id: str, value: str | None = None
+    ) -> Click:
+        """A click by `user` of `team` on a control of message `ts` in C1."""
+        return await self.slack.click(team, user, "C1", ts, action_id, value, **self.how)
+
+    async def typed(self, user: str, text: str) -> None:
+        """`/papers <text>` typed by `user` in C1."""
+        if self.mode == "socket":
+            await self.slack.send_slash_command("T1", "C1", user, text)
+            return
+        fields = self.slack.slash_payload("T1", "C1", user, text)
+        assert (await post_slash_command(self.url, SIGNING_SECRET, fields)).status == 200
+
+    async def post(self, post: Digest | Alert) -> str:
+        """Publish `post` to C1; its ts."""
+        kind = "digest" if isinstance(post, Digest) else "alert"
+        return await self.adapter.publisher.publish(post, tracker_for(C1, kind, f"ref-{id(post)}"))
+
+
+async def start(make_adapter: MakeAdapter, slack: SlackFake, mode: str) -> Started:
+    """The adapter started in `mode` ("socket" or "http"), its posts unpaced."""
     slack.post_rate = 50
     if mode == "socket":
         adapter = await make_adapter(bot_token=BOT_TOKEN, app_token=APP_TOKEN)
@@ -49,35 +91,15 @@ async def start(make_adapter: MakeAdapter, slack: SlackFake, mode: str) -> Slack
     else:
         adapter = await make_adapter(bot_token=BOT_TOKEN, signing_secret=SIGNING_SECRET)
     adapter.publisher.pacer = unpaced()
-    return adapter
+    return Started(slack, adapter, mode)
 
 
-def transport(adapter: SlackAdapter, mode: str) -> dict[str, Any]:
-    """How the fake delivers a click to the adapter: Socket Mode, or a signed POST."""
-    if mode == "socket":
-        return {}
-    url = f"http://127.0.0.1:{adapter.port}/slack/events"
-    return {"via": "http", "url": url, "signing_secret": SIGNING_SECRET}
-
-
-def clicker(slack: SlackFake, adapter: SlackAdapter, mode: str) -> Clicker:
-    """`click(team, user, ts, action_id, value)` over the adapter's transport."""
-    how = transport(adapter, mode)
-
-    async def click(team: str, user: str, ts: str, action_id: str, value: str | None = None) -> Any:
-        return await slack.click(team, user, "C1", ts, action_id, value, **how)
-
-    return click
-
-
-async def typed(slack: SlackFake, adapter: SlackAdapter, mode: str, user: str, text: str) -> None:
-    """`/papers <text>` typed by `user` in C1, over the adapter's transport."""
-    if mode == "socket":
-        await slack.send_slash_command("T1", "C1", user, text)
-        return
-    url = f"http://127.0.0.1:{adapter.port}/slack/events"
-    fields = slack.slash_payload("T1", "C1", user, text)
-    assert (await post_slash_command(url, SIGNING_SECRET, fields)).status == 200
+@pytest.fixture(params=["socket", "http"])
+async def app(
+    request: pytest.FixtureRequest, make_adapter: MakeAdapter, slack_fake: SlackFake
+) -> Started:
+    """The adapter started in each mode in turn."""
+    return await start(make_adapter, slack_fake, request.param)
 
 
 async def answers(slack: SlackFake, n: int) -> list[ResponsePost]:
@@ -91,30 +113,19 @@ def digest(layout: Layout) -> Digest:
     return Digest(C1, (papers[0].day,), papers, layout=layout)
 
 
-async def post(adapter: SlackAdapter, post: Digest | Alert) -> str:
-    kind = "digest" if isinstance(post, Digest) else "alert"
-    return await adapter.publisher.publish(post, tracker_for(C1, kind, f"ref-{id(post)}"))
-
-
 def clicks(store: Store) -> list[tuple[str, str, str, Action]]:
     return [(c.channel.key, c.user, c.paper_id, c.action) for c in store.clicks(C1)]
-
-
-MODES = pytest.mark.parametrize("mode", ["socket", "http"])
 
 
 # ---------------------------------------------------------------------- each control
 
 
-@MODES
 async def test_each_menu_option_of_a_compact_digest_runs_its_command(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, mode: str
+    app: Started, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, mode)
-    click = clicker(slack_fake, adapter, mode)
-    ts = await post(adapter, digest(Layout.COMPACT))
+    ts = await app.post(digest(Layout.COMPACT))
     for n, action in enumerate(Action, 1):
-        done = await click("T1", "UMEMBER", ts, f"pb:menu:{PAPER}", f"pb:{action}:{PAPER}")
+        done = await app.click("T1", "UMEMBER", ts, f"pb:menu:{PAPER}", f"pb:{action}:{PAPER}")
         assert done.acked and not done.user_saw_error
         await answers(slack_fake, n)
     assert [c[3] for c in clicks(slack_store)] == [Action.SAVE, Action.MORE_LIKE]  # NR → ML
@@ -128,19 +139,16 @@ async def test_each_menu_option_of_a_compact_digest_runs_its_command(
     assert slack_fake.edits == [] and len(slack_fake.messages_in("C1")) == 2  # list + details
 
 
-@MODES
 async def test_each_button_of_a_full_digest_and_of_an_alert_runs_its_command(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, mode: str
+    app: Started, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, mode)
-    click = clicker(slack_fake, adapter, mode)
-    full = await post(adapter, digest(Layout.FULL))
-    await click("T1", "UADMIN", full, f"pb:save:{PAPER}")
-    await click("T1", "UADMIN", full, "pb:more-like:2411.00002")
+    full = await app.post(digest(Layout.FULL))
+    await app.click("T1", "UADMIN", full, f"pb:save:{PAPER}")
+    await app.click("T1", "UADMIN", full, "pb:more-like:2411.00002")
     alert = make_paper(PAPER, "2026-11-25", 40, title="Video diffusion at scale")
     for layout in Layout:
-        ts = await post(adapter, Alert(C1, alert, ("diffusion",), layout=layout))
-        await click("T1", "UMEMBER", ts, f"pb:not-relevant:{PAPER}")
+        ts = await app.post(Alert(C1, alert, ("diffusion",), layout=layout))
+        await app.click("T1", "UMEMBER", ts, f"pb:not-relevant:{PAPER}")
     await answers(slack_fake, 4)
     assert sorted(clicks(slack_store)) == [
         (C1.key, "UADMIN", PAPER, Action.SAVE),
@@ -153,15 +161,13 @@ async def test_each_button_of_a_full_digest_and_of_an_alert_runs_its_command(
 async def test_a_scheduled_compact_digest_is_clickable_end_to_end(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, slack_core: Paperboy
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, "socket")
+    app = await start(make_adapter, slack_fake, "socket")
     slack_core.save_schedule(Schedule(C1, "digest", enabled=True, layout=Layout.COMPACT))
     assert await slack_core.send_scheduled(C1, day=date(2026, 11, 25)) is Outcome.SENT
     part1, *thread = slack_fake.messages_in("C1")
     assert thread and all(m.thread_ts == part1.ts for m in thread)
     assert part1.blocks is not None and part1.blocks[1]["accessory"]["type"] == "overflow"
-    await clicker(slack_fake, adapter, "socket")(
-        "T1", "UADMIN", part1.ts, f"pb:menu:{PAPER}", f"pb:more-like:{PAPER}"
-    )
+    await app.click("T1", "UADMIN", part1.ts, f"pb:menu:{PAPER}", f"pb:more-like:{PAPER}")
     [answer] = await answers(slack_fake, 1)
     assert answer.ok and clicks(slack_store) == [(C1.key, "UADMIN", PAPER, Action.MORE_LIKE)]
 
@@ -172,11 +178,10 @@ async def test_a_scheduled_compact_digest_is_clickable_end_to_end(
 async def test_a_double_click_counts_once(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, "socket")
-    ts = await post(adapter, digest(Layout.FULL))
-    click = clicker(slack_fake, adapter, "socket")
-    await click("T1", "UMEMBER", ts, f"pb:save:{PAPER}")
-    await click("T1", "UMEMBER", ts, f"pb:save:{PAPER}")
+    app = await start(make_adapter, slack_fake, "socket")
+    ts = await app.post(digest(Layout.FULL))
+    await app.click("T1", "UMEMBER", ts, f"pb:save:{PAPER}")
+    await app.click("T1", "UMEMBER", ts, f"pb:save:{PAPER}")
     first, second = await answers(slack_fake, 2)
     assert clicks(slack_store) == [(C1.key, "UMEMBER", PAPER, Action.SAVE)]
     assert "Already saved" in str(second.text)
@@ -187,9 +192,9 @@ async def test_a_double_click_counts_once(
 async def test_a_click_after_a_restart_is_answered_by_the_new_process(
     make_adapter: MakeAdapter, slack_fake: SlackFake, db_path: Any
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, "socket")
-    ts = await post(adapter, digest(Layout.COMPACT))
-    await adapter.stop()
+    app = await start(make_adapter, slack_fake, "socket")
+    ts = await app.post(digest(Layout.COMPACT))
+    await app.adapter.stop()
     store = Store(db_path)  # a new process: its own store, core and bolt app on the same file
     core = Paperboy(store, StaticFeed(), {})
     config = SlackConfig(api_url=slack_fake.api_url, db_path=str(db_path),
@@ -207,24 +212,22 @@ async def test_a_click_after_a_restart_is_answered_by_the_new_process(
     store.close()
 
 
-@MODES
 async def test_a_click_by_a_user_of_another_workspace_is_theirs_as_a_typed_command_is(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, mode: str
+    app: Started, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, mode)
     slack_fake.add_team("T2", bot_token="xoxb-t2", users={"UOTHER": {}})
-    ts = await post(adapter, digest(Layout.FULL))
-    await clicker(slack_fake, adapter, mode)("T2", "UOTHER", ts, f"pb:save:{PAPER}")
+    ts = await app.post(digest(Layout.FULL))
+    await app.click("T2", "UOTHER", ts, f"pb:save:{PAPER}")
     [answer] = await answers(slack_fake, 1)
     assert answer.ok and answer.user == "UOTHER"
     # Their plain user id (as a typed /papers names them), counted in the message's channel.
     assert clicks(slack_store) == [(C1.key, "UOTHER", PAPER, Action.SAVE)]
     assert [p.id for p, _ in slack_store.reading_list(C1)] == [PAPER]
     [stored] = slack_store.clicks(C1)
-    await typed(slack_fake, adapter, mode, "UOTHER", f"save {PAPER}")
+    await app.typed("UOTHER", f"save {PAPER}")
     typed_save = (await answers(slack_fake, 2))[1]
     assert "Already saved" in str(typed_save.text) and len(slack_store.clicks(C1)) == 1
-    await typed(slack_fake, adapter, mode, "UOTHER", f"undo {stored.id}")
+    await app.typed("UOTHER", f"undo {stored.id}")
     typed_undo = (await answers(slack_fake, 3))[2]
     assert "Took back" in str(typed_undo.text) and slack_store.clicks(C1) == []
 
@@ -232,19 +235,14 @@ async def test_a_click_by_a_user_of_another_workspace_is_theirs_as_a_typed_comma
 # ---------------------------------------------------------------------- Undo
 
 
-@MODES
 async def test_the_undo_button_of_the_confirmation_takes_the_click_back(
-    make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store, mode: str
+    app: Started, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, mode)
-    ts = await post(adapter, digest(Layout.COMPACT))
-    await clicker(slack_fake, adapter, mode)(
-        "T1", "UMEMBER", ts, f"pb:menu:{PAPER}", f"pb:save:{PAPER}"
-    )
+    ts = await app.post(digest(Layout.COMPACT))
+    await app.click("T1", "UMEMBER", ts, f"pb:menu:{PAPER}", f"pb:save:{PAPER}")
     [confirmation] = await answers(slack_fake, 1)
     [stored] = slack_store.clicks(C1)
-    how = transport(adapter, mode)
-    undo = await slack_fake.click_response(confirmation, undo_id(stored.id), **how)
+    undo = await slack_fake.click_response(confirmation, undo_id(stored.id), **app.how)
     assert undo.ephemeral and undo.acked
     [_, undone] = await answers(slack_fake, 2)
     assert undone.ok and undone.response_type == "ephemeral" and "Took back" in str(undone.text)
@@ -273,9 +271,9 @@ async def test_a_control_paperboy_does_not_know_gets_one_polite_line(
 async def test_http_mode_refuses_a_forged_click_and_runs_a_replayed_one_once(
     make_adapter: MakeAdapter, slack_fake: SlackFake, slack_store: Store
 ) -> None:
-    adapter = await start(make_adapter, slack_fake, "http")
-    url = f"http://127.0.0.1:{adapter.port}/slack/events"
-    ts = await post(adapter, digest(Layout.FULL))
+    app = await start(make_adapter, slack_fake, "http")
+    url = app.url
+    ts = await app.post(digest(Layout.FULL))
     forged = await slack_fake.click("T1", "UMEMBER", "C1", ts, f"pb:save:{PAPER}", via="http",
                                     url=url, signing_secret="not-the-secret")  # fmt: skip
     assert forged.status == 401 and forged.user_saw_error
@@ -287,13 +285,13 @@ async def test_http_mode_refuses_a_forged_click_and_runs_a_replayed_one_once(
     body = urlencode({"payload": json.dumps(payload)}).encode()
     headers = signed_headers(SIGNING_SECRET, body, int(time.time()))
     runs: list[str | None] = []  # every block_actions the listener ran, by the control clicked
-    reply_to = adapter.clicks.reply_to
+    reply_to = app.adapter.clicks.reply_to
 
     async def counted(body: dict[str, Any], action: dict[str, Any], client: Any) -> Reply:
         runs.append(clicked_value(action))
         return await reply_to(body, action, client)
 
-    adapter.clicks.reply_to = counted  # type: ignore[method-assign]
+    app.adapter.clicks.reply_to = counted  # type: ignore[method-assign]
     statuses = []
     async with aiohttp.ClientSession() as http:
         for _ in range(2):  # the same signed request twice: a replay

@@ -37,6 +37,20 @@ def long_digest(channel: ChannelRef = C1, papers: int = 50) -> Digest:
     ))  # fmt: skip
 
 
+async def crash_after_part_1(
+    slack: SlackFake, publisher: SlackPublisher, digest: Digest
+) -> tuple[str, MemoryTracker]:
+    """Post part 1 of `digest` to C1 and lose the claim on part 2 (a crash); returns part 1's ts
+    and the tracker a restart resumes with (part 1 sent, its ts the thread's)."""
+    with pytest.raises(ClaimLost):
+        await publisher.publish(digest, tracker_for(C1, "digest", DAY.isoformat(), lose_at=2))
+    [first] = slack.messages_in("C1")
+    resumed = tracker_for(
+        C1, "digest", DAY.isoformat(), parts_sent=1, first_id=first.ts, thread_id=first.ts
+    )
+    return first.ts, resumed
+
+
 def alert(n: int = 1, channel: ChannelRef = C1) -> Alert:
     return Alert(channel, make_paper(f"2411.0{n:04d}", DAY, title=f"Mamba {n}"), ("mamba",))
 
@@ -86,17 +100,11 @@ async def test_resume_posts_only_the_remaining_parts_in_the_same_thread(
     slack: SlackFake, publisher: SlackPublisher
 ) -> None:
     digest = long_digest()
-    crashed = tracker_for(C1, "digest", DAY.isoformat(), lose_at=2)
-    with pytest.raises(ClaimLost):
-        await publisher.publish(digest, crashed)
-    [first] = slack.messages_in("C1")
-    resumed = tracker_for(
-        C1, "digest", DAY.isoformat(), parts_sent=1, first_id=first.ts, thread_id=first.ts
-    )
-    assert await publisher.publish(digest, resumed) == first.ts
+    first, resumed = await crash_after_part_1(slack, publisher, digest)
+    assert await publisher.publish(digest, resumed) == first
     messages = slack.messages_in("C1")
     assert len(messages) == len(render_digest(digest))
-    assert all(m.thread_ts == first.ts for m in messages[1:])
+    assert all(m.thread_ts == first for m in messages[1:])
     assert resumed.events[:2] == [("claim", 2), ("sent", 2)]
     assert [m.metadata["event_payload"]["part"] for m in messages if m.metadata] == list(
         range(1, len(messages) + 1)
@@ -135,15 +143,9 @@ async def test_the_rest_of_a_digest_whose_part_1_was_deleted_stops_at_one_stray_
     slack: SlackFake, publisher: SlackPublisher
 ) -> None:
     digest = long_digest()
-    crashed = tracker_for(C1, "digest", DAY.isoformat(), lose_at=2)
-    with pytest.raises(ClaimLost):
-        await publisher.publish(digest, crashed)
-    [first] = slack.messages_in("C1")
+    first, resumed = await crash_after_part_1(slack, publisher, digest)
     slack.reply_to_deleted = "top_level"  # Slack posts a reply to a deleted message in the channel
-    slack.delete_message("C1", first.ts)
-    resumed = tracker_for(
-        C1, "digest", DAY.isoformat(), parts_sent=1, first_id=first.ts, thread_id=first.ts
-    )
+    slack.delete_message("C1", first)
     with pytest.raises(DeliveryError) as raised:
         await publisher.publish(digest, resumed)
     assert raised.value.message_fault and str(raised.value).startswith("thread_not_found: ")
