@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
-from bot.delivery import living
+from bot.delivery import living, living_reads
 from bot.delivery.alerts import ALERT_KIND, AlertMatcher
 from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
@@ -104,7 +104,7 @@ class PollPlan:
 
     days: list[date]
     counted: frozenset[date]
-    lives: list[living.LiveDigest]
+    lives: list[living_reads.LiveDigest]
 
 
 @dataclass
@@ -146,8 +146,8 @@ class Paperboy:
         self.kinds: dict[str, PostKind] = {
             **self.timed_kinds,
             ALERT_KIND: AlertKind(),
-            EDIT_KIND: EditKind(clock, living.LIVE_FOR),
-            CLIMBER_KIND: ClimberKind(clock, living.LIVE_FOR),
+            EDIT_KIND: EditKind(clock, living_reads.LIVE_FOR),
+            CLIMBER_KIND: ClimberKind(clock, living_reads.LIVE_FOR),
         }
         self.deliverer = Deliverer(
             repo, self.publishers, clock, kinds=self.kinds, observer=observer
@@ -205,8 +205,8 @@ class Paperboy:
             start = max(first.astimezone(UTC).date(), today - timedelta(days=MAX_CATCH_UP_DAYS - 1))
             unsettled = [start + timedelta(days=i) for i in range((today - start).days - 1)]
             counted.update(d for d in unsettled if d not in settled)
-        lives = living.live_digests(self.repo, now)
-        earlier = (counted | set(living.live_days(lives, now))) - set(recent)
+        lives = living_reads.live_digests(self.repo, now)
+        earlier = (counted | set(living_reads.live_days(lives, now))) - set(recent)
         return PollPlan(sorted(earlier) + recent, frozenset(counted), lives)
 
     async def poll(self, days: Sequence[date] | None = None, *, alerts: bool = True) -> PollReport:
@@ -254,7 +254,9 @@ class Paperboy:
                 report.living = await self.refresh_living(plan.lives if plan else None)
         return report
 
-    async def refresh_living(self, lives: list[living.LiveDigest] | None = None) -> Counter[str]:
+    async def refresh_living(
+        self, lives: list[living_reads.LiveDigest] | None = None
+    ) -> Counter[str]:
         """Edit live digests (`lives`, as the poll read them; else read now) whose top papers
         moved, and reply with their late climbers (bot.delivery.living), through the ledger:
         each once, paced by the publishers; a climber that waits for an edit goes out only
@@ -542,7 +544,7 @@ class Paperboy:
             return None
         payload = timed.payload(post, self._built_with(schedule, top))
         if post.layout is Layout.COMPACT and post.papers:  # it lives: keep what climbers need
-            payload = living.with_baseline(self.repo, post, payload)
+            payload = living_reads.with_baseline(self.repo, post, payload)
         return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post, payload)
 
     def _built_with(self, schedule: Schedule, top: int | None) -> Schedule:

@@ -31,7 +31,7 @@ from bot.delivery.alerts import MAX_SUBSCRIPTIONS_PER_CHANNEL
 from bot.delivery.calendar import timezone_names
 from bot.delivery.deliverer import ALL_WORKSPACES, AT_LEAST_ONCE
 from bot.delivery.digests import DIGEST_KIND, shown_filter
-from bot.delivery.living import LIVE_FOR
+from bot.delivery.living_reads import LIVE_FOR
 from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import (
     WEEKDAYS,
@@ -44,7 +44,6 @@ from bot.domain import (
     WeekendPolicy,
 )
 from bot.domain.query import Query
-from bot.feed.parse import normalize_id
 from bot.query.parse import QueryError, describe
 from bot.query.parse import parse as parse_query
 from bot.service import POLL_FAILED, POLL_SUCCEEDED, Paperboy
@@ -219,16 +218,10 @@ class Handlers:
 
     def paper(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """One paper by arXiv id."""
-        raw = str(args["id"])
-        paper_id = normalize_id(raw)
-        if paper_id is None:
-            return error(f"`{echo(raw, 40)}` is not an arXiv id; they look like 2410.17243.")
-        paper = self.repo.get_paper(paper_id)
-        if paper is None:
-            return error(
-                f"paperboy has not stored {paper_id}: it only knows papers that "
-                "appeared on Daily Papers. Try `/papers search` instead."
-            )
+        unknown = (
+            "it only knows papers that appeared on Daily Papers. Try `/papers search` instead."
+        )
+        paper = reading.stored(self.repo, str(args["id"]), unknown)
         return Reply(text="", hits=(SearchHit(paper),))
 
     # --- alerts ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from bot.delivery.digests import DIGEST_KIND, channel_taste, digest_filter, rank
 from bot.delivery.taste import MAX_NUDGE, describe, moved
 from bot.domain import UNDO_EXTRA, Action, Invocation, Paper, Reply
 from bot.feed.parse import normalize_id
+from bot.ports import Repository
 
 if TYPE_CHECKING:
     from bot.commands.handlers import Handlers
@@ -26,6 +27,11 @@ NAMES = {
     Action.NOT_RELEVANT: "Not relevant",
     Action.MORE_LIKE: "More like this",
 }
+# Why a paper paperboy has not stored cannot be clicked.
+NOT_CLICKABLE = (
+    "only papers that appeared on Daily Papers can be saved or ranked. "
+    "`/papers search` finds stored ones."
+)
 # Per export format: its name, a file name for it, and what its entries are called.
 FORMATS = {
     "markdown": ("Markdown", "reading-list.md", ("paper", "papers")),
@@ -42,22 +48,20 @@ def _named(paper: Paper) -> str:
     return f"“{echo(paper.title, TITLE_CHARS)}” ({paper.id})"
 
 
-def _stored(handlers: Handlers, raw: str) -> Paper:
-    """The stored paper an argument names; CommandError (one line) otherwise."""
+def stored(repo: Repository, raw: str, unknown: str) -> Paper:
+    """The stored paper an arXiv id names; CommandError (one line) otherwise, `unknown`
+    saying what to do about an id paperboy has not stored."""
     paper_id = normalize_id(raw)
     if paper_id is None:
         raise CommandError(f"`{echo(raw, 40)}` is not an arXiv id; they look like 2410.17243.")
-    paper = handlers.repo.get_paper(paper_id)
+    paper = repo.get_paper(paper_id)
     if paper is None:
-        raise CommandError(
-            f"paperboy has not stored {paper_id}: only papers that appeared on Daily Papers "
-            "can be saved or ranked. `/papers search` finds stored ones."
-        )
+        raise CommandError(f"paperboy has not stored {paper_id}: {unknown}")
     return paper
 
 
 def _click(handlers: Handlers, args: dict[str, Any], inv: Invocation, action: Action) -> Reply:
-    paper = _stored(handlers, str(args["id"]))
+    paper = stored(handlers.repo, str(args["id"]), NOT_CLICKABLE)
     click, new = handlers.repo.record_click(
         inv.channel, inv.user, paper.id, action, handlers.core.clock()
     )

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 
 from bot.delivery.calendar import days_to_cover, is_weekend, target_day
 from bot.delivery.taste import WINDOW, Taste, taste
-from bot.domain import ChannelRef, Digest, Paper, Schedule, WeekendPolicy
+from bot.domain import ChannelRef, Click, Digest, Paper, Schedule, WeekendPolicy
 from bot.domain.query import Query
 from bot.ports import Repository
 from bot.query.match import PaperText, matches
@@ -24,6 +25,25 @@ MAX_DIGEST_SIZE = 25
 MAX_FILTER_CANDIDATES = 5000
 # How much of a filter a notice quotes.
 FILTER_SHOWN = 60
+
+
+class DigestReads(Protocol):
+    """What building a digest reads: the Repository, or what a refresh of the living digest
+    read of it already (bot/delivery/living_reads.py)."""
+
+    def papers_on(
+        self, days: Iterable[date], min_upvotes: int = 0, limit: int = 100
+    ) -> list[Paper]:
+        """Top papers of some days, most upvoted first."""
+        ...
+
+    def clicks(self, ref: ChannelRef, since: datetime | None = None) -> list[Click]:
+        """A channel's clicks (those at or after `since`), oldest first."""
+        ...
+
+    def get_paper(self, paper_id: str) -> Paper | None:
+        """One paper by id."""
+        ...
 
 
 def digest_filter(schedule: Schedule) -> Query | None:
@@ -70,7 +90,7 @@ def due_days(repo: Repository, schedule: Schedule, now: datetime) -> list[date]:
     return days_to_cover(target_day(now), last)
 
 
-def channel_taste(repo: Repository, ref: ChannelRef, now: datetime) -> Taste | None:
+def channel_taste(repo: DigestReads, ref: ChannelRef, now: datetime) -> Taste | None:
     """The channel's clicks of the 60 days up to `now` as ranking nudges; None when it has
     none. Later clicks are left out, so a digest rebuilt later (the living digest) ranks as
     it was posted: clicks nudge future digests, not the one already out."""
@@ -88,7 +108,7 @@ def day_end(day: date) -> datetime:
 
 
 def ranked(
-    repo: Repository,
+    repo: DigestReads,
     schedule: Schedule,
     days: Sequence[date],
     size: int,
@@ -107,7 +127,7 @@ def ranked(
 
 
 def build_digest(
-    repo: Repository,
+    repo: DigestReads,
     schedule: Schedule,
     days: Sequence[date],
     *,
@@ -119,6 +139,7 @@ def build_digest(
 ) -> Digest | None:
     """The digest for these days, a notice for an empty day, or None when nothing is due.
 
+    `repo` is the Repository, or what was read of it already (the living digest's refresh).
     The channel's clicks nudge the ranking as they weigh at `now` (default: the end of the
     newest day, so a digest rebuilt later ranks the same clicks the same way)."""
     if not days:

@@ -237,17 +237,21 @@ def channel_layout(repo: Repository, channel: ChannelRef) -> Layout:
     return daily.layout if daily is not None else Layout.COMPACT
 
 
-# How the platforms say that a digest's message was deleted: Slack's `message_not_found`
-# (chat.update) and `thread_not_found` (a reply in its thread), Discord's 10008 "Unknown
-# Message". An edit or climber given up for it ends the digest's life: nothing more is edited
-# or replied there (docs/reference/slack.md §5 and §12, docs/reference/discord.md §10).
+# Slack chat.update (slack.md §12), Slack thread reply (§5), Discord 10008's text (discord.md §10)
 GONE_ERRORS = ("message_not_found", "thread_not_found", "unknown message")
 # The ledger state of a post given up for good.
 GIVEN_UP = "abandoned"
 
 
+def under(of: PostKey) -> dict[str, str]:
+    """The ref prefix of a digest's edits (`digest:2026-05-13#`) and of its climbers
+    (`digest:2026-05-13:`), by kind."""
+    return {EDIT_KIND: f"{of.kind}:{of.ref}#", CLIMBER_KIND: f"{of.kind}:{of.ref}:"}
+
+
 def message_gone(entry: LedgerEntry) -> bool:
-    """Whether a digest's edit or climber was given up because the digest's message is gone."""
+    """Whether a digest's edit or climber was given up because the digest's message is gone
+    (then nothing more is edited or replied there)."""
     error = (entry.error or "").lower()
     return entry.state == GIVEN_UP and any(code in error for code in GONE_ERRORS)
 
@@ -268,11 +272,10 @@ class ForLiveDigest:
             return False
         if self.clock() >= posted.sent_at + self.live_for:
             return False
-        prefix = f"{of.kind}:{of.ref}"
         return not any(
             message_gone(e)
-            for kind, sep in ((EDIT_KIND, "#"), (CLIMBER_KIND, ":"))
-            for e in repo.posts_under(channel, kind, prefix + sep)
+            for kind, prefix in under(of).items()
+            for e in repo.posts_under(channel, kind, prefix)
         )
 
 

@@ -49,6 +49,13 @@ async def run(handlers: Handlers, text: str, inv: Invocation = GUEST) -> Reply:
     return await handlers.handle(text, inv)
 
 
+async def save_in_turn(handlers: Handlers, clock: Clock, *papers: str) -> None:
+    """Save the papers a minute apart, in this order."""
+    for paper in papers:
+        await run(handlers, f"save {paper}")
+        clock.advance(minutes=1)
+
+
 async def test_anyone_saves_privately_and_a_repeat_names_the_same_click(
     handlers: Handlers, seeded: Store
 ) -> None:
@@ -149,9 +156,7 @@ async def test_undoing_a_save_someone_else_made_too_keeps_the_paper_listed(
 async def test_the_reading_list_is_numbered_newest_last_and_removes_by_that_number(
     handlers: Handlers, seeded: Store, clock: Clock
 ) -> None:
-    for paper in (SPEECH, VIDEO, AGENTS):
-        await run(handlers, f"save {paper}")
-        clock.advance(minutes=1)
+    await save_in_turn(handlers, clock, SPEECH, VIDEO, AGENTS)
     shown = await run(handlers, "reading-list")
     assert shown.title == "Reading list · 3 papers, newest last"
     lines = shown.text.splitlines()
@@ -172,9 +177,7 @@ async def test_the_reading_list_is_numbered_newest_last_and_removes_by_that_numb
 async def test_only_a_manager_removes_a_paper_and_its_arxiv_id_names_it_when_numbers_move(
     handlers: Handlers, seeded: Store, clock: Clock
 ) -> None:
-    for paper in (SPEECH, VIDEO, AGENTS):
-        await run(handlers, f"save {paper}")
-        clock.advance(minutes=1)
+    await save_in_turn(handlers, clock, SPEECH, VIDEO, AGENTS)
     refused = await run(handlers, "reading-list remove 1", GUEST)
     assert not refused.ok and "permission to manage this channel" in refused.text
     assert len(seeded.reading_list(CH)) == 3

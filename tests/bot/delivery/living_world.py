@@ -4,13 +4,13 @@ that posts a compact digest of it and polls as the scheduler does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from bot.delivery.deliverer import Outcome
 from bot.delivery.kinds import EDIT_KIND
-from bot.delivery.living import LIVE_FOR
+from bot.delivery.living_reads import LIVE_FOR
 from bot.domain import ChannelRef, Climber, Digest, DigestEdit, Paper, Post, PostKey
 from bot.ports import DeliveryError
 from bot.service import Paperboy
@@ -120,3 +120,16 @@ def versions(platform: Platform) -> list[int]:
 
 def edit_refs(store: Store) -> list[tuple[str, str]]:
     return [(e.key.ref, e.state) for e in store.posts_under(CH, EDIT_KIND, "digest:")]
+
+
+def with_threshold(world: World, threshold: int) -> None:
+    """The channel's `digest climbers` threshold."""
+    core, _, _ = world
+    core.save_schedule(replace(core.schedule(CH), climbers=threshold))
+
+
+def unharmed(store: Store) -> bool:
+    """Whether the channel is neither paused nor counting failures (a refusal for good of an
+    edit or a reply is that message's fault, not the channel's)."""
+    settings = store.channel(CH)
+    return settings is not None and not settings.paused and settings.failures == 0

@@ -5,14 +5,14 @@ losing nor repeating it, a given-up edit freezing the digest, a full layout neve
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
 
 from bot.delivery.deliverer import LEASE, Outcome
 from bot.delivery.kinds import CLIMBER_KIND, EDIT_KIND
-from bot.delivery.living import LIVE_FOR, may_edit, moved
+from bot.delivery.living import may_edit, moved
+from bot.delivery.living_reads import LIVE_FOR
 from bot.domain import (
     Alert,
     ChannelRef,
@@ -31,18 +31,21 @@ from tests.bot.delivery.living_world import (
     POSTED,
     Crash,
     Platform,
+    World,
     day,
     edit_refs,
     pid,
     poll_at,
     post_digest,
+    unharmed,
     versions,
+    with_threshold,
 )
 from tests.helpers import Clock, StaticFeed, alert_on, at, make_paper
 
 
 async def test_a_digest_is_edited_by_the_edit_timing_and_a_climber_replied_once(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform, store: Store
+    world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
     await post_digest(core, clock)
@@ -66,9 +69,7 @@ async def test_a_digest_is_edited_by_the_edit_timing_and_a_climber_replied_once(
     assert edit_refs(store) == [(f"digest:{DAY}#00{v}", "sent") for v in (1, 2, 3, 4)]
 
 
-async def test_nothing_meaningful_moved_no_edit(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform
-) -> None:
+async def test_nothing_meaningful_moved_no_edit(world: World, platform: Platform) -> None:
     core, feed, clock = world
     await post_digest(core, clock)
     # A +9 (< 10 % of 100), B +7 (< 8), C +4 (< 5); D moves, below the list.
@@ -78,7 +79,7 @@ async def test_nothing_meaningful_moved_no_edit(
 
 
 async def test_a_move_of_five_upvotes_on_a_small_count_is_meaningful(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform
+    world: World, platform: Platform
 ) -> None:
     core, feed, clock = world
     feed.days[DAY] = day(30, 20, 12)
@@ -90,7 +91,7 @@ async def test_a_move_of_five_upvotes_on_a_small_count_is_meaningful(
 
 @pytest.mark.parametrize("applied", [True, False], ids=["after the request", "before it"])
 async def test_a_crash_during_an_edit_neither_loses_nor_repeats_it(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform, store: Store, applied: bool
+    world: World, platform: Platform, store: Store, applied: bool
 ) -> None:
     core, feed, clock = world
     await post_digest(core, clock)
@@ -115,7 +116,7 @@ async def test_a_crash_during_an_edit_neither_loses_nor_repeats_it(
 
 
 async def test_a_given_up_edit_freezes_the_digest_but_climbers_still_go_out(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform, store: Store
+    world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
     store.save_channel(ChannelSettings(CH))
@@ -123,8 +124,7 @@ async def test_a_given_up_edit_freezes_the_digest_but_climbers_still_go_out(
     platform.refuse_edits = DeliveryError("edit_window_closed", message_fault=True)
     await poll_at(core, clock, timedelta(minutes=10), feed, 130, 80, 60, 40, 10)
     assert edit_refs(store) == [(f"digest:{DAY}#001", "abandoned")]
-    settings = store.channel(CH)
-    assert settings is not None and not settings.paused and settings.failures == 0
+    assert unharmed(store)
     platform.refuse_edits = None
     await poll_at(core, clock, timedelta(minutes=30), feed, 200, 150, 120, 40, 140)
     await poll_at(core, clock, timedelta(hours=10), feed, 300, 150, 120, 40, 140)
@@ -137,7 +137,7 @@ async def test_a_given_up_edit_freezes_the_digest_but_climbers_still_go_out(
 
 
 async def test_a_full_digest_is_never_edited_nor_replied_to(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform, store: Store
+    world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
     await core.poll([DAY])
@@ -152,10 +152,10 @@ async def test_a_full_digest_is_never_edited_nor_replied_to(
 
 
 async def test_climbers_past_the_channel_threshold_three_a_poll_best_first_each_once(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform
+    world: World, platform: Platform
 ) -> None:
     core, feed, clock = world
-    core.save_schedule(replace(core.schedule(CH), climbers=50))
+    with_threshold(world, 50)
     feed.days[DAY] = day(100, 90, 80, 10, 10, 10, 10, 10)
     await post_digest(core, clock)
     counts = (100, 90, 80, 51, 60, 70, 55, 30)  # D, E, F, G pass 50; H does not
@@ -168,7 +168,7 @@ async def test_climbers_past_the_channel_threshold_three_a_poll_best_first_each_
 
 
 async def test_a_paused_channel_s_edit_is_held_and_sent_on_resume(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform, store: Store
+    world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
     await post_digest(core, clock)
@@ -182,7 +182,7 @@ async def test_a_paused_channel_s_edit_is_held_and_sent_on_resume(
 
 
 async def test_a_platform_this_process_does_not_run_gets_the_edit_from_its_own_process(
-    world: tuple[Paperboy, StaticFeed, Clock], platform: Platform, store: Store
+    world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
     await post_digest(core, clock)
@@ -197,7 +197,7 @@ async def test_a_platform_this_process_does_not_run_gets_the_edit_from_its_own_p
 
 
 async def test_a_live_digest_s_days_are_read_again_by_the_default_poll(
-    world: tuple[Paperboy, StaticFeed, Clock], store: Store
+    world: World, store: Store
 ) -> None:
     core, _feed, clock = world
     await post_digest(core, clock)

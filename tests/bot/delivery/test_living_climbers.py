@@ -5,13 +5,12 @@ after the digest was posted, and "now #K" only once the list shown holds the pap
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from bot.delivery.kinds import CLIMBER_KIND
-from bot.delivery.living import BASELINE, BASELINE_FACT
+from bot.delivery.living_reads import BASELINE, BASELINE_FACT
 from bot.domain import ChannelSettings, Digest, Layout, Schedule
 from bot.ports import DeliveryError
 from storage.store import Store
@@ -27,7 +26,9 @@ from tests.bot.delivery.living_world import (
     pid,
     poll_at,
     post_digest,
+    unharmed,
     versions,
+    with_threshold,
 )
 from tests.helpers import make_paper
 
@@ -40,11 +41,6 @@ def climber_refs(store: Store) -> list[tuple[str, str]]:
         (e.key.ref[len(f"digest:{DAY}:") :], e.state)
         for e in store.posts_under(CH, CLIMBER_KIND, "digest:")
     ]
-
-
-def with_threshold(world: World, threshold: int) -> None:
-    core, _, _ = world
-    core.save_schedule(replace(core.schedule(CH), climbers=threshold))
 
 
 async def test_a_climber_held_while_paused_is_not_sent_once_its_digest_is_72_h_old(
@@ -97,8 +93,7 @@ async def test_no_climber_once_an_edit_found_the_digest_s_message_gone(
     await poll_at(core, clock, 10 * H, feed, 300, 150, 120, 90, 140)
     assert platform.replies == [] and climber_refs(store) == []
     assert platform.edits == [] and len(edit_refs(store)) == 1
-    settings = store.channel(CH)
-    assert settings is not None and not settings.paused and settings.failures == 0
+    assert unharmed(store)
 
 
 async def test_a_reply_refused_for_a_deleted_thread_ends_the_digest_s_climbers_and_edits(
@@ -116,15 +111,14 @@ async def test_a_reply_refused_for_a_deleted_thread_ends_the_digest_s_climbers_a
     await poll_at(core, clock, 5 * H, feed, 130, 80, 60, 52, 55)  # A moves, D passes 50
     assert platform.replies == [] and climber_refs(store) == [(pid("E"), "abandoned")]
     assert platform.edits == [] and edit_refs(store) == []
-    settings = store.channel(CH)
-    assert settings is not None and not settings.paused and settings.failures == 0
+    assert unharmed(store)
 
 
 async def test_only_a_paper_that_crossed_the_threshold_after_posting_passed_it(
     world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
-    core.save_schedule(replace(core.schedule(CH), climbers=50))
+    with_threshold(world, 50)
     feed.days[DAY] = day(100, 90, 80, 70, 60, 10)
     await post_digest(core, clock)  # D and E are past 50 already, F is not
     await poll_at(core, clock, 2 * H, feed, 100, 90, 80, 70, 60, 10)
@@ -141,7 +135,7 @@ async def test_a_digest_posted_without_counts_takes_its_first_refresh_s(
     world: World, platform: Platform, store: Store
 ) -> None:
     core, feed, clock = world
-    core.save_schedule(replace(core.schedule(CH), climbers=50))
+    with_threshold(world, 50)
     feed.days[DAY] = day(100, 90, 80, 70, 60, 10)
     await core.poll([DAY])
     clock.now = POSTED

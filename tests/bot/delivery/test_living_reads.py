@@ -1,8 +1,8 @@
 """What the living digest costs a poll: the live digests read once, off the event loop; a
 refresh's reads fixed but for two per channel (its clicks, its schedule), whatever its clicks
-and however many channels share a day; the digest rebuilt from them exactly as
-`build_digest` builds it; and a live digest's old day that fails to fetch does not fail the
-poll."""
+and however many channels share a day, and answering as the store does; the digest rebuilt
+from them exactly as `build_digest` builds it from the store; and a live digest's old day
+that fails to fetch does not fail the poll."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from bot.delivery import living
-from bot.delivery.digests import build_digest
+from bot.delivery import living, living_reads
+from bot.delivery.digests import MAX_FILTER_CANDIDATES, build_digest, day_end
+from bot.delivery.living_reads import Reads
+from bot.delivery.taste import WINDOW
 from bot.domain import Action, ChannelRef, Layout, LedgerEntry, Paper, Schedule
 from bot.feed.client import FeedError
 from bot.ports import Repository
@@ -21,6 +23,7 @@ from storage.store import Store
 from tests.bot.delivery.living_world import CH, DAY, POSTED, Platform, World, day, post_digest
 from tests.helpers import Clock, StaticFeed, make_paper
 
+H = timedelta(hours=1)
 # sqlite_utils wraps each query in a savepoint: those are not reads.
 NOT_READS = ("SAVEPOINT", "RELEASE", "BEGIN", "COMMIT", "ROLLBACK")
 
@@ -116,7 +119,7 @@ async def test_a_refresh_reads_twice_per_channel_whatever_its_clicks_and_its_dig
     reads = []
     for n in (1, 6):
         store, _, clock, statements = await _channels(n)
-        lives = living.live_digests(store, clock())
+        lives = living_reads.live_digests(store, clock())
         assert len(lives) == 2 * n
         statements.clear()
         assert living.refresh(store, clock(), lives) == []  # nothing moved
@@ -129,18 +132,37 @@ async def test_a_refresh_reads_twice_per_channel_whatever_its_clicks_and_its_dig
 
 async def test_a_digest_is_rebuilt_as_build_digest_builds_it() -> None:
     store, _, clock, _ = await _channels(2)
-    for live in living.live_digests(store, clock()):
-        found = living.rebuilt(living.Reads(store, [live]), live)
-        assert found is not None
+    for live in living_reads.live_digests(store, clock()):
+        found = living.rebuilt(Reads(store, [live]), live)
+        assert found is not None and found.days == live.days
         schedule = store.schedule(live.key.channel, "digest")
         assert schedule is not None
         built = build_digest(store, schedule, live.days)
         assert built is not None
-        assert [p.id for p in found[0].papers] == [p.id for p in built.papers]
+        assert [p.id for p in found.papers] == [p.id for p in built.papers]
         nobody = Schedule(ChannelRef("test", "W1", "nobody"), "digest", size=5)
         plain = build_digest(store, nobody, live.days)
         assert plain is not None  # the clicks (and the filter) change the ranking
         assert [p.id for p in built.papers] != [p.id for p in plain.papers]
+    store.close()
+
+
+async def test_a_refresh_s_reads_answer_as_the_store_does_beyond_what_they_read_ahead() -> None:
+    store, _, clock, _ = await _channels(2)
+    lives = living_reads.live_digests(store, clock())
+    oldest = day_end(EVE) - WINDOW  # the oldest click the channels' live digests weigh
+    store.record_click(lives[0].key.channel, "u", "2411.00011", Action.SAVE, oldest - H)
+    reads = Reads(store, lives)
+    for live in lives:
+        for floor, limit in ((0, 3), (150, 100), (0, MAX_FILTER_CANDIDATES + 1)):
+            want = store.papers_on(live.days, floor, limit)
+            assert reads.papers_on(live.days, floor, limit) == want
+        weighed = day_end(live.days[-1]) - WINDOW
+        for since in (None, oldest - 2 * H, weighed, POSTED - 39 * H):
+            want_clicks = store.clicks(live.key.channel, since)
+            assert reads.clicks(live.key.channel, since) == want_clicks
+        assert reads.get_paper("2410.00001") == store.get_paper("2410.00001")
+    assert reads.clicks(ChannelRef("test", "W1", "other"), None) == []
     store.close()
 
 
