@@ -20,12 +20,11 @@ from bot.delivery.kinds import (
     CLIMBER_KIND,
     EDIT_KIND,
     AlertKind,
-    ClimberKind,
-    EditKind,
     PostKind,
     TimedKind,
     channel_layout,
 )
+from bot.delivery.living_kinds import ClimberKind, EditKind
 from bot.delivery.weekly import WeeklyRollup
 from bot.domain import (
     Alert,

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.delivery.digests import MAX_FILTER_CANDIDATES, build_digest, digest_filter, matching
-from bot.delivery.kinds import CLIMBER_KIND, EDIT_KIND, GIVEN_UP, message_gone
+from bot.delivery.kinds import CLIMBER_KIND, EDIT_KIND
+from bot.delivery.living_kinds import GIVEN_UP, message_gone
 from bot.delivery.living_reads import LIVE_FOR, LiveDigest, Reads, live_digests
 from bot.domain import Climber, Digest, DigestEdit, LedgerEntry, Paper, Post, PostKey
 from bot.ports import Repository

@@ -11,7 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bot.delivery.digests import DIGEST_KIND, MAX_FILTER_CANDIDATES, day_end
-from bot.delivery.kinds import CLIMBER_KIND, EDIT_KIND, built_with, under
+from bot.delivery.kinds import CLIMBER_KIND, EDIT_KIND, built_with
+from bot.delivery.living_kinds import under
 from bot.delivery.taste import WINDOW
 from bot.delivery.weekly import WEEKLY_KIND
 from bot.domain import ChannelRef, Click, Digest, Layout, LedgerEntry, Paper, PostKey, Schedule

@@ -10,13 +10,8 @@ from datetime import date, timedelta
 import pytest
 
 from bot.delivery.deliverer import LEASE
-from bot.delivery.kinds import (
-    AlertKind,
-    ClimberKind,
-    DigestPayload,
-    EditKind,
-    built_with,
-)
+from bot.delivery.kinds import AlertKind, DigestPayload, built_with
+from bot.delivery.living_kinds import ClimberKind, EditKind
 from bot.domain import (
     Alert,
     ChannelRef,
