@@ -1,5 +1,5 @@
-"""The Discord adapter: an auto-sharded discord.py client with the `/papers` command group and
-the clicks on paperboy's buttons and selects."""
+"""The Discord adapter: connects the auto-sharded client (`adapters.discord.bot`) in the
+background with backoff, posts through its publisher, and says how it is."""
 
 from __future__ import annotations
 
@@ -8,31 +8,24 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 import aiohttp
 import discord
-from discord import app_commands
 
 from adapters.discord import endpoints
+from adapters.discord.bot import PERMISSIONS, PaperboyClient, invite_url
 from adapters.discord.channel_kinds import ChannelKinds
 from adapters.discord.commands import PapersCommands, Run, Suggest
-from adapters.discord.interactions import Clicks, PaperButton, PaperSelect
+from adapters.discord.errors import refused_login, refused_request, retry_after
+from adapters.discord.interactions import Clicks
 from adapters.discord.publisher import DiscordPublisher, describe
 from bot.ports import Health
 
+__all__ = ["PERMISSIONS", "DiscordAdapter", "DiscordConfig", "PaperboyClient", "invite_url"]
+
 log = logging.getLogger(__name__)
 
-# What the bot needs in a channel: see it, post, embed links, start a compact digest's thread
-# from its first message, post in threads and forum posts (docs/reference/discord.md §8, §14).
-PERMISSIONS = discord.Permissions(
-    view_channel=True,
-    send_messages=True,
-    embed_links=True,
-    create_public_threads=True,
-    send_messages_in_threads=True,
-)
-SCOPES = ("bot", "applications.commands")
 # A failed login or connection is retried after 2, 4, 8 … seconds, at most this far apart.
 RETRY_INITIAL_SECONDS = 2.0
 RETRY_MAX_SECONDS = 300.0
@@ -41,8 +34,6 @@ CONNECT_TIMEOUT_SECONDS = 60.0
 # How long the connection waits for the first command sync before it goes ahead without it
 # (a long 429 must not keep the bot offline; the sync finishes in the background).
 SYNC_WAIT_SECONDS = 10.0
-# Gateway close code 4004, "Authentication failed": the token was refused.
-AUTHENTICATION_FAILED = 4004
 # What a network or Discord outage looks like: one error line, no traceback, then a retry.
 TRANSIENT_ERRORS = (
     OSError,
@@ -64,47 +55,6 @@ class DiscordConfig:
     api_url: str = endpoints.DEFAULT_API_URL
     gateway_url: str | None = None
     guild_ready_timeout: float = 2.0
-
-
-class PaperboyClient(discord.AutoShardedClient):
-    """discord.py's auto-sharded client with paperboy's command tree and controls."""
-
-    def __init__(
-        self,
-        commands: PapersCommands,
-        on_ready: Callable[[], None] | None = None,
-        *,
-        clicks: Clicks | None = None,
-        **options: Any,
-    ) -> None:
-        intents = discord.Intents.none()
-        intents.guilds = True  # channel and permission caches; no message content needed
-        super().__init__(intents=intents, **options)
-        self.tree = app_commands.CommandTree(self)
-        self.tree.add_command(commands.group())
-        self.clicks = clicks if clicks is not None else Clicks(commands.run)
-        self._on_ready = on_ready
-
-    async def setup_hook(self) -> None:
-        """Answer clicks on paperboy's buttons and selects, also on messages posted before
-        this process started (their custom_ids carry everything)."""
-        self.add_dynamic_items(PaperButton, PaperSelect)
-
-    async def sync_commands(self) -> None:
-        """Overwrite the global commands with the tree (Discord limits creates per day)."""
-        synced = await self.tree.sync()
-        log.info("Discord: synced %d application command(s)", len(synced))
-
-    async def on_ready(self) -> None:
-        """Log the connection."""
-        log.info(
-            "Discord: connected as %s in %d server(s) over %s shard(s)",
-            self.user,
-            len(self.guilds),
-            self.shard_count,
-        )
-        if self._on_ready is not None:
-            self._on_ready()
 
 
 class DiscordAdapter:
@@ -178,7 +128,7 @@ class DiscordAdapter:
                 await self._connect()
                 failure = "the gateway connection ended"
             except Exception as exc:
-                if _refused(exc):
+                if refused_login(exc):
                     self._trouble = "token refused (DISCORD_TOKEN)"
                     log.error(
                         "Discord: the token was refused (DISCORD_TOKEN); Discord is off, "
@@ -253,13 +203,13 @@ class DiscordAdapter:
             try:
                 await client.sync_commands()
             except Exception as exc:
-                if _refused_request(exc):
+                if refused_request(exc):
                     log.error(
                         "Discord: Discord refused the /papers commands (%s); they are not updated",
                         describe(exc),
                     )
                     return
-                wait = max(delay, _retry_after(exc))
+                wait = max(delay, retry_after(exc))
                 log.error(
                     "Discord: could not sync the /papers commands (%s); connecting "
                     "anyway, retrying the sync in %g s",
@@ -302,30 +252,3 @@ class DiscordAdapter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         await self.publisher.close()
-
-
-def _refused(exc: Exception) -> bool:
-    """A refused token: retrying cannot help."""
-    if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
-        return True
-    return isinstance(exc, discord.ConnectionClosed) and exc.code == AUTHENTICATION_FAILED
-
-
-def _refused_request(exc: Exception) -> bool:
-    """A 4xx other than 429: Discord refused the request itself, the same one will fail."""
-    return isinstance(exc, discord.HTTPException) and 400 <= exc.status < 500 and exc.status != 429
-
-
-def _retry_after(exc: Exception) -> float:
-    """The wait a 429 asked for, or 0."""
-    if isinstance(exc, discord.RateLimited):
-        return float(exc.retry_after)
-    if isinstance(exc, discord.HTTPException) and exc.status == 429:
-        with contextlib.suppress(AttributeError, TypeError, ValueError):
-            return float(exc.response.headers.get("Retry-After", 0))
-    return 0.0
-
-
-def invite_url(application_id: int) -> str:
-    """The OAuth2 URL that adds paperboy to a server with exactly the permissions it needs."""
-    return discord.utils.oauth_url(application_id, permissions=PERMISSIONS, scopes=SCOPES)

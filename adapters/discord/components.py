@@ -15,6 +15,7 @@ from typing import Any
 
 from adapters.actions import BUTTONS, LABELS, PREFIX, UNDO, button_id, undo_id
 from adapters.cards import PaperCard
+from adapters.discord.fit import clip
 from adapters.discord.limits import (
     BUTTON_LABEL_MAX,
     OPTION_LABEL_MAX,
@@ -22,7 +23,6 @@ from adapters.discord.limits import (
     PLACEHOLDER_MAX,
     SELECT_OPTIONS_MAX,
 )
-from adapters.text import clip
 from bot.domain import Action
 
 Component = dict[str, Any]
@@ -43,10 +43,22 @@ def select_id(action: Action) -> str:
     return f"{PREFIX}:{action.value}"
 
 
+def select_choice(custom_id: str, values: Sequence[str]) -> str | None:
+    """The button id one choice in a select stands for (`pb:save` and `2401.12345` are
+    `pb:save:2401.12345`); None when the select is not one of paperboy's or the choice is not
+    one paper."""
+    action = next((a for a in BUTTONS if select_id(a) == custom_id), None)
+    if action is None or len(values) != 1:
+        return None
+    return button_id(action, values[0])
+
+
 def option_label(card: PaperCard) -> str:
-    """`1. Title`, plain text within the option's 100 characters."""
+    """`1. Title`, plain text within the option's 100 characters (no bidi controls; the arXiv
+    id when nothing of the title is left)."""
     number = f"{card.rank}. " if card.rank is not None else ""
-    return number + clip(card.title, OPTION_LABEL_MAX - len(number))
+    label = number + clip(card.title, OPTION_LABEL_MAX - len(number), escaped=False)
+    return label if label.strip() else card.id
 
 
 def paper_selects(cards: Sequence[PaperCard]) -> list[Component]:

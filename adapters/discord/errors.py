@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import aiohttp
 import discord
 
@@ -14,10 +16,19 @@ from bot.ports import DeliveryError
 CHANNEL_400_CODES = frozenset({50008, 50083})
 MESSAGE_FAULT_STATUSES = frozenset({400, 413})  # Bad Request, Payload Too Large
 UNAUTHORIZED = 401
+# Gateway close code 4004, "Authentication failed": the token was refused.
+AUTHENTICATION_FAILED = 4004
+THREAD_ARCHIVED = 50083
 # An edit of a message that can no longer be edited: 30046 too many edits of a message older
-# than an hour, 10008 Unknown Message (deleted), 50005 another author's message
-# (docs/reference/discord.md §10). The digest stops being edited; its channel is fine.
-EDIT_REFUSED_CODES = frozenset({30046, 10008, 50005})
+# than an hour, 10008 Unknown Message (deleted), 50005 another author's message, 50083 its
+# thread (a forum post) is archived: only a new message unarchives a thread, an edit does not
+# (docs/reference/discord.md §10, §14). The digest stops being edited; its channel is fine.
+EDIT_REFUSED_CODES = frozenset({30046, 10008, 50005, THREAD_ARCHIVED})
+# A request to the digest's own thread (its forum post, or the thread of its details) that
+# means that thread is gone or closed, not the channel: 10003 Unknown Channel (the post or
+# thread was deleted), 50083 archived, 160005 locked (docs/reference/discord.md §14). The
+# digest's edits and climbers stop; the channel is not paused.
+THREAD_GONE_CODES = frozenset({10003, THREAD_ARCHIVED, 160005})
 
 
 class TokenRefused(discord.LoginFailure):
@@ -43,14 +54,17 @@ def refuses_token(exc: BaseException) -> bool:
     )
 
 
-def delivery_error(exc: Exception, *, uncertain: bool = False, edit: bool = False) -> DeliveryError:
+def delivery_error(
+    exc: Exception, *, uncertain: bool = False, edit: bool = False, in_thread: bool = False
+) -> DeliveryError:
     """Translate a discord.py (or network) failure.
 
     A refused token fails the whole bot. 403 and 404 mean the channel is gone (permanent); a
     400 is Discord refusing this message (a message fault, not the channel's), except for the
     codes that are about the channel. For an `edit`, a message that can no longer be edited is
-    a message fault. `uncertain`: a request left and no answer proved that nothing was posted
-    (a timeout, a dropped connection, a 5xx).
+    a message fault; so is a thread that is gone or closed when the request went `in_thread`,
+    the digest's own thread rather than its channel. `uncertain`: a request left and no answer
+    proved that nothing was posted (a timeout, a dropped connection, a 5xx).
     """
     if refuses_token(exc):
         return DeliveryError(
@@ -59,6 +73,10 @@ def delivery_error(exc: Exception, *, uncertain: bool = False, edit: bool = Fals
     if edit and isinstance(exc, discord.HTTPException) and exc.code in EDIT_REFUSED_CODES:
         return DeliveryError(
             f"the digest can no longer be edited ({describe(exc)})", message_fault=True
+        )
+    if in_thread and isinstance(exc, discord.HTTPException) and exc.code in THREAD_GONE_CODES:
+        return DeliveryError(
+            f"the digest's thread is gone or closed ({describe(exc)})", message_fault=True
         )
     if isinstance(exc, discord.Forbidden | discord.NotFound):
         return DeliveryError(describe(exc), permanent=True)
@@ -75,3 +93,25 @@ def delivery_error(exc: Exception, *, uncertain: bool = False, edit: bool = Fals
     if isinstance(exc, aiohttp.ClientConnectorError):
         return DeliveryError(describe(exc))  # never connected: nothing left
     return DeliveryError(describe(exc), uncertain=uncertain)
+
+
+def refused_login(exc: Exception) -> bool:
+    """A refused token: retrying cannot help."""
+    if isinstance(exc, discord.LoginFailure | discord.PrivilegedIntentsRequired):
+        return True
+    return isinstance(exc, discord.ConnectionClosed) and exc.code == AUTHENTICATION_FAILED
+
+
+def refused_request(exc: Exception) -> bool:
+    """A 4xx other than 429: Discord refused the request itself, the same one will fail."""
+    return isinstance(exc, discord.HTTPException) and 400 <= exc.status < 500 and exc.status != 429
+
+
+def retry_after(exc: Exception) -> float:
+    """The wait a 429 asked for, or 0."""
+    if isinstance(exc, discord.RateLimited):
+        return float(exc.retry_after)
+    if isinstance(exc, discord.HTTPException) and exc.status == 429:
+        with contextlib.suppress(AttributeError, TypeError, ValueError):
+            return float(exc.response.headers.get("Retry-After", 0))
+    return 0.0

@@ -41,8 +41,9 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int, escaped: bool = True) -> str:
     """One line of text in at most `limit` units, cut at a word boundary with "…"; markdown-escaped
-    unless `escaped` is False (for embed titles and other plain text)."""
-    text = " ".join(text.split())
+    unless `escaped` is False (for embed titles and other plain text); bidi controls dropped
+    either way."""
+    text = " ".join(markdown.plain(text).split())
     budget = limit
     while True:
         out = text if fit(text, budget) == len(text) else cut(text, budget) + "…"

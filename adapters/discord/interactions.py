@@ -1,13 +1,18 @@
 """Clicks on paperboy's controls, and how an interaction is answered.
 
 A paper's button (`pb:save:2401.12345`), a confirmation's Undo (`pb:undo:17`) and a digest's
-select (`pb:save`, the chosen option being the paper) are discord.py dynamic items
-(`DynamicItem`, registered with `Client.add_dynamic_items` in the client's `setup_hook`): the
-custom_id carries everything, so a click on a message posted before a restart is answered
-too. A click runs the command of the same name (`adapters.actions.command_text`) through the
+select (`pb:save`, the chosen option being the paper) are one discord.py dynamic item
+(`DynamicItem`, registered with `Client.add_dynamic_items` in the client's `setup_hook`) for
+every `pb:` id: the custom_id carries everything, so a click on a message posted before a
+restart is answered too, and an id of another shape gets the one polite unknown-control line.
+A click runs the command of the same name (`adapters.actions.command_text`) through the
 desk, as if the clicker had typed `/papers save 2401.12345` in that channel, and is answered
 privately within Discord's 3 s (a deferral at once, then the reply as a follow-up), with the
 Undo button when the reply names its click.
+
+A command or click in a forum post, or in the thread paperboy started from a digest (its
+details, its late climbers), counts in the channel the thread is in: the forum or the digest's
+channel, where its settings, clicks and reading list are (docs/reference/discord.md §11).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from typing import Any
 
 import discord
 
-from adapters.actions import command_text
-from adapters.discord.components import BUTTON, STRING_SELECT, Component
+from adapters.actions import PREFIX, command_text
+from adapters.discord.channel_kinds import FORUM, kind_of
+from adapters.discord.components import BUTTON, STRING_SELECT, Component, select_choice
 from adapters.discord.errors import describe
 from adapters.discord.payloads import NO_MENTIONS
 from adapters.discord.render import render_reply
@@ -30,10 +36,9 @@ from bot.domain import ChannelRef, Invocation, Reply
 log = logging.getLogger(__name__)
 
 PLATFORM = "discord"
-# A button's id has the action and its argument; a select's only the action. Disjoint, so one
-# click never reaches both items.
-BUTTON_TEMPLATE = r"pb:(?P<verb>[^:]+):(?P<arg>.+)"
-SELECT_TEMPLATE = r"pb:(?P<verb>[^:]+)"
+# Every id of paperboy's (a button's has the action and its argument, a select's only the
+# action), also one of a shape this version does not make: one item answers them all.
+TEMPLATE = rf"{PREFIX}:.*"
 UNKNOWN_CONTROL = (
     "That control isn't one this version of paperboy knows (the message may be older). "
     "Type `/papers help` to see what it can do."
@@ -44,16 +49,28 @@ Run = Callable[[ParsedCommand, Invocation], Awaitable[Reply]]
 
 
 def invocation(interaction: discord.Interaction[Any]) -> Invocation:
-    """Who ran a command or clicked, and where, with their Manage Channels permission in that
-    channel."""
-    channel = ChannelRef(
-        PLATFORM, str(interaction.guild_id or "dm"), str(interaction.channel_id or "")
-    )
+    """Who ran a command or clicked, and where (a forum post or a digest's thread: the channel
+    it is in), with their Manage Channels permission in that channel."""
+    channel = ChannelRef(PLATFORM, str(interaction.guild_id or "dm"), home(interaction))
     return Invocation(
         channel=channel,
         user=str(interaction.user.id),
         can_manage=interaction.permissions.manage_channels,
     )
+
+
+def home(interaction: discord.Interaction[Any]) -> str:
+    """The channel an interaction counts in: where it was sent, but for a thread in a forum (a
+    post) or one paperboy started (a digest's thread, or its own forum post), the thread's
+    parent. A thread's parent kind is in the guild cache (the guilds intent)."""
+    channel = interaction.channel
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        bot = interaction.client.user
+        forum = parent is not None and kind_of(parent.type.value) == FORUM
+        if forum or (bot is not None and channel.owner_id == bot.id):
+            return str(channel.parent_id)
+    return str(interaction.channel_id or "")
 
 
 async def send_reply(
@@ -90,7 +107,7 @@ def _item(data: Component, row: int) -> discord.ui.Item[Any]:
             custom_id=data["custom_id"],
             row=row,
         )
-        return PaperButton(button)
+        return PaperControl(button)
     assert data["type"] == STRING_SELECT, data
     select: discord.ui.Select[Any] = discord.ui.Select(
         custom_id=data["custom_id"],
@@ -98,7 +115,7 @@ def _item(data: Component, row: int) -> discord.ui.Item[Any]:
         options=[discord.SelectOption(label=o["label"], value=o["value"]) for o in data["options"]],
         row=row,
     )
-    return PaperSelect(select)
+    return PaperControl(select)
 
 
 class Clicks:
@@ -107,12 +124,15 @@ class Clicks:
     def __init__(self, run: Run) -> None:
         self.run = run
 
-    async def answer(self, interaction: discord.Interaction[Any], control: str) -> None:
-        """Defer privately at once, run `control`'s command, answer with the reply."""
+    async def answer(
+        self, interaction: discord.Interaction[Any], control: str, button: str | None
+    ) -> None:
+        """Defer privately at once, run the command of `button` (the id of the button the
+        clicked `control` stands for, None for none), answer with the reply."""
         try:
             await interaction.response.defer(ephemeral=True, thinking=True)
             try:
-                reply = await self.reply(interaction, control)
+                reply = await self.reply(interaction, button)
             except Exception:
                 log.exception("Discord: a click on %s failed", control)
                 reply = Reply(text=FAILED, ok=False)
@@ -120,9 +140,10 @@ class Clicks:
         except discord.HTTPException as exc:
             log.warning("Discord: could not answer a click on %s (%s)", control, describe(exc))
 
-    async def reply(self, interaction: discord.Interaction[Any], control: str) -> Reply:
-        """The reply to a click on `control` (a button's id, or a select's id and choice)."""
-        text = command_text(control)
+    async def reply(self, interaction: discord.Interaction[Any], button: str | None) -> Reply:
+        """The reply to a click on `button` (a button's id, or what a select's choice stands
+        for)."""
+        text = command_text(button) if button is not None else None
         if text is None:
             return Reply(text=UNKNOWN_CONTROL, ok=False)
         try:
@@ -132,18 +153,19 @@ class Clicks:
         return await self.run(parsed, invocation(interaction))
 
 
-async def _answer(interaction: discord.Interaction[Any], control: str) -> None:
+async def _answer(interaction: discord.Interaction[Any], control: str, button: str | None) -> None:
     clicks = getattr(interaction.client, "clicks", None)
     if isinstance(clicks, Clicks):
-        await clicks.answer(interaction, control)
+        await clicks.answer(interaction, control, button)
     else:
         log.warning("Discord: a click on %s reached a client that answers none", control)
 
 
-class PaperButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTON_TEMPLATE):
-    """A paper's button or a confirmation's Undo: the custom_id is the whole command."""
+class PaperControl(discord.ui.DynamicItem[discord.ui.Item[Any]], template=TEMPLATE):
+    """One of paperboy's controls: a paper's button or a confirmation's Undo (the custom_id is
+    the whole command), or a digest's select of one action (the chosen option is the paper)."""
 
-    def __init__(self, item: discord.ui.Button[Any]) -> None:
+    def __init__(self, item: discord.ui.Item[Any]) -> None:
         super().__init__(item)
 
     @classmethod
@@ -153,37 +175,19 @@ class PaperButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=BUTTO
         item: discord.ui.Item[Any],
         match: re.Match[str],
         /,
-    ) -> PaperButton:
-        """The clicked button, rebuilt from the message."""
-        if not isinstance(item, discord.ui.Button):
-            raise TypeError(f"{item.custom_id!r} is not a button")  # type: ignore[attr-defined]
+    ) -> PaperControl:
+        """The used control, rebuilt from the message (whatever its shape)."""
         return cls(item)
 
-    async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the button's command."""
-        await _answer(interaction, self.custom_id)
-
-
-class PaperSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=SELECT_TEMPLATE):
-    """A digest's select of one action: the chosen option is the paper."""
-
-    def __init__(self, item: discord.ui.Select[Any]) -> None:
-        super().__init__(item)
-
-    @classmethod
-    async def from_custom_id(
-        cls,
-        interaction: discord.Interaction[Any],
-        item: discord.ui.Item[Any],
-        match: re.Match[str],
-        /,
-    ) -> PaperSelect:
-        """The used select, rebuilt from the message."""
-        if not isinstance(item, discord.ui.Select):
-            raise TypeError(f"{item.custom_id!r} is not a string select")  # type: ignore[attr-defined]
-        return cls(item)
+    def button(self) -> str | None:
+        """The button id the control stands for: a button's own, a select's choice's; None for
+        a control of another kind."""
+        if isinstance(self.item, discord.ui.Select):
+            return select_choice(self.custom_id, self.item.values)
+        if isinstance(self.item, discord.ui.Button):
+            return self.custom_id
+        return None
 
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        """Run the action on the chosen paper."""
-        values = self.item.values
-        await _answer(interaction, f"{self.custom_id}:{values[0]}" if values else self.custom_id)
+        """Run the control's command."""
+        await _answer(interaction, self.custom_id, self.button())

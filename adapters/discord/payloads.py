@@ -10,6 +10,7 @@ import discord
 from discord.http import MultipartParameters, handle_message_parameters
 
 from adapters.discord.limits import THREAD_NAME_MAX
+from adapters.discord.markdown import plain
 from adapters.discord.render import (
     DiscordMessage,
     render_alert,
@@ -71,7 +72,7 @@ def render_post(post: Post) -> tuple[list[DiscordMessage], str]:
 
 
 def _paper_name(title: str, paper_id: str) -> str:
-    return " ".join(title.split())[:THREAD_NAME_MAX] or paper_id
+    return " ".join(plain(title).split())[:THREAD_NAME_MAX] or paper_id
 
 
 def params(
@@ -85,8 +86,9 @@ def params(
     given), and for part 1 also as a new forum post named `title`."""
     extra: dict[str, Any] = {}
     if reply_to is not None:
-        # A reply whose message is gone is sent as a plain message, not refused.
-        extra["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": False}
+        # A reply whose message is gone is refused (400 50035), not posted on its own in the
+        # channel as an orphan: a late climber of a deleted digest is dropped.
+        extra["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": True}
     body = handle_message_parameters(
         content=message.content or None,
         embeds=message.embeds,

@@ -11,15 +11,15 @@ A compact digest's details go in a thread started from part 1 (§14): its id is 
 the ledger's `thread_id` is known when part 1 is out, and the thread is started right before
 the first detail is sent (again after a crash: 160004 says it is there). Where no thread can
 be started the details follow in the channel, and a climber goes in the digest's thread when
-it has one, else it replies to the digest.
+it has one, else it replies to the digest (refused where the digest is gone: the climber is
+dropped, never posted on its own). A request to the digest's own thread (a forum post, the
+details' thread) that finds it deleted, locked or, for an edit, archived is the digest's
+fault, never a reason to pause its channel (`errors.delivery_error`, §14).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,11 +28,12 @@ import discord
 from discord.http import MultipartParameters
 
 from adapters.discord.channel_kinds import FORUM, ChannelKinds, MemoryChannelKinds, kind_of
+from adapters.discord.client import ClientOwner, NewClient
 from adapters.discord.errors import TokenRefused, delivery_error, describe, refuses_token
 from adapters.discord.pacing import DiscordPacer
 from adapters.discord.payloads import Part, edit_params, params, render_post
 from adapters.discord.render import DiscordMessage
-from adapters.discord.send import Attempt, RequestHooks, done, sending
+from adapters.discord.send import Attempt, done, sending
 from adapters.discord.threads import details_in, send_climber, send_detail
 from bot.domain import ChannelRef, Climber, DigestEdit, Post, PostKey
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported, Tracker
@@ -65,17 +66,10 @@ EDIT_KIND = "edit"
 # Kinds whose part 1 is a reply with a nonce (also in a forum post), never a new forum post.
 REPLY_KINDS = frozenset({"climber"})
 
-NewClient = Callable[[], discord.Client]
 
-
-class DiscordPublisher:
-    """Posts through discord.py's HTTP layer, which waits out rate limits per route; a
-    `DiscordPacer` keeps all requests together under Discord's global limit.
-
-    It owns the discord.py client: a client that was closed (or half-opened by a failed
-    login) cannot log in again, so `renew()` swaps it for a fresh one from `new_client`.
-    A refused token is remembered: later posts fail at once, without another login.
-    """
+class DiscordPublisher(ClientOwner):
+    """Posts through discord.py's HTTP layer on the client it owns (`ClientOwner`: paced,
+    logged in once, renewed after a failed login)."""
 
     platform = PLATFORM
 
@@ -87,22 +81,8 @@ class DiscordPublisher:
         pacer: DiscordPacer | None = None,
         kinds: ChannelKinds | None = None,
     ) -> None:
-        self._new_client = new_client
-        self.token = token
-        self.pacer = pacer or DiscordPacer()
+        super().__init__(new_client, token, pacer=pacer)
         self.kinds: ChannelKinds = kinds if kinds is not None else MemoryChannelKinds()
-        self._hooks = RequestHooks(lambda: self.pacer)
-        self.client = self._make_client()
-        self._login = asyncio.Lock()
-        self._used = False  # a login was attempted on this client: it must be closed
-        self.logged_in = False
-        self._closed = False  # paperboy is stopping: no new logins
-        self.refused: str | None = None  # why Discord refused the token, once it has
-
-    @property
-    def rate_limited(self) -> int:
-        """How many 429s Discord answered (discord.py retries most of them itself)."""
-        return self._hooks.rate_limited
 
     async def publish(self, post: Post, tracker: Tracker) -> str:
         """Send the post's parts after `tracker.parts_sent`, each claimed right before its
@@ -146,7 +126,10 @@ class DiscordPublisher:
                 self.refused = describe(exc)
             uncertain = attempt is not None and attempt.uncertain
             edit = isinstance(post, DigestEdit)
-            raise delivery_error(exc, uncertain=uncertain, edit=edit) from None
+            # Sent to the digest's own thread (a forum post, its details' thread), not its
+            # channel: that thread being gone is the digest's fault, not the channel's.
+            in_thread = attempt is not None and attempt.channel not in (None, post.channel.channel)
+            raise delivery_error(exc, uncertain=uncertain, edit=edit, in_thread=in_thread) from None
         if first_id is None:
             raise DeliveryError("Discord: part 1 has no message id")
         return first_id
@@ -173,21 +156,6 @@ class DiscordPublisher:
             raise ResolveUnsupported("past Discord's nonce window, a resend is not deduplicated")
         return None
 
-    async def login(self) -> None:
-        """Log in over REST once (no gateway); `close()` closes the session."""
-        await self._ensure_login()
-
-    async def renew(self) -> None:
-        """Close the current client, if it was ever used, and start over with a fresh one."""
-        async with self._login:
-            await self._renew()
-
-    async def close(self) -> None:
-        """Close the client, if a login was ever attempted on it. Does not wait for a login
-        in progress: closing the session aborts it."""
-        self._closed = True
-        await self._close()
-
     # --- sending ------------------------------------------------------------------------
 
     async def _first(
@@ -196,7 +164,7 @@ class DiscordPublisher:
         """Send part 1; return its message id and where the later parts go (`threaded`: in a
         channel, the thread to be started from it, which will have its id)."""
         if await self._kind(ref) == FORUM:
-            token = sending(attempt)
+            token = sending(attempt, ref.channel)
             try:
                 thread: Any = await self.client.http.start_thread_in_forum(
                     int(ref.channel), params=body.forum
@@ -230,7 +198,7 @@ class DiscordPublisher:
         return await send_detail(self._send, ref, where, body, attempt)
 
     async def _send(self, channel_id: str, body: Part, attempt: Attempt) -> str:
-        token = sending(attempt)
+        token = sending(attempt, channel_id)
         try:
             message = await self.client.http.send_message(int(channel_id), params=body.message)
         finally:
@@ -241,7 +209,7 @@ class DiscordPublisher:
         """PATCH the digest's first message (in a forum, the post's thread has its id)."""
         forum = await self._kind(edit.channel) == FORUM
         channel = edit.message_id if forum else edit.channel.channel
-        token = sending(attempt)
+        token = sending(attempt, channel)
         try:
             message = await self.client.http.edit_message(
                 int(channel), int(edit.message_id), params=body
@@ -274,52 +242,3 @@ class DiscordPublisher:
             kind = kind_of(int(data["type"]))
         self.kinds.set(ref, kind)
         return kind
-
-    # --- the client ---------------------------------------------------------------------
-
-    def _make_client(self) -> discord.Client:
-        # paperboy joins no voice channel: without this, creating a client logs "PyNaCl / davey
-        # is not installed, voice will NOT be supported" (discord.Client.__init__).
-        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
-        client = self._new_client()
-        # discord.py's `http_trace` client option (read when `login` opens the session), set
-        # here so that every client `new_client` builds is paced.
-        client.http.http_trace = self._hooks.trace
-        return client
-
-    async def _ensure_login(self) -> None:
-        # Posting needs only REST: `paperboy digest --send` logs in without a gateway.
-        async with self._login:
-            if self._closed:
-                raise DeliveryError(
-                    "paperboy is stopping; the post waits for the next start", stopping=True
-                )
-            if self.refused is not None:
-                raise TokenRefused(self.refused)
-            if self.logged_in:
-                return
-            self._used = True
-            try:
-                await self.client.login(self.token)
-            except BaseException as exc:
-                if isinstance(exc, discord.LoginFailure):
-                    self.refused = describe(exc)
-                # A failed login leaves a half-open session behind and the client unable to
-                # log in again: the next attempt starts from a fresh client.
-                await self._renew()
-                raise
-            self.logged_in = True
-
-    async def _renew(self) -> None:
-        if self._used and not self._closed:
-            await self._close()
-            self.client = self._make_client()
-            self._used = False
-
-    async def _close(self) -> None:
-        if self._used:
-            with contextlib.suppress(Exception):
-                # Shielded: a cancelled caller must not cancel discord.py's own close task,
-                # which the next close() would then re-raise.
-                await asyncio.shield(self.client.close())
-        self.logged_in = False

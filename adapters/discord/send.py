@@ -33,6 +33,7 @@ class Attempt:
     part: int
     requests: int = 0  # requests that left for it (the platform may have any of them)
     status: int | None = None  # the status of the last answer
+    channel: str | None = None  # where its last request went (a channel or a thread)
 
     @property
     def refused(self) -> bool:
@@ -50,8 +51,10 @@ _current: contextvars.ContextVar[Attempt | None] = contextvars.ContextVar(
 )
 
 
-def sending(attempt: Attempt) -> contextvars.Token[Attempt | None]:
-    """Make `attempt` the part the current task's next requests send (undo with `done`)."""
+def sending(attempt: Attempt, channel: str) -> contextvars.Token[Attempt | None]:
+    """Make `attempt` the part the current task's next requests send, to `channel` (undo with
+    `done`)."""
+    attempt.channel = channel
     return _current.set(attempt)
 
 

@@ -16,7 +16,10 @@ earlier message with that nonce in that channel within `nonce_window` instead of
 The global limit is 50 requests per second across routes (interaction endpoints excepted),
 answered with a global 429; `request_counts()`, `busiest_second()`, `rate_limited` and
 `invalid_requests` (401/403/429 of the last ten minutes) tell what a client cost. Give the fake
-an injected `clock` (e.g. discord_clock.LockstepClock) to run its limits on virtual time.
+an injected `clock` (e.g. discord_clock.LockstepClock) to run its limits on virtual time;
+`advance(seconds)` moves the rest of its time on (threads archive after their duration, an
+interaction's 3 s run out) without waiting. `delete_channel` and `delete_message` play a
+moderator deleting a channel, thread or forum post, or a message.
 
 Layout: discord_records.py (records, errors), discord_state.py (guilds and payloads),
 discord_validate.py (`validate_message`), discord_commands.py (command sync),
@@ -96,11 +99,12 @@ class DiscordFake:
         shard_count: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._skipped = 0.0  # how far `advance` moved the fake's clock on
         self.world = World(
             token=token,
             application_id=application_id,
             bot_user_id=bot_user_id or application_id,
-            clock=clock,
+            clock=lambda: clock() + self._skipped,
         )
         self.command_store = CommandStore(application_id)
         self.hub = ComponentHub(self.world, self.command_store)
@@ -241,6 +245,23 @@ class DiscordFake:
         if channel_id not in self.world.channels:
             raise DiscordFakeError(f"unknown channel {channel_id}")
         self.world.denied[channel_id] = self.world.denied.get(channel_id, 0) | permissions
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on by `seconds` without waiting: threads archive, messages
+        age, an interaction's 3 s run out (rate-limit windows keep their own time)."""
+        self._skipped += seconds
+
+    def delete_channel(self, channel_id: int) -> None:
+        """Delete a channel or a thread (a forum post), as a moderator would: its threads and
+        messages go with it, and requests to it answer 404 10003."""
+        if channel_id not in self.world.channels:
+            raise DiscordFakeError(f"unknown channel {channel_id}")
+        self.world.remove_channel(channel_id)
+
+    def delete_message(self, message_id: int) -> None:
+        """Delete a message, as its channel's moderator would (a thread started from it stays,
+        as on Discord)."""
+        self.world.messages[:] = [m for m in self.world.messages if m.id != message_id]
 
     def add_webhook(self, channel_id: int, name: str = "paperboy") -> IncomingWebhook:
         """Create a channel webhook (for `discord.Webhook.partial(id, token, session=…)`)."""
@@ -393,7 +414,8 @@ class DiscordFake:
     ) -> InteractionRecord:
         """Click `custom_id` on the ephemeral message `message_id` that answered `origin` (as
         its user, who alone sees it; another `user_id` is a test error)."""
-        record = self.hub.build_ephemeral_click(origin, message_id, custom_id, values, user_id)
+        user = origin.user_id if user_id is None else user_id
+        record = self.hub.build_ephemeral_click(origin, user, message_id, custom_id, values)
         return await self._dispatch(record)
 
     async def _dispatch(self, record: InteractionRecord) -> InteractionRecord:

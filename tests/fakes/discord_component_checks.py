@@ -3,7 +3,8 @@
 "String Select", "Legacy Message Component Behavior"): at most 5 action rows; a row holds 1-5
 buttons or one string select; every custom_id 1-100 characters and unique in its message; a
 button's label at most 80 characters; a select 1-25 options with distinct values, each label
-and value 1-100 characters, a placeholder at most 150. The error codes are Discord's style,
+and value 1-100 characters, a placeholder at most 150, `min_values` 0-25 and `max_values` 1-25
+(at most its options). The error codes are Discord's style,
 their names inferred [inf].
 """
 
@@ -114,9 +115,12 @@ def _select(errors: Errors, path: list[str | int], item: Mapping[str, Any], unit
             f"Must be between 1 and {OPTIONS_MAX} in length.",
         )
         return
+    # min_values 0-25, max_values 1-25 ("String Select"), and no more than there are options.
     low, high = item.get("min_values", 1), item.get("max_values", 1)
     if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= len(options)):
         add_error(errors, [*path, "max_values"], "BASE_TYPE_BAD_INT", "min ≤ max ≤ options.")
+    elif high < 1:
+        add_error(errors, [*path, "max_values"], "BASE_TYPE_BAD_INT", "Must be 1 or more.")
     values: set[str] = set()
     for k, option in enumerate(options):
         where: list[str | int] = [*path, "options", k]

@@ -106,15 +106,14 @@ class ComponentHub(InteractionHub):
     def build_ephemeral_click(
         self,
         origin: InteractionRecord,
+        user: int,
         message_id: int,
         custom_id: str,
-        values: Sequence[str] | None = None,
-        user_id: int | None = None,
+        values: Sequence[str] | None,
     ) -> InteractionRecord:
-        """The INTERACTION_CREATE for using `custom_id` on the ephemeral message `message_id`
-        that answered `origin` (e.g. a confirmation's Undo). Only the user `origin` answered
-        sees it, so only they can click it."""
-        user = origin.user_id if user_id is None else user_id
+        """The INTERACTION_CREATE for `user` using `custom_id` on the ephemeral message
+        `message_id` that answered `origin` (e.g. a confirmation's Undo). Only the user
+        `origin` answered sees it, so only they can click it."""
         if user != origin.user_id:
             raise DiscordFakeError(
                 f"user {user} cannot see the ephemeral message {message_id} of user "

@@ -1,11 +1,13 @@
 """Edit Message of the Discord fake: PATCH /channels/{channel_id}/messages/{message_id}.
 
 Like Discord (docs/reference/discord.md §10): the message must exist in that channel (404
-10008), the bot may edit only what it authored (403 50005 "Cannot edit a message authored by
-another user"); the fields sent (`content`, `embeds`, `flags`, `components`, …) replace the
-stored ones and the others stay; the result is validated like a post (400 50035, 50006 when
-nothing would be left); the answer and later GETs carry `edited_timestamp`. Edits have their
-own rate-limit bucket (route + channel, `X-RateLimit-Bucket` differs from Create Message's).
+10008) and its thread, if it is in one, must not be archived (400 50083 "Thread is archived":
+only a new message unarchives it, §14), the bot may edit only what it authored (403 50005
+"Cannot edit a message authored by another user"); the fields sent (`content`, `embeds`,
+`flags`, `components`, …) replace the stored ones and the others stay; the result is
+validated like a post (400 50035, 50006 when nothing would be left); the answer and later GETs
+carry `edited_timestamp`. Edits have their own rate-limit bucket (route + channel,
+`X-RateLimit-Bucket` differs from Create Message's).
 
 Messages older than an hour: Discord caps their edits with 400 30046 "Maximum number of edits
 to messages older than 1 hour reached. Try again later" (documented code). How many and over
@@ -20,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord_records import ApiError, Message, unknown_message
+from tests.fakes.discord_records import ApiError, Message, thread_archived, unknown_message
 from tests.fakes.discord_routes import ChannelRoutes
 from tests.fakes.discord_validate import validate_message
 
@@ -63,6 +65,8 @@ class EditRoutes(ChannelRoutes):
 
     async def _patch_message(self, request: web.Request) -> tuple[int, Any]:
         channel = self.channel(request.match_info["channel_id"])
+        if self.world.archived(channel):  # only a new message unarchives a thread
+            raise thread_archived()
         mid = request.match_info["message_id"]
         index = next(
             (

@@ -67,6 +67,9 @@ class Channel:
     type: int = TEXT
     parent_id: int | None = None  # for threads: the text or forum channel
     position: int = 0
+    owner_id: int | None = None  # for threads: who started it (None: the bot)
+    auto_archive: int = 1440  # for threads: minutes without a message before it is archived
+    active_at: float = 0.0  # for threads: its creation or last message, by the fake's clock
 
 
 @dataclass
@@ -306,6 +309,11 @@ def already_acknowledged() -> ApiError:
 def invalid_webhook_token() -> ApiError:
     """401 50027: the interaction token is older than 15 minutes."""
     return ApiError(401, "Invalid Webhook Token", 50027)
+
+
+def thread_archived() -> ApiError:
+    """400 50083: an edit of a message in an archived thread."""
+    return ApiError(400, "Thread is archived", 50083)
 
 
 def forbidden(code: int) -> ApiError:

@@ -115,6 +115,8 @@ class ChannelRoutes:
         source: Any = "channel",
     ) -> Message:
         is_thread = channel.type in THREAD_TYPES
+        if is_thread:  # "Sending a message will automatically unarchive the thread"
+            channel.active_at = self.world.clock()
         msg = Message(
             mid or snowflake(),
             channel.id,
@@ -191,14 +193,11 @@ class ChannelRoutes:
     def _thread(self, parent: Channel, tid: int, body: Mapping[str, Any]) -> dict[str, Any]:
         # "The type of thread created matches the type of the parent channel" (threads.mdx).
         kind = ANNOUNCEMENT_THREAD if parent.type == NEWS else PUBLIC_THREAD
+        name, minutes = str(body["name"]).strip(), int(body.get("auto_archive_duration") or 1440)
         thread = self.world.add_channel(
-            parent.guild_id, tid, str(body["name"]).strip(), kind, parent_id=parent.id
+            parent.guild_id, tid, name, kind, parent_id=parent.id, auto_archive=minutes
         )
-        data = self.world.channel_object(thread)
-        data["thread_metadata"] = self.world.thread_metadata(
-            int(body.get("auto_archive_duration") or 1440)
-        )
-        return data
+        return self.world.channel_object(thread)
 
     async def _post_thread(self, request: web.Request) -> tuple[int, Any]:
         channel = self.channel(request.match_info["channel_id"])

@@ -96,12 +96,39 @@ class World:
         *,
         parent_id: int | None = None,
         position: int = 0,
+        owner_id: int | None = None,
+        auto_archive: int = 1440,
     ) -> Channel:
-        """Add a channel (or thread) to a guild."""
-        channel = Channel(channel_id, guild_id, name, type_, parent_id, position)
+        """Add a channel (or a thread, started by `owner_id` or else the bot, archived after
+        `auto_archive` minutes without a message) to a guild."""
+        channel = Channel(
+            channel_id,
+            guild_id,
+            name,
+            type_,
+            parent_id,
+            position,
+            owner_id=owner_id,
+            auto_archive=auto_archive,
+            active_at=self.clock(),
+        )
         self.guilds[guild_id].channels[channel_id] = channel
         self.channels[channel_id] = channel
         return channel
+
+    def remove_channel(self, channel_id: int) -> None:
+        """Delete a channel or thread, its threads and all their messages."""
+        gone = {channel_id} | {c.id for c in self.channels.values() if c.parent_id == channel_id}
+        for cid in gone:
+            channel = self.channels.pop(cid)
+            self.guilds[channel.guild_id].channels.pop(cid, None)
+        self.messages[:] = [m for m in self.messages if m.channel_id not in gone]
+
+    def archived(self, channel: Channel) -> bool:
+        """A thread with no message for its `auto_archive` minutes is archived (the fake's
+        clock); a new message opens it again (docs/reference/discord.md §14)."""
+        idle = self.clock() - channel.active_at
+        return channel.type in THREAD_TYPES and idle >= channel.auto_archive * 60
 
     def member_permissions(self, guild_id: int, user_id: int) -> int:
         """A member's permissions (ADMINISTRATOR expands to all, like Discord computes)."""
@@ -250,22 +277,18 @@ class World:
             )
         if channel.type in THREAD_TYPES:
             data.update(
-                thread_metadata=self.thread_metadata(),
+                thread_metadata={
+                    "archived": self.archived(channel),
+                    "auto_archive_duration": channel.auto_archive,
+                    "archive_timestamp": iso(),
+                    "locked": False,
+                    "create_timestamp": iso(),
+                },
                 message_count=0,
                 member_count=1,
-                owner_id=str(self.bot_user_id),
+                owner_id=str(channel.owner_id or self.bot_user_id),
             )
         return data
-
-    def thread_metadata(self, auto_archive: int = 1440) -> dict[str, Any]:
-        """Thread metadata of an open public thread."""
-        return {
-            "archived": False,
-            "auto_archive_duration": auto_archive,
-            "archive_timestamp": iso(),
-            "locked": False,
-            "create_timestamp": iso(),
-        }
 
     def guild_create(self, guild: Guild, intents: int | None) -> dict[str, Any]:
         """The GUILD_CREATE payload (members beyond the bot only with the members intent)."""

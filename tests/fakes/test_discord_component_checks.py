@@ -39,6 +39,7 @@ def test_what_paperboy_sends_is_accepted() -> None:
     rows = [
         row(select(f"pb:{a}", 25, placeholder="🔖 " + "p" * 140)) for a in ("save", "nr", "more")
     ]
+    rows[0]["components"][0].update(min_values=0, max_values=25)  # none to all of them
     rows += [row(*(button(f"b{n}", "l" * 80) for n in range(5))), row(button("u"))]
     assert errors(*rows) == ""
 
@@ -59,6 +60,8 @@ def test_what_paperboy_sends_is_accepted() -> None:
         ([row(button(style=7))], "BASE_TYPE_CHOICES"),
         ([{"type": 2, "components": []}], "COMPONENT_TYPE_INVALID"),
         ([row()], "BASE_TYPE_MIN_LENGTH"),
+        ([row(select(min_values=0, max_values=0))], "BASE_TYPE_BAD_INT"),
+        ([row(select(max_values=4))], "BASE_TYPE_BAD_INT"),
     ],
     ids=[
         "six-rows",
@@ -74,6 +77,8 @@ def test_what_paperboy_sends_is_accepted() -> None:
         "bad-style",
         "not-a-row",
         "empty-row",
+        "max-values-0",
+        "max-values-past-options",
     ],
 )
 def test_components_discord_refuses(rows: list[dict[str, Any]], code: str) -> None:

@@ -1,5 +1,7 @@
 """The fake's Start Thread from Message, as strict as Discord: the message's id, the parent's
-type, Create Public Threads, one thread per message (160004), and messages in the thread."""
+type, Create Public Threads, one thread per message (160004), and messages in the thread;
+threads archived after their duration on the fake's clock (no edits then: 50083; a new message
+opens them again), and deleted threads and channels (10003)."""
 
 from __future__ import annotations
 
@@ -130,3 +132,67 @@ async def test_messages_in_a_thread_need_send_messages_in_threads_and_are_kept_t
     ]
     assert not discord_fake.world.app_permissions(thread.id) & SEND_MESSAGES_IN_THREADS
     assert discord_fake.world.app_permissions(PAPERS) & VIEW_CHANNEL
+
+
+async def _archived(fake: DiscordFake, thread: str) -> bool:
+    status, channel, _ = await raw(fake, "GET", f"/channels/{thread}")
+    assert status == 200
+    return bool(channel["thread_metadata"]["archived"])
+
+
+async def _edit(fake: DiscordFake, thread: int | str, message: str) -> tuple[int, Any]:
+    path = f"/channels/{thread}/messages/{message}"
+    status, answer, _ = await raw(fake, "PATCH", path, {"content": "edited"})
+    return status, answer
+
+
+async def test_a_thread_is_archived_after_its_duration_and_its_messages_cannot_be_edited(
+    discord_fake: DiscordFake,
+) -> None:
+    message = await _message(discord_fake, PAPERS)
+    await _start(discord_fake, PAPERS, message, {"name": "t", "auto_archive_duration": 60})
+    detail = await _message(discord_fake, int(message))
+    discord_fake.advance(59 * 60)
+    assert not await _archived(discord_fake, message)
+    assert (await _edit(discord_fake, message, detail))[0] == 200
+    discord_fake.advance(60)  # an hour since the last message (an edit is no activity)
+    assert await _archived(discord_fake, message)
+    status, error = await _edit(discord_fake, message, detail)
+    assert (status, error["code"], error["message"]) == (400, 50083, "Thread is archived")
+    assert (await _edit(discord_fake, PAPERS, message))[0] == 200  # its parent's message
+
+
+async def test_a_new_message_opens_an_archived_thread_or_forum_post_again(
+    discord_fake: DiscordFake,
+) -> None:
+    status, post, _ = await raw(
+        discord_fake,
+        "POST",
+        f"/channels/{FORUM_CHANNEL}/threads",
+        {"name": "a post", "message": {"content": "first"}},
+    )
+    assert status == 201 and post["thread_metadata"]["auto_archive_duration"] == 1440
+    discord_fake.advance(24 * 3600)
+    assert await _archived(discord_fake, post["id"])
+    reply = await _message(discord_fake, int(post["id"]))
+    assert not await _archived(discord_fake, post["id"])
+    assert (await _edit(discord_fake, post["id"], post["id"]))[0] == 200
+    assert (await _edit(discord_fake, post["id"], reply))[0] == 200
+
+
+async def test_a_deleted_thread_or_channel_is_unknown_with_its_messages(
+    discord_fake: DiscordFake,
+) -> None:
+    message = await _message(discord_fake, PAPERS)
+    await _start(discord_fake, PAPERS, message)
+    await _message(discord_fake, int(message))
+    discord_fake.delete_channel(int(message))
+    status, error, _ = await raw(
+        discord_fake, "POST", f"/channels/{message}/messages", {"content": "x"}
+    )
+    assert (status, error["code"]) == (404, 10003)
+    assert discord_fake.messages_in(int(message)) == [] and discord_fake.messages_in(PAPERS)
+    await _start(discord_fake, PAPERS, await _message(discord_fake, PAPERS))
+    discord_fake.delete_channel(PAPERS)  # its threads go with it
+    assert PAPERS not in discord_fake.world.channels and discord_fake.messages == []
+    assert (await _edit(discord_fake, PAPERS, message))[0] == 404

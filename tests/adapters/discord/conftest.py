@@ -1,4 +1,5 @@
-"""Fixtures for the Discord adapter tests: the fake, a seeded core, a connected adapter."""
+"""Fixtures for the Discord adapter tests: the fake, a seeded core, a connected adapter, a
+publisher on virtual time."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from adapters.discord.adapter import DiscordAdapter, DiscordConfig
+from adapters.discord.channel_kinds import FORUM, TEXT
+from adapters.discord.publisher import DiscordPublisher
 from bot.commands.handlers import Handlers
 from bot.service import Paperboy
 from storage.store import Store
+from tests.adapters.discord.publishing import CH, FORUM_REF, new_publisher
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_clock import LockstepClock
 from tests.helpers import Clock, StaticFeed, seed_two_papers
 
 discord_fake = discord_fixture.discord_fake
@@ -63,3 +68,22 @@ async def adapter(unstarted_adapter: DiscordAdapter) -> DiscordAdapter:
     await unstarted_adapter.start()
     await unstarted_adapter.wait_until_ready(timeout=10)
     return unstarted_adapter
+
+
+@pytest.fixture
+def virtual() -> LockstepClock:
+    """Virtual time for the pacer: its waits take no real time."""
+    return LockstepClock()
+
+
+@pytest.fixture
+async def publisher(
+    discord_fake: DiscordFake, virtual: LockstepClock
+) -> AsyncIterator[DiscordPublisher]:
+    """A publisher logged in over REST only (no gateway cache), the kinds of the channels
+    `CH` (text) and `FORUM_REF` (forum) cached."""
+    publisher = new_publisher(discord_fake, virtual)
+    publisher.kinds.set(CH, TEXT)
+    publisher.kinds.set(FORUM_REF, FORUM)
+    yield publisher
+    await publisher.close()

@@ -6,84 +6,33 @@ thread it can use), sent once after a crash."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
-import discord
 import pytest
 
-from adapters.discord import endpoints
-from adapters.discord.channel_kinds import FORUM, TEXT
-from adapters.discord.pacing import DiscordPacer
 from adapters.discord.publisher import NONCE_WINDOW, DiscordPublisher
 from adapters.discord.render import render_climber, render_digest
-from bot.domain import ChannelRef, Climber, Digest, DigestEdit, Layout, Paper, PostKey
+from bot.domain import Digest, Layout
 from bot.ports import DeliveryError
+from tests.adapters.discord.living import (
+    climber_tracker,
+    compact_digest,
+    digest_edit,
+    edit_tracker,
+    late_climber,
+    post_digest,
+    ranked,
+)
+from tests.adapters.discord.publishing import CH, DAY, FORUM_REF, requests_of
 from tests.fakes import discord_fixture
-from tests.fakes.discord_api import DiscordFake, RequestRecord
-from tests.fakes.discord_clock import LockstepClock
-from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, MEMBER, PAPERS, TOKEN
+from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_fixture import FORUM_CHANNEL, MEMBER, PAPERS
 from tests.fakes.discord_records import SEND_MESSAGES_IN_THREADS
-from tests.helpers import MemoryTracker, make_paper, tracker_for
+from tests.helpers import tracker_for
 
 discord_fake = discord_fixture.discord_fake
 
-CH = ChannelRef("discord", str(GUILD), str(PAPERS))
-FORUM_REF = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
-DAY = date(2026, 11, 26)
 EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
-
-
-def _papers(*upvotes: int) -> tuple[Paper, ...]:
-    return tuple(
-        make_paper(f"2411.0000{i}", DAY, upvotes=u, title=f"Paper {i}")
-        for i, u in enumerate(upvotes)
-    )
-
-
-def _digest(ref: ChannelRef = CH, papers: tuple[Paper, ...] = _papers(30, 20, 10)) -> Digest:
-    return Digest(ref, (DAY,), papers)  # compact, the default
-
-
-def _edit(posted_id: str, ref: ChannelRef = CH, version: int = 1) -> DigestEdit:
-    moved = _digest(ref, _papers(15, 20, 40)[::-1])  # the third paper climbed to the top
-    return DigestEdit(ref, moved, PostKey(ref, "digest", DAY.isoformat()), posted_id, version)
-
-
-def _edit_tracker(ref: ChannelRef = CH, version: int = 1) -> MemoryTracker:
-    return tracker_for(ref, "edit", f"digest:{DAY.isoformat()}#{version:03d}")
-
-
-def _climber(thread: str, ref: ChannelRef = CH) -> Climber:
-    paper = make_paper("2411.00009", DAY, upvotes=80, title="Late but loved")
-    return Climber(ref, paper, thread, "now #1 in this digest", "Daily Papers", (DAY,))
-
-
-def _climber_tracker(ref: ChannelRef = CH) -> MemoryTracker:
-    return tracker_for(ref, "climber", f"digest:{DAY.isoformat()}:2411.00009")
-
-
-def _requests(fake: DiscordFake, route: str) -> list[RequestRecord]:
-    return [r for r in fake.requests if f"{r.method} {r.route}" == route]
-
-
-@pytest.fixture
-async def publisher(discord_fake: DiscordFake) -> AsyncIterator[DiscordPublisher]:
-    endpoints.set_api_url(discord_fake.api_base)  # restored by the package's autouse fixture
-    clock = LockstepClock()
-    publisher = DiscordPublisher(
-        lambda: discord.Client(intents=discord.Intents.none()),
-        TOKEN,
-        pacer=DiscordPacer(clock=clock, sleep=clock.sleep),
-    )
-    publisher.kinds.set(CH, TEXT)
-    publisher.kinds.set(FORUM_REF, FORUM)
-    yield publisher
-    await publisher.close()
-
-
-async def _post(publisher: DiscordPublisher, ref: ChannelRef = CH) -> str:
-    return await publisher.publish(_digest(ref), tracker_for(ref, "digest", DAY.isoformat()))
 
 
 # --- edits -----------------------------------------------------------------------------------
@@ -92,12 +41,12 @@ async def _post(publisher: DiscordPublisher, ref: ChannelRef = CH) -> str:
 async def test_an_edit_patches_the_first_message_in_place(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     before = discord_fake.messages_in(PAPERS)
-    tracker = _edit_tracker()
-    edit = _edit(posted)
+    tracker = edit_tracker()
+    edit = digest_edit(posted)
     assert await publisher.publish(edit, tracker) == posted
-    [patch] = _requests(discord_fake, EDIT_ROUTE)
+    [patch] = requests_of(discord_fake, EDIT_ROUTE)
     expected = render_digest(edit.digest)[0]
     assert patch.path == f"/channels/{PAPERS}/messages/{posted}"
     assert patch.body["embeds"] == [e.to_dict() for e in expected.embeds]
@@ -113,31 +62,33 @@ async def test_an_edit_patches_the_first_message_in_place(
 async def test_an_edit_sent_again_after_a_crash_changes_nothing_more(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     hold = discord_fake.hold_answers(f"/messages/{posted}", method="PATCH")
-    crashed = asyncio.create_task(publisher.publish(_edit(posted), _edit_tracker()))
+    crashed = asyncio.create_task(publisher.publish(digest_edit(posted), edit_tracker()))
     await hold.wait_arrived()
     crashed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await crashed
-    key = _edit_tracker().key
+    key = edit_tracker().key
     long_ago = datetime.now(UTC) - NONCE_WINDOW * 10
     assert await publisher.find(key, 1, long_ago, None) is None  # never looked for: re-sent
-    await publisher.publish(_edit(posted), _edit_tracker())
+    await publisher.publish(digest_edit(posted), edit_tracker())
     first, second = discord_fake.edits_of(int(posted))
     assert (first.embeds, first.components) == (second.embeds, second.components)
     in_thread = discord_fake.messages_in(int(posted))  # the details, in the list's thread
-    assert len(discord_fake.messages_in(PAPERS)) + len(in_thread) == len(render_digest(_digest()))
+    assert len(discord_fake.messages_in(PAPERS)) + len(in_thread) == len(
+        render_digest(compact_digest())
+    )
 
 
 async def test_an_edit_is_paced_and_waits_out_a_429(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     granted = publisher.pacer.granted
     discord_fake.script_rate_limit(f"/messages/{posted}", method="PATCH", retry_after=0.001)
-    tracker = _edit_tracker()
-    await publisher.publish(_edit(posted), tracker)
+    tracker = edit_tracker()
+    await publisher.publish(digest_edit(posted), tracker)
     assert tracker.events == [("claim", 1), ("refused", 1), ("claim", 1), ("sent", 1)]
     assert publisher.pacer.granted == granted + 2 and publisher.rate_limited == 1
 
@@ -145,9 +96,9 @@ async def test_an_edit_is_paced_and_waits_out_a_429(
 async def test_a_forum_digest_is_edited_in_its_post(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher, FORUM_REF)
-    await publisher.publish(_edit(posted, FORUM_REF), _edit_tracker(FORUM_REF))
-    [patch] = _requests(discord_fake, EDIT_ROUTE)
+    posted = await post_digest(publisher, FORUM_REF)
+    await publisher.publish(digest_edit(posted, FORUM_REF), edit_tracker(FORUM_REF))
+    [patch] = requests_of(discord_fake, EDIT_ROUTE)
     assert patch.path == f"/channels/{posted}/messages/{posted}"  # the post's thread has its id
     assert discord_fake.message(int(posted)).version == 1
 
@@ -155,13 +106,13 @@ async def test_a_forum_digest_is_edited_in_its_post(
 async def test_an_old_message_past_its_edits_is_a_message_fault(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     discord_fake.rest.old_message_age = 0.0  # it counts as older than an hour
     discord_fake.rest.old_edit_limit = 1
-    await publisher.publish(_edit(posted), _edit_tracker())
-    tracker = _edit_tracker(version=2)
+    await publisher.publish(digest_edit(posted), edit_tracker())
+    tracker = edit_tracker(version=2)
     with pytest.raises(DeliveryError) as raised:
-        await publisher.publish(_edit(posted, version=2), tracker)
+        await publisher.publish(digest_edit(posted, version=2), tracker)
     assert raised.value.message_fault and not raised.value.permanent
     assert "can no longer be edited" in str(raised.value) and not raised.value.uncertain
     assert [r.code for r in discord_fake.requests if r.status >= 400] == [30046]
@@ -175,7 +126,7 @@ async def test_a_deleted_or_foreign_message_is_a_message_fault_not_a_gone_channe
     errors = []
     for message_id in ("123456789", str(theirs.id)):
         with pytest.raises(DeliveryError) as raised:
-            await publisher.publish(_edit(message_id), _edit_tracker())
+            await publisher.publish(digest_edit(message_id), edit_tracker())
         errors.append(raised.value)
     assert [r.code for r in discord_fake.requests if r.status >= 400] == [10008, 50005]
     assert all(e.message_fault and not e.permanent and not e.workspace_fault for e in errors)
@@ -184,10 +135,10 @@ async def test_a_deleted_or_foreign_message_is_a_message_fault_not_a_gone_channe
 async def test_an_edit_in_a_channel_that_is_gone_is_still_permanent(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     discord_fake.forbid(PAPERS)
     with pytest.raises(DeliveryError) as raised:
-        await publisher.publish(_edit(posted), _edit_tracker())
+        await publisher.publish(digest_edit(posted), edit_tracker())
     assert raised.value.permanent and not raised.value.message_fault
 
 
@@ -197,13 +148,13 @@ async def test_an_edit_in_a_channel_that_is_gone_is_still_permanent(
 async def test_a_climber_goes_in_the_digests_thread_with_its_nonce(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)  # compact: its details are in the thread of its list
+    posted = await post_digest(publisher)  # compact: its details are in the thread of its list
     details = len(discord_fake.messages_in(int(posted)))
-    tracker = _climber_tracker()
-    climber_id = await publisher.publish(_climber(posted), tracker)
-    [request] = _requests(discord_fake, "POST /channels/{channel_id}/messages")[-1:]
+    tracker = climber_tracker()
+    climber_id = await publisher.publish(late_climber(posted), tracker)
+    [request] = requests_of(discord_fake, "POST /channels/{channel_id}/messages")[-1:]
     stored = discord_fake.message(int(climber_id))
-    expected = render_climber(_climber(posted))
+    expected = render_climber(late_climber(posted))
     assert request.path == f"/channels/{posted}/messages"  # the thread has the digest's id
     assert "message_reference" not in request.body
     assert request.body["nonce"] == tracker.key.token(1) and request.body["enforce_nonce"]
@@ -220,14 +171,14 @@ async def test_a_climber_goes_in_the_digests_thread_with_its_nonce(
 async def test_a_climber_of_a_digest_without_a_thread_is_a_reply_to_it(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    full = Digest(CH, (DAY,), _papers(30, 20, 10), layout=Layout.FULL)  # no thread
+    full = Digest(CH, (DAY,), ranked(30, 20, 10), layout=Layout.FULL)  # no thread
     posted = await publisher.publish(full, tracker_for(CH, "digest", DAY.isoformat()))
-    tracker = _climber_tracker()
-    reply_id = await publisher.publish(_climber(posted), tracker)
-    tried, replied = _requests(discord_fake, "POST /channels/{channel_id}/messages")[-2:]
+    tracker = climber_tracker()
+    reply_id = await publisher.publish(late_climber(posted), tracker)
+    tried, replied = requests_of(discord_fake, "POST /channels/{channel_id}/messages")[-2:]
     assert (tried.path, tried.status, tried.code) == (f"/channels/{posted}/messages", 404, 10003)
     assert replied.path == f"/channels/{PAPERS}/messages"
-    assert replied.body["message_reference"] == {"message_id": posted, "fail_if_not_exists": False}
+    assert replied.body["message_reference"] == {"message_id": posted, "fail_if_not_exists": True}
     assert replied.body["nonce"] == tracker.key.token(1)
     assert discord_fake.message(int(reply_id)).channel_id == PAPERS
     assert tracker.events == [("claim", 1), ("refused", 1), ("claim", 1), ("sent", 1)]
@@ -236,10 +187,10 @@ async def test_a_climber_of_a_digest_without_a_thread_is_a_reply_to_it(
 async def test_a_climber_the_thread_cannot_take_is_a_reply_to_the_digest(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     details = len(discord_fake.messages_in(int(posted)))
     discord_fake.deny(PAPERS, SEND_MESSAGES_IN_THREADS)  # the thread is there, closed to paperboy
-    reply_id = await publisher.publish(_climber(posted), _climber_tracker())
+    reply_id = await publisher.publish(late_climber(posted), climber_tracker())
     reply = discord_fake.message(int(reply_id))
     assert reply.channel_id == PAPERS and reply.payload["message_reference"]["message_id"] == posted
     assert len(discord_fake.messages_in(int(posted))) == details
@@ -249,18 +200,18 @@ async def test_a_climber_the_thread_cannot_take_is_a_reply_to_the_digest(
 async def test_a_climber_cut_off_by_a_crash_is_sent_once(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher)
+    posted = await post_digest(publisher)
     before = len(discord_fake.messages_in(int(posted)))
     hold = discord_fake.hold_answers(f"/channels/{posted}/messages")
-    tracker = _climber_tracker()
-    crashed = asyncio.create_task(publisher.publish(_climber(posted), tracker))
+    tracker = climber_tracker()
+    crashed = asyncio.create_task(publisher.publish(late_climber(posted), tracker))
     await hold.wait_arrived()
     crashed.cancel()
     with pytest.raises(asyncio.CancelledError):
         await crashed
     since = datetime.now(UTC)
     assert await publisher.find(tracker.key, 1, since, posted) is None  # resend: the nonce
-    climber_id = await publisher.publish(_climber(posted), tracker)
+    climber_id = await publisher.publish(late_climber(posted), tracker)
     climbers = discord_fake.messages_in(int(posted))[before:]
     assert [str(m.id) for m in climbers] == [climber_id]
     assert len(discord_fake.messages_in(PAPERS)) == 1
@@ -269,19 +220,46 @@ async def test_a_climber_cut_off_by_a_crash_is_sent_once(
 async def test_a_climber_in_a_forum_replies_inside_the_digests_post(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    posted = await _post(publisher, FORUM_REF)
-    tracker = _climber_tracker(FORUM_REF)
-    since = datetime.now(UTC)
-    assert await publisher.find(tracker.key, 1, since, posted) is None  # a reply has a nonce
-    reply_id = await publisher.publish(_climber(posted, FORUM_REF), tracker)
+    posted = await post_digest(publisher, FORUM_REF)
+    reply_id = await publisher.publish(late_climber(posted, FORUM_REF), climber_tracker(FORUM_REF))
     reply = discord_fake.message(int(reply_id))
     assert reply.channel_id == int(posted) and reply.parent_id == FORUM_CHANNEL
     assert reply.payload["message_reference"]["message_id"] == posted
 
 
-async def test_a_climber_whose_digest_was_deleted_is_posted_plainly(
+async def test_a_forum_climber_cut_off_by_a_crash_is_posted_once_in_the_post(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
-    climber = _climber("123456789")
-    reply_id = await publisher.publish(climber, _climber_tracker())
-    assert "message_reference" not in discord_fake.message(int(reply_id)).payload
+    posted = await post_digest(publisher, FORUM_REF)
+    before = len(discord_fake.messages_in(int(posted)))
+    hold = discord_fake.hold_answers(f"/channels/{posted}/messages")
+    tracker = climber_tracker(FORUM_REF)
+    crashed = asyncio.create_task(publisher.publish(late_climber(posted, FORUM_REF), tracker))
+    await hold.wait_arrived()  # the reply is stored in the post, its answer never comes
+    crashed.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await crashed
+    assert tracker.events == [("claim", 1)] and tracker.parts_sent == 0
+    # A reply carries its nonce also in a forum post: not looked for, sent again.
+    assert await publisher.find(tracker.key, 1, datetime.now(UTC), posted) is None
+    reply_id = await publisher.publish(late_climber(posted, FORUM_REF), tracker)
+    replies = discord_fake.messages_in(int(posted))[before:]
+    assert [str(m.id) for m in replies] == [reply_id]
+    assert replies[0].nonce == tracker.key.token(1)
+    assert tracker.events == [("claim", 1), ("claim", 1), ("sent", 1)]
+
+
+async def test_a_climber_whose_digest_was_deleted_is_dropped_not_posted_on_its_own(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    full = Digest(CH, (DAY,), ranked(30, 20, 10), layout=Layout.FULL)  # no thread: a reply
+    posted = await publisher.publish(full, tracker_for(CH, "digest", DAY.isoformat()))
+    discord_fake.delete_message(int(posted))
+    before = len(discord_fake.messages_in(PAPERS))
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(late_climber(posted), climber_tracker())
+    assert raised.value.message_fault and not raised.value.permanent
+    replied = requests_of(discord_fake, "POST /channels/{channel_id}/messages")[-1]
+    assert replied.body["message_reference"]["fail_if_not_exists"] is True
+    assert (replied.status, replied.code) == (400, 50035)
+    assert len(discord_fake.messages_in(PAPERS)) == before  # no orphan in the channel

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,13 +13,14 @@ import aiohttp
 import discord
 import pytest
 
-from adapters.discord import endpoints, payloads
+from adapters.discord import payloads
 from adapters.discord.channel_kinds import FORUM, TEXT
 from adapters.discord.pacing import BUDGET_PER_SECOND, GLOBAL_LIMIT_PER_SECOND, DiscordPacer
 from adapters.discord.publisher import DiscordPublisher, delivery_error
 from adapters.discord.render import DiscordMessage, thread_name
-from bot.domain import Alert, ChannelRef, Digest, Layout, Paper
+from bot.domain import Alert, ChannelRef, Digest, Layout
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported
+from tests.adapters.discord.publishing import CH, DAY, FORUM_REF, long_papers, new_publisher
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake, RequestRecord
 from tests.fakes.discord_clock import LockstepClock
@@ -28,29 +29,13 @@ from tests.fakes.discord_records import BASIC_MEMBER
 from tests.fakes.discord_records import TEXT as TEXT_CHANNEL
 from tests.helpers import make_paper, tracker_for
 
-CH = ChannelRef("discord", str(GUILD), str(PAPERS))
-FORUM_REF = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
-DAY = date(2026, 11, 26)
 MESSAGES = f"/channels/{PAPERS}/messages"
-
-
-def _papers(count: int) -> tuple[Paper, ...]:
-    return tuple(
-        make_paper(
-            f"2411.1{i:04d}",
-            DAY,
-            upvotes=100 - i,
-            title=f"Long paper {i} " * 20,
-            summary="an abstract that goes on and on, " * 160,  # one long sentence
-        )
-        for i in range(count)
-    )
 
 
 def _digest(ref: ChannelRef = CH) -> Digest:
     """A full digest that renders to three messages (a compact one's thread:
     test_discord_threads.py)."""
-    return Digest(ref, (DAY,), _papers(12), layout=Layout.FULL)
+    return Digest(ref, (DAY,), long_papers(12), layout=Layout.FULL)
 
 
 def _alert(ref: ChannelRef = CH, paper_id: str = "2411.00009") -> Alert:
@@ -59,33 +44,6 @@ def _alert(ref: ChannelRef = CH, paper_id: str = "2411.00009") -> Alert:
 
 def _posts(fake: DiscordFake, path: str = MESSAGES) -> list[RequestRecord]:
     return [r for r in fake.requests if r.method == "POST" and r.path == path]
-
-
-def _new_publisher(fake: DiscordFake, clock: LockstepClock, **options: Any) -> DiscordPublisher:
-    endpoints.set_api_url(fake.api_base)  # restored by the package's autouse fixture
-    pacer = options.pop("pacer", None) or DiscordPacer(clock=clock, sleep=clock.sleep)
-    return DiscordPublisher(
-        lambda: discord.Client(intents=discord.Intents.none()), TOKEN, pacer=pacer, **options
-    )
-
-
-@pytest.fixture
-def virtual() -> LockstepClock:
-    """Virtual time for the pacer: its waits take no real time."""
-    return LockstepClock()
-
-
-@pytest.fixture
-async def publisher(
-    discord_fake: DiscordFake, virtual: LockstepClock
-) -> AsyncIterator[DiscordPublisher]:
-    """A publisher logged in over REST only (no gateway cache), the test channels' kinds
-    cached."""
-    publisher = _new_publisher(discord_fake, virtual)
-    publisher.kinds.set(CH, TEXT)
-    publisher.kinds.set(FORUM_REF, FORUM)
-    yield publisher
-    await publisher.close()
 
 
 discord_fake = discord_fixture.discord_fake
@@ -123,7 +81,7 @@ async def test_full_digest_of_three_messages_is_three_requests_in_the_channel_wi
 async def test_channel_kind_is_learned_once_then_posting_asks_no_more(
     discord_fake: DiscordFake, virtual: LockstepClock
 ) -> None:
-    publisher = _new_publisher(discord_fake, virtual)
+    publisher = new_publisher(discord_fake, virtual)
     try:
         await publisher.publish(_alert(), tracker_for(CH, "alert", "2411.00009"))
         await publisher.publish(
@@ -140,7 +98,7 @@ async def test_channel_kind_is_learned_once_then_posting_asks_no_more(
 async def test_channel_kind_comes_from_the_gateway_cache_without_a_request(
     discord_fake: DiscordFake, virtual: LockstepClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    publisher = _new_publisher(discord_fake, virtual)
+    publisher = new_publisher(discord_fake, virtual)
     forum = SimpleNamespace(type=discord.ChannelType.forum)  # what GUILD_CREATE cached
     monkeypatch.setattr(publisher.client, "get_channel", lambda channel_id: forum)
     try:
@@ -262,7 +220,7 @@ async def test_100_posts_in_100_channels_stay_under_the_global_budget_with_no_42
     hundred_channels: tuple[DiscordFake, LockstepClock, list[int]],
 ) -> None:
     fake, clock, channels = hundred_channels
-    publisher = _new_publisher(fake, clock)
+    publisher = new_publisher(fake, clock)
     clock.released = lambda: publisher.pacer.granted
     try:
         results = await _fan_out(fake, publisher, channels)
@@ -281,7 +239,7 @@ async def test_without_the_budget_the_same_fan_out_collects_global_429s(
 ) -> None:
     fake, clock, channels = hundred_channels
     fake.limiter.retry_after_cap = 0.001  # virtual time never moves: no 429 ever expires
-    publisher = _new_publisher(
+    publisher = new_publisher(
         fake, clock, pacer=DiscordPacer(rate=1e9, clock=clock, sleep=clock.sleep)
     )
     try:
@@ -525,7 +483,7 @@ async def test_find_cannot_promise_a_resend_past_the_nonce_window(
 async def test_find_cannot_tell_for_a_forum_post_first_message(
     discord_fake: DiscordFake, virtual: LockstepClock
 ) -> None:
-    publisher = _new_publisher(discord_fake, virtual)  # kind unknown: learned with one GET
+    publisher = new_publisher(discord_fake, virtual)  # kind unknown: learned with one GET
     try:
         with pytest.raises(ResolveUnsupported):
             await publisher.find(tracker_for(FORUM_REF).key, 1, datetime.now(UTC), None)

@@ -6,24 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from datetime import date
 
-import discord
 import pytest
 
-from adapters.discord import endpoints, threads
-from adapters.discord.channel_kinds import FORUM, TEXT
-from adapters.discord.pacing import DiscordPacer
+from adapters.discord import threads
 from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.render import render_digest, thread_name
 from adapters.discord.threads import ARCHIVE_MINUTES
-from bot.domain import ChannelRef, Digest, Layout, Paper
+from bot.domain import ChannelRef, Digest, Layout
 from bot.ports import ClaimLost, DeliveryError
+from tests.adapters.discord.publishing import CH, DAY, FORUM_REF, long_papers, requests_of
 from tests.fakes import discord_fixture
-from tests.fakes.discord_api import DiscordFake, RequestRecord
-from tests.fakes.discord_clock import LockstepClock
-from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, PAPERS, TOKEN
+from tests.fakes.discord_api import DiscordFake
+from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, PAPERS
 from tests.fakes.discord_records import (
     ANNOUNCEMENT_THREAD,
     CREATE_PUBLIC_THREADS,
@@ -35,55 +30,20 @@ from tests.helpers import MemoryTracker, make_paper, tracker_for
 
 discord_fake = discord_fixture.discord_fake
 
-CH = ChannelRef("discord", str(GUILD), str(PAPERS))
-FORUM_REF = ChannelRef("discord", str(GUILD), str(FORUM_CHANNEL))
-DAY = date(2026, 11, 26)
 THREADS_ROUTE = "POST /channels/{channel_id}/messages/{message_id}/threads"
-
-
-def _papers(count: int) -> tuple[Paper, ...]:
-    return tuple(
-        make_paper(
-            f"2411.1{i:04d}",
-            DAY,
-            upvotes=100 - i,
-            title=f"Long paper {i} " * 20,
-            summary="an abstract that goes on and on, " * 160,
-        )
-        for i in range(count)
-    )
 
 
 def _digest(ref: ChannelRef = CH, layout: Layout = Layout.COMPACT) -> Digest:
     """A digest of 12 papers: compact, its list and two messages of details."""
-    return Digest(ref, (DAY,), _papers(12), layout=layout)
+    return Digest(ref, (DAY,), long_papers(12), layout=layout)
 
 
 def _tracker(ref: ChannelRef = CH, **state: object) -> MemoryTracker:
     return tracker_for(ref, "digest", DAY.isoformat(), **state)
 
 
-def _requests(fake: DiscordFake, route: str) -> list[RequestRecord]:
-    return [r for r in fake.requests if f"{r.method} {r.route}" == route]
-
-
 def _nonces(fake: DiscordFake, channel: int | str) -> list[object]:
     return [m.nonce for m in fake.messages_in(int(channel))]
-
-
-@pytest.fixture
-async def publisher(discord_fake: DiscordFake) -> AsyncIterator[DiscordPublisher]:
-    endpoints.set_api_url(discord_fake.api_base)  # restored by the package's autouse fixture
-    clock = LockstepClock()
-    publisher = DiscordPublisher(
-        lambda: discord.Client(intents=discord.Intents.none()),
-        TOKEN,
-        pacer=DiscordPacer(clock=clock, sleep=clock.sleep),
-    )
-    publisher.kinds.set(CH, TEXT)
-    publisher.kinds.set(FORUM_REF, FORUM)
-    yield publisher
-    await publisher.close()
 
 
 async def test_the_details_go_in_a_thread_started_from_the_list(
@@ -91,7 +51,7 @@ async def test_the_details_go_in_a_thread_started_from_the_list(
 ) -> None:
     tracker = _tracker()
     first_id = await publisher.publish(_digest(), tracker)
-    [start] = _requests(discord_fake, THREADS_ROUTE)
+    [start] = requests_of(discord_fake, THREADS_ROUTE)
     [listed] = discord_fake.messages_in(PAPERS)  # the channel shows the ranked list only
     thread = discord_fake.world.channels[int(first_id)]  # the thread has the list's id
     messages = render_digest(_digest())
@@ -144,7 +104,7 @@ async def test_a_crash_before_the_thread_was_started_resumes_by_starting_it(
     assert await publisher.publish(_digest(), tracker) == str(listed.id)
     assert [m.id for m in discord_fake.messages_in(PAPERS)] == [listed.id]
     assert _nonces(discord_fake, listed.id) == [tracker.key.token(2), tracker.key.token(3)]
-    assert [r.status for r in _requests(discord_fake, THREADS_ROUTE)] == [201]
+    assert [r.status for r in requests_of(discord_fake, THREADS_ROUTE)] == [201]
 
 
 async def test_a_thread_started_before_a_crash_is_taken_as_started(
@@ -160,7 +120,7 @@ async def test_a_thread_started_before_a_crash_is_taken_as_started(
     assert tracker.parts_sent == 1
 
     await publisher.publish(_digest(), tracker)
-    starts = _requests(discord_fake, THREADS_ROUTE)
+    starts = requests_of(discord_fake, THREADS_ROUTE)
     assert [(r.status, r.code) for r in starts][-1] == (400, 160004)  # "already created"
     assert len(discord_fake.messages_in(PAPERS)) == 1
     assert _nonces(discord_fake, first_id) == [tracker.key.token(2), tracker.key.token(3)]
@@ -196,7 +156,7 @@ async def test_without_create_public_threads_the_details_follow_in_the_channel(
     tracker = _tracker()
     with caplog.at_level(logging.WARNING, logger="adapters.discord"):
         first_id = await publisher.publish(_digest(), tracker)
-    [start] = _requests(discord_fake, THREADS_ROUTE)
+    [start] = requests_of(discord_fake, THREADS_ROUTE)
     assert (start.status, start.code) == (403, 50013)
     assert _nonces(discord_fake, PAPERS) == [tracker.key.token(p) for p in (1, 2, 3)]
     assert int(first_id) not in discord_fake.world.channels
@@ -243,7 +203,7 @@ async def test_a_fallen_back_digest_resumed_stays_in_the_channel(
     discord_fake.allow(PAPERS)  # even once it could: the details are not split
     tracker.lose_at = None
     await publisher.publish(_digest(), tracker)
-    assert len(_requests(discord_fake, THREADS_ROUTE)) == 1
+    assert len(requests_of(discord_fake, THREADS_ROUTE)) == 1
     assert _nonces(discord_fake, PAPERS) == [tracker.key.token(p) for p in (1, 2, 3)]
 
 
@@ -258,7 +218,7 @@ async def test_a_digest_in_a_thread_keeps_its_details_in_that_thread(
     ref = ChannelRef("discord", str(GUILD), str(post.id))
     tracker = _tracker(ref)
     await publisher.publish(_digest(ref), tracker)
-    [start] = _requests(discord_fake, THREADS_ROUTE)
+    [start] = requests_of(discord_fake, THREADS_ROUTE)
     assert (start.status, start.code) == (400, 50024)
     assert _nonces(discord_fake, post.id) == [tracker.key.token(p) for p in (1, 2, 3)]
     assert tracker.thread_id == str(post.id)
@@ -280,7 +240,7 @@ async def test_a_forum_digest_keeps_its_details_in_its_post(
 ) -> None:
     tracker = _tracker(FORUM_REF)
     first_id = await publisher.publish(_digest(FORUM_REF), tracker)
-    assert _requests(discord_fake, THREADS_ROUTE) == []  # the post is the thread
+    assert requests_of(discord_fake, THREADS_ROUTE) == []  # the post is the thread
     assert len(discord_fake.messages_in(int(first_id))) == 3
 
 
@@ -292,6 +252,6 @@ async def test_a_full_digest_starts_no_thread(
     await publisher.publish(full, tracker)
     count = len(render_digest(full))
     assert count > 1 and not any(m.in_thread for m in render_digest(full))
-    assert _requests(discord_fake, THREADS_ROUTE) == []
+    assert requests_of(discord_fake, THREADS_ROUTE) == []
     assert _nonces(discord_fake, PAPERS) == [tracker.key.token(p) for p in range(1, count + 1)]
     assert tracker.thread_id == str(PAPERS)
