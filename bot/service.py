@@ -542,9 +542,17 @@ class Paperboy:
         if post is None:
             return None
         payload = timed.payload(post, self._built_with(schedule, top))
-        if post.layout is Layout.COMPACT and post.papers:  # it lives: keep what climbers need
+        if post.layout is Layout.COMPACT and post.papers and self._climbers(ref) is not None:
+            # It lives, with a `digest climbers N`: keep the counts at posting, so that only a
+            # paper that crosses N afterwards gets a reply (a threshold set later counts from
+            # the first refresh after it).
             payload = living_reads.with_baseline(self.repo, post, payload)
         return await self.deliverer.deliver(PostKey(ref, kind, due.ref), post, payload)
+
+    def _climbers(self, ref: ChannelRef) -> int | None:
+        """The channel's late-climber threshold (on its daily digest's schedule)."""
+        daily = self.repo.schedule(ref, DIGEST_KIND)
+        return daily.climbers if daily is not None else None
 
     def _built_with(self, schedule: Schedule, top: int | None) -> Schedule:
         """The settings a timed post is built with, as its payload keeps them for a later

@@ -62,7 +62,8 @@ def refresh(
         if now - live.posted_at < LIVE_FOR
     ]
     reads = Reads(repo, lives)
-    baselines = reads.baselines(lives, now)
+    # Counts at posting matter only where a `digest climbers N` threshold is set.
+    baselines = reads.baselines([live for live in lives if _threshold(reads, live)], now)
     posts: list[LivePost] = []
     for live in lives:
         edits, climbed = reads.rows(live)
@@ -184,8 +185,7 @@ def climbers(
         waits = edit[0] if edit is not None and paper.id not in before else None
         found.append((paper, rank + FROZEN if frozen else rank, waits))
         skip.add(paper.id)
-    daily = reads.schedule(channel)
-    threshold = daily.climbers if daily is not None else None
+    threshold = _threshold(reads, live)
     if threshold is not None:
         baseline = baselines.get(live.key, {})
         for paper in passed(reads, live, threshold):  # most upvoted first
@@ -202,3 +202,9 @@ def climbers(
         )
         for paper, reason, waits in found[:CLIMBERS_PER_POLL]
     ]
+
+
+def _threshold(reads: Reads, live: LiveDigest) -> int | None:
+    """The channel's `digest climbers N`, if set."""
+    daily = reads.schedule(live.key.channel)
+    return daily.climbers if daily is not None else None

@@ -131,6 +131,23 @@ async def test_only_a_paper_that_crossed_the_threshold_after_posting_passed_it(
     assert kept == {pid("D"): 70, pid("E"): 60, pid("F"): 10}  # the unlisted, as posted
 
 
+async def test_without_a_threshold_a_digest_keeps_no_counts_and_a_later_one_counts_from_then(
+    world: World, platform: Platform, store: Store
+) -> None:
+    core, feed, clock = world
+    feed.days[DAY] = day(100, 90, 80, 70, 60, 10)
+    await post_digest(core, clock)
+    entry = store.delivery(CH, "digest", DAY.isoformat())
+    assert entry is not None
+    assert BASELINE not in json.loads(entry["payload"])  # no threshold: nothing to keep
+    await poll_at(core, clock, 2 * H, feed, 100, 90, 80, 70, 60, 10)
+    assert store.facts(BASELINE_FACT) == {}  # nor read on refresh
+    with_threshold(world, 50)  # set after posting: D and E are past it already
+    await poll_at(core, clock, 3 * H, feed, 100, 90, 80, 70, 60, 10)
+    await poll_at(core, clock, 4 * H, feed, 100, 90, 80, 71, 61, 55)
+    assert [r[1:] for r in platform.replies] == [(pid("F"), "passed 50 upvotes")]
+
+
 async def test_a_digest_posted_without_counts_takes_its_first_refresh_s(
     world: World, platform: Platform, store: Store
 ) -> None:
