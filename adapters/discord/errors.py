@@ -10,10 +10,12 @@ import discord
 from bot.ports import DeliveryError
 
 # 400s that are about the channel, not the message (JSON error codes, Discord's
-# opcodes-and-status-codes page): "Cannot send messages in a non-text channel" and
-# "Thread is archived". Any other 400 (50035 Invalid Form Body, 50006 Cannot send an empty
-# message, …) is Discord refusing this message itself.
-CHANNEL_400_CODES = frozenset({50008, 50083})
+# opcodes-and-status-codes page): "Cannot send messages in a non-text channel", "Thread is
+# archived" and 40067 "A tag is required to create a forum post in this channel" (a forum set
+# to require tags: every post paperboy makes there is refused alike). Any other 400 (50035
+# Invalid Form Body, 50006 Cannot send an empty message, …) is Discord refusing this message.
+TAG_REQUIRED = 40067
+CHANNEL_400_CODES = frozenset({50008, 50083, TAG_REQUIRED})
 MESSAGE_FAULT_STATUSES = frozenset({400, 413})  # Bad Request, Payload Too Large
 UNAUTHORIZED = 401
 # Gateway close code 4004, "Authentication failed": the token was refused.

@@ -12,7 +12,9 @@ Undo button when the reply names its click.
 
 A command or click in a forum post, or in the thread paperboy started from a digest (its
 details, its late climbers), counts in the channel the thread is in: the forum or the digest's
-channel, where its settings, clicks and reading list are (docs/reference/discord.md §11).
+channel, where its settings, clicks and reading list are (docs/reference/discord.md §11). So
+does a click on paperboy's own post in a member's thread (one started from a digest's list
+before paperboy's, or where paperboy could start none), and on the answer to such a click.
 """
 
 from __future__ import annotations
@@ -62,15 +64,27 @@ def invocation(interaction: discord.Interaction[Any]) -> Invocation:
 def home(interaction: discord.Interaction[Any]) -> str:
     """The channel an interaction counts in: where it was sent, but for a thread in a forum (a
     post) or one paperboy started (a digest's thread, or its own forum post), the thread's
-    parent. A thread's parent kind is in the guild cache (the guilds intent)."""
+    parent; so for a click on paperboy's own post in any thread (a member's thread on a
+    digest). A thread's parent kind is in the guild cache (the guilds intent)."""
     channel = interaction.channel
     if isinstance(channel, discord.Thread):
         parent = channel.parent
         bot = interaction.client.user
         forum = parent is not None and kind_of(parent.type.value) == FORUM
-        if forum or (bot is not None and channel.owner_id == bot.id):
+        if forum or (bot is not None and channel.owner_id == bot.id) or _on_a_post(interaction):
             return str(channel.parent_id)
     return str(interaction.channel_id or "")
+
+
+def _on_a_post(interaction: discord.Interaction[Any]) -> bool:
+    """A click on paperboy's own message that is not its answer to a typed command: a post
+    (a digest, a climber, an alert) or the answer to a click on one. A command's answer, its
+    Undo, counts where the command did."""
+    message, bot = interaction.message, interaction.client.user
+    if message is None or bot is None or message.author.id != bot.id:
+        return False
+    answered = message.interaction_metadata
+    return answered is None or answered.type != discord.InteractionType.application_command
 
 
 async def send_reply(

@@ -9,6 +9,8 @@ which is what `len(embed)` in discord.py counts, so counting them errs on the sa
 
 from __future__ import annotations
 
+from typing import Final, Literal
+
 # Message `content`: at most 2000 characters. A message with neither content nor embeds is
 # 400 `50006` "Cannot send an empty message".
 # developers/resources/message.mdx "Create Message" (docs/reference/discord.md §2)
@@ -38,6 +40,14 @@ EMBEDS_TOTAL_MAX = 6000
 # developers/resources/channel.mdx "Start Thread from Message", "Start Thread in Forum or Media
 # Channel" (docs/reference/discord.md §6)
 THREAD_NAME_MAX = 100
+
+# How long a forum post or a digest's details thread stays open without a message, in minutes
+# (one of 60, 1440, 4320, 10080; none is boost-locked since 2022): 3 days, the living digest's
+# 72 h, so its edits are never refused as archived (400 50083) while it lives. A forum left to
+# its own default archives a post after often a day.
+# developers/resources/channel.mdx "Start Thread from Message", "Start Thread in Forum or Media
+# Channel" (docs/reference/discord.md §6, §14)
+ARCHIVE_MINUTES: Final[Literal[4320]] = 4320
 
 # Message components outside Components V2 (what paperboy sends): at most 5 action rows; a row
 # holds up to 5 buttons or exactly one select; every `custom_id` 1-100 characters and unique in

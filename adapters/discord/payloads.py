@@ -9,7 +9,7 @@ from typing import Any, cast
 import discord
 from discord.http import MultipartParameters, handle_message_parameters
 
-from adapters.discord.limits import THREAD_NAME_MAX
+from adapters.discord.limits import ARCHIVE_MINUTES, THREAD_NAME_MAX
 from adapters.discord.markdown import plain
 from adapters.discord.render import (
     DiscordMessage,
@@ -107,7 +107,7 @@ def params(
             embeds=message.embeds,
             view=_view(message),
             allowed_mentions=NO_MENTIONS,
-            channel_payload={"name": title},
+            channel_payload={"name": title, "auto_archive_duration": ARCHIVE_MINUTES},
         )
     return Part(body, forum)
 

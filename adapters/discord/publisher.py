@@ -27,7 +27,13 @@ import aiohttp
 import discord
 from discord.http import MultipartParameters
 
-from adapters.discord.channel_kinds import FORUM, ChannelKinds, MemoryChannelKinds, kind_of
+from adapters.discord.channel_kinds import (
+    FORUM,
+    THREAD,
+    ChannelKinds,
+    MemoryChannelKinds,
+    kind_of,
+)
 from adapters.discord.client import ClientOwner, NewClient
 from adapters.discord.errors import TokenRefused, delivery_error, describe, refuses_token
 from adapters.discord.pacing import DiscordPacer
@@ -162,8 +168,9 @@ class DiscordPublisher(ClientOwner):
         self, ref: ChannelRef, body: Part, attempt: Attempt, threaded: bool
     ) -> tuple[str, str]:
         """Send part 1; return its message id and where the later parts go (`threaded`: in a
-        channel, the thread to be started from it, which will have its id)."""
-        if await self._kind(ref) == FORUM:
+        channel that takes threads, the thread to be started from it, which will have its id)."""
+        kind = await self._kind(ref)
+        if kind == FORUM:
             token = sending(attempt, ref.channel)
             try:
                 thread: Any = await self.client.http.start_thread_in_forum(
@@ -174,7 +181,7 @@ class DiscordPublisher(ClientOwner):
             # A forum post's first message has the thread's id.
             return str((thread.get("message") or thread)["id"]), str(thread["id"])
         message_id = await self._send(ref.channel, body, attempt)
-        return message_id, message_id if threaded else ref.channel
+        return message_id, message_id if threaded and kind != THREAD else ref.channel
 
     async def _later_in(self, ref: ChannelRef, tracker: Tracker, title: str) -> str:
         """Where the parts after the first go: a forum post's thread, the channel, or the
@@ -182,9 +189,14 @@ class DiscordPublisher(ClientOwner):
         planned = tracker.thread_id or ref.channel
         if planned == ref.channel or planned != tracker.first_id:
             return planned
-        if await self._kind(ref) == FORUM:
+        kind = await self._kind(ref)
+        if kind == FORUM:
             return planned  # the post's own thread
-        return await details_in(self.client.http, ref, planned, title)
+        if kind == THREAD:  # planned before its kind was known (a crash, an older version)
+            return ref.channel
+        return await details_in(
+            self.client.http, ref, planned, title, lambda: self.kinds.set(ref, THREAD)
+        )
 
     async def _later(
         self, ref: ChannelRef, where: str, body: Part, attempt: Attempt, in_thread: bool
@@ -222,10 +234,13 @@ class DiscordPublisher(ClientOwner):
         self, climber: Climber, message: DiscordMessage, nonce: str, title: str, attempt: Attempt
     ) -> str:
         """A late climber: in the digest's thread, else a reply to the digest (in a forum,
-        a reply inside the digest's post)."""
+        a reply inside the digest's post; in a thread, which holds no thread, a reply there)."""
         reply = params(message, nonce, False, title, reply_to=climber.thread)
-        if await self._kind(climber.channel) == FORUM:
+        kind = await self._kind(climber.channel)
+        if kind == FORUM:
             return await self._send(climber.thread, reply, attempt)
+        if kind == THREAD:
+            return await self._send(climber.channel.channel, reply, attempt)
         in_thread = params(message, nonce, False, title)
         return await send_climber(self._send, climber, in_thread, reply, attempt)
 

@@ -10,26 +10,24 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Final, Literal
 
 import discord
 from discord.http import HTTPClient
 
+from adapters.discord.limits import ARCHIVE_MINUTES
 from adapters.discord.payloads import Part
 from adapters.discord.send import Attempt
 from bot.domain import ChannelRef, Climber
 
 log = logging.getLogger(__name__)
 
-# How long the thread stays in the channel list after its last message, in minutes (one of
-# 60, 1440, 4320, 10080): a day, like the digest it holds.
-ARCHIVE_MINUTES: Final[Literal[1440]] = 1440
 ALREADY_STARTED = 160004  # "A thread has already been created for this message"
 MISSING_PERMISSIONS = 50013
+NO_THREADS_HERE = 50024  # "Cannot execute action on this channel type"
 # Where no thread can be started, so the details follow in the channel: 50013 Missing
 # Permissions (no Create Public Threads), 50024 the channel type takes none (a thread, a voice
 # channel's chat), 160006 / 160007 the server's most active threads, 10008 part 1 was deleted.
-CANNOT_START = frozenset({MISSING_PERMISSIONS, 50024, 160006, 160007, 10008})
+CANNOT_START = frozenset({MISSING_PERMISSIONS, NO_THREADS_HERE, 160006, 160007, 10008})
 # Where a message cannot go into the digest's thread, so a climber is a reply in the channel:
 # 10003 no thread was started from the digest, 50001 / 50013 the thread is hidden or the bot
 # lacks Send Messages in Threads, 50083 / 160005 an archived thread that stays closed, a locked
@@ -46,9 +44,11 @@ def refusal(exc: BaseException, codes: frozenset[int]) -> str | None:
     return None
 
 
-async def start_thread(http: HTTPClient, channel_id: str, message_id: str, name: str) -> str | None:
+async def start_thread(
+    http: HTTPClient, channel_id: str, message_id: str, name: str
+) -> discord.HTTPException | None:
     """Start the public thread of message `message_id` in `channel_id`, named `name`; None
-    when it is there (now, or from before), else why it cannot be."""
+    when it is there (now, or from before), else Discord's refusal that means it cannot be."""
     try:
         await http.start_thread_with_message(
             int(channel_id), int(message_id), name=name, auto_archive_duration=ARCHIVE_MINUTES
@@ -56,25 +56,38 @@ async def start_thread(http: HTTPClient, channel_id: str, message_id: str, name:
     except discord.HTTPException as exc:
         if exc.code == ALREADY_STARTED:
             return None
-        why = refusal(exc, CANNOT_START)
-        if why is None:
+        if refusal(exc, CANNOT_START) is None:
             raise
-        return why
+        return exc
     return None
 
 
-async def details_in(http: HTTPClient, ref: ChannelRef, first_id: str, name: str) -> str:
+async def details_in(
+    http: HTTPClient, ref: ChannelRef, first_id: str, name: str, takes_none: Callable[[], None]
+) -> str:
     """Where a compact digest's details go: the thread of its first message, started now,
-    else (one log line, no failure) the channel."""
-    why = await start_thread(http, ref.channel, first_id, name)
-    if why is None:
+    else (one log line, no failure) the channel. A channel whose type takes no thread
+    (50024) is `takes_none()`, so that no later digest tries again."""
+    refused = await start_thread(http, ref.channel, first_id, name)
+    if refused is None:
         return first_id
+    why = refusal(refused, CANNOT_START)
+    if refused.code == NO_THREADS_HERE:
+        takes_none()
+        log.info(
+            "%s takes no threads (%s): a digest's details follow in the channel",
+            ref.key,
+            why,
+        )
+        return ref.channel
+    missing = refused.code == MISSING_PERMISSIONS
+    hint = "; give paperboy Create Public Threads there" if missing else ""
     log.warning(
-        "cannot start a thread from message %s in %s (%s): its details follow in the channel; "
-        "give paperboy Create Public Threads there",
+        "cannot start a thread from message %s in %s (%s): its details follow in the channel%s",
         first_id,
         ref.key,
         why,
+        hint,
     )
     return ref.channel
 

@@ -71,7 +71,16 @@ EDIT_ERRORS = frozenset({"message_not_found", "cant_update_message", "edit_windo
 # the channel is fine, but no reply can join that thread (docs/reference/slack.md §5). Also the
 # error paperboy gives a reply that Slack posted in the channel instead (publisher.py).
 THREAD_GONE = "thread_not_found"
-THREAD_ERRORS = frozenset({THREAD_GONE})
+# A reply the thread refuses: an admin locked it, its parent cannot have replies, or the
+# channel takes no thread replies at all (slack.md §5). The channel still takes posts.
+THREAD_CLOSED = frozenset(
+    {
+        "restricted_action_thread_locked",
+        "cannot_reply_to_message",
+        "restricted_action_non_threadable_channel",
+    }
+)
+THREAD_ERRORS = frozenset({THREAD_GONE}) | THREAD_CLOSED
 # This one message can never go through; the channel is fine.
 MESSAGE_FAULTS = MESSAGE_ERRORS | EDIT_ERRORS | THREAD_ERRORS
 # "It's possible some aspect of the operation succeeded before the error was raised."

@@ -7,7 +7,8 @@ crash `find` can tell from the channel's history whether it went out
 thread; a digest's new version edits the posted message in place (chat.update, keeping its
 metadata), which is never looked for: sending an edit again changes nothing. A reply whose
 thread is gone (the digest was deleted) is a message fault, whether Slack refuses it or posts
-it in the channel instead.
+it in the channel instead; so is one the thread refuses (locked, or no replies allowed there):
+the channel is fine.
 """
 
 from __future__ import annotations

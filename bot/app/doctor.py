@@ -35,10 +35,16 @@ class Status(StrEnum):
 
     OK = "ok"
     OFF = "off"  # not configured, or not needed yet: fine
+    WARN = "warn"  # works, with something less than it could be: fine (exit 0)
     FAIL = "FAIL"
 
 
-STYLES = {Status.OK: "green", Status.OFF: "yellow", Status.FAIL: "bold red"}
+STYLES = {
+    Status.OK: "green",
+    Status.OFF: "yellow",
+    Status.WARN: "yellow",
+    Status.FAIL: "bold red",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,11 @@ def ok(name: str, detail: str) -> Check:
 def off(name: str, detail: str, fix: str = "") -> Check:
     """Not configured (or not yet needed): fine."""
     return Check(name, Status.OFF, detail, fix)
+
+
+def warn(name: str, detail: str, fix: str) -> Check:
+    """Works, but not as well as it could: what it costs, and what to do about it."""
+    return Check(name, Status.WARN, detail, fix)
 
 
 def fail(name: str, detail: str, fix: str) -> Check:
@@ -534,6 +545,11 @@ DISCORD_NEEDS = (
     ("send_messages_in_threads", "Send Messages in Threads"),
 )
 THREAD_TYPES = frozenset({10, 11, 12})  # announcement, public and private threads
+FORUM_TYPES = frozenset({15, 16})  # forum and media channels: every post is a thread
+# Needed only to start a compact digest's details thread from its list (§14): a forum post or
+# a thread never starts one, and without it the details follow in the channel.
+THREADS_FLAG = "create_public_threads"
+THREADS_COST = "a compact digest's details go in the channel instead of a thread"
 
 
 def channel_permissions(
@@ -639,6 +655,8 @@ async def _channel_check(
     try:
         channel = await asyncio.wait_for(http.get_channel(int(ref.channel)), TIMEOUT)
         label = f"#{channel.get('name', ref.channel)}"
+        # Where no thread is started from a message, Create Public Threads is not needed.
+        starts_threads = int(channel.get("type", 0)) not in THREAD_TYPES | FORUM_TYPES
         if int(channel.get("type", 0)) in THREAD_TYPES and channel.get("parent_id"):
             channel = await asyncio.wait_for(http.get_channel(int(channel["parent_id"])), TIMEOUT)
         if ref.workspace not in guilds:
@@ -672,14 +690,22 @@ async def _channel_check(
         member_roles=member_roles,
         overwrites=channel.get("permission_overwrites") or [],
     )
-    missing = [label_ for flag, label_ in DISCORD_NEEDS if not getattr(permissions, flag)]
-    if missing:
+    needs = [(f, label_) for f, label_ in DISCORD_NEEDS if starts_threads or f != THREADS_FLAG]
+    missing = [label_ for flag, label_ in needs if not getattr(permissions, flag)]
+    lacks = [label_ for flag, label_ in needs if flag != THREADS_FLAG and label_ in missing]
+    if lacks:
         return fail(
             f"{name}",
             f"{label}: paperboy lacks {', '.join(missing)}",
             f"{invite}allow paperboy's role {', '.join(missing)} in {label}'s Permissions",
         )
-    return ok(name, f"{label}: can post ({', '.join(label_ for _f, label_ in DISCORD_NEEDS)})")
+    if missing:  # only Create Public Threads: posting works
+        return warn(
+            name,
+            f"{label}: paperboy lacks {', '.join(missing)}: {THREADS_COST}",
+            f"allow paperboy's role {', '.join(missing)} in {label}'s Permissions",
+        )
+    return ok(name, f"{label}: can post ({', '.join(label_ for _f, label_ in needs)})")
 
 
 # --------------------------------------------------------------------------- the report
@@ -739,6 +765,8 @@ def render(checks: Sequence[Check], console: Console) -> None:
         f"{failed} problem{'s' if failed > 1 else ''}: fix the FAIL lines, then run "
         "`paperboy doctor` again."
         if failed
+        else "All checks passed; the warn lines say what works less well than it could."
+        if any(c.status is Status.WARN for c in checks)
         else "All checks passed."
     )
     if not console.is_terminal:

@@ -12,7 +12,19 @@ from bot.domain import Climber, DigestEdit, LedgerEntry, Post, PostKey
 from bot.ports import Repository
 
 # Slack chat.update (slack.md §12), Slack thread reply (§5), Discord 10008's text (discord.md §10)
-GONE_ERRORS = ("message_not_found", "thread_not_found", "unknown message")
+GONE_ERRORS = (
+    "message_not_found",
+    "thread_not_found",
+    "unknown message",
+    # Discord: the digest's own thread (its forum post, its details' thread) deleted, locked or
+    # archived for good (discord.md §14, adapters/discord/errors.py THREAD_GONE_CODES)
+    "digest's thread is gone",
+    # Slack replies the thread refuses for good: an admin locked it, or its parent cannot have
+    # replies (slack.md §5)
+    "restricted_action_thread_locked",
+    "cannot_reply_to_message",
+    "restricted_action_non_threadable_channel",
+)
 # The ledger state of a post given up for good.
 GIVEN_UP = "abandoned"
 

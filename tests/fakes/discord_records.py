@@ -27,6 +27,9 @@ DEFAULT_BOT_PERMISSIONS = (
     BASIC_MEMBER | EMBED_LINKS | SEND_MESSAGES_IN_THREADS | CREATE_PUBLIC_THREADS
 )
 ALL_PERMISSIONS = (1 << 51) - 1
+# Channel flag REQUIRE_TAG: "whether a tag is required to be specified when creating a thread
+# in a GUILD_FORUM or a GUILD_MEDIA channel" (developers/resources/channel.mdx "Channel Flags")
+REQUIRE_TAG = 1 << 4
 
 # Channel types (developers/resources/channel.mdx)
 TEXT, NEWS, ANNOUNCEMENT_THREAD, PUBLIC_THREAD, FORUM = 0, 5, 10, 11, 15
@@ -70,6 +73,7 @@ class Channel:
     owner_id: int | None = None  # for threads: who started it (None: the bot)
     auto_archive: int = 1440  # for threads: minutes without a message before it is archived
     active_at: float = 0.0  # for threads: its creation or last message, by the fake's clock
+    flags: int = 0  # channel flags (REQUIRE_TAG on a forum)
 
 
 @dataclass

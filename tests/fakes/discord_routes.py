@@ -14,6 +14,7 @@ from tests.fakes.discord_records import (
     FORUM,
     NEWS,
     PUBLIC_THREAD,
+    REQUIRE_TAG,
     SEND_MESSAGES_IN_THREADS,
     TEXT,
     THREAD_TYPES,
@@ -215,6 +216,10 @@ class ChannelRoutes:
                     raise ApiError.of(400, error)
             if errors:
                 raise ApiError.of(400, invalid_form_body(errors))
+            if channel.flags & REQUIRE_TAG and not body.get("applied_tags"):
+                raise ApiError(
+                    400, "A tag is required to create a forum post in this channel", 40067
+                )
             tid = snowflake()  # a forum post's starter message has the thread's id
             data = self._thread(channel, tid, body)
             thread = self.world.channels[tid]

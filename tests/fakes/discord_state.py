@@ -250,7 +250,7 @@ class World:
             "parent_id": None if channel.parent_id is None else str(channel.parent_id),
             "nsfw": False,
             "rate_limit_per_user": 0,
-            "flags": 0,
+            "flags": channel.flags,
             "topic": None,
             "last_message_id": None,
             "permission_overwrites": [],

@@ -20,13 +20,13 @@ import json
 from typing import Any
 
 from tests.fakes.slack_blocks import check_message
-from tests.fakes.slack_records import ApiFailure, Bucket, Edit, Message, Token
+from tests.fakes.slack_records import ApiFailure, Bucket, Edit, Message, ThreadClosed, Token
 from tests.fakes.slack_state import SlackState, str_or_none
 
 
 class EditApi(SlackState):
     """`chat.update` (registered in slack_web's method table), `edits`, `post_as_user`,
-    `delete_message`."""
+    `delete_message`, `close_thread`."""
 
     # ------------------------------------------------------------------ test helpers
 
@@ -50,6 +50,19 @@ class EditApi(SlackState):
         message = self.message(channel, ts, team)
         self.messages.remove(message)
         self.deleted.add((message.team, channel, ts))
+
+    def close_thread(
+        self,
+        channel: str,
+        ts: str,
+        error: ThreadClosed = "restricted_action_thread_locked",
+        team: str | None = None,
+    ) -> None:
+        """Make the thread of message `ts` take no replies (KeyError when there is none): an
+        admin locked it, or (`cannot_reply_to_message`) it is a message that cannot have any;
+        chat.postMessage then refuses every reply there with `error`."""
+        message = self.message(channel, ts, team)
+        self.closed_threads[(message.team, channel, message.thread_ts or ts)] = error
 
     def edits_of(self, channel: str, ts: str) -> list[Edit]:
         """The accepted edits of one message, oldest first."""

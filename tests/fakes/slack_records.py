@@ -17,6 +17,9 @@ FaultWhen = Literal["before", "after"]
 FaultAnswer = Literal["hang", "non_json", "html", "bad_json", "error", "drop"]
 # A reply to a deleted message: refused, or posted in the channel (SlackState.reply_to_deleted).
 ReplyToDeleted = Literal["thread_not_found", "top_level"]
+# What chat.postMessage answers a reply to a thread that takes none (docs/reference/slack.md §5):
+# an admin locked it, or its parent is a message type that cannot have replies.
+ThreadClosed = Literal["restricted_action_thread_locked", "cannot_reply_to_message"]
 CHANNEL_STATES: tuple[ChannelState, ...] = ("ok", "not_found", "archived", "not_in_channel")
 DEFAULT_BOT_SCOPES = (
     "chat:write", "commands", "users:read", "channels:read", "groups:read", "channels:history",

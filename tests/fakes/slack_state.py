@@ -32,6 +32,7 @@ from tests.fakes.slack_records import (
     ScriptedFault,
     ScriptedLimit,
     Team,
+    ThreadClosed,
     Token,
     User,
 )
@@ -69,6 +70,8 @@ class SlackState:
         # `message` that has no `thread_ts`.
         self.reply_to_deleted: ReplyToDeleted = "thread_not_found"
         self.deleted: set[tuple[str, str, str]] = set()  # (team, channel, ts) of deleted messages
+        # (team, channel, parent ts) -> the error a reply there gets (`close_thread`)
+        self.closed_threads: dict[tuple[str, str, str], ThreadClosed] = {}
         self.teams: dict[str, Team] = {}
         self.tokens: dict[str, Token] = {}
         self.messages: list[Message] = []  # each message's current version

@@ -189,6 +189,9 @@ class WebApi(EditApi, Interactivity, HistoryApi, FaultScript):
             )
             if parent is not None:
                 thread_ts = parent.thread_ts or parent.ts
+                closed = self.closed_threads.get((team.id, channel.id, thread_ts))
+                if closed is not None:
+                    raise _Fail(closed)
             elif (
                 self.reply_to_deleted == "top_level"
                 and (team.id, channel.id, thread_ts) in self.deleted

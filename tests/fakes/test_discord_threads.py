@@ -1,7 +1,8 @@
 """The fake's Start Thread from Message, as strict as Discord: the message's id, the parent's
 type, Create Public Threads, one thread per message (160004), and messages in the thread;
 threads archived after their duration on the fake's clock (no edits then: 50083; a new message
-opens them again), and deleted threads and channels (10003)."""
+opens them again), deleted threads and channels (10003), and forums that require tags
+(40067)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.fakes.discord_records import (
     CREATE_PUBLIC_THREADS,
     NEWS,
     PUBLIC_THREAD,
+    REQUIRE_TAG,
     SEND_MESSAGES_IN_THREADS,
     VIEW_CHANNEL,
 )
@@ -196,3 +198,18 @@ async def test_a_deleted_thread_or_channel_is_unknown_with_its_messages(
     discord_fake.delete_channel(PAPERS)  # its threads go with it
     assert PAPERS not in discord_fake.world.channels and discord_fake.messages == []
     assert (await _edit(discord_fake, PAPERS, message))[0] == 404
+
+
+async def test_a_forum_that_requires_tags_refuses_a_post_without_one(
+    discord_fake: DiscordFake,
+) -> None:
+    discord_fake.world.channels[FORUM_CHANNEL].flags = REQUIRE_TAG
+    post = {**NAME, "message": {"content": "x"}}
+    status, error, _ = await raw(discord_fake, "POST", f"/channels/{FORUM_CHANNEL}/threads", post)
+    assert (status, error["code"]) == (400, 40067)
+    assert "A tag is required" in error["message"]
+    tagged = {**post, "applied_tags": ["1"]}
+    status, _, _ = await raw(discord_fake, "POST", f"/channels/{FORUM_CHANNEL}/threads", tagged)
+    assert status == 201
+    status, forum, _ = await raw(discord_fake, "GET", f"/channels/{FORUM_CHANNEL}")
+    assert forum["flags"] == REQUIRE_TAG

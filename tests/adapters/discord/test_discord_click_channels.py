@@ -1,16 +1,24 @@
 """Where a click or a typed command counts on Discord, with the real discord.py client against
 the fake, the real handlers and a real Store: in the server and channel of its message; in a
 forum post, in the forum; in the thread paperboy started from a digest, in the digest's
-channel; in a thread of someone else's in a text channel, in that thread."""
+channel; in a thread of someone else's in a text channel, in that thread, but a click on
+paperboy's own post there (and its Undo) in the digest's channel."""
 
 from __future__ import annotations
 
 import pytest
 
 from adapters.discord.adapter import DiscordAdapter
-from bot.domain import ChannelRef, Climber
+from bot.domain import ChannelRef, Climber, Layout
 from storage.store import Store
-from tests.adapters.discord.clicking import DAY, SEEDED, post_seeded, private_answer, text_of
+from tests.adapters.discord.clicking import (
+    DAY,
+    SEEDED,
+    post_seeded,
+    private_answer,
+    text_of,
+    undo_of,
+)
 from tests.adapters.discord.publishing import CH, FORUM_REF
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
@@ -87,3 +95,48 @@ async def test_a_typed_command_in_someone_elses_thread_counts_in_a_forum_not_a_t
     counted = parent if parent == FORUM_CHANNEL else thread.id
     [click] = discord_store.clicks(ChannelRef("discord", str(GUILD), str(counted)))
     assert (click.user, click.paper_id) == (str(MANAGER), SEEDED[0])
+
+
+async def test_a_click_on_paperboys_post_in_a_members_thread_counts_in_the_digests_channel(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store
+) -> None:
+    digest = await post_seeded(adapter, discord_store, CH, layout=Layout.FULL)  # no thread
+    # A member starts a thread from the digest's message (it has the message's id), so the
+    # digest's climber goes in the member's thread.
+    discord_fake.world.add_channel(
+        GUILD, digest, "about it", PUBLIC_THREAD, parent_id=PAPERS, owner_id=MEMBER
+    )
+    paper = discord_store.get_paper(SEEDED[1])
+    assert paper is not None
+    climber = Climber(CH, paper, str(digest), "now #1", "Daily Papers", (DAY,))
+    reply = int(
+        await adapter.publisher.publish(climber, tracker_for(CH, "climber", f"digest:{SEEDED[1]}"))
+    )
+    assert discord_fake.message(reply).channel_id == digest
+    record = await discord_fake.click(GUILD, MEMBER, reply, f"pb:save:{SEEDED[1]}")
+    confirmation = await private_answer(record)
+    assert _saved(discord_store, CH) == [(str(MEMBER), SEEDED[1])]
+    assert discord_store.clicks(ChannelRef("discord", str(GUILD), str(digest))) == []
+    undo = await discord_fake.click_ephemeral(
+        record, confirmation.message_id, undo_of(confirmation)
+    )
+    assert "Took back" in text_of(await private_answer(undo)) and _saved(discord_store, CH) == []
+
+
+async def test_the_undo_of_a_typed_save_in_a_members_thread_undoes_it_there(
+    adapter: DiscordAdapter, discord_fake: DiscordFake, discord_store: Store
+) -> None:
+    thread = discord_fake.world.add_channel(
+        GUILD, 2200, "a member's thread", PUBLIC_THREAD, parent_id=PAPERS, owner_id=MEMBER
+    )
+    there = ChannelRef("discord", str(GUILD), str(thread.id))
+    record = await discord_fake.send_interaction(
+        GUILD, thread.id, MEMBER, "papers", ["save"], {"id": SEEDED[0]}
+    )
+    confirmation = await private_answer(record)
+    assert _saved(discord_store, there) == [(str(MEMBER), SEEDED[0])]
+    undo = await discord_fake.click_ephemeral(
+        record, confirmation.message_id, undo_of(confirmation)
+    )
+    assert "Took back" in text_of(await private_answer(undo))
+    assert _saved(discord_store, there) == []

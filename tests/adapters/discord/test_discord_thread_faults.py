@@ -11,10 +11,13 @@ import discord
 import pytest
 
 from adapters.discord.errors import delivery_error
+from adapters.discord.limits import ARCHIVE_MINUTES
 from adapters.discord.publisher import DiscordPublisher
+from bot.delivery.living_kinds import GIVEN_UP, message_gone
+from bot.domain import LedgerEntry
 from bot.ports import ClaimLost, DeliveryError
 from tests.adapters.discord import living
-from tests.adapters.discord.publishing import DAY, FORUM_REF
+from tests.adapters.discord.publishing import CH, DAY, FORUM_REF
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
 from tests.fakes.discord_fixture import FORUM_CHANNEL, PAPERS
@@ -22,7 +25,9 @@ from tests.helpers import tracker_for
 
 discord_fake = discord_fixture.discord_fake
 
-A_DAY = 24 * 3600.0  # a forum post's and a digest thread's auto-archive duration (1440 min)
+# A forum post's and a digest thread's auto-archive duration: past it without a message, archived.
+ARCHIVED_AFTER = ARCHIVE_MINUTES * 60.0 + 60
+LIVE_FOR = 72 * 3600.0  # the living digest is edited for 72 h after it was posted
 
 
 def _errors(fake: DiscordFake) -> list[tuple[int, int | None]]:
@@ -44,6 +49,24 @@ async def test_an_edit_of_a_deleted_forum_post_is_a_message_fault_not_a_gone_for
         )
     assert _a_message_fault(raised.value) and "thread is gone" in str(raised.value)
     assert _errors(discord_fake) == [(404, 10003)]
+
+
+@pytest.mark.parametrize("kind", ["edit", "climber"])
+async def test_a_deleted_forum_post_is_a_gone_digest_for_the_core(
+    publisher: DiscordPublisher, discord_fake: DiscordFake, kind: str
+) -> None:
+    posted = await living.post_digest(publisher, FORUM_REF)
+    discord_fake.delete_channel(int(posted))
+    post, tracker = (
+        (living.digest_edit(posted, FORUM_REF), living.edit_tracker(FORUM_REF))
+        if kind == "edit"
+        else (living.late_climber(posted, FORUM_REF), living.climber_tracker(FORUM_REF))
+    )
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(post, tracker)
+    # Given up with this line, the core edits that digest no more and sends it no climber.
+    given_up = LedgerEntry(tracker.key, GIVEN_UP, error=str(raised.value))
+    assert message_gone(given_up)
 
 
 async def test_a_climber_of_a_deleted_forum_post_is_dropped_not_a_gone_forum(
@@ -90,7 +113,7 @@ async def test_an_edit_in_an_archived_forum_post_is_a_message_fault_not_a_pause(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
     posted = await living.post_digest(publisher, FORUM_REF)
-    discord_fake.advance(A_DAY + 60)  # a day without a message: the post is archived
+    discord_fake.advance(ARCHIVED_AFTER)  # 3 days without a message: the post is archived
     with pytest.raises(DeliveryError) as raised:
         await publisher.publish(
             living.digest_edit(posted, FORUM_REF), living.edit_tracker(FORUM_REF)
@@ -100,11 +123,30 @@ async def test_an_edit_in_an_archived_forum_post_is_a_message_fault_not_a_pause(
     assert discord_fake.message(int(posted)).version == 0
 
 
+async def test_a_forum_digest_stays_editable_while_it_lives(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await living.post_digest(publisher, FORUM_REF)
+    [start] = [r for r in discord_fake.requests if r.route == "/channels/{channel_id}/threads"]
+    assert start.body["auto_archive_duration"] == ARCHIVE_MINUTES == 4320
+    discord_fake.advance(LIVE_FOR - 60)  # no message since: a day's default would archive it
+    await publisher.publish(living.digest_edit(posted, FORUM_REF), living.edit_tracker(FORUM_REF))
+    assert discord_fake.message(int(posted)).version == 1 and _errors(discord_fake) == []
+
+
+async def test_a_digests_details_thread_stays_open_while_it_lives(
+    publisher: DiscordPublisher, discord_fake: DiscordFake
+) -> None:
+    posted = await living.post_digest(publisher, CH)
+    discord_fake.advance(LIVE_FOR - 60)
+    assert not discord_fake.world.archived(discord_fake.world.channels[int(posted)])
+
+
 async def test_a_climber_opens_an_archived_forum_post_again_and_edits_follow(
     publisher: DiscordPublisher, discord_fake: DiscordFake
 ) -> None:
     posted = await living.post_digest(publisher, FORUM_REF)
-    discord_fake.advance(A_DAY + 60)
+    discord_fake.advance(ARCHIVED_AFTER)
     reply_id = await publisher.publish(
         living.late_climber(posted, FORUM_REF), living.climber_tracker(FORUM_REF)
     )
@@ -118,7 +160,7 @@ async def test_a_climber_goes_in_the_archived_thread_of_a_digests_details(
 ) -> None:
     posted = await living.post_digest(publisher)  # compact: its details are in its list's thread
     details = len(discord_fake.messages_in(int(posted)))
-    discord_fake.advance(A_DAY + 60)
+    discord_fake.advance(ARCHIVED_AFTER)
     reply_id = await publisher.publish(living.late_climber(posted), living.climber_tracker())
     assert discord_fake.message(int(reply_id)).channel_id == int(posted)
     assert len(discord_fake.messages_in(int(posted))) == details + 1

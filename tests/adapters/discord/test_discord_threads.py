@@ -10,15 +10,15 @@ import logging
 import pytest
 
 from adapters.discord import threads
+from adapters.discord.limits import ARCHIVE_MINUTES
 from adapters.discord.publisher import DiscordPublisher
 from adapters.discord.render import render_digest, thread_name
-from adapters.discord.threads import ARCHIVE_MINUTES
 from bot.domain import ChannelRef, Digest, Layout
 from bot.ports import ClaimLost, DeliveryError
 from tests.adapters.discord.publishing import CH, DAY, FORUM_REF, long_papers, requests_of
 from tests.fakes import discord_fixture
 from tests.fakes.discord_api import DiscordFake
-from tests.fakes.discord_fixture import FORUM_CHANNEL, GUILD, PAPERS
+from tests.fakes.discord_fixture import GUILD, PAPERS
 from tests.fakes.discord_records import (
     ANNOUNCEMENT_THREAD,
     CREATE_PUBLIC_THREADS,
@@ -59,7 +59,7 @@ async def test_the_details_go_in_a_thread_started_from_the_list(
     assert str(listed.id) == first_id and listed.nonce == tracker.key.token(1)
     assert start.path == f"/channels/{PAPERS}/messages/{first_id}/threads"
     assert start.body["name"] == thread_name(_digest())
-    assert start.body["auto_archive_duration"] == ARCHIVE_MINUTES == 1440
+    assert start.body["auto_archive_duration"] == ARCHIVE_MINUTES == 4320
     assert thread.type == PUBLIC_THREAD and thread.parent_id == PAPERS
     assert _nonces(discord_fake, first_id) == [tracker.key.token(2), tracker.key.token(3)]
     assert [m.embeds for m in discord_fake.messages_in(int(first_id))] == [
@@ -205,23 +205,6 @@ async def test_a_fallen_back_digest_resumed_stays_in_the_channel(
     await publisher.publish(_digest(), tracker)
     assert len(requests_of(discord_fake, THREADS_ROUTE)) == 1
     assert _nonces(discord_fake, PAPERS) == [tracker.key.token(p) for p in (1, 2, 3)]
-
-
-async def test_a_digest_in_a_thread_keeps_its_details_in_that_thread(
-    publisher: DiscordPublisher, discord_fake: DiscordFake
-) -> None:
-    # A forum post (a thread already) as the digest's channel: no thread starts from a message
-    # in a thread (50024), the details follow there.
-    post = discord_fake.world.add_channel(
-        GUILD, 2100, "a post", PUBLIC_THREAD, parent_id=FORUM_CHANNEL
-    )
-    ref = ChannelRef("discord", str(GUILD), str(post.id))
-    tracker = _tracker(ref)
-    await publisher.publish(_digest(ref), tracker)
-    [start] = requests_of(discord_fake, THREADS_ROUTE)
-    assert (start.status, start.code) == (400, 50024)
-    assert _nonces(discord_fake, post.id) == [tracker.key.token(p) for p in (1, 2, 3)]
-    assert tracker.thread_id == str(post.id)
 
 
 async def test_an_announcement_channel_gets_an_announcement_thread(

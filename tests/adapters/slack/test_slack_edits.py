@@ -5,6 +5,7 @@ after a crash. The real slack_sdk client against the strict fake, on a virtual c
 from __future__ import annotations
 
 from datetime import date
+from typing import cast
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,6 +18,7 @@ from bot.ports import DeliveryError
 from tests.adapters.slack.conftest import LoggingTracker, VirtualTime
 from tests.fakes import slack_fixture
 from tests.fakes.slack_api import SlackFake
+from tests.fakes.slack_records import ThreadClosed
 from tests.helpers import MemoryTracker, make_paper, tracker_for
 
 C1 = ChannelRef("slack", "T1", "C1")
@@ -210,6 +212,34 @@ async def test_a_climber_to_a_deleted_digest_is_a_message_fault(
     assert raised.value.message_fault and not raised.value.permanent
     assert not raised.value.uncertain and not raised.value.workspace_fault
     assert tracker.events == [("claim", 1), ("refused", 1)] and len(slack.messages) == before
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        "restricted_action_thread_locked",  # an admin locked the digest's thread
+        "cannot_reply_to_message",  # its parent cannot have replies
+        "restricted_action_non_threadable_channel",  # the channel takes no thread replies
+    ],
+)
+async def test_a_climber_its_thread_refuses_is_a_message_fault_not_the_channels(
+    slack: SlackFake, publisher: SlackPublisher, refusal: str
+) -> None:
+    _, ts, _ = await posted(publisher)
+    if refusal == "restricted_action_non_threadable_channel":
+        slack.script_fault("error", when="before", status=200, error=refusal)
+    else:
+        slack.close_thread("C1", ts, cast(ThreadClosed, refusal))
+    before = len(slack.messages)
+    tracker = climber_tracker()
+    with pytest.raises(DeliveryError) as raised:
+        await publisher.publish(climber(ts), tracker)
+    assert str(raised.value) == refusal
+    assert raised.value.message_fault and not raised.value.permanent
+    assert not raised.value.uncertain and not raised.value.workspace_fault
+    assert tracker.events == [("claim", 1), ("refused", 1)] and len(slack.messages) == before
+    # The channel itself still takes posts.
+    assert await publisher.publish(digest(5), tracker_for(C1, "digest", "2026-11-27"))
 
 
 async def test_a_climber_slack_posts_in_the_channel_instead_is_kept_and_a_message_fault(

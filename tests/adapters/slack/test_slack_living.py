@@ -6,12 +6,13 @@ replies in the digest's thread."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -27,6 +28,7 @@ from tests.data.make_days import make_day
 from tests.fakes import hf_fixture
 from tests.fakes.hf_server import HFServer
 from tests.fakes.slack_api import Call, Message, SlackFake
+from tests.fakes.slack_records import ThreadClosed
 from tests.helpers import at
 
 hf_server = hf_fixture.hf_server
@@ -69,6 +71,12 @@ def token_kind(message: Message) -> str | None:
     """The post kind a message's metadata names (digest, climber…), None without one."""
     payload = (message.metadata or {}).get("event_payload") or {}
     return payload.get("kind") if isinstance(payload, dict) else None
+
+
+def meta(call: Call) -> str:
+    """A post request's metadata argument as sent (JSON)."""
+    metadata = call.args.get("metadata")
+    return metadata if isinstance(metadata, str) else json.dumps(metadata)
 
 
 @pytest.fixture
@@ -237,14 +245,18 @@ async def test_a_digest_slack_will_not_let_us_edit_is_frozen_and_its_channel_kee
     assert sent is Outcome.SENT
 
 
-async def deleted_with_climbers(world: World) -> Message:
-    """The digest posted (`digest climbers 50`), then deleted in Slack; D passes 50 upvotes
-    10 minutes later and E 2 hours later, both staying below the list (so no edit is tried),
-    with a recovery after every poll as the scheduler's tick does."""
+async def climbers_after(world: World, cut: str = "deleted") -> Message:
+    """The digest posted (`digest climbers 50`), then its thread cut: deleted in Slack, or
+    closed to replies (`cut` is the error a reply gets); D passes 50 upvotes 10 minutes later
+    and E 2 hours later, both staying below the list (so no edit is tried), with a recovery
+    after every poll as the scheduler's tick does."""
     world.store.save_channel(ChannelSettings(CH))
     world.core.save_schedule(Schedule(CH, "digest", enabled=True, size=3, climbers=50))
     digest = await world.post_digest(100, 80, 60, 40, 10)
-    world.slack.delete_message("C1", digest.ts)  # someone deleted it
+    if cut == "deleted":
+        world.slack.delete_message("C1", digest.ts)  # someone deleted it
+    else:
+        world.slack.close_thread("C1", digest.ts, cast(ThreadClosed, cut))
     for after, d, e in ((10 * MINUTE, 55, 10), (2 * HOUR, 55, 52), (6 * HOUR, 58, 53)):
         await world.poll_at(after, 100, 80, 60, d, e)
         await world.core.recover()
@@ -252,23 +264,33 @@ async def deleted_with_climbers(world: World) -> Message:
     return digest
 
 
-async def test_a_climber_for_a_deleted_digest_is_given_up_without_pausing_the_channel(
-    world: World,
+@pytest.mark.parametrize(
+    ("cut", "error"),
+    [
+        ("deleted", "thread_not_found"),
+        ("restricted_action_thread_locked", "restricted_action_thread_locked"),  # admin-locked
+        ("cannot_reply_to_message", "cannot_reply_to_message"),
+    ],
+)
+async def test_a_climber_its_thread_refuses_is_given_up_and_no_later_one_tries_it(
+    world: World, cut: str, error: str
 ) -> None:
-    await deleted_with_climbers(world)
+    digest = await climbers_after(world, cut)
     [climber] = world.store.posts_under(CH, "climber", "digest:")  # D's; none for E after it
     assert climber.key.ref.endswith(pid("D"))
-    assert (climber.state, climber.error) == ("abandoned", "thread_not_found")
+    assert (climber.state, climber.error) == ("abandoned", error)
+    tries = [c for c in world.slack.calls_to("chat.postMessage") if '"climber"' in meta(c)]
+    assert [c.args["thread_ts"] for c in tries] == [digest.ts]  # D's one try, nothing for E
     settings = world.store.channel(CH)
     assert settings is not None and not settings.paused and settings.failures == 0
-    assert world.top_level() == []  # no paused notice, no climber outside the thread
+    assert world.top_level() == ([] if cut == "deleted" else [digest])  # no paused notice
 
 
 async def test_a_climber_slack_posts_in_the_channel_instead_is_given_up_after_that_one_post(
     world: World,
 ) -> None:
     world.slack.reply_to_deleted = "top_level"  # as reported of Slack (slack.md §5)
-    await deleted_with_climbers(world)
+    await climbers_after(world)
     [climber] = world.store.posts_under(CH, "climber", "digest:")
     [stray] = world.top_level()  # the one post Slack made of it: never sent again
     assert token_kind(stray) == "climber" and climber.key.ref.endswith(pid("D"))

@@ -204,6 +204,33 @@ async def test_discord_permissions_are_checked_in_each_channel_with_deliveries(
     assert report.statuses("slack") == ["off"]  # Slack is simply not configured: fine
 
 
+async def test_lacking_create_public_threads_is_a_warning_and_no_concern_of_a_forum(
+    tmp_path: Path, hf_server: HFServer, discord_fake: DiscordFake
+) -> None:
+    store = Store(_archive(tmp_path / "paperboy.db"))
+    forum = ChannelRef("discord", GUILD, str(discord_fixture.FORUM_CHANNEL))
+    store.save_schedule(Schedule(forum, "digest", enabled=True), NOW)
+    store.close()
+    for channel in (discord_fixture.PAPERS, discord_fixture.RANDOM, discord_fixture.FORUM_CHANNEL):
+        discord_fake.deny(channel, CREATE_PUBLIC_THREADS)
+    env = _env(
+        tmp_path,
+        PAPERBOY_HF_URL=hf_server.url,
+        DISCORD_TOKEN=discord_fixture.TOKEN,
+        DISCORD_API_URL=discord_fake.api_base,
+    )
+    report = await _doctor(env, tmp_path)
+    assert report.code == 0, report.out + report.err
+    for ref in (PAPERS, RANDOM):
+        ((_, status, result, fix),) = report.of(ref.key)
+        assert status == "warn" and "lacks Create Public Threads" in result
+        assert "details go in the channel instead of a thread" in result
+        assert "Create Public Threads" in fix
+    ((_, status, result, _fix),) = report.of(forum.key)
+    assert status == "ok" and "Create Public Threads" not in result
+    assert "warn lines" in report.out
+
+
 async def test_a_refused_slack_bot_token_is_a_red_line(
     tmp_path: Path, hf_server: HFServer, slack_fake: SlackFake
 ) -> None:
