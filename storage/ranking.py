@@ -29,8 +29,10 @@ from bot.domain.query import (
     Node,
     Not,
     Or,
+    Org,
     Phrase,
     Query,
+    Stars,
     Term,
     TextLeaf,
     Upvotes,
@@ -60,6 +62,14 @@ def _compile(node: Node, params: list[Any]) -> str:
         return f"r.upvotes {_SQL_OPS[node.op]} ?"
     if isinstance(node, HasCode):
         return "r.has_code = 1"
+    if isinstance(node, Stars):
+        # NULL without a repository: never a match, and IS NOT NULL keeps NOT(…) from NULL
+        params.append(node.n)
+        return f"(r.stars IS NOT NULL AND r.stars {_SQL_OPS[node.op]} ?)"
+    if isinstance(node, Org):
+        params.append(node.name)
+        # r.org is COLLATE NOCASE, folding as `fold_org` does; NULL without one, as above
+        return "(r.org IS NOT NULL AND r.org = ?)"
     if isinstance(node, And | Or):
         # Text-only children share one MATCH (a maximal text subtree); the rest are SQL.
         text = [c for c in node.children if is_text_only(c)]

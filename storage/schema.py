@@ -307,6 +307,38 @@ def _m009_layout_climbers_clicks() -> str:
     """
 
 
+def _m010_rank_org_and_stars() -> str:
+    # `org:` and `stars:` filter search on paper_rank like upvotes and has:code. org is
+    # COLLATE NOCASE (ASCII letters fold, as `bot.domain.query.fold_org` does); stars is NULL
+    # for a paper without a repository, which `stars:` never matches.
+    code = "(new.github_repo IS NOT NULL AND new.github_repo != '')"
+    stars = f"CASE WHEN {code} THEN new.github_stars END"
+    return f"""
+        ALTER TABLE paper_rank ADD COLUMN org TEXT COLLATE NOCASE;
+        ALTER TABLE paper_rank ADD COLUMN stars INTEGER;
+        UPDATE paper_rank SET
+            org = (SELECT p.organization FROM papers p WHERE p.pk = paper_rank.pk),
+            stars = (SELECT CASE WHEN p.github_repo IS NOT NULL AND p.github_repo != ''
+                     THEN p.github_stars END FROM papers p WHERE p.pk = paper_rank.pk);
+        CREATE INDEX paper_rank_org ON paper_rank(org);
+        DROP TRIGGER paper_rank_ai;
+        DROP TRIGGER paper_rank_au;
+        CREATE TRIGGER paper_rank_ai AFTER INSERT ON papers BEGIN
+            INSERT INTO paper_rank (pk, id, upvotes, day, has_code, org, stars)
+            VALUES (new.pk, new.id, new.upvotes, new.day, {code}, new.organization, {stars});
+        END;
+        CREATE TRIGGER paper_rank_au
+        AFTER UPDATE OF upvotes, day, github_repo, github_stars, organization ON papers
+        WHEN old.upvotes IS NOT new.upvotes OR old.day IS NOT new.day
+            OR old.github_repo IS NOT new.github_repo OR old.github_stars IS NOT new.github_stars
+            OR old.organization IS NOT new.organization BEGIN
+            UPDATE paper_rank SET upvotes = new.upvotes, day = new.day, has_code = {code},
+                org = new.organization, stars = {stars}
+            WHERE pk = new.pk;
+        END;
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
@@ -317,6 +349,7 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("007_rank_table_and_titles", _m007_rank_table_and_titles),
     ("008_digest_filter", _m008_digest_filter),
     ("009_layout_climbers_clicks", _m009_layout_climbers_clicks),
+    ("010_rank_org_and_stars", _m010_rank_org_and_stars),
 ]
 
 

@@ -26,6 +26,13 @@ WORDS = [
 ]  # fmt: skip
 SEPARATORS = [" ", " ", " ", ", ", ". ", " - ", ": ", "! ", "-", "'", " (", ") ", "/", "  "]
 FIELDS = ["title", "abstract", "author", "Title"]
+# Organization names as stored (None: none), and as a query names them: ASCII case folds,
+# other letters do not, on both sides.
+ORGS = [None, "Meta", "meta", "Hugging Face", "HUGGING  FACE", "meta-llama", "École", "école"]
+ORG_QUERIES = [
+    "org:meta", "org:META", 'org:"Hugging Face"', 'org:"hugging  face"', "org:Meta-Llama",
+    "org:École", "org:ÉCOLE", 'org:"école"', "Org:hugging",
+]  # fmt: skip
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 words = st.sampled_from(WORDS)
@@ -55,6 +62,8 @@ def paper_lists(draw: st.DrawFn, most: int = 8, days: int = 3) -> list[Paper]:
             day=date(2024, 1, draw(st.integers(min_value=1, max_value=days))),
             ai_keywords=tuple(draw(st.lists(short_texts, max_size=3))),
             github_repo=draw(st.sampled_from([None, "", "https://github.com/a/b"])),
+            github_stars=draw(st.one_of(st.none(), st.integers(min_value=0, max_value=50))),
+            organization=draw(st.sampled_from(ORGS)),
         )
         for i in range(count_)
     ]
@@ -77,8 +86,21 @@ upvote_filters = st.builds(
     st.sampled_from(["", ">=", ">", "<=", "<", "="]),
     st.integers(min_value=0, max_value=50),
 )
+star_filters = st.builds(
+    lambda op, n: f"stars:{op}{n}",
+    st.sampled_from(["", ">=", ">", "<=", "<", "="]),
+    st.integers(min_value=0, max_value=50),
+)
 leaves = st.one_of(
-    words, words, phrases, fielded, field_groups, upvote_filters, st.just("has:code")
+    words,
+    words,
+    phrases,
+    fielded,
+    field_groups,
+    upvote_filters,
+    st.just("has:code"),
+    star_filters,
+    st.sampled_from(ORG_QUERIES),
 )
 
 
@@ -167,13 +189,17 @@ def test_known_tricky_cases_agree():
     papers = [
         Paper(id="a", title="Agreed: naïve CAFÉ-models", summary="running GPT-4 (RL)",
               authors=("Kaiming He", "Ana Etat"), upvotes=5, comments=0, day=date(2024, 1, 1),
-              ai_keywords=("vision-language", "generalization"), github_repo=""),
+              ai_keywords=("vision-language", "generalization"), github_repo="",
+              github_stars=40, organization="Meta"),
         Paper(id="b", title="agre general", summary="", authors=("He",), upvotes=20,
-              comments=0, day=date(2024, 1, 2), github_repo="https://github.com/a/b"),
+              comments=0, day=date(2024, 1, 2), github_repo="https://github.com/a/b",
+              github_stars=40, organization="HUGGING FACE"),
     ]  # fmt: skip
     queries = [
         "agreed", "agre", '"naive cafe"', "cafe-models", "gpt-4", "title:generalization",
         'author:"he ana"', "-author:he", "NOT (rl OR upvotes:>10)", "has:code OR -has:code",
         "title:(agre OR naïve) -abstract:running", "-OR", "general", "état",
+        "stars:>=40", "-stars:40", "org:meta OR org:\"hugging face\"", "-org:META stars:<50",
+        "agreed -(org:meta has:code)",
     ]  # fmt: skip
     _assert_agreement(papers, queries)

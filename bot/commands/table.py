@@ -102,8 +102,10 @@ class CommandSpec:
 ARXIV_ID_HELP = "arXiv id, e.g. 2410.17243"
 # The most upvotes `digest climbers` takes as a threshold.
 MAX_CLIMBERS = 100_000
+# (an argument's description: at most 100 characters on Discord)
 QUERY_HELP = (
-    'words, "phrases", OR, -exclude, (groups), title: abstract: author: upvotes:>=N has:code'
+    'words, "phrases", OR, -word, (groups), title: abstract: author: org: '
+    "upvotes:>=N stars:>=N has:code"
 )
 
 COMMANDS: tuple[CommandSpec, ...] = (

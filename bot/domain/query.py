@@ -7,6 +7,7 @@ index's own tokenizer (`bot.query.text`), so all three agree on what a word is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 Tokens = tuple[str, ...]
@@ -68,7 +69,35 @@ class HasCode:
     """The paper links a GitHub repository."""
 
 
-Node = Term | Phrase | And | Or | Not | Upvotes | HasCode
+@dataclass(frozen=True)
+class Stars:
+    """The paper's GitHub repository has stars comparing to `n` with `op`; no repo: no match."""
+
+    op: str
+    n: int
+
+
+# Only ASCII letters fold, as SQLite's NOCASE collation does (the search side compares so).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold_org(name: str) -> str:
+    """An organization name as `org:` compares it: ASCII letters case-folded."""
+    return name.translate(_ASCII_LOWER)
+
+
+@dataclass(frozen=True)
+class Org:
+    """The paper was submitted under the Hugging Face organization `name` (case-insensitive)."""
+
+    name: str
+
+    def matches(self, organization: str | None) -> bool:
+        """Is `organization` (a paper's) this one?"""
+        return organization is not None and fold_org(organization) == fold_org(self.name)
+
+
+Node = Term | Phrase | And | Or | Not | Upvotes | HasCode | Stars | Org
 TextLeaf = Term | Phrase
 
 
@@ -103,6 +132,9 @@ def positive_leaves(node: Node, negated: bool = False) -> list[TextLeaf]:
     return []
 
 
+_BARE_ORG = re.compile(r"[\w.][\w.-]*")
+
+
 def _render_leaf(leaf: TextLeaf) -> str:
     value = f'"{leaf.text}"' if isinstance(leaf, Phrase) else leaf.text
     return f"{leaf.field}:{value}" if leaf.field else value
@@ -116,6 +148,10 @@ def render(node: Node) -> str:
         return f"upvotes:{node.op}{node.n}"
     if isinstance(node, HasCode):
         return "has:code"
+    if isinstance(node, Stars):
+        return f"stars:{node.op}{node.n}"
+    if isinstance(node, Org):
+        return f"org:{node.name}" if _BARE_ORG.fullmatch(node.name) else f'org:"{node.name}"'
     if isinstance(node, Not):
         inner = render(node.child)
         if isinstance(node.child, And | Or):

@@ -10,7 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.domain import Paper
-from bot.domain.query import TEXTS, And, Node, Not, Or, Phrase, Query, Term, Tokens, Upvotes
+from bot.domain.query import (
+    TEXTS,
+    And,
+    HasCode,
+    Node,
+    Not,
+    Or,
+    Org,
+    Phrase,
+    Query,
+    Stars,
+    Term,
+    Tokens,
+    Upvotes,
+)
 from bot.query.text import tokenize_columns
 
 
@@ -69,6 +83,12 @@ def _compare(value: int, op: str, n: int) -> bool:
     }[op]
 
 
+def stars_match(node: Stars, paper: Paper) -> bool:
+    """Do the paper's GitHub stars pass `node`? A paper without a repository has none."""
+    stars = paper.github_stars
+    return bool(paper.github_repo) and stars is not None and _compare(stars, node.op, node.n)
+
+
 def matches(query: Query | Node, text: PaperText, paper: Paper) -> bool:
     """Does the paper match? `text` must be PaperText.from_paper(paper) (tokenize once, reuse)."""
     node = query.root if isinstance(query, Query) else query
@@ -82,4 +102,10 @@ def matches(query: Query | Node, text: PaperText, paper: Paper) -> bool:
         return not matches(node.child, text, paper)
     if isinstance(node, Upvotes):
         return _compare(paper.upvotes, node.op, node.n)
-    return bool(paper.github_repo)
+    if isinstance(node, Stars):
+        return stars_match(node, paper)
+    if isinstance(node, Org):
+        return node.matches(paper.organization)
+    if isinstance(node, HasCode):
+        return bool(paper.github_repo)
+    raise TypeError(f"unexpected query node {node!r}")  # pragma: no cover

@@ -1,7 +1,7 @@
 """The query language shared by search and keyword alerts: the parser (AST in bot.domain.query).
 
     diffusion "video generation" -survey author:"Kaiming He" title:agent upvotes:>=20
-    (rl OR "reinforcement learning") has:code
+    (rl OR "reinforcement learning") has:code org:"Hugging Face" stars:>=100
 
 Precedence, loosest first: `OR`, then `AND` (explicit or implied by juxtaposition), then
 `NOT` / `-`. Words and phrases are tokenized by `bot.query.text` (SQLite FTS5 with the index's
@@ -22,8 +22,10 @@ from bot.domain.query import (
     Node,
     Not,
     Or,
+    Org,
     Phrase,
     Query,
+    Stars,
     Term,
     TextLeaf,
     Upvotes,
@@ -36,7 +38,7 @@ MAX_UPVOTES = 1_000_000_000
 # Query text quoted back in an error is cut to this many characters.
 SHOWN_CHARS = 40
 
-FILTER_FIELDS = ("upvotes", "has")
+FILTER_FIELDS = ("upvotes", "has", "org", "stars")
 ALLOWED_FIELDS = (*TEXT_FIELDS, *FILTER_FIELDS)
 
 
@@ -60,7 +62,7 @@ class _Tok:
 
 
 _FIELD_RE = re.compile(r"([A-Za-z][A-Za-z0-9_]*):(.*)", re.DOTALL)
-_UPVOTES_RE = re.compile(r"(>=|<=|>|<|=)?([0-9]+)", re.ASCII)
+_COMPARE_RE = re.compile(r"(>=|<=|>|<|=)?([0-9]+)", re.ASCII)
 _KEYWORDS = ("OR", "AND", "NOT")
 _STOP = set('()"')
 
@@ -223,8 +225,10 @@ class _Parser:
         if outer is not None:
             raise QueryError(f"'{name}:' cannot be used inside '{outer}:( )'")
         tok = self.take()  # the lexer guarantees a WORD, PHRASE or LPAREN follows
-        if name == "upvotes":
-            return _upvotes(tok)
+        if name in ("upvotes", "stars"):
+            return _comparison(name, tok)
+        if name == "org":
+            return _org(tok)
         if name == "has":
             if tok.kind == "WORD" and tok.value.lower() == "code":
                 return HasCode()
@@ -257,14 +261,32 @@ def _leaf(kind: type[Term] | type[Phrase], text: str, field: str | None) -> Text
     return kind(text=text, tokens=tokens, field=field)
 
 
-def _upvotes(tok: _Tok) -> Upvotes:
-    m = _UPVOTES_RE.fullmatch(tok.value) if tok.kind == "WORD" else None
+_EXAMPLE = {"upvotes": 20, "stars": 100}
+
+
+def _comparison(name: str, tok: _Tok) -> Upvotes | Stars:
+    """`upvotes:` or `stars:` and its `[op]N` (a bare N means at least N)."""
+    m = _COMPARE_RE.fullmatch(tok.value) if tok.kind == "WORD" else None
     if not m:
-        raise QueryError("upvotes: needs a number, e.g. upvotes:>=20 (also >, <=, <, =)")
+        example = f"{name}:>={_EXAMPLE[name]}"
+        raise QueryError(f"{name}: needs a number, e.g. {example} (also >, <=, <, =)")
     digits = m.group(2)
     if len(digits) > 10 or int(digits) > MAX_UPVOTES:
-        raise QueryError(f"upvotes: number is too large (at most {MAX_UPVOTES})")
-    return Upvotes(op=m.group(1) or ">=", n=int(digits))
+        raise QueryError(f"{name}: number is too large (at most {MAX_UPVOTES})")
+    kind = Upvotes if name == "upvotes" else Stars
+    return kind(op=m.group(1) or ">=", n=int(digits))
+
+
+def _org(tok: _Tok) -> Org:
+    """`org:` and an organization's name, one word or a "quoted name"."""
+    name = " ".join(tok.value.split()) if tok.kind in ("WORD", "PHRASE") else ""
+    if tok.kind == "WORD" and name.startswith("-"):
+        raise QueryError(f"to exclude, put '-' before the field: -org:{_clip(name[1:])}")
+    if not name:
+        raise QueryError(
+            'org: needs an organization\'s name, e.g. org:google or org:"Hugging Face"'
+        )
+    return Org(name)
 
 
 def parse(text: str) -> Query:
@@ -311,6 +333,12 @@ def _describe(node: Node, negated: bool = False) -> str:
         return f"{'do not have' if negated else 'have'} {op} {node.n} upvotes"
     if isinstance(node, HasCode):
         return "have no GitHub repository" if negated else "have a GitHub repository"
+    if isinstance(node, Stars):
+        op = {">=": "≥", "<=": "≤"}.get(node.op, node.op)
+        return f"{'do not have' if negated else 'have'} {op} {node.n} GitHub stars"
+    if isinstance(node, Org):
+        verb = "were not submitted" if negated else "were submitted"
+        return f"{verb} by the Hugging Face organization “{node.name}”"
     if isinstance(node, Not):
         return _describe(node.child, not negated)
     leaves = [c for c in node.children if isinstance(c, Term | Phrase)]

@@ -39,14 +39,16 @@ from bot.domain.query import (
     Node,
     Not,
     Or,
+    Org,
     Phrase,
     Query,
+    Stars,
     Term,
     TextLeaf,
     Tokens,
     Upvotes,
 )
-from bot.query.match import PaperText, matches
+from bot.query.match import PaperText, matches, stars_match
 
 K = TypeVar("K", bound=Hashable)
 
@@ -114,7 +116,7 @@ def _requirement(
         if any(o is None for o in options):
             return None
         return frozenset().union(*options)  # type: ignore[arg-type]
-    return None  # Upvotes, HasCode: no word
+    return None  # Upvotes, HasCode, Stars, Org: no word
 
 
 def _is_leaf_union(node: Node) -> bool:
@@ -204,7 +206,7 @@ def _joined(checks: tuple[Check, ...], every: Callable[[Iterable[bool]], bool]) 
 def _cheap_first(node: Node) -> int:
     """The order to evaluate siblings in (any order gives the same answer): filters and
     single exclusions are a lookup each, groups take longer."""
-    if isinstance(node, Upvotes | HasCode):
+    if isinstance(node, Upvotes | HasCode | Stars | Org):
         return 0
     return 1 if isinstance(node, Not) and isinstance(node.child, Term | Phrase) else 2
 
@@ -252,6 +254,10 @@ def _compile(node: Node, leaf_of: Callable[[TextLeaf], _Leaf]) -> Check:
         return lambda doc: compare(doc.paper.upvotes, n)
     if isinstance(node, HasCode):
         return lambda doc: bool(doc.paper.github_repo)
+    if isinstance(node, Stars):
+        return lambda doc: stars_match(node, doc.paper)
+    if isinstance(node, Org):
+        return lambda doc: node.matches(doc.paper.organization)
     return lambda doc: matches(node, doc.text, doc.paper)  # pragma: no cover - a new kind
 
 

@@ -333,7 +333,8 @@ def test_query_error_is_a_value_error():
 
 # --- parsing: fuzz ------------------------------------------------------------------------
 
-SYNTAX_PIECES = [*'ab "()-:5é\x00', "OR", "AND", "NOT", "title:", "upvotes:", "has:code", ">="]
+SYNTAX_PIECES = [*'ab "()-:5é\x00', "OR", "AND", "NOT", "title:", "upvotes:", "has:code", ">=",
+                 "org:", "stars:", "."]  # fmt: skip
 SYNTAX = st.lists(st.sampled_from(SYNTAX_PIECES), max_size=40).map("".join)
 
 
