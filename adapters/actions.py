@@ -10,6 +10,10 @@ from bot.domain import Action
 
 PREFIX = "pb"
 UNDO = "undo"
+# An alert's "Notify me too": `pb:notify:12-13` follows subscriptions 12 and 13
+# (`mine follow 12 13`): their future matches reach the clicker by direct message.
+NOTIFY = "notify"
+FOLLOW_COMMAND = "mine follow"
 # The buttons under each paper, in order, with their labels.
 BUTTONS: tuple[Action, ...] = (Action.SAVE, Action.NOT_RELEVANT, Action.MORE_LIKE)
 LABELS: dict[str, str] = {
@@ -17,10 +21,11 @@ LABELS: dict[str, str] = {
     Action.NOT_RELEVANT.value: "🙅 Not relevant",
     Action.MORE_LIKE.value: "➕ More like this",
     UNDO: "↩ Undo",
+    NOTIFY: "🔔 Notify me too",
 }
 # What a button's id may carry: an action, then an arXiv id or a click number.
 _ID = re.compile(
-    rf"{PREFIX}:(?P<verb>{'|'.join(re.escape(a.value) for a in BUTTONS)}|{UNDO})"
+    rf"{PREFIX}:(?P<verb>{'|'.join(re.escape(a.value) for a in BUTTONS)}|{UNDO}|{NOTIFY})"
     r":(?P<arg>[0-9A-Za-z][0-9A-Za-z._/-]{0,79})"
 )
 
@@ -35,10 +40,27 @@ def undo_id(click_id: int) -> str:
     return f"{PREFIX}:{UNDO}:{click_id}"
 
 
+def notify_id(subscriptions: tuple[int, ...]) -> str:
+    """The id of an alert's "Notify me too" button, following its subscriptions (the first
+    ones that fit in 100 characters)."""
+    ids = ""
+    for sub in subscriptions:
+        more = f"{ids}-{sub}" if ids else str(sub)
+        if len(f"{PREFIX}:{NOTIFY}:{more}") > 100:
+            break
+        ids = more
+    return f"{PREFIX}:{NOTIFY}:{ids}"
+
+
 def command_text(button: str) -> str | None:
-    """The command a button id stands for (`save 2401.12345`), or None when it is not one of
-    paperboy's buttons (another app's, or a forged id)."""
+    """The command a button id stands for (`save 2401.12345`, `mine follow 12 13`), or None
+    when it is not one of paperboy's buttons (another app's, or a forged id)."""
     match = _ID.fullmatch(button.strip())
     if match is None:
         return None
+    if match["verb"] == NOTIFY:
+        ids = match["arg"].split("-")
+        if not all(i.isdigit() for i in ids):
+            return None
+        return f"{FOLLOW_COMMAND} {' '.join(ids)}"
     return f"{match['verb']} {match['arg']}"

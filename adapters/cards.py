@@ -18,7 +18,9 @@ from bot.domain import (
     Climber,
     Digest,
     DigestEdit,
+    DirectMessage,
     Layout,
+    Mention,
     Paper,
     Reply,
     SearchHit,
@@ -27,6 +29,11 @@ from bot.domain import (
 HF_DAILY_URL = "https://huggingface.co/papers"
 HF_DAILY_NAME = "Hugging Face Daily Papers"
 NO_PAPERS = "No Daily Papers for this day."
+# A refused direct message, posted in the channel: why the person is mentioned.
+MENTION_INTRO = (
+    "Direct messages from paperboy don't reach you, so here is your match. "
+    "`/papers mine` lists your alerts."
+)
 TAGS = 3
 EXCERPT_CHARS = 400
 _GITHUB_NAME = re.compile(r"[\w.-]+/[\w.-]+")
@@ -220,6 +227,11 @@ class PostView:
     layout: Layout = Layout.FULL  # COMPACT: a ranked list in the channel, details in its thread
     buttons: bool = False  # each card carries Save, Not relevant and More like this
     undo: int | None = None  # a click's confirmation: the click its Undo button takes back
+    # An alert's "Notify me too" button follows these subscriptions (none: no such button).
+    notify: tuple[int, ...] = ()
+    # A person to mention first (a refused direct message, delivered in the channel instead):
+    # their platform id, rendered as that platform's mention (`<@U123>` on Slack and Discord).
+    mention: str | None = None
 
     @property
     def title(self) -> str:
@@ -253,15 +265,47 @@ def edit_view(edit: DigestEdit) -> PostView:
     return digest_view(edit.digest)
 
 
+def matched_text(matched: tuple[str, ...], why: str | None) -> str:
+    """What an alert matched, and why for a similarity alert:
+    `like 2401.12345 (similar to 2401.12345, score 0.42)`."""
+    text = ", ".join(one_line(q) for q in matched) or "a subscription"
+    return f"{text} ({one_line(why)})" if why else text
+
+
 def alert_view(alert: Alert) -> PostView:
-    """An alert: the subscriptions it matched, and the paper's card (with buttons)."""
-    matched = ", ".join(one_line(q) for q in alert.matched) or "a subscription"
+    """An alert: the subscriptions it matched (and why), the paper's card (with buttons), and
+    a "Notify me too" button following those subscriptions."""
     return PostView(
         "New paper",
         cards=(paper_card(alert.paper),),
-        matched=matched,
+        matched=matched_text(alert.matched, alert.why),
         layout=alert.layout,
         buttons=True,
+        notify=alert.subscriptions,
+    )
+
+
+def direct_view(dm: DirectMessage) -> PostView:
+    """A match of a person's own interests, in their direct messages: what matched, and the
+    paper's full card (no buttons: clicks count in a channel)."""
+    return PostView(
+        "For you",
+        cards=(paper_card(dm.paper),),
+        matched=matched_text(dm.matched, dm.why),
+        layout=Layout.FULL,
+    )
+
+
+def mention_view(mention: Mention) -> PostView:
+    """A refused direct message, in the channel instead: the person mentioned, why they are,
+    and the paper's full card."""
+    return PostView(
+        "For you",
+        intro=MENTION_INTRO,
+        cards=(paper_card(mention.paper),),
+        matched=matched_text(mention.matched, mention.why),
+        layout=Layout.FULL,
+        mention=mention.user,
     )
 
 

@@ -44,6 +44,7 @@ class DeliveryError(Exception):
         workspace_fault: bool = False,
         whole_platform: bool = False,
         stopping: bool = False,
+        recipient_closed: bool = False,
     ) -> None:
         super().__init__(message)
         self.permanent = permanent
@@ -57,6 +58,9 @@ class DeliveryError(Exception):
         self.whole_platform = whole_platform
         # paperboy itself is shutting down: nobody's fault, counted against nothing.
         self.stopping = stopping
+        # A direct message the person does not take from paperboy (Discord 50007: DMs closed):
+        # given up like a message fault, and the core falls back to a mention in the channel.
+        self.recipient_closed = recipient_closed
 
 
 @dataclass(frozen=True)

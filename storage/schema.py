@@ -339,6 +339,45 @@ def _m010_rank_org_and_stars() -> str:
     """
 
 
+def _m011_feeds_and_interests() -> str:
+    return """
+        -- a channel's secret feed URL token (at most one; rotating replaces it, off deletes it)
+        CREATE TABLE feed_tokens (
+            channel_key TEXT PRIMARY KEY,
+            token TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL
+        );
+
+        -- a person's own alert, made in a channel (Notify me too, or `mine subscribe`):
+        -- its matches go to them by direct message
+        CREATE TABLE interests (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            channel_key TEXT NOT NULL,
+            user TEXT NOT NULL,
+            query TEXT NOT NULL,
+            subscription_id INTEGER,
+            muted INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            version INTEGER NOT NULL DEFAULT 0,
+            UNIQUE (channel_key, user, query)
+        );
+        CREATE INDEX interests_user ON interests (user, channel_key);
+        CREATE INDEX interests_version ON interests (version);
+        CREATE TABLE interests_removed (id INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+
+        -- a person the platform refused a direct message (DMs closed): their matches come as
+        -- mentions in the channel until they ask again; `told` once they were told privately
+        CREATE TABLE dm_closed (
+            platform TEXT NOT NULL,
+            workspace TEXT NOT NULL,
+            user TEXT NOT NULL,
+            closed_at TEXT NOT NULL,
+            told INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (platform, workspace, user)
+        );
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
@@ -350,6 +389,7 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("008_digest_filter", _m008_digest_filter),
     ("009_layout_climbers_clicks", _m009_layout_climbers_clicks),
     ("010_rank_org_and_stars", _m010_rank_org_and_stars),
+    ("011_feeds_and_interests", _m011_feeds_and_interests),
 ]
 
 

@@ -120,6 +120,22 @@ class Settings(BaseSettings):
             "serves them on its port, 3000 when unset)."
         ),
     )
+    public_url: str | None = Field(
+        None,
+        validation_alias=_env("PAPERBOY_PUBLIC_URL"),
+        description=(
+            "Base URL at which readers reach paperboy's HTTP server, for the channels' feed "
+            "URLs (e.g. https://paperboy.example.org; unset: http://<host>:<port>)."
+        ),
+    )
+    similarity: str = Field(
+        "tfidf",
+        validation_alias=_env("PAPERBOY_SIMILARITY"),
+        description=(
+            "Engine of `like` alerts: tfidf (built in) or semantic (needs "
+            "pip install 'paperboy-bot[semantic]')."
+        ),
+    )
     log_level: str = Field(
         "INFO",
         validation_alias=_env("PAPERBOY_LOG_LEVEL"),
@@ -140,6 +156,24 @@ class Settings(BaseSettings):
                 "is empty, which would be a throwaway database; set it to a file's path, or "
                 "unset it for paperboy.db"
             )
+        return value
+
+    @field_validator("similarity")
+    @classmethod
+    def _check_similarity(cls, value: str) -> str:
+        if value.strip().lower() not in ("tfidf", "semantic"):
+            raise ValueError("must be tfidf or semantic")
+        return value.strip().lower()
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _check_public_url(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return None
+            if not value.startswith(("http://", "https://")):
+                raise ValueError("must be an http:// or https:// URL")
+            return value.rstrip("/")
         return value
 
     @field_validator("hf_url", "slack_api_url", "discord_api_url")

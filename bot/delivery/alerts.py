@@ -30,6 +30,7 @@ from bot.ports import Repository
 from bot.query.match import PaperText, matches
 from bot.query.parse import Query, QueryError, parse
 from bot.query.percolate import Cost, Percolator, frequency_cost, length_cost
+from bot.similarity.seeds import is_like
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +67,11 @@ def match_alerts(
     """
     before = upvotes_before or {}
     seen_at = first_seen or {}
-    by_channel: dict[ChannelRef, list[tuple[str, Query, datetime]]] = {}
+    by_channel: dict[ChannelRef, list[tuple[Subscription, Query]]] = {}
     for sub in subscriptions:
-        query = _compiled(sub.query)
+        query = None if is_like(sub.query) else _compiled(sub.query)
         if query is not None:
-            by_channel.setdefault(sub.channel, []).append((sub.query, query, sub.created_at))
+            by_channel.setdefault(sub.channel, []).append((sub, query))
     alerts: list[Alert] = []
     paper_list = list(papers)
     if not by_channel or not paper_list:
@@ -79,15 +80,22 @@ def match_alerts(
         earlier = replace(paper, upvotes=before[paper.id]) if paper.id in before else None
         seen = seen_at.get(paper.id) if earlier is None else None
         for channel, queries in by_channel.items():
-            matched = tuple(
-                raw
-                for raw, q, created in queries
-                if (seen is None or created <= seen)
+            subs = [
+                sub
+                for sub, q in queries
+                if (seen is None or sub.created_at <= seen)
                 and matches(q, text, paper)
                 and (earlier is None or not matches(q, text, earlier))
-            )
-            if matched:
-                alerts.append(Alert(channel=channel, paper=paper, matched=matched))
+            ]
+            if subs:
+                alerts.append(
+                    Alert(
+                        channel=channel,
+                        paper=paper,
+                        matched=tuple(s.query for s in subs),
+                        subscriptions=tuple(s.id for s in subs),
+                    )
+                )
     return alerts
 
 
@@ -131,6 +139,8 @@ class SubscriptionIndex:
         parsed: dict[str, Query | None] = {}  # one parse per distinct query of the batch
         with _collector_paused():
             for sub in added:
+                if is_like(sub.query):  # a similarity alert: matched by its own engine
+                    continue
                 held = self._subs.get(sub.id) or self._unreadable.get(sub.id)
                 if held is not None:
                     if held == sub:
@@ -235,14 +245,17 @@ class SubscriptionIndex:
                     subs = found[number]
                     if len(subs) == 1:
                         matched: tuple[str, ...] = (subs[0][2],)
+                        ids: tuple[int, ...] = (subs[0][1],)
                     else:
                         subs.sort()  # by id, within the channel
                         matched = tuple(map(_QUERY, subs))
-                    alerts.append(Alert(channels[number][0], paper, matched))
+                        ids = tuple(map(_ID, subs))
+                    alerts.append(Alert(channels[number][0], paper, matched, subscriptions=ids))
         return alerts
 
 
 _QUERY = itemgetter(2)
+_ID = itemgetter(1)
 
 
 @contextmanager
@@ -283,7 +296,8 @@ class AlertMatcher:
     (the store gives it its own connection), one match at a time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, similarity: str = "tfidf") -> None:
+        self.similarity = similarity  # the engine of `like` subscriptions
         self.index: SubscriptionIndex | None = None
         self.version = 0  # of the newest subscription change applied
         self._lock = asyncio.Lock()

@@ -55,6 +55,7 @@ class Outcome(StrEnum):
     ALREADY = "already sent"
     FAILED = "failed"
     PAUSED = "channel paused"
+    CLOSED = "recipient takes no direct messages"
     NO_ADAPTER = "no adapter running for this platform"
 
 
@@ -232,7 +233,7 @@ class Deliverer:
             return Outcome.ALREADY
         except DeliveryError as exc:
             await self._failed(publisher, key, exc)
-            return Outcome.FAILED
+            return Outcome.CLOSED if exc.recipient_closed else Outcome.FAILED
         except DatabaseDamaged:  # no adapter bug: the ledger cannot be written, stop the job
             raise
         except Exception as exc:  # an adapter bug must not stop the fan-out
@@ -340,7 +341,7 @@ class Deliverer:
                 extra=logged(key, "stopping"),
             )
             return
-        if exc.message_fault:  # the channel is fine; this message will never go through
+        if exc.message_fault or exc.recipient_closed:  # this message will never go through
             log.error(
                 "%s refused %s %s for %s: %s",
                 channel.platform,

@@ -200,11 +200,17 @@ class AlertKind:
     name = ALERT_KIND
 
     def payload(self, post: Post) -> str:
-        """The paper's id, the queries it matched and its layout."""
+        """The paper's id, the queries it matched (and their ids), its layout, and why."""
         assert isinstance(post, Alert)
-        return json.dumps(
-            {"paper": post.paper.id, "matched": list(post.matched), "layout": post.layout.value}
-        )
+        data: dict[str, Any] = {
+            "paper": post.paper.id,
+            "matched": list(post.matched),
+            "layout": post.layout.value,
+            "subscriptions": list(post.subscriptions),
+        }
+        if post.why is not None:
+            data["why"] = post.why
+        return json.dumps(data)
 
     def rebuild(self, repo: Repository, entry: LedgerEntry) -> Post | None:
         """The stored alert, with the paper as it is now (laid out as the channel's digest
@@ -224,6 +230,8 @@ class AlertKind:
             paper=paper,
             matched=tuple(data["matched"]),
             layout=Layout(layout) if layout else channel_layout(repo, entry.key.channel),
+            subscriptions=tuple(int(i) for i in data.get("subscriptions") or ()),
+            why=data.get("why"),
         )
 
 

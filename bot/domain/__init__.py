@@ -15,6 +15,8 @@ ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
 CONSOLE_CHANNEL_KEY = "console:local:terminal"
 # A click's confirmation names the click its Undo button takes back: `Reply.extra[UNDO_EXTRA]`.
 UNDO_EXTRA = "undo"
+# A direct-message channel's `channel` part is the person's id after this (never a real id).
+DIRECT_PREFIX = "@"
 
 
 class DatabaseDamaged(Exception):
@@ -226,6 +228,63 @@ class Alert:
     paper: Paper
     matched: tuple[str, ...]
     layout: Layout = Layout.COMPACT
+    # The matching subscriptions' ids, in the order of `matched` (its "Notify me too" button
+    # follows them); empty for an alert stored before alerts named them.
+    subscriptions: tuple[int, ...] = ()
+    # Why a "papers like these" alert matched: "similar to 2401.12345, score 0.42".
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Interest:
+    """A person's own alert, made in a channel: its matches reach them by direct message.
+
+    Made with "Notify me too" on an alert (it follows that channel subscription, whose query it
+    keeps) or with `mine subscribe <query>`. Private to its owner.
+    """
+
+    id: int
+    channel: ChannelRef  # where it was made: its workspace, and the fallback's channel
+    user: str
+    query: str
+    created_at: datetime
+    subscription: int | None = None  # the channel subscription it follows
+    muted: bool = False
+
+
+def direct_channel(platform: str, workspace: str, user: str) -> ChannelRef:
+    """The ledger's channel for a person's direct messages (`slack:T1:@U2`)."""
+    return ChannelRef(platform, workspace, f"{DIRECT_PREFIX}{user}")
+
+
+def direct_user(ref: ChannelRef) -> str | None:
+    """The person a direct-message channel reaches, or None for a real channel."""
+    return ref.channel[len(DIRECT_PREFIX) :] if ref.channel.startswith(DIRECT_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A new paper that matched a person's interests, sent to them privately."""
+
+    channel: ChannelRef  # `direct_channel(...)` of the person
+    user: str
+    paper: Paper
+    matched: tuple[str, ...]  # the interests' queries
+    origin: ChannelRef  # where the (first) matching interest was made
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A direct message the platform refused (the person takes none from paperboy), sent
+    instead as a mention of them in the channel's alert thread (top level without one)."""
+
+    channel: ChannelRef  # the interest's channel
+    user: str
+    paper: Paper
+    matched: tuple[str, ...]
+    thread: str | None  # the platform id of the channel's alert for the paper, if it has one
+    why: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,7 +338,7 @@ class Notice:
 
 
 # Every post a chat platform accepts from paperboy.
-Post = Digest | Alert | Notice | DigestEdit | Climber
+Post = Digest | Alert | Notice | DigestEdit | Climber | DirectMessage | Mention
 
 # Slack message metadata `event_type` of paperboy's posts (how a crashed post is found again).
 POST_EVENT_TYPE = "paperboy_post"

@@ -1,0 +1,1 @@
+"""A person's own interests ("Notify me too", `mine`) and the direct messages they get."""

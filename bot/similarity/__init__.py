@@ -1,0 +1,1 @@
+"""Papers like these: similarity alerts seeded by example papers (`subscribe like <id> …`)."""
