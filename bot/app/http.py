@@ -16,6 +16,7 @@ from bot.app.logs import redact
 if TYPE_CHECKING:
     from aiohttp import web
 
+    from bot.app.feeds import FeedRoutes
     from bot.app.metrics import Metrics
     from bot.app.platforms import Platform
 
@@ -33,6 +34,7 @@ class Ops:
         self.platforms: Sequence[Platform] = ()
         self.scheduler_running: Callable[[], bool] = lambda: False
         self.address: tuple[str, int] | None = None  # where its own server listens, if it does
+        self.feeds: FeedRoutes | None = None  # the channels' feeds, served beside them
 
     async def problems(self) -> list[str]:
         """`part: what is wrong` for every part that is not up (none: ready)."""
@@ -68,9 +70,11 @@ class Ops:
         return web.Response(body=body, headers={"Content-Type": content_type})
 
     def add_routes(self, app: web.Application) -> None:
-        """Serve /healthz and /metrics from `app`."""
+        """Serve /healthz and /metrics (and the channels' feeds) from `app`."""
         app.router.add_get(HEALTH_PATH, self.healthz)
         app.router.add_get(METRICS_PATH, self.scrape)
+        if self.feeds is not None:
+            self.feeds.add_routes(app)
 
 
 class OpsServer:

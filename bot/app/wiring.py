@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from adapters.console.adapter import CONSOLE_CHANNEL, ConsolePlatform, ConsolePublisher
 from adapters.console.adapter import PLATFORM as CONSOLE_PLATFORM
+from bot.app.feeds import FeedRoutes
 from bot.app.http import Ops, OpsServer
 from bot.app.metrics import Metrics
 from bot.app.platforms import (
+    SLACK_HTTP_PORT,
     CommandDesk,
     ConfigError,
     Platform,
@@ -87,6 +89,7 @@ def build_app(
     ops = Ops(metrics)
     desk = CommandDesk(observe=metrics.command)
     store = Store(settings.db)
+    ops.feeds = FeedRoutes(store)
     try:
         platforms, missing = build_platforms(
             settings, desk, store, clock, console, stdin, web_routes=ops.add_routes
@@ -115,6 +118,7 @@ def build_app(
         observer=metrics,
     )
     handlers = Handlers(core)
+    handlers.feed_base = feed_base(settings)
     desk.handlers = handlers
     printer = next(
         (p.publisher for p in platforms if isinstance(p, ConsolePlatform)),
@@ -129,6 +133,21 @@ def ensure_console_channel(app: App) -> None:
     """Store the console channel with its defaults the first time paperboy runs."""
     if app.console_active and app.store.schedule(CONSOLE_CHANNEL, DIGEST_KIND) is None:
         app.core.save_schedule(app.core.schedule(CONSOLE_CHANNEL, DIGEST_KIND))
+
+
+def feed_base(settings: Settings) -> str | None:
+    """Where readers reach the feeds: PAPERBOY_PUBLIC_URL, else the HTTP server's own address
+    (127.0.0.1 for a server on every address); None when no HTTP server runs."""
+    if settings.public_url:
+        return settings.public_url
+    if platform_serves_http(settings):
+        port = settings.http_port or SLACK_HTTP_PORT
+    elif settings.http_port is not None:
+        port = settings.http_port
+    else:
+        return None
+    host = settings.http_host if settings.http_host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def ops_server(app: App) -> OpsServer | None:

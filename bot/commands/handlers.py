@@ -95,6 +95,8 @@ class Handlers:
     the scheduler and the platforms meanwhile. They must therefore touch no asyncio object.
     """
 
+    feed_base: str | None = None  # where readers reach the feeds (None: no HTTP server runs)
+
     def __init__(self, core: Paperboy) -> None:
         self.core = core
         self.repo = core.repo

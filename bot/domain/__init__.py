@@ -338,7 +338,8 @@ class Notice:
 
 
 # Every post a chat platform accepts from paperboy.
-Post = Digest | Alert | Notice | DigestEdit | Climber | DirectMessage | Mention
+# (DirectMessage and Mention join it once the publishers send them.)
+Post = Digest | Alert | Notice | DigestEdit | Climber
 
 # Slack message metadata `event_type` of paperboy's posts (how a crashed post is found again).
 POST_EVENT_TYPE = "paperboy_post"
