@@ -94,7 +94,6 @@ class Defaults:
     timezone: str = "UTC"
     # Platforms whose channels start with the digest on (the console, out of the box).
     digest_on_for: frozenset[str] = frozenset()
-    similarity: str = "tfidf"  # the engine of `like` alerts: tfidf or semantic
 
 
 @dataclass(frozen=True)
@@ -153,7 +152,7 @@ class Paperboy:
             repo, self.publishers, clock, kinds=self.kinds, observer=observer
         )
         # Every subscription, parsed and indexed once, kept in step with storage.
-        self.alert_matcher = AlertMatcher(similarity=self.defaults.similarity)
+        self.alert_matcher = AlertMatcher()
 
     # --- channels and schedules ----------------------------------------------------------
 

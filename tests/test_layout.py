@@ -21,21 +21,15 @@ CORE_RULES: dict[str, set[str]] = {
     "bot.ports": {"bot.domain"},
     "bot.query": {"bot.domain"},
     "bot.feed": {"bot.domain"},
-    # "papers like these": the seeds of a `like` query, the similarity engines
-    "bot.similarity": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
-    "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed", "bot.similarity"},
+    "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
     # feeds out of paperboy: what a channel received, as RSS, Atom, JSON Feed and BibTeX
     "bot.syndication": {"bot.domain", "bot.ports", "bot.delivery"},
-    # a person's own interests and their direct messages
-    "bot.personal": {"bot.domain", "bot.ports", "bot.query", "bot.similarity", "bot.delivery"},
     "bot.service": {
         "bot.domain",
         "bot.ports",
         "bot.query",
         "bot.feed",
-        "bot.similarity",
         "bot.delivery",
-        "bot.personal",
     },
     "bot.backfill": {"bot.domain", "bot.ports", "bot.feed", "bot.service"},
     "bot.commands": {
@@ -43,10 +37,8 @@ CORE_RULES: dict[str, set[str]] = {
         "bot.ports",
         "bot.query",
         "bot.feed",
-        "bot.similarity",
         "bot.delivery",
         "bot.syndication",
-        "bot.personal",
         "bot.service",
     },
 }

@@ -128,14 +128,6 @@ class Settings(BaseSettings):
             "URLs (e.g. https://paperboy.example.org; unset: http://<host>:<port>)."
         ),
     )
-    similarity: str = Field(
-        "tfidf",
-        validation_alias=_env("PAPERBOY_SIMILARITY"),
-        description=(
-            "Engine of `like` alerts: tfidf (built in) or semantic (needs "
-            "pip install 'paperboy-bot[semantic]')."
-        ),
-    )
     log_level: str = Field(
         "INFO",
         validation_alias=_env("PAPERBOY_LOG_LEVEL"),
@@ -157,13 +149,6 @@ class Settings(BaseSettings):
                 "unset it for paperboy.db"
             )
         return value
-
-    @field_validator("similarity")
-    @classmethod
-    def _check_similarity(cls, value: str) -> str:
-        if value.strip().lower() not in ("tfidf", "semantic"):
-            raise ValueError("must be tfidf or semantic")
-        return value.strip().lower()
 
     @field_validator("public_url", mode="before")
     @classmethod

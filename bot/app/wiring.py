@@ -113,7 +113,6 @@ def build_app(
             digest_time=settings.digest_time,
             timezone=settings.timezone,
             digest_on_for=frozenset({CONSOLE_PLATFORM} if settings.console_digest else ()),
-            similarity=settings.similarity,
         ),
         observer=metrics,
     )

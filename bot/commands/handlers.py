@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.commands import feeds, likes, mine, reading
+from bot.commands import feeds, reading
 from bot.commands.table import (
     COMMANDS,
     MAX_CLIMBERS,
@@ -47,7 +47,6 @@ from bot.domain.query import Query
 from bot.query.parse import QueryError, describe
 from bot.query.parse import parse as parse_query
 from bot.service import POLL_FAILED, POLL_SUCCEEDED, Paperboy
-from bot.similarity.seeds import is_like
 
 log = logging.getLogger(__name__)
 
@@ -230,10 +229,8 @@ class Handlers:
     # --- alerts ---------------------------------------------------------------------------
 
     def subscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
-        """Add a keyword alert to the channel (a `like …` one: a similarity alert)."""
+        """Add a keyword alert to the channel."""
         text = " ".join(str(args["query"]).split())
-        if is_like(text):
-            return likes.subscribe_like(self, text, inv)
         query = parse_query(text)
         existing = self.repo.subscriptions(inv.channel)
         duplicate = next((s for s in existing if s.query == text), None)
@@ -292,9 +289,7 @@ class Handlers:
         )
 
     def alerts_test(self, args: dict[str, Any], inv: Invocation) -> Reply:
-        """Dry run of a query over the last stored days (a `like …` one: by similarity)."""
-        if is_like(str(args["query"])):
-            return likes.alerts_test_like(self, " ".join(str(args["query"]).split()), inv)
+        """Dry run of a query over the last stored days."""
         matched, shown = self._dry_run(parse_query(args["query"]))
         if not matched:
             return Reply(
@@ -596,12 +591,6 @@ _HANDLERS: dict[tuple[str, ...], Handler] = {
     ("feed",): feeds.feed,
     ("feed", "rotate"): feeds.feed_rotate,
     ("feed", "off"): feeds.feed_off,
-    ("mine",): mine.mine,
-    ("mine", "subscribe"): mine.mine_subscribe,
-    ("mine", "follow"): mine.mine_follow,
-    ("mine", "mute"): mine.mine_mute,
-    ("mine", "unmute"): mine.mine_unmute,
-    ("mine", "remove"): mine.mine_remove,
     ("status",): Handlers.status,
     ("resume",): _resume,
 }

@@ -139,7 +139,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "Alert this channel when a new paper matches a query.",
         (Arg("query", QUERY_HELP, ArgKind.TEXT),),
         manages=True,
-        examples=('subscribe "state space model" OR mamba', "subscribe like 2410.17243"),
+        examples=('subscribe "state space model" OR mamba',),
     ),
     CommandSpec(
         ("unsubscribe",),
@@ -225,7 +225,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("alerts", "test"),
         "Dry run: which papers of the last 7 days a query matches.",
         (Arg("query", QUERY_HELP, ArgKind.TEXT),),
-        examples=("alerts test mamba", "alerts test like 2410.17243"),
+        examples=("alerts test mamba",),
     ),
     CommandSpec(
         ("save",),
@@ -287,34 +287,6 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("feed", "off"),
         "Turn this channel's feeds off (their URLs stop working).",
         manages=True,
-    ),
-    CommandSpec(("mine",), "Your own alerts (only you see them), numbered."),
-    CommandSpec(
-        ("mine", "subscribe"),
-        "Get new papers matching a query as direct messages (only you see this alert).",
-        (Arg("query", QUERY_HELP + "; or like <arXiv id>", ArgKind.TEXT),),
-        examples=("mine subscribe diffusion video", "mine subscribe like 2410.17243"),
-    ),
-    CommandSpec(
-        ("mine", "follow"),
-        "Get this channel's alerts (by their numbers) as direct messages too: Notify me too.",
-        (Arg("alerts", "Alert numbers, as `subscriptions` lists them", ArgKind.TEXT),),
-        examples=("mine follow 3",),
-    ),
-    CommandSpec(
-        ("mine", "mute"),
-        "Pause one of your alerts, by its number in `mine show`.",
-        (Arg("number", "Its number, as `mine show` lists it", ArgKind.INT, True, 1, 10**12),),
-    ),
-    CommandSpec(
-        ("mine", "unmute"),
-        "Resume one of your muted alerts.",
-        (Arg("number", "Its number, as `mine show` lists it", ArgKind.INT, True, 1, 10**12),),
-    ),
-    CommandSpec(
-        ("mine", "remove"),
-        "Delete one of your alerts.",
-        (Arg("number", "Its number, as `mine show` lists it", ArgKind.INT, True, 1, 10**12),),
     ),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
     CommandSpec(

@@ -30,7 +30,6 @@ from bot.ports import Repository
 from bot.query.match import PaperText, matches
 from bot.query.parse import Query, QueryError, parse
 from bot.query.percolate import Cost, Percolator, frequency_cost, length_cost
-from bot.similarity.seeds import is_like
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ def match_alerts(
     seen_at = first_seen or {}
     by_channel: dict[ChannelRef, list[tuple[Subscription, Query]]] = {}
     for sub in subscriptions:
-        query = None if is_like(sub.query) else _compiled(sub.query)
+        query = _compiled(sub.query)
         if query is not None:
             by_channel.setdefault(sub.channel, []).append((sub, query))
     alerts: list[Alert] = []
@@ -139,8 +138,6 @@ class SubscriptionIndex:
         parsed: dict[str, Query | None] = {}  # one parse per distinct query of the batch
         with _collector_paused():
             for sub in added:
-                if is_like(sub.query):  # a similarity alert: matched by its own engine
-                    continue
                 held = self._subs.get(sub.id) or self._unreadable.get(sub.id)
                 if held is not None:
                     if held == sub:
@@ -296,8 +293,7 @@ class AlertMatcher:
     (the store gives it its own connection), one match at a time.
     """
 
-    def __init__(self, similarity: str = "tfidf") -> None:
-        self.similarity = similarity  # the engine of `like` subscriptions
+    def __init__(self) -> None:
         self.index: SubscriptionIndex | None = None
         self.version = 0  # of the newest subscription change applied
         self._lock = asyncio.Lock()

@@ -1,1 +1,0 @@
-"""Papers like these: similarity alerts seeded by example papers (`subscribe like <id> …`)."""
