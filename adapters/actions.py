@@ -23,10 +23,12 @@ LABELS: dict[str, str] = {
     UNDO: "↩ Undo",
     NOTIFY: "🔔 Notify me too",
 }
-# What a button's id may carry: an action, then an arXiv id or a click number.
+# What a button's id may carry: an action, then an arXiv id, a click number or subscription
+# ids, of at most this many characters.
+ARG_CHARS = 80
 _ID = re.compile(
     rf"{PREFIX}:(?P<verb>{'|'.join(re.escape(a.value) for a in BUTTONS)}|{UNDO}|{NOTIFY})"
-    r":(?P<arg>[0-9A-Za-z][0-9A-Za-z._/-]{0,79})"
+    rf":(?P<arg>[0-9A-Za-z][0-9A-Za-z._/-]{{0,{ARG_CHARS - 1}}})"
 )
 
 
@@ -42,11 +44,11 @@ def undo_id(click_id: int) -> str:
 
 def notify_id(subscriptions: tuple[int, ...]) -> str:
     """The id of an alert's "Notify me too" button, following its subscriptions (the first
-    ones that fit in 100 characters)."""
+    ones that fit in ARG_CHARS)."""
     ids = ""
     for sub in subscriptions:
         more = f"{ids}-{sub}" if ids else str(sub)
-        if len(f"{PREFIX}:{NOTIFY}:{more}") > 100:
+        if len(more) > ARG_CHARS:
             break
         ids = more
     return f"{PREFIX}:{NOTIFY}:{ids}"

@@ -43,11 +43,6 @@ FORMATS: dict[str, tuple[str, Render]] = {
 }
 
 
-def feed_urls(base: str, token: str) -> dict[str, str]:
-    """The four feed URLs of a token, by extension."""
-    return {ext: f"{base}{FEEDS_PATH}/{token}.{ext}" for ext in FORMATS}
-
-
 class FeedRoutes:
     """Serves every channel's feeds from the store."""
 

@@ -28,6 +28,7 @@ from adapters.text import one_line
 from bot.domain import Alert, ChannelRef, Digest, Layout, Paper, Reply, SearchHit
 from tests.adapters import FRIDAY
 from tests.adapters import paper as sample_paper
+from tests.helpers import make_paper
 
 CHANNEL = ChannelRef("slack", "T0001", "C0001")
 
@@ -264,3 +265,37 @@ def test_every_renderer_shows_the_same_facts_for_the_same_card(
             assert link.url in flat, link
             if link.code and card.stars is not None:
                 assert f"★{card.stars:,}" in flat
+
+
+def test_an_alert_view_says_why_and_offers_notify_me_too() -> None:
+    paper = make_paper("2411.00001", "2026-11-25")
+    alert = Alert(
+        ChannelRef("t", "W", "C"),
+        paper,
+        ("like 2401.12345",),
+        subscriptions=(7,),
+        why="similar to 2401.12345, score 0.42",
+    )
+    view = alert_view(alert)
+    assert view.matched == "like 2401.12345 (similar to 2401.12345, score 0.42)"
+    assert view.notify == (7,)
+
+
+def test_direct_and_mention_views_show_the_full_card_and_who_to_mention() -> None:
+    from adapters.cards import MENTION_INTRO, direct_view, mention_view
+    from bot.domain import DirectMessage, Mention, direct_channel, direct_user
+
+    paper = make_paper("2411.00001", "2026-11-25")
+    where = ChannelRef("slack", "T1", "C1")
+    dm = DirectMessage(direct_channel("slack", "T1", "U2"), "U2", paper, ("diffusion",), where)
+    assert dm.channel.key == "slack:T1:@U2" and direct_user(dm.channel) == "U2"
+    assert direct_user(where) is None
+    view = direct_view(dm)
+    assert (view.layout, view.buttons, view.matched, view.mention) == (
+        Layout.FULL,
+        False,
+        "diffusion",
+        None,
+    )
+    shown = mention_view(Mention(where, "U2", paper, ("diffusion",), thread="171.1"))
+    assert shown.mention == "U2" and shown.intro == MENTION_INTRO and len(shown.cards) == 1

@@ -432,3 +432,18 @@ async def test_an_edit_the_platform_refuses_for_good_is_given_up_without_blaming
     settings = store.channel(CH)
     assert row is not None and row["state"] == "abandoned"
     assert settings is not None and not settings.paused and settings.failures == 0
+
+
+async def test_a_recipient_who_takes_no_messages_is_closed_never_a_paused_channel(
+    store: Store, clock: Clock
+) -> None:
+    refusal = DeliveryError("50007 Cannot send messages to this user", recipient_closed=True)
+    publisher = ScriptedPublisher(failures=[refusal])
+    deliverer = _deliverer(store, clock, publisher)
+    assert await deliverer.deliver(*_alert()) is Outcome.CLOSED
+    row = store.delivery(CH, "alert", "a")
+    settings = store.channel(CH)
+    assert row is not None and row["state"] == "abandoned"
+    assert settings is None or (not settings.paused and settings.failures == 0)
+    assert await deliverer.deliver(*_alert()) is not Outcome.SENT  # given up, not retried
+    assert publisher.posts == []
