@@ -168,6 +168,14 @@ CASES: dict[str, tuple[str, str, str, str]] = {
         "reading-list export pdf",
         "one of markdown, bibtex",
     ),
+    "feed": ("feed", "RSS: http", "feed foo", "`feed` takes one of: show, rotate, off"),
+    "feed rotate": ("feed rotate", "New feed URLs.", "feed rotate now", "Unexpected `now`"),
+    "feed off": (
+        "feed off",
+        "This channel's feeds are off; their URLs no longer work.",
+        "feed off now",
+        "Unexpected `now`",
+    ),
     "status": ("status", "Papers stored: 3", "status now", "Unexpected `now`"),
     "resume": ("resume", "Nothing is paused here.", "resume now", "Unexpected `now`"),
 }
@@ -181,6 +189,7 @@ SETUP = {
     "reading-list": "save 2411.00001",
     "reading-list remove": "save 2411.00001",
     "reading-list export": "save 2411.00001",
+    "feed off": "feed",
 }
 
 
