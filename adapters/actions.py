@@ -14,6 +14,10 @@ UNDO = "undo"
 # (`mine follow 12 13`): their future matches reach the clicker by direct message.
 NOTIFY = "notify"
 FOLLOW_COMMAND = "mine follow"
+# A More like this confirmation's "Alert on papers like this": `pb:like:2401.12345` runs
+# `subscribe like 2401.12345`, a similarity alert seeded by the paper.
+LIKE = "like"
+LIKE_COMMAND = "subscribe like"
 # The buttons under each paper, in order, with their labels.
 BUTTONS: tuple[Action, ...] = (Action.SAVE, Action.NOT_RELEVANT, Action.MORE_LIKE)
 LABELS: dict[str, str] = {
@@ -22,12 +26,13 @@ LABELS: dict[str, str] = {
     Action.MORE_LIKE.value: "➕ More like this",
     UNDO: "↩ Undo",
     NOTIFY: "🔔 Notify me too",
+    LIKE: "🔔 Alert on papers like this",
 }
 # What a button's id may carry: an action, then an arXiv id, a click number or subscription
 # ids, of at most this many characters.
 ARG_CHARS = 80
 _ID = re.compile(
-    rf"{PREFIX}:(?P<verb>{'|'.join(re.escape(a.value) for a in BUTTONS)}|{UNDO}|{NOTIFY})"
+    rf"{PREFIX}:(?P<verb>{'|'.join(re.escape(a.value) for a in BUTTONS)}|{UNDO}|{NOTIFY}|{LIKE})"
     rf":(?P<arg>[0-9A-Za-z][0-9A-Za-z._/-]{{0,{ARG_CHARS - 1}}})"
 )
 
@@ -40,6 +45,11 @@ def button_id(action: Action, paper_id: str) -> str:
 def undo_id(click_id: int) -> str:
     """The id of a confirmation's Undo button."""
     return f"{PREFIX}:{UNDO}:{click_id}"
+
+
+def like_id(paper_id: str) -> str:
+    """The id of a More like this confirmation's "Alert on papers like this" button."""
+    return f"{PREFIX}:{LIKE}:{paper_id}"[:100]
 
 
 def notify_id(subscriptions: tuple[int, ...]) -> str:
@@ -55,8 +65,9 @@ def notify_id(subscriptions: tuple[int, ...]) -> str:
 
 
 def command_text(button: str) -> str | None:
-    """The command a button id stands for (`save 2401.12345`, `mine follow 12 13`), or None
-    when it is not one of paperboy's buttons (another app's, or a forged id)."""
+    """The command a button id stands for (`save 2401.12345`, `mine follow 12 13`,
+    `subscribe like 2401.12345`), or None when it is not one of paperboy's buttons (another
+    app's, or a forged id)."""
     match = _ID.fullmatch(button.strip())
     if match is None:
         return None
@@ -65,4 +76,6 @@ def command_text(button: str) -> str | None:
         if not all(i.isdigit() for i in ids):
             return None
         return f"{FOLLOW_COMMAND} {' '.join(ids)}"
+    if match["verb"] == LIKE:
+        return f"{LIKE_COMMAND} {match['arg']}"
     return f"{match['verb']} {match['arg']}"

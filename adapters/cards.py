@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from adapters.text import authors_line, day_label, digest_when, one_line
 from bot.domain import (
+    LIKE_EXTRA,
     UNDO_EXTRA,
     Alert,
     Climber,
@@ -227,6 +228,7 @@ class PostView:
     layout: Layout = Layout.FULL  # COMPACT: a ranked list in the channel, details in its thread
     buttons: bool = False  # each card carries Save, Not relevant and More like this
     undo: int | None = None  # a click's confirmation: the click its Undo button takes back
+    like: str | None = None  # a More like this confirmation: alert on papers like this one
     # An alert's "Notify me too" button follows these subscriptions (none: no such button).
     notify: tuple[int, ...] = ()
     # A person to mention first (a refused direct message, delivered in the channel instead):
@@ -338,10 +340,12 @@ def reply_view(reply: Reply) -> PostView:
     """A command's reply: its title, text and hits."""
     text = reply.text if reply.text.strip() else ("" if reply.hits else "(no details)")
     undo = reply.extra.get(UNDO_EXTRA)
+    like = reply.extra.get(LIKE_EXTRA)
     return PostView(
         one_line(reply.title or ""),
         intro=text,
         cards=hit_cards(reply.hits),
         ok=reply.ok,
         undo=undo if isinstance(undo, int) and not isinstance(undo, bool) else None,
+        like=like if isinstance(like, str) else None,
     )

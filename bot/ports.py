@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -12,6 +12,7 @@ from bot.domain import (
     ChannelRef,
     ChannelSettings,
     Click,
+    Interest,
     LedgerEntry,
     Paper,
     Post,
@@ -449,6 +450,78 @@ class Repository(Protocol):
         self, wanted: Sequence[tuple[ChannelRef, str, str]]
     ) -> list[list[LedgerEntry]]:
         """`posts_under` of each (channel, kind, prefix), a list per item, in one read."""
+        ...
+
+    # --- people's own alerts (interests) and direct messages ----------------------------
+
+    def interests_version(self) -> int:
+        """The version of the newest change to any interest (0: none ever)."""
+        ...
+
+    def add_interest(
+        self,
+        ref: ChannelRef,
+        user: str,
+        query: str,
+        now: datetime,
+        subscription: int | None = None,
+        most: int | None = None,
+    ) -> tuple[Interest, bool] | None:
+        """Add a person's interest made in a channel: (it, True); (the one they had, False,
+        unmuted again) when they have it there already; None when they have `most`."""
+        ...
+
+    def interests(
+        self,
+        user: str | None = None,
+        workspace: tuple[str, str] | None = None,
+        *,
+        since_version: int = 0,
+    ) -> list[Interest]:
+        """Interests (of one person in one workspace), oldest first; those changed after
+        `since_version` when given, muted ones included."""
+        ...
+
+    def interests_removed(self, since_version: int = 0) -> list[int]:
+        """Ids of interests removed after `since_version`."""
+        ...
+
+    def mute_interest(self, interest_id: int, muted: bool) -> bool:
+        """Mute or unmute an interest; False when it is already so (or gone)."""
+        ...
+
+    def remove_interest(self, interest_id: int) -> bool:
+        """Remove an interest; False when it was gone already."""
+        ...
+
+    def close_dms(self, platform: str, workspace: str, user: str, now: datetime) -> bool:
+        """Record that the platform refused this person a DM; False when recorded already."""
+        ...
+
+    def dms_closed(self, platform: str, workspace: str) -> set[str]:
+        """The people of a workspace who take no direct messages from paperboy."""
+        ...
+
+    def reopen_dms(self, platform: str, workspace: str, user: str) -> bool:
+        """Try direct messages again for this person; False when they were not closed."""
+        ...
+
+    def untold_closed_dms(self, platform: str, workspace: str, user: str) -> bool:
+        """True once for a person whose DMs closed and who was not told yet (marks told)."""
+        ...
+
+    # --- similarity (papers like these) ----------------------------------------------------
+
+    def stored_vectors(self, engine: str, ids: Collection[str]) -> dict[str, bytes]:
+        """A similarity engine's stored features of these papers, by id (missing: absent)."""
+        ...
+
+    def save_vectors(self, engine: str, vectors: Mapping[str, bytes]) -> None:
+        """Store papers' features for an engine (a paper's first features stay)."""
+        ...
+
+    def term_counts(self, terms: Collection[str]) -> dict[str, int]:
+        """How many stored papers have each search-index term (absent: none)."""
         ...
 
     def papers_pending_alerts(self) -> list[tuple[Paper, int | None, datetime]]:

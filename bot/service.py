@@ -16,6 +16,8 @@ from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome, rebuild
 from bot.delivery.digests import DIGEST_KIND
+from bot.delivery.direct import DM_KIND, MENTION_KIND, DirectKind, MentionKind, send_direct
+from bot.delivery.interests import InterestMatcher
 from bot.delivery.kinds import (
     CLIMBER_KIND,
     EDIT_KIND,
@@ -40,6 +42,8 @@ from bot.domain import (
 )
 from bot.feed.client import FeedError, month_days
 from bot.ports import DeliveryObserver, Feed, MonthFeed, Publisher, Repository
+from bot.similarity.engine import Engine
+from bot.similarity.tfidf import TfidfEngine
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +135,7 @@ class Paperboy:
         clock: Callable[[], datetime] = utc_now,
         defaults: Defaults | None = None,
         observer: DeliveryObserver | None = None,
+        similarity: Engine | None = None,
     ) -> None:
         self.repo = repo
         self.feed = feed
@@ -145,14 +150,20 @@ class Paperboy:
         self.kinds: dict[str, PostKind] = {
             **self.timed_kinds,
             ALERT_KIND: AlertKind(),
+            DM_KIND: DirectKind(),
+            MENTION_KIND: MentionKind(),
             EDIT_KIND: EditKind(clock, living_reads.LIVE_FOR),
             CLIMBER_KIND: ClimberKind(clock, living_reads.LIVE_FOR),
         }
         self.deliverer = Deliverer(
             repo, self.publishers, clock, kinds=self.kinds, observer=observer
         )
+        # How "papers like these" alerts score papers (TF-IDF unless the operator chose).
+        self.similarity: Engine = similarity or TfidfEngine()
         # Every subscription, parsed and indexed once, kept in step with storage.
-        self.alert_matcher = AlertMatcher()
+        self.alert_matcher = AlertMatcher(self.similarity)
+        # Every person's own alerts (their interests), the same way.
+        self.interest_matcher = InterestMatcher(self.similarity)
 
     # --- channels and schedules ----------------------------------------------------------
 
@@ -368,7 +379,12 @@ class Paperboy:
         before = {paper.id: upvotes for paper, upvotes, _ in pending if upvotes is not None}
         first_seen = {paper.id: seen for paper, upvotes, seen in pending if upvotes is None}
         alerts = await self.alert_matcher.match(self.repo, papers, before, first_seen)
+        direct = await self.interest_matcher.direct(self.repo, papers, before, first_seen)
         outcomes = await self._fan_out(alerts)
+        # After the channels' alerts: a refused DM's mention goes in the alert's thread.
+        outcomes.update(
+            await send_direct(self.repo, self.deliverer, self._deliver_all, self.clock, direct)
+        )
         self.repo.clear_pending_alerts(papers)
         return outcomes
 

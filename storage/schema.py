@@ -378,6 +378,22 @@ def _m011_feeds_and_interests() -> str:
     """
 
 
+def _m012_paper_vectors() -> str:
+    return """
+        -- a similarity engine's features of a paper (TF-IDF term counts, an embedding),
+        -- computed once per (engine, paper)
+        CREATE TABLE paper_vectors (
+            engine TEXT NOT NULL,
+            paper_id TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (engine, paper_id)
+        ) WITHOUT ROWID;
+
+        -- the search index's vocabulary: how many papers have each term (TF-IDF's df)
+        CREATE VIRTUAL TABLE papers_vocab USING fts5vocab(papers_fts, row);
+    """
+
+
 MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("001_initial", _m001_initial),
     ("002_alerts_and_health", _m002_alerts_and_health),
@@ -390,6 +406,7 @@ MIGRATIONS: list[tuple[str, Callable[[], str]]] = [
     ("009_layout_climbers_clicks", _m009_layout_climbers_clicks),
     ("010_rank_org_and_stars", _m010_rank_org_and_stars),
     ("011_feeds_and_interests", _m011_feeds_and_interests),
+    ("012_paper_vectors", _m012_paper_vectors),
 ]
 
 

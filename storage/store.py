@@ -29,6 +29,7 @@ from bot.domain.query import Query
 from storage.channels import channel_to_row, ensure_channel, row_to_channel
 from storage.clicks import Clicks
 from storage.feeds import FeedTokens
+from storage.interests import Interests
 from storage.ledger import Ledger
 from storage.papers import paper_to_row, row_to_paper
 from storage.schedules import Schedules
@@ -36,6 +37,7 @@ from storage.schema import migrate
 from storage.search import count as count_matches
 from storage.search import search as search_papers
 from storage.tx import write
+from storage.vectors import Vectors
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ def reports_damage(cls: C) -> C:
 
 
 @reports_damage
-class Store(Ledger, Schedules, Clicks, FeedTokens):
+class Store(Ledger, Schedules, Clicks, FeedTokens, Vectors, Interests):
     """paperboy's SQLite archive: papers with FTS5, channels, subscriptions, deliveries.
 
     Threads: `self.db` is the calling thread's own connection. On a file each thread that

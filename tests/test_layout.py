@@ -21,7 +21,9 @@ CORE_RULES: dict[str, set[str]] = {
     "bot.ports": {"bot.domain"},
     "bot.query": {"bot.domain"},
     "bot.feed": {"bot.domain"},
-    "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
+    # "papers like these": similarity engines, seeds, the matcher
+    "bot.similarity": {"bot.domain", "bot.ports", "bot.query", "bot.feed"},
+    "bot.delivery": {"bot.domain", "bot.ports", "bot.query", "bot.feed", "bot.similarity"},
     # feeds out of paperboy: what a channel received, as RSS, Atom, JSON Feed and BibTeX
     "bot.syndication": {"bot.domain", "bot.ports", "bot.delivery"},
     "bot.service": {
@@ -30,6 +32,7 @@ CORE_RULES: dict[str, set[str]] = {
         "bot.query",
         "bot.feed",
         "bot.delivery",
+        "bot.similarity",
     },
     "bot.backfill": {"bot.domain", "bot.ports", "bot.feed", "bot.service"},
     "bot.commands": {
@@ -38,6 +41,7 @@ CORE_RULES: dict[str, set[str]] = {
         "bot.query",
         "bot.feed",
         "bot.delivery",
+        "bot.similarity",
         "bot.syndication",
         "bot.service",
     },

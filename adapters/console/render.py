@@ -29,11 +29,24 @@ from adapters.cards import (
     alert_view,
     climber_view,
     digest_view,
+    direct_view,
     edit_view,
+    mention_view,
     reply_view,
 )
 from adapters.text import clip
-from bot.domain import Alert, Climber, Digest, DigestEdit, Layout, Notice, Post, Reply
+from bot.domain import (
+    Alert,
+    Climber,
+    Digest,
+    DigestEdit,
+    DirectMessage,
+    Layout,
+    Mention,
+    Notice,
+    Post,
+    Reply,
+)
 
 SUMMARY_CHARS = 300
 # A compact post's one-line summary is clipped to this many characters.
@@ -212,6 +225,22 @@ def _card(view: PostView, *, details: bool = False, **style: str) -> Card:
         blocks.append(Block(chat_text(hint, style="dim")))
     if view.undo is not None:
         blocks.append(Block(chat_text(f"undo with `/papers undo {view.undo}`", style="dim")))
+    if view.notify:
+        ids = " ".join(map(str, view.notify))
+        blocks.append(
+            Block(
+                chat_text(f"get it by direct message too: `/papers mine follow {ids}`", style="dim")
+            )
+        )
+    if view.like is not None:
+        blocks.append(
+            Block(
+                chat_text(
+                    f"alert on papers like it with `/papers subscribe like {view.like}`",
+                    style="dim",
+                )
+            )
+        )
     if details and compact and view.cards:
         blocks.append(Block(Text("Details", style="bold")))
         blocks.extend(detail_block(c) for c in view.cards)
@@ -248,6 +277,24 @@ def render_alert(alert: Alert) -> RenderableType:
     )
 
 
+def render_direct(dm: DirectMessage) -> RenderableType:
+    """A match of the person's own alerts, as their direct message shows it."""
+    view = direct_view(dm)
+    return _card(
+        replace(view, name=f"{view.name} · matched: {view.matched}"), border_style="magenta"
+    )
+
+
+def render_mention(mention: Mention) -> RenderableType:
+    """A refused direct message, in the channel: the person named first."""
+    view = mention_view(mention)
+    intro = f"@{mention.user}: {view.intro}"
+    return _card(
+        replace(view, name=f"{view.name} · matched: {view.matched}", intro=intro),
+        border_style="magenta",
+    )
+
+
 def render_post(post: Post) -> RenderableType:
     """Any post paperboy makes in a channel."""
     if isinstance(post, Notice):
@@ -258,6 +305,10 @@ def render_post(post: Post) -> RenderableType:
         return render_edit(post)
     if isinstance(post, Climber):
         return render_climber(post)
+    if isinstance(post, DirectMessage):
+        return render_direct(post)
+    if isinstance(post, Mention):
+        return render_mention(post)
     return render_alert(post)
 
 

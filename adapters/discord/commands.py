@@ -22,6 +22,11 @@ GROUP_NAME = "papers"
 GROUP_DESCRIPTION = "Hugging Face Daily Papers: digests, search and alerts"
 # Discord limits (application-commands docs): descriptions 1-100 characters.
 DESCRIPTION_MAX = 100
+# "The combined sum of characters in name, description, and value properties" of a command,
+# its subcommands, options and choices, at most (application-commands docs): past it Discord
+# refuses the whole `/papers` group (400 50035). Option descriptions are shortened to fit.
+COMMAND_SIZE_MAX = 4000
+OPTION_DESCRIPTION_CAPS = (DESCRIPTION_MAX, 80, 60, 50, 40, 30)
 TEXT_OPTION_MAX = 2000
 # Autocomplete choices (application-commands docs): name 1-100 characters, string value ≤ 100.
 CHOICE_NAME_MAX = 100
@@ -44,8 +49,19 @@ def discord_name(spec: CommandSpec) -> str:
     return spec.path[-1] if len(spec.path) > 1 else GROUP_OWN_COMMAND
 
 
-def _describe(text: str) -> str:
-    return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
+def _describe(text: str, most: int = DESCRIPTION_MAX) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def command_size(item: app_commands.Group | app_commands.Command[Any, ..., Any]) -> int:
+    """What Discord counts against COMMAND_SIZE_MAX: names, descriptions and choices."""
+    size = len(item.name) + len(item.description)
+    if isinstance(item, app_commands.Group):
+        return size + sum(command_size(c) for c in item.commands)
+    for param in item.parameters:
+        size += len(param.name) + len(param.description)
+        size += sum(len(c.name) + len(str(c.value)) for c in param.choices)
+    return size
 
 
 def choice(suggestion: Suggestion) -> Choice:
@@ -78,21 +94,29 @@ class PapersCommands:
         self.suggest = suggest
 
     def group(self) -> app_commands.Group:
-        """`/papers` with a subcommand (or a subcommand group) per command-table entry."""
+        """`/papers` with a subcommand (or a subcommand group) per command-table entry, its
+        options' descriptions shortened as much as it takes to stay within Discord's size."""
+        for cap in OPTION_DESCRIPTION_CAPS:
+            papers = self._group(cap)
+            if command_size(papers) <= COMMAND_SIZE_MAX:
+                break
+        return papers
+
+    def _group(self, cap: int) -> app_commands.Group:
         papers = app_commands.Group(name=GROUP_NAME, description=GROUP_DESCRIPTION, guild_only=True)
         for first, specs in groups().items():
             if len(specs) == 1 and len(specs[0].path) == 1:
-                papers.add_command(self._command(specs[0]))
+                papers.add_command(self._command(specs[0], cap=cap))
                 continue
             sub = app_commands.Group(
                 name=first, description=_describe(f"{first} commands"), parent=papers
             )
             for spec in specs:
-                sub.add_command(self._command(spec, discord_name(spec)))
+                sub.add_command(self._command(spec, discord_name(spec), cap))
         return papers
 
     def _command(
-        self, spec: CommandSpec, name: str | None = None
+        self, spec: CommandSpec, name: str | None = None, cap: int = DESCRIPTION_MAX
     ) -> app_commands.Command[Any, ..., Any]:
         async def callback(interaction: discord.Interaction[Any], **values: Any) -> None:
             await self.invoke(interaction, spec, values)
@@ -115,7 +139,7 @@ class PapersCommands:
             )
         callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
         callback.__discord_app_commands_param_description__ = {  # type: ignore[attr-defined]
-            arg.name: _describe(arg.help) for arg in spec.args
+            arg.name: _describe(arg.help, cap) for arg in spec.args
         }
         command: app_commands.Command[Any, ..., Any] = app_commands.Command(
             name=name or spec.path[-1], description=_describe(spec.help), callback=callback

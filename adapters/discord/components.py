@@ -4,7 +4,8 @@ A paper of a digest is acted on through three string selects, one per action (`p
 `pb:not-relevant`, `pb:more-like`), whose options are the message's papers (the chosen value
 is the arXiv id): ten or twenty-five papers take three rows, where buttons would need three a
 paper. One paper (an alert, a late climber) gets a row of three buttons
-(`adapters.actions.button_id`), a click's confirmation an Undo button. Limits:
+(`adapters.actions.button_id`), an alert a fourth, "Notify me too" (`pb:notify:12-13`, following
+the subscriptions it matched), a click's confirmation an Undo button. Limits:
 `adapters.discord.limits` (docs/reference/discord.md §11).
 """
 
@@ -13,7 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from adapters.actions import BUTTONS, LABELS, PREFIX, UNDO, button_id, undo_id
+from adapters.actions import (
+    BUTTONS,
+    LABELS,
+    LIKE,
+    NOTIFY,
+    PREFIX,
+    UNDO,
+    button_id,
+    like_id,
+    notify_id,
+    undo_id,
+)
 from adapters.cards import PaperCard
 from adapters.discord.fit import clip
 from adapters.discord.limits import (
@@ -86,14 +98,22 @@ def paper_selects(cards: Sequence[PaperCard]) -> list[Component]:
     ]
 
 
-def paper_buttons(card: PaperCard) -> list[Component]:
-    """One action row: Save, Not relevant, More like this for one paper."""
-    return [_row(*(_button(a.value, button_id(a, card.id)) for a in BUTTONS))]
+def paper_buttons(card: PaperCard, notify: Sequence[int] = ()) -> list[Component]:
+    """One action row: Save, Not relevant, More like this for one paper, then (an alert that
+    names its subscriptions, `notify`) "Notify me too": four buttons of the row's five."""
+    buttons = [_button(a.value, button_id(a, card.id)) for a in BUTTONS]
+    if notify:
+        buttons.append(_button(NOTIFY, notify_id(tuple(notify))))
+    return [_row(*buttons)]
 
 
-def undo_button(click: int) -> list[Component]:
-    """One action row with the Undo button of a click's confirmation."""
-    return [_row(_button(UNDO, undo_id(click)))]
+def undo_button(click: int, like: str | None = None) -> list[Component]:
+    """One action row with the Undo button of a click's confirmation (and, after More like
+    this, the button that alerts on papers like it)."""
+    buttons = [_button(UNDO, undo_id(click))]
+    if like is not None:
+        buttons.append(_button(LIKE, like_id(like)))
+    return [_row(*buttons)]
 
 
 def _button(verb: str, custom_id: str) -> Component:

@@ -30,7 +30,13 @@ EDIT_REFUSED_CODES = frozenset({30046, 10008, 50005, THREAD_ARCHIVED})
 # means that thread is gone or closed, not the channel: 10003 Unknown Channel (the post or
 # thread was deleted), 50083 archived, 160005 locked (docs/reference/discord.md §14). The
 # digest's edits and climbers stop; the channel is not paused.
-THREAD_GONE_CODES = frozenset({10003, THREAD_ARCHIVED, 160005})
+UNKNOWN_CHANNEL = 10003
+THREAD_GONE_CODES = frozenset({UNKNOWN_CHANNEL, THREAD_ARCHIVED, 160005})
+# A direct message the person does not take: 50007 "Cannot send messages to this user" (DMs
+# closed, no server in common, the bot blocked), 10013 Unknown User (Create DM).
+CANNOT_MESSAGE_USER = 50007
+UNKNOWN_USER = 10013
+RECIPIENT_CLOSED_CODES = frozenset({CANNOT_MESSAGE_USER, UNKNOWN_USER})
 
 
 class TokenRefused(discord.LoginFailure):
@@ -95,6 +101,31 @@ def delivery_error(
     if isinstance(exc, aiohttp.ClientConnectorError):
         return DeliveryError(describe(exc))  # never connected: nothing left
     return DeliveryError(describe(exc), uncertain=uncertain)
+
+
+def unknown_channel(exc: Exception) -> bool:
+    """404 10003: Discord knows no such channel (a kept DM channel's id, a deleted thread)."""
+    return isinstance(exc, discord.NotFound) and exc.code == UNKNOWN_CHANNEL
+
+
+def direct_error(exc: Exception, *, uncertain: bool = False) -> DeliveryError:
+    """Translate a failure of a direct message (Create DM, or posting to the DM channel).
+
+    50007 and 10013 mean the person takes no DM from the bot: `recipient_closed` (the core
+    mentions them in the channel instead). A DM is never a channel's or the guild's fault: any
+    other 403 or 404 is `recipient_closed` too, and what would pause a channel is this
+    message's fault. A refused token, a 429, a 5xx or a network failure mean what they mean
+    for any post (`delivery_error`).
+    """
+    if refuses_token(exc):
+        return delivery_error(exc)
+    if isinstance(exc, discord.Forbidden | discord.NotFound):
+        closed = "takes no direct messages from paperboy"
+        return DeliveryError(f"the person {closed} ({describe(exc)})", recipient_closed=True)
+    error = delivery_error(exc, uncertain=uncertain)
+    if error.permanent:
+        return DeliveryError(str(error), message_fault=True)
+    return error
 
 
 def refused_login(exc: Exception) -> bool:

@@ -16,14 +16,29 @@ from adapters.discord.render import (
     render_alert,
     render_climber,
     render_digest,
+    render_direct,
     render_edit,
+    render_mention,
     render_reply,
     thread_name,
 )
-from bot.domain import Alert, Climber, Digest, DigestEdit, Notice, Post
+from bot.domain import Alert, Climber, Digest, DigestEdit, DirectMessage, Mention, Notice, Post
 
 # Paper titles and queries are user text: never let them ping anyone (nor the replied-to).
 NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def allowed_mentions(message: DiscordMessage) -> discord.AllowedMentions:
+    """Nobody, or only the one user a message mentions on purpose (a refused DM's mention):
+    never @everyone, a role, or the author of the replied-to message."""
+    if message.mention is None:
+        return NO_MENTIONS
+    return discord.AllowedMentions(
+        everyone=False,
+        users=[discord.Object(int(message.mention))],
+        roles=False,
+        replied_user=False,
+    )
 
 
 class _Rows:
@@ -67,6 +82,10 @@ def render_post(post: Post) -> tuple[list[DiscordMessage], str]:
         return render_reply(post.as_reply()), post.title[:THREAD_NAME_MAX]
     if isinstance(post, Climber):
         return [render_climber(post)], _paper_name(post.paper.title, post.paper.id)
+    if isinstance(post, DirectMessage):
+        return render_direct(post), _paper_name(post.paper.title, post.paper.id)
+    if isinstance(post, Mention):
+        return render_mention(post), _paper_name(post.paper.title, post.paper.id)
     alert: Alert = post
     return render_alert(alert), _paper_name(alert.paper.title, alert.paper.id)
 
@@ -81,19 +100,23 @@ def params(
     first: bool,
     title: str,
     reply_to: str | None = None,
+    *,
+    orphan: bool = False,
 ) -> Part:
     """The bodies of one message: in a channel with `nonce` (a reply to `reply_to` when
-    given), and for part 1 also as a new forum post named `title`."""
+    given), and for part 1 also as a new forum post named `title`. A reply whose message is
+    gone is refused (400 50035) unless `orphan`: then it is posted on its own."""
     extra: dict[str, Any] = {}
     if reply_to is not None:
-        # A reply whose message is gone is refused (400 50035), not posted on its own in the
-        # channel as an orphan: a late climber of a deleted digest is dropped.
-        extra["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": True}
+        # Refused, not posted on its own in the channel as an orphan: a late climber of a
+        # deleted digest is dropped. A mention (`orphan`) still reaches its person.
+        extra["message_reference"] = {"message_id": reply_to, "fail_if_not_exists": not orphan}
+    mentions = allowed_mentions(message)
     body = handle_message_parameters(
         content=message.content or None,
         embeds=message.embeds,
         view=_view(message),
-        allowed_mentions=NO_MENTIONS,
+        allowed_mentions=mentions,
         nonce=nonce,
         **extra,
     )
@@ -106,7 +129,7 @@ def params(
             content=message.content or None,
             embeds=message.embeds,
             view=_view(message),
-            allowed_mentions=NO_MENTIONS,
+            allowed_mentions=mentions,
             channel_payload={"name": title, "auto_archive_duration": ARCHIVE_MINUTES},
         )
     return Part(body, forum)

@@ -15,6 +15,13 @@ it has one, else it replies to the digest (refused where the digest is gone: the
 dropped, never posted on its own). A request to the digest's own thread (a forum post, the
 details' thread) that finds it deleted, locked or, for an edit, archived is the digest's
 fault, never a reason to pause its channel (`errors.delivery_error`, §14).
+
+A `DirectMessage` goes to the person's DM channel, opened with Create DM (`POST
+/users/@me/channels`, the same channel every time; its id is kept per user) and then posted to
+with its nonce like any message. A person who takes no DMs from the bot (50007) or is unknown
+(10013) is `recipient_closed` (`errors.direct_error`): never a fault of a channel or the guild.
+A `Mention` (that refused DM, in the channel instead) replies to the channel's alert for the
+paper (posted on its own if the alert is gone), notifying only its person.
 """
 
 from __future__ import annotations
@@ -35,13 +42,29 @@ from adapters.discord.channel_kinds import (
     kind_of,
 )
 from adapters.discord.client import ClientOwner, NewClient
-from adapters.discord.errors import TokenRefused, delivery_error, describe, refuses_token
+from adapters.discord.errors import (
+    TokenRefused,
+    delivery_error,
+    describe,
+    direct_error,
+    refuses_token,
+    unknown_channel,
+)
 from adapters.discord.pacing import DiscordPacer
 from adapters.discord.payloads import Part, edit_params, params, render_post
 from adapters.discord.render import DiscordMessage
 from adapters.discord.send import Attempt, done, sending
 from adapters.discord.threads import details_in, send_climber, send_detail
-from bot.domain import ChannelRef, Climber, DigestEdit, Post, PostKey
+from bot.domain import (
+    ChannelRef,
+    Climber,
+    DigestEdit,
+    DirectMessage,
+    Mention,
+    Post,
+    PostKey,
+    direct_user,
+)
 from bot.ports import ClaimLost, DeliveryError, ResolveUnsupported, Tracker
 
 __all__ = [
@@ -89,6 +112,7 @@ class DiscordPublisher(ClientOwner):
     ) -> None:
         super().__init__(new_client, token, pacer=pacer)
         self.kinds: ChannelKinds = kinds if kinds is not None else MemoryChannelKinds()
+        self._dm_channels: dict[str, str] = {}  # user id → their DM channel's id
 
     async def publish(self, post: Post, tracker: Tracker) -> str:
         """Send the post's parts after `tracker.parts_sent`, each claimed right before its
@@ -106,6 +130,11 @@ class DiscordPublisher(ClientOwner):
                 thread_id: str | None = None
                 if isinstance(post, DigestEdit):
                     message_id = await self._edit(post, edit_params(message), attempt)
+                elif isinstance(post, DirectMessage):
+                    body = params(message, nonce, False, title)
+                    message_id, thread_id = await self._direct(post.user, body, attempt)
+                elif isinstance(post, Mention):
+                    message_id = await self._mention(post, message, nonce, title, attempt)
                 elif isinstance(post, Climber):
                     message_id = await self._climber(post, message, nonce, title, attempt)
                 elif part == 1:
@@ -131,6 +160,8 @@ class DiscordPublisher(ClientOwner):
             if refuses_token(exc) and self.refused is None:
                 self.refused = describe(exc)
             uncertain = attempt is not None and attempt.uncertain
+            if isinstance(post, DirectMessage):
+                raise direct_error(exc, uncertain=uncertain) from None
             edit = isinstance(post, DigestEdit)
             # Sent to the digest's own thread (a forum post, its details' thread), not its
             # channel: that thread being gone is the digest's fault, not the channel's.
@@ -150,7 +181,8 @@ class DiscordPublisher(ClientOwner):
         has no nonce: ResolveUnsupported. An edit is never looked for: it is sent again."""
         if key.kind == EDIT_KIND:
             return None
-        if part == 1 and key.kind not in REPLY_KINDS:
+        direct = direct_user(key.channel) is not None  # a DM channel: never a forum
+        if part == 1 and key.kind not in REPLY_KINDS and not direct:
             try:
                 await self._ensure_login()
                 kind = await self._kind(key.channel)
@@ -243,6 +275,44 @@ class DiscordPublisher(ClientOwner):
             return await self._send(climber.channel.channel, reply, attempt)
         in_thread = params(message, nonce, False, title)
         return await send_climber(self._send, climber, in_thread, reply, attempt)
+
+    async def _direct(self, user: str, body: Part, attempt: Attempt) -> tuple[str, str]:
+        """Send to the person's DM channel (opened once, then kept); the message's id and the
+        channel's. A kept channel Discord no longer knows (10003) is opened again, once."""
+        cached = user in self._dm_channels
+        channel = await self._dm_channel(user)
+        try:
+            return await self._send(channel, body, attempt), channel
+        except discord.NotFound as exc:
+            if not cached or not unknown_channel(exc):
+                raise
+        self._dm_channels.pop(user, None)
+        channel = await self._dm_channel(user)
+        return await self._send(channel, body, attempt), channel
+
+    async def _dm_channel(self, user: str) -> str:
+        """The id of the DM channel with `user`: kept, else from Create DM (not a part's
+        request: nothing is claimed for it)."""
+        channel = self._dm_channels.get(user)
+        if channel is None:
+            data: Any = await self.client.http.start_private_message(int(user))
+            channel = self._dm_channels[user] = str(data["id"])
+        return channel
+
+    async def _mention(
+        self, mention: Mention, message: DiscordMessage, nonce: str, title: str, attempt: Attempt
+    ) -> str:
+        """A refused DM in its channel: a reply to the channel's alert for the paper (in a
+        forum, inside the alert's post), posted on its own if the alert is gone; top level
+        (in a forum, a post of its own) when the channel has no alert for it."""
+        if mention.thread is None:
+            body = params(message, nonce, True, title)
+            message_id, _ = await self._first(mention.channel, body, attempt, False)
+            return message_id
+        reply = params(message, nonce, False, title, reply_to=mention.thread, orphan=True)
+        if await self._kind(mention.channel) == FORUM:
+            return await self._send(mention.thread, reply, attempt)  # the post has its id
+        return await self._send(mention.channel.channel, reply, attempt)
 
     async def _kind(self, ref: ChannelRef) -> str:
         """The channel's kind: cached, else from the gateway's cache, else one GET."""

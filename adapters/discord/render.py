@@ -11,7 +11,10 @@ A compact digest's first message is its whole ranked list in one embed with thre
 (save, not relevant, more like this) over its papers; the papers' details follow in the next
 messages, marked `in_thread`: the publisher posts them in a thread started from the first. A
 full digest is a card per paper, each message with the selects of its own papers.
-An alert and a late climber carry their paper's three buttons; a click's confirmation, Undo.
+An alert and a late climber carry their paper's three buttons (an alert a fourth, "Notify me
+too"); a click's confirmation, Undo. A direct message (a match of a person's own alerts) is the
+paper's full card without buttons; a refused one, posted in the channel instead, mentions the
+person first (`DiscordMessage.mention`: the one user its `allowed_mentions` lets it notify).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from adapters.cards import (
     alert_view,
     climber_view,
     digest_view,
+    direct_view,
+    mention_view,
     reply_view,
 )
 from adapters.discord.components import paper_buttons, paper_selects, undo_button
@@ -54,7 +59,7 @@ from adapters.discord.limits import (
     SELECT_OPTIONS_MAX,
     THREAD_NAME_MAX,
 )
-from bot.domain import Alert, Climber, Digest, DigestEdit, Layout, Reply
+from bot.domain import Alert, Climber, Digest, DigestEdit, DirectMessage, Layout, Mention, Reply
 
 __all__ = [
     "SUMMARY_CHARS",
@@ -66,7 +71,9 @@ __all__ = [
     "render_alert",
     "render_climber",
     "render_digest",
+    "render_direct",
     "render_edit",
+    "render_mention",
     "render_reply",
     "snippet_markdown",
     "split_text",
@@ -85,12 +92,14 @@ class DiscordMessage:
     `in_thread`: it belongs in the thread of the post's first message (a compact digest's
     details), not in the channel after it.
 
-    `content` is "" only when `embeds` is not empty."""
+    `content` is "" only when `embeds` is not empty. `mention`: the user id the content
+    mentions (`<@id>`), the only one it may notify; None: it notifies nobody."""
 
     content: str
     embeds: list[discord.Embed] = field(default_factory=list)
     components: list[dict[str, Any]] = field(default_factory=list)
     in_thread: bool = False
+    mention: str | None = None
 
 
 # --- paging ----------------------------------------------------------------------------------
@@ -202,11 +211,34 @@ def render_alert(alert: Alert) -> list[DiscordMessage]:
     view = alert_view(alert)
     lead = f"{view.name} · matched: {clip(view.matched, MATCHED_CHARS)}"
     [card] = view.cards
+    buttons = paper_buttons(card, view.notify)
     if view.layout is Layout.COMPACT:
-        return [DiscordMessage(lead, [compact_embed(card)], paper_buttons(card))]
+        return [DiscordMessage(lead, [compact_embed(card)], buttons)]
     pages = _paginate([_Page([lead])], [(paper_embed(card), card)], view.name)
-    pages[-1].components = paper_buttons(card)
+    pages[-1].components = buttons
     return _messages(pages)
+
+
+def render_direct(dm: DirectMessage) -> list[DiscordMessage]:
+    """A match of a person's own alerts, in their DMs: what matched, then the paper's full
+    card (no buttons: clicks count in a channel)."""
+    view = direct_view(dm)
+    lead = f"**{view.name}** · matched: {clip(view.matched, MATCHED_CHARS)}"
+    [card] = view.cards
+    return _messages(_paginate([_Page([lead])], [(paper_embed(card), card)], view.name))
+
+
+def render_mention(mention: Mention) -> list[DiscordMessage]:
+    """A refused DM, in the channel instead: the person mentioned first (notified, and nobody
+    else), why they are, what matched, then the paper's full card."""
+    view = mention_view(mention)
+    user = view.mention if view.mention is not None and view.mention.isdigit() else None
+    intro = view.intro  # paperboy's own markdown (MENTION_INTRO), no user text
+    matched = f"**{view.name}** · matched: {clip(view.matched, MATCHED_CHARS)}"
+    lead = " ".join(s for s in (f"<@{user}>" if user else "", intro) if s) + "\n" + matched
+    [card] = view.cards
+    messages = _messages(_paginate([_Page([lead])], [(paper_embed(card), card)], view.name))
+    return [replace(messages[0], mention=user), *messages[1:]]
 
 
 def render_climber(climber: Climber) -> DiscordMessage:
@@ -229,5 +261,5 @@ def render_reply(reply: Reply) -> list[DiscordMessage]:
     hits = [(paper_embed(c), None) for c in view.cards]
     pages = _paginate(_text_pages(lead, text, view.title), hits, view.title)
     if view.undo is not None:
-        pages[-1].components = undo_button(view.undo)
+        pages[-1].components = undo_button(view.undo, view.like)
     return _messages(pages)

@@ -37,7 +37,8 @@ MEMORY_DB = ":memory:"
 # What paperboy asks for when installed: the slash command, posting (also to public channels
 # it was not invited to), and users:read for the admins-only check.
 # channels:history and groups:history let paperboy find its own post again after a crash
-# (message metadata in conversations.history), so a restart neither loses nor repeats it.
+# (message metadata in conversations.history), so a restart neither loses nor repeats it;
+# im:write and im:history do the same for a person's own alerts in their direct messages.
 BOT_SCOPES = (
     "commands",
     "chat:write",
@@ -45,6 +46,8 @@ BOT_SCOPES = (
     "users:read",
     "channels:history",
     "groups:history",
+    "im:write",  # opening a person's direct messages (their own alerts)
+    "im:history",  # finding a direct message after a crash
 )
 OAUTH_STATE_SECONDS = 600
 # How long the first Socket Mode connection may take. slack_sdk's connect() retries the

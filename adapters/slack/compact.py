@@ -21,7 +21,7 @@ from adapters.slack.blocks import (
     paginate,
     section,
 )
-from adapters.slack.controls import paper_buttons, paper_menu
+from adapters.slack.controls import alert_controls, paper_menu
 from adapters.slack.limits import HEADER_TEXT_MAX
 from adapters.slack.mrkdwn import clip_literal, link
 from adapters.slack.sections import SUMMARY_CHARS, TITLE_CHARS, Fit, list_text, paper_section
@@ -79,7 +79,10 @@ def compact_digest(view: PostView, *, thumbnails: bool = False) -> list[SlackMes
     return messages(texts, pages + more)
 
 
-def compact_alert(matched: str, card: PaperCard, buttons: bool) -> list[Block]:
-    """An alert's one section (what matched, then the paper's list lines), and its buttons."""
+def compact_alert(
+    matched: str, card: PaperCard, buttons: bool, notify: tuple[int, ...] = ()
+) -> list[Block]:
+    """An alert's one section (what matched, then the paper's list lines), and its buttons
+    (with "Notify me too" when `notify` names the matching subscriptions)."""
     block = section(list_text(card, ALERT_FIT, lead=matched))
-    return [block, paper_buttons(card.id)] if buttons else [block]
+    return [block, *alert_controls(card.id, buttons, notify)]

@@ -83,6 +83,23 @@ THREAD_CLOSED = frozenset(
 THREAD_ERRORS = frozenset({THREAD_GONE}) | THREAD_CLOSED
 # This one message can never go through; the channel is fine.
 MESSAGE_FAULTS = MESSAGE_ERRORS | EDIT_ERRORS | THREAD_ERRORS
+# A direct message the person cannot get from paperboy: conversations.open refused them (a bot,
+# no such member, a deactivated one), the install lacks im:write (`missing_scope`), or the DM
+# refuses the post (the app's Messages tab is off, the channel is gone or restricted)
+# (https://docs.slack.dev/reference/methods/conversations.open, chat.postMessage). The person's
+# fault, never the workspace's or a channel's: the core mentions them in the channel instead.
+DM_CLOSED = (
+    frozenset(
+        {
+            "cannot_dm_bot",
+            "user_not_found",
+            "user_disabled",
+            "missing_scope",
+            "messages_tab_disabled",
+        }
+    )
+    | CHANNEL_ERRORS
+)
 # "It's possible some aspect of the operation succeeded before the error was raised."
 UNCERTAIN_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable"})
 
@@ -193,6 +210,16 @@ def refused_error(answer: Answer) -> DeliveryError:
         message_fault=error in MESSAGE_FAULTS,
         workspace_fault=error in WORKSPACE_ERRORS,
     )
+
+
+def dm_refused_error(answer: Answer, method: str = "chat.postMessage") -> DeliveryError:
+    """The DeliveryError for a direct message Slack refused: the recipient's DMs are closed
+    (DM_CLOSED), or this message itself is wrong; never a channel or workspace fault (a person's
+    DMs pause nothing: a revoked token pauses the workspace through its channels' posts)."""
+    error = answer.error or f"HTTP {answer.status}"
+    if error in DM_CLOSED:
+        return DeliveryError(f"{method}: {error}", recipient_closed=True)
+    return DeliveryError(error, message_fault=error in MESSAGE_FAULTS)
 
 
 def uncertain_error(what: str) -> DeliveryError:

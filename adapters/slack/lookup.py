@@ -4,7 +4,8 @@ Part 1 is looked up in the channel (https://docs.slack.dev/reference/methods/con
 later parts and a climber's reply in their thread
 (https://docs.slack.dev/reference/methods/conversations.replies), both with
 `include_all_metadata`. Reading history needs channels:history (public channels) or
-groups:history (private ones); without it Slack answers `missing_scope`.
+groups:history (private ones), im:history in a direct message (a person's D channel, which
+`SlackPublisher` opens and names); without it Slack answers `missing_scope`.
 """
 
 from __future__ import annotations
@@ -105,13 +106,16 @@ class HistoryLookup:
         since: datetime,
         thread_id: str | None,
         bot: BotIdentity,
+        channel_id: str | None = None,
     ) -> str | None:
-        """The oldest ts of our message carrying `key.token(part)`, or None."""
+        """The oldest ts of our message carrying `key.token(part)`, or None. `channel_id` is
+        the Slack channel to read when it is not `key.channel`'s (a person's D channel)."""
         token = key.token(part)
+        direct = channel_id is not None
         # In a thread when one is given (a later part, a climber's reply), else the channel.
         method = "conversations.history" if thread_id is None else "conversations.replies"
         args: dict[str, Any] = {
-            "channel": key.channel.channel,
+            "channel": channel_id or key.channel.channel,
             "oldest": slack_ts(since - CLOCK_SKEW),
             "latest": slack_ts(since + LOOKUP_WINDOW),
             "inclusive": True,
@@ -123,7 +127,7 @@ class HistoryLookup:
         found: list[str] = []
         for _ in range(MAX_PAGES):
             try:
-                data = await self._call(client, method, args, key.channel.workspace)
+                data = await self._call(client, method, args, key.channel.workspace, direct)
             except _ThreadGone:
                 return None  # part 1 was deleted, and its thread with it
             for message in data.get("messages") or []:
@@ -137,11 +141,17 @@ class HistoryLookup:
             raise DeliveryError(
                 f"{method}: more than {MAX_PAGES} pages since {since}", uncertain=True
             )
-        self.history_denied.discard(key.channel.workspace)
+        if not direct:
+            self.history_denied.discard(key.channel.workspace)
         return min(found, key=_ts_order) if found else None
 
     async def _call(
-        self, client: AsyncWebClient, method: str, args: dict[str, Any], workspace: str
+        self,
+        client: AsyncWebClient,
+        method: str,
+        args: dict[str, Any],
+        workspace: str,
+        direct: bool = False,
     ) -> dict[str, Any]:
         """One read, with 429s waited out; errors become ResolveUnsupported or DeliveryError."""
         limited = 0
@@ -160,13 +170,23 @@ class HistoryLookup:
                     continue
                 if answer.error == "thread_not_found":
                     raise _ThreadGone from None
-                raise self._failure(method, answer, workspace) from None
+                raise self._failure(method, answer, workspace, direct) from None
             except Exception as exc:
                 raise DeliveryError(
                     f"{method}: {type(exc).__name__}: {exc}", uncertain=True
                 ) from None
 
-    def _failure(self, method: str, answer: Answer, workspace: str) -> Exception:
+    def _failure(self, method: str, answer: Answer, workspace: str, direct: bool) -> Exception:
+        if answer.error == "missing_scope" and direct:
+            # A DM's history: `history_denied` is about channels, whose posts this does not touch.
+            return ResolveUnsupported(
+                f"{method} needs the im:history scope to read direct messages; reinstall "
+                "paperboy to grant it"
+            )
+        if direct:  # never a channel's or the workspace's fault (a person's DMs pause nothing)
+            if answer.error in READ_REFUSED:
+                return ResolveUnsupported(f"{method} refused ({answer.error}) in a direct message")
+            return DeliveryError(f"{method}: {describe(answer)}", uncertain=True)
         if answer.error == "missing_scope":
             self.history_denied.add(workspace)
             return ResolveUnsupported(

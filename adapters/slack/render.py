@@ -9,19 +9,25 @@ can carry no link, mention or formatting of its own.
 
 A digest or roll-up is laid out COMPACT (adapters/slack/compact.py: a ranked list in the
 channel, details in its thread) or FULL (every paper's card, with its buttons, in the channel).
+A person's own match (a direct message, or a mention of them in the channel when their direct
+messages are closed) is always one FULL card, without buttons.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from adapters.cards import (
     HF_DAILY_NAME,
     HF_DAILY_URL,
     PaperCard,
+    PostView,
     alert_view,
     climber_view,
     digest_view,
+    direct_view,
+    mention_view,
     papers_count,
     reply_view,
 )
@@ -36,10 +42,11 @@ from adapters.slack.blocks import (
     section,
 )
 from adapters.slack.compact import compact_alert, compact_digest
-from adapters.slack.controls import paper_buttons, undo_buttons
-from adapters.slack.mrkdwn import clip_literal, link, split_text
+from adapters.slack.controls import alert_controls, paper_buttons, undo_buttons
+from adapters.slack.limits import FALLBACK_TEXT_MAX
+from adapters.slack.mrkdwn import clip, clip_literal, link, slack_len, split_text
 from adapters.slack.sections import SUMMARY_CHARS, paper_section
-from bot.domain import Alert, Climber, Digest, DigestEdit, Layout, Reply
+from bot.domain import Alert, Climber, Digest, DigestEdit, DirectMessage, Layout, Mention, Reply
 
 __all__ = [
     "SUMMARY_CHARS",
@@ -48,12 +55,17 @@ __all__ = [
     "render_alert",
     "render_climber",
     "render_digest",
+    "render_direct",
     "render_edit",
+    "render_mention",
     "render_reply",
 ]
 
 MATCHED_CHARS = 1000
 REASON_CHARS = 200
+# A Slack user id (`U0123ABCD`, `W…` on Enterprise Grid): only such an id is ever written as a
+# mention, `<@U0123ABCD>`; anything else is not mentioned at all.
+USER_ID = re.compile(r"[UW][A-Z0-9]{1,40}")
 
 
 def _card(card: PaperCard, thumbnail: bool, buttons: bool) -> list[Block]:
@@ -96,19 +108,69 @@ def render_edit(edit: DigestEdit) -> SlackMessage:
     return render_digest(replace(edit.digest, layout=Layout.COMPACT))[0]
 
 
-def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage]:
-    """An alert: which subscriptions matched, then the paper and its buttons."""
-    view = alert_view(alert)
+def _matched(view: PostView) -> str:
+    """`*New paper* · matched: mamba, …` (the queries made literal)."""
+    return f"*{view.name}* · matched: {clip_literal(view.matched, MATCHED_CHARS)}"
+
+
+def _one_paper(view: PostView, lead: list[Item], cards: list[Item]) -> list[SlackMessage]:
+    """A one-paper post (an alert, a person's match) paged, with its notification texts."""
     [card] = view.cards
-    matched = f"*{view.name}* · matched: {clip_literal(view.matched, MATCHED_CHARS)}"
-    if view.layout is Layout.COMPACT:
-        items: list[Item] = [(compact_alert(matched, card, view.buttons), False)]
-    else:
-        items = [([section(matched)], False), (_card(card, thumbnails, view.buttons), False)]
-    pages = paginate([], items, [], view.name)
+    pages = paginate([], lead + cards, [], view.name)
     texts = [f"{view.name} matching {view.matched}: {card.title}"]
     texts += [f"{view.name} (continued, {k}/{len(pages)})" for k in range(2, len(pages) + 1)]
     return messages(texts, pages)
+
+
+def render_alert(alert: Alert, *, thumbnails: bool = False) -> list[SlackMessage]:
+    """An alert: which subscriptions matched, then the paper and its buttons, and "Notify me
+    too" (following the matching subscriptions) in both layouts."""
+    view = alert_view(alert)
+    [card] = view.cards
+    matched = _matched(view)
+    if view.layout is Layout.COMPACT:
+        return _one_paper(
+            view, [], [(compact_alert(matched, card, view.buttons, view.notify), False)]
+        )
+    block = paper_section(card, thumbnails)
+    controls = alert_controls(card.id, view.buttons, view.notify)
+    return _one_paper(view, [([section(matched)], False)], [([block, *controls], False)])
+
+
+def render_direct(dm: DirectMessage, *, thumbnails: bool = False) -> list[SlackMessage]:
+    """A match of a person's interests, in their direct messages: what matched, then the
+    paper's full card (no buttons)."""
+    view = direct_view(dm)
+    [card] = view.cards
+    return _one_paper(
+        view, [([section(_matched(view))], False)], [(_card(card, thumbnails, view.buttons), False)]
+    )
+
+
+def mention_of(user: str | None) -> str | None:
+    """`<@U0123ABCD>` for a Slack user id (what makes Slack notify them), else None."""
+    return f"<@{user}>" if user is not None and USER_ID.fullmatch(user) else None
+
+
+def render_mention(mention: Mention, *, thumbnails: bool = False) -> list[SlackMessage]:
+    """A refused direct message, in the channel (in its alert's thread) instead: the person
+    mentioned first (in the notification text too, so Slack notifies them), why, what
+    matched, then the paper's full card."""
+    view = mention_view(mention)
+    [card] = view.cards
+    tag = mention_of(view.mention)
+    intro = split_text(view.intro) or [""]
+    if tag is not None:
+        intro[0] = f"{tag} {intro[0]}".rstrip()
+    lead: list[Item] = [([section(p)], False) for p in intro if p.strip()]
+    lead.append(([section(_matched(view))], False))
+    out = _one_paper(view, lead, [(_card(card, thumbnails, view.buttons), False)])
+    if tag is None:
+        return out
+    # `messages` escapes the notification text: the mention goes in front of it as is.
+    about = f"{view.name} matching {view.matched}: {card.title}"
+    text = f"{tag} {clip(about, FALLBACK_TEXT_MAX - slack_len(tag) - 1)}"
+    return [replace(out[0], text=text), *out[1:]]
 
 
 def render_climber(climber: Climber, *, thumbnails: bool = False) -> list[SlackMessage]:
@@ -135,7 +197,7 @@ def render_reply(reply: Reply) -> list[SlackMessage]:
         lead = [header(title)]
     items: list[Item] = [([section(p)], False) for p in split_text(text)]
     items += [([paper_section(c)], True) for c in view.cards]
-    footer = [undo_buttons(view.undo)] if view.undo is not None else []
+    footer = [undo_buttons(view.undo, view.like)] if view.undo is not None else []
     pages = paginate(lead, items, footer, title)
     first = next((line for line in text.splitlines() if line.strip()), "")
     texts = [

@@ -13,6 +13,9 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
+SIMILARITY_ENGINES = ("tfidf", "semantic")
+
+
 class Settings(BaseSettings):
     """paperboy's settings, read from the environment and an optional `.env` file."""
 
@@ -128,6 +131,14 @@ class Settings(BaseSettings):
             "URLs (e.g. https://paperboy.example.org; unset: http://<host>:<port>)."
         ),
     )
+    similarity: str = Field(
+        "tfidf",
+        validation_alias=_env("PAPERBOY_SIMILARITY"),
+        description=(
+            "How `subscribe like` alerts score papers: tfidf (built in) or semantic "
+            "(WordLlama embeddings: pip install 'paperboy-bot[semantic]')."
+        ),
+    )
     log_level: str = Field(
         "INFO",
         validation_alias=_env("PAPERBOY_LOG_LEVEL"),
@@ -149,6 +160,13 @@ class Settings(BaseSettings):
                 "unset it for paperboy.db"
             )
         return value
+
+    @field_validator("similarity")
+    @classmethod
+    def _check_similarity(cls, value: str) -> str:
+        if value.strip().lower() not in SIMILARITY_ENGINES:
+            raise ValueError(f"must be one of {', '.join(SIMILARITY_ENGINES)}, not {value!r}")
+        return value.strip().lower()
 
     @field_validator("public_url", mode="before")
     @classmethod

@@ -394,6 +394,8 @@ SCOPE_USES = {
     "users:read": "the admins-only check",
     "channels:history": "finding its posts after a crash, so none is sent twice (public)",
     "groups:history": "the same in private channels",
+    "im:write": "people's own alerts by direct message (they are mentioned in the channel instead)",
+    "im:history": "finding its direct messages after a crash, so none is sent twice",
 }
 TOKEN_ERRORS = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive"}
 

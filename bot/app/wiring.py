@@ -28,6 +28,9 @@ from bot.commands.handlers import Handlers
 from bot.delivery.digests import DIGEST_KIND
 from bot.feed.client import FeedClient
 from bot.service import Defaults, Paperboy, utc_now
+from bot.similarity.engine import Engine
+from bot.similarity.semantic import SemanticEngine, SemanticUnavailable
+from bot.similarity.tfidf import TfidfEngine
 from storage.store import Store
 
 # Discord and the scheduler are imported where they are used: by `paperboy run` and the
@@ -76,6 +79,16 @@ class App:
         self.store.close()
 
 
+def similarity_engine(name: str) -> Engine:
+    """The engine `PAPERBOY_SIMILARITY` names; ConfigError (one line) when it cannot load."""
+    if name != "semantic":
+        return TfidfEngine()
+    try:
+        return SemanticEngine()
+    except SemanticUnavailable as exc:
+        raise ConfigError(str(exc)) from exc
+
+
 def build_app(
     settings: Settings,
     console: Console | None = None,
@@ -85,6 +98,7 @@ def build_app(
 ) -> App:
     """Wire paperboy together: every platform with credentials, else the console. The
     platforms (and so their publishers) exist before the core."""
+    similarity = similarity_engine(settings.similarity)
     metrics = Metrics()
     ops = Ops(metrics)
     desk = CommandDesk(observe=metrics.command)
@@ -115,6 +129,7 @@ def build_app(
             digest_on_for=frozenset({CONSOLE_PLATFORM} if settings.console_digest else ()),
         ),
         observer=metrics,
+        similarity=similarity,
     )
     handlers = Handlers(core)
     handlers.feed_base = feed_base(settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import logging
@@ -12,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.commands import feeds, reading
+from bot.commands import feeds, likes, mine, reading
 from bot.commands.table import (
     COMMANDS,
     MAX_CLIMBERS,
@@ -47,6 +48,7 @@ from bot.domain.query import Query
 from bot.query.parse import QueryError, describe
 from bot.query.parse import parse as parse_query
 from bot.service import POLL_FAILED, POLL_SUCCEEDED, Paperboy
+from bot.similarity.seeds import SeedError, is_like, like_text, parse_like
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +121,7 @@ class Handlers:
                 "Ask a channel manager or a workspace admin."
             )
         try:
-            reply = await self._in_thread(_HANDLERS[spec.path], self, parsed.args, inv)
+            reply = await self._in_thread(self._answer, spec, parsed.args, inv)
         except (QueryError, CommandError, ValueError) as exc:
             return error(str(exc))
         except asyncio.CancelledError:  # queued when paperboy began to stop
@@ -135,6 +137,17 @@ class Handlers:
         if spec.manages and reply.ok:
             await self._in_thread(self._resume_if_paused, inv)
         return replace(reply, ephemeral=spec.personal) if reply.ok else reply
+
+    def _answer(self, spec: CommandSpec, args: dict[str, Any], inv: Invocation) -> Reply:
+        """The handler's reply; a private one tells the caller once that their DMs were
+        refused (their matches come as mentions in the channel instead)."""
+        reply = _HANDLERS[spec.path](self, args, inv)
+        if not (reply.ok and spec.personal) or inv.operator:
+            return reply
+        ref = inv.channel
+        if not self.repo.untold_closed_dms(ref.platform, ref.workspace, inv.user):
+            return reply
+        return replace(reply, text=f"{reply.text}\n\n{mine.CLOSED}".strip())
 
     async def _in_thread(self, fn: Callable[..., Reply | None], *args: Any) -> Any:
         """Run blocking work (the database) in a command thread, with this task's context
@@ -229,9 +242,25 @@ class Handlers:
     # --- alerts ---------------------------------------------------------------------------
 
     def subscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
-        """Add a keyword alert to the channel."""
+        """Add a keyword alert (or, `like <ids>`, a similarity alert) to the channel."""
         text = " ".join(str(args["query"]).split())
+        if is_like(text):
+            return likes.subscribe(self, text, inv)
         query = parse_query(text)
+        sub = self.add_alert(text, inv)
+        if isinstance(sub, Reply):
+            return sub
+        recent = self.repo.count_matches(query, days=self.repo.recent_days(ALERT_TEST_DAYS))
+        return Reply(
+            text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "
+            f"when a new paper matches ({recent:,} in the last "
+            f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers that "
+            + "; ".join(describe(query))
+            + "."
+        )
+
+    def add_alert(self, text: str, inv: Invocation) -> Subscription | Reply:
+        """Store a channel's alert, or the error reply when it has that one or too many."""
         existing = self.repo.subscriptions(inv.channel)
         duplicate = next((s for s in existing if s.query == text), None)
         if duplicate is not None:
@@ -253,14 +282,7 @@ class Handlers:
                     "first."
                 )
             return error("This channel already has that alert.")
-        recent = self.repo.count_matches(query, days=self.repo.recent_days(ALERT_TEST_DAYS))
-        return Reply(
-            text=f"Alert #{sub.id} added: `{echo(text, Q)}`. This channel gets a post "
-            f"when a new paper matches ({recent:,} in the last "
-            f"{ALERT_TEST_DAYS} stored days would have).\nMatches papers that "
-            + "; ".join(describe(query))
-            + "."
-        )
+        return sub
 
     def unsubscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Remove an alert by number or exact query."""
@@ -268,7 +290,11 @@ class Handlers:
         number, _, rest = target.partition(":")
         if rest and number.strip().isdigit():  # "3: mamba", as offered by autocomplete
             target = number.strip()
-        removed = self.repo.remove_subscription(inv.channel, " ".join(target.split()))
+        target = " ".join(target.split())
+        if is_like(target):  # `like 2401.12345v2, 2402.00001`: as `subscribe` stored it
+            with contextlib.suppress(SeedError):
+                target = like_text(parse_like(target))
+        removed = self.repo.remove_subscription(inv.channel, target)
         if removed is None:
             return error(
                 f"No alert `{echo(target, 80)}` in this channel. "
@@ -284,12 +310,14 @@ class Handlers:
                 text="This channel has no alerts. Add one with `/papers subscribe <query>`."
             )
         return Reply(
-            text="\n".join(_describe(s) for s in subs),
+            text="\n".join(likes.describe(self, s) or _describe(s) for s in subs),
             title=f"{count(len(subs), 'alert')} in this channel",
         )
 
     def alerts_test(self, args: dict[str, Any], inv: Invocation) -> Reply:
-        """Dry run of a query over the last stored days."""
+        """Dry run of a query (or a similarity alert) over the last stored days."""
+        if is_like(str(args["query"])):
+            return likes.alerts_test(self, " ".join(str(args["query"]).split()), inv)
         matched, shown = self._dry_run(parse_query(args["query"]))
         if not matched:
             return Reply(
@@ -585,6 +613,13 @@ _HANDLERS: dict[tuple[str, ...], Handler] = {
     ("not-relevant",): reading.not_relevant,
     ("more-like",): reading.more_like,
     ("undo",): reading.undo,
+    ("mine",): mine.listing,
+    ("mine", "subscribe"): mine.subscribe,
+    ("mine", "follow"): mine.follow,
+    ("mine", "mute"): mine.mute,
+    ("mine", "unmute"): mine.unmute,
+    ("mine", "remove"): mine.remove,
+    ("mine", "retry"): mine.retry,
     ("reading-list",): reading.reading_list,
     ("reading-list", "remove"): reading.reading_list_remove,
     ("reading-list", "export"): reading.reading_list_export,

@@ -11,7 +11,7 @@ from bot.commands.paging import ExportPage, export_pages
 from bot.commands.table import CommandError, echo
 from bot.delivery.digests import DIGEST_KIND, channel_taste, digest_filter, ranked
 from bot.delivery.taste import MAX_NUDGE, describe, moved
-from bot.domain import UNDO_EXTRA, Action, Invocation, Paper, Reply
+from bot.domain import LIKE_EXTRA, UNDO_EXTRA, Action, Invocation, Paper, Reply
 from bot.feed.parse import normalize_id
 from bot.ports import Repository
 
@@ -80,7 +80,10 @@ def _click(handlers: Handlers, args: dict[str, Any], inv: Invocation, action: Ac
             f"{said}: papers like {_named(paper)} rank a little {way} here in future "
             f"digests (at most {PERCENT})."
         )
-    return Reply(text=text, extra={UNDO_EXTRA: click.id})
+    extra: dict[str, object] = {UNDO_EXTRA: click.id}
+    if action is Action.MORE_LIKE:
+        extra[LIKE_EXTRA] = paper.id
+    return Reply(text=text, extra=extra)
 
 
 def save(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:

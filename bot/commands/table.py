@@ -136,10 +136,10 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         ("subscribe",),
-        "Alert this channel when a new paper matches a query.",
+        "Alert this channel when a new paper matches a query, or is like example papers.",
         (Arg("query", QUERY_HELP, ArgKind.TEXT),),
         manages=True,
-        examples=('subscribe "state space model" OR mamba',),
+        examples=('subscribe "state space model" OR mamba', "subscribe like 2401.12345"),
     ),
     CommandSpec(
         ("unsubscribe",),
@@ -223,9 +223,9 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         ("alerts", "test"),
-        "Dry run: which papers of the last 7 days a query matches.",
+        "Dry run: which papers of the last 7 days a query (or like <ids>) matches.",
         (Arg("query", QUERY_HELP, ArgKind.TEXT),),
-        examples=("alerts test mamba",),
+        examples=("alerts test mamba", "alerts test like 2401.12345"),
     ),
     CommandSpec(
         ("save",),
@@ -287,6 +287,44 @@ COMMANDS: tuple[CommandSpec, ...] = (
         ("feed", "off"),
         "Turn this channel's feeds off (their URLs stop working).",
         manages=True,
+    ),
+    CommandSpec(("mine",), "Your own alerts (sent to you by direct message)."),
+    CommandSpec(
+        ("mine", "subscribe"),
+        "Your own alert: a direct message when a new paper matches.",
+        (Arg("query", QUERY_HELP, ArgKind.TEXT),),
+        examples=("mine subscribe mamba", "mine subscribe like 2401.12345"),
+    ),
+    CommandSpec(
+        ("mine", "follow"),
+        "Get this channel's alerts by direct message too.",
+        (
+            Arg(
+                "subscriptions",
+                "The alerts' numbers shown by `subscriptions`, e.g. 3 4",
+                ArgKind.TEXT,
+            ),
+        ),
+        examples=("mine follow 3",),
+    ),
+    CommandSpec(
+        ("mine", "mute"),
+        "Pause one of your own alerts.",
+        (Arg("number", "Its number in `mine`", ArgKind.INT, True, 1, 10**9),),
+    ),
+    CommandSpec(
+        ("mine", "unmute"),
+        "Resume one of your own alerts.",
+        (Arg("number", "Its number in `mine`", ArgKind.INT, True, 1, 10**9),),
+    ),
+    CommandSpec(
+        ("mine", "remove"),
+        "Remove one of your own alerts.",
+        (Arg("number", "Its number in `mine`", ArgKind.INT, True, 1, 10**9),),
+    ),
+    CommandSpec(
+        ("mine", "retry"),
+        "Try direct messages to you again.",
     ),
     CommandSpec(("status",), "Last poll, papers stored, next digest, paused channels."),
     CommandSpec(

@@ -30,6 +30,10 @@ from bot.ports import Repository
 from bot.query.match import PaperText, matches
 from bot.query.parse import Query, QueryError, parse
 from bot.query.percolate import Cost, Percolator, frequency_cost, length_cost
+from bot.similarity.engine import Engine
+from bot.similarity.matcher import LikeIndex, LikeMatch
+from bot.similarity.seeds import is_like
+from bot.similarity.tfidf import TfidfEngine
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,8 @@ SAMPLE_PAPERS = 500
 
 @lru_cache(maxsize=4096)
 def _compiled(text: str) -> Query | None:
+    if is_like(text):  # a similarity alert: `LikeIndex` matches it
+        return None
     try:
         return parse(text)
     except QueryError as exc:  # stored before a grammar change, perhaps: skip, don't crash
@@ -143,6 +149,9 @@ class SubscriptionIndex:
                     if held == sub:
                         continue
                     self.remove(sub.id)  # the id of a removed subscription, used again
+                if is_like(sub.query):  # a similarity alert: `LikeIndex` holds it
+                    self.remove(sub.id)
+                    continue
                 if sub.query not in parsed:
                     parsed[sub.query] = self._parse(sub)
                 self._add(sub, parsed[sub.query])
@@ -293,8 +302,9 @@ class AlertMatcher:
     (the store gives it its own connection), one match at a time.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, similarity: Engine | None = None) -> None:
         self.index: SubscriptionIndex | None = None
+        self.likes = LikeIndex(similarity or TfidfEngine())
         self.version = 0  # of the newest subscription change applied
         self._lock = asyncio.Lock()
 
@@ -312,7 +322,7 @@ class AlertMatcher:
         batch = list(papers)
         async with self._lock:
             return await asyncio.to_thread(
-                lambda: self._match(self._changes(repo), batch, upvotes_before, first_seen)
+                lambda: self._match(repo, self._changes(repo), batch, upvotes_before, first_seen)
             )
 
     async def sync(self, repo: Repository) -> SubscriptionIndex:
@@ -323,32 +333,75 @@ class AlertMatcher:
     def _changes(self, repo: Repository) -> _Changes | None:
         # The version first: a change made while the rows are read is read again next time,
         # and applying it twice is harmless.
-        version = repo.subscriptions_version()
+        version = self._version(repo)
         if self.index is None:  # every subscription: ~0.3 s at 100,000
             sample = repo.papers_on(repo.recent_days(SAMPLE_DAYS), limit=SAMPLE_PAPERS)
             with _collector_paused():
-                return _Changes(version, repo.subscriptions(), [], sample)
+                added, removed = self._read(repo, None)
+            return _Changes(version, added, removed, sample)
         if version == self.version:
             return None
-        removed = repo.subscriptions_removed(since_version=self.version)
-        added = repo.subscriptions(since_version=self.version)
+        added, removed = self._read(repo, self.version)
         return _Changes(version, added, removed, None)
+
+    def _version(self, repo: Repository) -> int:
+        """The version of the newest change to what is matched."""
+        return repo.subscriptions_version()
+
+    def _read(self, repo: Repository, since: int | None) -> tuple[list[Subscription], list[int]]:
+        """What to index and what to drop: everything (`since` None), or what changed."""
+        if since is None:
+            return repo.subscriptions(), []
+        return repo.subscriptions(since_version=since), repo.subscriptions_removed(since)
 
     def _apply(self, changes: _Changes | None) -> SubscriptionIndex:
         if changes is not None:
             if changes.sample is not None or self.index is None:
                 cost = frequency_cost(PaperText.many(changes.sample or []))
                 self.index = SubscriptionIndex(cost=cost)
+                self.likes = LikeIndex(self.likes.engine, self.likes.threshold)
             self.index.update(changes.added, changes.removed)
+            self.likes.update(changes.added, changes.removed)
             self.version = changes.version
         assert self.index is not None
         return self.index
 
     def _match(
         self,
+        repo: Repository,
         changes: _Changes | None,
         papers: list[Paper],
         upvotes_before: Mapping[str, int] | None,
         first_seen: Mapping[str, datetime] | None,
     ) -> list[Alert]:
-        return self._apply(changes).match(papers, upvotes_before, first_seen=first_seen)
+        alerts = self._apply(changes).match(papers, upvotes_before, first_seen=first_seen)
+        before = upvotes_before or {}
+        # Similarity does not move with upvotes: a paper fanned out before had its chance.
+        fresh = [p for p in papers if p.id not in before]
+        return with_likes(alerts, self.likes.match(repo, fresh, first_seen))
+
+
+def with_likes(alerts: Sequence[Alert], likes: Sequence[LikeMatch]) -> list[Alert]:
+    """The keyword alerts with the similarity matches added: into the alert of the same
+    (channel, paper) when there is one, else as a new alert at the end; each alert says why
+    its best similarity match matched."""
+    merged = list(alerts)
+    at = {(a.channel, a.paper.id): i for i, a in enumerate(merged)}
+    best: dict[int, float] = {}
+    for like in likes:
+        sub = like.subscription
+        i = at.get((sub.channel, like.paper.id))
+        if i is None:
+            at[(sub.channel, like.paper.id)] = i = len(merged)
+            merged.append(Alert(sub.channel, like.paper, ()))
+        alert = merged[i]
+        better = like.score > best.get(i, -1.0)
+        merged[i] = replace(
+            alert,
+            matched=(*alert.matched, sub.query),
+            subscriptions=(*alert.subscriptions, sub.id),
+            why=like.why if better else alert.why,
+        )
+        if better:
+            best[i] = like.score
+    return merged

@@ -16,7 +16,17 @@ from enum import StrEnum
 
 from bot.delivery.kinds import EDIT_KIND, PostKind
 from bot.delivery.tracker import LedgerTracker
-from bot.domain import ChannelRef, Climber, DatabaseDamaged, LedgerEntry, Notice, Post, PostKey
+from bot.domain import (
+    ChannelRef,
+    Climber,
+    DatabaseDamaged,
+    LedgerEntry,
+    Mention,
+    Notice,
+    Post,
+    PostKey,
+    direct_user,
+)
 from bot.ports import (
     ClaimLost,
     DeliveryError,
@@ -46,6 +56,10 @@ AT_LEAST_ONCE = "at-least-once:"
 NOTICE_KIND = "notice"
 # The workspace name that stands for every workspace of a platform (one token serves them all).
 ALL_WORKSPACES = "*"
+
+
+# How a post the recipient takes no messages for is given up in the ledger (its error starts so).
+RECIPIENT_CLOSED = "recipient takes no direct messages"
 
 
 class Outcome(StrEnum):
@@ -278,7 +292,7 @@ class Deliverer:
             return
         since = (entry.in_flight_since or self.clock()) - CLOCK_SKEW
         thread = entry.thread_id
-        if thread is None and isinstance(post, Climber):
+        if thread is None and isinstance(post, Climber | Mention):
             thread = post.thread
         try:
             found = await publisher.find(entry.key, part, since, thread)
@@ -351,13 +365,24 @@ class Deliverer:
                 exc,
                 extra=logged(key, "refused"),
             )
-            self.repo.fail_delivery(key, self.owner, str(exc), give_up=True)
+            reason = f"{RECIPIENT_CLOSED}: {exc}" if exc.recipient_closed else str(exc)
+            self.repo.fail_delivery(key, self.owner, reason, give_up=True)
             return
         now = self.clock()
         # Kept as failed: retried once the channel (or its workspace) is resumed.
         self.repo.fail_delivery(key, self.owner, str(exc), uncertain=exc.uncertain)
         if exc.workspace_fault:
             self._pause_workspace(key, exc, now)
+            return
+        if direct_user(channel) is not None:  # a person's DMs: retried, never paused
+            log.warning(
+                "sending %s %s to %s failed (%s); retried later",
+                key.kind,
+                key.ref,
+                channel.key,
+                exc,
+                extra=logged(key, "failed"),
+            )
             return
         failures, since = self.repo.record_failure(channel, now)
         pause = exc.permanent or (failures >= MAX_FAILURES and now - since >= FAILING_FOR)

@@ -15,6 +15,9 @@ ARXIV_PDF_URL = "https://arxiv.org/pdf/{id}"
 CONSOLE_CHANNEL_KEY = "console:local:terminal"
 # A click's confirmation names the click its Undo button takes back: `Reply.extra[UNDO_EXTRA]`.
 UNDO_EXTRA = "undo"
+# A More like this confirmation offers an alert on papers like the paper it names:
+# `Reply.extra[LIKE_EXTRA]` is the paper's arXiv id.
+LIKE_EXTRA = "like"
 # A direct-message channel's `channel` part is the person's id after this (never a real id).
 DIRECT_PREFIX = "@"
 
@@ -338,8 +341,7 @@ class Notice:
 
 
 # Every post a chat platform accepts from paperboy.
-# (DirectMessage and Mention join it once the publishers send them.)
-Post = Digest | Alert | Notice | DigestEdit | Climber
+Post = Digest | Alert | Notice | DigestEdit | Climber | DirectMessage | Mention
 
 # Slack message metadata `event_type` of paperboy's posts (how a crashed post is found again).
 POST_EVENT_TYPE = "paperboy_post"

@@ -164,7 +164,9 @@ def latex_to_text(text: str) -> str:
 
     Only for text that has LaTeX (`has_latex`): elsewhere `~` and `$` mean themselves.
     """
-    out = _MATH.sub(lambda m: _math_words(m.group(1)), text.replace("\\$", "\x00"))
+    # `\\` (a line break) first, as a space: its second backslash starts no command.
+    text = text.replace("\\\\", " ").replace("\\$", "\x00")
+    out = _MATH.sub(lambda m: _math_words(m.group(1)), text)
     while (styled := _STYLED.sub(lambda m: m.group(1), out)) != out:
         out = styled
 

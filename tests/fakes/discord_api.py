@@ -28,7 +28,8 @@ discord_rest.py + discord_routes.py (REST), discord_edits.py (Edit Message: 5000
 30046 on old messages), discord_components.py (clicks on buttons and selects, also on an
 ephemeral answer: type 3, callbacks 4-7, `click`, `click_ephemeral`), discord_replies.py
 (message_reference), discord_form.py + discord_component_checks.py (400 50035 checks),
-discord_holds.py (held answers),
+discord_holds.py (held answers), discord_dms.py (Create DM, 10013, 50007 when a user's DMs
+are closed: `add_user`, `close_dms`, `dms`),
 discord_gateway.py (WebSocket), this module.
 """
 
@@ -65,7 +66,7 @@ from tests.fakes.discord_records import (
     SyncedCommand,
     snowflake,
 )
-from tests.fakes.discord_rest import RestApi
+from tests.fakes.discord_rest import Reply, RestApi
 from tests.fakes.discord_state import World
 from tests.fakes.discord_validate import validate_message
 
@@ -138,6 +139,9 @@ class DiscordFake:
         """Listen on 127.0.0.1 at a free port; return the base URL."""
         app = web.Application()
         app.router.add_get("/gateway", self.gateway.handle)
+        # Create DM, registered ahead of the route table's catch-all (the middleware still
+        # authenticates, rate-limits and logs it like every REST route).
+        app.router.add_post(f"{API_PREFIX}/users/@me/channels", self._create_dm)
         self.rest.routes(app)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -156,6 +160,10 @@ class DiscordFake:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    async def _create_dm(self, request: web.Request) -> web.StreamResponse:
+        status, answer = await self.rest._open_dm(request)
+        return Reply(status, answer)
 
     async def __aenter__(self) -> DiscordFake:
         await self.start()
@@ -262,6 +270,19 @@ class DiscordFake:
         """Delete a message, as its channel's moderator would (a thread started from it stays,
         as on Discord)."""
         self.world.messages[:] = [m for m in self.world.messages if m.id != message_id]
+
+    def add_user(self, user_id: int, username: str | None = None) -> None:
+        """Make a user known without a guild in common (members of the fake's guilds already
+        are), so Create DM with them works; `username` defaults to `user<id>`."""
+        self.world.add_user(user_id, username)
+
+    def close_dms(self, user_id: int) -> None:
+        """The user takes no DMs from the bot: posts to their DM channel answer 403 50007."""
+        self.world.dms.closed.add(user_id)
+
+    def open_dms(self, user_id: int) -> None:
+        """Undo `close_dms`."""
+        self.world.dms.closed.discard(user_id)
 
     def add_webhook(self, channel_id: int, name: str = "paperboy") -> IncomingWebhook:
         """Create a channel webhook (for `discord.Webhook.partial(id, token, session=…)`)."""
@@ -458,6 +479,15 @@ class DiscordFake:
     def messages_in(self, channel_id: int) -> list[Message]:
         """Messages posted in a channel or thread (by id, not including its threads)."""
         return [m for m in self.world.messages if m.channel_id == channel_id]
+
+    def dm_channel(self, user_id: int) -> int | None:
+        """The id of the DM channel opened with `user_id` (Create DM), or None."""
+        return self.world.dms.by_user.get(user_id)
+
+    def dms(self, user_id: int) -> list[Message]:
+        """Messages posted in the DM channel with `user_id`, oldest first."""
+        cid = self.world.dms.by_user.get(user_id)
+        return [] if cid is None else self.messages_in(cid)
 
     @property
     def callbacks(self) -> list[Callback]:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from tests.fakes.discord_dms import DM, cannot_message_user, dm_reference, recipient_id
 from tests.fakes.discord_records import (
     ANNOUNCEMENT_THREAD,
     CREATE_PUBLIC_THREADS,
@@ -92,9 +93,10 @@ class ChannelRoutes:
         self.nonces: dict[tuple[int, int, str], Message] = {}
 
     def channel(self, channel_id: str) -> Channel:
-        """The channel for a route, or 404 10003 / 403 50001|50013."""
+        """The channel (or opened DM channel) for a route, or 404 10003 / 403 50001|50013."""
         try:
-            channel = self.world.channels[int(channel_id)]
+            key = int(channel_id)
+            channel = self.world.channels.get(key) or self.world.dms.channels[key]
         except (KeyError, ValueError):
             raise unknown_channel() from None
         for cid in (channel.id, channel.parent_id):
@@ -121,7 +123,7 @@ class ChannelRoutes:
         msg = Message(
             mid or snowflake(),
             channel.id,
-            channel.guild_id,
+            None if channel.type == DM else channel.guild_id,
             str(body.get("content") or ""),
             list(body.get("embeds") or []),
             int(body.get("flags") or 0),
@@ -164,6 +166,8 @@ class ChannelRoutes:
             raise ApiError(400, "Cannot send messages in a non-text channel", 50008)
         if channel.type in THREAD_TYPES:  # SEND_MESSAGES has no effect in threads
             self._require(channel, SEND_MESSAGES_IN_THREADS)
+        if self.world.dms.refuses(channel):  # the user closed their DMs (discord_dms.py)
+            raise cannot_message_user()
         body = self._body(request)
         nonce_errors = _nonce_errors(body)
         if nonce_errors:
@@ -174,10 +178,16 @@ class ChannelRoutes:
         earlier = self._same_nonce(channel, body)
         if earlier is not None:  # "that message will be returned and no new message created"
             return 200, self.world.message_object(earlier, nonce=True)
-        msg = self._store(channel, resolve_reference(self.world, channel, body))
+        stored = resolve_reference(self.world, channel, body)
+        msg = self._store(channel, dm_reference(stored) if channel.type == DM else stored)
         if msg.nonce is not None:
             self.nonces[(self.world.bot_user_id, channel.id, str(msg.nonce))] = msg
         return 200, self.world.message_object(msg, nonce=True)
+
+    async def _open_dm(self, request: web.Request) -> tuple[int, Any]:
+        """Create DM (POST /users/@me/channels, discord_dms.py)."""
+        channel = self.world.open_dm(recipient_id(request[BODY]))
+        return 200, self.world.channel_object(channel)
 
     async def _get_message(self, request: web.Request) -> tuple[int, Any]:
         channel = self.channel(request.match_info["channel_id"])

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tests.fakes.discord_dms import DM, DirectMessages, unknown_user
 from tests.fakes.discord_records import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
@@ -64,6 +65,7 @@ class World:
         self.bot_permissions = DEFAULT_BOT_PERMISSIONS
         self.messages: list[Message] = []
         self.edits: list[MessageEdit] = []  # accepted edits of channel messages, oldest first
+        self.dms = DirectMessages()  # DM channels, added users, closed DMs (discord_dms.py)
 
     # ------------------------------------------------------------------ setup
 
@@ -123,6 +125,23 @@ class World:
             channel = self.channels.pop(cid)
             self.guilds[channel.guild_id].channels.pop(cid, None)
         self.messages[:] = [m for m in self.messages if m.channel_id not in gone]
+
+    def add_user(self, user_id: int, username: str | None = None) -> None:
+        """A user the fake knows without a guild in common (for Create DM)."""
+        self.dms.users[user_id] = username or f"user{user_id}"
+
+    def user(self, user_id: int) -> dict[str, Any]:
+        """The user object of a member of a guild or an added user; 404 10013 otherwise."""
+        if user_id in self.dms.users:
+            return user_object(user_id, self.dms.users[user_id])
+        if any(user_id in g.members for g in self.guilds.values()):
+            return user_object(user_id, f"user{user_id}")  # as member_object names them
+        raise unknown_user()
+
+    def open_dm(self, user_id: int) -> Channel:
+        """The DM channel with a known user (made on first use); 404 10013 otherwise."""
+        self.user(user_id)
+        return self.dms.open(user_id)
 
     def archived(self, channel: Channel) -> bool:
         """A thread with no message for its `auto_archive` minutes is archived (the fake's
@@ -241,6 +260,14 @@ class World:
 
     def channel_object(self, channel: Channel) -> dict[str, Any]:
         """A channel object (GET /channels/{id}, GUILD_CREATE.channels, resolved data)."""
+        if channel.type == DM:
+            return {
+                "id": str(channel.id),
+                "type": DM,
+                "last_message_id": None,
+                "flags": 0,
+                "recipients": [self.user(self.dms.recipients[channel.id])],
+            }
         data: dict[str, Any] = {
             "id": str(channel.id),
             "guild_id": str(channel.guild_id),

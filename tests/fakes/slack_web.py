@@ -17,9 +17,9 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.slack_blocks import check_message
+from tests.fakes.slack_dms import DirectMessageApi
 from tests.fakes.slack_edits import EditApi, details, parse_metadata
 from tests.fakes.slack_faults import FaultScript
-from tests.fakes.slack_history import HistoryApi
 from tests.fakes.slack_interactive import Interactivity
 from tests.fakes.slack_records import (
     ApiFailure,
@@ -42,13 +42,14 @@ _METHOD_SCOPES = {
     "chat.update": "chat:write",
     "users.info": "users:read",
     "conversations.info": "channels:read",
+    "conversations.open": "im:write",  # features.md §2e (slack_dms.py)
 }
 
 
 _Fail = ApiFailure
 
 
-class WebApi(EditApi, Interactivity, HistoryApi, FaultScript):
+class WebApi(EditApi, Interactivity, DirectMessageApi, FaultScript):
     """Handlers for `/api/{method}` and `/response/{id}` on top of the workspace state."""
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
@@ -330,6 +331,7 @@ _METHODS: dict[str, Callable[[WebApi, Token, dict[str, Any]], dict[str, Any]]] =
     "conversations.info": WebApi._conversations_info,
     "conversations.history": WebApi._conversations_history,
     "conversations.replies": WebApi._conversations_replies,
+    "conversations.open": WebApi._conversations_open,
     "apps.connections.open": WebApi._connections_open,
 }  # oauth.v2.access authenticates the client instead of a token (`_oauth_v2_access`)
 

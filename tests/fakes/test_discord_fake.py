@@ -734,3 +734,98 @@ def test_canaries_for_discord_py_internals() -> None:
     assert discord.http.Route("GET", "/x").url == discord.http.Route.BASE + "/x"
     assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY).startswith("wss://")
     assert discord.ChannelType.forum.value == FORUM
+
+
+# ---------------------------------------------------------------------- direct messages
+
+
+async def test_create_dm_then_send_through_discord_py(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake, sync=False) as bot:
+        dm = await bot.create_dm(discord.Object(MEMBER))
+        sent = await dm.send("A paper for you", embed=discord.Embed(title="Paper"))
+        again = await bot.http.start_private_message(MEMBER)  # create_dm would use its cache
+        reply = await dm.send("More", reference=sent)
+    assert isinstance(dm, discord.DMChannel) and dm.recipient is not None
+    assert dm.recipient.id == MEMBER and dm.recipient.name == f"user{MEMBER}"
+    assert int(again["id"]) == dm.id == discord_fake.dm_channel(MEMBER)
+    assert sent.channel.id == dm.id and sent.guild is None
+    [first, second] = discord_fake.dms(MEMBER)
+    assert (first.id, first.guild_id, first.embeds[0]["title"]) == (sent.id, None, "Paper")
+    reference = second.payload["message_reference"]
+    assert second.id == reply.id and "guild_id" not in reference  # a DM is in no guild
+    assert (reference["message_id"], reference["channel_id"]) == (str(sent.id), str(dm.id))
+    opened = [r for r in discord_fake.requests if r.path == "/users/@me/channels"]
+    assert [(r.status, r.body) for r in opened] == [(200, {"recipient_id": MEMBER})] * 2
+    assert discord_fake.messages_in(PAPERS) == []
+
+
+async def test_dm_channel_object_and_posts_like_a_channel(discord_fake: DiscordFake) -> None:
+    discord_fake.add_user(5000, "reader")
+    status, dm, _ = await raw(discord_fake, "POST", "/users/@me/channels", {"recipient_id": "5000"})
+    _, same, _ = await raw(discord_fake, "POST", "/users/@me/channels", {"recipient_id": 5000})
+    assert status == 200 and same == dm
+    assert (dm["type"], dm["recipients"][0]["id"], dm["recipients"][0]["username"]) == (
+        1, "5000", "reader",
+    )  # fmt: skip
+    path = f"/channels/{dm['id']}/messages"
+    s1, first, _ = await raw(discord_fake, "POST", path, _nonced("once", "pb-dm-1"))
+    s2, again, _ = await raw(discord_fake, "POST", path, _nonced("twice", "pb-dm-1"))
+    bad, body, _ = await raw(discord_fake, "POST", path, {"embeds": [{"title": "t" * 257}]})
+    empty, nothing, _ = await raw(discord_fake, "POST", path, {"content": " "})
+    _, got, _ = await raw(discord_fake, "GET", f"/channels/{dm['id']}")
+    assert (s1, s2) == (200, 200) and again["id"] == first["id"] and "guild_id" not in first
+    assert (bad, body["code"], empty, nothing["code"]) == (400, 50035, 400, 50006)
+    assert got == dm
+    assert [m.content for m in discord_fake.dms(5000)] == ["once"]
+
+
+async def test_create_dm_with_an_unknown_user_is_404_10013(discord_fake: DiscordFake) -> None:
+    status, body, _ = await raw(discord_fake, "POST", "/users/@me/channels", {"recipient_id": 9})
+    missing, form, _ = await raw(discord_fake, "POST", "/users/@me/channels", {})
+    assert (status, body) == (404, {"code": 10013, "message": "Unknown User"})
+    assert missing == 400 and "recipient_id" in form["errors"]
+    async with running(discord_fake, sync=False) as bot:
+        with pytest.raises(discord.NotFound) as info:
+            await bot.create_dm(discord.Object(9))
+    assert info.value.code == 10013 and discord_fake.dm_channel(9) is None
+
+
+async def test_closed_dms_answer_403_50007_and_are_logged(discord_fake: DiscordFake) -> None:
+    async with running(discord_fake, sync=False) as bot:
+        dm = await bot.create_dm(discord.Object(MANAGER))
+        discord_fake.close_dms(MANAGER)
+        arrived = discord_fake.arrived
+        with pytest.raises(discord.Forbidden) as info:
+            await dm.send("You will not see this")
+        refused_arrived = discord_fake.arrived - arrived
+        discord_fake.open_dms(MANAGER)
+        await dm.send("Now you do")
+    assert info.value.status == 403 and info.value.code == 50007
+    assert info.value.text == "Cannot send messages to this user"
+    assert refused_arrived == 1
+    [refused, accepted] = [r for r in discord_fake.requests if r.path.endswith("/messages")]
+    assert (refused.status, refused.code, refused.invalid) == (403, 50007, True)
+    assert refused.body["content"] == "You will not see this"
+    assert accepted.status == 200
+    assert [m.content for m in discord_fake.dms(MANAGER)] == ["Now you do"]
+
+
+async def test_dm_routes_are_rate_limited_like_the_others(discord_fake: DiscordFake) -> None:
+    discord_fake.set_rate_limit(1, 60.0, route="/api/v10/users/@me/channels")
+    first, _, headers = await raw(
+        discord_fake, "POST", "/users/@me/channels", {"recipient_id": MEMBER}
+    )
+    second, body, _ = await raw(
+        discord_fake, "POST", "/users/@me/channels", {"recipient_id": MEMBER}
+    )
+    assert first == 200 and headers["X-RateLimit-Limit"] == "1"
+    assert second == 429 and body["global"] is False
+    dm = discord_fake.dm_channel(MEMBER)
+    discord_fake.script_rate_limit(f"/channels/{dm}/messages")
+    async with running(discord_fake, sync=False) as bot:
+        channel = bot.get_partial_messageable(dm or 0, type=discord.ChannelType.private)
+        await channel.send("after a 429")
+    statuses = [r.status for r in discord_fake.requests if r.path.endswith("/messages")]
+    assert statuses == [429, 200] and [m.content for m in discord_fake.dms(MEMBER)] == [
+        "after a 429"
+    ]

@@ -810,3 +810,85 @@ async def test_faults_target_a_method_and_channel(slack_fake: SlackFake) -> None
         assert (err.response.status_code, err.response["error"]) == (200, "fatal_error")
     assert (await client.chat_postMessage(channel="C2", text="z"))["ok"]
     assert [m.text for m in slack_fake.messages] == ["x", "y", "y", "z"]
+
+
+# ---------------------------------------------------------------------- direct messages
+
+
+async def test_conversations_open_gives_one_d_channel_per_user_to_post_and_read(
+    slack_fake: SlackFake,
+) -> None:
+    slack_fake.grant(BOT, "im:write", "im:history")
+    client = web(slack_fake)
+    opened = await client.conversations_open(users="UMEMBER")
+    again = await client.conversations_open(users=["UMEMBER"])
+    other = await client.conversations_open(users="UADMIN")
+    dm = opened["channel"]["id"]
+    assert dm.startswith("D") and again["channel"]["id"] == dm != other["channel"]["id"]
+    metadata = {"event_type": "paperboy_alert", "event_payload": {"paper": "2411.00001"}}
+    post = await client.chat_postMessage(
+        channel=dm, text="A paper for you", blocks=[section("A paper")], metadata=metadata
+    )
+    reply = await client.chat_postMessage(channel=dm, text="More", thread_ts=post["ts"])
+    history = await client.conversations_history(channel=dm, include_all_metadata=True)
+    thread = await client.conversations_replies(channel=dm, ts=post["ts"])
+    assert post["channel"] == dm and reply["message"]["thread_ts"] == post["ts"]
+    [top] = history["messages"]
+    assert top["text"] == "A paper for you" and top["metadata"] == metadata
+    assert top["reply_count"] == 1
+    assert [m["text"] for m in thread["messages"]] == ["A paper for you", "More"]
+    assert [(m.text, m.thread_ts) for m in slack_fake.dms("UMEMBER")] == [
+        ("A paper for you", None), ("More", post["ts"]),
+    ]  # fmt: skip
+    assert slack_fake.dms("UADMIN") == [] and slack_fake.dm_channel("UMEMBER", "T1") == dm
+    assert slack_fake.messages_in("C1") == []
+
+
+async def test_a_dm_post_is_recorded_before_its_answer(slack_fake: SlackFake) -> None:
+    slack_fake.grant(BOT, "im:write")
+    client = web(slack_fake)
+    dm = (await client.conversations_open(users="UMEMBER"))["channel"]["id"]
+    slack_fake.script_fault("hang", channel=dm)
+    posting = asyncio.create_task(client.chat_postMessage(channel=dm, text="for you"))
+    await slack_fake.wait_for_hang()
+    assert [m.text for m in slack_fake.dms("UMEMBER")] == ["for you"] and not posting.done()
+    slack_fake.release_hung()
+    assert (await posting)["channel"] == dm
+
+
+async def test_conversations_open_needs_im_write_and_dm_history_im_history(
+    slack_fake: SlackFake,
+) -> None:
+    client = web(slack_fake)
+    err = await api_error(client.conversations_open(users="UMEMBER"))
+    assert err.response["error"] == "missing_scope" and err.response["needed"] == "im:write"
+    assert err.response["provided"] == ",".join(sorted(DEFAULT_BOT_SCOPES))
+    slack_fake.grant(BOT, "im:write")
+    dm = (await client.conversations_open(users="UMEMBER"))["channel"]["id"]
+    await client.chat_postMessage(channel=dm, text="hi")
+    # channels:history (in the default scopes) does not read a DM
+    history = await api_error(client.conversations_history(channel=dm))
+    assert (history.response["error"], history.response["needed"]) == (
+        "missing_scope",
+        "im:history",
+    )
+    assert [c.error for c in slack_fake.calls_to("conversations.open")] == ["missing_scope", None]
+
+
+async def test_conversations_open_refuses_unknown_deactivated_and_bot_users(
+    slack_fake: SlackFake,
+) -> None:
+    slack_fake.grant(BOT, "im:write")
+    slack_fake.add_user("T1", "UGONE")
+    slack_fake.add_user("T1", "UOTHERBOT", is_bot=True)
+    slack_fake.deactivate_user("T1", "UGONE")
+    slack_fake.add_team("T2", bot_token="xoxb-t2", users={"UELSEWHERE": {}})
+    client = web(slack_fake)
+    errors = [
+        (await api_error(client.conversations_open(users=user))).response["error"]
+        for user in ("UGHOST", "UELSEWHERE", "UGONE", "UOTHERBOT", "UBOTT1")
+    ]
+    assert errors == [
+        "user_not_found", "user_not_found", "user_disabled", "cannot_dm_bot", "cannot_dm_bot",
+    ]  # fmt: skip
+    assert slack_fake.dm_channels == {}

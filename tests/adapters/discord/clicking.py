@@ -40,7 +40,11 @@ def text_of(reply: Followup) -> str:
 
 def undo_of(reply: Followup) -> str:
     """The custom_id of a confirmation's Undo button."""
+    return button_of(reply, "↩ Undo")
+
+
+def button_of(reply: Followup, label: str) -> str:
+    """The custom_id of a reply's one button with this label."""
     [row] = reply.payload["components"]
-    [button] = row["components"]
-    assert button["label"] == "↩ Undo"
+    [button] = [b for b in row["components"] if b["label"] == label]
     return str(button["custom_id"])

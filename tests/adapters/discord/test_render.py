@@ -4,6 +4,7 @@ lost."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -17,10 +18,22 @@ from adapters.discord.render import (
     DiscordMessage,
     render_alert,
     render_digest,
+    render_direct,
+    render_mention,
     render_reply,
     thread_name,
 )
-from bot.domain import UNDO_EXTRA, Alert, Layout, Paper, Reply, SearchHit
+from bot.domain import (
+    UNDO_EXTRA,
+    Alert,
+    DirectMessage,
+    Layout,
+    Mention,
+    Paper,
+    Reply,
+    SearchHit,
+    direct_channel,
+)
 from tests.adapters import paper
 from tests.adapters.discord.discord_markdown import links, markup, mentions, shown
 from tests.adapters.discord.render_checks import (
@@ -144,6 +157,17 @@ def test_spoofed_links_in_a_snippet_and_an_echoed_query_stay_text() -> None:
             assert mentions(text) == [], text
     assert messages[0].content.endswith("Usage: `today [count]`")
     assert shown(messages[-1].content) == f"New paper · matched: {SPOOF}"
+
+
+def test_a_mention_mentions_only_its_person_and_a_dm_nobody() -> None:
+    spoofed = replace(paper(), title=SPOOF, summary=SPOOF)
+    dm = DirectMessage(direct_channel("discord", "1", "42"), "42", spoofed, (SPOOF,), CHANNEL)
+    mention = Mention(CHANNEL, "42", spoofed, (SPOOF,), None)
+    direct, mentioned = render_direct(dm), render_mention(mention)
+    assert_valid(direct + mentioned)
+    assert all(mentions(t) == [] for m in direct for t in marked_down(m))
+    assert [x for m in mentioned for t in marked_down(m) for x in mentions(t)] == ["<@42>"]
+    assert mentioned[0].mention == "42" and all(m.mention is None for m in direct)
 
 
 def test_every_search_hit_shows_its_daily_papers_day() -> None:

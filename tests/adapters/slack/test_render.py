@@ -3,20 +3,34 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from adapters.actions import LABELS, NOTIFY, command_text, notify_id
 from adapters.slack.mrkdwn import LOOKALIKES, QUOTE_BREAK, escape, literal
 from adapters.slack.render import (
     SUMMARY_CHARS,
     render_alert,
     render_digest,
+    render_direct,
+    render_mention,
     render_reply,
 )
-from bot.domain import UNDO_EXTRA, Alert, Layout, Paper, Reply, SearchHit
+from bot.domain import (
+    UNDO_EXTRA,
+    Alert,
+    DirectMessage,
+    Layout,
+    Mention,
+    Paper,
+    Reply,
+    SearchHit,
+    direct_channel,
+)
 from tests.adapters import paper
 from tests.adapters.render_checks import days_to_friday, long_papers, replies
 from tests.adapters.slack.render_checks import (
@@ -34,6 +48,7 @@ from tests.adapters.slack.render_checks import (
     paper_ids,
     papers,
 )
+from tests.fakes.slack_blocks import validate_message
 
 # --- digests ---------------------------------------------------------------------------------
 
@@ -374,3 +389,56 @@ def test_digest_sizes_used_in_practice_fit_expected_messages(
     compact_messages = render_digest(digest(*ps, layout=Layout.COMPACT))
     assert_valid(compact_messages)
     assert len(compact_messages) == compact  # the list, then the details in its thread
+
+
+# --- Notify me too, a person's own matches ---------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", [Layout.FULL, Layout.COMPACT])
+def test_an_alert_shows_notify_me_too_following_its_subscriptions(layout: Layout) -> None:
+    alert = Alert(CHANNEL, paper(), ("diffusion", "video"), layout=layout, subscriptions=(12, 13))
+    messages = render_alert(alert)
+    assert_valid(messages)
+    [m] = messages
+    [actions] = [b for b in m.blocks if b["type"] == "actions"]
+    assert [(e["text"]["text"], e["value"]) for e in actions["elements"]][-1] == (
+        LABELS[NOTIFY],
+        notify_id((12, 13)),
+    )
+    assert command_text(actions["elements"][-1]["value"]) == "mine follow 12 13"
+    assert len(actions["elements"]) == 4  # after the paper's three buttons
+    plain = render_alert(replace(alert, subscriptions=()))
+    assert LABELS[NOTIFY] not in str(plain[0].blocks)
+
+
+def test_a_direct_message_is_the_full_card_without_buttons() -> None:
+    dm = DirectMessage(
+        direct_channel("slack", "T0001", "U0001"), "U0001", paper(), ("diffusion",), CHANNEL
+    )
+    messages = render_direct(dm)
+    assert_valid(messages)
+    [m] = messages
+    assert [b["type"] for b in m.blocks] == ["section", "section"]
+    assert m.blocks[0]["text"]["text"] == "*For you* · matched: diffusion"
+    assert paper_ids(messages) == ["2411.00001"] and "<@" not in m.text
+
+
+def test_a_mention_names_the_person_first_then_why_and_the_card() -> None:
+    mention = Mention(CHANNEL, "U0001", paper(), ("diffusion",), thread="1796000000.000100")
+    [m] = render_mention(mention)
+    assert m.text.startswith("<@U0001> For you matching diffusion: ")
+    first = m.blocks[0]["text"]["text"]
+    assert first.startswith("<@U0001> Direct messages from paperboy don")
+    assert [b["type"] for b in m.blocks] == ["section", "section", "section"]
+    assert paper_ids([m]) == ["2411.00001"]
+    # Valid for Slack (the fake's checks); only the person is mentioned, nothing else.
+    assert (
+        validate_message({"channel": CHANNEL.channel, "text": m.text, "blocks": m.blocks}) is None
+    )
+    assert [c for c in constructs(all_text(m) + m.text) if not c.startswith("https://")] == [
+        "@U0001",
+        "@U0001",
+    ]
+    # Not a Slack user id: nobody is mentioned (and nothing is linked).
+    [forged] = render_mention(replace(mention, user="U1> <!channel"))
+    assert not [c for c in constructs(all_text(forged) + forged.text) if "!" in c or "@" in c]

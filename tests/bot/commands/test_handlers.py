@@ -176,6 +176,28 @@ CASES: dict[str, tuple[str, str, str, str]] = {
         "feed off now",
         "Unexpected `now`",
     ),
+    "mine": ("mine", "You have no alerts of your own", "mine foo", "`mine` takes one of"),
+    "mine subscribe": (
+        "mine subscribe mamba",
+        "Your alert #1 added: `mamba`. You get a direct message",
+        'mine subscribe "unbalanced',
+        "unbalanced quote",
+    ),
+    "mine follow": (
+        "mine follow 1",
+        "You get these alerts by direct message too:\n#1 `mamba`: added",
+        "mine follow 9",
+        "This channel has no alert #9",
+    ),
+    "mine mute": ("mine mute 1", "is muted.", "mine mute 9", "You have no alert #9."),
+    "mine unmute": ("mine unmute 1", "is on already.", "mine unmute 9", "You have no alert #9."),
+    "mine remove": ("mine remove 1", "is removed.", "mine remove 9", "You have no alert #9."),
+    "mine retry": (
+        "mine retry",
+        "reaches you by direct message already",
+        "mine retry now",
+        "Unexpected `now`",
+    ),
     "status": ("status", "Papers stored: 3", "status now", "Unexpected `now`"),
     "resume": ("resume", "Nothing is paused here.", "resume now", "Unexpected `now`"),
 }
@@ -190,6 +212,10 @@ SETUP = {
     "reading-list remove": "save 2411.00001",
     "reading-list export": "save 2411.00001",
     "feed off": "feed",
+    "mine follow": "subscribe mamba",
+    "mine mute": "mine subscribe mamba",
+    "mine unmute": "mine subscribe mamba",
+    "mine remove": "mine subscribe mamba",
 }
 
 

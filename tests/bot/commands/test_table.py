@@ -94,13 +94,14 @@ def test_show_runs_a_group_s_own_command_as_discord_names_it() -> None:
     with pytest.raises(CommandError, match="Did you mean `show`"):
         parse("reading-list shwo")
     assert typed_usage(bare) == "reading-list show"
-    owns = {"reading-list", "feed"}  # the groups with a command of their own
+    owns = {"reading-list", "feed", "mine"}  # the groups with a command of their own
     assert [typed_usage(s) for s in COMMANDS if s.name not in owns] == [
         s.usage for s in COMMANDS if s.name not in owns
     ]
     assert {typed_usage(s) for s in COMMANDS if s.name in owns} == {
         "reading-list show",
         "feed show",
+        "mine show",
     }
     with pytest.raises(CommandError, match="`digest` needs one of: on, off, show"):
         parse("digest")  # a group without a command of its own has a real `show`

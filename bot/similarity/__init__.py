@@ -1,0 +1,1 @@
+"""Alerts seeded by example papers ("papers like these"): engines, seeds and the matcher."""
