@@ -22,7 +22,8 @@ def _prefix(platform: str, workspace: str) -> tuple[str, str]:
 
 
 def _stamp(when: datetime) -> str:
-    return when.astimezone(UTC).isoformat(timespec="microseconds")
+    # As papers' first_seen is stamped (seconds): "made no later than the paper" compares them.
+    return when.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _interest(row: tuple[object, ...]) -> Interest:
@@ -132,11 +133,12 @@ class Interests:
     def remove_interest(self, interest_id: int) -> bool:
         """Remove an interest; False when it was gone already."""
         with write(self.db):
+            version = self.interests_version() + 1  # before the row that may hold it goes
             cursor = self.db.execute("DELETE FROM interests WHERE id = ?", [interest_id])
             if cursor.rowcount:
                 self.db.execute(
                     "INSERT OR REPLACE INTO interests_removed (id, version) VALUES (?, ?)",
-                    [interest_id, self.interests_version() + 1],
+                    [interest_id, version],
                 )
         return cursor.rowcount > 0
 

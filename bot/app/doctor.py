@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app import logs
 from bot.app.platforms import PLATFORMS, CommandDesk, ConfigError, secret
+from bot.similarity.semantic import SemanticEngine, SemanticUnavailable
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -713,11 +714,24 @@ async def _channel_check(
 # --------------------------------------------------------------------------- the report
 
 
+def check_semantic() -> Check:
+    """Whether the semantic engine PAPERBOY_SIMILARITY chose loads (offline, from its wheel)."""
+    try:
+        SemanticEngine()
+    except SemanticUnavailable as exc:
+        return fail(
+            "similarity", str(exc), "pip install 'paperboy-bot[semantic]', or unset it (tfidf)"
+        )
+    return ok("similarity", "semantic: WordLlama's model loaded from its package")
+
+
 async def diagnose() -> list[Check]:
     """Every check, in the order the report shows them."""
     settings, checks = load_settings()
     platforms, platform_checks = build_platforms(settings)
     checks += platform_checks
+    if settings.similarity == "semantic":  # the built-in engine needs no check
+        checks.append(await asyncio.to_thread(check_semantic))
     database, archive = await asyncio.to_thread(check_database, settings.db)
     checks += database
     try:

@@ -520,3 +520,21 @@ def test_the_scopes_checked_are_the_ones_the_manifest_asks_for() -> None:
 def test_the_discord_permissions_checked_are_the_ones_the_invite_asks_for() -> None:
     checked = discord.Permissions(**{flag: True for flag, _label in doctor.DISCORD_NEEDS})
     assert checked == PERMISSIONS
+
+
+# --------------------------------------------------------------------------- similarity
+
+
+def test_a_semantic_engine_that_cannot_load_is_a_red_line_with_the_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "wordllama", None)  # as if the extra is not installed
+    check = doctor.check_semantic()
+    assert check.status is Status.FAIL and "paperboy-bot[semantic]" in check.fix
+
+
+def test_a_semantic_engine_that_loads_is_green() -> None:
+    pytest.importorskip("wordllama")
+    assert doctor.check_semantic().status is Status.OK

@@ -165,3 +165,15 @@ async def test_a_crash_between_the_refusal_and_the_mention_still_mentions_once(
     await core.send_pending_alerts()
     assert [type(p.item).__name__ for p in publisher.posts] == ["Mention"]
     assert sent(publisher, DM_KIND) == []
+
+
+async def test_a_removed_alert_sends_nothing_more(
+    world: tuple[Paperboy, ClosedDMs], feed: StaticFeed
+) -> None:
+    core, publisher = world
+    handlers = Handlers(core)
+    await handlers.handle("mine subscribe mamba", ME)
+    await poll(core, feed, MAMBA)
+    assert "is removed" in (await handlers.handle("mine remove 1", ME)).text
+    await poll(core, feed, LATER)
+    assert [d.paper.id for d in sent(publisher, DM_KIND)] == [MAMBA.id]  # type: ignore[attr-defined]
