@@ -512,12 +512,13 @@ class Repository(Protocol):
 
     # --- similarity (papers like these) ----------------------------------------------------
 
-    def stored_vectors(self, engine: str, ids: Collection[str]) -> dict[str, bytes]:
-        """A similarity engine's stored features of these papers, by id (missing: absent)."""
+    def stored_vectors(self, engine: str, ids: Collection[str]) -> dict[str, tuple[str, bytes]]:
+        """A similarity engine's stored features of these papers, by id, each with the digest
+        of the texts they came from (missing: absent)."""
         ...
 
-    def save_vectors(self, engine: str, vectors: Mapping[str, bytes]) -> None:
-        """Store papers' features for an engine (a paper's first features stay)."""
+    def save_vectors(self, engine: str, vectors: Mapping[str, tuple[str, bytes]]) -> None:
+        """Store papers' features for an engine with their texts' digests (replacing)."""
         ...
 
     def term_counts(self, terms: Collection[str]) -> dict[str, int]:

@@ -16,7 +16,14 @@ from bot.delivery.calendar import MAX_CATCH_UP_DAYS, iso_week, week_days
 from bot.delivery.daily import DailyDigest
 from bot.delivery.deliverer import ALL_WORKSPACES, Deliverer, Outcome, rebuild
 from bot.delivery.digests import DIGEST_KIND
-from bot.delivery.direct import DM_KIND, MENTION_KIND, DirectKind, MentionKind, send_direct
+from bot.delivery.direct import (
+    DM_KIND,
+    MENTION_KIND,
+    DirectKind,
+    MentionKind,
+    mention_refused,
+    send_direct,
+)
 from bot.delivery.interests import InterestMatcher
 from bot.delivery.kinds import (
     CLIMBER_KIND,
@@ -33,6 +40,7 @@ from bot.domain import (
     ChannelRef,
     ChannelSettings,
     Digest,
+    DirectMessage,
     Layout,
     LedgerEntry,
     Paper,
@@ -468,6 +476,14 @@ class Paperboy:
                 continue
             posts.append((entry.key, post, entry.payload))
         outcomes = await self._deliver_all(posts)
+        # A DM retried now and refused for good goes once as a mention, as in the fan-out.
+        retried = [post for _, post, _ in posts if isinstance(post, DirectMessage)]
+        if retried:
+            outcomes.update(
+                await mention_refused(
+                    self.repo, self.deliverer, self._deliver_all, self.clock, retried
+                )
+            )
         for channel, timed in sorted(resumed, key=lambda item: (item[0].key, item[1])):
             outcome = await self.run_scheduled(channel, timed)
             if outcome is not None:

@@ -381,10 +381,12 @@ def _m011_feeds_and_interests() -> str:
 def _m012_paper_vectors() -> str:
     return """
         -- a similarity engine's features of a paper (TF-IDF term counts, an embedding),
-        -- computed once per (engine, paper)
+        -- computed once per (engine, paper) and again when the texts they read change
+        -- (`digest`: HF may add a paper's AI keywords after it is first listed)
         CREATE TABLE paper_vectors (
             engine TEXT NOT NULL,
             paper_id TEXT NOT NULL,
+            digest TEXT NOT NULL,
             vector BLOB NOT NULL,
             PRIMARY KEY (engine, paper_id)
         ) WITHOUT ROWID;

@@ -22,27 +22,30 @@ class Vectors:
 
     db: sqlite_utils.Database
 
-    def stored_vectors(self, engine: str, ids: Collection[str]) -> dict[str, bytes]:
-        """The stored features of these papers for an engine, by paper id (missing: absent)."""
-        found: dict[str, bytes] = {}
+    def stored_vectors(self, engine: str, ids: Collection[str]) -> dict[str, tuple[str, bytes]]:
+        """The stored features of these papers for an engine, by paper id, each with the
+        digest of the texts they were computed from (missing: absent)."""
+        found: dict[str, tuple[str, bytes]] = {}
         for chunk in _chunks(ids):
             marks = ", ".join("?" for _ in chunk)
             rows = self.db.execute(
-                f"SELECT paper_id, vector FROM paper_vectors WHERE engine = ? "
+                f"SELECT paper_id, digest, vector FROM paper_vectors WHERE engine = ? "
                 f"AND paper_id IN ({marks})",
                 [engine, *chunk],
             ).fetchall()
-            found.update((str(pid), bytes(vec)) for pid, vec in rows)
+            found.update((str(pid), (str(digest), bytes(vec))) for pid, digest, vec in rows)
         return found
 
-    def save_vectors(self, engine: str, vectors: Mapping[str, bytes]) -> None:
-        """Store papers' features for an engine (a paper's first features stay)."""
+    def save_vectors(self, engine: str, vectors: Mapping[str, tuple[str, bytes]]) -> None:
+        """Store papers' features for an engine, each with its texts' digest (replacing
+        features computed from other texts)."""
         if not vectors:
             return
         with write(self.db):
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO paper_vectors (engine, paper_id, vector) VALUES (?, ?, ?)",
-                [(engine, pid, vec) for pid, vec in vectors.items()],
+                "INSERT OR REPLACE INTO paper_vectors (engine, paper_id, digest, vector) "
+                "VALUES (?, ?, ?, ?)",
+                [(engine, pid, digest, vec) for pid, (digest, vec) in vectors.items()],
             )
 
     def term_counts(self, terms: Collection[str]) -> dict[str, int]:

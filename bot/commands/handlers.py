@@ -48,7 +48,7 @@ from bot.domain.query import Query
 from bot.query.parse import QueryError, describe
 from bot.query.parse import parse as parse_query
 from bot.service import POLL_FAILED, POLL_SUCCEEDED, Paperboy
-from bot.similarity.seeds import SeedError, is_like, like_text, parse_like
+from bot.similarity.seeds import SeedError, asks_like, like_text, parse_like
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,8 @@ class Handlers:
         ref = inv.channel
         if not self.repo.untold_closed_dms(ref.platform, ref.workspace, inv.user):
             return reply
+        if mine.CLOSED in reply.text:  # `mine` says it already
+            return reply
         return replace(reply, text=f"{reply.text}\n\n{mine.CLOSED}".strip())
 
     async def _in_thread(self, fn: Callable[..., Reply | None], *args: Any) -> Any:
@@ -244,7 +246,7 @@ class Handlers:
     def subscribe(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Add a keyword alert (or, `like <ids>`, a similarity alert) to the channel."""
         text = " ".join(str(args["query"]).split())
-        if is_like(text):
+        if asks_like(text):
             return likes.subscribe(self, text, inv)
         query = parse_query(text)
         sub = self.add_alert(text, inv)
@@ -291,7 +293,7 @@ class Handlers:
         if rest and number.strip().isdigit():  # "3: mamba", as offered by autocomplete
             target = number.strip()
         target = " ".join(target.split())
-        if is_like(target):  # `like 2401.12345v2, 2402.00001`: as `subscribe` stored it
+        if asks_like(target):  # `like 2401.12345v2, 2402.00001`: as `subscribe` stored it
             with contextlib.suppress(SeedError):
                 target = like_text(parse_like(target))
         removed = self.repo.remove_subscription(inv.channel, target)
@@ -316,7 +318,7 @@ class Handlers:
 
     def alerts_test(self, args: dict[str, Any], inv: Invocation) -> Reply:
         """Dry run of a query (or a similarity alert) over the last stored days."""
-        if is_like(str(args["query"])):
+        if asks_like(str(args["query"])):
             return likes.alerts_test(self, " ".join(str(args["query"]).split()), inv)
         matched, shown = self._dry_run(parse_query(args["query"]))
         if not matched:

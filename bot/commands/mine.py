@@ -12,7 +12,7 @@ from bot.delivery.interests import MAX_INTERESTS_PER_PERSON
 from bot.domain import Interest, Invocation, Reply
 from bot.query.parse import describe
 from bot.query.parse import parse as parse_query
-from bot.similarity.seeds import is_like, like_text
+from bot.similarity.seeds import asks_like, like_text
 
 if TYPE_CHECKING:
     from bot.commands.handlers import Handlers
@@ -86,7 +86,7 @@ def _add(
 def subscribe(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
     """Add a personal alert on a query (or on papers like some)."""
     text = " ".join(str(args["query"]).split())
-    if is_like(text):
+    if asks_like(text):
         text = like_text(tuple(p.id for p in seed_papers(handlers, text)))
         what = "papers like " + text.removeprefix("like ")
     else:

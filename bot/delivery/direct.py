@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 # Deliver posts in order per channel, channels side by side (`Paperboy._deliver_all`).
 DeliverAll = Callable[[Sequence[tuple[PostKey, Post, str | None]]], Awaitable[Counter[str]]]
 DM_KIND = "dm"
+# What a mention in the channel says matched, for a person's own (private) query.
+PRIVATE_QUERY = "one of your own alerts"
 MENTION_KIND = "mention"
 
 
@@ -69,11 +71,16 @@ class DirectKind:
         if entry.payload is None or user is None or paper is None:
             return None
         data = json.loads(entry.payload)
+        ref = entry.key.channel
+        live = {i.query for i in repo.interests(user, (ref.platform, ref.workspace)) if not i.muted}
+        matched = tuple(q for q in data["matched"] if q in live)
+        if not matched:  # removed or muted since: a retry sends nothing
+            return None
         return DirectMessage(
-            channel=entry.key.channel,
+            channel=ref,
             user=user,
             paper=paper,
-            matched=tuple(data["matched"]),
+            matched=matched,
             origin=ChannelRef.parse(data["origin"]),
             why=data.get("why"),
         )
@@ -128,7 +135,14 @@ async def send_direct(
     closed: dict[tuple[str, str], set[str]] = {}
     direct: list[DirectMessage] = []
     instead: list[DirectMessage] = []
+    seen: set[tuple[str, str, str]] = set()
     for dm in messages:
+        # One person, one paper, once: also with interests in two workspaces (a Discord user
+        # has one DM channel whatever the server).
+        once = (dm.channel.platform, dm.user, dm.paper.id)
+        if once in seen:
+            continue
+        seen.add(once)
         where = (dm.channel.platform, dm.channel.workspace)
         if where not in closed:
             closed[where] = repo.dms_closed(*where)
@@ -136,15 +150,34 @@ async def send_direct(
     kind = DirectKind()
     with deliverer.fan_out(DM_KIND, len(direct)):
         outcomes = await deliver_all([(dm_key(d), d, kind.payload(d)) for d in direct])
-    for dm in direct:
-        if refused(repo, dm_key(dm)):
-            ref = dm.channel
-            if repo.close_dms(ref.platform, ref.workspace, dm.user, clock()):
-                log.info("%s takes no direct messages: mentions instead", ref.key)
-            instead.append(dm)
     if instead:
         outcomes.update(await _mention(repo, deliverer, deliver_all, instead))
+    outcomes.update(await mention_refused(repo, deliverer, deliver_all, clock, direct))
     return outcomes
+
+
+async def mention_refused(
+    repo: Repository,
+    deliverer: Deliverer,
+    deliver_all: DeliverAll,
+    clock: Callable[[], datetime],
+    messages: Sequence[DirectMessage],
+) -> Counter[str]:
+    """Of DMs just delivered (a fan-out, or a retry's), those the platform refused for good:
+    their people take none from now on, and each goes once as a mention instead."""
+    refusals = [dm for dm in messages if refused(repo, dm_key(dm))]
+    for dm in refusals:
+        ref = dm.channel
+        if repo.close_dms(ref.platform, ref.workspace, dm.user, clock()):
+            log.info("%s takes no direct messages: mentions instead", ref.key)
+    if not refusals:
+        return Counter()
+    return await _mention(repo, deliverer, deliver_all, refusals)
+
+
+def _sent(repo: Repository, key: PostKey) -> bool:
+    return any(e.key.ref == key.ref and e.state == "sent" for e in repo.posts_under(
+        key.channel, key.kind, key.ref))  # fmt: skip
 
 
 def refused(repo: Repository, key: PostKey) -> bool:
@@ -169,6 +202,8 @@ async def _mention(
     kind = MentionKind()
     posts: list[tuple[PostKey, Post, str | None]] = []
     for dm in messages:
+        if _sent(repo, dm_key(dm)):
+            continue  # they have this paper by DM already (from before their DMs closed)
         alert = next(
             (
                 e
@@ -178,7 +213,11 @@ async def _mention(
             None,
         )
         thread = alert.first_id if alert is not None else None
-        mention = Mention(dm.origin, dm.user, dm.paper, dm.matched, thread, dm.why)
+        # In public, a person's own query is not shown: only the channel's alerts' are.
+        public = {s.query for s in repo.subscriptions(dm.origin)}
+        shown = tuple(dict.fromkeys(q if q in public else PRIVATE_QUERY for q in dm.matched))
+        why = dm.why if PRIVATE_QUERY not in shown else None  # its seeds are private too
+        mention = Mention(dm.origin, dm.user, dm.paper, shown, thread, why)
         posts.append((mention_key(mention), mention, kind.payload(mention)))
     with deliverer.fan_out(MENTION_KIND, len(posts)):
         return await deliver_all(posts)

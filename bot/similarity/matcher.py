@@ -17,7 +17,7 @@ from datetime import datetime
 from bot.domain import Paper, Subscription
 from bot.ports import Repository
 from bot.similarity.engine import Engine, SeedIndex, Vector, paper_vectors
-from bot.similarity.seeds import SeedError, is_like, parse_like
+from bot.similarity.seeds import is_like, parse_like
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +46,7 @@ def why_text(seed: str, score: float) -> str:
 
 def seeds_of(sub: Subscription) -> tuple[str, ...] | None:
     """A similarity alert's seeds, or None for a keyword alert (or an unreadable one)."""
-    if not is_like(sub.query):
-        return None
-    try:
-        return parse_like(sub.query)
-    except SeedError as exc:
-        log.warning("skipping similarity alert #%s with unreadable seeds: %s", sub.id, exc)
-        return None
+    return parse_like(sub.query) if is_like(sub.query) else None
 
 
 def best_per_subscription(
@@ -87,10 +81,10 @@ class SeedVectors:
         missing = [s for s in seeds if s not in self._vectors]
         if missing:
             stored = [p for s in missing if (p := repo.get_paper(s)) is not None]
-            self._vectors.update(
-                zip([p.id for p in stored], paper_vectors(self.engine, repo, stored), strict=True)
-            )
-            self._index = None
+            if stored:  # a seed paperboy has not stored (yet) changes nothing
+                vectors = paper_vectors(self.engine, repo, stored)
+                self._vectors.update(zip([p.id for p in stored], vectors, strict=True))
+                self._index = None
         if self._index is None or set(self._vectors) - seeds:
             self._vectors = {s: v for s, v in self._vectors.items() if s in seeds}
             self._index = self.engine.index(self._vectors)

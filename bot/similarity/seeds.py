@@ -13,10 +13,23 @@ class SeedError(ValueError):
     """The seeds of a `like` alert cannot be read; the message says how to write them."""
 
 
-def is_like(text: str) -> bool:
-    """True when the text is a similarity alert (its first word is `like`, unquoted)."""
+def asks_like(text: str) -> bool:
+    """True when a command's text asks for a similarity alert (its first word is `like`,
+    unquoted): its seeds are then read, or the error says how to write them."""
     words = text.split(maxsplit=1)
     return bool(words) and words[0].lower() == LIKE_WORD
+
+
+def is_like(text: str) -> bool:
+    """True when a stored alert is a similarity alert: `like` and readable seeds. (A keyword
+    alert stored before similarity alerts existed, such as `like humans`, stays one.)"""
+    if not asks_like(text):
+        return False
+    try:
+        parse_like(text)
+    except SeedError:
+        return False
+    return True
 
 
 def parse_like(text: str) -> tuple[str, ...]:

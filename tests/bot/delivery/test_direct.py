@@ -177,3 +177,62 @@ async def test_a_removed_alert_sends_nothing_more(
     assert "is removed" in (await handlers.handle("mine remove 1", ME)).text
     await poll(core, feed, LATER)
     assert [d.paper.id for d in sent(publisher, DM_KIND)] == [MAMBA.id]  # type: ignore[attr-defined]
+
+
+async def test_a_dm_refused_on_its_retry_still_falls_back_to_a_mention(
+    world: tuple[Paperboy, ClosedDMs], feed: StaticFeed, clock: Clock
+) -> None:
+    core, publisher = world
+    await Handlers(core).handle("mine subscribe mamba", ME)
+    publisher.failures = [DeliveryError("server error")]  # the first try fails, for later
+    await poll(core, feed, MAMBA)
+    assert publisher.posts == []
+    publisher.closed = {"U9"}  # by the retry, they have closed their DMs
+    clock.advance(minutes=2)
+    await core.recover()
+    [mention] = [p.item for p in publisher.posts]
+    assert isinstance(mention, Mention) and (mention.channel, mention.thread) == (CH, None)
+    await core.recover()
+    assert len(publisher.posts) == 1
+
+
+async def test_a_mention_does_not_show_a_persons_own_query_in_public(
+    world: tuple[Paperboy, ClosedDMs], feed: StaticFeed
+) -> None:
+    core, publisher = world
+    publisher.closed = {"U9"}
+    await Handlers(core).handle("mine subscribe mamba", ME)
+    await poll(core, feed, MAMBA)
+    [mention] = [p.item for p in publisher.posts]
+    assert isinstance(mention, Mention) and mention.matched == ("one of your own alerts",)
+
+
+async def test_a_removed_alert_is_not_sent_on_a_retry(
+    world: tuple[Paperboy, ClosedDMs], feed: StaticFeed, clock: Clock
+) -> None:
+    core, publisher = world
+    handlers = Handlers(core)
+    await handlers.handle("mine subscribe mamba", ME)
+    publisher.failures = [DeliveryError("server error")]
+    await poll(core, feed, MAMBA)
+    await handlers.handle("mine remove 1", ME)
+    clock.advance(minutes=2)
+    await core.recover()
+    assert publisher.posts == []
+
+
+async def test_a_paper_already_sent_by_dm_is_not_mentioned_after_the_dms_close(
+    world: tuple[Paperboy, ClosedDMs], feed: StaticFeed, store: Store
+) -> None:
+    core, publisher = world
+    handlers = Handlers(core)
+    await handlers.handle("mine subscribe mamba", ME)
+    await poll(core, feed, MAMBA)
+    assert len(sent(publisher, DM_KIND)) == 1
+    store.close_dms("test", "W1", "U9", core.clock())
+    await handlers.handle("mine subscribe mamba upvotes:>=50", ME)
+    await poll(core, feed, make_paper(MAMBA.id, DAY, 60, title=MAMBA.title))  # it crosses 50
+    assert [type(p.item).__name__ for p in publisher.posts] == ["DirectMessage"]
+    feed.days[DAY] = []
+    await poll(core, feed, make_paper(LATER.id, DAY, 60, title=LATER.title))
+    assert [type(p.item).__name__ for p in publisher.posts] == ["DirectMessage", "Mention"]

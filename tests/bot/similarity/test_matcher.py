@@ -95,3 +95,12 @@ async def test_the_alert_matcher_fans_out_keyword_and_similarity_alerts(store: S
     # a paper fanned out before (its upvotes moved) does not alert again by similarity
     again = await matcher.match(store, sp.new_day(), upvotes_before={sp.LIKE: 1, sp.UNLIKE: 1})
     assert again == []
+
+
+def test_a_keyword_alert_that_starts_with_like_stays_a_keyword_alert() -> None:
+    old = sub(1, "like humans")
+    paper = sp.new_day()[0]
+    robots = type(paper)(**{**paper.__dict__, "title": "Robots that walk like humans"})
+    [alert] = match_alerts([old], [robots])
+    assert alert.matched == ("like humans",)
+    assert len(SubscriptionIndex([old])) == 1

@@ -6,16 +6,29 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.similarity.seeds import MAX_SEEDS, SeedError, is_like, like_text, parse_like
+from bot.similarity.seeds import (
+    MAX_SEEDS,
+    SeedError,
+    asks_like,
+    is_like,
+    like_text,
+    parse_like,
+)
 
 
 def test_like_takes_ids_in_order_without_versions_or_repeats() -> None:
     assert parse_like("like 2401.12345v2, 2402.00001 2401.12345") == ("2401.12345", "2402.00001")
 
 
-def test_only_an_unquoted_leading_like_makes_a_similarity_alert() -> None:
-    assert is_like("LIKE 2401.12345") and is_like("like")
-    assert not is_like('"like" humans') and not is_like("unlike 2401.12345") and not is_like("")
+def test_only_an_unquoted_leading_like_asks_for_a_similarity_alert() -> None:
+    assert asks_like("LIKE 2401.12345") and asks_like("like") and asks_like("like humans")
+    assert not asks_like('"like" humans') and not asks_like("unlike 2401.12345")
+    assert not asks_like("")
+
+
+def test_a_stored_alert_is_a_similarity_alert_only_with_readable_seeds() -> None:
+    # `like humans`, stored as a keyword alert before `like` meant seeds, stays one.
+    assert is_like("like 2401.12345") and not is_like("like humans") and not is_like("like")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -42,15 +43,20 @@ def test_a_paper_is_wholly_like_itself_and_vectors_are_unit_length(store: Store)
     assert math.isclose(scores[sp.SEED], 1.0)
 
 
-def test_features_are_stored_once_and_read_back(store: Store) -> None:
+def test_features_are_stored_once_and_again_when_the_texts_change(store: Store) -> None:
     engine = TfidfEngine()
     paper_vectors(engine, store, [sp.seed_paper()])
     stored = store.stored_vectors(NAME, [sp.SEED, sp.LIKE])
     assert list(stored) == [sp.SEED]
-    counts = json.loads(stored[sp.SEED])
-    assert counts["mamba"] == 1 + 2  # the abstract once, the keywords twice (×2)
-    store.save_vectors(NAME, {sp.SEED: b"{}"})  # a paper's first features stay
-    assert store.stored_vectors(NAME, [sp.SEED]) == stored
+    digest, features = stored[sp.SEED]
+    assert json.loads(features)["mamba"] == 1 + 2  # the abstract once, the keywords twice (×2)
+    paper_vectors(engine, store, [sp.seed_paper()])
+    assert store.stored_vectors(NAME, [sp.SEED]) == stored  # read back, not computed again
+    # HF adds AI keywords later: the features follow.
+    later = replace(sp.seed_paper(), ai_keywords=(*sp.seed_paper().ai_keywords, "linear time"))
+    paper_vectors(engine, store, [later])
+    new_digest, new_features = store.stored_vectors(NAME, [sp.SEED])[sp.SEED]
+    assert new_digest != digest and json.loads(new_features)["linear"] >= 2
 
 
 def test_a_word_every_paper_has_weighs_nothing(store: Store) -> None:
