@@ -17,6 +17,7 @@ from bot.domain import (
     direct_user,
 )
 from bot.ports import Repository
+from bot.similarity.engine import Engine
 
 # A person's own alerts, in one workspace (Notify me too and `mine subscribe` together).
 MAX_INTERESTS_PER_PERSON = 50
@@ -38,8 +39,8 @@ class InterestMatcher(AlertMatcher):
     """The alert matcher (percolator and similarity) over unmuted interests, kept in step
     with storage by the interests' version; a muted interest is dropped until unmuted."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, similarity: Engine | None = None) -> None:
+        super().__init__(similarity)
         self.origins: dict[int, ChannelRef] = {}  # by interest id: where it was made
 
     def _version(self, repo: Repository) -> int:
