@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.commands.reading import stored
+from bot.commands.reading import named, stored
 from bot.commands.table import CommandError, echo
 from bot.domain import Invocation, Paper, Reply, SearchHit, Subscription
 from bot.similarity.matcher import rank_like, seeds_of, why_text
@@ -36,7 +36,7 @@ def seed_papers(handlers: Handlers, text: str) -> list[Paper]:
 
 
 def _named(papers: list[Paper]) -> str:
-    return ", ".join(f"“{echo(p.title, TITLE_CHARS)}” ({p.id})" for p in papers)
+    return ", ".join(named(p, TITLE_CHARS) for p in papers)
 
 
 def _recent(handlers: Handlers, seeds: list[Paper]) -> list[tuple[Paper, str, float]]:
@@ -94,8 +94,7 @@ def describe(handlers: Handlers, sub: Subscription) -> str | None:
     if seeds is None:
         return None
     papers = [handlers.repo.get_paper(s) for s in seeds]
-    named = ", ".join(
-        f"“{echo(p.title, TITLE_CHARS)}” ({p.id})" if p is not None else s
-        for s, p in zip(seeds, papers, strict=True)
+    listed = ", ".join(
+        named(p, TITLE_CHARS) if p is not None else s for s, p in zip(seeds, papers, strict=True)
     )
-    return f"#{sub.id} papers like {named} (by {sub.created_by}, {sub.created_at:%Y-%m-%d})"
+    return f"#{sub.id} papers like {listed} (by {sub.created_by}, {sub.created_at:%Y-%m-%d})"

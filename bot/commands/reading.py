@@ -43,9 +43,9 @@ def _count(n: int) -> str:
     return f"{n:,} paper{'' if n == 1 else 's'}"
 
 
-def _named(paper: Paper) -> str:
+def named(paper: Paper, chars: int = TITLE_CHARS) -> str:
     """“Title” (2401.12345): a paper as a confirmation names it, on one line."""
-    return f"“{echo(paper.title, TITLE_CHARS)}” ({paper.id})"
+    return f"“{echo(paper.title, chars)}” ({paper.id})"
 
 
 def stored(repo: Repository, raw: str, unknown: str) -> Paper:
@@ -68,16 +68,16 @@ def _click(handlers: Handlers, args: dict[str, Any], inv: Invocation, action: Ac
     if action is Action.SAVE:
         saved = _count(len(handlers.repo.reading_list(inv.channel)))
         text = (
-            f"Saved {_named(paper)} to this channel's reading list: {saved}. "
+            f"Saved {named(paper)} to this channel's reading list: {saved}. "
             "`/papers reading-list show` lists it."
             if new
-            else f"Already saved {_named(paper)}: this channel's reading list has {saved}."
+            else f"Already saved {named(paper)}: this channel's reading list has {saved}."
         )
     else:
         way = "lower" if action is Action.NOT_RELEVANT else "higher"
         said = "Noted" if new else "Already noted"
         text = (
-            f"{said}: papers like {_named(paper)} rank a little {way} here in future "
+            f"{said}: papers like {named(paper)} rank a little {way} here in future "
             f"digests (at most {PERCENT})."
         )
     extra: dict[str, object] = {UNDO_EXTRA: click.id}
@@ -113,17 +113,17 @@ def undo(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:
             "it is someone else's."
         )
     paper = handlers.repo.get_paper(click.paper_id)
-    named = _named(paper) if paper is not None else click.paper_id
+    title = named(paper) if paper is not None else click.paper_id
     if click.action is not Action.SAVE:
         return Reply(
-            text=f"Took back your {NAMES[click.action]} on {named}: it no longer changes "
+            text=f"Took back your {NAMES[click.action]} on {title}: it no longer changes "
             "this channel's ranking."
         )
     saved = handlers.repo.reading_list(inv.channel)
     still = any(p.id == click.paper_id for p, _ in saved)
     left = _count(len(saved))
     return Reply(
-        text=f"Took back your save of {named}; "
+        text=f"Took back your save of {title}; "
         + (
             f"it stays on the reading list, saved by someone else too ({left})."
             if still
@@ -142,7 +142,7 @@ def reading_list(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> R
         )
     first = max(len(saved) - SHOWN_SAVES, 0)
     lines = [
-        f"{n}. {_named(paper)} · saved {when:%d %b %Y}"
+        f"{n}. {named(paper)} · saved {when:%d %b %Y}"
         for n, (paper, when) in enumerate(saved[first:], start=first + 1)
     ]
     if first:
@@ -186,7 +186,7 @@ def reading_list_remove(handlers: Handlers, args: dict[str, Any], inv: Invocatio
     paper, label = _on_list(saved, str(args["paper"]).strip().lstrip("#"))
     handlers.repo.remove_saved(inv.channel, paper.id)
     left = _count(len(handlers.repo.reading_list(inv.channel)))
-    return Reply(text=f"Removed {label}{_named(paper)} from the reading list: {left} left.")
+    return Reply(text=f"Removed {label}{named(paper)} from the reading list: {left} left.")
 
 
 def reading_list_export(handlers: Handlers, args: dict[str, Any], inv: Invocation) -> Reply:

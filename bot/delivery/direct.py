@@ -175,19 +175,28 @@ async def mention_refused(
     return await _mention(repo, deliverer, deliver_all, refusals)
 
 
-def _sent(repo: Repository, key: PostKey) -> bool:
-    return any(e.key.ref == key.ref and e.state == "sent" for e in repo.posts_under(
-        key.channel, key.kind, key.ref))  # fmt: skip
+def _entry(repo: Repository, key: PostKey) -> LedgerEntry | None:
+    """The ledger's entry of exactly this post, if it has one."""
+    return next(
+        (e for e in repo.posts_under(key.channel, key.kind, key.ref) if e.key.ref == key.ref),
+        None,
+    )
+
+
+def _sent(repo: Repository, key: PostKey) -> LedgerEntry | None:
+    """This post's entry when it was wholly sent."""
+    entry = _entry(repo, key)
+    return entry if entry is not None and entry.state == "sent" else None
 
 
 def refused(repo: Repository, key: PostKey) -> bool:
     """True when the platform refused this direct message for good (its recipient takes
     none)."""
-    return any(
-        e.key.ref == key.ref
-        and e.state == "abandoned"
-        and (e.error or "").startswith(RECIPIENT_CLOSED)
-        for e in repo.posts_under(key.channel, key.kind, key.ref)
+    entry = _entry(repo, key)
+    return (
+        entry is not None
+        and entry.state == "abandoned"
+        and (entry.error or "").startswith(RECIPIENT_CLOSED)
     )
 
 
@@ -204,14 +213,7 @@ async def _mention(
     for dm in messages:
         if _sent(repo, dm_key(dm)):
             continue  # they have this paper by DM already (from before their DMs closed)
-        alert = next(
-            (
-                e
-                for e in repo.posts_under(dm.origin, ALERT_KIND, dm.paper.id)
-                if e.key.ref == dm.paper.id and e.state == "sent"
-            ),
-            None,
-        )
+        alert = _sent(repo, PostKey(dm.origin, ALERT_KIND, dm.paper.id))
         thread = alert.first_id if alert is not None else None
         # In public, a person's own query is not shown: only the channel's alerts' are.
         public = {s.query for s in repo.subscriptions(dm.origin)}
